@@ -1,0 +1,267 @@
+# idtap: GNU Make build. One static archive per layer; each layer is compiled with only the
+# include paths of the layers below it, so an upward #include fails to build.
+#
+#   make            build the archives, libidtap.so, the idtap tool
+#   make check      install missing Debian packages, build, run the whole doctest suite
+#   make check SANITIZE=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       the main job against the built-in simulated card
+#   make fuzz       libFuzzer targets (clang-14), each for FUZZ_SECONDS
+#   make bench      the benchmarks under tests/bench/
+#   make install / uninstall   honour PREFIX and DESTDIR
+
+SHELL      := /bin/bash
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
+PCSC_DROPDIR ?= $(LIBDIR)/pcsc/drivers
+
+VERSION    := 0.1.0
+SOVERSION  := 0
+
+CXX        ?= g++
+ifeq ($(origin CXX),default)
+CXX        := g++
+endif
+
+SANITIZE   ?=
+ifeq ($(SANITIZE),1)
+BUILD      ?= build/san
+OPTFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANLDFLAGS := -fsanitize=address,undefined
+else
+BUILD      ?= build/rel
+OPTFLAGS   := -O2
+SANLDFLAGS :=
+endif
+
+WARNFLAGS  := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CXXFLAGS   += -std=c++20 -fPIC $(OPTFLAGS) $(WARNFLAGS) -MMD -MP
+EXT_CFLAGS := $(shell pkg-config --cflags openssl fmt 2>/dev/null)
+PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
+NFC_CFLAGS := $(shell pkg-config --cflags libnfc 2>/dev/null)
+MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>/dev/null)
+EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libopenjp2 libpng fmt openssl 2>/dev/null) -ljpeg -lpthread
+
+# ---------------------------------------------------------------------------------------------
+# Layers: name, directory, the layers it may include (besides itself), extra flags.
+# Dependencies flow downward only (see README "The layers").
+LAYERS := base apdu crypto lds sm auth sim pcsc nfc select reader provision
+
+dir_base      := lib/base
+dir_apdu      := apdu
+dir_crypto    := lib/crypto
+dir_lds       := lib/lds
+dir_sm        := lib/sm
+dir_auth      := lib/auth
+dir_sim       := drivers/sim
+dir_pcsc      := drivers/pcsc
+dir_nfc       := drivers/nfc
+dir_select    := drivers/select
+dir_reader    := lib/reader
+dir_provision := lib/provision
+
+deps_base      :=
+deps_apdu      := base
+deps_crypto    := base
+deps_lds       := base apdu crypto
+deps_sm        := base apdu crypto
+deps_auth      := base apdu crypto sm lds
+deps_sim       := base apdu crypto sm lds auth
+deps_pcsc      := base apdu
+deps_nfc       := base apdu
+deps_select    := base apdu pcsc nfc sim
+deps_reader    := base apdu crypto sm lds auth
+deps_provision := base apdu crypto lds auth reader
+
+flags_pcsc      := $(PCSC_CFLAGS)
+flags_nfc       := $(NFC_CFLAGS)
+flags_select    := $(PCSC_CFLAGS) $(NFC_CFLAGS)
+flags_lds       := $(MEDIA_CFLAGS)
+flags_reader    := $(MEDIA_CFLAGS)
+flags_provision := $(MEDIA_CFLAGS)
+
+ALL_INCLUDES := $(foreach l,$(LAYERS),-I$(dir_$(l))/include)
+
+define layer_template
+SRCS_$(1) := $$(sort $$(wildcard $$(dir_$(1))/*.cpp))
+OBJS_$(1) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(SRCS_$(1)))
+LIB_$(1)  := $$(BUILD)/lib/libidtap_$(1).a
+$$(BUILD)/obj/$$(dir_$(1))/%.o: LAYER_FLAGS := -I$$(dir_$(1))/include $$(foreach d,$$(deps_$(1)),-I$$(dir_$$(d))/include) $$(flags_$(1))
+$$(LIB_$(1)): $$(OBJS_$(1))
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_template,$(l))))
+
+ALL_LIB_OBJS := $(foreach l,$(LAYERS),$(OBJS_$(l)))
+ALL_ARCHIVES := $(foreach l,$(LAYERS),$(LIB_$(l)))
+LINK_ARCHIVES := -Wl,--start-group $(ALL_ARCHIVES) -Wl,--end-group
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(EXT_CFLAGS) $(LAYER_FLAGS) -c $< -o $@
+
+# ---------------------------------------------------------------------------------------------
+# The shared library, the tool, pkg-config.
+SHLIB      := $(BUILD)/lib/libidtap.so.$(VERSION)
+$(SHLIB): $(ALL_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CXX) -shared -Wl,-soname,libidtap.so.$(SOVERSION) $(SANLDFLAGS) -o $@ $^ $(EXT_LIBS)
+	ln -sf libidtap.so.$(VERSION) $(BUILD)/lib/libidtap.so.$(SOVERSION)
+	ln -sf libidtap.so.$(SOVERSION) $(BUILD)/lib/libidtap.so
+
+TOOL_SRCS  := $(sort $(wildcard tools/*.cpp))
+TOOL_OBJS  := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(TOOL_SRCS))
+$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS)
+IDTAP      := $(BUILD)/bin/idtap
+$(IDTAP): $(TOOL_OBJS) $(ALL_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CXX) $(SANLDFLAGS) -o $@ $(TOOL_OBJS) $(LINK_ARCHIVES) $(EXT_LIBS)
+
+# The pcscd IFD handler for libnfc readers (drivers/ifd), built as its own shared object.
+IFD_SRCS   := $(sort $(wildcard drivers/ifd/*.cpp))
+IFD_OBJS   := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(IFD_SRCS))
+$(BUILD)/obj/drivers/ifd/%.o: LAYER_FLAGS := -Idrivers/ifd -I$(dir_base)/include -I$(dir_apdu)/include -I$(dir_nfc)/include $(PCSC_CFLAGS) $(NFC_CFLAGS)
+IFD_SO     := $(BUILD)/lib/libidtap_ifd.so
+ifneq ($(IFD_SRCS),)
+$(IFD_SO): $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base)
+	@mkdir -p $(@D)
+	$(CXX) -shared $(SANLDFLAGS) -o $@ $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base) $(EXT_LIBS)
+IFD_TARGET := $(IFD_SO)
+endif
+
+PC_FILE    := $(BUILD)/idtap.pc
+$(PC_FILE): Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' \
+	  'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: idtap' 'Description: NFC identity-card middleware (ICAO 9303 eMRTD, PC/SC, libnfc)' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lidtap' \
+	  'Libs.private: $(EXT_LIBS)' \
+	  'Requires.private: libpcsclite libnfc openssl fmt' \
+	  'Cflags: -I$${includedir} -std=c++20' > $@
+
+.PHONY: all
+all: $(ALL_ARCHIVES) $(SHLIB) $(IDTAP) $(PC_FILE) $(IFD_TARGET)
+.DEFAULT_GOAL := all
+
+# ---------------------------------------------------------------------------------------------
+# Tests: every directory under tests/ holding *_test.cpp files becomes one doctest binary.
+TEST_SRCS    := $(sort $(shell find tests -name '*_test.cpp' -not -path 'tests/fuzz/*' -not -path 'tests/bench/*' 2>/dev/null))
+TEST_DIRS    := $(sort $(dir $(TEST_SRCS)))
+SUPPORT_SRCS := $(sort $(wildcard tests/support/*.cpp))
+SUPPORT_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(SUPPORT_SRCS))
+TEST_FLAGS   := $(ALL_INCLUDES) -Itests -Idrivers/ifd $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) \
+                -DIDTAP_SOURCE_DIR='"$(CURDIR)"' -DIDTAP_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
+$(BUILD)/obj/tests/%.o: LAYER_FLAGS := $(TEST_FLAGS)
+
+test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
+define test_template
+TEST_OBJS_$(call test_name,$(1)) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(filter $(1)%,$$(filter-out $(1)%/%,$$(TEST_SRCS))))
+$$(BUILD)/tests/$(call test_name,$(1))_tests: $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(ALL_ARCHIVES)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(LINK_ARCHIVES) $$(EXT_LIBS)
+TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
+endef
+TEST_BINS :=
+$(foreach d,$(TEST_DIRS),$(eval $(call test_template,$(d))))
+
+.PHONY: tests check
+tests: all $(TEST_BINS)
+check: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) tests
+	@IDTAP=$(CURDIR)/$(IDTAP) BUILD_DIR=$(CURDIR)/$(BUILD) tests/run.sh $(TEST_BINS)
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks: tests/bench/*_bench.cpp, one binary each, run in turn by `make bench`.
+BENCH_SRCS := $(sort $(wildcard tests/bench/*_bench.cpp))
+BENCH_BINS := $(patsubst tests/bench/%.cpp,$(BUILD)/bench/%,$(BENCH_SRCS))
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(SUPPORT_OBJS) $(ALL_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CXX) $(SANLDFLAGS) -o $@ $< $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(LINK_ARCHIVES) $(EXT_LIBS)
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: tests/fuzz/*_fuzz.cpp with clang-14 and libFuzzer, each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+FUZZ_CXX   ?= clang++-14
+FUZZ_BUILD := build/fuzz
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/*_fuzz.cpp))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/bin/%,$(FUZZ_SRCS))
+.PHONY: fuzz fuzz-build
+fuzz-build: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=$(FUZZ_BUILD) CXX=$(FUZZ_CXX) \
+	  OPTFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" SANLDFLAGS="-fsanitize=address,undefined" \
+	  WARNFLAGS="-Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-unused-command-line-argument" \
+	  $(FUZZ_BINS)
+$(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(ALL_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CXX) -fsanitize=fuzzer,address,undefined -o $@ $< $(LINK_ARCHIVES) $(EXT_LIBS)
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$n $$seeds 2>&1 | tail -n 12; \
+	  test $${PIPESTATUS[0]} -eq 0; done
+
+# ---------------------------------------------------------------------------------------------
+# Set-up: the Debian packages the project needs, installed only when missing.
+DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclite-dev pcscd \
+                libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
+                libpng-dev libjpeg-dev clang-14 libfuzzer-14-dev util-linux
+.PHONY: deps
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or install: $$missing)"; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing; }; \
+	fi
+
+# ---------------------------------------------------------------------------------------------
+# The demo: the main job on the built-in simulated card.
+.PHONY: demo
+demo: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@$(IDTAP) demo --out demo-out
+
+# ---------------------------------------------------------------------------------------------
+.PHONY: install uninstall clean
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/idtap $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 $(ALL_ARCHIVES) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libidtap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION)
+	ln -sf libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so
+	for l in $(LAYERS); do d=$(DESTDIR)$(INCLUDEDIR)/idtap/$$l; src=$$(eval echo \$${dir_$$l}); \
+	  if [ -d "$$src/include/idtap/$$l" ]; then install -d $$d && install -m 0644 $$src/include/idtap/$$l/*.h $$d/; fi; done
+	install -m 0644 $(PC_FILE) $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
+	install -m 0755 $(IDTAP) $(DESTDIR)$(BINDIR)/idtap
+	@if ls udev/*.rules >/dev/null 2>&1; then install -d $(DESTDIR)$(UDEVDIR) && install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/; fi
+	@if ls udev/*.conf >/dev/null 2>&1; then install -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d && install -m 0644 udev/*.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/; fi
+	@if [ -n "$(IFD_TARGET)" ]; then b=$(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle/Contents; \
+	  install -d $$b/Linux && install -m 0755 $(IFD_SO) $$b/Linux/libidtap_ifd.so && install -m 0644 drivers/ifd/Info.plist $$b/Info.plist; fi
+
+uninstall:
+	rm -f $(foreach l,$(LAYERS),$(DESTDIR)$(LIBDIR)/libidtap_$(l).a)
+	rm -f $(DESTDIR)$(LIBDIR)/libidtap.so $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(VERSION)
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/idtap
+	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc $(DESTDIR)$(BINDIR)/idtap
+	for f in udev/*.rules; do [ -e "$$f" ] && rm -f $(DESTDIR)$(UDEVDIR)/$$(basename $$f); done; true
+	for f in udev/*.conf; do [ -e "$$f" ] && rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/$$(basename $$f); done; true
+	rm -rf $(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) build/fuzz -name '*.d' 2>/dev/null)

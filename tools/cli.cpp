@@ -1,0 +1,108 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace idtap::cli {
+
+int exit_code_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return kExitUsage;
+    case ErrorCode::kAuthFailed:
+    case ErrorCode::kPasswordBlocked:
+    case ErrorCode::kPasswordSuspended: return kExitAccessDenied;
+    case ErrorCode::kTransport:
+    case ErrorCode::kDeviceGone:
+    case ErrorCode::kCardRemoved:
+    case ErrorCode::kCardReset:
+    case ErrorCode::kNoReader:
+    case ErrorCode::kNoCard:
+    case ErrorCode::kServiceUnavailable:
+    case ErrorCode::kSharingViolation:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kCardStatus:
+    case ErrorCode::kSecureMessaging: return kExitCardOrReader;
+    case ErrorCode::kNoTrustAnchor: return kExitNoTrustAnchor;
+    case ErrorCode::kRefused: return kExitRefused;
+    case ErrorCode::kIo: return kExitIo;
+    default: return kExitFailure;
+  }
+}
+
+Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs) {
+  Args out;
+  auto find_long = [&](std::string_view name) -> const OptionSpec* {
+    for (const auto& s : specs)
+      if (s.name == name) return &s;
+    return nullptr;
+  };
+  auto find_short = [&](char c) -> const OptionSpec* {
+    for (const auto& s : specs)
+      if (s.short_name == c) return &s;
+    return nullptr;
+  };
+  bool options_done = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (options_done || a.size() < 2 || a[0] != '-') {
+      out.positional_.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      options_done = true;
+      continue;
+    }
+    const OptionSpec* spec = nullptr;
+    std::optional<std::string> inline_value;
+    if (a[1] == '-') {
+      std::string name = a.substr(2);
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        inline_value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      spec = find_long(name);
+    } else if (a.size() == 2) {
+      spec = find_short(a[1]);
+    } else {
+      // A negative number or hex that starts with '-' is not expected; treat as unknown.
+      spec = nullptr;
+    }
+    if (spec == nullptr) return make_error(ErrorCode::kInvalidArgument, "unknown option " + a);
+    if (out.values_.count(spec->name) && !spec->repeatable)
+      return make_error(ErrorCode::kInvalidArgument, "option --" + spec->name + " given twice");
+    std::string value;
+    if (spec->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else {
+        if (i + 1 >= argv.size()) return make_error(ErrorCode::kInvalidArgument, "option --" + spec->name + " needs a value");
+        value = argv[++i];
+      }
+    } else if (inline_value) {
+      return make_error(ErrorCode::kInvalidArgument, "option --" + spec->name + " takes no value");
+    }
+    out.values_[spec->name].push_back(value);
+  }
+  return out;
+}
+
+std::optional<std::string> Args::get(std::string_view name) const {
+  auto it = values_.find(std::string(name));
+  if (it == values_.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::vector<std::string> Args::all(std::string_view name) const {
+  auto it = values_.find(std::string(name));
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+void print_error(std::string_view command, const Error& error) {
+  std::fprintf(stderr, "idtap %.*s: %s\n", int(command.size()), command.data(), error.message().c_str());
+}
+
+bool stderr_is_tty() { return isatty(2) == 1; }
+bool stdout_is_tty() { return isatty(1) == 1; }
+
+}  // namespace idtap::cli

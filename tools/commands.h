@@ -1,0 +1,20 @@
+// tools/commands.h: the idtap subcommands. Each lives in its own file (tools/cmd_NAME.cpp) and
+// is listed once in kCommands (tools/main.cpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace idtap::cli {
+
+// Command: one subcommand. `run` gets the words after the subcommand name and returns the
+// process exit code; it prints its own --help.
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+int cmd_version(const std::vector<std::string>& args);
+
+}  // namespace idtap::cli
