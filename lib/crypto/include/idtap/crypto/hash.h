@@ -1,0 +1,43 @@
+// idtap/crypto/hash.h: message digests (SHA-1/224/256/384/512) over EVP.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+
+namespace idtap::crypto {
+
+enum class HashAlg { kSha1, kSha224, kSha256, kSha384, kSha512 };
+
+// digest_size: 20, 28, 32, 48, 64.
+size_t digest_size(HashAlg alg);
+// hash_name: "SHA-256" etc. (the OpenSSL name).
+const char* hash_name(HashAlg alg);
+// hash_from_oid: the algorithm for a dotted OID ("2.16.840.1.101.3.4.2.1"), nullopt if unknown.
+std::optional<HashAlg> hash_from_oid(std::string_view dotted_oid);
+// hash_oid: the dotted OID of `alg`.
+const char* hash_oid(HashAlg alg);
+
+// digest: the hash of `data`. kInternal only if OpenSSL fails.
+Result<Bytes> digest(HashAlg alg, ByteView data);
+
+// Hasher: incremental hashing (data groups are hashed as their chunks arrive).
+class Hasher {
+ public:
+  static Result<Hasher> create(HashAlg alg);
+  Hasher(Hasher&&) noexcept;
+  Hasher& operator=(Hasher&&) noexcept;
+  ~Hasher();
+  Status update(ByteView data);
+  // Hasher::finish: the digest; the hasher cannot be updated afterwards (kState).
+  Result<Bytes> finish();
+
+ private:
+  struct Impl;
+  explicit Hasher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace idtap::crypto

@@ -1,0 +1,38 @@
+// idtap/crypto/mac.h: message authentication codes: DES retail MAC (ISO/IEC 9797-1 MAC
+// algorithm 3 with DES) and AES-CMAC (EVP_MAC). Inputs are already padded where the algorithm
+// needs it (retail MAC: the caller pads with method 2); CMAC pads itself.
+#pragma once
+
+#include <memory>
+
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+
+namespace idtap::crypto {
+
+// MacAlg: kRetailMac (8-byte MAC, 16-byte 2-key 3DES key), kCmacAes (AES-CMAC; key 16/24/32).
+enum class MacAlg { kRetailMac, kCmacAes };
+
+// Mac: one keyed MAC. Move-only; reusable for many messages.
+class Mac {
+ public:
+  // Mac::create: keys the MAC; kInvalidArgument on a wrong key length.
+  static Result<Mac> create(MacAlg alg, ByteView key);
+  Mac(Mac&&) noexcept;
+  Mac& operator=(Mac&&) noexcept;
+  ~Mac();
+
+  // Mac::compute: the full MAC of `data` (8 bytes for retail MAC, 16 for CMAC; SM truncates
+  // CMAC to 8). Retail MAC requires `data` to be a multiple of 8 bytes (kInvalidArgument).
+  Result<Bytes> compute(ByteView data) const;
+
+ private:
+  struct Impl;
+  explicit Mac(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// constant_time_equal: CRYPTO_memcmp-based comparison; false when sizes differ.
+bool constant_time_equal(ByteView a, ByteView b);
+
+}  // namespace idtap::crypto
