@@ -49,7 +49,7 @@ TEST_CASE("malformed EF.COM") {
       {"60145F0104303130365F36063034303030305C026160", "tag list holds 60 (not a data group)"},
       {"60145F0104303130365F36063034303030305C02617500", "trailing byte"},
       {"60155F0104303130365F36063034303030305C026175 01", "length covers a stray byte inside"},
-      {"60165F36063034303030305F0104303130365C026175", "elements out of order"},
+      {"60145F36063034303030305F0104303130365C026175", "elements out of order"},
       {"6081145F0104303130365F36063034303030305C026175", "non-minimal length"},
   };
   for (const auto& c : cases) {
