@@ -64,6 +64,12 @@ BnPtr secure_bn_from(ByteView v);
 Bytes bn_bytes(const BIGNUM* b, size_t width = 0);
 SecureBytes bn_secure_bytes(const BIGNUM* b, size_t width);
 
+// make_ec_group: an EcGroup around an OpenSSL group (takes ownership); `curve` says which
+// standardized curve it is, if any.
+Result<EcGroup> make_ec_group(EcGroupPtr group, std::optional<EcCurve> curve);
+// ec_curve_nid: the OpenSSL NID of a standardized curve.
+int ec_curve_nid(EcCurve curve);
+
 }  // namespace idtap::crypto::detail
 
 namespace idtap::crypto {

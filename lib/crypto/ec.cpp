@@ -114,6 +114,17 @@ bool mod_inverse_prime(BIGNUM* r, const BIGNUM* a, const BIGNUM* m, BN_CTX* ctx)
 
 }  // namespace
 
+namespace detail {
+
+Result<EcGroup> make_ec_group(EcGroupPtr group, std::optional<EcCurve> curve) {
+  IDTAP_ASSIGN_OR_RETURN(auto impl, finish_group(std::move(group), curve));
+  return EcGroup(std::move(impl));
+}
+
+int ec_curve_nid(EcCurve curve) { return entry(curve).nid; }
+
+}  // namespace detail
+
 const char* curve_name(EcCurve curve) { return entry(curve).name; }
 
 std::optional<EcCurve> curve_from_name(std::string_view name) {
