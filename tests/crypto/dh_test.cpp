@@ -2,12 +2,12 @@
 
 #include <doctest/doctest.h>
 
-#include "auth/pace_vectors.h"
+#include "vectors/vector_file.h"
 #include "idtap/base/hex.h"
 
 using namespace idtap;
 using namespace idtap::crypto;
-using idtap::testing::PaceVectors;
+using idtap::test::VectorFile;
 
 TEST_CASE("the RFC 5114 groups of PACE parameter IDs 0-2") {
   struct Row {
@@ -36,52 +36,52 @@ TEST_CASE("the RFC 5114 groups of PACE parameter IDs 0-2") {
 }
 
 TEST_CASE("ICAO 9303-11 Appendix G.2: DH generic mapping and key agreement") {
-  auto v = PaceVectors::load();
+  auto v = VectorFile::load("icao9303_11_pace.txt");
   auto g = DhGroup::standard(DhGroupId::kModp1024_160).value();
-  CHECK(g.p() == v.get("G.2", "p"));
-  CHECK(g.q() == v.get("G.2", "q"));
-  CHECK(g.g() == v.get("G.2", "g"));
+  CHECK(g.p() == v.hex("G.2", "p"));
+  CHECK(g.q() == v.hex("G.2", "q"));
+  CHECK(g.g() == v.hex("G.2", "g"));
 
-  auto map_ifd = DhKeyPair::from_private(g, v.get("G.2", "map_sk_ifd")).value();
-  auto map_ic = DhKeyPair::from_private(g, v.get("G.2", "map_sk_ic")).value();
-  CHECK(map_ifd.public_value() == v.get("G.2", "map_pk_ifd"));
-  CHECK(map_ic.public_value() == v.get("G.2", "map_pk_ic"));
+  auto map_ifd = DhKeyPair::from_private(g, v.hex("G.2", "map_sk_ifd")).value();
+  auto map_ic = DhKeyPair::from_private(g, v.hex("G.2", "map_sk_ic")).value();
+  CHECK(map_ifd.public_value() == v.hex("G.2", "map_pk_ifd"));
+  CHECK(map_ic.public_value() == v.hex("G.2", "map_pk_ic"));
   auto h = map_ifd.agree(map_ic.public_value());
   REQUIRE(h.ok());
-  CHECK(to_bytes(*h) == v.get("G.2", "h"));
+  CHECK(to_bytes(*h) == v.hex("G.2", "h"));
 
   // g^ = g^s * h mod p
-  auto gs = g.pow(g.g(), v.get("G.2", "s"));
+  auto gs = g.pow(g.g(), v.hex("G.2", "s"));
   REQUIRE(gs.ok());
   auto mapped = g.mul(*gs, *h);
   REQUIRE(mapped.ok());
-  CHECK(*mapped == v.get("G.2", "mapped_generator"));
+  CHECK(*mapped == v.hex("G.2", "mapped_generator"));
   auto eph_group = g.with_generator(*mapped);
   REQUIRE(eph_group.ok());
 
-  auto eph_ifd = DhKeyPair::from_private(*eph_group, v.get("G.2", "eph_sk_ifd")).value();
-  auto eph_ic = DhKeyPair::from_private(*eph_group, v.get("G.2", "eph_sk_ic")).value();
-  CHECK(eph_ifd.public_value() == v.get("G.2", "eph_pk_ifd"));
-  CHECK(eph_ic.public_value() == v.get("G.2", "eph_pk_ic"));
+  auto eph_ifd = DhKeyPair::from_private(*eph_group, v.hex("G.2", "eph_sk_ifd")).value();
+  auto eph_ic = DhKeyPair::from_private(*eph_group, v.hex("G.2", "eph_sk_ic")).value();
+  CHECK(eph_ifd.public_value() == v.hex("G.2", "eph_pk_ifd"));
+  CHECK(eph_ic.public_value() == v.hex("G.2", "eph_pk_ic"));
   auto k = eph_ifd.agree(eph_ic.public_value());
   REQUIRE(k.ok());
-  CHECK(to_bytes(*k) == v.get("G.2", "shared_secret"));
+  CHECK(to_bytes(*k) == v.hex("G.2", "shared_secret"));
 }
 
 TEST_CASE("ICAO 9303-11 Appendix H.2: DH integrated mapping f_g(x) = x^((p-1)/q)") {
-  auto v = PaceVectors::load();
+  auto v = VectorFile::load("icao9303_11_pace.txt");
   auto g = DhGroup::standard(DhGroupId::kModp1024_160).value();
-  CHECK(g.reduce(v.get("H.2", "r")).value() == v.get("H.2", "r_p"));
-  auto mapped = g.subgroup_element(v.get("H.2", "r"));
+  CHECK(g.reduce(v.hex("H.2", "r")).value() == v.hex("H.2", "r_p"));
+  auto mapped = g.subgroup_element(v.hex("H.2", "r"));
   REQUIRE(mapped.ok());
-  CHECK(*mapped == v.get("H.2", "mapped_generator"));
+  CHECK(*mapped == v.hex("H.2", "mapped_generator"));
   auto eph = g.with_generator(*mapped).value();
   // The chip's published exponent exceeds q: from_private accepts any 1 <= x < p.
-  auto ic = DhKeyPair::from_private(eph, v.get("H.2", "eph_sk_ic")).value();
-  auto ifd = DhKeyPair::from_private(eph, v.get("H.2", "eph_sk_ifd")).value();
-  CHECK(ic.public_value() == v.get("H.2", "eph_pk_ic"));
-  CHECK(ifd.public_value() == v.get("H.2", "eph_pk_ifd"));
-  CHECK(to_bytes(ifd.agree(ic.public_value()).value()) == v.get("H.2", "shared_secret"));
+  auto ic = DhKeyPair::from_private(eph, v.hex("H.2", "eph_sk_ic")).value();
+  auto ifd = DhKeyPair::from_private(eph, v.hex("H.2", "eph_sk_ifd")).value();
+  CHECK(ic.public_value() == v.hex("H.2", "eph_pk_ic"));
+  CHECK(ifd.public_value() == v.hex("H.2", "eph_pk_ifd"));
+  CHECK(to_bytes(ifd.agree(ic.public_value()).value()) == v.hex("H.2", "shared_secret"));
   // f_g must not give 1 (the element p - 1 has order 2, so (p-1)^((p-1)/q) = 1).
   Bytes p_minus_1 = g.p();
   p_minus_1.back() -= 1;

@@ -2,12 +2,12 @@
 
 #include <doctest/doctest.h>
 
-#include "auth/pace_vectors.h"
+#include "vectors/vector_file.h"
 #include "idtap/base/hex.h"
 
 using namespace idtap;
 using namespace idtap::crypto;
-using idtap::testing::PaceVectors;
+using idtap::test::VectorFile;
 
 namespace {
 
@@ -70,41 +70,41 @@ TEST_CASE("every PACE standardized curve is available with the right sizes") {
 }
 
 TEST_CASE("ICAO 9303-11 Appendix G.1: generic mapping and ECDH on brainpoolP256r1") {
-  auto v = PaceVectors::load();
+  auto v = VectorFile::load("icao9303_11_pace.txt");
   const EcGroup g = bp256();
   const EcPoint gen = g.generator();
 
-  auto map_ifd = EcKeyPair::from_private(gen, v.get("G.1", "map_sk_ifd"));
+  auto map_ifd = EcKeyPair::from_private(gen, v.hex("G.1", "map_sk_ifd"));
   REQUIRE(map_ifd.ok());
-  CHECK(map_ifd->public_encoded() == v.get("G.1", "map_pk_ifd"));
-  auto map_ic = EcKeyPair::from_private(gen, v.get("G.1", "map_sk_ic"));
+  CHECK(map_ifd->public_encoded() == v.hex("G.1", "map_pk_ifd"));
+  auto map_ic = EcKeyPair::from_private(gen, v.hex("G.1", "map_sk_ic"));
   REQUIRE(map_ic.ok());
-  CHECK(map_ic->public_encoded() == v.get("G.1", "map_pk_ic"));
+  CHECK(map_ic->public_encoded() == v.hex("G.1", "map_pk_ic"));
 
   // H = SK_map,IFD * PK_map,IC = SK_map,IC * PK_map,IFD
-  auto pk_map_ic = g.decode_point(v.get("G.1", "map_pk_ic"));
+  auto pk_map_ic = g.decode_point(v.hex("G.1", "map_pk_ic"));
   REQUIRE(pk_map_ic.ok());
   auto h = map_ifd->agree_point(*pk_map_ic);
   REQUIRE(h.ok());
-  CHECK(h->encode() == v.get("G.1", "h"));
+  CHECK(h->encode() == v.hex("G.1", "h"));
   CHECK(map_ic->agree_point(map_ifd->public_point())->equals(*h));
 
   // G^ = s * G + H
-  auto sg = gen.mul(v.get("G.1", "s"));
+  auto sg = gen.mul(v.hex("G.1", "s"));
   REQUIRE(sg.ok());
   auto mapped = sg->add(*h);
   REQUIRE(mapped.ok());
-  CHECK(mapped->encode() == v.get("G.1", "mapped_generator"));
+  CHECK(mapped->encode() == v.hex("G.1", "mapped_generator"));
 
-  auto eph_ifd = EcKeyPair::from_private(*mapped, v.get("G.1", "eph_sk_ifd"));
-  auto eph_ic = EcKeyPair::from_private(*mapped, v.get("G.1", "eph_sk_ic"));
+  auto eph_ifd = EcKeyPair::from_private(*mapped, v.hex("G.1", "eph_sk_ifd"));
+  auto eph_ic = EcKeyPair::from_private(*mapped, v.hex("G.1", "eph_sk_ic"));
   REQUIRE(eph_ifd.ok());
   REQUIRE(eph_ic.ok());
-  CHECK(eph_ifd->public_encoded() == v.get("G.1", "eph_pk_ifd"));
-  CHECK(eph_ic->public_encoded() == v.get("G.1", "eph_pk_ic"));
+  CHECK(eph_ifd->public_encoded() == v.hex("G.1", "eph_pk_ifd"));
+  CHECK(eph_ic->public_encoded() == v.hex("G.1", "eph_pk_ic"));
   auto k = eph_ifd->agree_x(eph_ic->public_point());
   REQUIRE(k.ok());
-  CHECK(to_bytes(*k) == v.get("G.1", "shared_secret"));
+  CHECK(to_bytes(*k) == v.hex("G.1", "shared_secret"));
 }
 
 TEST_CASE("points encode with coordinates left-padded to the field size") {
@@ -199,14 +199,14 @@ TEST_CASE("point operations refuse to produce the point at infinity") {
 }
 
 TEST_CASE("ICAO 9303-11 Appendix H.1: the integrated mapping point encoding") {
-  auto v = PaceVectors::load();
+  auto v = VectorFile::load("icao9303_11_pace.txt");
   const EcGroup g = bp256();
-  auto rp = g.reduce_field(v.get("H.1", "r"));
+  auto rp = g.reduce_field(v.hex("H.1", "r"));
   REQUIRE(rp.ok());
-  CHECK(*rp == v.get("H.1", "r_p"));
+  CHECK(*rp == v.hex("H.1", "r_p"));
   auto mapped = g.icao_point_encoding(*rp);
   REQUIRE(mapped.ok());
-  CHECK(mapped->encode() == v.get("H.1", "mapped_generator"));
+  CHECK(mapped->encode() == v.hex("H.1", "mapped_generator"));
 
   CHECK(g.icao_point_encoding(Bytes{0x00}).error().code == ErrorCode::kInvalidArgument);
   CHECK(g.icao_point_encoding(g.parameters().p).error().code == ErrorCode::kInvalidArgument);
@@ -228,15 +228,15 @@ TEST_CASE("ICAO 9303-11 Appendix H.1: the integrated mapping point encoding") {
 }
 
 TEST_CASE("ICAO 9303-11 Appendix I.1: chip authentication data CA = SK_IC^-1 * SK_map mod n") {
-  auto v = PaceVectors::load();
+  auto v = VectorFile::load("icao9303_11_pace.txt");
   const EcGroup g = bp256();
-  auto ca = g.scalar_mul_inverse(v.get("I.1", "sk_ic_derived"), v.get("I.1", "map_sk_ic"));
+  auto ca = g.scalar_mul_inverse(v.hex("I.1", "sk_ic_derived"), v.hex("I.1", "map_sk_ic"));
   REQUIRE(ca.ok());
-  CHECK(to_bytes(*ca) == v.get("I.1", "ca_ic"));
+  CHECK(to_bytes(*ca) == v.hex("I.1", "ca_ic"));
   // The terminal's check: PK_map,IC = CA_IC * PK_IC.
-  auto pk_ic = g.decode_point(v.get("I.1", "pk_ic"));
+  auto pk_ic = g.decode_point(v.hex("I.1", "pk_ic"));
   REQUIRE(pk_ic.ok());
-  CHECK(pk_ic->mul(*ca)->encode() == v.get("I.1", "map_pk_ic"));
+  CHECK(pk_ic->mul(*ca)->encode() == v.hex("I.1", "map_pk_ic"));
   CHECK(g.scalar_mul_inverse(Bytes{0x00}, Bytes{0x01}).error().code == ErrorCode::kInvalidArgument);
 }
 

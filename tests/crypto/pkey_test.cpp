@@ -8,13 +8,13 @@
 
 #include <memory>
 
-#include "auth/pace_vectors.h"
+#include "vectors/vector_file.h"
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/hex.h"
 
 using namespace idtap;
 using namespace idtap::crypto;
-using idtap::testing::PaceVectors;
+using idtap::test::VectorFile;
 
 // OpenSSL is the signing oracle here: keys are generated and messages signed with it directly,
 // and PublicKey must accept exactly what it signed.
@@ -54,9 +54,10 @@ const Bytes kMessage = bytes_of("idtap signature test message");
 }  // namespace
 
 TEST_CASE("ICAO 9303-11 Appendix I.1: ChipAuthenticationPublicKeyInfo with standardized parameters") {
-  auto v = PaceVectors::load();
+  auto v = VectorFile::load("icao9303_11_pace.txt");
   // ChipAuthenticationPublicKeyInfo ::= SEQUENCE { OID id-PK-ECDH, SubjectPublicKeyInfo, keyId }
-  apdu::TlvReader outer(v.get("I.1", "ca_public_key_info"));
+  const Bytes info = v.hex("I.1", "ca_public_key_info");
+  apdu::TlvReader outer(info);
   auto seq = outer.enter(0x30);
   REQUIRE(seq.ok());
   REQUIRE(seq->read(0x06).ok());
@@ -68,7 +69,7 @@ TEST_CASE("ICAO 9303-11 Appendix I.1: ChipAuthenticationPublicKeyInfo with stand
   CHECK(key->bits() == 256);
   REQUIRE(key->ec_point() != nullptr);
   CHECK(key->ec_point()->group().curve() == EcCurve::kBrainpoolP256r1);
-  CHECK(key->ec_point()->encode() == v.get("I.1", "pk_ic"));
+  CHECK(key->ec_point()->encode() == v.hex("I.1", "pk_ic"));
 }
 
 TEST_CASE("RFC 6979 A.2.5: ECDSA P-256 / SHA-256 known answer, plain and DER") {
