@@ -1,5 +1,7 @@
 #include "idtap/auth/chip_auth.h"
 
+#include <algorithm>
+
 #include "idtap/apdu/commands.h"
 #include "idtap/apdu/tlv.h"
 #include "idtap/crypto/dh.h"
@@ -49,7 +51,7 @@ Result<CaAlgorithm> ca_algorithm(ByteView oid) {
   // id-CA-DH = id-CA.1, id-CA-ECDH = id-CA.2; then .1 3DES-CBC-CBC, .2/.3/.4 AES-CBC-CMAC-128/192/256
   // (ICAO 9303-11 §9.2.6, BSI TR-03110-3 A.1.1.2).
   const Bytes& ca = lds::oid::kCa;
-  if (oid.size() != ca.size() + 2 || !lds::has_prefix(oid, ca))
+  if (oid.size() != ca.size() + 2 || !std::equal(ca.begin(), ca.end(), oid.begin()))
     return make_error(ErrorCode::kNotSupported, "CA: not an id-CA-DH/ECDH-* protocol");
   CaAlgorithm a;
   const uint8_t ka = oid[ca.size()], cipher = oid[ca.size() + 1];
