@@ -33,17 +33,27 @@ struct Host {
   ~Host() { ::close(fd); }
   void send(const Bytes& b) { REQUIRE(::write(fd, b.data(), b.size()) == static_cast<ssize_t>(b.size())); }
   void send_hex(const char* hex) { send(hex_or_die(hex)); }
-  // receive: what arrives within `ms` of silence.
-  Bytes receive(int ms = 150) {
+  // receive: `want` bytes (or what came before 2 s passed); with want = 0, whatever arrives
+  // within 80 ms (used to show that nothing does).
+  Bytes receive(size_t want = 0) {
     Bytes out;
-    for (;;) {
+    const int wait_ms = want == 0 ? 80 : 2000;
+    while (want == 0 || out.size() < want) {
       pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, ms) <= 0) return out;
+      if (::poll(&p, 1, wait_ms) <= 0) return out;
       uint8_t buf[512];
-      const ssize_t n = ::read(fd, buf, sizeof buf);
+      const ssize_t n = ::read(fd, buf, want == 0 ? sizeof buf : std::min(sizeof buf, want - out.size()));
       if (n <= 0) return out;
       out.insert(out.end(), buf, buf + n);
     }
+    return out;
+  }
+  // answer: the next answer, ACK and frame, read by its announced length.
+  Bytes answer() {
+    Bytes out = receive(6 + 5);  // ACK, then preamble, start code, LEN, LCS (or 00 FF 01 FF 7F)
+    if (out.size() < 11) return out;
+    if (out[9] == 0x01 && out[10] == 0xFF) return concat({out, receive(3)});  // syntax-error frame
+    return concat({out, receive(static_cast<size_t>(out[9]) + 2)});  // TFI .. DCS, postamble
   }
 };
 
@@ -76,7 +86,7 @@ const char* kAckHex = "0000ff00ff00";
 std::unique_ptr<Host> awake(Pn532Emulator& emu) {
   auto host = std::make_unique<Host>(emu.tty_path());
   host->send(concat({hex_or_die("5555000000"), command_frame({0x14, 0x01})}));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff02fed51516" "00");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff02fed5151600");
   return host;
 }
 
@@ -89,12 +99,12 @@ TEST_CASE("asleep until the wake-up preamble; then ACK and answer") {
   CHECK(host.receive().empty());
   CHECK(emu->stats().ignored_asleep == 1);
   host.send(concat({hex_or_die("55550000000000"), command_frame({0x14, 0x01})}));
-  CHECK(to_hex(host.receive()) == std::string(kAckHex) + "0000ff02fed5151600");
+  CHECK(to_hex(host.answer()) == std::string(kAckHex) + "0000ff02fed5151600");
   host.send(command_frame({0x02}));
   // ACK, then D5 03 32 01 06 07: PN532, firmware 1.6, ISO/IEC 14443-A, -B and 18092.
-  CHECK(to_hex(host.receive()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
+  CHECK(to_hex(host.answer()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
   host.send(command_frame({0x16, 0xF0}));  // PowerDown: answered, then asleep again
-  CHECK(to_hex(host.receive()) == std::string(kAckHex) + "0000ff03fdd5170014" "00");
+  CHECK(to_hex(host.answer()) == std::string(kAckHex) + "0000ff03fdd517001400");
   host.send(command_frame({0x02}));
   CHECK(host.receive().empty());
   CHECK(emu->stats().wakeups == 1);
@@ -119,10 +129,9 @@ TEST_CASE("bad frames are dropped unanswered; NACK repeats the last answer") {
   }
   CHECK(emu->stats().checksum_errors == 4);
   host->send(command_frame({0x02}));
-  const Bytes answer = host->receive();
-  CHECK(to_hex(answer) == std::string(kAckHex) + "0000ff06fad50332010607e800");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
   host->send_hex("0000ffff0000");  // NACK
-  CHECK(to_hex(host->receive()) == "0000ff06fad50332010607e800");
+  CHECK(to_hex(host->receive(13)) == "0000ff06fad50332010607e800");
   CHECK(emu->stats().nacks == 1);
 }
 
@@ -130,9 +139,9 @@ TEST_CASE("an unknown command gets the syntax-error frame; extended frames are u
   auto emu = Pn532Emulator::start().value();
   auto host = awake(*emu);
   host->send(command_frame({0x7E}));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff01ff7f8100");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff01ff7f8100");
   host->send(command_frame({0x02}, /*force_extended=*/true));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
   auto s = emu->stats();
   CHECK(s.error_frames == 1);
   CHECK(s.extended_frames == 1);
@@ -142,9 +151,9 @@ TEST_CASE("registers read back what was written") {
   auto emu = Pn532Emulator::start().value();
   auto host = awake(*emu);
   host->send(command_frame({0x08, 0x63, 0x3C, 0x10, 0x63, 0x05, 0x40}));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff02fed509" "2200");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff02fed5092200");
   host->send(command_frame({0x06, 0x63, 0x05, 0x63, 0x3C}));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff04fcd507401" "0d400");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff04fcd5074010d400");
 }
 
 TEST_CASE("InDataExchange: MI chaining in both directions around a small frame limit") {
@@ -155,29 +164,29 @@ TEST_CASE("InDataExchange: MI chaining in both directions around a small frame l
   emu->place_card(c);
   auto host = awake(*emu);
   host->send(command_frame({0x12, 0x14}));  // SetParameters: automatic RATS
-  host->receive();
+  host->answer();
   host->send(command_frame({0x4A, 0x01, 0x00}));  // InListPassiveTarget, one Type A target
-  const Bytes listed = host->receive();
+  const Bytes listed = host->answer();
   REQUIRE(listed.size() > 12);
   CHECK(to_hex(ByteView(listed).subspan(11, 8)) == "d54b010100042004");  // NbTg 1, Tg 1, ATQA, SAK, UID length
 
   // SELECT eMRTD sent in two parts: Tg with MI (0x41), then the rest.
   const Bytes select = hex_or_die("00A4040C07A0000002471001");
   host->send(command_frame(concat({Bytes{0x40, 0x41}, ByteView(select).first(6)})));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff03fdd5410" "0ea00");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54100ea00");
   host->send(command_frame(concat({Bytes{0x40, 0x01}, ByteView(select).subspan(6)})));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff05fbd54100900" "05a00");
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff05fbd5410090005a00");
   CHECK(emu->stats().mi_chunks_in == 1);
 
   // SELECT EF.COM, then READ BINARY 22 bytes: 24 bytes of answer over a 16-byte limit.
   host->send(command_frame({0x40, 0x01, 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E}));
-  host->receive();
+  host->answer();
   host->send(command_frame({0x40, 0x01, 0x00, 0xB0, 0x00, 0x00, 0x16}));
-  Bytes first = host->receive();
+  Bytes first = host->answer();
   REQUIRE(first.size() == 6 + 5 + 3 + 16 + 2);
   CHECK(first[6 + 5 + 2] == 0x40);  // status: MI set
   host->send(command_frame({0x40, 0x01}));  // Tg only: the next part
-  Bytes second = host->receive();
+  Bytes second = host->answer();
   REQUIRE(second.size() == 6 + 5 + 3 + 8 + 2);
   CHECK(second[6 + 5 + 2] == 0x00);  // last part
   Bytes joined = concat({ByteView(first).subspan(14, 16), ByteView(second).subspan(14, 8)});
@@ -193,13 +202,13 @@ TEST_CASE("InDataExchange without an active target is refused; a removed card ti
   emu->place_card(c);
   auto host = awake(*emu);
   host->send(command_frame({0x40, 0x01, 0x00, 0xA4, 0x04, 0x0C, 0x00}));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff03fdd5412" "7c300");  // status 27: wrong context
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54127c300");  // status 27: wrong context
   host->send(command_frame({0x4A, 0x01, 0x00}));
-  host->receive();
+  host->answer();
   CHECK(emu->target_active());
   emu->remove_card();
   host->send(command_frame({0x00, 0x06}));  // Diagnose: card presence
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff03fdd5010" "12900");  // status 01: gone
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd501012900");  // status 01: gone
   host->send(command_frame({0x4A, 0x01, 0x00}));
-  CHECK(to_hex(host->receive()) == std::string(kAckHex) + "0000ff03fdd54b00e000");  // NbTg 0
+  CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54b00e000");  // NbTg 0
 }
