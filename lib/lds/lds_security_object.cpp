@@ -14,19 +14,6 @@ using apdu::TlvWriter;
 
 Error bad(const std::string& why) { return make_error(ErrorCode::kMalformed, "LDSSecurityObject: " + why); }
 
-struct DigestRow {
-  crypto::HashAlg alg;
-  const char* dotted;
-  size_t length;
-};
-constexpr DigestRow kDigests[] = {
-    {crypto::HashAlg::kSha1, "1.3.14.3.2.26", 20},
-    {crypto::HashAlg::kSha224, "2.16.840.1.101.3.4.2.4", 28},
-    {crypto::HashAlg::kSha256, "2.16.840.1.101.3.4.2.1", 32},
-    {crypto::HashAlg::kSha384, "2.16.840.1.101.3.4.2.2", 48},
-    {crypto::HashAlg::kSha512, "2.16.840.1.101.3.4.2.3", 64},
-};
-
 Status check_semantics(const LdsSecurityObject& lso) {
   // ICAO 9303-10 §4.6.2.2: v1 iff ldsVersionInfo is present; SIZE (2..ub-DataGroups) hashes.
   if (lso.version != 0 && lso.version != 1) return bad("version " + std::to_string(lso.version));
@@ -47,22 +34,14 @@ Status check_semantics(const LdsSecurityObject& lso) {
 }  // namespace
 
 std::optional<crypto::HashAlg> digest_alg_from_oid(ByteView oid) {
-  for (const auto& row : kDigests)
-    if (equal_bytes(oid, oid_or_die(row.dotted))) return row.alg;
-  return std::nullopt;
+  auto dotted = oid_to_string(oid);
+  if (!dotted.ok()) return std::nullopt;
+  return crypto::hash_from_oid(*dotted);
 }
 
-Oid digest_oid(crypto::HashAlg alg) {
-  for (const auto& row : kDigests)
-    if (row.alg == alg) return oid_or_die(row.dotted);
-  return {};
-}
+Oid digest_oid(crypto::HashAlg alg) { return oid_or_die(crypto::hash_oid(alg)); }
 
-size_t digest_length(crypto::HashAlg alg) {
-  for (const auto& row : kDigests)
-    if (row.alg == alg) return row.length;
-  return 0;
-}
+size_t digest_length(crypto::HashAlg alg) { return crypto::digest_size(alg); }
 
 std::optional<crypto::HashAlg> LdsSecurityObject::hash_alg() const { return digest_alg_from_oid(hash_algorithm.algorithm); }
 

@@ -95,8 +95,8 @@ TEST_CASE("DG11 leniencies and reports: BCD date, tag list mismatch") {
 }
 
 TEST_CASE("malformed DG11") {
-  using testing::H;
-  using testing::T;
+  using lds_test::H;
+  using lds_test::T;
   const Bytes list_name = H("5C025F0E");
   const Bytes hello = H("5F0E0548454C4C4F");
   struct Case {
@@ -109,7 +109,7 @@ TEST_CASE("malformed DG11") {
       {T(0x6B, {list_name, H("5F0E05C348454C4C")}), "full name is not UTF-8 (lead byte without continuation)"},
       {T(0x6B, {list_name, H("5F0E04EDA08041")}), "UTF-8 surrogate U+D800"},
       {T(0x6B, {list_name, H("5F0E04C0AF4141")}), "overlong UTF-8"},
-      {testing::C({T(0x6B, {list_name, hello}), H("00")}), "trailing byte after the data group"},
+      {lds_test::C({T(0x6B, {list_name, hello}), H("00")}), "trailing byte after the data group"},
       {T(0x6B, {list_name, hello, H("5F0E0141")}), "full name repeated"},
       {T(0x6B, {H("5C025F2B"), H("5F2B0419901A01")}), "BCD date with a nibble above 9"},
       {T(0x6B, {H("5C025F2B"), H("5F2B06313939303031")}), "date of 6 bytes"},
@@ -168,8 +168,8 @@ TEST_CASE("DG12: fixed bytes and round trip") {
 }
 
 TEST_CASE("malformed DG12") {
-  using testing::H;
-  using testing::T;
+  using lds_test::H;
+  using lds_test::T;
   const Bytes list_authority = H("5C025F19");
   const Bytes authority = H("5F190141");
   struct Case {

@@ -11,20 +11,20 @@ using namespace idtap::lds;
 
 TEST_CASE("DG15 with an EC or an RSA Active Authentication key") {
   struct Case {
-    testing::PkeyPtr key;
+    lds_test::PkeyPtr key;
     PublicKeyType type;
     size_t bits;
     const char* curve;
   };
   Case cases[] = {
-      {testing::make_ec_key("prime256v1"), PublicKeyType::kEc, 256, "P-256"},
-      {testing::make_ec_key("brainpoolP256r1"), PublicKeyType::kEc, 256, "brainpoolP256r1"},
-      {testing::make_ec_key("secp384r1"), PublicKeyType::kEc, 384, "P-384"},
-      {testing::make_rsa_key(2048), PublicKeyType::kRsa, 2048, ""},
+      {lds_test::make_ec_key("prime256v1"), PublicKeyType::kEc, 256, "P-256"},
+      {lds_test::make_ec_key("brainpoolP256r1"), PublicKeyType::kEc, 256, "brainpoolP256r1"},
+      {lds_test::make_ec_key("secp384r1"), PublicKeyType::kEc, 384, "P-384"},
+      {lds_test::make_rsa_key(2048), PublicKeyType::kRsa, 2048, ""},
   };
   for (auto& c : cases) {
     CAPTURE(c.bits);
-    Bytes spki = testing::spki_der(c.key.get());
+    Bytes spki = lds_test::spki_der(c.key.get());
     auto file = encode_dg15(spki);
     REQUIRE(file.ok());
     CHECK((*file)[0] == 0x6F);
@@ -38,8 +38,8 @@ TEST_CASE("DG15 with an EC or an RSA Active Authentication key") {
 }
 
 TEST_CASE("malformed DG15") {
-  using testing::H;
-  using testing::T;
+  using lds_test::H;
+  using lds_test::T;
   const Bytes ec_alg = T(0x30, {H("06072A8648CE3D0201"), H("06082A8648CE3D030107")});
   const Bytes point = T(0x03, {H("00 04"), Bytes(64, 7)});
   struct Case {
@@ -57,7 +57,7 @@ TEST_CASE("malformed DG15") {
        ErrorCode::kMalformed, "RSA modulus negative"},
       {T(0x6F, {T(0x30, {T(0x30, {H("06092A864886F70D010101"), H("0500")}), T(0x03, {H("00"), T(0x30, {H("020100")})})})}),
        ErrorCode::kMalformed, "RSA key without exponent"},
-      {testing::C({T(0x6F, {T(0x30, {ec_alg, point})}), H("00")}), ErrorCode::kMalformed, "trailing byte"},
+      {lds_test::C({T(0x6F, {T(0x30, {ec_alg, point})}), H("00")}), ErrorCode::kMalformed, "trailing byte"},
       {T(0x6F, {T(0x30, {T(0x30, {H("06092A864886F70D010107")}), T(0x03, {H("0000")})})}), ErrorCode::kNotSupported,
        "RSAES-OAEP algorithm: neither RSA signature key nor EC"},
   };

@@ -19,7 +19,7 @@ TEST_CASE("DG1 of the ICAO 9303 specimens: fixed bytes and round trip") {
   REQUIRE(enc.ok());
   CHECK(to_hex(ByteView(*enc).first(5)) == "615b5f1f58");
   CHECK(enc->size() == 5 + 88);
-  for (auto& v : testing::load_vectors("lds/icao9303_mrz.txt")) {
+  for (auto& v : lds_test::load_vectors("lds/icao9303_mrz.txt")) {
     CAPTURE(v["source"]);
     auto file = encode_dg1(v["mrz"]);
     REQUIRE(file.ok());

@@ -9,7 +9,7 @@ using namespace idtap;
 using namespace idtap::lds;
 
 TEST_CASE("EF.COM example of ICAO 9303-10 parses and re-encodes to the same bytes") {
-  auto v = testing::load_vectors("lds/icao9303_ef_com.txt");
+  auto v = lds_test::load_vectors("lds/icao9303_ef_com.txt");
   REQUIRE(v.size() == 1);
   Bytes file = hex_or_die(v[0]["hex"]);
   auto com = parse_ef_com(file);

@@ -33,14 +33,14 @@ LdsSecurityObject sample_lso(crypto::HashAlg alg, const EVP_MD* md) {
 }
 
 struct Signer {
-  testing::PkeyPtr key;
+  lds_test::PkeyPtr key;
   CmsSigner cms;
 };
 
-Signer make_signer(testing::PkeyPtr key, crypto::HashAlg hash, SignatureScheme scheme) {
+Signer make_signer(lds_test::PkeyPtr key, crypto::HashAlg hash, SignatureScheme scheme) {
   Signer s;
-  s.cms.private_key_pkcs8 = testing::pkcs8_der(key.get());
-  s.cms.certificate = testing::self_signed_der(key.get(), "Document Signer");
+  s.cms.private_key_pkcs8 = lds_test::pkcs8_der(key.get());
+  s.cms.certificate = lds_test::self_signed_der(key.get(), "Document Signer");
   s.cms.hash = hash;
   s.cms.scheme = scheme;
   s.key = std::move(key);
@@ -97,7 +97,7 @@ TEST_CASE("LDSSecurityObject: fixed bytes of a v0 object") {
 }
 
 TEST_CASE("EF.SOD signed with ECDSA P-256 / SHA-256 parses with what verification needs") {
-  Signer s = make_signer(testing::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  Signer s = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
   LdsSecurityObject lso = sample_lso(crypto::HashAlg::kSha256, EVP_sha256());
   auto file = create_ef_sod(lso, s.cms);
   REQUIRE(file.ok());
@@ -128,7 +128,7 @@ TEST_CASE("EF.SOD signed with ECDSA P-256 / SHA-256 parses with what verificatio
 }
 
 TEST_CASE("EF.SOD with RSA-PSS / SHA-384 and an LDSSecurityObject v1") {
-  Signer s = make_signer(testing::make_rsa_key(2048), crypto::HashAlg::kSha384, SignatureScheme::kRsaPss);
+  Signer s = make_signer(lds_test::make_rsa_key(2048), crypto::HashAlg::kSha384, SignatureScheme::kRsaPss);
   LdsSecurityObject lso = sample_lso(crypto::HashAlg::kSha384, EVP_sha384());
   lso.version_info = LdsVersionInfo{"0108", "040000"};
   auto file = create_ef_sod(lso, s.cms);
@@ -155,7 +155,7 @@ TEST_CASE("EF.SOD with every hash algorithm (ECDSA), and RSA PKCS#1 v1.5") {
                {crypto::HashAlg::kSha512, EVP_sha512()}};
   for (const auto& c : cases) {
     CAPTURE(digest_length(c.alg));
-    Signer s = make_signer(testing::make_ec_key("brainpoolP256r1"), c.alg, SignatureScheme::kEcdsa);
+    Signer s = make_signer(lds_test::make_ec_key("brainpoolP256r1"), c.alg, SignatureScheme::kEcdsa);
     auto file = create_ef_sod(sample_lso(c.alg, c.md), s.cms);
     REQUIRE(file.ok());
     auto sod = parse_ef_sod(*file);
@@ -164,7 +164,7 @@ TEST_CASE("EF.SOD with every hash algorithm (ECDSA), and RSA PKCS#1 v1.5") {
     CHECK(sod->signed_data.signer_infos[0].digest_algorithm.algorithm == digest_oid(c.alg));
     CHECK(verify(sod->signed_data.signer_infos[0], s.cms.certificate, c.md, false));
   }
-  Signer rsa = make_signer(testing::make_rsa_key(2048), crypto::HashAlg::kSha256, SignatureScheme::kRsaPkcs1);
+  Signer rsa = make_signer(lds_test::make_rsa_key(2048), crypto::HashAlg::kSha256, SignatureScheme::kRsaPkcs1);
   auto file = create_ef_sod(sample_lso(crypto::HashAlg::kSha256, EVP_sha256()), rsa.cms);
   REQUIRE(file.ok());
   auto sod = parse_ef_sod(*file);
@@ -173,7 +173,7 @@ TEST_CASE("EF.SOD with every hash algorithm (ECDSA), and RSA PKCS#1 v1.5") {
 }
 
 TEST_CASE("BER indefinite lengths in EF.SOD: a named leniency") {
-  Signer s = make_signer(testing::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  Signer s = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
   auto der_file = create_ef_sod(sample_lso(crypto::HashAlg::kSha256, EVP_sha256()), s.cms);
   REQUIRE(der_file.ok());
   // 77 80 { 30 80 { ContentInfo content } 00 00 } 00 00
@@ -192,9 +192,9 @@ TEST_CASE("BER indefinite lengths in EF.SOD: a named leniency") {
 }
 
 TEST_CASE("malformed EF.SOD and LDSSecurityObject") {
-  using testing::H;
-  using testing::T;
-  Signer s = make_signer(testing::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  using lds_test::H;
+  using lds_test::T;
+  Signer s = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
   auto signed_content = [&s](const Oid& type, const Bytes& content) {
     return apdu::encode_tlv(0x77, create_signed_data(type, content, s.cms).value());
   };
@@ -229,7 +229,7 @@ TEST_CASE("malformed EF.SOD and LDSSecurityObject") {
                       T(0x30, {H("020100"), sha256_alg, T(0x30, {h1, T(0x30, {H("020111"), T(0x04, {Bytes(32, 2)})})})})),
        "data group number 17"},
       {signed_content(oid::kLdsSecurityObject, T(0x30, {H("020102"), sha256_alg, T(0x30, {h1, h2})})), "version 2"},
-      {signed_content(oid::kLdsSecurityObject, testing::C({T(0x30, {H("020100"), sha256_alg, T(0x30, {h1, h2})}), H("00")})),
+      {signed_content(oid::kLdsSecurityObject, lds_test::C({T(0x30, {H("020100"), sha256_alg, T(0x30, {h1, h2})}), H("00")})),
        "trailing byte after the LDSSecurityObject"},
   };
   for (const auto& c : cases) {
@@ -243,12 +243,12 @@ TEST_CASE("malformed EF.SOD and LDSSecurityObject") {
 }
 
 TEST_CASE("create_signed_data refuses keys that do not fit") {
-  Signer ec = make_signer(testing::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  Signer ec = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
   CmsSigner wrong_scheme = ec.cms;
   wrong_scheme.scheme = SignatureScheme::kRsaPss;
   CHECK(create_signed_data(oid::kLdsSecurityObject, bytes_of("x"), wrong_scheme).error().code == ErrorCode::kInvalidArgument);
   CmsSigner other_cert = ec.cms;
-  other_cert.certificate = testing::self_signed_der(testing::make_ec_key("prime256v1").get(), "other");
+  other_cert.certificate = lds_test::self_signed_der(lds_test::make_ec_key("prime256v1").get(), "other");
   CHECK(create_signed_data(oid::kLdsSecurityObject, bytes_of("x"), other_cert).error().code == ErrorCode::kInvalidArgument);
   CmsSigner no_key = ec.cms;
   no_key.private_key_pkcs8 = SecureBytes{1, 2, 3};
@@ -256,18 +256,18 @@ TEST_CASE("create_signed_data refuses keys that do not fit") {
 }
 
 TEST_CASE("EF.CardSecurity: SecurityInfos signed, parsed back") {
-  Signer s = make_signer(testing::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
-  auto chip = testing::make_ec_key("brainpoolP256r1");
+  Signer s = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  auto chip = lds_test::make_ec_key("brainpoolP256r1");
   SecurityInfos infos;
   infos.pace.push_back({oid::kPaceEcdhCamAes128, 2, kParamBrainpoolP256r1});
-  infos.chip_authentication_public_keys.push_back({oid::kPkEcdh, testing::spki_der(chip.get()), std::nullopt});
+  infos.chip_authentication_public_keys.push_back({oid::kPkEcdh, lds_test::spki_der(chip.get()), std::nullopt});
   auto file = create_card_security(infos, s.cms);
   REQUIRE(file.ok());
   auto cs = parse_card_security(*file);
   REQUIRE(cs.ok());
   CHECK(cs->signed_data.econtent_type == oid::kSecurityObject);
   REQUIRE(cs->infos.chip_authentication_public_keys.size() == 1);
-  CHECK(cs->infos.chip_authentication_public_keys[0].subject_public_key_info == testing::spki_der(chip.get()));
+  CHECK(cs->infos.chip_authentication_public_keys[0].subject_public_key_info == lds_test::spki_der(chip.get()));
   CHECK(verify(cs->signed_data.signer_infos[0], s.cms.certificate, EVP_sha256(), false));
   // EF.SOD's parser refuses it (wrong content type), and it is not wrapped in 77.
   CHECK_FALSE(parse_ef_sod(apdu::encode_tlv(0x77, *file)).ok());

@@ -22,7 +22,7 @@ TEST_CASE("MRZ check digits of the ICAO 9303 specimens") {
 }
 
 TEST_CASE("every field and check digit of the ICAO 9303 MRZ specimens") {
-  auto blocks = testing::load_vectors("lds/icao9303_mrz.txt");
+  auto blocks = lds_test::load_vectors("lds/icao9303_mrz.txt");
   REQUIRE(blocks.size() == 5);
   for (auto& v : blocks) {
     CAPTURE(v["source"]);

@@ -1,4 +1,5 @@
-// tests/lds/pki_fixture.h: throw-away keys and certificates for the LDS tests (OpenSSL directly;
+// tests/lds/pki_fixture.h: throw-away keys and certificates for the LDS tests (OpenSSL directly,
+// in their own namespace: tests/support/test_pki.h has a fuller PKI with other signatures;
 // the production PKI of the simulated card lives in drivers/sim/personalize_pki.cpp).
 #pragma once
 
@@ -12,7 +13,7 @@
 #include "idtap/base/bytes.h"
 #include "idtap/base/secure_bytes.h"
 
-namespace idtap::testing {
+namespace idtap::lds_test {
 
 struct PkeyDeleter {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
@@ -64,4 +65,4 @@ inline Bytes self_signed_der(EVP_PKEY* key, const std::string& cn) {
   return out;
 }
 
-}  // namespace idtap::testing
+}  // namespace idtap::lds_test

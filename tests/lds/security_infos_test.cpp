@@ -14,7 +14,7 @@ using namespace idtap;
 using namespace idtap::lds;
 
 TEST_CASE("EF.CardAccess of the ICAO 9303-11 PACE worked example") {
-  auto v = testing::load_vectors("lds/security_infos.txt");
+  auto v = lds_test::load_vectors("lds/security_infos.txt");
   REQUIRE(v.size() == 2);
   Bytes file = hex_or_die(v[0]["hex"]);
   auto infos = parse_card_access(file);
@@ -30,7 +30,7 @@ TEST_CASE("EF.CardAccess of the ICAO 9303-11 PACE worked example") {
 }
 
 TEST_CASE("EF.CardAccess of a German eID card: six SecurityInfos of five kinds") {
-  auto v = testing::load_vectors("lds/security_infos.txt");
+  auto v = lds_test::load_vectors("lds/security_infos.txt");
   REQUIRE(v.size() == 2);
   Bytes padded = hex_or_die(v[1]["hex"]);
   // The file is zero-padded after the SET: the parser is strict, the reader reads the SET only.
@@ -65,7 +65,7 @@ TEST_CASE("EF.CardAccess of a German eID card: six SecurityInfos of five kinds")
 }
 
 TEST_CASE("every SecurityInfo kind round trips through DG14") {
-  auto ca_key = testing::make_ec_key("brainpoolP256r1");
+  auto ca_key = lds_test::make_ec_key("brainpoolP256r1");
   REQUIRE(ca_key);
   SecurityInfos in;
   in.pace.push_back({oid::kPaceEcdhImAes256, 2, kParamNistP256});
@@ -73,7 +73,7 @@ TEST_CASE("every SecurityInfo kind round trips through DG14") {
   in.pace_domain_parameters.push_back(
       {oid_or_die("0.4.0.127.0.7.2.2.4.2"), hex_or_die("300c060704007f0007010202010d"), 1});
   in.chip_authentication.push_back({oid::kCaEcdhAes128, 1, 7});
-  in.chip_authentication_public_keys.push_back({oid::kPkEcdh, testing::spki_der(ca_key.get()), 7});
+  in.chip_authentication_public_keys.push_back({oid::kPkEcdh, lds_test::spki_der(ca_key.get()), 7});
   in.active_authentication.push_back({oid::kAa, 1, oid::kEcdsaPlainSha256});
   in.terminal_authentication.push_back({oid::kTa, 2});
   in.unknown.push_back({oid_or_die("0.4.0.127.0.7.2.2.6"), hex_or_die("300c060804007f00070202060500")});
@@ -88,7 +88,7 @@ TEST_CASE("every SecurityInfo kind round trips through DG14") {
   REQUIRE(out->chip_authentication.size() == 1);
   CHECK(out->chip_authentication[0].key_id == 7);
   REQUIRE(out->chip_authentication_public_keys.size() == 1);
-  CHECK(out->chip_authentication_public_keys[0].subject_public_key_info == testing::spki_der(ca_key.get()));
+  CHECK(out->chip_authentication_public_keys[0].subject_public_key_info == lds_test::spki_der(ca_key.get()));
   REQUIRE(out->active_authentication.size() == 1);
   CHECK(out->active_authentication[0].signature_algorithm == oid::kEcdsaPlainSha256);
   CHECK(out->terminal_authentication.size() == 1);
@@ -104,8 +104,8 @@ TEST_CASE("every SecurityInfo kind round trips through DG14") {
 }
 
 TEST_CASE("malformed SecurityInfos") {
-  using testing::H;
-  using testing::T;
+  using lds_test::H;
+  using lds_test::T;
   const Bytes pace_oid = H("060A04007F00070202040202");
   const Bytes pace_ok = T(0x30, {pace_oid, H("020102"), H("02010D")});
   struct Case {
@@ -115,7 +115,7 @@ TEST_CASE("malformed SecurityInfos") {
       {H(""), "empty"},
       {H("3100"), "empty SET"},
       {T(0x30, {pace_ok}), "SEQUENCE where a SET is expected"},
-      {testing::C({T(0x31, {pace_ok}), H("00")}), "trailing byte after the SET"},
+      {lds_test::C({T(0x31, {pace_ok}), H("00")}), "trailing byte after the SET"},
       {T(0x31, {T(0x30, {pace_oid})}), "PACEInfo without version"},
       {T(0x31, {T(0x30, {pace_oid, H("020102"), H("0201")})}), "PACEInfo parameterId truncated"},
       {T(0x31, {T(0x30, {pace_oid, H("020102"), H("02010D"), H("020100")})}), "PACEInfo with a fourth element"},
@@ -131,7 +131,7 @@ TEST_CASE("malformed SecurityInfos") {
                           T(0x30, {T(0x30, {H("06072A8648CE3D0201")}), H("03020104")})})}),
        "ChipAuthenticationPublicKeyInfo whose BIT STRING has unused bits"},
       {T(0x31, {T(0x30, {H("060804007F00070202 02")})}), "TerminalAuthenticationInfo without version"},
-      {testing::C({H("3180"), pace_ok, H("0000")}), "indefinite length (BER) in a DER file"},
+      {lds_test::C({H("3180"), pace_ok, H("0000")}), "indefinite length (BER) in a DER file"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.why);

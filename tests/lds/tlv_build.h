@@ -9,7 +9,7 @@
 #include "idtap/base/bytes.h"
 #include "idtap/base/hex.h"
 
-namespace idtap::testing {
+namespace idtap::lds_test {
 
 // H: bytes from hex (spaces allowed).
 inline Bytes H(std::string_view hex) { return hex_or_die(hex); }
@@ -26,4 +26,4 @@ inline Bytes C(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-}  // namespace idtap::testing
+}  // namespace idtap::lds_test

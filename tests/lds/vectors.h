@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace idtap::testing {
+namespace idtap::lds_test {
 
 using VectorBlock = std::map<std::string, std::string>;
 
@@ -35,4 +35,4 @@ inline std::vector<VectorBlock> load_vectors(const std::string& relative) {
   return out;
 }
 
-}  // namespace idtap::testing
+}  // namespace idtap::lds_test

@@ -2,7 +2,6 @@
 // §4.6.2.2): version, hash algorithm, the hash of every data group, LDS version info (v1).
 #pragma once
 
-#include <memory>  // before idtap/crypto/hash.h, which uses std::unique_ptr
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,12 +38,12 @@ struct LdsSecurityObject {
   const Bytes* hash_of(int number) const;
 };
 
-// digest_alg_from_oid: SHA-1 (1.3.14.3.2.26), SHA-224/256/384/512 (2.16.840.1.101.3.4.2.4/1/2/3);
-// nullopt for others.
+// digest_alg_from_oid: SHA-1 (1.3.14.3.2.26), SHA-224/256/384/512 (2.16.840.1.101.3.4.2.4/1/2/3)
+// from OID content bytes (crypto::hash_from_oid takes dotted text); nullopt for others.
 std::optional<crypto::HashAlg> digest_alg_from_oid(ByteView oid);
 // digest_oid: the OID (content bytes) of `alg`.
 Oid digest_oid(crypto::HashAlg alg);
-// digest_length: 20, 28, 32, 48, 64 (without linking the crypto layer).
+// digest_length: 20, 28, 32, 48, 64 (crypto::digest_size).
 size_t digest_length(crypto::HashAlg alg);
 
 // parse_lds_security_object: decodes the DER (or, with TlvMode::kBerLenient, BER) SEQUENCE.

@@ -4,7 +4,6 @@
 // signed attributes) are taken from the encoding itself.
 #pragma once
 
-#include <memory>  // before idtap/crypto/hash.h, which uses std::unique_ptr
 #include <optional>
 #include <string>
 #include <vector>
