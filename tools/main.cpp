@@ -12,6 +12,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
+    {"sim", "the simulated card: serve it to pcscd through vpcd", cmd_sim},
 };
 
 void usage(FILE* out) {
