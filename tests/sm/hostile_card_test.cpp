@@ -216,7 +216,7 @@ TEST_CASE("the card side refuses bad protected commands with 6987 / 6988") {
       // A plain command while SM is active.
       {"plain command", [](apdu::CommandApdu c) { c.cla = 0x00; return c; }, 0x6987},
       // The MAC object removed.
-      {"no DO8E", [](apdu::CommandApdu c) { c.data.resize(c.data.size() - 10); return c; }, 0x6987},
+      {"no DO8E", [](apdu::CommandApdu c) { c.data.erase(c.data.end() - 10, c.data.end()); return c; }, 0x6987},
       // The header changed after MACing (P1 is authenticated).
       {"header tampered", [](apdu::CommandApdu c) { c.p1 ^= 0x01; return c; }, 0x6988},
       // A cryptogram bit flipped.
