@@ -16,7 +16,8 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
-UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
+# udev reads /usr/lib/udev/rules.d and /etc/udev/rules.d, not $(PREFIX)/lib/udev for other prefixes.
+UDEVDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,$(SYSCONFDIR)/udev/rules.d)
 PCSC_DROPDIR ?= $(LIBDIR)/pcsc/drivers
 
 VERSION    := 0.1.0
