@@ -74,7 +74,7 @@ deps_auth      := base apdu crypto sm lds
 deps_sim       := base apdu crypto sm lds auth
 deps_pcsc      := base apdu
 deps_nfc       := base apdu
-deps_select    := base apdu pcsc nfc sim
+deps_select    := base apdu pcsc nfc sim crypto sm lds auth
 deps_reader    := base apdu crypto sm lds auth
 deps_provision := base apdu crypto lds auth reader
 

@@ -2,6 +2,8 @@
 
 #include <reader.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "idtap/apdu/status_words.h"
@@ -27,6 +29,11 @@ bool is_length_failure(LONG rc) {
     default:
       return false;
   }
+}
+
+// Failures a card leaving the field mid-command produces (besides SCARD_W_REMOVED_CARD).
+bool is_link_failure(LONG rc) {
+  return is_length_failure(rc) || rc == SCARD_W_UNRESPONSIVE_CARD || rc == SCARD_W_UNPOWERED_CARD;
 }
 
 std::string command_summary(const apdu::CommandApdu& c) {
@@ -192,23 +199,55 @@ Result<apdu::ResponseApdu> PcscTransport::transmit(const apdu::CommandApdu& comm
   if (transaction_depth_ == 0 && options_.check_swap) IDTAP_TRY(check_same_card("transmit"));
   Bytes response;
   LONG rc = context_->api().transmit(card_, protocol_, wire, receive_size(caps_), &response);
-  if (rc != SCARD_S_SUCCESS) {
-    if (command.needs_extended() && is_length_failure(rc)) {
-      // Was it the length, or did the card go? Only a card still there blames the length.
-      Status same = check_same_card("transmit");
+  // vpcd answers a card that died mid-APDU with an empty "successful" response: no card does.
+  bool no_status_word = rc == SCARD_S_SUCCESS && response.size() < 2;
+  if (rc == SCARD_S_SUCCESS && !no_status_word) return apdu::ResponseApdu::parse(response);
+  if (no_status_word || is_link_failure(rc)) {
+    // Was it the card leaving? Only a card still there can blame the length or the link.
+    if (card_left(options_.removal_settle)) {
+      Status same = check_same_card("transmit " + command_summary(command));
       if (!same.ok()) return std::move(same).error();
+      return make_error(ErrorCode::kCardRemoved, "transmit " + command_summary(command) + ": the card was removed");
+    }
+    if (command.needs_extended() && (no_status_word || is_length_failure(rc))) {
       fell_back_ = true;
       caps_ = short_caps();
       fallback_ = command_summary(command);
       return make_error(ErrorCode::kTransport,
                         fmt::format("{}: '{}' failed an extended-length APDU ({}); falling back to short APDUs for "
                                     "this session: resend with Nc <= 255 and Ne <= 256",
-                                    *fallback_, reader_, pcsc_code_name(rc)));
+                                    *fallback_, reader_, no_status_word ? "no status word" : pcsc_code_name(rc)));
     }
-    return card_error(rc, "transmit " + command_summary(command));
+    if (no_status_word)
+      return make_error(ErrorCode::kTransport, fmt::format("transmit {}: the reader returned {} byte(s), no status word",
+                                                           command_summary(command), response.size()));
   }
-  return apdu::ResponseApdu::parse(response);
+  return card_error(rc, "transmit " + command_summary(command));
 }
+
+// Whether the card left (or was swapped) since connect, waiting up to `settle` for the reader
+// to notice.
+bool PcscTransport::card_left(std::chrono::milliseconds settle) {
+  SCARD_READERSTATE rs{};
+  rs.szReader = reader_.c_str();
+  rs.dwCurrentState = SCARD_STATE_PRESENT | (static_cast<DWORD>(event_count_) << 16);
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + settle;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    DWORD wait = static_cast<DWORD>(std::clamp<int64_t>(left.count(), 0, kWaitSlice.count()));
+    LONG rc = context_->api().get_status_change(context_->handle(), wait, &rs, 1);
+    if (rc == SCARD_S_SUCCESS) {
+      ReaderState st = reader_state_from(rs);
+      if (!st.card_present() || st.event_count != event_count_ || st.unavailable()) return true;
+      rs.dwCurrentState = rs.dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
+    } else if (rc != SCARD_E_TIMEOUT) {
+      return false;  // cannot tell: report the original failure
+    }
+    if (Clock::now() >= deadline || context_->cancelled()) return false;
+  }
+}
+
 
 Result<Bytes> PcscTransport::pseudo_get_data(uint8_t p1, const char* what) {
   // PC/SC part 3 §3.2.2.1.3 GET DATA: FF CA P1 00 Le=00; the reader answers, not the card.

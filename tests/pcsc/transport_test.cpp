@@ -97,10 +97,13 @@ TEST_CASE("capabilities come from the reader's part 10 properties") {
   CHECK(short_fake->sent.empty());
 }
 
+// A short wait for the reader to report a removal: the fake reports at once.
+constexpr ConnectOptions kQuickSettle{.removal_settle = std::chrono::milliseconds(20)};
+
 TEST_CASE("a reader failing an extended APDU drops the session to short APDUs") {
   auto fake = one_reader();
   fake->readers[0].max_apdu_data_size = 65538;
-  auto t = open(fake);
+  auto t = open(fake, kQuickSettle);
   REQUIRE(t.ok());
   fake->transmit_rc.push_back(SCARD_E_NOT_TRANSACTED);
   auto r = (*t)->transmit(read_1000());
@@ -116,7 +119,7 @@ TEST_CASE("a reader failing an extended APDU drops the session to short APDUs") 
   CHECK((*t)->transmit(read_1000()).error().code == ErrorCode::kNotSupported);
 
   // The same failure on a short APDU is not a length problem: capabilities stay.
-  auto u = open(fake);
+  auto u = open(fake, kQuickSettle);
   REQUIRE(u.ok());
   fake->transmit_rc.push_back(SCARD_E_NOT_TRANSACTED);
   CHECK((*u)->transmit(apdu::read_binary(0, 16).value()).error().code == ErrorCode::kTransport);
@@ -127,13 +130,26 @@ TEST_CASE("a reader failing an extended APDU drops the session to short APDUs") 
 TEST_CASE("an extended APDU failing because the card left is a removal, not a length fallback") {
   auto fake = one_reader();
   fake->readers[0].max_apdu_data_size = 65538;
-  auto t = open(fake, ConnectOptions{.hold_transaction = true});  // no pre-transmit check
-  REQUIRE(t.ok());
+  auto t = open(fake, ConnectOptions{.hold_transaction = true, .removal_settle = std::chrono::seconds(5)});
+  REQUIRE(t.ok());  // a held transaction: no check before the transmit
   fake->during_transmit = [](FakeWinscard& f) { f.remove(f.readers[0].name); };
   fake->transmit_rc.push_back(SCARD_F_COMM_ERROR);
   auto r = (*t)->transmit(read_1000());
   CHECK(r.error().code == ErrorCode::kCardRemoved);
   CHECK((*t)->capabilities().extended_length);
+  CHECK_FALSE((*t)->last_length_fallback().has_value());
+}
+
+TEST_CASE("an answer without status word is a link failure, or a removal when the card is gone") {
+  auto fake = one_reader();
+  auto t = open(fake, kQuickSettle);
+  REQUIRE(t.ok());
+  fake->card = [](ByteView) { return Bytes{}; };  // what vpcd gives for a card that died mid-APDU
+  auto r = (*t)->transmit(apdu::get_challenge());
+  CHECK(r.error().code == ErrorCode::kTransport);
+  CHECK(r.error().context.find("no status word") != std::string::npos);
+  fake->during_transmit = [](FakeWinscard& f) { f.remove(f.readers[0].name); };
+  CHECK((*t)->transmit(apdu::get_challenge()).error().code == ErrorCode::kCardRemoved);
 }
 
 TEST_CASE("a card swapped between two operations is detected, never taken for the same card") {

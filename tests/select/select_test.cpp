@@ -5,8 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "idtap/apdu/commands.h"
 #include "idtap/base/hex.h"
+#include "idtap/sim/card_image.h"
 #include "pcsc/fake_winscard.h"
+#include "support/scratch_dir.h"
+#include "support/sim_images.h"
 
 using namespace idtap;
 using namespace idtap::select;
@@ -224,4 +228,21 @@ TEST_CASE("a cancel slot reaches the driver, before or after it registers") {
   o.pcsc_api = fake;
   o.cancel = early;
   CHECK(open_reader(o).error().code == ErrorCode::kCancelled);
+}
+
+TEST_CASE("sim:DIR opens the simulated card in this process") {
+  test::ScratchDir tmp("select-sim");
+  const std::string dir = tmp.path() + "/card";
+  REQUIRE(sim::write_card_image(dir, test::basic_card_image()).ok());
+  OpenOptions o;
+  o.reader = "sim:" + dir;
+  auto r = open_reader(o);
+  REQUIRE_MESSAGE(r.ok(), r.error().message());
+  CHECK(r->pcsc == nullptr);
+  CHECK(r->description.rfind("sim:", 0) == 0);
+  auto selected = r->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE(selected.ok());
+  CHECK(selected->sw == 0x9000);
+  o.reader = "sim:" + tmp.path() + "/no-such-card";
+  CHECK_FALSE(open_reader(o).ok());
 }

@@ -33,6 +33,11 @@ struct ConnectOptions {
   // transmit, so a card swapped between two operations is reported (kCardRemoved "card was
   // swapped"), never taken for the same card. Costs one pcscd round trip per APDU.
   bool check_swap = true;
+  // removal_settle: after a failed exchange that a card leaving mid-command would explain
+  // (SCARD_E_NOT_TRANSACTED, a communication error, an answer without status word), how long
+  // to wait for the reader to report the removal before calling it a link error. Readers poll
+  // card presence (vpcd at its next poll, CCID readers on their interrupt endpoint).
+  std::chrono::milliseconds removal_settle{1500};
 };
 
 class PcscTransport;
@@ -130,6 +135,7 @@ class PcscTransport : public apdu::Transport {
   Status after_connect();
   void probe_lengths();
   Status check_same_card(std::string_view what);
+  bool card_left(std::chrono::milliseconds settle);
   Error card_error(LONG rc, std::string_view what);
   Status begin_raw();
   Status end_raw();
