@@ -4,8 +4,6 @@
 namespace idtap::sim::internal {
 
 Status load_chip_keys(CardState&) { return ok_status(); }
-Answer handle_get_challenge(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
-Answer handle_external_authenticate(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
 Answer handle_mse(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
 Answer handle_general_authenticate(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
 Answer handle_internal_authenticate(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
