@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 #include <openssl/x509.h>
 
+#include "idtap/apdu/commands.h"
 #include "idtap/auth/active_auth.h"
+#include "idtap/auth/bac.h"
 #include "idtap/auth/chip_auth.h"
 #include "idtap/base/hex.h"
 #include "idtap/lds/security_infos.h"
@@ -162,4 +164,28 @@ TEST_CASE("lib/auth Active Authentication against the card (RSA, ISO 9796-2, SHA
   auto bad = auth::active_authenticate(*clone.channel, spki_of(keys().aa.get()));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == ErrorCode::kVerificationFailed);
+}
+
+TEST_CASE("lib/auth BAC against the card: the right MRZ opens it, a wrong one gets 6300") {
+  auto t = open_sim_card_image(test::basic_card_image());
+  REQUIRE(t.ok());
+  SimTransport& card = **t;
+  REQUIRE(card.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)).value().sw == 0x9000);
+  auto wrong = auth::MrzKey::from_fields("L898902C<", test::kTestDateOfBirth, "940624");
+  REQUIRE(wrong.ok());
+  auto refused = auth::run_bac(card, *wrong);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kAuthFailed);
+  CHECK(refused.error().sw == 0x6300);
+  CHECK(card.card().security_state() == SecurityState::kNone);
+
+  auto right = auth::MrzKey::from_fields(test::kTestDocumentNumber, test::kTestDateOfBirth, test::kTestDateOfExpiry);
+  REQUIRE(right.ok());
+  auto channel = auth::run_bac(card, *right);
+  REQUIRE_MESSAGE(channel.ok(), (channel.ok() ? "" : channel.error().message()));
+  CHECK(card.card().security_state() == SecurityState::kBac);
+  reader::FileReader files(**channel, {});
+  auto dg11 = files.read_file(dg(11, 0x010B));
+  REQUIRE(dg11.ok());
+  CHECK(*dg11 == test::basic_card_image().files.data_groups.at(11));
 }
