@@ -159,6 +159,10 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
     else if (*v == "jp2" || *v == "jpeg2000") o.face_format = sim::FaceFormat::kJpeg2000;
     else return usage_error("--face-format must be jpeg or jp2");
   }
+  if (o.profile == sim::CardProfile::kPassport)
+    for (const char* pace_option : {"can", "pace-mapping", "cam", "pace-cipher", "pace-curve"})
+      if (a.has(pace_option))
+        return usage_error(std::string("--") + pace_option + " needs a card with PACE (--profile resident or both)");
   if (auto v = a.get("pace-mapping")) {
     if (*v == "gm") o.pace_mapping = sim::PaceMapping::kGeneric;
     else if (*v == "im") o.pace_mapping = sim::PaceMapping::kIntegrated;

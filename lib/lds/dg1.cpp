@@ -17,6 +17,10 @@ Result<Dg1> parse_dg1(ByteView file, const MrzOptions& options) {
   // ICAO 9303-10 §4.7.1: the MRZ characters without line separators (90, 72 or 88 bytes).
   if (mrz.value.size() != 90 && mrz.value.size() != 72 && mrz.value.size() != 88)
     return make_error(ErrorCode::kMalformed, "DG1: MRZ of " + std::to_string(mrz.value.size()) + " bytes");
+  // The value is the MRZ characters only: no line breaks or blanks (parse_mrz would skip them).
+  for (uint8_t c : mrz.value)
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '<'))
+      return make_error(ErrorCode::kMalformed, "DG1: byte " + std::to_string(c) + " is not an MRZ character");
   auto parsed = parse_mrz(string_of(mrz.value), options);
   if (!parsed.ok()) return std::move(parsed).error().with_context("DG1");
   return Dg1{std::move(parsed).value()};

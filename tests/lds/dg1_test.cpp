@@ -58,6 +58,7 @@ TEST_CASE("malformed DG1") {
       {"61045F1F0141", "MRZ of one byte"},
       {"614B5F1F48" + td2.substr(0, td2.size() - 2) + "20", "MRZ holding a blank"},
       {"61", "truncated"},
+      {"614B5F1F48" + td2.substr(0, 70) + "0A" + td2.substr(72), "MRZ holding a line break (the text alone would normalize)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.why);
