@@ -12,6 +12,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
+    {"atr", "decode an ATR offline, field by field", cmd_atr},
 };
 
 void usage(FILE* out) {
