@@ -17,5 +17,6 @@ struct Command {
 
 int cmd_version(const std::vector<std::string>& args);
 int cmd_atr(const std::vector<std::string>& args);
+int cmd_sim(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli

@@ -13,6 +13,7 @@ namespace {
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
     {"atr", "decode an ATR offline, field by field", cmd_atr},
+    {"sim", "the simulated card: serve it to pcscd through vpcd", cmd_sim},
 };
 
 void usage(FILE* out) {
