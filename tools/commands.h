@@ -20,5 +20,6 @@ int cmd_readers(const std::vector<std::string>& args);
 int cmd_watch(const std::vector<std::string>& args);
 int cmd_apdu(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);
+int cmd_read(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli
