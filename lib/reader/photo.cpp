@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csetjmp>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -150,6 +151,11 @@ void png_write_to_bytes(png_structp png, png_bytep data, png_size_t len) {
 }
 void png_flush_nothing(png_structp) {}
 
+bool raster_ok(const Raster& r) {
+  return r.width != 0 && r.height != 0 && (r.channels == 1 || r.channels == 3) &&
+         r.pixels.size() == r.width * r.height * static_cast<size_t>(r.channels);
+}
+
 }  // namespace
 
 std::string image_extension(ByteView image) {
@@ -167,9 +173,7 @@ Result<Raster> decode_face_image(ByteView image) {
 }
 
 Result<Bytes> encode_png(const Raster& raster) {
-  if (raster.width == 0 || raster.height == 0 || (raster.channels != 1 && raster.channels != 3) ||
-      raster.pixels.size() != raster.width * raster.height * static_cast<size_t>(raster.channels))
-    return make_error(ErrorCode::kInvalidArgument, "PNG: inconsistent raster");
+  if (!raster_ok(raster)) return make_error(ErrorCode::kInvalidArgument, "PNG: inconsistent raster");
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   if (!png || !info) {
@@ -193,6 +197,43 @@ Result<Bytes> encode_png(const Raster& raster) {
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   return std::move(*owner);
+}
+
+Result<Bytes> encode_jpeg(const Raster& raster, int quality) {
+  if (!raster_ok(raster) || quality < 1 || quality > 100)
+    return make_error(ErrorCode::kInvalidArgument, "JPEG: inconsistent raster or quality");
+  jpeg_compress_struct cinfo;
+  JpegError err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = jpeg_error_exit;
+  err.mgr.emit_message = jpeg_silent;
+  err.mgr.output_message = jpeg_no_output;
+  unsigned char* mem = nullptr;
+  unsigned long mem_size = 0;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_compress(&cinfo);
+    std::free(mem);
+    return make_error(ErrorCode::kInternal, "libjpeg failed to encode");
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, &mem, &mem_size);
+  cinfo.image_width = static_cast<JDIMENSION>(raster.width);
+  cinfo.image_height = static_cast<JDIMENSION>(raster.height);
+  cinfo.input_components = raster.channels;
+  cinfo.in_color_space = raster.channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, quality, TRUE);
+  jpeg_start_compress(&cinfo, TRUE);
+  const size_t stride = raster.width * static_cast<size_t>(raster.channels);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(raster.pixels.data() + stride * cinfo.next_scanline);
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  Bytes out(mem, mem + mem_size);
+  jpeg_destroy_compress(&cinfo);
+  std::free(mem);
+  return out;
 }
 
 }  // namespace idtap::reader

@@ -68,6 +68,20 @@ TEST_CASE("JPEG 2000 face images (JP2 file and J2K codestream) decode losslessly
   }
 }
 
+TEST_CASE("a JPEG 2000 face image re-encodes as JPEG (the mdoc portrait format)") {
+  auto raster = decode_face_image(test::make_test_jpeg2000(48, 64));
+  REQUIRE(raster.ok());
+  auto jpeg = encode_jpeg(*raster, 92);
+  REQUIRE(jpeg.ok());
+  CHECK(image_extension(*jpeg) == "jpg");
+  auto again = decode_face_image(*jpeg);
+  REQUIRE(again.ok());
+  CHECK(again->width == 48);
+  CHECK(max_difference(again->pixels, raster->pixels) < 24);
+  CHECK(encode_jpeg(*raster, 0).error().code == ErrorCode::kInvalidArgument);
+  CHECK(encode_jpeg(Raster{}, 90).error().code == ErrorCode::kInvalidArgument);
+}
+
 TEST_CASE("corrupt images give typed errors, never a crash") {
   Bytes jpeg = test::make_test_jpeg(32, 32);
   Bytes jp2 = test::make_test_jpeg2000(32, 32);

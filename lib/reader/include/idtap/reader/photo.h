@@ -31,6 +31,11 @@ Result<Raster> decode_face_image(ByteView image);
 // encode_png: the raster as a PNG file. kInvalidArgument for an empty or inconsistent raster.
 Result<Bytes> encode_png(const Raster& raster);
 
+// encode_jpeg: the raster as a baseline JPEG at `quality` (1-100), e.g. a JPEG 2000 face image
+// re-encoded for an ISO 18013-5 portrait (which must be JPEG). kInvalidArgument for an empty or
+// inconsistent raster or a quality out of range.
+Result<Bytes> encode_jpeg(const Raster& raster, int quality = 90);
+
 // image_extension: "jpg", "jp2", "j2k" by magic bytes, "bin" otherwise.
 std::string image_extension(ByteView image);
 
