@@ -44,6 +44,7 @@ int cipher_rank(CipherAlg c) {
 struct Candidate {
   lds::PaceInfo info;
   PaceAlgorithm algorithm;
+  std::optional<PaceDomain> domain;
   std::tuple<int, int, int, size_t> rank{0, 0, 0, 0};  // mapping, ECDH, cipher, domain size
   std::string problem;
 };
@@ -85,6 +86,7 @@ Candidate assess(const lds::PaceInfo& info, const PaceChoiceOptions& options) {
   }
   c.rank = std::make_tuple(mapping_rank(alg->mapping), alg->agreement == PaceKeyAgreement::kEcdh ? 1 : 0,
                            cipher_rank(alg->cipher), domain->field_bits());
+  c.domain = std::move(*domain);
   return c;
 }
 
@@ -171,6 +173,7 @@ Result<PaceSelection> choose_pace(const std::vector<lds::PaceInfo>& offered, con
   PaceSelection sel;
   sel.info = usable.front().info;
   sel.algorithm = usable.front().algorithm;
+  sel.domain = std::move(usable.front().domain);
   switch (options.parameter_id_policy) {
     case ParameterIdPolicy::kWhenSeveral: sel.send_parameter_id = offered.size() > 1; break;
     case ParameterIdPolicy::kAlways: sel.send_parameter_id = true; break;
@@ -207,7 +210,11 @@ Result<PaceResult> run_pace(apdu::Transport& transport, const Password& password
     return make_error(ErrorCode::kInvalidArgument, "PaceSelection: algorithm and PACEInfo disagree");
   }
   if (!selection.info.parameter_id) return make_error(ErrorCode::kNotSupported, alg.name() + " without a parameter ID");
-  IDTAP_ASSIGN_OR_RETURN(PaceDomain domain, PaceDomain::standardized(*selection.info.parameter_id));
+  if (selection.domain && selection.domain->parameter_id() != selection.info.parameter_id) {
+    return make_error(ErrorCode::kInvalidArgument, "PaceSelection: domain and PACEInfo disagree");
+  }
+  IDTAP_ASSIGN_OR_RETURN(PaceDomain domain, selection.domain ? Result<PaceDomain>(*selection.domain)
+                                                             : PaceDomain::standardized(*selection.info.parameter_id));
   if ((alg.agreement == PaceKeyAgreement::kEcdh) != (domain.agreement() == PaceKeyAgreement::kEcdh)) {
     return make_error(ErrorCode::kNotSupported, alg.name() + " with the " + domain.name() + " parameters");
   }

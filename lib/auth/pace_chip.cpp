@@ -93,10 +93,15 @@ apdu::ResponseApdu PaceChip::mse_set_at(const apdu::CommandApdu& command) {
     if (static_cast<uint8_t>(p.kind) == (*reference)[0]) pw = &p;
   }
   if (pw == nullptr) return abort(apdu::sw::kReferencedDataNotFound);
-  auto domain = PaceDomain::standardized(*info->parameter_id);
+  const PaceDomain* cached = nullptr;
+  for (const auto& d : domains_) {
+    if (d.parameter_id() == info->parameter_id) cached = &d;
+  }
+  Result<PaceDomain> domain = cached ? Result<PaceDomain>(*cached) : PaceDomain::standardized(*info->parameter_id);
   if (!domain.ok() || (domain->agreement() == PaceKeyAgreement::kEcdh) != (alg->agreement == PaceKeyAgreement::kEcdh)) {
     return abort(apdu::sw::kReferencedDataNotFound);
   }
+  if (!cached) domains_.push_back(*domain);
   if (alg->mapping == PaceMapping::kChipAuthentication && !config_.cam_private_key) return abort(apdu::sw::kWrongData);
   auto k_pi = derive_password_key(alg->cipher, pw->key_seed);
   if (!k_pi.ok()) return abort(apdu::sw::kNoPreciseDiagnosis);

@@ -450,3 +450,26 @@ TEST_CASE("DH-2048 needs extended length: refused up front on a short-only trans
   REQUIRE_MESSAGE(ok.ok(), ok.error().message());
   check_protected_select(*ok);
 }
+
+TEST_CASE("one selection, several runs: each run is fresh, a failed run leaves nothing behind") {
+  const Password can = Password::can("123456").value();
+  testing::PaceChipTransport card(chip_config(ecdh_gm_128(), can));
+  const auto sel = select(ecdh_gm_128());
+  REQUIRE(sel.domain.has_value());  // built once by choose_pace
+  auto first = run_pace(card, can, sel);
+  REQUIRE(first.ok());
+  auto wrong = run_pace(card, Password::can("654321").value(), sel);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().code == ErrorCode::kAuthFailed);
+  CHECK_FALSE(card.secure_messaging());
+  auto second = run_pace(card, can, sel);
+  REQUIRE(second.ok());
+  CHECK(second->chip_ephemeral_public_key != first->chip_ephemeral_public_key);
+  check_protected_select(*second);
+  // A selection whose domain does not match its PACEInfo is refused before anything is sent.
+  auto mismatched = sel;
+  mismatched.domain = PaceDomain::standardized(12).value();
+  const int before = card.commands();
+  CHECK(run_pace(card, can, mismatched).error().code == ErrorCode::kInvalidArgument);
+  CHECK(card.commands() == before);
+}

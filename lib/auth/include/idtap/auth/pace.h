@@ -37,12 +37,14 @@ struct PaceChoiceOptions {
   ParameterIdPolicy parameter_id_policy = ParameterIdPolicy::kWhenSeveral;
 };
 
-// PaceSelection: the PACEInfo to run, what it means, and whether MSE:Set AT names its
-// parameter ID.
+// PaceSelection: the PACEInfo to run, what it means, whether MSE:Set AT names its parameter ID,
+// and its static domain parameters (built once by choose_pace, reused by every run_pace; when
+// absent run_pace builds them).
 struct PaceSelection {
   lds::PaceInfo info;
   PaceAlgorithm algorithm;
   bool send_parameter_id = false;
+  std::optional<PaceDomain> domain;
 };
 
 // choose_pace: picks a PACEInfo from the card's list. Unsupported entries (unknown OIDs,

@@ -95,6 +95,7 @@ class PaceChip {
   Result<Bytes> step4(ByteView terminal_token, uint16_t* sw);
 
   PaceChipConfig config_;
+  std::vector<PaceDomain> domains_;  // static domain parameters built so far (one per ID)
   PaceChipOutcome outcome_ = PaceChipOutcome::kIdle;
   int step_ = 0;
   std::optional<PaceAlgorithm> algorithm_;
