@@ -16,6 +16,9 @@ struct Command {
 };
 
 int cmd_version(const std::vector<std::string>& args);
+int cmd_readers(const std::vector<std::string>& args);
+int cmd_watch(const std::vector<std::string>& args);
+int cmd_apdu(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli

@@ -5,6 +5,7 @@
 #include "idtap/apdu/command.h"
 #include "idtap/apdu/response.h"
 #include "idtap/apdu/status_words.h"
+#include "idtap/crypto/random.h"
 
 namespace idtap::sim {
 
@@ -20,6 +21,21 @@ const char* security_state_name(SecurityState state) {
     case SecurityState::kChipAuthenticated: return "chip_authenticated";
   }
   return "?";
+}
+
+Result<Bytes> internal::CardState::random_bytes(size_t n) const {
+  if (!random) return crypto::random_bytes(n);
+  IDTAP_ASSIGN_OR_RETURN(Bytes out, random(n));
+  if (out.size() != n) return make_error(ErrorCode::kInternal, "random source returned the wrong number of bytes");
+  return out;
+}
+
+Result<SecureBytes> internal::CardState::random_secure_bytes(size_t n) const {
+  if (!random) return crypto::random_secure_bytes(n);
+  IDTAP_ASSIGN_OR_RETURN(Bytes out, random_bytes(n));
+  SecureBytes s = secure_copy(out);
+  secure_zero(out.data(), out.size());
+  return s;
 }
 
 void internal::CardState::reset_session() {
@@ -101,6 +117,29 @@ void apply(internal::CardState& card, Answer& a) {
 
 }  // namespace
 
+Status internal::load_chip_keys(internal::CardState& card) {
+  auto load = [&](const SecureBytes& pem, const char* what, std::optional<internal::ChipKey>& out) -> Status {
+    if (pem.empty()) return ok_status();
+    auto key = internal::ChipKey::from_pem(pem);
+    if (!key.ok()) return make_error(ErrorCode::kMalformed, std::string("chip/") + what + ": " + key.error().context);
+    if (card.image.config.quirks.cloned_chip) {
+      // A clone carries the genuine card's files but cannot carry its private keys: its own
+      // keys do not match DG14 / DG15 (nor EF.CardSecurity).
+      auto fresh = key->generate_like();
+      if (!fresh.ok()) return fresh.error().with_context(std::string("chip/") + what);
+      out = std::move(*fresh);
+    } else {
+      out = std::move(*key);
+    }
+    return ok_status();
+  };
+  IDTAP_TRY(load(card.image.chip.ca_key_pem, "ca_key.pem", card.ca_key));
+  IDTAP_TRY(load(card.image.chip.aa_key_pem, "aa_key.pem", card.aa_key));
+  if (card.ca_key && !card.ca_key->is_ec())
+    return make_error(ErrorCode::kNotSupported, "chip/ca_key.pem: Chip Authentication needs an EC key");
+  return ok_status();
+}
+
 struct SimCard::Impl {
   internal::CardState state;
 };
@@ -131,6 +170,7 @@ void SimCard::power_off() {
 bool SimCard::powered() const { return impl_->state.powered; }
 const CardConfig& SimCard::config() const { return impl_->state.image.config; }
 void SimCard::set_quirks(const CardQuirks& quirks) { impl_->state.image.config.quirks = quirks; }
+void SimCard::set_random_source(RandomSource source) { impl_->state.random = std::move(source); }
 SecurityState SimCard::security_state() const { return impl_->state.security; }
 uint64_t SimCard::apdus_processed() const { return impl_->state.apdus; }
 
@@ -176,10 +216,10 @@ Bytes SimCard::process(ByteView wire) {
     // what a wrong MAC gives).
     return status_only(sw::kSmDataObjectsIncorrect);
   }
-  uint16_t error_sw = sw::kSmDataObjectsIncorrect;
-  auto inner = card.sm->unwrap(cmd, &error_sw);
+  auto inner = card.sm->unwrap_command(cmd);
   if (!inner.ok()) {
     // ICAO 9303-11 §9.8.1: an SM error ends the session; the error itself goes back in plain.
+    const uint16_t error_sw = inner.error().sw != 0 ? inner.error().sw : sw::kSmDataObjectsIncorrect;
     card.end_secure_messaging();
     return status_only(error_sw);
   }
@@ -190,13 +230,13 @@ Bytes SimCard::process(ByteView wire) {
     apply(card, a);
     return encode_response(a.data, a.sw);
   }
-  auto wrapped = card.sm->wrap(apdu::ResponseApdu{a.data, a.sw});
+  auto wrapped = card.sm->wrap_response(apdu::ResponseApdu{a.data, a.sw});
   if (!wrapped.ok()) {
     card.end_secure_messaging();
     return status_only(sw::kNoPreciseDiagnosis);
   }
   apply(card, a);
-  return std::move(*wrapped);
+  return wrapped->encode();
 }
 
 }  // namespace idtap::sim

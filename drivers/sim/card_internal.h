@@ -15,6 +15,8 @@
 #include "idtap/base/secure_bytes.h"
 #include "idtap/sim/card.h"
 #include "idtap/sim/card_image.h"
+#include "idtap/sm/card_sm.h"
+#include "chip_keys.h"
 
 namespace idtap::sim::internal {
 
@@ -35,18 +37,6 @@ struct CardFile {
   const Bytes* content = nullptr;  // into the card's image
 };
 
-// CardSecureMessaging: the card's side of one secure messaging session. Implementations wrap
-// lib/sm's card-side functions.
-class CardSecureMessaging {
- public:
-  virtual ~CardSecureMessaging() = default;
-  // unwrap: the plain command inside `protected_command`; the status word to answer (6987
-  // missing DOs, 6988 wrong MAC or DOs) when it does not verify. The session then ends.
-  virtual Result<apdu::CommandApdu> unwrap(const apdu::CommandApdu& protected_command, uint16_t* error_sw) = 0;
-  // wrap: the protected response for `plain` (wire bytes: DOs || SW).
-  virtual Result<Bytes> wrap(const apdu::ResponseApdu& plain) = 0;
-};
-
 // PendingProtocol: what the last MSE set up, waiting for GENERAL AUTHENTICATE (or, for CA with
 // 3DES, what MSE:Set KAT already did).
 struct PacePending;   // card_pace.cpp
@@ -63,7 +53,7 @@ struct Context {
 struct Answer {
   Bytes data;
   uint16_t sw = apdu::sw::kOk;
-  std::unique_ptr<CardSecureMessaging> next_sm;  // replaces the session after this answer
+  std::unique_ptr<sm::CardSecureMessaging> next_sm;  // replaces the session after this answer
   std::optional<SecurityState> next_state;
 };
 
@@ -79,6 +69,9 @@ struct CardState {
   std::vector<CardFile> files;
   uint64_t apdus = 0;
 
+  std::optional<ChipKey> ca_key;  // chip/ca_key.pem (or a fresh one on a cloned chip)
+  std::optional<ChipKey> aa_key;  // chip/aa_key.pem (likewise)
+
   // Persistent (EEPROM): retry counters per PACE password (index 1 = MRZ, 2 = CAN).
   int retries[3] = {0, 0, 0};
 
@@ -89,9 +82,16 @@ struct CardState {
   std::optional<Bytes> rnd_icc;               // BAC: the last GET CHALLENGE
   SecurityState security = SecurityState::kNone;
   bool pace_established = false;              // EF.CardSecurity access
-  std::unique_ptr<CardSecureMessaging> sm;
+  std::unique_ptr<sm::CardSecureMessaging> sm;
   std::shared_ptr<PacePending> pace;          // between MSE:Set AT and the last GA
   std::shared_ptr<ChipAuthPending> chip_auth;  // between MSE and GA (AES)
+
+  RandomSource random;                        // empty: crypto::random_bytes
+
+  // random_bytes: `n` bytes from `random` (or the default RNG).
+  Result<Bytes> random_bytes(size_t n) const;
+  // random_secure_bytes: the same, as SecureBytes (keys, nonces, private scalars).
+  Result<SecureBytes> random_secure_bytes(size_t n) const;
 
   void reset_session();
   // end_secure_messaging: ICAO 9303-11 §9.8.? : SM aborted: keys gone, access rights reset.
@@ -110,6 +110,14 @@ Answer handle_internal_authenticate(CardState& card, const Context& ctx);
 // load_chip_keys: parses the chip keys of `card.image` (and replaces them for a cloned chip).
 // kMalformed for a key that does not parse.
 Status load_chip_keys(CardState& card);
+
+// The protocol steps MSE and GENERAL AUTHENTICATE dispatch to (card_pace.cpp,
+// card_chip_auth.cpp).
+Answer mse_set_at_pace(CardState& card, const Context& ctx);
+Answer general_authenticate_pace(CardState& card, const Context& ctx);
+Answer mse_set_at_chip_authentication(CardState& card, const Context& ctx);
+Answer mse_set_kat(CardState& card, const Context& ctx);
+Answer general_authenticate_chip_authentication(CardState& card, const Context& ctx);
 
 // build_file_table: the card's EFs from its image (absent files are left out).
 std::vector<CardFile> build_file_table(const CardFiles& files);

@@ -1,5 +1,7 @@
 #include "support/sim_images.h"
 
+#include <memory>
+
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/hex.h"
 
@@ -40,6 +42,19 @@ sim::CardImage basic_card_image() {
   image.files.data_groups[11] = pattern_file(0x6B, 120, 0x50);
   image.files.data_groups[14] = pattern_file(0x6E, 200, 0x60);
   return image;
+}
+
+sim::RandomSource scripted_random(std::vector<Bytes> chunks) {
+  auto queue = std::make_shared<std::vector<Bytes>>(std::move(chunks));
+  auto next = std::make_shared<size_t>(0);
+  return [queue, next](size_t n) -> Result<Bytes> {
+    if (*next >= queue->size()) return make_error(ErrorCode::kInternal, "scripted random source exhausted");
+    const Bytes& chunk = (*queue)[(*next)++];
+    if (chunk.size() != n)
+      return make_error(ErrorCode::kInternal, "scripted random source: asked for " + std::to_string(n) + " bytes, next chunk has " +
+                                                  std::to_string(chunk.size()));
+    return chunk;
+  };
 }
 
 }  // namespace idtap::test

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "idtap/sim/card.h"
 #include "idtap/sim/card_image.h"
 
 namespace idtap::test {
@@ -23,5 +25,12 @@ Bytes pattern_file(uint8_t tag, size_t size, uint8_t seed);
 // EF.CardAccess when the PACE code is present), EF.COM, EF.SOD, DG1, DG2 (40000 bytes, so the
 // odd READ BINARY is needed past 32767), DG3, DG11, DG14 placeholder contents, and no chip keys.
 sim::CardImage basic_card_image();
+
+// scripted_random: a RandomSource that hands out `chunks` in order (each request must ask for
+// exactly the next chunk's size), then fails: for replaying published worked examples.
+sim::RandomSource scripted_random(std::vector<Bytes> chunks);
+
+// kAppendixDEfCom: EF.COM of ICAO 9303-11 Appendix D.4 (22 bytes).
+inline constexpr const char* kAppendixDEfCom = "60145F0104303130365F36063034303030305C026175";
 
 }  // namespace idtap::test

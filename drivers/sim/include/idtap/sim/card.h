@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,10 @@ enum class SecurityState {
 
 // security_state_name: "none", "bac", "pace", "chip_authenticated".
 const char* security_state_name(SecurityState state);
+
+// RandomSource: where the chip's random numbers come from: `n` bytes, or an error. The default is
+// crypto::random_bytes (OpenSSL's RAND_bytes).
+using RandomSource = std::function<Result<Bytes>(size_t n)>;
 
 // SimCard: one simulated chip. Not thread-safe (one reader talks to a card at a time).
 class SimCard {
@@ -58,6 +63,11 @@ class SimCard {
   const CardConfig& config() const;
   // SimCard::set_quirks: replaces the behaviour quirks (the CLI's --leave-after etc.).
   void set_quirks(const CardQuirks& quirks);
+
+  // SimCard::set_random_source: replaces the chip's RNG (challenges, nonces, BAC K.ICC, private
+  // scalars of ephemeral keys, AA nonces), so tests can replay the published worked examples
+  // (ICAO 9303-11 Appendix D, G, H) byte for byte. An empty source restores the default.
+  void set_random_source(RandomSource source);
 
   // SimCard::security_state: what the current session has established.
   SecurityState security_state() const;
