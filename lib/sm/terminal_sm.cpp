@@ -155,8 +155,10 @@ Result<apdu::ResponseApdu> TerminalSecureMessaging::unwrap_response(const apdu::
                         " without secure messaging objects while secure messaging is active",
                     sw);
   }
+  // Data that does not even start with an SM object is plain data (the card, or a relay, ignoring
+  // SM); anything that starts like SM but breaks the rules is reported in detail below.
   const uint8_t first = response.data[0];
-  if (first != kTagCryptogram && first != kTagCryptogramOdd && first != kTagStatus && first != kTagMac)
+  if (first != kTagCryptogram && first != kTagCryptogramOdd && first != kTagLe && first != kTagStatus && first != kTagMac)
     return sm_error("the card sent " + std::to_string(response.data.size()) +
                         " bytes of plain (unprotected) data while secure messaging is active",
                     sw);
