@@ -23,6 +23,8 @@ using reader::CheckState;
 
 std::string date_text(const lds::MrzDate& d) { return d.date ? d.date->iso() : d.raw; }
 
+std::string lds_date_text(const lds::LdsDate& d) { return d.date ? d.date->iso() : d.raw; }
+
 std::string resident_number(const reader::ReadResult& r, bool reveal) {
   if (!r.dg11 || !r.dg11->dg11.personal_number) return "";
   const auto& pn = *r.dg11->dg11.personal_number;
@@ -106,7 +108,7 @@ void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
   row("Resident no.", resident_number(r, options.reveal));
   if (r.dg11 && r.dg11->dg11.address) row("Address", *r.dg11->dg11.address);
   if (r.dg12 && r.dg12->dg12.issuing_authority) row("Issued by", *r.dg12->dg12.issuing_authority);
-  if (r.dg12 && r.dg12->dg12.date_of_issue) row("Issued on", r.dg12->dg12.date_of_issue->iso());
+  if (r.dg12 && r.dg12->dg12.date_of_issue) row("Issued on", lds_date_text(*r.dg12->dg12.date_of_issue));
   std::vector<lds::FaceImage> faces;
   if (const lds::FaceImage* face = first_face(r, faces))
     row("Photo", fmt::format("{} {}x{}, {} bytes", lds::image_format_name(face->format), face->width, face->height, face->data.size()));
@@ -158,14 +160,14 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
     const lds::Dg11& d = r.dg11->dg11;
     if (d.full_name) j.field("full_name", *d.full_name);
     if (d.personal_number) j.field("personal_number", resident_number(r, options.reveal));
-    if (d.full_date_of_birth) j.field("full_date_of_birth", d.full_date_of_birth->iso());
+    if (d.full_date_of_birth) j.field("full_date_of_birth", lds_date_text(*d.full_date_of_birth));
     if (d.place_of_birth) j.field("place_of_birth", *d.place_of_birth);
     if (d.address) j.field("address", *d.address);
   }
   if (r.dg12) {
     const lds::Dg12& d = r.dg12->dg12;
     if (d.issuing_authority) j.field("issuing_authority", *d.issuing_authority);
-    if (d.date_of_issue) j.field("date_of_issue", d.date_of_issue->iso());
+    if (d.date_of_issue) j.field("date_of_issue", lds_date_text(*d.date_of_issue));
   }
   std::vector<lds::FaceImage> faces;
   if (const lds::FaceImage* face = first_face(r, faces)) {
