@@ -16,7 +16,6 @@ constexpr Command kCommands[] = {
     {"watch", "stream reader and card events until interrupted", cmd_watch},
     {"apdu", "send raw APDUs to a card (arguments or a script on stdin)", cmd_apdu},
     {"read", "read a card, prove the chip and its data genuine, report", cmd_read},
-    {"demo", "the whole mission on the built-in simulated card (make demo)", cmd_demo},
     {"sim", "the simulated card: serve it to pcscd through vpcd", cmd_sim},
 };
 
