@@ -3,7 +3,7 @@
 
 namespace idtap::sim::internal {
 
-struct PacePending {};
+struct PaceResponder {};
 Answer mse_set_at_pace(CardState&, const Context&) { return sw_only(apdu::sw::kIncorrectP1P2); }
 Answer general_authenticate_pace(CardState&, const Context&) { return sw_only(apdu::sw::kConditionsNotSatisfied); }
 
