@@ -129,7 +129,7 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
     IDTAP_ASSIGN_OR_RETURN(o.profile, sim::parse_card_profile(*v));
   }
   if (auto v = a.get("mrz")) o.mrz = *v;
-  if (auto v = a.get("can")) o.can = *v;
+  if (auto v = a.get("can")) o.can = secure_copy(ByteView(reinterpret_cast<const uint8_t*>(v->data()), v->size()));
   if (auto v = a.get("document-number")) o.document.document_number = *v;
   if (auto v = a.get("issuing-state")) o.document.issuing_state = *v;
   if (auto v = a.get("authority")) o.document.issuing_authority = *v;
@@ -142,7 +142,7 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
   if (auto v = a.get("surname")) o.holder.primary_identifier = *v;
   if (auto v = a.get("given-names")) o.holder.secondary_identifier = *v;
   if (auto v = a.get("full-name")) o.holder.full_name = *v;
-  if (auto v = a.get("personal-number")) o.holder.personal_number = *v;
+  if (auto v = a.get("personal-number")) o.holder.personal_number = lds::PersonalNumber(*v);
   if (auto v = a.get("birth")) {
     IDTAP_ASSIGN_OR_RETURN(o.holder.date_of_birth, parse_date("birth", *v));
   }

@@ -223,8 +223,9 @@ Result<Inputs> tamper(Inputs in, int dg, int ca_parameter_id, AaKeyType aa) {
   }
 }
 
-std::string can_ok(const std::string& can) {
-  if (can.size() != 6 || can.find_first_not_of("0123456789") != std::string::npos) return "--can must be 6 digits";
+std::string can_ok(const SecureBytes& can) {
+  if (can.size() != 6 || !std::all_of(can.begin(), can.end(), [](uint8_t c) { return c >= '0' && c <= '9'; }))
+    return "--can must be 6 digits";
   return "";
 }
 
@@ -334,7 +335,7 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   in.dg11.other_names = {mrz.primary_identifier + "<<" + mrz.secondary_identifier};
   for (auto& ch : in.dg11.other_names[0])
     if (ch == ' ') ch = '<';
-  if (!o.holder.personal_number.empty()) in.dg11.personal_number = lds::PersonalNumber(o.holder.personal_number);
+  if (!o.holder.personal_number.empty()) in.dg11.personal_number = o.holder.personal_number;
   const lds::Date birth = mrz.date_of_birth.date.value_or(o.holder.date_of_birth);
   in.dg11.full_date_of_birth = lds::LdsDate{birth.yyyymmdd(), birth, false};
   if (!o.holder.place_of_birth.empty()) in.dg11.place_of_birth = o.holder.place_of_birth;
@@ -374,7 +375,7 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   image.config.bac = with_bac;
   image.config.pace = with_pace;
   if (with_pace) {
-    image.config.can = secure_copy(ByteView(reinterpret_cast<const uint8_t*>(o.can.data()), o.can.size()));
+    image.config.can = o.can;
     image.config.pace_offers = {offer};
   }
   // The MRZ key: the document number as printed (9 characters with fillers, or the whole long

@@ -424,8 +424,8 @@ TEST_CASE("option errors name the option") {
     const char* names;
     const char* why;
   } cases[] = {
-      {[](PersonalizeOptions& o) { o.can = "12345"; }, "--can", "CAN of 5 digits"},
-      {[](PersonalizeOptions& o) { o.can = "12345a"; }, "--can", "CAN with a letter"},
+      {[](PersonalizeOptions& o) { o.can = secure_copy(bytes_of("12345")); }, "--can", "CAN of 5 digits"},
+      {[](PersonalizeOptions& o) { o.can = secure_copy(bytes_of("12345a")); }, "--can", "CAN with a letter"},
       {[](PersonalizeOptions& o) { o.pace_parameter_id = 3; }, "PACE", "a DH parameter ID for ECDH PACE"},
       {[](PersonalizeOptions& o) {
          o.pace_mapping = PaceMapping::kChipAuthentication;

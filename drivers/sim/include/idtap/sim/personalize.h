@@ -18,6 +18,7 @@
 #include "idtap/lds/date.h"
 #include "idtap/lds/image_format.h"
 #include "idtap/lds/mrz.h"
+#include "idtap/lds/personal_number.h"
 #include "idtap/lds/signed_data.h"
 #include "idtap/sim/card_image.h"
 
@@ -49,7 +50,7 @@ struct Holder {
   std::string primary_identifier = "HONG";       // MRZ surname
   std::string secondary_identifier = "GILDONG";  // MRZ given names
   std::string full_name = "홍길동";              // DG11 5F0E
-  std::string personal_number = "900101-1234567";  // DG11 5F10 (made up); never logged whole
+  lds::PersonalNumber personal_number{"900101-1234567"};  // DG11 5F10 (made up); empty: none
   lds::Date date_of_birth{1990, 1, 1};
   char sex = 'M';
   std::string nationality = "KOR";
@@ -78,7 +79,7 @@ struct PersonalizeOptions {
   // mrz: a whole TD1 or TD3 MRZ (lines with or without breaks) used as DG1 and for the MRZ key
   // instead of one composed from holder and document; its check digits must hold.
   std::optional<std::string> mrz;
-  std::string can = "123456";            // 6 digits; used by kResident and kBoth
+  SecureBytes can = {'1', '2', '3', '4', '5', '6'};  // 6 digits; used by kResident and kBoth
   FaceFormat face_format = FaceFormat::kJpeg;
   // PACE: one offer, advertised in EF.CardAccess and accepted by the chip.
   PaceMapping pace_mapping = PaceMapping::kGeneric;  // kChipAuthentication adds EF.CardSecurity
