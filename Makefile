@@ -83,6 +83,7 @@ flags_pcsc      := $(PCSC_CFLAGS)
 flags_nfc       := $(NFC_CFLAGS)
 flags_select    := $(PCSC_CFLAGS) $(NFC_CFLAGS)
 flags_lds       := $(MEDIA_CFLAGS)
+flags_sim       := $(MEDIA_CFLAGS)
 flags_reader    := $(MEDIA_CFLAGS)
 flags_provision := $(MEDIA_CFLAGS)
 
