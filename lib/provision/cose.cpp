@@ -1,0 +1,105 @@
+#include "idtap/provision/cose.h"
+
+namespace idtap::provision {
+
+Result<Bytes> es256_protected_header(const std::optional<std::string>& typ) {
+  cbor::MapBuilder m;
+  m.add(kCoseHeaderAlg, cbor::integer(kCoseAlgEs256));
+  if (typ) m.add(kCoseHeaderTyp, cbor::text(*typ));
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item header, m.build());
+  return cbor::encode(header);
+}
+
+Result<Bytes> sig_structure(ByteView protected_header, ByteView payload, ByteView external_aad) {
+  std::vector<cbor::Item> parts;
+  parts.push_back(cbor::text("Signature1"));
+  parts.push_back(cbor::bytes(protected_header));
+  parts.push_back(cbor::bytes(external_aad));
+  parts.push_back(cbor::bytes(payload));
+  return cbor::encode(cbor::array(std::move(parts)));
+}
+
+Result<cbor::Item> cose_sign1_item(const CoseSign1& s, bool tagged) {
+  cbor::MapBuilder unprotected;
+  if (s.x5chain.size() == 1) {
+    unprotected.add(kCoseHeaderX5chain, cbor::bytes(s.x5chain[0]));
+  } else if (!s.x5chain.empty()) {
+    std::vector<cbor::Item> certs;
+    for (const auto& c : s.x5chain) certs.push_back(cbor::bytes(c));
+    unprotected.add(kCoseHeaderX5chain, cbor::array(std::move(certs)));
+  }
+  std::vector<cbor::Item> parts;
+  parts.push_back(cbor::bytes(s.protected_header));
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item u, unprotected.build());
+  parts.push_back(std::move(u));
+  parts.push_back(cbor::bytes(s.payload));
+  parts.push_back(cbor::bytes(s.signature));
+  cbor::Item arr = cbor::array(std::move(parts));
+  if (tagged) return cbor::tag(cbor::kTagCoseSign1, std::move(arr));
+  return arr;
+}
+
+namespace {
+
+Status read_x5chain(const cbor_item_t* value, std::vector<Bytes>& out) {
+  if (value == nullptr) return ok_status();
+  if (cbor_isa_bytestring(value)) {
+    IDTAP_ASSIGN_OR_RETURN(ByteView der, cbor::get_bytes(value));
+    out.push_back(to_bytes(der));
+    return ok_status();
+  }
+  IDTAP_ASSIGN_OR_RETURN(auto certs, cbor::array_items(value));
+  if (certs.empty()) return make_error(ErrorCode::kMalformed, "COSE x5chain: empty array");
+  for (const auto* c : certs) {
+    IDTAP_ASSIGN_OR_RETURN(ByteView der, cbor::get_bytes(c));
+    out.push_back(to_bytes(der));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<CoseSign1> parse_cose_sign1(const cbor_item_t* item) {
+  if (item != nullptr && cbor_isa_tag(item)) {
+    IDTAP_ASSIGN_OR_RETURN(item, cbor::get_tagged(item, cbor::kTagCoseSign1));
+  }
+  IDTAP_ASSIGN_OR_RETURN(auto parts, cbor::array_items(item));
+  if (parts.size() != 4) return make_error(ErrorCode::kMalformed, "COSE_Sign1: expected 4 elements");
+  CoseSign1 s;
+  IDTAP_ASSIGN_OR_RETURN(ByteView prot, cbor::get_bytes(parts[0]));
+  s.protected_header = to_bytes(prot);
+  if (cbor_is_null(parts[2])) return make_error(ErrorCode::kMalformed, "COSE_Sign1: detached payload");
+  IDTAP_ASSIGN_OR_RETURN(ByteView payload, cbor::get_bytes(parts[2]));
+  s.payload = to_bytes(payload);
+  IDTAP_ASSIGN_OR_RETURN(ByteView sig, cbor::get_bytes(parts[3]));
+  s.signature = to_bytes(sig);
+  // RFC 9052 §3: the protected header is a bstr holding a map (or empty).
+  if (s.protected_header.empty()) return make_error(ErrorCode::kMalformed, "COSE_Sign1: empty protected header (no alg)");
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item ph, cbor::decode(s.protected_header));
+  IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* alg, cbor::require_int(ph.get(), kCoseHeaderAlg));
+  IDTAP_ASSIGN_OR_RETURN(s.alg, cbor::get_int(alg));
+  IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* typ, cbor::find_int(ph.get(), kCoseHeaderTyp));
+  if (typ != nullptr && cbor_isa_string(typ)) {
+    IDTAP_ASSIGN_OR_RETURN(std::string t, cbor::get_text(typ));
+    s.typ = t;
+  }
+  // x5chain: ISO/IEC 18013-5 §9.1.2.4 puts it in the unprotected header; accept the protected
+  // one as well (RFC 9360 allows either), never both.
+  IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* x5_prot, cbor::find_int(ph.get(), kCoseHeaderX5chain));
+  IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* x5_unprot, cbor::find_int(parts[1], kCoseHeaderX5chain));
+  if (x5_prot != nullptr && x5_unprot != nullptr)
+    return make_error(ErrorCode::kMalformed, "COSE_Sign1: x5chain in both headers");
+  IDTAP_TRY(read_x5chain(x5_unprot != nullptr ? x5_unprot : x5_prot, s.x5chain));
+  return s;
+}
+
+Status verify_cose_sign1(const CoseSign1& s, const EcPublicKey& key) {
+  if (s.alg != kCoseAlgEs256)
+    return make_error(ErrorCode::kNotSupported, "COSE alg " + std::to_string(s.alg) + " (only ES256, -7, is accepted)");
+  IDTAP_ASSIGN_OR_RETURN(Bytes tbs, sig_structure(s.protected_header, s.payload));
+  auto v = key.verify_es256(tbs, s.signature);
+  if (!v.ok()) return make_error(ErrorCode::kVerificationFailed, "issuer signature (COSE_Sign1 ES256) does not verify");
+  return ok_status();
+}
+
+}  // namespace idtap::provision
