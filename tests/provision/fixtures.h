@@ -86,3 +86,43 @@ inline Bytes load_hex_vector(const std::string& name) {
 }
 
 }  // namespace idtap::provision::testing
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "idtap/provision/ledger.h"
+
+namespace idtap::provision::testing {
+
+// TempDir: a private directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/idtap-provision-XXXXXX";
+    path_ = ::mkdtemp(tmpl.data()) ? tmpl : std::string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// request_for: a fresh challenge from `ledger`, signed by `device` (DER, as phones do).
+inline IssueRequest request_for(Ledger& ledger, const VerifiedHolder& holder, const EcPrivateKey& device, UnixSeconds now) {
+  IssueRequest r;
+  r.holder = &holder;
+  r.device_key = device.public_key();
+  r.now = now;
+  r.proof.challenge = ledger.new_challenge(now).value();
+  r.proof.signature = device.sign_der(r.proof.challenge).value();
+  return r;
+}
+
+}  // namespace idtap::provision::testing
