@@ -16,5 +16,11 @@ struct Command {
 };
 
 int cmd_version(const std::vector<std::string>& args);
+int cmd_provision(const std::vector<std::string>& args);
+int cmd_mdoc(const std::vector<std::string>& args);
+int cmd_credential(const std::vector<std::string>& args);
+int cmd_card(const std::vector<std::string>& args);
+int cmd_ledger(const std::vector<std::string>& args);
+int cmd_status_list(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli

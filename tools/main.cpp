@@ -12,6 +12,12 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
+    {"provision", "issue a mobile ID from a genuine card to one phone", cmd_provision},
+    {"mdoc", "show or verify an issued mobile ID (ISO 18013-5)", cmd_mdoc},
+    {"credential", "list, suspend, resume, revoke issued credentials", cmd_credential},
+    {"card", "report a card lost (or found) in the ledger", cmd_card},
+    {"ledger", "create or verify the provisioning ledger", cmd_ledger},
+    {"status-list", "publish the signed token status list", cmd_status_list},
 };
 
 void usage(FILE* out) {

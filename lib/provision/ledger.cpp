@@ -372,14 +372,25 @@ Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& option
 }
 
 Result<Bytes> Ledger::new_challenge(UnixSeconds now, int64_t ttl_seconds) {
-  IDTAP_ASSIGN_OR_RETURN(Bytes c, ossl::random_bytes(kChallengeBytes));
+  IDTAP_ASSIGN_OR_RETURN(std::vector<Bytes> one, new_challenges(1, now, ttl_seconds));
+  return std::move(one.front());
+}
+
+Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now, int64_t ttl_seconds) {
+  if (count == 0 || ttl_seconds <= 0) return make_error(ErrorCode::kInvalidArgument, "challenges: count and ttl must be positive");
   IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
   IDTAP_ASSIGN_OR_RETURN(Stmt prune, impl_->prepare("DELETE FROM challenges WHERE expires_at < ?1"));
   IDTAP_TRY(prune.bind(1, now - 86400).run());
-  IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
-  IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
+  std::vector<Bytes> out;
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    IDTAP_ASSIGN_OR_RETURN(Bytes c, ossl::random_bytes(kChallengeBytes));
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
+    IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
+    out.push_back(std::move(c));
+  }
   IDTAP_TRY(txn.commit());
-  return c;
+  return out;
 }
 
 Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {

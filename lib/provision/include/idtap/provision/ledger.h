@@ -133,6 +133,8 @@ class Ledger {
 
   // Ledger::new_challenge: a fresh one-time challenge valid for `ttl_seconds`.
   Result<Bytes> new_challenge(UnixSeconds now, int64_t ttl_seconds = 300);
+  // Ledger::new_challenges: `count` challenges under one commit (a kiosk or a batch run).
+  Result<std::vector<Bytes>> new_challenges(size_t count, UnixSeconds now, int64_t ttl_seconds = 300);
 
   // Ledger::issue: checks the rules (check_issuance_policy, the card not lost in the ledger,
   // the proof of possession: signature, challenge known, unused and unexpired), then in one

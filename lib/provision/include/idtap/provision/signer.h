@@ -2,6 +2,7 @@
 // key can live in software now and in an HSM later (the HSM implements IssuerSigner).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "idtap/base/bytes.h"
@@ -43,5 +44,19 @@ class SoftwareIssuer final : public IssuerSigner {
   std::vector<Certificate> chain_;
   std::vector<Bytes> chain_der_;
 };
+
+// IssuerFiles: where the issuer key and certificate come from. The passphrase of an encrypted
+// key is read from `passphrase_file` (first line) or, when that is empty, from the environment
+// variable `passphrase_env`; never from a command line.
+struct IssuerFiles {
+  std::string key_path;
+  std::string cert_path;
+  std::string passphrase_file;
+  std::string passphrase_env = "IDTAP_ISSUER_KEY_PASSPHRASE";
+};
+
+// load_issuer: the SoftwareIssuer of `files`. kNotFound / kIo for unreadable files,
+// kInvalidArgument for a bad key, passphrase or certificate.
+Result<SoftwareIssuer> load_issuer(const IssuerFiles& files);
 
 }  // namespace idtap::provision
