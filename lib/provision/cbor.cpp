@@ -175,20 +175,83 @@ MapBuilder& MapBuilder::add(Item key, Item value) {
   return *this;
 }
 
-Result<Item> MapBuilder::build() {
-  std::vector<std::pair<Bytes, size_t>> order;
-  order.reserve(pairs_.size());
-  for (size_t i = 0; i < pairs_.size(); ++i) {
-    IDTAP_ASSIGN_OR_RETURN(Bytes k, encode(pairs_[i].first));
-    order.emplace_back(std::move(k), i);
+namespace {
+
+// size_bound: an upper bound of the encoding size of `item` (headers counted at 9 bytes).
+size_t size_bound(const cbor_item_t* item) {
+  switch (cbor_typeof(item)) {
+    case CBOR_TYPE_UINT:
+    case CBOR_TYPE_NEGINT:
+    case CBOR_TYPE_FLOAT_CTRL:
+      return 9;
+    case CBOR_TYPE_BYTESTRING:
+      if (cbor_bytestring_is_definite(item)) return 9 + cbor_bytestring_length(item);
+      else {
+        size_t n = 10;
+        for (size_t i = 0; i < cbor_bytestring_chunk_count(item); ++i) n += size_bound(cbor_bytestring_chunks_handle(item)[i]);
+        return n;
+      }
+    case CBOR_TYPE_STRING:
+      if (cbor_string_is_definite(item)) return 9 + cbor_string_length(item);
+      else {
+        size_t n = 10;
+        for (size_t i = 0; i < cbor_string_chunk_count(item); ++i) n += size_bound(cbor_string_chunks_handle(item)[i]);
+        return n;
+      }
+    case CBOR_TYPE_ARRAY: {
+      size_t n = 10;
+      for (size_t i = 0; i < cbor_array_size(item); ++i) n += size_bound(cbor_array_handle(item)[i]);
+      return n;
+    }
+    case CBOR_TYPE_MAP: {
+      size_t n = 10;
+      for (size_t i = 0; i < cbor_map_size(item); ++i)
+        n += size_bound(cbor_map_handle(item)[i].key) + size_bound(cbor_map_handle(item)[i].value);
+      return n;
+    }
+    case CBOR_TYPE_TAG: {
+      cbor_item_t* inner = cbor_tag_item(item);
+      size_t n = 9 + size_bound(inner);
+      cbor_decref(&inner);
+      return n;
+    }
   }
+  return 9;
+}
+
+}  // namespace
+
+Item share(const Item& item) { return Item(cbor_incref(item.get())); }
+
+Result<Item> MapBuilder::build() {
+  // The keys' encodings, back to back in one buffer.
+  struct KeyRef {
+    size_t offset, size, index;
+  };
+  std::vector<KeyRef> order;
+  order.reserve(pairs_.size());
+  Bytes arena;
+  for (size_t i = 0; i < pairs_.size(); ++i) {
+    size_t bound = size_bound(pairs_[i].first.get());
+    size_t off = arena.size();
+    arena.resize(off + bound);
+    size_t n = cbor_serialize(pairs_[i].first.get(), arena.data() + off, bound);
+    if (n == 0) return make_error(ErrorCode::kInternal, "CBOR: map key does not encode");
+    arena.resize(off + n);
+    order.push_back({off, n, i});
+  }
+  auto key_of = [&](const KeyRef& k) { return ByteView(arena.data() + k.offset, k.size); };
   // RFC 8949 §4.2.1: keys sorted by the bytewise lexicographic order of their encodings.
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(order.begin(), order.end(), [&](const KeyRef& a, const KeyRef& b) {
+    ByteView x = key_of(a), y = key_of(b);
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  });
   for (size_t i = 1; i < order.size(); ++i)
-    if (order[i].first == order[i - 1].first) return make_error(ErrorCode::kInvalidArgument, "CBOR map: duplicate key");
+    if (equal_bytes(key_of(order[i]), key_of(order[i - 1])))
+      return make_error(ErrorCode::kInvalidArgument, "CBOR map: duplicate key");
   Item m = own(cbor_new_definite_map(pairs_.size()));
-  for (auto& [enc, idx] : order) {
-    cbor_pair p{cbor_move(pairs_[idx].first.release()), cbor_move(pairs_[idx].second.release())};
+  for (const auto& k : order) {
+    cbor_pair p{cbor_move(pairs_[k.index].first.release()), cbor_move(pairs_[k.index].second.release())};
     if (!cbor_map_add(m.get(), p)) std::abort();
   }
   pairs_.clear();
@@ -196,16 +259,109 @@ Result<Item> MapBuilder::build() {
 }
 
 Result<Bytes> encode(const cbor_item_t* item) {
-  unsigned char* buffer = nullptr;
-  size_t capacity = 0;
-  size_t n = cbor_serialize_alloc(item, &buffer, &capacity);
+  size_t bound = size_bound(item);
+  Bytes out(bound);
+  size_t n = cbor_serialize(item, out.data(), out.size());
+  if (n == 0) return make_error(ErrorCode::kInternal, "CBOR: serialisation failed");
+  out.resize(n);
+  return out;
+}
+
+Result<Item> encode_to_bstr(const cbor_item_t* item) {
+  size_t bound = size_bound(item);
+  auto* buffer = static_cast<unsigned char*>(std::malloc(bound));  // libcbor frees it with free()
+  if (buffer == nullptr) std::abort();
+  size_t n = cbor_serialize(item, buffer, bound);
   if (n == 0) {
     std::free(buffer);
     return make_error(ErrorCode::kInternal, "CBOR: serialisation failed");
   }
-  Bytes out(buffer, buffer + n);
-  std::free(buffer);
-  return out;
+  Item b = own(cbor_new_definite_bytestring());
+  cbor_bytestring_set_handle(b.get(), buffer, n);
+  return b;
+}
+
+Writer::~Writer() { std::free(buf_); }
+
+bool Writer::reserve(size_t extra) {
+  if (failed_) return false;
+  if (size_ + extra <= cap_) return true;
+  size_t cap = std::max<size_t>(cap_ * 2, size_ + extra + 64);
+  auto* grown = static_cast<unsigned char*>(std::realloc(buf_, cap));
+  if (grown == nullptr) std::abort();
+  buf_ = grown;
+  cap_ = cap;
+  return true;
+}
+
+#define IDTAP_CBOR_WRITE(call)                 \
+  do {                                         \
+    size_t n_ = (call);                        \
+    if (n_ == 0) failed_ = true;               \
+    size_ += n_;                               \
+  } while (0)
+
+Writer& Writer::uint(uint64_t v) {
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_uint(v, buf_ + size_, cap_ - size_));
+  return *this;
+}
+
+Writer& Writer::text(std::string_view s) {
+  if (reserve(9 + s.size())) {
+    IDTAP_CBOR_WRITE(cbor_encode_string_start(s.size(), buf_ + size_, cap_ - size_));
+    if (!s.empty()) std::memcpy(buf_ + size_, s.data(), s.size());
+    size_ += s.size();
+  }
+  return *this;
+}
+
+Writer& Writer::bytes(ByteView b) {
+  if (reserve(9 + b.size())) {
+    IDTAP_CBOR_WRITE(cbor_encode_bytestring_start(b.size(), buf_ + size_, cap_ - size_));
+    if (!b.empty()) std::memcpy(buf_ + size_, b.data(), b.size());
+    size_ += b.size();
+  }
+  return *this;
+}
+
+Writer& Writer::map(size_t pairs) {
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_map_start(pairs, buf_ + size_, cap_ - size_));
+  return *this;
+}
+
+Writer& Writer::array(size_t elements) {
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_array_start(elements, buf_ + size_, cap_ - size_));
+  return *this;
+}
+
+Writer& Writer::tag(uint64_t tag_value) {
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_tag(tag_value, buf_ + size_, cap_ - size_));
+  return *this;
+}
+
+Writer& Writer::item(const cbor_item_t* item) {
+  size_t bound = size_bound(item);
+  if (reserve(bound)) IDTAP_CBOR_WRITE(cbor_serialize(item, buf_ + size_, cap_ - size_));
+  return *this;
+}
+
+#undef IDTAP_CBOR_WRITE
+
+Result<Item> Writer::take_as_bstr() {
+  if (failed_) return make_error(ErrorCode::kInternal, "CBOR: a write failed");
+  Item b = own(cbor_new_definite_bytestring());
+  if (size_ == 0) return b;
+  cbor_bytestring_set_handle(b.get(), buf_, size_);  // libcbor frees it with free()
+  buf_ = nullptr;
+  size_ = cap_ = 0;
+  return b;
+}
+
+Bytes encoded_cbor_header(size_t inner_size) {
+  unsigned char buf[18];
+  size_t a = cbor_encode_tag(kTagEncodedCbor, buf, sizeof buf);
+  size_t b = cbor_encode_bytestring_start(inner_size, buf + a, sizeof buf - a);
+  return Bytes(buf, buf + a + b);
 }
 
 Result<Item> decode(ByteView data, const DecodeLimits& limits) {

@@ -55,15 +55,46 @@ class RandomPool {
   size_t pos_ = 0;
 };
 
+// issuer_signed_item: #6.24(bstr .cbor IssuerSignedItem) as an item, and its digest.
+struct TaggedItem {
+  cbor::Item item;
+  Bytes digest;
+};
+
+Result<TaggedItem> build_item(std::string_view alg, uint64_t digest_id, ByteView random, std::string_view identifier,
+                              cbor::Item value) {
+  // IssuerSignedItem (§8.3.2.1.2.2) in deterministic key order (RFC 8949 §4.2.1: encoded keys
+  // bytewise): "random" (66…), "digestID" (68…), "elementValue" (6c…), "elementIdentifier"
+  // (71…). mdoc_test checks this equals the MapBuilder encoding.
+  cbor::Writer w;
+  w.map(4)
+      .text("random").bytes(random)
+      .text("digestID").uint(digest_id)
+      .text("elementValue").item(value.get())
+      .text("elementIdentifier").text(identifier);
+  TaggedItem out;
+  ByteView inner = w.view();
+  IDTAP_ASSIGN_OR_RETURN(out.digest, value_digest(alg, cbor::encoded_cbor_header(inner.size()), inner));
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item bstr, w.take_as_bstr());
+  out.item = cbor::tag(cbor::kTagEncodedCbor, std::move(bstr));
+  return out;
+}
+
 Result<Bytes> encode_item(uint64_t digest_id, ByteView random, std::string_view identifier, cbor::Item value) {
+  IDTAP_ASSIGN_OR_RETURN(TaggedItem t, build_item("SHA-256", digest_id, random, identifier, std::move(value)));
+  return cbor::encode(t.item);
+}
+
+// issuer_signed_bytes: {"nameSpaces": {ns: [items]}, "issuerAuth": COSE_Sign1} encoded.
+Result<Bytes> issuer_signed_bytes(std::map<std::string, std::vector<cbor::Item>> name_spaces, const CoseSign1& auth) {
+  cbor::MapBuilder ns_map;
+  for (auto& [ns, items] : name_spaces) ns_map.add(ns, cbor::array(std::move(items)));
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item ns_item, ns_map.build());
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item auth_item, cose_sign1_item(auth));
   cbor::MapBuilder m;
-  m.add("digestID", cbor::uint(digest_id))
-      .add("random", cbor::bytes(random))
-      .add("elementIdentifier", cbor::text(identifier))
-      .add("elementValue", std::move(value));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item map, m.build());
-  IDTAP_ASSIGN_OR_RETURN(Bytes inner, cbor::encode(map));
-  return cbor::encode(cbor::encoded_cbor(inner));
+  m.add("nameSpaces", std::move(ns_item)).add("issuerAuth", std::move(auth_item));
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item top, m.build());
+  return cbor::encode(top);
 }
 
 std::string_view as_text(const SecureBytes& s) { return std::string_view(reinterpret_cast<const char*>(s.data()), s.size()); }
@@ -118,13 +149,15 @@ Result<cbor::Item> element_value(HolderField field, const VerifiedHolder& h, con
 
 }  // namespace
 
-Result<Bytes> value_digest(std::string_view alg, ByteView item_bytes) {
-  if (alg == "SHA-256") return ossl::sha256(item_bytes);
+Result<Bytes> value_digest(std::string_view alg, ByteView head, ByteView tail) {
+  if (alg == "SHA-256") return ossl::sha256_two(head, tail);
   const EVP_MD* md = alg == "SHA-384" ? EVP_sha384() : alg == "SHA-512" ? EVP_sha512() : nullptr;
   if (md == nullptr) return make_error(ErrorCode::kNotSupported, "digest algorithm '" + std::string(alg) + "'");
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   Bytes out(EVP_MD_get_size(md));
   unsigned int n = 0;
-  if (EVP_Digest(item_bytes.data(), item_bytes.size(), out.data(), &n, md, nullptr) != 1)
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), head.data(), head.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out.data(), &n) != 1)
     return make_error(ErrorCode::kInternal, "digest failed");
   out.resize(n);
   return out;
@@ -245,22 +278,16 @@ Result<MobileSecurityObject> decode_mso(ByteView encoded) {
 }
 
 Result<Bytes> encode_issuer_signed(const IssuerSigned& is) {
-  cbor::MapBuilder ns_map;
+  std::map<std::string, std::vector<cbor::Item>> name_spaces;
   for (const auto& [ns, items] : is.name_spaces) {
-    std::vector<cbor::Item> arr;
+    auto& arr = name_spaces[ns];
     arr.reserve(items.size());
     for (const auto& b : items) {
       IDTAP_ASSIGN_OR_RETURN(cbor::Item it, cbor::decode(b));
       arr.push_back(std::move(it));
     }
-    ns_map.add(ns, cbor::array(std::move(arr)));
   }
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item ns_item, ns_map.build());
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item auth, cose_sign1_item(is.issuer_auth));
-  cbor::MapBuilder m;
-  m.add("nameSpaces", std::move(ns_item)).add("issuerAuth", std::move(auth));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item top, m.build());
-  return cbor::encode(top);
+  return issuer_signed_bytes(std::move(name_spaces), is.issuer_auth);
 }
 
 Result<IssuerSigned> decode_issuer_signed(ByteView encoded, size_t document_index) {
@@ -325,10 +352,9 @@ Result<PreparedMdoc> prepare_mdoc(const MdocContent& c) {
     auto& ids = used_ids[e.name_space];
     IDTAP_ASSIGN_OR_RETURN(uint64_t id, pool.digest_id(ids));
     IDTAP_ASSIGN_OR_RETURN(ByteView salt, pool.take(kSaltBytes));
-    IDTAP_ASSIGN_OR_RETURN(Bytes item_bytes, encode_item(id, salt, e.element_identifier, std::move(value)));
-    IDTAP_ASSIGN_OR_RETURN(Bytes digest, value_digest(p.mso_.digest_algorithm, item_bytes));
-    p.mso_.value_digests[e.name_space][id] = std::move(digest);
-    p.name_spaces_[e.name_space].push_back(std::move(item_bytes));
+    IDTAP_ASSIGN_OR_RETURN(TaggedItem t, build_item(p.mso_.digest_algorithm, id, salt, e.element_identifier, std::move(value)));
+    p.mso_.value_digests[e.name_space][id] = std::move(t.digest);
+    p.name_spaces_[e.name_space].push_back(std::move(t.item));
   }
   if (p.name_spaces_.empty()) return make_error(ErrorCode::kInvalidArgument, "no element to issue");
   // Decoy digests (§9.1.2.5 / §E.8): pad each namespace's digest count to the bucket size.
@@ -353,14 +379,20 @@ Result<PreparedMdoc> prepare_mdoc(const MdocContent& c) {
 Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes>& x5chain) const {
   if (signature.size() != 64) return make_error(ErrorCode::kInvalidArgument, "ES256 signature must be 64 bytes (r||s)");
   if (x5chain.empty()) return make_error(ErrorCode::kInvalidArgument, "no issuer certificate for x5chain");
-  IssuerSigned is;
-  is.name_spaces = name_spaces_;
-  is.issuer_auth.protected_header = protected_header_;
-  is.issuer_auth.payload = payload_;
-  is.issuer_auth.signature = to_bytes(signature);
-  is.issuer_auth.x5chain = x5chain;
-  is.issuer_auth.alg = kCoseAlgEs256;
-  return encode_issuer_signed(is);
+  CoseSign1 auth;
+  auth.protected_header = protected_header_;
+  auth.payload = payload_;
+  auth.signature = to_bytes(signature);
+  auth.x5chain = x5chain;
+  auth.alg = kCoseAlgEs256;
+  // The prepared items are shared (reference-counted), not copied.
+  std::map<std::string, std::vector<cbor::Item>> name_spaces;
+  for (const auto& [ns, items] : name_spaces_) {
+    auto& arr = name_spaces[ns];
+    arr.reserve(items.size());
+    for (const auto& it : items) arr.push_back(cbor::share(it));
+  }
+  return issuer_signed_bytes(std::move(name_spaces), auth);
 }
 
 Result<Bytes> issue_mdoc(const MdocContent& content, IssuerSigner& signer) {

@@ -28,6 +28,8 @@ using X509Ptr = std::unique_ptr<X509, X509Free>;
 // last_error: the OpenSSL error queue's latest reason (and clears the queue), for contexts.
 std::string last_error();
 
+// sha256_md: the SHA-256 implementation, fetched once.
+const EVP_MD* sha256_md();
 // sha256: SHA-256 of `data` (32 bytes); aborts only if OpenSSL cannot hash at all.
 Bytes sha256(ByteView data);
 // sha256_two: SHA-256(a || b) without concatenating.

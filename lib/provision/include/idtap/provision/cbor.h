@@ -62,7 +62,45 @@ class MapBuilder {
   std::vector<std::pair<Item, Item>> pairs_;
 };
 
-// encode: the encoding of `item`; kInternal if libcbor fails.
+// share: another owning reference to `item` (libcbor reference counting: no copy).
+Item share(const Item& item);
+
+// Writer: a streaming encoder over libcbor's own encoding functions (cbor_encode_*), for the
+// hot path of issuance where building an item tree costs more than the bytes themselves.
+// The caller writes map keys in deterministic order (RFC 8949 §4.2.1); the tests compare the
+// Writer's output with MapBuilder's. Once an operation fails the writer stays failed.
+class Writer {
+ public:
+  Writer() = default;
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer();
+
+  Writer& uint(uint64_t v);
+  Writer& text(std::string_view s);
+  Writer& bytes(ByteView b);
+  Writer& map(size_t pairs);
+  Writer& array(size_t elements);
+  Writer& tag(uint64_t tag_value);
+  // Writer::item: the encoding of an existing item.
+  Writer& item(const cbor_item_t* item);
+
+  // Writer::view: the bytes written so far (valid until the next write or take).
+  ByteView view() const { return ByteView(buf_, size_); }
+  // Writer::take_as_bstr: a byte string item that takes over the buffer (no copy);
+  // kInternal if a write failed. The writer is empty afterwards.
+  Result<Item> take_as_bstr();
+
+ private:
+  bool reserve(size_t extra);
+  unsigned char* buf_ = nullptr;
+  size_t size_ = 0;
+  size_t cap_ = 0;
+  bool failed_ = false;
+};
+
+// encode: the encoding of `item` (one cbor_serialize into a buffer sized from the item);
+// kInternal if libcbor fails.
 Result<Bytes> encode(const cbor_item_t* item);
 inline Result<Bytes> encode(const Item& item) { return encode(item.get()); }
 
@@ -75,6 +113,13 @@ struct DecodeLimits {
 // decode: the one data item that fills `data` exactly. kMalformed for bad CBOR, trailing bytes,
 // or sizes that cannot fit the input.
 Result<Item> decode(ByteView data, const DecodeLimits& limits = {});
+
+// encode_to_bstr: a byte string item holding the encoding of `item`, without copying it again.
+Result<Item> encode_to_bstr(const cbor_item_t* item);
+
+// encoded_cbor_header: the encoding of the tag 24 and the bstr header for `inner_size` bytes
+// of content (so a digest over #6.24(bstr) can run over header and content in two parts).
+Bytes encoded_cbor_header(size_t inner_size);
 
 // encoded_cbor: #6.24(bstr .cbor inner): the tag-24 wrapping of already encoded bytes.
 Item encoded_cbor(ByteView inner_encoding);

@@ -48,8 +48,10 @@ Result<Bytes> encode_issuer_signed_item(const IssuerSignedItem& item);
 Result<IssuerSignedItem> decode_issuer_signed_item(ByteView item_bytes);
 
 // value_digest: the digest of IssuerSignedItemBytes under `digest_algorithm` ("SHA-256",
-// "SHA-384", "SHA-512": §9.1.2.5); kNotSupported for another name.
-Result<Bytes> value_digest(std::string_view digest_algorithm, ByteView issuer_signed_item_bytes);
+// "SHA-384", "SHA-512": §9.1.2.5); kNotSupported for another name. The bytes may come in two
+// consecutive parts (`head` then `tail`: issuance hashes the tag-24/bstr header and the
+// encoded IssuerSignedItem without joining them); verification passes them whole.
+Result<Bytes> value_digest(std::string_view digest_algorithm, ByteView head, ByteView tail = {});
 
 // ValidityInfo: §9.1.2.4 validityInfo (whole seconds).
 struct ValidityInfo {
@@ -118,7 +120,7 @@ class PreparedMdoc {
  private:
   friend Result<PreparedMdoc> prepare_mdoc(const MdocContent& content);
   MobileSecurityObject mso_;
-  std::map<std::string, std::vector<Bytes>> name_spaces_;
+  std::map<std::string, std::vector<cbor::Item>> name_spaces_;  // #6.24(bstr) items
   Bytes protected_header_;
   Bytes payload_;
   Bytes to_be_signed_;
