@@ -267,30 +267,9 @@ Result<Bytes> encode(const cbor_item_t* item) {
   return out;
 }
 
-Result<Item> encode_to_bstr(const cbor_item_t* item) {
-  size_t bound = size_bound(item);
-  auto* buffer = static_cast<unsigned char*>(std::malloc(bound));  // libcbor frees it with free()
-  if (buffer == nullptr) std::abort();
-  size_t n = cbor_serialize(item, buffer, bound);
-  if (n == 0) {
-    std::free(buffer);
-    return make_error(ErrorCode::kInternal, "CBOR: serialisation failed");
-  }
-  Item b = own(cbor_new_definite_bytestring());
-  cbor_bytestring_set_handle(b.get(), buffer, n);
-  return b;
-}
-
-Writer::~Writer() { std::free(buf_); }
-
 bool Writer::reserve(size_t extra) {
   if (failed_) return false;
-  if (size_ + extra <= cap_) return true;
-  size_t cap = std::max<size_t>(cap_ * 2, size_ + extra + 64);
-  auto* grown = static_cast<unsigned char*>(std::realloc(buf_, cap));
-  if (grown == nullptr) std::abort();
-  buf_ = grown;
-  cap_ = cap;
+  if (size_ + extra > buf_.size()) buf_.resize(std::max<size_t>(buf_.size() * 2, size_ + extra + 256));
   return true;
 }
 
@@ -302,14 +281,20 @@ bool Writer::reserve(size_t extra) {
   } while (0)
 
 Writer& Writer::uint(uint64_t v) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_uint(v, buf_ + size_, cap_ - size_));
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_uint(v, buf_.data() + size_, buf_.size() - size_));
+  return *this;
+}
+
+Writer& Writer::integer(int64_t v) {
+  if (v >= 0) return uint(static_cast<uint64_t>(v));
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_negint(static_cast<uint64_t>(-(v + 1)), buf_.data() + size_, buf_.size() - size_));
   return *this;
 }
 
 Writer& Writer::text(std::string_view s) {
   if (reserve(9 + s.size())) {
-    IDTAP_CBOR_WRITE(cbor_encode_string_start(s.size(), buf_ + size_, cap_ - size_));
-    if (!s.empty()) std::memcpy(buf_ + size_, s.data(), s.size());
+    IDTAP_CBOR_WRITE(cbor_encode_string_start(s.size(), buf_.data() + size_, buf_.size() - size_));
+    if (!s.empty()) std::memcpy(buf_.data() + size_, s.data(), s.size());
     size_ += s.size();
   }
   return *this;
@@ -317,51 +302,61 @@ Writer& Writer::text(std::string_view s) {
 
 Writer& Writer::bytes(ByteView b) {
   if (reserve(9 + b.size())) {
-    IDTAP_CBOR_WRITE(cbor_encode_bytestring_start(b.size(), buf_ + size_, cap_ - size_));
-    if (!b.empty()) std::memcpy(buf_ + size_, b.data(), b.size());
+    IDTAP_CBOR_WRITE(cbor_encode_bytestring_start(b.size(), buf_.data() + size_, buf_.size() - size_));
+    if (!b.empty()) std::memcpy(buf_.data() + size_, b.data(), b.size());
     size_ += b.size();
   }
   return *this;
 }
 
+Writer& Writer::boolean(bool b) {
+  if (reserve(1)) IDTAP_CBOR_WRITE(cbor_encode_bool(b, buf_.data() + size_, buf_.size() - size_));
+  return *this;
+}
+
 Writer& Writer::map(size_t pairs) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_map_start(pairs, buf_ + size_, cap_ - size_));
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_map_start(pairs, buf_.data() + size_, buf_.size() - size_));
   return *this;
 }
 
 Writer& Writer::array(size_t elements) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_array_start(elements, buf_ + size_, cap_ - size_));
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_array_start(elements, buf_.data() + size_, buf_.size() - size_));
   return *this;
 }
 
 Writer& Writer::tag(uint64_t tag_value) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_tag(tag_value, buf_ + size_, cap_ - size_));
+  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_tag(tag_value, buf_.data() + size_, buf_.size() - size_));
   return *this;
 }
 
 Writer& Writer::item(const cbor_item_t* item) {
   size_t bound = size_bound(item);
-  if (reserve(bound)) IDTAP_CBOR_WRITE(cbor_serialize(item, buf_ + size_, cap_ - size_));
+  if (reserve(bound)) IDTAP_CBOR_WRITE(cbor_serialize(item, buf_.data() + size_, buf_.size() - size_));
   return *this;
 }
 
 #undef IDTAP_CBOR_WRITE
 
-Result<Item> Writer::take_as_bstr() {
+Result<Bytes> Writer::take() {
   if (failed_) return make_error(ErrorCode::kInternal, "CBOR: a write failed");
-  Item b = own(cbor_new_definite_bytestring());
-  if (size_ == 0) return b;
-  cbor_bytestring_set_handle(b.get(), buf_, size_);  // libcbor frees it with free()
-  buf_ = nullptr;
-  size_ = cap_ = 0;
-  return b;
+  buf_.resize(size_);
+  Bytes out = std::move(buf_);
+  buf_.clear();
+  size_ = 0;
+  return out;
 }
 
-Bytes encoded_cbor_header(size_t inner_size) {
-  unsigned char buf[18];
-  size_t a = cbor_encode_tag(kTagEncodedCbor, buf, sizeof buf);
-  size_t b = cbor_encode_bytestring_start(inner_size, buf + a, sizeof buf - a);
-  return Bytes(buf, buf + a + b);
+bool text_key_less(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return a.size() < b.size();
+  return std::memcmp(a.data(), b.data(), a.size()) < 0;
+}
+
+EncodedCborHeader encoded_cbor_header(size_t inner_size) {
+  EncodedCborHeader h;
+  size_t a = cbor_encode_tag(kTagEncodedCbor, h.bytes, sizeof h.bytes);
+  size_t b = cbor_encode_bytestring_start(inner_size, h.bytes + a, sizeof h.bytes - a);
+  h.size = a + b;
+  return h;
 }
 
 Result<Item> decode(ByteView data, const DecodeLimits& limits) {

@@ -3,40 +3,37 @@
 namespace idtap::provision {
 
 Result<Bytes> es256_protected_header(const std::optional<std::string>& typ) {
-  cbor::MapBuilder m;
-  m.add(kCoseHeaderAlg, cbor::integer(kCoseAlgEs256));
-  if (typ) m.add(kCoseHeaderTyp, cbor::text(*typ));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item header, m.build());
-  return cbor::encode(header);
+  // Keys in deterministic order: 1 (alg) before 16 (typ).
+  cbor::Writer w;
+  w.map(typ ? 2 : 1).uint(kCoseHeaderAlg).integer(kCoseAlgEs256);
+  if (typ) w.uint(kCoseHeaderTyp).text(*typ);
+  return w.take();
 }
 
 Result<Bytes> sig_structure(ByteView protected_header, ByteView payload, ByteView external_aad) {
-  std::vector<cbor::Item> parts;
-  parts.push_back(cbor::text("Signature1"));
-  parts.push_back(cbor::bytes(protected_header));
-  parts.push_back(cbor::bytes(external_aad));
-  parts.push_back(cbor::bytes(payload));
-  return cbor::encode(cbor::array(std::move(parts)));
+  cbor::Writer w;
+  w.array(4).text("Signature1").bytes(protected_header).bytes(external_aad).bytes(payload);
+  return w.take();
 }
 
-Result<cbor::Item> cose_sign1_item(const CoseSign1& s, bool tagged) {
-  cbor::MapBuilder unprotected;
-  if (s.x5chain.size() == 1) {
-    unprotected.add(kCoseHeaderX5chain, cbor::bytes(s.x5chain[0]));
-  } else if (!s.x5chain.empty()) {
-    std::vector<cbor::Item> certs;
-    for (const auto& c : s.x5chain) certs.push_back(cbor::bytes(c));
-    unprotected.add(kCoseHeaderX5chain, cbor::array(std::move(certs)));
+void write_cose_sign1(cbor::Writer& w, const CoseSign1& s) {
+  w.array(4).bytes(s.protected_header);
+  if (s.x5chain.empty()) {
+    w.map(0);
+  } else if (s.x5chain.size() == 1) {
+    w.map(1).uint(kCoseHeaderX5chain).bytes(s.x5chain[0]);
+  } else {
+    w.map(1).uint(kCoseHeaderX5chain).array(s.x5chain.size());
+    for (const auto& c : s.x5chain) w.bytes(c);
   }
-  std::vector<cbor::Item> parts;
-  parts.push_back(cbor::bytes(s.protected_header));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item u, unprotected.build());
-  parts.push_back(std::move(u));
-  parts.push_back(cbor::bytes(s.payload));
-  parts.push_back(cbor::bytes(s.signature));
-  cbor::Item arr = cbor::array(std::move(parts));
-  if (tagged) return cbor::tag(cbor::kTagCoseSign1, std::move(arr));
-  return arr;
+  w.bytes(s.payload).bytes(s.signature);
+}
+
+Result<Bytes> encode_cose_sign1(const CoseSign1& s, bool tagged) {
+  cbor::Writer w;
+  if (tagged) w.tag(cbor::kTagCoseSign1);
+  write_cose_sign1(w, s);
+  return w.take();
 }
 
 namespace {

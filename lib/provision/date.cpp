@@ -44,10 +44,25 @@ Result<Date> parse_date(std::string_view text) {
   return d;
 }
 
+namespace {
+
+// put_digits: `value` as `width` decimal digits at `out` (no snprintf: issuance formats several
+// dates per credential).
+void put_digits(char* out, int value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
+
 std::string format_date(const Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
-  return buf;
+  std::string out(10, '-');
+  put_digits(out.data(), d.year, 4);
+  put_digits(out.data() + 5, d.month, 2);
+  put_digits(out.data() + 8, d.day, 2);
+  return out;
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days (public-domain calendar arithmetic).
@@ -118,10 +133,11 @@ Result<UnixSeconds> parse_tdate(std::string_view text, bool allow_fraction) {
 std::string format_tdate(UnixSeconds t) {
   Date d = date_of(t);
   int64_t secs = t - start_of_day(d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", d.year, d.month, d.day, int(secs / 3600),
-                int(secs / 60 % 60), int(secs % 60));
-  return buf;
+  std::string out = format_date(d) + "T00:00:00Z";
+  put_digits(out.data() + 11, static_cast<int>(secs / 3600), 2);
+  put_digits(out.data() + 14, static_cast<int>(secs / 60 % 60), 2);
+  put_digits(out.data() + 17, static_cast<int>(secs % 60), 2);
+  return out;
 }
 
 UnixSeconds now_seconds() {

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "ossl.h"
@@ -11,8 +13,6 @@ namespace {
 
 Error malformed(const std::string& what) { return make_error(ErrorCode::kMalformed, what); }
 
-cbor::Item tdate(UnixSeconds t) { return cbor::tag(cbor::kTagTdate, cbor::text(format_tdate(t))); }
-cbor::Item full_date(const Date& d) { return cbor::tag(cbor::kTagFullDate, cbor::text(format_date(d))); }
 
 Result<UnixSeconds> read_tdate(const cbor_item_t* item, const char* what) {
   auto content = cbor::get_tagged(item, cbor::kTagTdate);
@@ -41,12 +41,14 @@ class RandomPool {
     pos_ += n;
     return v;
   }
-  // A random digest ID below 2^31 that `used` does not hold yet.
-  Result<uint64_t> digest_id(std::set<uint64_t>& used) {
+  // A random digest ID below 2^31 that `used` does not hold yet (a namespace has a few dozen).
+  Result<uint64_t> digest_id(std::vector<uint64_t>& used) {
     while (true) {
       IDTAP_ASSIGN_OR_RETURN(ByteView b, take(4));
       uint64_t id = be_uint(b) & 0x7FFFFFFF;
-      if (used.insert(id).second) return id;
+      if (std::find(used.begin(), used.end(), id) != used.end()) continue;
+      used.push_back(id);
+      return id;
     }
   }
 
@@ -56,64 +58,125 @@ class RandomPool {
 };
 
 // issuer_signed_item: #6.24(bstr .cbor IssuerSignedItem) as an item, and its digest.
-struct TaggedItem {
-  cbor::Item item;
-  Bytes digest;
+// DigestContext: one reusable EVP digest context for value_digest (issuance hashes 17 or
+// more items in a row; OpenSSL's per-context set-up would cost more than the hashing).
+class DigestContext {
+ public:
+  static Result<DigestContext> create(std::string_view alg) {
+    const EVP_MD* md = alg == "SHA-256" ? ossl::sha256_md() : alg == "SHA-384" ? EVP_sha384() : alg == "SHA-512" ? EVP_sha512() : nullptr;
+    if (md == nullptr) return make_error(ErrorCode::kNotSupported, "digest algorithm '" + std::string(alg) + "'");
+    DigestContext c;
+    c.md_ = md;
+    c.ctx_.reset(EVP_MD_CTX_new());
+    if (!c.ctx_) return make_error(ErrorCode::kInternal, "EVP_MD_CTX_new");
+    return c;
+  }
+  // DigestContext::digest: the digest of head || tail.
+  Result<Bytes> digest(ByteView head, ByteView tail) {
+    Bytes out(EVP_MD_get_size(md_));
+    unsigned int n = 0;
+    if (EVP_DigestInit_ex(ctx_.get(), md_, nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), head.data(), head.size()) != 1 ||
+        EVP_DigestUpdate(ctx_.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.data(), &n) != 1)
+      return make_error(ErrorCode::kInternal, "digest failed");
+    out.resize(n);
+    return out;
+  }
+
+ private:
+  const EVP_MD* md_ = nullptr;
+  ossl::MdCtxPtr ctx_;
 };
 
-Result<TaggedItem> build_item(std::string_view alg, uint64_t digest_id, ByteView random, std::string_view identifier,
-                              cbor::Item value) {
-  // IssuerSignedItem (§8.3.2.1.2.2) in deterministic key order (RFC 8949 §4.2.1: encoded keys
-  // bytewise): "random" (66…), "digestID" (68…), "elementValue" (6c…), "elementIdentifier"
-  // (71…). mdoc_test checks this equals the MapBuilder encoding.
-  cbor::Writer w;
-  w.map(4)
-      .text("random").bytes(random)
-      .text("digestID").uint(digest_id)
-      .text("elementValue").item(value.get())
-      .text("elementIdentifier").text(identifier);
-  TaggedItem out;
-  ByteView inner = w.view();
-  IDTAP_ASSIGN_OR_RETURN(out.digest, value_digest(alg, cbor::encoded_cbor_header(inner.size()), inner));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item bstr, w.take_as_bstr());
-  out.item = cbor::tag(cbor::kTagEncodedCbor, std::move(bstr));
-  return out;
+// ElementValue: one data element's value, as the holder's data gives it.
+struct ElementValue {
+  enum class Kind { kText, kBool, kBytes, kFullDate } kind = Kind::kText;
+  std::string_view text;   // kText (views the holder or `secret`), kFullDate (views `date`)
+  bool flag = false;       // kBool
+  ByteView bytes;          // kBytes
+  std::string date;        // the full-date text
+  SecureBytes secret;      // the formatted resident number (zeroised when dropped)
+};
+
+void write_value(cbor::Writer& w, const ElementValue& v) {
+  switch (v.kind) {
+    case ElementValue::Kind::kText: w.text(v.text); break;
+    case ElementValue::Kind::kBool: w.boolean(v.flag); break;
+    case ElementValue::Kind::kBytes: w.bytes(v.bytes); break;
+    case ElementValue::Kind::kFullDate: w.tag(cbor::kTagFullDate).text(v.text); break;  // §7.2.1 full-date
+  }
 }
 
-Result<Bytes> encode_item(uint64_t digest_id, ByteView random, std::string_view identifier, cbor::Item value) {
-  IDTAP_ASSIGN_OR_RETURN(TaggedItem t, build_item("SHA-256", digest_id, random, identifier, std::move(value)));
-  return cbor::encode(t.item);
+// write_item: appends IssuerSignedItem (§8.3.2.1.2.2) to `w` in deterministic key order
+// (RFC 8949 §4.2.1: encoded keys bytewise): "random" (66…), "digestID" (68…), "elementValue"
+// (6c…), "elementIdentifier" (71…); mdoc_test re-encodes it through MapBuilder and compares.
+// Returns the digest of its IssuerSignedItemBytes (the tag-24 header, then the item).
+Result<Bytes> write_item(cbor::Writer& w, DigestContext& digest, uint64_t digest_id, ByteView random,
+                         std::string_view identifier, const std::function<void(cbor::Writer&)>& write_element_value) {
+  size_t begin = w.size();
+  w.map(4).text("random").bytes(random).text("digestID").uint(digest_id).text("elementValue");
+  write_element_value(w);
+  w.text("elementIdentifier").text(identifier);
+  ByteView inner = w.view().subspan(begin);
+  return digest.digest(cbor::encoded_cbor_header(inner.size()).view(), inner);
 }
 
-// issuer_signed_bytes: {"nameSpaces": {ns: [items]}, "issuerAuth": COSE_Sign1} encoded.
-Result<Bytes> issuer_signed_bytes(std::map<std::string, std::vector<cbor::Item>> name_spaces, const CoseSign1& auth) {
-  cbor::MapBuilder ns_map;
-  for (auto& [ns, items] : name_spaces) ns_map.add(ns, cbor::array(std::move(items)));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item ns_item, ns_map.build());
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item auth_item, cose_sign1_item(auth));
-  cbor::MapBuilder m;
-  m.add("nameSpaces", std::move(ns_item)).add("issuerAuth", std::move(auth_item));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item top, m.build());
-  return cbor::encode(top);
+// write_issuer_signed: {"issuerAuth": COSE_Sign1, "nameSpaces": {ns: [#6.24(bstr)]}} with
+// `items` holding each item's bstr contents.
+Result<Bytes> write_issuer_signed(const std::map<std::string, std::vector<ByteView>>& items, const CoseSign1& auth) {
+  std::vector<const std::string*> names;
+  for (const auto& [ns, list] : items) names.push_back(&ns);
+  std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return cbor::text_key_less(*a, *b); });
+  size_t hint = auth.payload.size() + auth.protected_header.size() + auth.signature.size() + 512;
+  for (const auto& c : auth.x5chain) hint += c.size() + 4;
+  for (const auto& [ns, list] : items) {
+    hint += ns.size() + 9;
+    for (ByteView b : list) hint += b.size() + 12;
+  }
+  cbor::Writer w(hint);
+  w.map(2).text("issuerAuth");  // "issuerAuth" (6a 69…) before "nameSpaces" (6a 6e…)
+  write_cose_sign1(w, auth);
+  w.text("nameSpaces").map(names.size());
+  for (const std::string* ns : names) {
+    const auto& list = items.at(*ns);
+    w.text(*ns).array(list.size());
+    for (ByteView inner : list) w.tag(cbor::kTagEncodedCbor).bytes(inner);
+  }
+  return w.take();
 }
 
 std::string_view as_text(const SecureBytes& s) { return std::string_view(reinterpret_cast<const char*>(s.data()), s.size()); }
 
-// element_value: the CBOR value of `field` for `h` issued on `issue_day`; a null Item when an
-// optional field is empty; kInvalidArgument when a required one is.
-Result<cbor::Item> element_value(HolderField field, const VerifiedHolder& h, const Date& issue_day) {
-  auto required_text = [&](const std::string& v, const char* name) -> Result<cbor::Item> {
+// element_value: the value of `field` for `h` issued on `issue_day`; nullopt when an optional
+// field is empty; kInvalidArgument when a required one is.
+Result<std::optional<ElementValue>> element_value(HolderField field, const VerifiedHolder& h, const Date& issue_day) {
+  using Kind = ElementValue::Kind;
+  auto text = [](std::string_view v) {
+    ElementValue e;
+    e.kind = Kind::kText;
+    e.text = v;
+    return std::optional<ElementValue>(std::move(e));
+  };
+  auto required_text = [&](const std::string& v, const char* name) -> Result<std::optional<ElementValue>> {
     if (v.empty()) return make_error(ErrorCode::kInvalidArgument, std::string("holder field ") + name + " is empty");
-    return cbor::text(v);
+    return text(v);
   };
-  auto optional_text = [&](const std::string& v) -> Result<cbor::Item> { return v.empty() ? cbor::Item() : cbor::text(v); };
-  auto date = [&](const Date& d, const char* name) -> Result<cbor::Item> {
+  auto optional_text = [&](const std::string& v) -> Result<std::optional<ElementValue>> {
+    if (v.empty()) return std::optional<ElementValue>();
+    return text(v);
+  };
+  auto date = [&](const Date& d, const char* name) -> Result<std::optional<ElementValue>> {
     if (!is_valid_date(d)) return make_error(ErrorCode::kInvalidArgument, std::string("holder field ") + name + " is not a date");
-    return full_date(d);
+    std::optional<ElementValue> e(std::in_place);
+    e->kind = Kind::kFullDate;
+    e->date = format_date(d);
+    return e;
   };
-  auto age_over = [&](int years) -> Result<cbor::Item> {
+  auto age_over = [&](int years) -> Result<std::optional<ElementValue>> {
     if (!is_valid_date(h.birth_date)) return make_error(ErrorCode::kInvalidArgument, "holder birth date is not a date");
-    return cbor::boolean(age_on(h.birth_date, issue_day) >= years);
+    std::optional<ElementValue> e(std::in_place);
+    e->kind = Kind::kBool;
+    e->flag = age_on(h.birth_date, issue_day) >= years;
+    return e;
   };
   switch (field) {
     case HolderField::kFamilyName: return required_text(h.family_name, "family_name");
@@ -121,11 +184,15 @@ Result<cbor::Item> element_value(HolderField field, const VerifiedHolder& h, con
     case HolderField::kFamilyNameNational: return required_text(h.family_name_national, "family_name_national_character");
     case HolderField::kGivenNameNational: return optional_text(h.given_name_national);
     case HolderField::kBirthDate: return date(h.birth_date, "birth_date");
-    case HolderField::kPortrait:
-      if (h.portrait_jpeg.empty()) return cbor::Item();
+    case HolderField::kPortrait: {
+      if (h.portrait_jpeg.empty()) return std::optional<ElementValue>();
       if (h.portrait_jpeg.size() < 3 || h.portrait_jpeg[0] != 0xFF || h.portrait_jpeg[1] != 0xD8)
         return make_error(ErrorCode::kInvalidArgument, "portrait is not a JPEG (no SOI marker)");
-      return cbor::bytes(h.portrait_jpeg);
+      std::optional<ElementValue> e(std::in_place);
+      e->kind = Kind::kBytes;
+      e->bytes = h.portrait_jpeg;
+      return e;
+    }
     case HolderField::kResidentAddress: return optional_text(h.resident_address);
     case HolderField::kDocumentNumber: return required_text(h.card.document_number, "document_number");
     case HolderField::kIssuingAuthority: return optional_text(h.issuing_authority);
@@ -137,11 +204,13 @@ Result<cbor::Item> element_value(HolderField field, const VerifiedHolder& h, con
     case HolderField::kAgeOver19: return age_over(19);
     case HolderField::kResidentRegistrationNumber: {
       IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
-      // "YYMMDD-SNNNNNN"; the temporary text is built in SecureBytes and libcbor copies it.
-      SecureBytes formatted(digits.begin(), digits.begin() + 6);
-      formatted.push_back('-');
-      formatted.insert(formatted.end(), digits.begin() + 6, digits.end());
-      return cbor::text(as_text(formatted));
+      // "YYMMDD-SNNNNNN", built in SecureBytes.
+      std::optional<ElementValue> e(std::in_place);
+      e->kind = Kind::kText;
+      e->secret.assign(digits.begin(), digits.begin() + 6);
+      e->secret.push_back('-');
+      e->secret.insert(e->secret.end(), digits.begin() + 6, digits.end());
+      return e;
     }
   }
   return make_error(ErrorCode::kInternal, "unknown holder field");
@@ -150,22 +219,19 @@ Result<cbor::Item> element_value(HolderField field, const VerifiedHolder& h, con
 }  // namespace
 
 Result<Bytes> value_digest(std::string_view alg, ByteView head, ByteView tail) {
-  if (alg == "SHA-256") return ossl::sha256_two(head, tail);
-  const EVP_MD* md = alg == "SHA-384" ? EVP_sha384() : alg == "SHA-512" ? EVP_sha512() : nullptr;
-  if (md == nullptr) return make_error(ErrorCode::kNotSupported, "digest algorithm '" + std::string(alg) + "'");
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  Bytes out(EVP_MD_get_size(md));
-  unsigned int n = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), head.data(), head.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out.data(), &n) != 1)
-    return make_error(ErrorCode::kInternal, "digest failed");
-  out.resize(n);
-  return out;
+  IDTAP_ASSIGN_OR_RETURN(DigestContext ctx, DigestContext::create(alg));
+  return ctx.digest(head, tail);
 }
 
 Result<Bytes> encode_issuer_signed_item(const IssuerSignedItem& item) {
   IDTAP_ASSIGN_OR_RETURN(cbor::Item value, cbor::decode(item.element_value));
-  return encode_item(item.digest_id, item.random, item.element_identifier, std::move(value));
+  IDTAP_ASSIGN_OR_RETURN(DigestContext digest, DigestContext::create("SHA-256"));
+  cbor::Writer inner;
+  IDTAP_TRY(write_item(inner, digest, item.digest_id, item.random, item.element_identifier,
+                       [&](cbor::Writer& w) { w.item(value.get()); }));
+  cbor::Writer w;
+  w.tag(cbor::kTagEncodedCbor).bytes(inner.view());
+  return w.take();
 }
 
 Result<IssuerSignedItem> decode_issuer_signed_item(ByteView item_bytes) {
@@ -189,42 +255,34 @@ Result<IssuerSignedItem> decode_issuer_signed_item(ByteView item_bytes) {
 }
 
 Result<Bytes> encode_mso(const MobileSecurityObject& mso) {
-  cbor::MapBuilder digests;
-  for (const auto& [ns, ids] : mso.value_digests) {
-    cbor::MapBuilder per_ns;
-    for (const auto& [id, d] : ids) per_ns.add(cbor::uint(id), cbor::bytes(d));
-    IDTAP_ASSIGN_OR_RETURN(cbor::Item m, per_ns.build());
-    digests.add(ns, std::move(m));
+  // Keys in deterministic order (RFC 8949 §4.2.1), checked against MapBuilder by mdoc_test:
+  // status, docType, version, validityInfo, valueDigests, deviceKeyInfo, digestAlgorithm.
+  cbor::Writer w;
+  w.map(mso.status ? 7 : 6);
+  if (mso.status)
+    w.text("status").map(1).text("status_list").map(2).text("idx").uint(mso.status->idx).text("uri").text(mso.status->uri);
+  w.text("docType").text(mso.doc_type);
+  w.text("version").text(mso.version);
+  const ValidityInfo& v = mso.validity;
+  w.text("validityInfo").map(v.expected_update ? 4 : 3);
+  w.text("signed").tag(cbor::kTagTdate).text(format_tdate(v.signed_at));
+  w.text("validFrom").tag(cbor::kTagTdate).text(format_tdate(v.valid_from));
+  w.text("validUntil").tag(cbor::kTagTdate).text(format_tdate(v.valid_until));
+  if (v.expected_update) w.text("expectedUpdate").tag(cbor::kTagTdate).text(format_tdate(*v.expected_update));
+  std::vector<const std::string*> names;
+  for (const auto& [ns, ids] : mso.value_digests) names.push_back(&ns);
+  std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return cbor::text_key_less(*a, *b); });
+  w.text("valueDigests").map(names.size());
+  for (const std::string* ns : names) {
+    const auto& ids = mso.value_digests.at(*ns);
+    w.text(*ns).map(ids.size());
+    for (const auto& [id, d] : ids) w.uint(id).bytes(d);  // ascending unsigned = deterministic order
   }
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item digests_item, digests.build());
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item cose_key, mso.device_key.to_cose_key());
-  cbor::MapBuilder key_info;
-  key_info.add("deviceKey", std::move(cose_key));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item key_info_item, key_info.build());
-  cbor::MapBuilder validity;
-  validity.add("signed", tdate(mso.validity.signed_at))
-      .add("validFrom", tdate(mso.validity.valid_from))
-      .add("validUntil", tdate(mso.validity.valid_until));
-  if (mso.validity.expected_update) validity.add("expectedUpdate", tdate(*mso.validity.expected_update));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item validity_item, validity.build());
-  cbor::MapBuilder m;
-  m.add("version", cbor::text(mso.version))
-      .add("digestAlgorithm", cbor::text(mso.digest_algorithm))
-      .add("valueDigests", std::move(digests_item))
-      .add("deviceKeyInfo", std::move(key_info_item))
-      .add("docType", cbor::text(mso.doc_type))
-      .add("validityInfo", std::move(validity_item));
-  if (mso.status) {
-    cbor::MapBuilder ref;
-    ref.add("idx", cbor::uint(mso.status->idx)).add("uri", cbor::text(mso.status->uri));
-    IDTAP_ASSIGN_OR_RETURN(cbor::Item ref_item, ref.build());
-    cbor::MapBuilder status;
-    status.add("status_list", std::move(ref_item));
-    IDTAP_ASSIGN_OR_RETURN(cbor::Item status_item, status.build());
-    m.add("status", std::move(status_item));
-  }
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item mso_item, m.build());
-  return cbor::encode(mso_item);
+  // COSE_Key (RFC 9052 §7): 1 (kty: EC2), -1 (crv: P-256), -2 (x), -3 (y).
+  w.text("deviceKeyInfo").map(1).text("deviceKey").map(4);
+  w.uint(1).uint(2).integer(-1).uint(1).integer(-2).bytes(mso.device_key.x()).integer(-3).bytes(mso.device_key.y());
+  w.text("digestAlgorithm").text(mso.digest_algorithm);
+  return w.take();
 }
 
 Result<MobileSecurityObject> decode_mso(ByteView encoded) {
@@ -278,16 +336,18 @@ Result<MobileSecurityObject> decode_mso(ByteView encoded) {
 }
 
 Result<Bytes> encode_issuer_signed(const IssuerSigned& is) {
-  std::map<std::string, std::vector<cbor::Item>> name_spaces;
-  for (const auto& [ns, items] : is.name_spaces) {
-    auto& arr = name_spaces[ns];
-    arr.reserve(items.size());
-    for (const auto& b : items) {
+  std::vector<cbor::Item> keep;  // the decoded tag-24 items the views point into
+  std::map<std::string, std::vector<ByteView>> items;
+  for (const auto& [ns, list] : is.name_spaces) {
+    auto& views = items[ns];
+    for (const auto& b : list) {
       IDTAP_ASSIGN_OR_RETURN(cbor::Item it, cbor::decode(b));
-      arr.push_back(std::move(it));
+      IDTAP_ASSIGN_OR_RETURN(ByteView inner, cbor::unwrap_encoded_cbor(it.get()));
+      views.push_back(inner);
+      keep.push_back(std::move(it));
     }
   }
-  return issuer_signed_bytes(std::move(name_spaces), is.issuer_auth);
+  return write_issuer_signed(items, is.issuer_auth);
 }
 
 Result<IssuerSigned> decode_issuer_signed(ByteView encoded, size_t document_index) {
@@ -345,17 +405,24 @@ Result<PreparedMdoc> prepare_mdoc(const MdocContent& c) {
   p.mso_.validity = v;
   p.mso_.status = c.status;
   IDTAP_ASSIGN_OR_RETURN(RandomPool pool, RandomPool::create(c.mapping.elements.size() * (kSaltBytes + 8) + 64));
-  std::map<std::string, std::set<uint64_t>> used_ids;
+  IDTAP_ASSIGN_OR_RETURN(DigestContext digest, DigestContext::create(p.mso_.digest_algorithm));
+  cbor::Writer items(c.holder->portrait_jpeg.size() + c.mapping.elements.size() * 160);
+  std::map<std::string, std::vector<uint64_t>> used_ids;
   for (const auto& e : c.mapping.elements) {
-    IDTAP_ASSIGN_OR_RETURN(cbor::Item value, element_value(e.field, *c.holder, issue_day));
+    IDTAP_ASSIGN_OR_RETURN(std::optional<ElementValue> value, element_value(e.field, *c.holder, issue_day));
     if (!value) continue;  // optional and empty
+    if (value->kind == ElementValue::Kind::kFullDate) value->text = value->date;
+    if (!value->secret.empty()) value->text = as_text(value->secret);
     auto& ids = used_ids[e.name_space];
     IDTAP_ASSIGN_OR_RETURN(uint64_t id, pool.digest_id(ids));
     IDTAP_ASSIGN_OR_RETURN(ByteView salt, pool.take(kSaltBytes));
-    IDTAP_ASSIGN_OR_RETURN(TaggedItem t, build_item(p.mso_.digest_algorithm, id, salt, e.element_identifier, std::move(value)));
-    p.mso_.value_digests[e.name_space][id] = std::move(t.digest);
-    p.name_spaces_[e.name_space].push_back(std::move(t.item));
+    size_t begin = items.size();
+    IDTAP_ASSIGN_OR_RETURN(Bytes d, write_item(items, digest, id, salt, e.element_identifier,
+                                               [&](cbor::Writer& w) { write_value(w, *value); }));
+    p.mso_.value_digests[e.name_space][id] = std::move(d);
+    p.name_spaces_[e.name_space].emplace_back(begin, items.size());
   }
+  IDTAP_ASSIGN_OR_RETURN(p.items_, items.take());
   if (p.name_spaces_.empty()) return make_error(ErrorCode::kInvalidArgument, "no element to issue");
   // Decoy digests (§9.1.2.5 / §E.8): pad each namespace's digest count to the bucket size.
   if (c.digest_bucket > 1) {
@@ -370,8 +437,11 @@ Result<PreparedMdoc> prepare_mdoc(const MdocContent& c) {
     }
   }
   IDTAP_ASSIGN_OR_RETURN(Bytes mso_bytes, encode_mso(p.mso_));
-  IDTAP_ASSIGN_OR_RETURN(p.payload_, cbor::encode(cbor::encoded_cbor(mso_bytes)));  // MobileSecurityObjectBytes
-  IDTAP_ASSIGN_OR_RETURN(p.protected_header_, es256_protected_header());
+  cbor::Writer payload;
+  payload.tag(cbor::kTagEncodedCbor).bytes(mso_bytes);  // MobileSecurityObjectBytes
+  IDTAP_ASSIGN_OR_RETURN(p.payload_, payload.take());
+  static const Bytes kProtected = es256_protected_header().value();  // {1: -7}, immutable
+  p.protected_header_ = kProtected;
   IDTAP_ASSIGN_OR_RETURN(p.to_be_signed_, sig_structure(p.protected_header_, p.payload_));
   return p;
 }
@@ -385,14 +455,12 @@ Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes
   auth.signature = to_bytes(signature);
   auth.x5chain = x5chain;
   auth.alg = kCoseAlgEs256;
-  // The prepared items are shared (reference-counted), not copied.
-  std::map<std::string, std::vector<cbor::Item>> name_spaces;
-  for (const auto& [ns, items] : name_spaces_) {
-    auto& arr = name_spaces[ns];
-    arr.reserve(items.size());
-    for (const auto& it : items) arr.push_back(cbor::share(it));
+  std::map<std::string, std::vector<ByteView>> items;
+  for (const auto& [ns, spans] : name_spaces_) {
+    auto& views = items[ns];
+    for (const auto& [begin, end] : spans) views.push_back(ByteView(items_).subspan(begin, end - begin));
   }
-  return issuer_signed_bytes(std::move(name_spaces), auth);
+  return write_issuer_signed(items, auth);
 }
 
 Result<Bytes> issue_mdoc(const MdocContent& content, IssuerSigner& signer) {

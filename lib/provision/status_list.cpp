@@ -107,8 +107,7 @@ Result<Bytes> sign_status_list_token(const StatusListToken& token, IssuerSigner&
   s.x5chain = signer.certificate_chain();
   IDTAP_ASSIGN_OR_RETURN(Bytes tbs, sig_structure(s.protected_header, s.payload));
   IDTAP_ASSIGN_OR_RETURN(s.signature, signer.sign(tbs));
-  IDTAP_ASSIGN_OR_RETURN(cbor::Item cwt, cose_sign1_item(s, /*tagged=*/true));
-  return cbor::encode(cwt);
+  return encode_cose_sign1(s, /*tagged=*/true);
 }
 
 Result<StatusListToken> verify_status_list_token(ByteView token, const StatusListVerifyOptions& options) {

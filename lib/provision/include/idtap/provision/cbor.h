@@ -67,18 +67,18 @@ Item share(const Item& item);
 
 // Writer: a streaming encoder over libcbor's own encoding functions (cbor_encode_*), for the
 // hot path of issuance where building an item tree costs more than the bytes themselves.
-// The caller writes map keys in deterministic order (RFC 8949 §4.2.1); the tests compare the
-// Writer's output with MapBuilder's. Once an operation fails the writer stays failed.
+// The caller writes map keys in deterministic order (RFC 8949 §4.2.1; text_key_less() gives
+// it for text keys); the tests re-encode every output through MapBuilder and compare. Once an
+// operation fails the writer stays failed and take() reports it.
 class Writer {
  public:
-  Writer() = default;
-  Writer(const Writer&) = delete;
-  Writer& operator=(const Writer&) = delete;
-  ~Writer();
-
+  // Writer: `capacity_hint` bytes are reserved up front (the writer grows past them).
+  explicit Writer(size_t capacity_hint = 0) { buf_.resize(capacity_hint); }
   Writer& uint(uint64_t v);
+  Writer& integer(int64_t v);
   Writer& text(std::string_view s);
   Writer& bytes(ByteView b);
+  Writer& boolean(bool b);
   Writer& map(size_t pairs);
   Writer& array(size_t elements);
   Writer& tag(uint64_t tag_value);
@@ -86,18 +86,21 @@ class Writer {
   Writer& item(const cbor_item_t* item);
 
   // Writer::view: the bytes written so far (valid until the next write or take).
-  ByteView view() const { return ByteView(buf_, size_); }
-  // Writer::take_as_bstr: a byte string item that takes over the buffer (no copy);
-  // kInternal if a write failed. The writer is empty afterwards.
-  Result<Item> take_as_bstr();
+  ByteView view() const { return ByteView(buf_.data(), size_); }
+  size_t size() const { return size_; }
+  // Writer::take: the bytes; kInternal if a write failed. The writer is empty afterwards.
+  Result<Bytes> take();
 
  private:
   bool reserve(size_t extra);
-  unsigned char* buf_ = nullptr;
+  Bytes buf_;
   size_t size_ = 0;
-  size_t cap_ = 0;
   bool failed_ = false;
 };
+
+// text_key_less: the deterministic order of two text-string map keys (RFC 8949 §4.2.1: by
+// encoding, which for text is shorter first, then bytewise).
+bool text_key_less(std::string_view a, std::string_view b);
 
 // encode: the encoding of `item` (one cbor_serialize into a buffer sized from the item);
 // kInternal if libcbor fails.
@@ -114,12 +117,14 @@ struct DecodeLimits {
 // or sizes that cannot fit the input.
 Result<Item> decode(ByteView data, const DecodeLimits& limits = {});
 
-// encode_to_bstr: a byte string item holding the encoding of `item`, without copying it again.
-Result<Item> encode_to_bstr(const cbor_item_t* item);
-
 // encoded_cbor_header: the encoding of the tag 24 and the bstr header for `inner_size` bytes
 // of content (so a digest over #6.24(bstr) can run over header and content in two parts).
-Bytes encoded_cbor_header(size_t inner_size);
+struct EncodedCborHeader {
+  uint8_t bytes[18];
+  size_t size = 0;
+  ByteView view() const { return ByteView(bytes, size); }
+};
+EncodedCborHeader encoded_cbor_header(size_t inner_size);
 
 // encoded_cbor: #6.24(bstr .cbor inner): the tag-24 wrapping of already encoded bytes.
 Item encoded_cbor(ByteView inner_encoding);

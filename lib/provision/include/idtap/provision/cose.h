@@ -42,9 +42,11 @@ Result<Bytes> es256_protected_header(const std::optional<std::string>& typ = std
 // (RFC 9052 §4.4): the bytes an ES256 signer signs.
 Result<Bytes> sig_structure(ByteView protected_header, ByteView payload, ByteView external_aad = {});
 
-// encode_cose_sign1: [protected, {33: x5chain}, payload, signature], tagged 18 when `tagged`.
-// A single certificate is written as a bstr, several as an array (RFC 9360 §2).
-Result<cbor::Item> cose_sign1_item(const CoseSign1& sign1, bool tagged = false);
+// write_cose_sign1: [protected, {33: x5chain}, payload, signature] into `w`. A single
+// certificate is written as a bstr, several as an array (RFC 9360 §2).
+void write_cose_sign1(cbor::Writer& w, const CoseSign1& sign1);
+// encode_cose_sign1: the same as bytes, tagged 18 when `tagged` (a CWT).
+Result<Bytes> encode_cose_sign1(const CoseSign1& sign1, bool tagged = false);
 
 // parse_cose_sign1: a COSE_Sign1 (tag 18 optional); kMalformed for a wrong shape, a detached
 // payload or a protected header that does not decode to a map with an integer alg.

@@ -120,7 +120,8 @@ class PreparedMdoc {
  private:
   friend Result<PreparedMdoc> prepare_mdoc(const MdocContent& content);
   MobileSecurityObject mso_;
-  std::map<std::string, std::vector<cbor::Item>> name_spaces_;  // #6.24(bstr) items
+  Bytes items_;  // every encoded IssuerSignedItem, back to back
+  std::map<std::string, std::vector<std::pair<size_t, size_t>>> name_spaces_;  // [begin, end) in items_
   Bytes protected_header_;
   Bytes payload_;
   Bytes to_be_signed_;
