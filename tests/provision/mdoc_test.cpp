@@ -314,3 +314,187 @@ TEST_CASE("prepare_mdoc refuses unusable input") {
     CHECK(prepare_mdoc(c).error().context.find("family_name") != std::string::npos);
   }
 }
+
+namespace {
+
+// canonical: `item` rebuilt with every map through MapBuilder (RFC 8949 §4.2.1 order).
+cbor::Item canonical(const cbor_item_t* item) {
+  if (cbor_isa_map(item)) {
+    cbor::MapBuilder m;
+    auto pairs = cbor::map_pairs(item).value();
+    for (const auto& [k, v] : pairs) m.add(canonical(k), canonical(v));
+    return m.build().value();
+  }
+  if (cbor_isa_array(item)) {
+    std::vector<cbor::Item> parts;
+    auto elements = cbor::array_items(item).value();
+    for (const auto* e : elements) parts.push_back(canonical(e));
+    return cbor::array(std::move(parts));
+  }
+  if (cbor_isa_tag(item)) return cbor::tag(cbor_tag_value(item), canonical(cbor::get_tagged(item, cbor_tag_value(item)).value()));
+  return cbor::clone(item).value();
+}
+
+void check_deterministic(ByteView encoded, const char* what) {
+  CAPTURE(what);
+  auto item = cbor::decode(encoded);
+  REQUIRE(item.ok());
+  CHECK(to_hex(cbor::encode(canonical(item->get())).value()) == to_hex(encoded));
+}
+
+}  // namespace
+
+TEST_CASE("every structure idtap writes is in deterministic (canonical) CBOR order") {
+  Issued t;
+  check_deterministic(t.encoded, "IssuerSigned");
+  auto is = decode_issuer_signed(t.encoded).value();
+  check_deterministic(is.issuer_auth.protected_header, "protected header");
+  auto payload = cbor::decode(is.issuer_auth.payload).value();
+  ByteView mso = cbor::unwrap_encoded_cbor(payload.get()).value();
+  check_deterministic(mso, "MobileSecurityObject");
+  for (const auto& b : is.name_spaces.at(kResidentIdDocType)) {
+    auto item = cbor::decode(b).value();
+    check_deterministic(cbor::unwrap_encoded_cbor(item.get()).value(), "IssuerSignedItem");
+  }
+  // An MSO with an expectedUpdate and two namespaces of different name lengths.
+  MobileSecurityObject m = decode_mso(mso).value();
+  m.validity.expected_update = m.validity.valid_from + 86400;
+  m.value_digests["org.iso.18013.5.1"][5] = Bytes(32, 1);
+  m.value_digests["a.b"][300] = Bytes(32, 2);
+  m.value_digests["a.b"][24] = Bytes(32, 3);
+  check_deterministic(encode_mso(m).value(), "MSO with expectedUpdate and three namespaces");
+  CHECK(decode_mso(encode_mso(m).value())->validity.expected_update == m.validity.expected_update);
+  // The status list token's protected header and claims.
+  SoftwareIssuer signer = signer_of(t.pki);
+  StatusListToken token{"https://status.example.kr/lists/1", t.options.now, t.options.now + 60, 30, StatusList::create(64).value()};
+  Bytes cwt = sign_status_list_token(token, signer).value();
+  CHECK(cwt[0] == 0xD2);  // tag 18
+  auto sign1 = parse_cose_sign1(cbor::decode(ByteView(cwt).subspan(1)).value().get()).value();
+  check_deterministic(sign1.protected_header, "status list protected header");
+  check_deterministic(sign1.payload, "status list claims");
+  CHECK(sign1.typ == std::string("application/statuslist+cwt"));
+}
+
+TEST_CASE("token status list: bit order, compression, and verification failures") {
+  auto list = StatusList::create(20, 1).value();
+  REQUIRE(list.set(0, 1).ok());
+  REQUIRE(list.set(9, 1).ok());
+  // draft-ietf-oauth-status-list §4.1: index 0 is the least significant bit of byte 0.
+  CHECK(to_hex(list.bytes()) == "010200");
+  CHECK(list.get(9).value() == 1);
+  CHECK(list.get(8).value() == 0);
+  CHECK(list.get(24).error().code == ErrorCode::kInvalidArgument);
+  auto two = StatusList::create(8, 2).value();
+  REQUIRE(two.set(1, kStatusSuspended).ok());
+  CHECK(to_hex(two.bytes()) == "0800");
+  CHECK(two.set(0, 4).error().code == ErrorCode::kInvalidArgument);
+  CHECK(StatusList::create(8, 3).error().code == ErrorCode::kInvalidArgument);
+
+  Bytes big(100000, 0);
+  Bytes z = zlib_compress(big).value();
+  CHECK(z.size() < 1000);
+  CHECK(zlib_decompress(z).value() == big);
+  CHECK(zlib_decompress(z, 1000).error().code == ErrorCode::kMalformed);  // a decompression bomb
+  Bytes cut(z.begin(), z.end() - 3);
+  CHECK(zlib_decompress(cut).error().code == ErrorCode::kMalformed);
+
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  UnixSeconds now = fixture_now();
+  StatusListToken token{"https://status.example.kr/lists/1", now, now + 3600, 600, list};
+  Bytes cwt = sign_status_list_token(token, signer).value();
+  auto ok = verify_status_list_token(cwt, {{pki.ca}, now});
+  REQUIRE(ok.ok());
+  CHECK(ok->uri == token.uri);
+  CHECK(ok->ttl == 600u);
+  CHECK(ok->list.get(9).value() == 1);
+  CHECK(verify_status_list_token(cwt, {{pki.ca}, now + 3600}).error().context.find("expired") != std::string::npos);
+  TestIssuer other = make_test_issuer("other");
+  CHECK(verify_status_list_token(cwt, {{other.ca}, now}).error().code == ErrorCode::kNoTrustAnchor);
+  Bytes flipped = cwt;
+  flipped[flipped.size() - 70] ^= 1;  // inside the payload or signature
+  CHECK_FALSE(verify_status_list_token(flipped, {{pki.ca}, now}).ok());
+}
+
+TEST_CASE("dates: full-date, tdate and age on the birthday") {
+  CHECK(format_date(parse_date("2024-02-29").value()) == "2024-02-29");
+  CHECK(parse_date("2023-02-29").error().code == ErrorCode::kInvalidArgument);
+  CHECK(parse_date("19900515").value() == Date{1990, 5, 15});
+  CHECK(format_tdate(parse_tdate("2020-10-01T13:30:02Z").value()) == "2020-10-01T13:30:02Z");
+  CHECK_FALSE(parse_tdate("2020-10-01T13:30:02.5Z").ok());      // §9.1.2.4: no fractional seconds
+  CHECK_FALSE(parse_tdate("2020-10-01T13:30:02+09:00").ok());  // UTC only
+  CHECK(parse_tdate("2020-10-01T13:30:02.5Z", true).ok());
+  CHECK(format_tdate(0) == "1970-01-01T00:00:00Z");
+  CHECK(age_on(Date{2009, 3, 3}, Date{2026, 3, 2}) == 16);
+  CHECK(age_on(Date{2009, 3, 3}, Date{2026, 3, 3}) == 17);
+  CHECK(age_on(Date{2008, 2, 29}, Date{2025, 2, 28}) == 16);  // born 29 Feb: a year older on 1 Mar
+  CHECK(age_on(Date{2008, 2, 29}, Date{2025, 3, 1}) == 17);
+  CHECK(age_on(Date{2008, 2, 29}, Date{2028, 2, 29}) == 20);
+  CHECK(age_on(Date{2010, 1, 1}, Date{2009, 1, 1}) == -1);
+}
+
+TEST_CASE("mapping file: parse, defaults and errors") {
+  auto m = DocTypeMapping::parse(
+      "# resident ID, minimal\n"
+      "doctype kr.go.mois.residentid.1\n"
+      "family_name   kr.go.mois.residentid.1\n"
+      "age_over_18   org.iso.18013.5.1   age_over_18   # the ISO namespace\n");
+  REQUIRE(m.ok());
+  CHECK(m->doc_type == "kr.go.mois.residentid.1");
+  REQUIRE(m->elements.size() == 2);
+  CHECK(m->elements[1].name_space == "org.iso.18013.5.1");
+  struct Case {
+    const char* why;
+    const char* text;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"no doctype", "family_name ns\n", "no doctype"},
+      {"doctype twice", "doctype a\ndoctype b\nfamily_name ns\n", "line 2: doctype given twice"},
+      {"unknown field", "doctype a\nshoe_size ns\n", "line 2: unknown field 'shoe_size'"},
+      {"field twice", "doctype a\nfamily_name ns\nfamily_name ns2 x\n", "line 3: field 'family_name' mapped twice"},
+      {"one word", "doctype a\nfamily_name\n", "line 2: expected"},
+      {"no elements", "doctype a\n", "no elements"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = DocTypeMapping::parse(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().context.find(c.error) != std::string::npos);
+  }
+  // Issuing with the small mapping: two elements, two namespaces, decoys in each.
+  Issued t;
+  t.content.mapping = *m;
+  SoftwareIssuer signer = signer_of(t.pki);
+  auto v = verify_mdoc(issue_mdoc(t.content, signer).value(), t.options).value();
+  CHECK(v.elements.size() == 2);
+  CHECK(v.mso.value_digests.at("org.iso.18013.5.1").size() == kDefaultDigestBucket);
+  CHECK(v.decoy_digests == 2 * kDefaultDigestBucket - 2);
+}
+
+TEST_CASE("keys: COSE_Key, PEM, thumbprint, DER and raw signatures") {
+  auto k = EcPrivateKey::generate().value();
+  auto cose = cbor::encode(k.public_key().to_cose_key().value()).value();
+  CHECK(EcPublicKey::load(cose).value() == k.public_key());
+  CHECK(EcPublicKey::load(bytes_of(k.public_key().to_pem())).value() == k.public_key());
+  // RFC 7638 §3.1 example is RSA; for EC check the shape: 43 base64url characters of SHA-256.
+  CHECK(k.public_key().thumbprint().size() == 43);
+  Bytes msg = bytes_of("challenge");
+  Bytes der = k.sign_der(msg).value();
+  Bytes raw = der_signature_to_raw(der).value();
+  CHECK(raw.size() == 64);
+  CHECK(raw_signature_to_der(raw).value() == der);
+  CHECK(k.public_key().verify_es256(msg, raw).ok());
+  CHECK(k.public_key().verify_es256(msg, der, true).ok());
+  CHECK_FALSE(k.public_key().verify_es256(msg, der).ok());  // DER only when allowed
+  CHECK_FALSE(k.public_key().verify_es256(bytes_of("other"), raw).ok());
+  // A point not on the curve, and an encrypted PEM with the wrong passphrase.
+  CHECK_FALSE(EcPublicKey::from_coordinates(Bytes(32, 1), Bytes(32, 2)).ok());
+  auto pem = k.to_pem(bytes_of("pw")).value();
+  CHECK(EcPrivateKey::from_pem(ByteView(pem.data(), pem.size()), bytes_of("pw")).ok());
+  CHECK(EcPrivateKey::from_pem(ByteView(pem.data(), pem.size()), bytes_of("nope")).error().code == ErrorCode::kInvalidArgument);
+  CHECK(EcPrivateKey::from_pem(ByteView(pem.data(), pem.size())).error().code == ErrorCode::kInvalidArgument);
+  // The issuer key must match its certificate.
+  TestIssuer pki = make_test_issuer();
+  CHECK(SoftwareIssuer::create(EcPrivateKey::generate().value(), {pki.ds}).error().code == ErrorCode::kInvalidArgument);
+}
