@@ -16,8 +16,10 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
-UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
-PCSC_DROPDIR ?= $(LIBDIR)/pcsc/drivers
+# udev reads /usr/lib/udev/rules.d and /etc/udev/rules.d, not $(PREFIX)/lib/udev for other prefixes.
+UDEVDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,$(SYSCONFDIR)/udev/rules.d)
+# pcscd looks for driver bundles only in its own drop directory (pkg-config libpcsclite usbdropdir).
+PCSC_DROPDIR ?= $(or $(shell pkg-config --variable=usbdropdir libpcsclite 2>/dev/null),$(LIBDIR)/pcsc/drivers)
 
 VERSION    := 0.1.0
 SOVERSION  := 0
@@ -73,7 +75,7 @@ deps_auth      := base apdu crypto sm lds
 deps_sim       := base apdu crypto sm lds auth
 deps_pcsc      := base apdu
 deps_nfc       := base apdu
-deps_select    := base apdu pcsc nfc sim
+deps_select    := base apdu pcsc nfc sim crypto sm lds auth
 deps_reader    := base apdu crypto sm lds auth
 deps_provision := base apdu crypto lds auth reader
 
@@ -123,15 +125,20 @@ $(IDTAP): $(TOOL_OBJS) $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CXX) $(SANLDFLAGS) -o $@ $(TOOL_OBJS) $(LINK_ARCHIVES) $(EXT_LIBS)
 
-# The pcscd IFD handler for libnfc readers (drivers/ifd), built as its own shared object.
+# The pcscd IFD handler for libnfc readers (drivers/ifd), built as its own shared object. It is
+# loaded into pcscd: it links only what it uses (libnfc, not libpcsclite: pcscd itself provides
+# the PC/SC side), resolves every symbol at build time (-z defs) and exports only the IFDH*
+# entry points (exports.map), so the idtap code inside cannot clash with other drivers.
 IFD_SRCS   := $(sort $(wildcard drivers/ifd/*.cpp))
 IFD_OBJS   := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(IFD_SRCS))
+IFD_LIBS   := $(shell pkg-config --libs libnfc 2>/dev/null) -lpthread
 $(BUILD)/obj/drivers/ifd/%.o: LAYER_FLAGS := -Idrivers/ifd -I$(dir_base)/include -I$(dir_apdu)/include -I$(dir_nfc)/include $(PCSC_CFLAGS) $(NFC_CFLAGS)
 IFD_SO     := $(BUILD)/lib/libidtap_ifd.so
 ifneq ($(IFD_SRCS),)
-$(IFD_SO): $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base)
+$(IFD_SO): $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base) drivers/ifd/exports.map
 	@mkdir -p $(@D)
-	$(CXX) -shared $(SANLDFLAGS) -o $@ $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base) $(EXT_LIBS)
+	$(CXX) -shared $(SANLDFLAGS) -Wl,-soname,libidtap_ifd.so -Wl,--version-script=drivers/ifd/exports.map -Wl,-z,defs \
+	  -o $@ $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base) $(IFD_LIBS)
 IFD_TARGET := $(IFD_SO)
 endif
 
@@ -250,7 +257,10 @@ install: all
 	@if ls udev/*.rules >/dev/null 2>&1; then install -d $(DESTDIR)$(UDEVDIR) && install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/; fi
 	@if ls udev/*.conf >/dev/null 2>&1; then install -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d && install -m 0644 udev/*.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/; fi
 	@if [ -n "$(IFD_TARGET)" ]; then b=$(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle/Contents; \
-	  install -d $$b/Linux && install -m 0755 $(IFD_SO) $$b/Linux/libidtap_ifd.so && install -m 0644 drivers/ifd/Info.plist $$b/Info.plist; fi
+	  install -d $$b/Linux && install -m 0755 $(IFD_SO) $$b/Linux/libidtap_ifd.so && install -m 0644 drivers/ifd/Info.plist $$b/Info.plist; \
+	  install -d $(DESTDIR)$(SYSCONFDIR)/reader.conf.d && \
+	  sed 's|@LIBPATH@|$(PCSC_DROPDIR)/idtap_nfc.bundle/Contents/Linux/libidtap_ifd.so|' drivers/ifd/reader.conf.in \
+	    > $(DESTDIR)$(SYSCONFDIR)/reader.conf.d/idtap-nfc && chmod 0644 $(DESTDIR)$(SYSCONFDIR)/reader.conf.d/idtap-nfc; fi
 
 uninstall:
 	rm -f $(foreach l,$(LAYERS),$(DESTDIR)$(LIBDIR)/libidtap_$(l).a)
@@ -260,6 +270,7 @@ uninstall:
 	for f in udev/*.rules; do [ -e "$$f" ] && rm -f $(DESTDIR)$(UDEVDIR)/$$(basename $$f); done; true
 	for f in udev/*.conf; do [ -e "$$f" ] && rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/$$(basename $$f); done; true
 	rm -rf $(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle
+	rm -f $(DESTDIR)$(SYSCONFDIR)/reader.conf.d/idtap-nfc
 
 clean:
 	rm -rf build

@@ -16,6 +16,10 @@ struct Command {
 };
 
 int cmd_version(const std::vector<std::string>& args);
+int cmd_readers(const std::vector<std::string>& args);
+int cmd_watch(const std::vector<std::string>& args);
+int cmd_apdu(const std::vector<std::string>& args);
+int cmd_sim(const std::vector<std::string>& args);
 int cmd_provision(const std::vector<std::string>& args);
 int cmd_mdoc(const std::vector<std::string>& args);
 int cmd_credential(const std::vector<std::string>& args);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <span>
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
@@ -20,7 +22,9 @@ size_t block_size(CipherAlg alg);
 size_t key_size(CipherAlg alg);
 
 // BlockCipher: one keyed cipher. Holds its EVP contexts (keyed once, reused per call: SM wraps
-// hundreds of APDUs). Move-only; the key schedule is freed with the object.
+// hundreds of APDUs). Move-only; the key schedule is freed (and cleansed by OpenSSL) with the
+// object. The const methods reuse those contexts: one BlockCipher must not be used from two
+// threads at once.
 class BlockCipher {
  public:
   // BlockCipher::create: keys `alg` with `key`; kInvalidArgument on a wrong key length,
@@ -38,6 +42,14 @@ class BlockCipher {
   // BlockCipher::ecb_encrypt / ecb_decrypt: ECB over whole blocks.
   Result<Bytes> ecb_encrypt(ByteView data) const;
   Result<Bytes> ecb_decrypt(ByteView data) const;
+
+  // BlockCipher::cbc_encrypt / cbc_decrypt / ecb_encrypt / ecb_decrypt (into `out`): the same,
+  // writing data.size() bytes to `out` (which must hold at least that many; it may be `data`
+  // itself) instead of allocating: for the per-APDU paths. kInvalidArgument on bad sizes.
+  Status cbc_encrypt(ByteView iv, ByteView data, std::span<uint8_t> out) const;
+  Status cbc_decrypt(ByteView iv, ByteView data, std::span<uint8_t> out) const;
+  Status ecb_encrypt(ByteView data, std::span<uint8_t> out) const;
+  Status ecb_decrypt(ByteView data, std::span<uint8_t> out) const;
 
  private:
   struct Impl;

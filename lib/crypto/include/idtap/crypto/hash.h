@@ -6,6 +6,7 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
+#include "idtap/base/secure_bytes.h"
 
 namespace idtap::crypto {
 
@@ -22,6 +23,9 @@ const char* hash_oid(HashAlg alg);
 
 // digest: the hash of `data`. kInternal only if OpenSSL fails.
 Result<Bytes> digest(HashAlg alg, ByteView data);
+// secure_digest: as digest, into SecureBytes, for digests that are key material (the BAC key
+// seed, KDF output). kInternal only if OpenSSL fails.
+Result<SecureBytes> secure_digest(HashAlg alg, ByteView data);
 
 // Hasher: incremental hashing (data groups are hashed as their chunks arrive).
 class Hasher {
@@ -33,9 +37,12 @@ class Hasher {
   Status update(ByteView data);
   // Hasher::finish: the digest; the hasher cannot be updated afterwards (kState).
   Result<Bytes> finish();
+  // Hasher::finish_secure: as finish, into SecureBytes.
+  Result<SecureBytes> finish_secure();
 
  private:
   struct Impl;
+  Status finish_into(uint8_t* out);
   explicit Hasher(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

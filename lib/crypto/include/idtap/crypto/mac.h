@@ -3,7 +3,10 @@
 // needs it (retail MAC: the caller pads with method 2); CMAC pads itself.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <span>
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
@@ -13,7 +16,8 @@ namespace idtap::crypto {
 // MacAlg: kRetailMac (8-byte MAC, 16-byte 2-key 3DES key), kCmacAes (AES-CMAC; key 16/24/32).
 enum class MacAlg { kRetailMac, kCmacAes };
 
-// Mac: one keyed MAC. Move-only; reusable for many messages.
+// Mac: one keyed MAC. Move-only; reusable for many messages (the EVP objects are fetched and
+// keyed once). The const methods reuse those contexts: not for two threads at once.
 class Mac {
  public:
   // Mac::create: keys the MAC; kInvalidArgument on a wrong key length.
@@ -25,6 +29,11 @@ class Mac {
   // Mac::compute: the full MAC of `data` (8 bytes for retail MAC, 16 for CMAC; SM truncates
   // CMAC to 8). Retail MAC requires `data` to be a multiple of 8 bytes (kInvalidArgument).
   Result<Bytes> compute(ByteView data) const;
+  // Mac::compute (into `out`): the same, writing size() bytes to `out` (at least that large).
+  Status compute(ByteView data, std::span<uint8_t> out) const;
+  // Mac::size: the full MAC length (8 or 16).
+  size_t size() const;
+  MacAlg alg() const;
 
  private:
   struct Impl;

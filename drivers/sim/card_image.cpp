@@ -1,0 +1,605 @@
+// The simulated card image: card.conf parsing/formatting and the directory loader/writer.
+#include "idtap/sim/card_image.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "idtap/base/hex.h"
+
+namespace idtap::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CurveName {
+  int id;
+  const char* name;
+};
+// ICAO 9303-11 §9.5.1, table "standardized domain parameters" (ECDH entries).
+constexpr std::array<CurveName, 11> kCurves = {{
+    {8, "secp192r1"},
+    {9, "brainpoolP192r1"},
+    {10, "secp224r1"},
+    {11, "brainpoolP224r1"},
+    {12, "secp256r1"},
+    {13, "brainpoolP256r1"},
+    {14, "brainpoolP320r1"},
+    {15, "secp384r1"},
+    {16, "brainpoolP384r1"},
+    {17, "brainpoolP512r1"},
+    {18, "secp521r1"},
+}};
+
+struct CipherName {
+  crypto::CipherAlg alg;
+  const char* name;
+};
+constexpr std::array<CipherName, 4> kCiphers = {{
+    {crypto::CipherAlg::kTdes, "3des"},
+    {crypto::CipherAlg::kAes128, "aes128"},
+    {crypto::CipherAlg::kAes192, "aes192"},
+    {crypto::CipherAlg::kAes256, "aes256"},
+}};
+
+struct HashName {
+  crypto::HashAlg alg;
+  const char* name;
+};
+constexpr std::array<HashName, 5> kHashes = {{
+    {crypto::HashAlg::kSha1, "sha1"},
+    {crypto::HashAlg::kSha224, "sha224"},
+    {crypto::HashAlg::kSha256, "sha256"},
+    {crypto::HashAlg::kSha384, "sha384"},
+    {crypto::HashAlg::kSha512, "sha512"},
+}};
+
+const char* cipher_name(crypto::CipherAlg alg) {
+  for (const auto& c : kCiphers)
+    if (c.alg == alg) return c.name;
+  return "?";
+}
+
+std::optional<crypto::CipherAlg> cipher_from_name(std::string_view s) {
+  for (const auto& c : kCiphers)
+    if (s == c.name) return c.alg;
+  return std::nullopt;
+}
+
+const char* hash_label(crypto::HashAlg alg) {
+  for (const auto& h : kHashes)
+    if (h.alg == alg) return h.name;
+  return "?";
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// split_list: the comma- (or space-) separated words of `s`, empty words dropped.
+std::vector<std::string_view> split_list(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ',' || s[i] == ' ' || s[i] == '\t')) ++i;
+    size_t start = i;
+    while (i < s.size() && s[i] != ',' && s[i] != ' ' && s[i] != '\t') ++i;
+    if (i > start) out.push_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  if (s == "yes" || s == "true" || s == "1" || s == "on") return true;
+  if (s == "no" || s == "false" || s == "0" || s == "off") return false;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> parse_uint(std::string_view s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+bool all_digits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return !s.empty();
+}
+
+// ICAO 9303-3 §4.2: the document number is A-Z, 0-9 and the filler '<'.
+bool valid_document_number(std::string_view s) {
+  if (s.empty() || s.size() > 22) return false;
+  for (char c : s)
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '<')) return false;
+  return true;
+}
+
+void put(SecureBytes& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
+void put(SecureBytes& out, ByteView s) { out.insert(out.end(), s.begin(), s.end()); }
+
+Error conf_error(std::string_view origin, size_t line, std::string what) {
+  return make_error(ErrorCode::kMalformed, std::string(origin) + ":" + std::to_string(line) + ": " + what);
+}
+
+// ---- files ---------------------------------------------------------------------------------
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+Result<SecureBytes> read_file_secure(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
+    return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(e));
+  }
+  SecureBytes out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  uint8_t buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      secure_zero(buf, sizeof buf);
+      ::close(fd);
+      return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(e));
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  secure_zero(buf, sizeof buf);
+  ::close(fd);
+  return out;
+}
+
+Result<Bytes> read_file(const fs::path& path) {
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes s, read_file_secure(path));
+  return Bytes(s.begin(), s.end());
+}
+
+Status write_file(const fs::path& path, ByteView data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    return make_error(ErrorCode::kIo, path.string() + ": fsync: " + errno_text(e));
+  }
+  if (::close(fd) != 0) return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(errno));
+  return ok_status();
+}
+
+Status make_dir(const fs::path& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) return make_error(ErrorCode::kIo, path.string() + ": mkdir: " + errno_text(errno));
+  return ok_status();
+}
+
+void sync_dir(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// The names under files/ and what they hold.
+struct EfName {
+  const char* name;
+  std::optional<Bytes> CardFiles::*member;
+};
+constexpr std::array<EfName, 4> kEfNames = {{
+    {"ef_cardaccess.bin", &CardFiles::card_access},
+    {"ef_cardsecurity.bin", &CardFiles::card_security},
+    {"ef_com.bin", &CardFiles::com},
+    {"ef_sod.bin", &CardFiles::sod},
+}};
+
+std::optional<int> dg_from_file_name(std::string_view name) {
+  if (name.size() < 7 || name.substr(0, 2) != "dg" || name.substr(name.size() - 4) != ".bin") return std::nullopt;
+  std::string_view digits = name.substr(2, name.size() - 6);
+  if (digits.empty() || digits.size() > 2 || digits[0] == '0') return std::nullopt;
+  auto n = parse_uint(digits);
+  if (!n || *n < 1 || *n > 16) return std::nullopt;
+  return static_cast<int>(*n);
+}
+
+bool valid_pki_name(std::string_view name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos) return false;
+  return name.find('\0') == std::string_view::npos;
+}
+
+Status load_files(const fs::path& dir, CardFiles& files) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return ok_status();  // a card with no files at all
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    bool known = false;
+    for (const auto& ef : kEfNames) {
+      if (name == ef.name) {
+        IDTAP_ASSIGN_OR_RETURN(files.*(ef.member), read_file(entry.path()));
+        known = true;
+      }
+    }
+    if (auto dg = dg_from_file_name(name)) {
+      IDTAP_ASSIGN_OR_RETURN(files.data_groups[*dg], read_file(entry.path()));
+      known = true;
+    }
+    if (!known) return make_error(ErrorCode::kMalformed, entry.path().string() + ": not a card file name (expected ef_*.bin or dg1.bin..dg16.bin)");
+  }
+  if (ec) return make_error(ErrorCode::kIo, dir.string() + ": " + ec.message());
+  return ok_status();
+}
+
+Status load_chip(const fs::path& dir, ChipKeys& chip) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return ok_status();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name == "ca_key.pem") {
+      IDTAP_ASSIGN_OR_RETURN(chip.ca_key_pem, read_file_secure(entry.path()));
+    } else if (name == "aa_key.pem") {
+      IDTAP_ASSIGN_OR_RETURN(chip.aa_key_pem, read_file_secure(entry.path()));
+    } else {
+      return make_error(ErrorCode::kMalformed, entry.path().string() + ": not a chip key name (expected ca_key.pem or aa_key.pem)");
+    }
+  }
+  if (ec) return make_error(ErrorCode::kIo, dir.string() + ": " + ec.message());
+  return ok_status();
+}
+
+Status load_pki(const fs::path& dir, std::map<std::string, Bytes>& pki) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return ok_status();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    IDTAP_ASSIGN_OR_RETURN(pki[entry.path().filename().string()], read_file(entry.path()));
+  }
+  if (ec) return make_error(ErrorCode::kIo, dir.string() + ": " + ec.message());
+  return ok_status();
+}
+
+Status validate_for_write(const CardImage& image) {
+  for (const auto& [dg, _] : image.files.data_groups)
+    if (dg < 1 || dg > 16) return make_error(ErrorCode::kInvalidArgument, "data group DG" + std::to_string(dg) + " out of 1..16");
+  for (const auto& [name, _] : image.pki)
+    if (!valid_pki_name(name)) return make_error(ErrorCode::kInvalidArgument, "pki file name '" + name + "' is not a plain file name");
+  // The config must load back: parse what we would write.
+  SecureBytes text = format_card_conf(image.config);
+  auto parsed = parse_card_conf(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
+  if (!parsed.ok()) return make_error(ErrorCode::kInvalidArgument, "card config would not load back: " + parsed.error().context);
+  return ok_status();
+}
+
+Status write_tree(const fs::path& root, const CardImage& image) {
+  SecureBytes conf = format_card_conf(image.config);
+  IDTAP_TRY(write_file(root / "card.conf", conf, 0600));
+  IDTAP_TRY(make_dir(root / "files", 0755));
+  for (const auto& ef : kEfNames)
+    if (const auto& content = image.files.*(ef.member)) IDTAP_TRY(write_file(root / "files" / ef.name, *content, 0644));
+  for (const auto& [dg, content] : image.files.data_groups) {
+    IDTAP_ASSIGN_OR_RETURN(std::string name, file_name_for_dg(dg));
+    IDTAP_TRY(write_file(root / "files" / name, content, 0644));
+  }
+  IDTAP_TRY(make_dir(root / "chip", 0700));
+  if (!image.chip.ca_key_pem.empty()) IDTAP_TRY(write_file(root / "chip" / "ca_key.pem", image.chip.ca_key_pem, 0600));
+  if (!image.chip.aa_key_pem.empty()) IDTAP_TRY(write_file(root / "chip" / "aa_key.pem", image.chip.aa_key_pem, 0600));
+  if (!image.pki.empty()) {
+    IDTAP_TRY(make_dir(root / "pki", 0700));
+    for (const auto& [name, content] : image.pki) IDTAP_TRY(write_file(root / "pki" / name, content, 0600));
+  }
+  sync_dir(root / "files");
+  sync_dir(root / "chip");
+  sync_dir(root);
+  return ok_status();
+}
+
+}  // namespace
+
+std::optional<std::string> curve_name_for_parameter_id(int parameter_id) {
+  for (const auto& c : kCurves)
+    if (c.id == parameter_id) return std::string(c.name);
+  return std::nullopt;
+}
+
+std::string pace_offer_name(const PaceOffer& offer) {
+  std::string out;
+  switch (offer.mapping) {
+    case PaceMapping::kGeneric: out = "gm"; break;
+    case PaceMapping::kIntegrated: out = "im"; break;
+    case PaceMapping::kChipAuthentication: out = "cam"; break;
+  }
+  out += "-";
+  out += cipher_name(offer.cipher);
+  out += "-";
+  auto curve = curve_name_for_parameter_id(offer.parameter_id);
+  out += curve ? *curve : std::to_string(offer.parameter_id);
+  return out;
+}
+
+Result<PaceOffer> parse_pace_offer(std::string_view text) {
+  auto bad = [&](const char* why) {
+    return make_error(ErrorCode::kInvalidArgument, "PACE offer '" + std::string(text) + "': " + why);
+  };
+  size_t d1 = text.find('-');
+  size_t d2 = d1 == std::string_view::npos ? d1 : text.find('-', d1 + 1);
+  if (d2 == std::string_view::npos) return bad("expected MAPPING-CIPHER-CURVE, e.g. gm-aes128-brainpoolP256r1");
+  std::string_view mapping = text.substr(0, d1);
+  std::string_view cipher = text.substr(d1 + 1, d2 - d1 - 1);
+  std::string_view curve = text.substr(d2 + 1);
+  PaceOffer offer;
+  if (mapping == "gm") {
+    offer.mapping = PaceMapping::kGeneric;
+  } else if (mapping == "im") {
+    offer.mapping = PaceMapping::kIntegrated;
+  } else if (mapping == "cam") {
+    offer.mapping = PaceMapping::kChipAuthentication;
+  } else {
+    return bad("mapping must be gm, im or cam");
+  }
+  auto alg = cipher_from_name(cipher);
+  if (!alg) return bad("cipher must be 3des, aes128, aes192 or aes256");
+  offer.cipher = *alg;
+  // ICAO 9303-11 §4.4.3.5: CAM is defined for AES only.
+  if (offer.mapping == PaceMapping::kChipAuthentication && offer.cipher == crypto::CipherAlg::kTdes)
+    return bad("chip authentication mapping needs AES");
+  std::optional<int> id;
+  for (const auto& c : kCurves)
+    if (curve == c.name) id = c.id;
+  if (!id) {
+    auto n = parse_uint(curve);
+    if (n && curve_name_for_parameter_id(static_cast<int>(*n))) id = static_cast<int>(*n);
+  }
+  if (!id) return bad("curve must be a standardized ECDH curve (brainpoolP256r1, secp256r1, ... or its ID 8..18)");
+  offer.parameter_id = *id;
+  return offer;
+}
+
+Result<std::string> file_name_for_dg(int dg) {
+  if (dg < 1 || dg > 16) return make_error(ErrorCode::kInvalidArgument, "data group DG" + std::to_string(dg) + " out of 1..16");
+  return "dg" + std::to_string(dg) + ".bin";
+}
+
+SecureBytes format_card_conf(const CardConfig& c) {
+  SecureBytes out;
+  put(out, "# idtap simulated card (see README.md, \"The simulated card image\")\n");
+  put(out, "format = " + std::to_string(kCardImageFormat) + "\n");
+  put(out, "atr = " + to_hex(c.atr, true) + "\n");
+  put(out, "uid = " + to_hex(c.uid, true) + "\n");
+  std::string access;
+  if (c.bac) access += "bac";
+  if (c.pace) access += access.empty() ? "pace" : ", pace";
+  put(out, "access = " + (access.empty() ? std::string("none") : access) + "\n");
+  if (!c.can.empty()) {
+    put(out, "can = ");
+    put(out, c.can);
+    put(out, "\n");
+  }
+  if (!c.mrz.empty()) {
+    put(out, "mrz.document_number = ");
+    put(out, c.mrz.document_number);
+    put(out, "\nmrz.date_of_birth = ");
+    put(out, c.mrz.date_of_birth);
+    put(out, "\nmrz.date_of_expiry = ");
+    put(out, c.mrz.date_of_expiry);
+    put(out, "\n");
+  }
+  std::string offers;
+  for (const auto& o : c.pace_offers) offers += (offers.empty() ? "" : ", ") + pace_offer_name(o);
+  put(out, "pace = " + (offers.empty() ? std::string("none") : offers) + "\n");
+  put(out, "pace.retries = " + std::to_string(c.pace_retries) + "\n");
+  std::string ca;
+  for (auto alg : c.ca_ciphers) ca += (ca.empty() ? "" : ", ") + std::string(cipher_name(alg));
+  put(out, "ca = " + (ca.empty() ? std::string("none") : ca) + "\n");
+  put(out, std::string("aa.hash = ") + hash_label(c.aa_hash) + "\n");
+  const CardQuirks& q = c.quirks;
+  put(out, std::string("quirk.extended_length = ") + (q.extended_length ? "yes" : "no") + "\n");
+  put(out, "quirk.max_response = " + std::to_string(q.max_response) + "\n");
+  put(out, std::string("quirk.mse_rejects_le = ") + (q.mse_rejects_le ? "yes" : "no") + "\n");
+  put(out, "quirk.leave_after = " + std::to_string(q.leave_after) + "\n");
+  put(out, std::string("quirk.cloned_chip = ") + (q.cloned_chip ? "yes" : "no") + "\n");
+  return out;
+}
+
+Result<CardConfig> parse_card_conf(std::string_view text, std::string_view origin) {
+  CardConfig c;
+  bool saw_format = false;
+  std::map<std::string, size_t> seen;
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) {
+      if (eol == text.size()) break;
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return conf_error(origin, line_no, "expected `key = value`");
+    std::string key(trim(line.substr(0, eq)));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (key.empty()) return conf_error(origin, line_no, "empty key");
+    if (seen.count(key)) return conf_error(origin, line_no, "key '" + key + "' given twice (first on line " + std::to_string(seen[key]) + ")");
+    seen[key] = line_no;
+    auto bad_value = [&](const std::string& why) { return conf_error(origin, line_no, key + ": " + why); };
+    auto flag = [&](bool& out) -> Status {
+      auto b = parse_bool(value);
+      if (!b) return bad_value("expected yes or no");
+      out = *b;
+      return ok_status();
+    };
+    auto count = [&](size_t& out, uint64_t max) -> Status {
+      auto n = parse_uint(value);
+      if (!n || *n > max) return bad_value("expected a number 0.." + std::to_string(max));
+      out = static_cast<size_t>(*n);
+      return ok_status();
+    };
+
+    if (key == "format") {
+      if (value != std::to_string(kCardImageFormat)) return bad_value("unsupported format (this build reads " + std::to_string(kCardImageFormat) + ")");
+      saw_format = true;
+    } else if (key == "atr" || key == "uid") {
+      auto bytes = from_hex(value);
+      if (!bytes.ok()) return bad_value("expected hex bytes");
+      if (key == "atr") {
+        if (bytes->size() < 2 || bytes->size() > 33 || (*bytes)[0] != 0x3B) return bad_value("an ATR is 2..33 bytes starting 3B");
+        c.atr = std::move(*bytes);
+      } else {
+        if (bytes->size() != 4 && bytes->size() != 7 && bytes->size() != 10) return bad_value("a UID is 4, 7 or 10 bytes");
+        c.uid = std::move(*bytes);
+      }
+    } else if (key == "access") {
+      c.bac = c.pace = false;
+      for (auto word : split_list(value)) {
+        if (word == "bac") {
+          c.bac = true;
+        } else if (word == "pace") {
+          c.pace = true;
+        } else if (word != "none") {
+          return bad_value("unknown protocol '" + std::string(word) + "' (bac, pace, none)");
+        }
+      }
+    } else if (key == "can") {
+      if (!all_digits(value) || value.size() > 16) return bad_value("a CAN is 1..16 digits");
+      c.can = secure_copy(ByteView(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+    } else if (key == "mrz.document_number") {
+      if (!valid_document_number(value)) return bad_value("a document number is 1..22 of A-Z 0-9 <");
+      c.mrz.document_number = secure_copy(ByteView(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+    } else if (key == "mrz.date_of_birth" || key == "mrz.date_of_expiry") {
+      if (value.size() != 6 || !all_digits(value)) return bad_value("expected YYMMDD");
+      SecureBytes v = secure_copy(ByteView(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+      (key == "mrz.date_of_birth" ? c.mrz.date_of_birth : c.mrz.date_of_expiry) = std::move(v);
+    } else if (key == "pace") {
+      c.pace_offers.clear();
+      for (auto word : split_list(value)) {
+        if (word == "none") continue;
+        auto offer = parse_pace_offer(word);
+        if (!offer.ok()) return conf_error(origin, line_no, offer.error().context);
+        c.pace_offers.push_back(*offer);
+      }
+    } else if (key == "pace.retries") {
+      auto n = parse_uint(value);
+      if (!n || *n < 1 || *n > 15) return bad_value("expected 1..15 (the 63Cx counter)");
+      c.pace_retries = static_cast<int>(*n);
+    } else if (key == "ca") {
+      c.ca_ciphers.clear();
+      for (auto word : split_list(value)) {
+        if (word == "none") continue;
+        auto alg = cipher_from_name(word);
+        if (!alg) return bad_value("unknown cipher '" + std::string(word) + "' (3des, aes128, aes192, aes256)");
+        c.ca_ciphers.push_back(*alg);
+      }
+    } else if (key == "aa.hash") {
+      bool found = false;
+      for (const auto& h : kHashes)
+        if (value == h.name) c.aa_hash = h.alg, found = true;
+      if (!found) return bad_value("expected sha1, sha224, sha256, sha384 or sha512");
+    } else if (key == "quirk.extended_length") {
+      IDTAP_TRY(flag(c.quirks.extended_length));
+    } else if (key == "quirk.max_response") {
+      IDTAP_TRY(count(c.quirks.max_response, 65536));
+    } else if (key == "quirk.mse_rejects_le") {
+      IDTAP_TRY(flag(c.quirks.mse_rejects_le));
+    } else if (key == "quirk.leave_after") {
+      IDTAP_TRY(count(c.quirks.leave_after, 100000000));
+    } else if (key == "quirk.cloned_chip") {
+      IDTAP_TRY(flag(c.quirks.cloned_chip));
+    } else {
+      return conf_error(origin, line_no, "unknown key '" + key + "'");
+    }
+    if (eol == text.size()) break;
+  }
+  if (!saw_format) return conf_error(origin, line_no, "missing `format = " + std::to_string(kCardImageFormat) + "`");
+  if (c.mrz.empty() != c.mrz.date_of_birth.empty() || c.mrz.empty() != c.mrz.date_of_expiry.empty())
+    return conf_error(origin, line_no, "mrz.document_number, mrz.date_of_birth and mrz.date_of_expiry go together");
+  return c;
+}
+
+Result<CardImage> load_card_image(const std::string& dir, const LoadOptions& options) {
+  fs::path root(dir);
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return make_error(ErrorCode::kNotFound, dir + ": no such card image directory");
+  CardImage image;
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes conf, read_file_secure(root / "card.conf"));
+  std::string origin = (root / "card.conf").string();
+  IDTAP_ASSIGN_OR_RETURN(image.config, parse_card_conf(std::string_view(reinterpret_cast<const char*>(conf.data()), conf.size()), origin));
+  IDTAP_TRY(load_files(root / "files", image.files));
+  IDTAP_TRY(load_chip(root / "chip", image.chip));
+  if (options.include_pki) IDTAP_TRY(load_pki(root / "pki", image.pki));
+  return image;
+}
+
+Status write_card_image(const std::string& dir, const CardImage& image) {
+  IDTAP_TRY(validate_for_write(image));
+  fs::path target = fs::path(dir).lexically_normal();
+  if (target.has_filename() == false) target = target.parent_path();
+  if (target.empty()) return make_error(ErrorCode::kInvalidArgument, "empty card image path");
+  fs::path parent = target.parent_path();
+  if (parent.empty()) parent = ".";
+  std::string templ = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) return make_error(ErrorCode::kIo, templ + ": mkdtemp: " + errno_text(errno));
+  fs::path tmp(buf.data());
+  auto cleanup = [&] {
+    std::error_code rm;
+    fs::remove_all(tmp, rm);
+  };
+  ::chmod(tmp.c_str(), 0755);
+  if (Status s = write_tree(tmp, image); !s.ok()) {
+    cleanup();
+    return s;
+  }
+  std::error_code ec;
+  if (fs::exists(target, ec)) {
+    if (!fs::is_directory(target, ec)) {
+      cleanup();
+      return make_error(ErrorCode::kIo, target.string() + ": exists and is not a directory");
+    }
+    // Swap the new tree in atomically; the old one ends up at `tmp` and is removed.
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+      int e = errno;
+      cleanup();
+      return make_error(ErrorCode::kIo, target.string() + ": rename: " + errno_text(e));
+    }
+  } else if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    int e = errno;
+    cleanup();
+    return make_error(ErrorCode::kIo, target.string() + ": rename: " + errno_text(e));
+  }
+  sync_dir(parent);
+  cleanup();  // after an exchange: the old image
+  return ok_status();
+}
+
+}  // namespace idtap::sim

@@ -1,0 +1,76 @@
+// idtap/auth/trust_store.h: the trusted Country Signing CA certificates and CRLs that Passive
+// Authentication chains Document Signers to (ICAO 9303-12 §5, §7, §8).
+#pragma once
+
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+
+namespace idtap::auth {
+
+// ChainVerdict: how a Document Signer certificate chained to a trust anchor.
+struct ChainVerdict {
+  std::string signer_subject;  // the DS certificate's subject, one line
+  std::string anchor_subject;  // the CSCA (or link certificate) it chained to
+  bool crl_checked = false;    // a CRL of the issuing CSCA was loaded and consulted
+};
+
+// MasterListPolicy: how strictly a CSCA master list is accepted.
+struct MasterListPolicy {
+  // require_signer_chain: the master list signer certificate must be issued by a CSCA in the
+  // list itself or already trusted (ICAO 9303-12 §8.1). Off only for lists whose signer's
+  // CSCA is loaded separately later.
+  bool require_signer_chain = true;
+};
+
+// TrustStore: CSCA certificates (self-signed or link certificates) and CRLs. Move-only. Not
+// thread-safe for adding; verify_signer may be called from several threads once loading is done.
+class TrustStore {
+ public:
+  TrustStore();
+  TrustStore(TrustStore&&) noexcept;
+  TrustStore& operator=(TrustStore&&) noexcept;
+  ~TrustStore();
+
+  // TrustStore::add_path: loads `path` by what it is: a directory (every *.pem, *.crt, *.cer,
+  // *.der, *.ml, *.crl file in it, not recursive), a master list (*.ml, or CMS content of type
+  // id-icao-cscaMasterList), a CRL (*.crl or PEM "X509 CRL"), or certificates (PEM with any number
+  // of certificates, or one DER certificate). kIo when unreadable, kMalformed when the content is
+  // none of these, kVerificationFailed for a master list whose signature does not verify.
+  Status add_path(const std::string& path, const MasterListPolicy& policy = {});
+  // TrustStore::add_certificates: PEM (one or more) or DER certificate bytes as trusted CSCAs.
+  // `source` names them in errors. kMalformed when nothing parses.
+  Status add_certificates(ByteView pem_or_der, std::string_view source);
+  // TrustStore::add_master_list: an ICAO CSCA master list (CMS SignedData over CscaMasterList,
+  // ICAO 9303-12 §8). The CMS signature is verified with the embedded signer certificate, and
+  // that certificate's issuer checked as `policy` says; then every certificate in the list is
+  // trusted. kMalformed / kVerificationFailed with the reason.
+  Status add_master_list(ByteView der, std::string_view source, const MasterListPolicy& policy = {});
+  // TrustStore::add_crl: a CRL (PEM or DER). Its signature is checked against a loaded CSCA when
+  // the chain is verified. kMalformed when it does not parse.
+  Status add_crl(ByteView pem_or_der, std::string_view source);
+
+  // TrustStore::anchor_count / crl_count: what is loaded.
+  size_t anchor_count() const;
+  size_t crl_count() const;
+
+  // TrustStore::verify_signer: checks that the DER certificate `signer_der` chains to a loaded
+  // CSCA, that every certificate is valid at `when` (now when nullopt), that it is not revoked by
+  // a loaded CRL of its issuer (and the CRL itself is valid and signed by that issuer), and that
+  // the signer may sign documents (key usage digitalSignature when the extension is present).
+  // kNoTrustAnchor when nothing loaded issued it; kVerificationFailed with the reason
+  // ("certificate has expired", "certificate revoked", ...) otherwise; kMalformed if it does not
+  // parse.
+  Result<ChainVerdict> verify_signer(ByteView signer_der, std::optional<std::time_t> when = std::nullopt) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace idtap::auth

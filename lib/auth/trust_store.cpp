@@ -1,0 +1,300 @@
+#include "idtap/auth/trust_store.h"
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "idtap/apdu/tlv.h"
+
+namespace idtap::auth {
+namespace {
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct CrlFree {
+  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
+};
+struct StoreFree {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct StoreCtxFree {
+  void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct CmsFree {
+  void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+
+// ICAO 9303-12 §8: id-icao-cscaMasterList.
+constexpr const char* kMasterListOid = "2.23.136.1.1.2";
+
+bool looks_like_pem(ByteView data) {
+  static const char kBegin[] = "-----BEGIN";
+  auto it = std::search(data.begin(), data.end(), kBegin, kBegin + sizeof kBegin - 1);
+  return it != data.end();
+}
+
+std::string subject_line(const X509* x) {
+  char buf[512];
+  X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof buf);
+  return buf;
+}
+
+std::string openssl_reason() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "no OpenSSL detail";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+Result<X509Ptr> parse_der_certificate(ByteView der) {
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert || p != der.data() + der.size()) {
+    ERR_clear_error();
+    return make_error(ErrorCode::kMalformed, "not a DER X.509 certificate");
+  }
+  return cert;
+}
+
+// issued_by: `issuer` issued `subject` and its signature verifies.
+bool issued_by(X509* subject, X509* issuer) {
+  if (X509_check_issued(issuer, subject) != X509_V_OK) return false;
+  EVP_PKEY* key = X509_get0_pubkey(issuer);
+  bool ok = key != nullptr && X509_verify(subject, key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+Result<Bytes> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kIo, "cannot open " + path);
+  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return make_error(ErrorCode::kIo, "cannot read " + path);
+  return data;
+}
+
+bool has_extension(const std::string& path, std::initializer_list<const char*> exts) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* e : exts)
+    if (ext == e) return true;
+  return false;
+}
+
+}  // namespace
+
+struct TrustStore::Impl {
+  std::vector<X509Ptr> anchors;
+  std::vector<CrlPtr> crls;
+
+  void add_anchor(X509Ptr cert) {
+    for (const auto& a : anchors)
+      if (X509_cmp(a.get(), cert.get()) == 0) return;  // already trusted
+    anchors.push_back(std::move(cert));
+  }
+};
+
+TrustStore::TrustStore() : impl_(std::make_unique<Impl>()) {}
+TrustStore::TrustStore(TrustStore&&) noexcept = default;
+TrustStore& TrustStore::operator=(TrustStore&&) noexcept = default;
+TrustStore::~TrustStore() = default;
+
+size_t TrustStore::anchor_count() const { return impl_->anchors.size(); }
+size_t TrustStore::crl_count() const { return impl_->crls.size(); }
+
+Status TrustStore::add_certificates(ByteView data, std::string_view source) {
+  const std::string where(source);
+  if (looks_like_pem(data)) {
+    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
+    size_t count = 0;
+    for (;;) {
+      X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+      if (!cert) break;
+      impl_->add_anchor(std::move(cert));
+      ++count;
+    }
+    ERR_clear_error();  // the loop ends on "no start line"
+    if (count == 0) return make_error(ErrorCode::kMalformed, where + ": no PEM certificate in it");
+    return ok_status();
+  }
+  auto cert = parse_der_certificate(data);
+  if (!cert.ok()) return cert.error().with_context(where);
+  impl_->add_anchor(std::move(cert).value());
+  return ok_status();
+}
+
+Status TrustStore::add_crl(ByteView data, std::string_view source) {
+  const std::string where(source);
+  CrlPtr crl;
+  if (looks_like_pem(data)) {
+    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+  } else {
+    const unsigned char* p = data.data();
+    crl.reset(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
+    if (crl && p != data.data() + data.size()) crl.reset();
+  }
+  if (!crl) {
+    ERR_clear_error();
+    return make_error(ErrorCode::kMalformed, where + ": not a CRL");
+  }
+  impl_->crls.push_back(std::move(crl));
+  return ok_status();
+}
+
+Status TrustStore::add_master_list(ByteView der, std::string_view source, const MasterListPolicy& policy) {
+  const std::string where(source);
+  std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
+  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(d2i_CMS_bio(in.get(), nullptr));
+  if (!cms) {
+    ERR_clear_error();
+    return make_error(ErrorCode::kMalformed, where + ": not a CMS SignedData master list");
+  }
+  char oid[64] = {0};
+  OBJ_obj2txt(oid, sizeof oid, CMS_get0_eContentType(cms.get()), 1);
+  if (std::strcmp(oid, kMasterListOid) != 0)
+    return make_error(ErrorCode::kMalformed, where + ": CMS content type " + oid + " is not id-icao-cscaMasterList");
+  // The signature over the list, checked with the signer certificate embedded in the CMS; the
+  // signer's own chain is checked below against the list (ICAO 9303-12 §8.1).
+  std::unique_ptr<BIO, BioFree> out(BIO_new(BIO_s_mem()));
+  if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1)
+    return make_error(ErrorCode::kVerificationFailed, where + ": master list signature does not verify: " + openssl_reason());
+  char* content_ptr = nullptr;
+  long content_len = BIO_get_mem_data(out.get(), &content_ptr);
+  ByteView content(reinterpret_cast<const uint8_t*>(content_ptr), static_cast<size_t>(content_len));
+
+  // CscaMasterList ::= SEQUENCE { version CscaMasterListVersion (v0), certList SET OF Certificate }
+  std::vector<X509Ptr> listed;
+  {
+    apdu::TlvReader top(content, apdu::TlvMode::kBerLenient);
+    auto seq = top.enter(0x30);
+    if (!seq.ok()) return seq.error().with_context(where + ": CscaMasterList");
+    auto version = seq->read(0x02);
+    if (!version.ok()) return version.error().with_context(where + ": CscaMasterList version");
+    auto set = seq->enter(0x31);
+    if (!set.ok()) return set.error().with_context(where + ": CscaMasterList certList");
+    while (!set->empty()) {
+      auto t = set->next();
+      if (!t.ok()) return t.error().with_context(where + ": certList");
+      auto cert = parse_der_certificate(t->raw);
+      if (!cert.ok()) return cert.error().with_context(where + ": certList entry");
+      listed.push_back(std::move(cert).value());
+    }
+  }
+  if (listed.empty()) return make_error(ErrorCode::kMalformed, where + ": master list holds no certificate");
+
+  if (policy.require_signer_chain) {
+    STACK_OF(X509)* signers = CMS_get0_signers(cms.get());
+    bool chained = false;
+    for (int i = 0; signers && i < sk_X509_num(signers) && !chained; ++i) {
+      X509* signer = sk_X509_value(signers, i);
+      for (auto& c : listed) chained = chained || issued_by(signer, c.get());
+      for (auto& c : impl_->anchors) chained = chained || issued_by(signer, c.get());
+    }
+    sk_X509_free(signers);
+    if (!chained)
+      return make_error(ErrorCode::kVerificationFailed,
+                        where + ": the master list signer is not issued by a CSCA in the list or already trusted");
+  }
+  for (auto& c : listed) impl_->add_anchor(std::move(c));
+  return ok_status();
+}
+
+Status TrustStore::add_path(const std::string& path, const MasterListPolicy& policy) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+      if (entry.is_regular_file() && has_extension(entry.path().string(), {".pem", ".crt", ".cer", ".der", ".ml", ".crl"}))
+        files.push_back(entry.path().string());
+    if (ec) return make_error(ErrorCode::kIo, "cannot list " + path + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    // Certificates and master lists first, so a CRL or a master list signer finds its CSCA.
+    std::stable_partition(files.begin(), files.end(), [](const std::string& f) { return !has_extension(f, {".crl"}); });
+    for (const auto& f : files) IDTAP_TRY(add_path(f, policy));
+    return ok_status();
+  }
+  IDTAP_ASSIGN_OR_RETURN(Bytes data, read_file(path));
+  if (has_extension(path, {".ml"})) return add_master_list(data, path, policy);
+  if (has_extension(path, {".crl"})) return add_crl(data, path);
+  if (looks_like_pem(data)) {
+    const std::string text = string_of(data);
+    if (text.find("-----BEGIN X509 CRL-----") != std::string::npos) return add_crl(data, path);
+    return add_certificates(data, path);
+  }
+  // DER: a certificate, a CRL, or a CMS master list; try in that order.
+  if (add_certificates(data, path).ok()) return ok_status();
+  if (add_crl(data, path).ok()) return ok_status();
+  auto ml = add_master_list(data, path, policy);
+  if (ml.ok() || ml.error().code != ErrorCode::kMalformed) return ml;
+  return make_error(ErrorCode::kMalformed, path + ": neither a certificate, a CRL nor a CSCA master list");
+}
+
+Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optional<std::time_t> when) const {
+  IDTAP_ASSIGN_OR_RETURN(X509Ptr signer, parse_der_certificate(signer_der));
+  ChainVerdict verdict;
+  verdict.signer_subject = subject_line(signer.get());
+
+  X509* issuer = nullptr;
+  for (const auto& a : impl_->anchors)
+    if (X509_check_issued(a.get(), signer.get()) == X509_V_OK) issuer = a.get();
+  ERR_clear_error();
+  if (issuer == nullptr)
+    return make_error(ErrorCode::kNoTrustAnchor, "no trusted CSCA issued the document signer " + verdict.signer_subject);
+
+  std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
+  if (!store) return make_error(ErrorCode::kInternal, "X509_STORE_new failed");
+  for (const auto& a : impl_->anchors) X509_STORE_add_cert(store.get(), a.get());
+  bool have_crl = false;
+  for (const auto& c : impl_->crls) {
+    X509_STORE_add_crl(store.get(), c.get());
+    if (X509_NAME_cmp(X509_CRL_get_issuer(c.get()), X509_get_issuer_name(signer.get())) == 0) have_crl = true;
+  }
+  unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;  // link certificates may terminate a chain
+  if (have_crl) flags |= X509_V_FLAG_CRL_CHECK;     // the leaf's issuer published a CRL: use it
+  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), signer.get(), nullptr) != 1)
+    return make_error(ErrorCode::kInternal, "X509_STORE_CTX_init failed");
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_flags(param, flags);
+  X509_VERIFY_PARAM_set_time(param, when.value_or(std::time(nullptr)));
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    std::string why = X509_verify_cert_error_string(err);
+    if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+      return make_error(ErrorCode::kNoTrustAnchor, "document signer " + verdict.signer_subject + ": " + why);
+    return make_error(ErrorCode::kVerificationFailed, "document signer " + verdict.signer_subject + ": " + why);
+  }
+  // ICAO 9303-12 §7.1.1: a Document Signer certificate carries key usage digitalSignature.
+  if ((X509_get_extension_flags(signer.get()) & EXFLAG_KUSAGE) != 0 &&
+      (X509_get_key_usage(signer.get()) & KU_DIGITAL_SIGNATURE) == 0)
+    return make_error(ErrorCode::kVerificationFailed,
+                      "document signer " + verdict.signer_subject + ": key usage lacks digitalSignature");
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  if (chain && sk_X509_num(chain) > 1) verdict.anchor_subject = subject_line(sk_X509_value(chain, sk_X509_num(chain) - 1));
+  verdict.crl_checked = have_crl;
+  return verdict;
+}
+
+}  // namespace idtap::auth

@@ -1,0 +1,146 @@
+#include "idtap/reader/file_reader.h"
+
+#include <algorithm>
+
+#include "idtap/apdu/commands.h"
+#include "idtap/apdu/status_words.h"
+#include "idtap/apdu/tlv.h"
+
+namespace idtap::reader {
+namespace {
+
+Error malformed(const FileRef& f, const std::string& why) { return make_error(ErrorCode::kMalformed, f.name + ": " + why); }
+
+}  // namespace
+
+Result<size_t> tlv_total_length(ByteView head) {
+  size_t pos = 0;
+  if (head.empty()) return size_t{0};
+  if (head[0] == 0x00 || head[0] == 0xFF) return make_error(ErrorCode::kMalformed, "file does not start with a BER-TLV tag");
+  if ((head[pos++] & 0x1F) == 0x1F) {
+    for (size_t i = 0;; ++i) {
+      if (i == 3) return make_error(ErrorCode::kMalformed, "file tag longer than 4 bytes");
+      if (pos >= head.size()) return size_t{0};
+      if ((head[pos++] & 0x80) == 0) break;
+    }
+  }
+  if (pos >= head.size()) return size_t{0};
+  const uint8_t l0 = head[pos++];
+  if (l0 < 0x80) return pos + l0;
+  if (l0 == 0x80) return kIndefiniteLength;
+  const size_t count = l0 & 0x7F;
+  if (count > 4) return make_error(ErrorCode::kMalformed, "file length field longer than 4 bytes");
+  if (pos + count > head.size()) return size_t{0};
+  size_t len = 0;
+  for (size_t i = 0; i < count; ++i) len = len << 8 | head[pos + i];
+  return pos + count + len;
+}
+
+FileReader::FileReader(apdu::Transport& transport, FileReaderOptions options)
+    : transport_(&transport), options_(std::move(options)) {
+  chunk_ = std::min(kChunkLadder[0], transport.capabilities().max_response_data);
+  if (chunk_ == 0) chunk_ = 1;
+}
+
+bool FileReader::lower_chunk() {
+  for (size_t size : kChunkLadder) {
+    if (size < chunk_) {
+      chunk_ = size;
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<apdu::ResponseApdu> FileReader::read_chunk(const FileRef& file, size_t offset, size_t ne, bool selected) {
+  // ICAO 9303-10 §3.5.2 / ISO 7816-4 §11.3.3: READ BINARY with P1 = 80|SFI selects and reads at
+  // once, for offsets up to 255.
+  if (!selected && file.sfi != 0 && offset <= 0xFF) {
+    IDTAP_ASSIGN_OR_RETURN(auto cmd, apdu::read_binary_sfi(file.sfi, static_cast<uint8_t>(offset), ne));
+    return transport_->transmit(cmd);
+  }
+  if (!selected) {
+    IDTAP_ASSIGN_OR_RETURN(auto sel, transport_->transmit(apdu::select_by_fid(file.fid)));
+    if (!sel.ok()) return sel;  // the caller turns the SW into an error
+  }
+  if (offset <= 0x7FFF) {
+    IDTAP_ASSIGN_OR_RETURN(auto cmd, apdu::read_binary(static_cast<uint16_t>(offset), ne));
+    return transport_->transmit(cmd);
+  }
+  // Offsets beyond 32767: odd INS B1 with the offset in DO 54; the data comes back in DO 53
+  // (ISO 7816-4 §11.3.3), whose header takes up to 4 of the Ne bytes.
+  IDTAP_ASSIGN_OR_RETURN(auto cmd, apdu::read_binary_odd(static_cast<uint32_t>(offset), std::min(ne + 4, std::max(chunk_, ne))));
+  IDTAP_ASSIGN_OR_RETURN(auto r, transport_->transmit(cmd));
+  if ((r.sw == apdu::sw::kOk || r.sw == apdu::sw::kEndOfFileReached) && !r.data.empty()) {
+    apdu::TlvReader tlv(r.data);
+    IDTAP_ASSIGN_OR_RETURN(apdu::Tlv d, tlv.read(0x53));
+    IDTAP_TRY(tlv.expect_end());
+    r.data = to_bytes(d.value);
+  }
+  return r;
+}
+
+Result<Bytes> FileReader::read_file(const FileRef& file) {
+  Bytes data;
+  size_t total = 0;  // 0: not known yet
+  bool selected = false;
+  size_t recoveries = 0;
+  for (;;) {
+    if (total != 0 && total != kIndefiniteLength && data.size() >= total) break;
+    if (options_.cancel && options_.cancel->load()) return make_error(ErrorCode::kCancelled, file.name + ": read cancelled");
+    const size_t offset = data.size();
+    size_t ne = chunk_;
+    if (total != 0 && total != kIndefiniteLength) ne = std::min(ne, total - offset);
+    auto r = read_chunk(file, offset, ne, selected);
+    if (!r.ok()) {
+      const ErrorCode code = r.error().code;
+      if (code == ErrorCode::kCardRemoved && options_.recover) {
+        if (++recoveries > options_.max_recoveries)
+          return r.error().with_context(file.name + ": card kept leaving the field");
+        IDTAP_ASSIGN_OR_RETURN(apdu::Transport * next, options_.recover());
+        transport_ = next;
+        selected = false;  // a fresh card session: nothing selected
+        continue;
+      }
+      // A reader that cannot carry this size fails the exchange itself: step down and retry.
+      if (code == ErrorCode::kTransport && lower_chunk()) continue;
+      return r.error().with_context(file.name);
+    }
+    const uint16_t sw = r->sw;
+    if (sw == apdu::sw::kWrongLength || (sw == apdu::sw::kWrongP1P2 && offset == 0)) {
+      // ICAO 9303-10 readers meet cards that refuse large Ne: one step smaller, kept for the session.
+      if (lower_chunk()) continue;
+      return card_status_error(sw, file.name + ": card refuses every read size");
+    }
+    if (apdu::sw::is_wrong_le(sw)) {
+      const size_t exact = r->sw2() == 0 ? 256 : r->sw2();
+      if (exact >= chunk_) return malformed(file, "card asked for a larger Le than was offered");
+      chunk_ = exact;
+      continue;
+    }
+    if (sw == apdu::sw::kWrongP1P2 && total == kIndefiniteLength) break;  // read past the end
+    if (sw != apdu::sw::kOk && sw != apdu::sw::kEndOfFileReached)
+      return card_status_error(sw, file.name + ": READ BINARY at offset " + std::to_string(offset) + ": " + apdu::sw::describe(sw));
+    selected = true;
+    if (r->data.size() > ne) return malformed(file, "card returned more bytes than asked");
+    append(data, r->data);
+    if (total == 0) {
+      IDTAP_ASSIGN_OR_RETURN(total, tlv_total_length(data));
+      if (total != kIndefiniteLength && total > options_.max_file_size)
+        return malformed(file, "declared length " + std::to_string(total) + " exceeds the limit");
+    }
+    if (options_.progress) options_.progress(file, data.size(), total == kIndefiniteLength ? 0 : total);
+    if (total == kIndefiniteLength && data.size() > options_.max_file_size)
+      return malformed(file, "file larger than the limit");
+    if (sw == apdu::sw::kEndOfFileReached) {
+      if (total == kIndefiniteLength) break;
+      if (total == 0 || data.size() < total)
+        return malformed(file, "file ends after " + std::to_string(data.size()) + " bytes, before its declared length");
+    }
+    if (r->data.empty()) return malformed(file, "card returned no data");
+  }
+  if (total != kIndefiniteLength && data.size() > total) data.resize(total);
+  return data;
+}
+
+}  // namespace idtap::reader

@@ -1,0 +1,87 @@
+// idtap/reader/file_reader.h: reading whole transparent EFs as fast as the reader, the card and
+// secure messaging allow, and surviving a card that leaves the field.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "idtap/apdu/transport.h"
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+
+namespace idtap::reader {
+
+// FileRef: one elementary file: its FID, its short file identifier (0 = none) and a name for
+// progress and errors ("DG2").
+struct FileRef {
+  uint16_t fid = 0;
+  uint8_t sfi = 0;
+  std::string name;
+};
+
+// Progress: called after every chunk with the file, bytes read and the file's total length
+// (0 while the total is not yet known).
+using ProgressFn = std::function<void(const FileRef& file, size_t done, size_t total)>;
+
+// Recovery: after the card left the field, brings it back: reconnects, repeats access control
+// (and chip authentication), and returns the transport to continue on (owned by the caller, who
+// keeps it alive for the rest of the read). An error ends the read with that error.
+using RecoverFn = std::function<Result<apdu::Transport*>()>;
+
+// kChunkLadder: the plaintext response sizes tried in turn when a card or reader rejects a
+// size (6700, 6Cxx-less wrong length, a transport error): whole-file extended reads first,
+// then the ICAO-typical short sizes.
+inline constexpr size_t kChunkLadder[] = {65536, 223, 160, 112};
+
+// FileReaderOptions: tuning.
+struct FileReaderOptions {
+  ProgressFn progress;                         // may be empty
+  RecoverFn recover;                           // empty: card removal ends the read
+  const std::atomic<bool>* cancel = nullptr;   // set to true (from any thread) to cancel
+  size_t max_recoveries = 8;                   // per read_file call
+  size_t max_file_size = 1 << 20;              // larger declared lengths are kMalformed
+};
+
+// FileReader: reads EFs over one transport (normally a secure channel). Keeps the working chunk
+// size for the session once a size had to be lowered. Not thread-safe.
+class FileReader {
+ public:
+  // FileReader: reads through `transport` (borrowed; replaced by what recover() returns).
+  FileReader(apdu::Transport& transport, FileReaderOptions options);
+
+  // FileReader::read_file: the whole file. The first READ BINARY uses the SFI form (no SELECT)
+  // when the file has one, asking for as much as the channel carries; the file's length comes
+  // from its BER-TLV header; the rest is read with even-INS offsets up to 32767 and the odd INS
+  // (offset DO 54) beyond. 6282 (end of file) ends the file. Errors: kCardStatus (6A82 file
+  // not found, 6982 ...), kMalformed (bad TLV header, a card returning no data), kCancelled,
+  // kCardRemoved when it left and could not be recovered, and whatever the transport returns.
+  Result<Bytes> read_file(const FileRef& file);
+
+  // FileReader::chunk_size: the current largest plaintext response asked for.
+  size_t chunk_size() const { return chunk_; }
+  // FileReader::transport: the transport in use (after recoveries, the latest).
+  apdu::Transport& transport() { return *transport_; }
+
+ private:
+  Result<apdu::ResponseApdu> read_chunk(const FileRef& file, size_t offset, size_t ne, bool selected);
+  bool lower_chunk();
+  apdu::Transport* transport_;
+  FileReaderOptions options_;
+  size_t chunk_;
+};
+
+// kIndefiniteLength: tlv_total_length's answer for a BER indefinite-length outer object (some
+// EF.SOD): the file is then read until the card signals its end.
+inline constexpr size_t kIndefiniteLength = static_cast<size_t>(-1);
+
+// tlv_total_length: the total length (header + value) of the BER-TLV object that `head` starts
+// with, from its first bytes; 0 when `head` is too short to tell yet; kIndefiniteLength for
+// 0x80. kMalformed for a header no ICAO file can have (a tag over 4 bytes, a length field over
+// 4 bytes, a zero first byte).
+Result<size_t> tlv_total_length(ByteView head);
+
+}  // namespace idtap::reader

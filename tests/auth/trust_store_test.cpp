@@ -1,0 +1,190 @@
+#include "idtap/auth/trust_store.h"
+
+#include <doctest/doctest.h>
+#include <openssl/x509v3.h>
+
+#include "support/scratch_dir.h"
+#include "support/test_pki.h"
+
+using namespace idtap;
+using namespace idtap::auth;
+using namespace idtap::testing;
+
+namespace {
+
+struct Pki {
+  EvpKey csca_key = make_ec_key("P-256");
+  Cert csca = make_cert(CertSpec{.common_name = "CSCA KR", .ca = true, .serial = 1, .not_before = -1000L * 86400, .not_after = 3650L * 86400}, csca_key.get(), nullptr, csca_key.get());
+  EvpKey ds_key = make_ec_key("P-256");
+  Cert ds = make_cert(CertSpec{.common_name = "DS KR", .serial = 7}, ds_key.get(), csca.get(), csca_key.get());
+};
+
+}  // namespace
+
+TEST_CASE("a Document Signer chains to a CSCA loaded from a directory of PEM and DER files") {
+  Pki pki;
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/csca.pem", cert_pem(pki.csca.get()));
+  write_file(dir.path() + "/notes.txt", std::string("ignored: not a certificate extension"));
+  TrustStore store;
+  REQUIRE(store.add_path(dir.path()).ok());
+  CHECK(store.anchor_count() == 1);
+  auto verdict = store.verify_signer(cert_der(pki.ds.get()));
+  REQUIRE(verdict.ok());
+  CHECK(verdict->signer_subject.find("DS KR") != std::string::npos);
+  CHECK(verdict->anchor_subject.find("CSCA KR") != std::string::npos);
+  CHECK_FALSE(verdict->crl_checked);
+
+  TrustStore der_store;
+  write_file(dir.path() + "/csca.der", cert_der(pki.csca.get()));
+  REQUIRE(der_store.add_path(dir.path() + "/csca.der").ok());
+  CHECK(der_store.verify_signer(cert_der(pki.ds.get())).ok());
+}
+
+TEST_CASE("document signers that must not verify") {
+  Pki pki;
+  EvpKey other_key = make_ec_key("P-256");
+  Cert other_csca = make_cert(CertSpec{.common_name = "CSCA XX", .ca = true}, other_key.get(), nullptr, other_key.get());
+  Cert expired = make_cert(CertSpec{.common_name = "DS expired", .serial = 8, .not_before = -400L * 86400, .not_after = -86400},
+                           pki.ds_key.get(), pki.csca.get(), pki.csca_key.get());
+  Cert future = make_cert(CertSpec{.common_name = "DS future", .serial = 9, .not_before = 86400, .not_after = 400L * 86400},
+                          pki.ds_key.get(), pki.csca.get(), pki.csca_key.get());
+  Cert no_sign = make_cert(CertSpec{.common_name = "DS no signing", .serial = 10, .key_usage = KU_KEY_ENCIPHERMENT},
+                           pki.ds_key.get(), pki.csca.get(), pki.csca_key.get());
+  Cert foreign = make_cert(CertSpec{.common_name = "DS foreign", .serial = 11}, pki.ds_key.get(), other_csca.get(), other_key.get());
+
+  TrustStore store;
+  REQUIRE(store.add_certificates(bytes_of(cert_pem(pki.csca.get())), "csca").ok());
+  struct Case {
+    Cert cert;
+    ErrorCode code;
+    const char* reason;
+    const char* why;
+  } cases[] = {
+      {expired, ErrorCode::kVerificationFailed, "expired", "validity ended yesterday"},
+      {future, ErrorCode::kVerificationFailed, "not yet valid", "validity starts tomorrow"},
+      {no_sign, ErrorCode::kVerificationFailed, "digitalSignature", "key usage without digitalSignature"},
+      {foreign, ErrorCode::kNoTrustAnchor, "no trusted CSCA", "issued by a CSCA we do not trust"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = store.verify_signer(cert_der(c.cert.get()));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == c.code);
+    CHECK(r.error().context.find(c.reason) != std::string::npos);
+  }
+  CHECK(store.verify_signer(bytes_of("not a certificate")).error().code == ErrorCode::kMalformed);
+  // Checked at a time when the expired signer was still valid, it passes.
+  CHECK(store.verify_signer(cert_der(expired.get()), std::time(nullptr) - 100L * 86400).ok());
+}
+
+TEST_CASE("a CRL of the issuing CSCA revokes a document signer") {
+  Pki pki;
+  EvpKey key2 = make_ec_key("P-256");
+  Cert ds2 = make_cert(CertSpec{.common_name = "DS two", .serial = 8}, key2.get(), pki.csca.get(), pki.csca_key.get());
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/a-csca.pem", cert_pem(pki.csca.get()));
+  write_file(dir.path() + "/b.crl", make_crl(pki.csca.get(), pki.csca_key.get(), {7}));
+  TrustStore store;
+  REQUIRE(store.add_path(dir.path()).ok());
+  CHECK(store.crl_count() == 1);
+  auto revoked = store.verify_signer(cert_der(pki.ds.get()));
+  REQUIRE_FALSE(revoked.ok());
+  CHECK(revoked.error().code == ErrorCode::kVerificationFailed);
+  CHECK(revoked.error().context.find("revoked") != std::string::npos);
+  auto fine = store.verify_signer(cert_der(ds2.get()));
+  REQUIRE(fine.ok());
+  CHECK(fine->crl_checked);
+
+  // An out-of-date CRL is itself a failure, not a silent pass.
+  TrustStore stale;
+  REQUIRE(stale.add_certificates(bytes_of(cert_pem(pki.csca.get())), "csca").ok());
+  REQUIRE(stale.add_crl(make_crl(pki.csca.get(), pki.csca_key.get(), {}, true, -60), "stale.crl").ok());
+  auto r = stale.verify_signer(cert_der(ds2.get()));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().context.find("CRL has expired") != std::string::npos);
+}
+
+TEST_CASE("a CSCA master list is verified and its CSCAs trusted") {
+  Pki pki;
+  EvpKey other_key = make_ec_key("P-256");
+  Cert other_csca = make_cert(CertSpec{.common_name = "CSCA DE", .country = "DE", .ca = true}, other_key.get(), nullptr, other_key.get());
+  EvpKey mls_key = make_ec_key("P-256");
+  Cert mls = make_cert(CertSpec{.common_name = "Master List Signer", .serial = 3}, mls_key.get(), pki.csca.get(), pki.csca_key.get());
+  Bytes ml = make_master_list({pki.csca.get(), other_csca.get()}, mls.get(), mls_key.get());
+
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/list.ml", ml);
+  TrustStore store;
+  REQUIRE(store.add_path(dir.path() + "/list.ml").ok());
+  CHECK(store.anchor_count() == 2);
+  CHECK(store.verify_signer(cert_der(pki.ds.get())).ok());
+
+  // Detected without the .ml extension too.
+  write_file(dir.path() + "/list.bin", ml);
+  TrustStore by_content;
+  REQUIRE(by_content.add_path(dir.path() + "/list.bin").ok());
+  CHECK(by_content.anchor_count() == 2);
+
+  SUBCASE("a master list whose signer no listed CSCA issued is refused") {
+    Bytes rogue = make_master_list({other_csca.get()}, mls.get(), mls_key.get());
+    TrustStore s;
+    auto st = s.add_master_list(rogue, "rogue.ml");
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().code == ErrorCode::kVerificationFailed);
+    CHECK(s.anchor_count() == 0);  // nothing trusted from a refused list
+  }
+  SUBCASE("a tampered master list is refused") {
+    Bytes tampered = ml;
+    // Flip a byte inside the second certificate's body (well inside the list content).
+    tampered[tampered.size() / 2] ^= 0x01;
+    TrustStore s;
+    auto st = s.add_master_list(tampered, "tampered.ml");
+    REQUIRE_FALSE(st.ok());
+    CHECK(s.anchor_count() == 0);
+  }
+}
+
+TEST_CASE("link certificates and RSA-PSS signers") {
+  Pki pki;
+  // A new CSCA key, certified by the old one through a link certificate.
+  EvpKey new_key = make_ec_key("P-256");
+  Cert link = make_cert(CertSpec{.common_name = "CSCA KR 2", .ca = true, .serial = 2}, new_key.get(), pki.csca.get(), pki.csca_key.get());
+  Cert ds_new = make_cert(CertSpec{.common_name = "DS new", .serial = 20}, pki.ds_key.get(), link.get(), new_key.get());
+  TrustStore store;
+  REQUIRE(store.add_certificates(bytes_of(cert_pem(pki.csca.get()) + cert_pem(link.get())), "cscas.pem").ok());
+  CHECK(store.anchor_count() == 2);
+  CHECK(store.verify_signer(cert_der(ds_new.get())).ok());
+
+  EvpKey rsa_csca_key = make_rsa_key(2048);
+  Cert rsa_csca = make_cert(CertSpec{.common_name = "CSCA RSA", .ca = true, .pss = true}, rsa_csca_key.get(), nullptr, rsa_csca_key.get());
+  EvpKey rsa_ds_key = make_rsa_key(2048);
+  Cert rsa_ds = make_cert(CertSpec{.common_name = "DS RSA-PSS", .serial = 5, .pss = true}, rsa_ds_key.get(), rsa_csca.get(), rsa_csca_key.get());
+  TrustStore rsa;
+  REQUIRE(rsa.add_certificates(cert_der(rsa_csca.get()), "rsa.der").ok());
+  CHECK(rsa.verify_signer(cert_der(rsa_ds.get())).ok());
+}
+
+TEST_CASE("bad trust inputs give typed errors") {
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/junk.pem", std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+  write_file(dir.path() + "/junk.der", Bytes{0x30, 0x03, 0x02, 0x01, 0x00});
+  TrustStore store;
+  struct Case {
+    std::string path;
+    ErrorCode code;
+    const char* why;
+  } cases[] = {
+      {dir.path() + "/missing.pem", ErrorCode::kIo, "the file does not exist"},
+      {dir.path() + "/junk.pem", ErrorCode::kMalformed, "PEM armour around garbage"},
+      {dir.path() + "/junk.der", ErrorCode::kMalformed, "DER that is no certificate, CRL or master list"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto st = store.add_path(c.path);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().code == c.code);
+  }
+  CHECK(store.anchor_count() == 0);
+  CHECK(store.verify_signer(Bytes{}).error().code == ErrorCode::kMalformed);
+}

@@ -1,0 +1,283 @@
+// libnfc's own pn532_uart driver against the PN532 emulator: the nfc transport end to end.
+#include "idtap/nfc/transport.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include "idtap/apdu/commands.h"
+#include "idtap/apdu/exchange.h"
+#include "idtap/base/hex.h"
+#include "nfc/tiny_card.h"
+#include "support/pn532_emulator.h"
+
+using namespace idtap;
+using namespace idtap::nfc;
+using namespace std::chrono_literals;
+using idtap::testing::Pn532Card;
+using idtap::testing::Pn532Emulator;
+using idtap::testing::TinyCard;
+
+namespace {
+
+// Rig: an emulated PN532 board with the tiny card in its field.
+struct Rig {
+  std::unique_ptr<Pn532Emulator> emu;
+  std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
+
+  explicit Rig(Pn532Card::Type type = Pn532Card::Type::kA, size_t max_frame_data = 262) {
+    ::setenv("LIBNFC_LOG_LEVEL", "0", 0);  // the failure cases below would make libnfc chatty
+    emu = Pn532Emulator::start({.max_frame_data = max_frame_data, .trace = false}).value();
+    emu->place_card(card_of(type));
+  }
+  Pn532Card card_of(Pn532Card::Type type) const {
+    Pn532Card c;
+    c.type = type;
+    c.application = card;
+    return c;
+  }
+  NfcTransportOptions options() const {
+    NfcTransportOptions o;
+    o.connstring = emu->connstring();
+    o.exchange_timeout = 3000ms;
+    return o;
+  }
+  std::unique_ptr<NfcTransport> open() const { return NfcTransport::open(options()).value(); }
+};
+
+// read_file: SELECT the eMRTD application and `fid`, then READ BINARY in `chunk`-byte steps.
+Result<Bytes> read_file(apdu::Transport& t, uint16_t fid, size_t length, size_t chunk) {
+  IDTAP_ASSIGN_OR_RETURN(auto sel, apdu::exchange(t, apdu::select_by_df_name(apdu::kEmrtdAid)));
+  IDTAP_TRY(sel.status("SELECT eMRTD"));
+  IDTAP_ASSIGN_OR_RETURN(auto ef, apdu::exchange(t, apdu::select_by_fid(fid)));
+  IDTAP_TRY(ef.status("SELECT EF"));
+  Bytes out;
+  while (out.size() < length) {
+    IDTAP_ASSIGN_OR_RETURN(auto cmd, apdu::read_binary(static_cast<uint16_t>(out.size()), std::min(chunk, length - out.size())));
+    IDTAP_ASSIGN_OR_RETURN(auto r, apdu::exchange(t, cmd));
+    IDTAP_TRY(r.status("READ BINARY"));
+    append(out, r.data);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("libnfc's pn532_uart driver starts the emulated chip as it starts a real board") {
+  Rig rig;
+  auto context = NfcContext::create().value();
+  auto device = NfcDevice::open(context, rig.emu->connstring());
+  REQUIRE(device.ok());
+  CHECK((*device)->connstring() == rig.emu->connstring());
+  CHECK((*device)->name().find("pn532_uart:/dev/pts/") == 0);
+  auto s = rig.emu->stats();
+  CHECK(s.wakeups >= 1);       // the HSU wake-up preamble came first
+  CHECK(s.sam_configured);     // and SAMConfiguration took the chip out of LowVbat
+  REQUIRE(s.commands.size() >= 3);
+  CHECK(s.commands[0] == 0x14);  // SAMConfiguration
+  CHECK(s.commands[1] == 0x00);  // Diagnose: communication line test
+  CHECK(s.commands[2] == 0x02);  // GetFirmwareVersion
+  CHECK(s.checksum_errors == 0);
+  CHECK(s.error_frames == 0);
+  CHECK((*device)->close().ok());
+  CHECK(rig.emu->stats().commands.back() == 0x16);  // closing idles the chip: PowerDown
+}
+
+TEST_CASE("a configured libnfc device is listed") {
+  Rig rig;
+  ::setenv("LIBNFC_DEVICE", rig.emu->connstring().c_str(), 1);
+  ::setenv("LIBNFC_AUTO_SCAN", "false", 1);
+  auto context = NfcContext::create().value();
+  auto devices = context->list_devices();
+  ::unsetenv("LIBNFC_DEVICE");
+  ::unsetenv("LIBNFC_AUTO_SCAN");
+  REQUIRE(devices.size() == 1);
+  CHECK(devices[0] == rig.emu->connstring());
+}
+
+TEST_CASE("Type A: UID, ATQA, SAK and ATS, the PC/SC ATR, the FSC and honest capabilities") {
+  Rig rig;
+  auto t = rig.open();
+  const TargetInfo& target = t->target();
+  CHECK(target.type == TargetType::kIso14443A);
+  CHECK(to_hex(target.uid) == "085a3c11");
+  CHECK(to_hex(target.atqa) == "0004");
+  CHECK(target.sak == 0x20);
+  CHECK(to_hex(target.ats) == "7877b1024a434f50763234");  // without TL
+  CHECK(to_hex(t->atr(), true) == "3B8780014A434F5076323460");
+  CHECK(t->card_frame_size() == 256);
+  CHECK(t->capabilities().max_command_data == 255);
+  CHECK(t->capabilities().max_response_data == 256);
+  CHECK_FALSE(t->capabilities().extended_length);
+  CHECK(t->describe() == "nfc:" + rig.emu->connstring());
+}
+
+TEST_CASE("Type B: PUPI, ATQB fields and the PC/SC ATR") {
+  Rig rig(Pn532Card::Type::kB);
+  auto t = rig.open();
+  const TargetInfo& target = t->target();
+  CHECK(target.type == TargetType::kIso14443B);
+  CHECK(to_hex(target.uid) == "11223344");
+  CHECK(to_hex(target.application_data) == "00000000");
+  CHECK(to_hex(target.protocol_info) == "778191");
+  CHECK(to_hex(t->atr(), true) == "3B88800100000000778191006E");
+  CHECK(t->card_frame_size() == 256);
+  auto com = read_file(*t, 0x011E, rig.card->file(0x011E).size(), 256);
+  REQUIRE(com.ok());
+  CHECK(equal_bytes(*com, rig.card->file(0x011E)));
+}
+
+TEST_CASE("APDUs travel: SELECT the eMRTD application, READ BINARY a 1000-byte file") {
+  Rig rig;
+  auto t = rig.open();
+  auto com = read_file(*t, 0x011E, rig.card->file(0x011E).size(), 256);
+  REQUIRE(com.ok());
+  CHECK(equal_bytes(*com, rig.card->file(0x011E)));
+  auto big = read_file(*t, 0x0102, 1000, 256);  // 256-byte answers: 258 bytes, extended frames
+  REQUIRE(big.ok());
+  CHECK(equal_bytes(*big, rig.card->file(0x0102)));
+  // The largest short command (Nc 255) travels in an extended host frame; the card says 6A82.
+  auto r = t->transmit(apdu::select_by_df_name(Bytes(255, 0xA0)));
+  REQUIRE(r.ok());
+  CHECK(r->sw == 0x6A82);
+  CHECK(rig.emu->stats().extended_frames >= 1);
+}
+
+TEST_CASE("answers longer than the chip's frame come in MI-chained parts that libnfc joins") {
+  Rig rig(Pn532Card::Type::kA, /*max_frame_data=*/64);
+  auto t = rig.open();
+  auto big = read_file(*t, 0x0102, 1000, 256);
+  REQUIRE(big.ok());
+  CHECK(equal_bytes(*big, rig.card->file(0x0102)));
+  // Three 258-byte answers in five parts (four with MI set), one 234-byte answer in four parts.
+  CHECK(rig.emu->stats().mi_chunks_out == 3 * 4 + 3);
+}
+
+TEST_CASE("an APDU the reader cannot carry is refused before it reaches the card") {
+  Rig rig;
+  auto t = rig.open();
+  const size_t before = rig.card->apdus();
+  apdu::CommandApdu extended = apdu::read_binary(0, 1000).value();  // Ne 1000: extended length
+  CHECK(t->transmit(extended).error().code == ErrorCode::kInvalidArgument);
+  apdu::CommandApdu forced = apdu::select_by_df_name(apdu::kEmrtdAid);
+  forced.extended = true;
+  CHECK(t->transmit(forced).error().code == ErrorCode::kInvalidArgument);
+  CHECK(rig.card->apdus() == before);
+}
+
+TEST_CASE("the card leaving the field is kCardRemoved; reconnect() polls for it again") {
+  Rig rig;
+  auto t = rig.open();
+  REQUIRE(read_file(*t, 0x011E, 4, 4).ok());
+  rig.emu->remove_card();
+  auto r = t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kCardRemoved);
+  CHECK(t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid)).error().code == ErrorCode::kCardRemoved);
+  CHECK(t->reconnect(150ms).error().code == ErrorCode::kTimeout);  // nothing came back
+
+  rig.emu->place_card(rig.card_of(Pn532Card::Type::kA));
+  REQUIRE(t->reconnect(1000ms).ok());
+  // A fresh session: nothing is selected any more.
+  auto rb = t->transmit(apdu::read_binary(0, 4).value());
+  REQUIRE(rb.ok());
+  CHECK(rb->sw == 0x6986);
+  CHECK(read_file(*t, 0x011E, 4, 4).ok());
+}
+
+TEST_CASE("reconnect() on a card that stayed gives a fresh card session") {
+  Rig rig;
+  auto t = rig.open();
+  REQUIRE(read_file(*t, 0x011E, 4, 4).ok());
+  const size_t activations = rig.emu->stats().activations;
+  const size_t sessions = rig.card->fresh_sessions();
+  REQUIRE(t->reconnect(500ms).ok());
+  CHECK(rig.emu->stats().activations == activations + 1);
+  CHECK(rig.card->fresh_sessions() == sessions + 1);
+  CHECK(t->transmit(apdu::read_binary(0, 4).value())->sw == 0x6986);
+}
+
+TEST_CASE("the reader disappearing is kDeviceGone, everywhere, at once") {
+  Rig rig;
+  auto t = rig.open();
+  rig.emu->unplug();
+  auto r = t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kDeviceGone);
+  CHECK(t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid)).error().code == ErrorCode::kDeviceGone);
+  CHECK(t->reconnect(100ms).error().code == ErrorCode::kDeviceGone);
+  CHECK(t->device().poll(100ms).error().code == ErrorCode::kDeviceGone);
+  CHECK(t->close().ok());
+}
+
+TEST_CASE("an answer that does not come in time is kTimeout, and the link recovers") {
+  Rig rig;
+  NfcTransportOptions o = rig.options();
+  o.exchange_timeout = 200ms;
+  auto t = NfcTransport::open(o).value();
+  rig.emu->set_response_delay(1500ms);
+  auto r = t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  rig.emu->set_response_delay(0ms);
+  auto again = t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE(again.ok());
+  CHECK(again->sw == 0x9000);
+  CHECK(rig.emu->stats().aborted == 1);  // the late answer was dropped, not mistaken for the next
+}
+
+TEST_CASE("no card in the field: open() waits card_wait, then kNoCard; a memory card is not taken") {
+  Rig rig;
+  rig.emu->remove_card();
+  NfcTransportOptions o = rig.options();
+  o.card_wait = 150ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto t = NfcTransport::open(o);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.error().code == ErrorCode::kNoCard);
+  CHECK(std::chrono::steady_clock::now() - start >= 150ms);
+
+  Pn532Card mifare = rig.card_of(Pn532Card::Type::kA);
+  mifare.sel_res = 0x08;  // MIFARE Classic: no ISO/IEC 14443-4
+  rig.emu->place_card(mifare);
+  auto context = NfcContext::create().value();
+  auto device = NfcDevice::open(context, rig.emu->connstring()).value();
+  auto found = device->poll(100ms);
+  REQUIRE(found.ok());
+  CHECK_FALSE(found->has_value());
+}
+
+TEST_CASE("presence: the chip's presence check sees the card go") {
+  Rig rig;
+  auto context = NfcContext::create().value();
+  auto device = NfcDevice::open(context, rig.emu->connstring()).value();
+  CHECK(device->target_present().error().code == ErrorCode::kState);  // nothing selected yet
+  auto found = device->poll(500ms);
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK(device->target_present().value());
+  rig.emu->remove_card();
+  CHECK_FALSE(device->target_present().value());
+  CHECK_FALSE(device->target().has_value());
+  CHECK(device->transceive(hex_or_die("00A4040C07A0000002471001"), 500ms).error().code == ErrorCode::kState);
+}
+
+TEST_CASE("open failures: a missing port is kNoReader, a port another program holds is kSharingViolation") {
+  Rig rig;
+  auto context = NfcContext::create().value();
+  auto missing = NfcDevice::open(context, "pn532_uart:/dev/pts/no-such-port");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == ErrorCode::kNoReader);
+
+  auto first = NfcDevice::open(context, rig.emu->connstring());
+  REQUIRE(first.ok());
+  auto second = NfcDevice::open(context, rig.emu->connstring());
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().code == ErrorCode::kSharingViolation);
+  CHECK(second.error().context.find("in use") != std::string::npos);
+
+  auto unknown = NfcTransport::open(NfcTransportOptions{.connstring = "nosuchdriver:foo"});
+  CHECK(unknown.error().code == ErrorCode::kNoReader);
+}

@@ -1,0 +1,198 @@
+#include "support/test_pki.h"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace idtap::testing {
+namespace {
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "test_pki: %s failed\n", what);
+  std::abort();
+}
+
+EvpKey wrap(EVP_PKEY* k) {
+  if (!k) die("key generation");
+  return EvpKey(k, EvpKeyFree{});
+}
+
+void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  if (!ext) die("X509V3_EXT_conf_nid");
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+Bytes bio_bytes(BIO* bio) {
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio, &p);
+  return Bytes(reinterpret_cast<uint8_t*>(p), reinterpret_cast<uint8_t*>(p) + n);
+}
+
+}  // namespace
+
+EvpKey make_ec_key(const char* curve) { return wrap(EVP_EC_gen(curve)); }
+
+EvpKey make_rsa_key(int bits) { return wrap(EVP_RSA_gen(static_cast<unsigned>(bits))); }
+
+Cert make_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issuer_key) {
+  X509* cert = X509_new();
+  if (!cert) die("X509_new");
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), spec.serial);
+  X509_gmtime_adj(X509_getm_notBefore(cert), spec.not_before);
+  X509_gmtime_adj(X509_getm_notAfter(cert), spec.not_after);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.country.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+  X509_set_pubkey(cert, subject_key);
+  add_ext(cert, issuer, NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  int ku = spec.key_usage;
+  if (ku == -1) ku = spec.ca ? (KU_KEY_CERT_SIGN | KU_CRL_SIGN) : KU_DIGITAL_SIGNATURE;
+  if (ku != 0) {
+    std::string v = "critical";
+    if (ku & KU_DIGITAL_SIGNATURE) v += ",digitalSignature";
+    if (ku & KU_KEY_CERT_SIGN) v += ",keyCertSign";
+    if (ku & KU_CRL_SIGN) v += ",cRLSign";
+    if (ku & KU_KEY_ENCIPHERMENT) v += ",keyEncipherment";
+    add_ext(cert, issuer, NID_key_usage, v.c_str());
+  }
+  add_ext(cert, issuer, NID_subject_key_identifier, "hash");
+  if (issuer) add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always");
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_DigestSignInit_ex(md, &pctx, spec.digest, nullptr, nullptr, issuer_key, nullptr) != 1) die("DigestSignInit");
+  if (spec.pss) {
+    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
+  }
+  if (X509_sign_ctx(cert, md) <= 0) die("X509_sign_ctx");
+  EVP_MD_CTX_free(md);
+  return Cert(cert, X509CertFree{});
+}
+
+Bytes cert_der(X509* cert) {
+  unsigned char* out = nullptr;
+  int n = i2d_X509(cert, &out);
+  if (n <= 0) die("i2d_X509");
+  Bytes b(out, out + n);
+  OPENSSL_free(out);
+  return b;
+}
+
+std::string cert_pem(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert);
+  Bytes b = bio_bytes(bio);
+  BIO_free(bio);
+  return string_of(b);
+}
+
+std::string key_pem(EVP_PKEY* key) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  Bytes b = bio_bytes(bio);
+  BIO_free(bio);
+  return string_of(b);
+}
+
+Bytes make_crl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revoked_serials, bool pem, long next_update) {
+  X509_CRL* crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
+  ASN1_TIME* t = ASN1_TIME_new();
+  X509_gmtime_adj(t, -3600);
+  X509_CRL_set1_lastUpdate(crl, t);
+  X509_gmtime_adj(t, next_update);
+  X509_CRL_set1_nextUpdate(crl, t);
+  for (long serial : revoked_serials) {
+    X509_REVOKED* r = X509_REVOKED_new();
+    ASN1_INTEGER* s = ASN1_INTEGER_new();
+    ASN1_INTEGER_set(s, serial);
+    X509_REVOKED_set_serialNumber(r, s);
+    X509_gmtime_adj(t, -1800);
+    X509_REVOKED_set_revocationDate(r, t);
+    X509_CRL_add0_revoked(crl, r);
+    ASN1_INTEGER_free(s);
+  }
+  ASN1_TIME_free(t);
+  X509_CRL_sort(crl);
+  if (X509_CRL_sign(crl, issuer_key, EVP_sha256()) <= 0) die("X509_CRL_sign");
+  Bytes out;
+  if (pem) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_CRL(bio, crl);
+    out = bio_bytes(bio);
+    BIO_free(bio);
+  } else {
+    unsigned char* p = nullptr;
+    int n = i2d_X509_CRL(crl, &p);
+    out.assign(p, p + n);
+    OPENSSL_free(p);
+  }
+  X509_CRL_free(crl);
+  return out;
+}
+
+Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* signer_key) {
+  // CscaMasterList ::= SEQUENCE { version INTEGER (0), certList SET OF Certificate }
+  Bytes set_content;
+  for (X509* c : certs) append(set_content, cert_der(c));
+  auto tlv = [](uint8_t tag, const Bytes& v) {
+    Bytes out = {tag};
+    size_t n = v.size();
+    if (n < 0x80) {
+      out.push_back(static_cast<uint8_t>(n));
+    } else {
+      Bytes len;
+      for (size_t x = n; x; x >>= 8) len.insert(len.begin(), static_cast<uint8_t>(x));
+      out.push_back(static_cast<uint8_t>(0x80 | len.size()));
+      append(out, len);
+    }
+    append(out, v);
+    return out;
+  };
+  Bytes seq_content = {0x02, 0x01, 0x00};
+  append(seq_content, tlv(0x31, set_content));
+  Bytes list = tlv(0x30, seq_content);
+
+  BIO* data = BIO_new_mem_buf(list.data(), static_cast<int>(list.size()));
+  CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_PARTIAL | CMS_BINARY);
+  if (!cms) die("CMS_sign");
+  ASN1_OBJECT* type = OBJ_txt2obj("2.23.136.1.1.2", 1);
+  CMS_set1_eContentType(cms, type);
+  ASN1_OBJECT_free(type);
+  if (!CMS_add1_signer(cms, signer, signer_key, EVP_sha256(), CMS_BINARY)) die("CMS_add1_signer");
+  if (CMS_final(cms, data, nullptr, CMS_BINARY) != 1) die("CMS_final");
+  BIO* out = BIO_new(BIO_s_mem());
+  i2d_CMS_bio(out, cms);
+  Bytes der = bio_bytes(out);
+  BIO_free(out);
+  BIO_free(data);
+  CMS_ContentInfo_free(cms);
+  return der;
+}
+
+void write_file(const std::string& path, ByteView data) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  if (!out) die("write_file");
+}
+
+void write_file(const std::string& path, const std::string& text) { write_file(path, bytes_of(text)); }
+
+}  // namespace idtap::testing
