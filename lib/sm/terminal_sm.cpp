@@ -100,7 +100,9 @@ Result<apdu::CommandApdu> TerminalSecureMessaging::wrap_command(const apdu::Comm
   if (needs_extended && !options.extended_length)
     return invalid("the protected command needs extended length (" + std::to_string(plain.data.size()) +
                    " data bytes, Ne " + std::to_string(plain.ne) + "), which the reader does not support");
-  if (body > apdu::kMaxExtendedNc) return invalid("the protected command exceeds 65535 bytes");
+  if (body > std::min(options.max_command_data, apdu::kMaxExtendedNc))
+    return invalid("the protected command (" + std::to_string(body) + " bytes) exceeds what the reader can send (" +
+                   std::to_string(std::min(options.max_command_data, apdu::kMaxExtendedNc)) + ")");
 
   increment_ssc(ssc_);
   const uint8_t cla = plain.cla | 0x0C;  // ISO 7816-4: SM with authenticated header; b5 (chaining) kept

@@ -115,6 +115,22 @@ TEST_CASE("extended-length protected APDUs when the reader supports them and the
   REQUIRE((*channel)->transmit(apdu::read_binary(0, 256).value()).ok());
   CHECK(to_hex(ByteView(card.wire_commands().back()).last(2)) == "0000");
   CHECK(card.plain_commands().back().ne == 256);
+
+  // A reader with extended length but a smaller buffer: a command that would not fit once
+  // protected is refused before the SSC moves, and the channel stays open.
+  test::LoopbackCard small(test::test_keys(crypto::CipherAlg::kAes128), echo_app);
+  small.set_caps(apdu::TransportCaps{.max_command_data = 300, .max_response_data = 1024, .extended_length = true});
+  auto limited = SecureChannel::create(small, test::test_keys(crypto::CipherAlg::kAes128));
+  REQUIRE(limited.ok());
+  // 300 - 14 (DO97 in extended form, DO8E) leaves 286 for DO87: a 272-byte cryptogram takes
+  // 87 82 0111 01 + 272 = 277, a 288-byte one would take 293.
+  CHECK((*limited)->capabilities().max_command_data == 271);
+  auto too_big = (*limited)->transmit(apdu::CommandApdu{0x00, 0xD6, 0, 0, Bytes(400, 1), 0});
+  REQUIRE_FALSE(too_big.ok());
+  CHECK(too_big.error().code == ErrorCode::kInvalidArgument);
+  CHECK((*limited)->is_open());
+  REQUIRE((*limited)->transmit(apdu::CommandApdu{0x00, 0xD6, 0, 0, Bytes(271, 1), 0}).ok());
+  CHECK(small.wire_commands().back().size() <= 7 + 300);
 }
 
 TEST_CASE("61xx on a protected command is followed with a plain GET RESPONSE before unwrapping") {
