@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "idtap/auth/trust_store.h"
 #include "idtap/provision/holder_from_read.h"
+#include "idtap/provision/date.h"
 #include "idtap/provision/keys.h"
 #include "idtap/provision/ledger.h"
 #include "idtap/provision/mdoc.h"
@@ -161,7 +162,7 @@ int cmd_demo(const std::vector<std::string>& argv) {
   auto verified = provision::verify_mdoc(issued->issuer_signed, verify);
   if (!verified.ok()) return fail(verified.error());
   fmt::print("credential {} valid until {}, {} elements (+{} decoy digests), signature, chain and every digest verified\n",
-             issued->credential_id, verified->mso.validity_info.valid_until, verified->elements.size(), verified->decoy_digests);
+             issued->credential_id, provision::format_tdate(verified->mso.validity.valid_until), verified->elements.size(), verified->decoy_digests);
   fmt::print("\nDone. In {}/: credential.cbor, issuer-cert.pem, device-key.pem, ledger.db, read/, card/\n", out);
   fmt::print("Check it yourself:  idtap mdoc verify {0}/credential.cbor --issuer-cert {0}/issuer-cert.pem\n", out);
   fmt::print("Serve the card:     idtap sim serve --card {}/card --vpcd 127.0.0.1:35963\n", out);

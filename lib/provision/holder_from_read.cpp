@@ -42,7 +42,7 @@ Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
   if (read.dg11) {
     const lds::Dg11& d = read.dg11->dg11;
     if (d.full_name) std::tie(h.family_name_national, h.given_name_national) = split_national_name(*d.full_name);
-    if (d.full_date_of_birth) h.birth_date = to_date(*d.full_date_of_birth);
+    if (d.full_date_of_birth && d.full_date_of_birth->date) h.birth_date = to_date(*d.full_date_of_birth->date);
     if (d.personal_number) {
       std::string_view clear = d.personal_number->reveal();
       h.resident_registration_number = SecureBytes(clear.begin(), clear.end());
@@ -51,7 +51,8 @@ Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
   }
   if (read.dg12) {
     if (read.dg12->dg12.issuing_authority) h.issuing_authority = *read.dg12->dg12.issuing_authority;
-    if (read.dg12->dg12.date_of_issue) h.issue_date = to_date(*read.dg12->dg12.date_of_issue);
+    if (read.dg12->dg12.date_of_issue && read.dg12->dg12.date_of_issue->date)
+      h.issue_date = to_date(*read.dg12->dg12.date_of_issue->date);
   }
   if (read.dg2) {
     auto images = read.dg2->images();
