@@ -94,9 +94,13 @@ int cmd_demo(const std::vector<std::string>& argv) {
   auto image = sim::load_card_image(personalization.out_dir, sim::LoadOptions{.include_pki = true});
   if (!image.ok()) return fail(image.error());
   auth::TrustStore trust;
-  for (const char* name : {"csca.pem", "csca.crt", "csca.der"})
-    if (auto it = image->pki.find(name); it != image->pki.end())
-      if (auto st = trust.add_certificates(it->second, name); !st.ok()) return fail(st.error());
+  // The card's own test CSCA and its CRL, as personalization wrote them under pki/.
+  if (auto it = image->pki.find("csca_cert.pem"); it != image->pki.end()) {
+    if (auto st = trust.add_certificates(it->second, "pki/csca_cert.pem"); !st.ok()) return fail(st.error());
+  }
+  if (auto it = image->pki.find("csca_crl.pem"); it != image->pki.end()) {
+    if (auto st = trust.add_crl(it->second, "pki/csca_crl.pem"); !st.ok()) return fail(st.error());
+  }
   reader::ReadRequest request;
   request.can = auth::Password::can(personalization.can).value();
   request.trust = &trust;
