@@ -220,6 +220,19 @@ TEST_CASE("idtap watch sees the card come and go as idtap sim serve starts and s
   CHECK(events == expected);
   CHECK(has(watch.log(), "\"event\":\"card_inserted\",\"reader\":\"pcsc:" + reader + "\",\"atr\":\"" +
                              to_hex(image.config.atr, true) + "\""));
+
+  // Ctrl-C cancels a command waiting for a card (SCardCancel from the signal thread).
+  test::ChildProcess apdu;
+  REQUIRE(apdu.start({test::idtap_binary(), "apdu", "--reader", "pcsc:#1", "--wait", "60", "00A4040C07A0000002471001"},
+                     tmp.path() + "/apdu.log"));
+  std::this_thread::sleep_for(500ms);
+  CHECK(apdu.running());
+  apdu.signal(SIGINT);
+  const int apdu_status = apdu.wait_exit(5000ms);
+  REQUIRE(apdu_status != -1);
+  CHECK(WIFEXITED(apdu_status));
+  CHECK(WEXITSTATUS(apdu_status) == 1);
+  CHECK_MESSAGE(has(apdu.log(), "cancelled"), apdu.log());
 }
 
 TEST_CASE("pcscd not running: every command says so and how to start it") {
