@@ -1,8 +1,9 @@
 // The card's side of Active Authentication (ICAO 9303-11 §6.1): INTERNAL AUTHENTICATE signs the
 // terminal's challenge with the AA key of DG15: ECDSA (plain r || s), or RSA with the ISO/IEC
-// 9796-2 digital signature scheme 1 (partial message recovery), whose message representative is
-// built here and whose RSA operation is OpenSSL's.
+// 9796-2 digital signature scheme 1 (partial message recovery; SHA-1 or SHA-256), whose message
+// representative comes from lib/auth and whose RSA operation is OpenSSL's.
 #include "card_internal.h"
+#include "idtap/auth/active_auth.h"
 #include "idtap/crypto/hash.h"
 
 namespace idtap::sim::internal {
@@ -12,35 +13,16 @@ namespace sw = apdu::sw;
 
 constexpr size_t kChallengeSize = 8;  // ICAO 9303-11 §6.1: RND.IFD, 8 bytes
 
-// ISO/IEC 10118-3 hash-function identifiers, for the two-byte 9796-2 trailer "id CC".
-uint8_t iso10118_hash_id(crypto::HashAlg hash) {
-  switch (hash) {
-    case crypto::HashAlg::kSha1: return 0x33;
-    case crypto::HashAlg::kSha256: return 0x34;
-    case crypto::HashAlg::kSha512: return 0x35;
-    case crypto::HashAlg::kSha384: return 0x36;
-    case crypto::HashAlg::kSha224: return 0x38;
-  }
-  return 0;
-}
-
-// ISO/IEC 9796-2 scheme 1 with partial recovery: F = 6A || M1 || H(M1 || M2) || trailer, k bytes
-// long, where M1 is the chip's nonce (as long as fits) and M2 the terminal's challenge. The
-// trailer is BC for SHA-1, "id CC" for the other hashes.
+// ISO/IEC 9796-2 scheme 1 with partial recovery: the representative 6A || M1 || H(M1 || M2) ||
+// trailer (lib/auth builds it; M1 is the chip's nonce, as long as the modulus allows, M2 the
+// terminal's challenge), then the RSA private operation.
 Result<Bytes> rsa_9796_2_signature(const CardState& card, const ChipKey& key, crypto::HashAlg hash, ByteView challenge) {
+  const bool sha256 = hash == crypto::HashAlg::kSha256;
   const size_t k = key.rsa_modulus_bytes();
-  const size_t h_len = crypto::digest_size(hash);
-  const Bytes trailer = hash == crypto::HashAlg::kSha1 ? Bytes{0xBC} : Bytes{iso10118_hash_id(hash), 0xCC};
-  if (k < 1 + h_len + trailer.size() + 1) return make_error(ErrorCode::kInvalidArgument, "RSA key too small for AA");
-  const size_t m1_len = k - 1 - h_len - trailer.size();
-  IDTAP_ASSIGN_OR_RETURN(Bytes m1, card.random_bytes(m1_len));
-  IDTAP_ASSIGN_OR_RETURN(Bytes h, crypto::digest(hash, concat({m1, challenge})));
-  Bytes f;
-  f.reserve(k);
-  f.push_back(0x6A);
-  append(f, m1);
-  append(f, h);
-  append(f, trailer);
+  const size_t overhead = 1 + crypto::digest_size(hash) + (sha256 ? 2 : 1);
+  if (k <= overhead) return make_error(ErrorCode::kInvalidArgument, "RSA key too small for AA");
+  IDTAP_ASSIGN_OR_RETURN(Bytes m1, card.random_bytes(k - overhead));
+  IDTAP_ASSIGN_OR_RETURN(Bytes f, auth::iso9796_2_sign_representative(k, m1, challenge, sha256));
   return key.rsa_private_raw(f);
 }
 

@@ -4,6 +4,7 @@
 // continues under the new ones.
 #include "card_internal.h"
 #include "idtap/apdu/tlv.h"
+#include "idtap/auth/chip_auth.h"
 #include "idtap/crypto/kdf.h"
 #include "idtap/sm/cipher_suite.h"
 
@@ -12,18 +13,12 @@ namespace {
 
 namespace sw = apdu::sw;
 
-// id-CA-ECDH (BSI TR-03110-3 / ICAO 9303-11 §9.2.6): 0.4.0.127.0.7.2.2.3.2, then the cipher.
-const Bytes kIdCaEcdh = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02};
-
+// ca_cipher_from_oid: the cipher of an id-CA-ECDH-* OID (ICAO 9303-11 §9.2.6); nullopt for
+// anything else (id-CA-DH-*: this chip's CA key is EC).
 std::optional<crypto::CipherAlg> ca_cipher_from_oid(ByteView oid) {
-  if (oid.size() != kIdCaEcdh.size() + 1 || !equal_bytes(oid.first(kIdCaEcdh.size()), kIdCaEcdh)) return std::nullopt;
-  switch (oid.back()) {
-    case 1: return crypto::CipherAlg::kTdes;
-    case 2: return crypto::CipherAlg::kAes128;
-    case 3: return crypto::CipherAlg::kAes192;
-    case 4: return crypto::CipherAlg::kAes256;
-    default: return std::nullopt;
-  }
+  auto alg = auth::ca_algorithm(oid);
+  if (!alg.ok() || !alg->ecdh) return std::nullopt;
+  return alg->cipher;
 }
 
 bool cipher_offered(const CardState& card, crypto::CipherAlg alg) {
