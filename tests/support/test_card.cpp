@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 
 #include "idtap/lds/dg1.h"
@@ -91,6 +92,14 @@ TestCard make_test_card(const TestCardOptions& o) {
   face.height = static_cast<uint16_t>(o.face_height);
   face.image_data_type = o.jpeg2000 ? 1 : 0;
   face.image = o.jpeg2000 ? make_test_jpeg2000(o.face_width, o.face_height) : make_test_jpeg(o.face_width, o.face_height, 95);
+  if (!o.jpeg2000 && face.image.size() < o.face_min_bytes) {
+    // An APP15 comment-like segment after SOI keeps the JPEG valid and reaches the typical
+    // 15-30 KB of a real face image (the synthetic gradient compresses far better than a face).
+    size_t pad = std::min<size_t>(o.face_min_bytes - face.image.size(), 65533);
+    Bytes segment = {0xFF, 0xEF, static_cast<uint8_t>((pad + 2) >> 8), static_cast<uint8_t>(pad + 2)};
+    segment.resize(4 + pad, 0x5A);
+    face.image.insert(face.image.begin() + 2, segment.begin(), segment.end());
+  }
   lds::BiometricInfo info;
   info.header.biometric_type = Bytes{0x02};
   info.iso19794 = lds::Iso19794FacialRecord{{face}};

@@ -30,6 +30,7 @@ struct TestCardOptions {
   bool rsa_aa = false;                             // RSA-2048 AA key instead
   bool jpeg2000 = false;                           // DG2 holds JPEG 2000
   size_t face_width = 240, face_height = 320;
+  size_t face_min_bytes = 0;                       // pad the JPEG (APP15 segment) to at least this
   crypto::HashAlg hash = crypto::HashAlg::kSha256; // EF.SOD's digest
   std::optional<int> tamper_dg;                    // change this DG after signing
   sim::CardQuirks quirks;
