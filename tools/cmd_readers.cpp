@@ -49,6 +49,7 @@ Probe probe_card(const select::ReaderInfo& reader, int verbosity) {
   open.reader = reader.spec;
   open.verbosity = verbosity;
   open.pcsc.hold_transaction = true;
+  open.pcsc.reset_on_close = true;  // leave the card as found: nothing selected
   auto opened = select::open_reader(open);
   if (!opened.ok()) {
     probe.error = opened.error().message();
