@@ -74,6 +74,7 @@ struct Reader {
   Bytes atr;
   bool powered = false;  // IFD_POWER_UP done, no IFD_POWER_DOWN since
   bool fresh = false;    // activated and not used since: a power-up need not activate again
+  bool removal_unreported = false;  // a transmit saw the card leave; IFDHICCPresence has not said so
   std::chrono::steady_clock::time_point next_reopen{};
 
   void forget_card() {
@@ -349,6 +350,7 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
       switch (rx.error().code) {
         case ErrorCode::kCardRemoved:
           r.forget_card();
+          r.removal_unreported = true;
           return IFD_ICC_NOT_PRESENT;
         case ErrorCode::kDeviceGone:
           r.mark_gone(rx.error());
@@ -390,6 +392,12 @@ RESPONSECODE IFDHICCPresence(DWORD Lun) {
   std::lock_guard<std::mutex> lock(reader->io);
   Reader& r = *reader;
   if (!r.alive()) return IFD_NO_SUCH_DEVICE;
+  if (r.removal_unreported) {
+    // An exchange saw the card leave: pcscd learns it here even if a card is back already, so
+    // the removal is never swallowed (its handles to the old card must go stale).
+    r.removal_unreported = false;
+    return IFD_ICC_NOT_PRESENT;
+  }
   if (r.card) {
     auto present = r.device->target_present();
     if (present.ok() && *present) return IFD_ICC_PRESENT;

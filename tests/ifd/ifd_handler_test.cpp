@@ -222,7 +222,11 @@ TEST_CASE("the card coming and going, and power cycles giving fresh card session
   REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
   board.emu->remove_card();  // leaves in the middle of a session: the exchange says so
   CHECK(h.transmit(ch.lun, hex_or_die(kSelectEmrtd)).first == IFD_ICC_NOT_PRESENT);
+  // Even when a card is back before pcscd asks, the removal is reported once: pcscd must see
+  // the old card go (its handles go stale) before it sees the new one.
+  board.insert();
   CHECK(h.presence(ch.lun) == IFD_ICC_NOT_PRESENT);
+  CHECK(h.presence(ch.lun) == IFD_ICC_PRESENT);
 }
 
 TEST_CASE("the device disappearing is IFD_NO_SUCH_DEVICE, and closing still returns") {

@@ -10,8 +10,10 @@
 #include "idtap/apdu/commands.h"
 #include "idtap/apdu/exchange.h"
 #include "idtap/base/hex.h"
+#include "idtap/sim/sim_transport.h"
 #include "nfc/tiny_card.h"
 #include "support/pn532_emulator.h"
+#include "support/sim_images.h"
 
 using namespace idtap;
 using namespace idtap::nfc;
@@ -143,6 +145,32 @@ TEST_CASE("APDUs travel: SELECT the eMRTD application, READ BINARY a 1000-byte f
   REQUIRE(r.ok());
   CHECK(r->sw == 0x6A82);
   CHECK(rig.emu->stats().extended_frames >= 1);
+}
+
+TEST_CASE("the simulated card behind libnfc: SELECT the eMRTD application, READ BINARY EF.CardAccess") {
+  ::setenv("LIBNFC_LOG_LEVEL", "0", 0);
+  auto emu = Pn532Emulator::start().value();
+  auto sim_card = sim::open_sim_card_image(test::basic_card_image(), {}, "nfc-test").value();
+  sim::SimTransport* sim = sim_card.get();
+  Pn532Card c;
+  c.application = std::shared_ptr<apdu::Transport>(std::move(sim_card));
+  emu->place_card(c);
+  auto t = NfcTransport::open(NfcTransportOptions{.connstring = emu->connstring()}).value();
+
+  auto selected = t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE(selected.ok());
+  CHECK(selected->sw == 0x9000);
+  REQUIRE(t->transmit(apdu::select_by_fid(0x011E))->sw == 0x9000);
+  CHECK(t->transmit(apdu::read_binary(0, 4).value())->sw == 0x6982);  // EF.COM: access control first
+
+  REQUIRE(t->transmit(apdu::select_mf())->sw == 0x9000);
+  REQUIRE(t->transmit(apdu::select_by_fid(0x011C))->sw == 0x9000);
+  const Bytes expected = test::basic_card_image().files.card_access.value();
+  auto read = apdu::exchange(*t, apdu::read_binary(0, expected.size()).value());
+  REQUIRE(read.ok());
+  CHECK(read->sw == 0x9000);
+  CHECK(to_hex(read->data) == to_hex(expected));
+  CHECK(sim->statistics().apdus == 6);
 }
 
 TEST_CASE("answers longer than the chip's frame come in MI-chained parts that libnfc joins") {
