@@ -267,12 +267,14 @@ namespace {
 std::optional<TargetInfo> target_from(const nfc_target& nt) {
   TargetInfo t;
   if (nt.nm.nmt == NMT_ISO14443A) {
+    // libnfc's target structs are packed: copy the size_t fields out before using them.
     const nfc_iso14443a_info& a = nt.nti.nai;
+    const size_t uid_len = a.szUidLen, ats_len = a.szAtsLen;
     t.type = TargetType::kIso14443A;
     t.atqa.assign(a.abtAtqa, a.abtAtqa + 2);
     t.sak = a.btSak;
-    t.uid.assign(a.abtUid, a.abtUid + std::min<size_t>(a.szUidLen, sizeof a.abtUid));
-    t.ats.assign(a.abtAts, a.abtAts + std::min<size_t>(a.szAtsLen, sizeof a.abtAts));
+    t.uid.assign(a.abtUid, a.abtUid + std::min(uid_len, sizeof a.abtUid));
+    t.ats.assign(a.abtAts, a.abtAts + std::min(ats_len, sizeof a.abtAts));
     return t;
   }
   if (nt.nm.nmt == NMT_ISO14443B) {

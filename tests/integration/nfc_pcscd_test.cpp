@@ -169,8 +169,8 @@ TEST_CASE("the card leaving the field: PC/SC reports the removal, and a new card
   REQUIRE(c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)) == "9000");
   rig.emu->remove_card();
   const std::string failed = c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
-  MESSAGE("transmit after removal: " << failed);
-  CHECK((failed == Client::error(SCARD_W_REMOVED_CARD) || failed == Client::error(SCARD_E_NO_SMARTCARD)));
+  // IFD_ICC_NOT_PRESENT from the exchange (pcscd: no card), or the removal already seen by polling.
+  CHECK((failed == Client::error(SCARD_E_NO_SMARTCARD) || failed == Client::error(SCARD_W_REMOVED_CARD)));
   REQUIRE_MESSAGE(rig.pcscd->wait_card(false, 10s), rig.pcscd->log());
   CHECK((c.reader_state(rig.reader()) & SCARD_STATE_EMPTY) != 0);
 
@@ -189,7 +189,7 @@ TEST_CASE("the board disappearing: PC/SC reports the reader unavailable, and pcs
   REQUIRE(c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)) == "9000");
   rig.emu->unplug();
   const std::string failed = c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
-  MESSAGE("transmit after unplug: " << failed);
+  // IFD_NO_SUCH_DEVICE from the exchange (pcscd: reader unavailable), or the polling saw it first.
   CHECK((failed == Client::error(SCARD_E_READER_UNAVAILABLE) || failed == Client::error(SCARD_W_REMOVED_CARD)));
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   DWORD state = 0;
@@ -198,7 +198,6 @@ TEST_CASE("the board disappearing: PC/SC reports the reader unavailable, and pcs
     if (state & (SCARD_STATE_UNAVAILABLE | SCARD_STATE_UNKNOWN)) break;
     std::this_thread::sleep_for(100ms);
   }
-  MESSAGE("reader state after unplug: " << state);
   CHECK((state & (SCARD_STATE_UNAVAILABLE | SCARD_STATE_UNKNOWN)) != 0);
   // pcscd shuts down without hanging in the handler (SIGTERM, then its exit within the grace).
   const auto stop_start = std::chrono::steady_clock::now();
