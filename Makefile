@@ -16,7 +16,8 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
-UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
+# udev reads /usr/lib/udev/rules.d and /etc/udev/rules.d, not $(PREFIX)/lib/udev for other prefixes.
+UDEVDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,$(SYSCONFDIR)/udev/rules.d)
 # pcscd looks for driver bundles only in its own drop directory (pkg-config libpcsclite usbdropdir).
 PCSC_DROPDIR ?= $(or $(shell pkg-config --variable=usbdropdir libpcsclite 2>/dev/null),$(LIBDIR)/pcsc/drivers)
 
@@ -74,7 +75,7 @@ deps_auth      := base apdu crypto sm lds
 deps_sim       := base apdu crypto sm lds auth
 deps_pcsc      := base apdu
 deps_nfc       := base apdu
-deps_select    := base apdu pcsc nfc sim
+deps_select    := base apdu pcsc nfc sim crypto sm lds auth
 deps_reader    := base apdu crypto sm lds auth
 deps_provision := base apdu crypto lds auth reader
 

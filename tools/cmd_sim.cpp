@@ -1,16 +1,13 @@
 // idtap sim: the simulated card. `idtap sim serve` puts a card image behind pcscd's vpcd reader.
-#include <pthread.h>
-#include <signal.h>
-
 #include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "idtap/sim/card.h"
 #include "idtap/sim/card_image.h"
 #include "idtap/sim/vpcd.h"
@@ -60,42 +57,6 @@ std::string timestamp() {
   std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03ld", local.tm_hour, local.tm_min, local.tm_sec, ts.tv_nsec / 1000000);
   return buf;
 }
-
-// SignalWatcher: turns SIGINT / SIGTERM into `stop` without a global: the signals are blocked
-// in every thread and one thread waits for them with sigtimedwait.
-class SignalWatcher {
- public:
-  explicit SignalWatcher(std::atomic<bool>& stop) : stop_(stop) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-    thread_ = std::thread([this] {
-      timespec tick{0, 100 * 1000 * 1000};
-      while (!done_.load()) {
-        int sig = sigtimedwait(&set_, nullptr, &tick);
-        if (sig == SIGINT || sig == SIGTERM) {
-          signal_ = sig;
-          stop_.store(true);
-        }
-      }
-    });
-  }
-  ~SignalWatcher() {
-    done_.store(true);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  int signal() const { return signal_.load(); }
-
- private:
-  std::atomic<bool>& stop_;
-  std::atomic<bool> done_{false};
-  std::atomic<int> signal_{0};
-  sigset_t set_{};
-  sigset_t old_{};
-  std::thread thread_;
-};
 
 int sim_serve(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {{"card", true}, {"vpcd", true}, {"leave-after", true}, {"return-after", true},
@@ -162,19 +123,19 @@ int sim_serve(const std::vector<std::string>& argv) {
   std::atomic<bool> stop{false};
   sim::VpcdCounters counters;
   Status served;
-  int signal_seen = 0;
+  bool interrupted = false;
   {
-    SignalWatcher watcher(stop);
+    InterruptWatcher watcher([&stop] { stop.store(true); });
     options.log("serving " + *card_dir + " to vpcd at " + options.host + ":" + std::to_string(options.port));
     served = sim::serve_vpcd(**card, options, stop, &counters);
-    signal_seen = watcher.signal();
+    interrupted = watcher.interrupted();
   }
   if (!served.ok()) {
     print_error("sim serve", served.error());
     return served.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitCardOrReader;
   }
   std::fprintf(stderr, "%s idtap sim: %s; %llu APDUs over %llu connections, %llu removals\n", timestamp().c_str(),
-               signal_seen == SIGINT ? "interrupted" : signal_seen == SIGTERM ? "terminated" : "stopped",
+               interrupted ? "stopped by a signal" : "stopped",
                static_cast<unsigned long long>(counters.apdus), static_cast<unsigned long long>(counters.connections),
                static_cast<unsigned long long>(counters.removals));
   return kExitOk;

@@ -12,6 +12,9 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
+    {"readers", "list readers, their state and the cards in them", cmd_readers},
+    {"watch", "stream reader and card events until interrupted", cmd_watch},
+    {"apdu", "send raw APDUs to a card (arguments or a script on stdin)", cmd_apdu},
     {"sim", "the simulated card: serve it to pcscd through vpcd", cmd_sim},
 };
 

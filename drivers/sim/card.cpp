@@ -117,6 +117,32 @@ void apply(internal::CardState& card, Answer& a) {
 
 }  // namespace
 
+Status internal::load_chip_keys(internal::CardState& card) {
+  auto load = [&](const SecureBytes& pem, const char* what, std::optional<internal::ChipKey>& out) -> Status {
+    if (pem.empty()) return ok_status();
+    auto key = internal::ChipKey::from_pem(pem);
+    if (!key.ok()) return make_error(ErrorCode::kMalformed, std::string("chip/") + what + ": " + key.error().context);
+    if (card.image.config.quirks.cloned_chip) {
+      // A clone carries the genuine card's files but cannot carry its private keys: its own
+      // keys do not match DG14 / DG15 (nor EF.CardSecurity).
+      auto fresh = key->generate_like();
+      if (!fresh.ok()) return fresh.error().with_context(std::string("chip/") + what);
+      out = std::move(*fresh);
+    } else {
+      out = std::move(*key);
+    }
+    return ok_status();
+  };
+  IDTAP_TRY(load(card.image.chip.ca_key_pem, "ca_key.pem", card.ca_key));
+  IDTAP_TRY(load(card.image.chip.aa_key_pem, "aa_key.pem", card.aa_key));
+  if (card.ca_key && !card.ca_key->is_ec())
+    return make_error(ErrorCode::kNotSupported, "chip/ca_key.pem: Chip Authentication needs an EC key");
+  const crypto::HashAlg aa_hash = card.image.config.aa_hash;
+  if (card.aa_key && card.aa_key->is_rsa() && aa_hash != crypto::HashAlg::kSha1 && aa_hash != crypto::HashAlg::kSha256)
+    return make_error(ErrorCode::kNotSupported, "aa.hash: RSA Active Authentication (ISO/IEC 9796-2) uses sha1 or sha256");
+  return ok_status();
+}
+
 struct SimCard::Impl {
   internal::CardState state;
 };

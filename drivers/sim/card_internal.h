@@ -16,6 +16,7 @@
 #include "idtap/sim/card.h"
 #include "idtap/sim/card_image.h"
 #include "idtap/sm/card_sm.h"
+#include "chip_keys.h"
 
 namespace idtap::sim::internal {
 
@@ -68,6 +69,9 @@ struct CardState {
   std::vector<CardFile> files;
   uint64_t apdus = 0;
 
+  std::optional<ChipKey> ca_key;  // chip/ca_key.pem (or a fresh one on a cloned chip)
+  std::optional<ChipKey> aa_key;  // chip/aa_key.pem (likewise)
+
   // Persistent (EEPROM): retry counters per PACE password (index 1 = MRZ, 2 = CAN).
   int retries[3] = {0, 0, 0};
 
@@ -106,6 +110,14 @@ Answer handle_internal_authenticate(CardState& card, const Context& ctx);
 // load_chip_keys: parses the chip keys of `card.image` (and replaces them for a cloned chip).
 // kMalformed for a key that does not parse.
 Status load_chip_keys(CardState& card);
+
+// The protocol steps MSE and GENERAL AUTHENTICATE dispatch to (card_pace.cpp,
+// card_chip_auth.cpp).
+Answer mse_set_at_pace(CardState& card, const Context& ctx);
+Answer general_authenticate_pace(CardState& card, const Context& ctx);
+Answer mse_set_at_chip_authentication(CardState& card, const Context& ctx);
+Answer mse_set_kat(CardState& card, const Context& ctx);
+Answer general_authenticate_chip_authentication(CardState& card, const Context& ctx);
 
 // build_file_table: the card's EFs from its image (absent files are left out).
 std::vector<CardFile> build_file_table(const CardFiles& files);

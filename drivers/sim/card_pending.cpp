@@ -1,11 +1,10 @@
-// Temporary: the protocol commands until lib/sm and the PACE math land on main.
+// Temporary: PACE until lib/auth's PACE math lands on main.
 #include "card_internal.h"
 
 namespace idtap::sim::internal {
 
-Status load_chip_keys(CardState&) { return ok_status(); }
-Answer handle_mse(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
-Answer handle_general_authenticate(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
-Answer handle_internal_authenticate(CardState&, const Context&) { return sw_only(apdu::sw::kInsNotSupported); }
+struct PacePending {};
+Answer mse_set_at_pace(CardState&, const Context&) { return sw_only(apdu::sw::kIncorrectP1P2); }
+Answer general_authenticate_pace(CardState&, const Context&) { return sw_only(apdu::sw::kConditionsNotSatisfied); }
 
 }  // namespace idtap::sim::internal

@@ -45,7 +45,8 @@ Result<apdu::ResponseApdu> SecureChannel::transmit(const apdu::CommandApdu& comm
   if (closed_reason_) return make_error(ErrorCode::kState, "secure channel closed after " + *closed_reason_);
   // PC/SC part 3 pseudo-APDUs (CLA FF) are answered by the reader, never by the card.
   if (command.cla == 0xFF) return wrapped_.transmit(command);
-  const WrapOptions options{.extended_length = wrapped_.capabilities().extended_length};
+  const apdu::TransportCaps caps = wrapped_.capabilities();
+  const WrapOptions options{.extended_length = caps.extended_length, .max_command_data = caps.max_command_data};
   // A command that cannot be protected is refused before the SSC moves (kInvalidArgument): the
   // channel stays open. Any other failure came after the SSC moved.
   auto wrapped_command = sm_.wrap_command(command, options);

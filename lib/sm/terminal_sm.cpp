@@ -100,7 +100,9 @@ Result<apdu::CommandApdu> TerminalSecureMessaging::wrap_command(const apdu::Comm
   if (needs_extended && !options.extended_length)
     return invalid("the protected command needs extended length (" + std::to_string(plain.data.size()) +
                    " data bytes, Ne " + std::to_string(plain.ne) + "), which the reader does not support");
-  if (body > apdu::kMaxExtendedNc) return invalid("the protected command exceeds 65535 bytes");
+  if (body > std::min(options.max_command_data, apdu::kMaxExtendedNc))
+    return invalid("the protected command (" + std::to_string(body) + " bytes) exceeds what the reader can send (" +
+                   std::to_string(std::min(options.max_command_data, apdu::kMaxExtendedNc)) + ")");
 
   increment_ssc(ssc_);
   const uint8_t cla = plain.cla | 0x0C;  // ISO 7816-4: SM with authenticated header; b5 (chaining) kept
@@ -155,8 +157,10 @@ Result<apdu::ResponseApdu> TerminalSecureMessaging::unwrap_response(const apdu::
                         " without secure messaging objects while secure messaging is active",
                     sw);
   }
+  // Data that does not even start with an SM object is plain data (the card, or a relay, ignoring
+  // SM); anything that starts like SM but breaks the rules is reported in detail below.
   const uint8_t first = response.data[0];
-  if (first != kTagCryptogram && first != kTagCryptogramOdd && first != kTagStatus && first != kTagMac)
+  if (first != kTagCryptogram && first != kTagCryptogramOdd && first != kTagLe && first != kTagStatus && first != kTagMac)
     return sm_error("the card sent " + std::to_string(response.data.size()) +
                         " bytes of plain (unprotected) data while secure messaging is active",
                     sw);

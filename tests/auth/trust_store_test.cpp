@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <openssl/x509v3.h>
 
+#include "support/scratch_dir.h"
 #include "support/test_pki.h"
 
 using namespace idtap;
@@ -22,9 +23,9 @@ struct Pki {
 
 TEST_CASE("a Document Signer chains to a CSCA loaded from a directory of PEM and DER files") {
   Pki pki;
-  TempDir dir;
-  write_file(dir.file("csca.pem"), cert_pem(pki.csca.get()));
-  write_file(dir.file("notes.txt"), std::string("ignored: not a certificate extension"));
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/csca.pem", cert_pem(pki.csca.get()));
+  write_file(dir.path() + "/notes.txt", std::string("ignored: not a certificate extension"));
   TrustStore store;
   REQUIRE(store.add_path(dir.path()).ok());
   CHECK(store.anchor_count() == 1);
@@ -35,8 +36,8 @@ TEST_CASE("a Document Signer chains to a CSCA loaded from a directory of PEM and
   CHECK_FALSE(verdict->crl_checked);
 
   TrustStore der_store;
-  write_file(dir.file("csca.der"), cert_der(pki.csca.get()));
-  REQUIRE(der_store.add_path(dir.file("csca.der")).ok());
+  write_file(dir.path() + "/csca.der", cert_der(pki.csca.get()));
+  REQUIRE(der_store.add_path(dir.path() + "/csca.der").ok());
   CHECK(der_store.verify_signer(cert_der(pki.ds.get())).ok());
 }
 
@@ -81,9 +82,9 @@ TEST_CASE("a CRL of the issuing CSCA revokes a document signer") {
   Pki pki;
   EvpKey key2 = make_ec_key("P-256");
   Cert ds2 = make_cert(CertSpec{.common_name = "DS two", .serial = 8}, key2.get(), pki.csca.get(), pki.csca_key.get());
-  TempDir dir;
-  write_file(dir.file("a-csca.pem"), cert_pem(pki.csca.get()));
-  write_file(dir.file("b.crl"), make_crl(pki.csca.get(), pki.csca_key.get(), {7}));
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/a-csca.pem", cert_pem(pki.csca.get()));
+  write_file(dir.path() + "/b.crl", make_crl(pki.csca.get(), pki.csca_key.get(), {7}));
   TrustStore store;
   REQUIRE(store.add_path(dir.path()).ok());
   CHECK(store.crl_count() == 1);
@@ -112,17 +113,17 @@ TEST_CASE("a CSCA master list is verified and its CSCAs trusted") {
   Cert mls = make_cert(CertSpec{.common_name = "Master List Signer", .serial = 3}, mls_key.get(), pki.csca.get(), pki.csca_key.get());
   Bytes ml = make_master_list({pki.csca.get(), other_csca.get()}, mls.get(), mls_key.get());
 
-  TempDir dir;
-  write_file(dir.file("list.ml"), ml);
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/list.ml", ml);
   TrustStore store;
-  REQUIRE(store.add_path(dir.file("list.ml")).ok());
+  REQUIRE(store.add_path(dir.path() + "/list.ml").ok());
   CHECK(store.anchor_count() == 2);
   CHECK(store.verify_signer(cert_der(pki.ds.get())).ok());
 
   // Detected without the .ml extension too.
-  write_file(dir.file("list.bin"), ml);
+  write_file(dir.path() + "/list.bin", ml);
   TrustStore by_content;
-  REQUIRE(by_content.add_path(dir.file("list.bin")).ok());
+  REQUIRE(by_content.add_path(dir.path() + "/list.bin").ok());
   CHECK(by_content.anchor_count() == 2);
 
   SUBCASE("a master list whose signer no listed CSCA issued is refused") {
@@ -165,18 +166,18 @@ TEST_CASE("link certificates and RSA-PSS signers") {
 }
 
 TEST_CASE("bad trust inputs give typed errors") {
-  TempDir dir;
-  write_file(dir.file("junk.pem"), std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
-  write_file(dir.file("junk.der"), Bytes{0x30, 0x03, 0x02, 0x01, 0x00});
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/junk.pem", std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+  write_file(dir.path() + "/junk.der", Bytes{0x30, 0x03, 0x02, 0x01, 0x00});
   TrustStore store;
   struct Case {
     std::string path;
     ErrorCode code;
     const char* why;
   } cases[] = {
-      {dir.file("missing.pem"), ErrorCode::kIo, "the file does not exist"},
-      {dir.file("junk.pem"), ErrorCode::kMalformed, "PEM armour around garbage"},
-      {dir.file("junk.der"), ErrorCode::kMalformed, "DER that is no certificate, CRL or master list"},
+      {dir.path() + "/missing.pem", ErrorCode::kIo, "the file does not exist"},
+      {dir.path() + "/junk.pem", ErrorCode::kMalformed, "PEM armour around garbage"},
+      {dir.path() + "/junk.der", ErrorCode::kMalformed, "DER that is no certificate, CRL or master list"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.why);

@@ -121,7 +121,7 @@ TEST_CASE("idtap sim serve: SELECT and READ BINARY through pcscd, then a clean e
   const std::string log = serve.log();
   CAPTURE(log);
   CHECK(log.find("APDU CLA 00 INS A4 Nc 7 Ne 0 -> 0 bytes SW 9000") != std::string::npos);
-  CHECK(log.find("terminated") != std::string::npos);
+  CHECK(log.find("stopped by a signal") != std::string::npos);
   // The log has lengths and status words, never data: the EF.CardAccess bytes are not in it.
   CHECK(log.find("3114") == std::string::npos);
   CHECK(pcscd.wait_card(false, 5000ms));
@@ -151,7 +151,7 @@ TEST_CASE("idtap sim serve survives a pcscd restart and exits cleanly on SIGINT"
   const std::string log = serve.log();
   CAPTURE(log);
   CHECK(log.find("reconnecting") != std::string::npos);
-  CHECK(log.find("interrupted") != std::string::npos);
+  CHECK(log.find("stopped by a signal") != std::string::npos);
   CHECK(log.find("APDU CLA") == std::string::npos);  // --quiet
 }
 

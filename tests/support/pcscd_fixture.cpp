@@ -143,6 +143,8 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
     return false;
   }
   const pid_t parent = ::getpid();
+  sigset_t no_signals_blocked;
+  sigemptyset(&no_signals_blocked);
   pid_t pid = ::fork();
   if (pid < 0) {
     error_ = std::string("fork: ") + std::strerror(errno);
@@ -152,6 +154,8 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
   if (pid == 0) {
     // The child dies with the test process, so a crashed test leaves no daemon behind.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // Whatever the test process blocked, the child starts with every signal deliverable.
+    ::sigprocmask(SIG_SETMASK, &no_signals_blocked, nullptr);
     if (::getppid() != parent) ::_exit(127);
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);

@@ -11,7 +11,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 
 namespace idtap::testing {
@@ -195,17 +194,5 @@ void write_file(const std::string& path, ByteView data) {
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file(path, bytes_of(text)); }
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/idtap-test-XXXXXX";
-  char* p = mkdtemp(tmpl);
-  if (!p) die("mkdtemp");
-  path_ = p;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 }  // namespace idtap::testing

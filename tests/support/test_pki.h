@@ -63,18 +63,4 @@ Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* 
 void write_file(const std::string& path, ByteView data);
 void write_file(const std::string& path, const std::string& text);
 
-// TempDir: a fresh directory under /tmp removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace idtap::testing

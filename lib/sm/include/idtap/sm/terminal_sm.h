@@ -19,6 +19,9 @@ struct WrapOptions {
   // set) or when the protected form no longer fits short lengths (protected Lc > 255, or a
   // plaintext Ne larger than a short protected response can carry).
   bool extended_length = false;
+  // max_command_data: the largest data field the wrapped transport can send (its caps); a
+  // protected command longer than this is refused before the SSC moves.
+  size_t max_command_data = apdu::kMaxExtendedNc;
 };
 
 // TerminalSecureMessaging: one session's terminal side: the cipher suite and the send sequence
@@ -37,8 +40,8 @@ class TerminalSecureMessaging {
   // (odd INS) with the encrypted data, DO97 with Ne (1 byte, 00 = 256; 2 bytes in extended
   // form, 0000 = 65536), DO8E with the MAC over SSC || padded header || DO85/87 || DO97; Le 00
   // (0000 extended). kInvalidArgument, before the SSC moves, when `plain` is already protected
-  // (CLA has SM bits), is a PC/SC pseudo-APDU (CLA FF), or needs extended length that
-  // `options` does not allow.
+  // (CLA has SM bits), is a PC/SC pseudo-APDU (CLA FF), needs extended length that `options`
+  // does not allow, or exceeds options.max_command_data once protected.
   Result<apdu::CommandApdu> wrap_command(const apdu::CommandApdu& plain, const WrapOptions& options = {});
 
   // TerminalSecureMessaging::unwrap_response: verifies `response` (the card's answer to the

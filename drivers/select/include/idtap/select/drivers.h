@@ -1,0 +1,27 @@
+// idtap/select/drivers.h: the per-driver entry points the selector dispatches to. Each driver
+// branch lives in its own file (drivers/select/open_DRIVER.cpp) so the driver's owner can fill it
+// in without touching the dispatcher.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "idtap/apdu/transport.h"
+#include "idtap/base/result.h"
+#include "idtap/select/select.h"
+
+namespace idtap::select {
+
+// open_nfc: a transport on the card in the libnfc device `connstring` ("" = the first device).
+// kNotSupported until the libnfc driver is built in.
+Result<OpenedReader> open_nfc(const std::string& connstring, const OpenOptions& options);
+
+// list_nfc_readers: the libnfc devices, appended to `inventory` (readers, or a problem).
+void list_nfc_readers(Inventory& inventory);
+
+// open_sim: the in-process simulated card whose files are in `dir`. kNotSupported until the
+// simulated card is built in; its own errors (kNotFound, kMalformed) otherwise.
+Result<OpenedReader> open_sim(const std::string& dir, const OpenOptions& options);
+
+}  // namespace idtap::select

@@ -1,0 +1,146 @@
+// The chip's private keys over OpenSSL EVP (see chip_keys.h).
+#include "chip_keys.h"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <string>
+
+#include "idtap/crypto/pkey.h"
+
+namespace idtap::sim::internal {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct CtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct MdFree {
+  void operator()(EVP_MD* m) const { EVP_MD_free(m); }
+};
+struct BnFree {
+  void operator()(BIGNUM* b) const { BN_clear_free(b); }
+};
+
+// A PEM password callback that refuses: an encrypted key is an error, never a prompt.
+int no_password(char*, int, int, void*) { return 0; }
+
+}  // namespace
+
+struct ChipKey::Pkey {
+  EVP_PKEY* key = nullptr;
+  ~Pkey() { EVP_PKEY_free(key); }
+};
+
+ChipKey::ChipKey(std::unique_ptr<Pkey> pkey, std::optional<crypto::EcKeyPair> ec)
+    : pkey_(std::move(pkey)), ec_(std::move(ec)) {}
+ChipKey::ChipKey(ChipKey&&) noexcept = default;
+ChipKey& ChipKey::operator=(ChipKey&&) noexcept = default;
+ChipKey::~ChipKey() = default;
+
+Result<ChipKey> ChipKey::from_pem(ByteView pem) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr);
+  if (key == nullptr) return make_error(ErrorCode::kMalformed, "not an unencrypted PEM private key");
+  auto holder = std::make_unique<Pkey>();
+  holder->key = key;
+  const int id = EVP_PKEY_get_base_id(key);
+  if (id == EVP_PKEY_RSA) return ChipKey(std::move(holder), std::nullopt);
+  if (id != EVP_PKEY_EC) return make_error(ErrorCode::kNotSupported, "chip keys are EC or RSA");
+  char group_name[64] = {0};
+  size_t name_len = 0;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group_name, sizeof group_name, &name_len) != 1)
+    return make_error(ErrorCode::kNotSupported, "EC chip key without a named curve");
+  auto curve = crypto::curve_from_name(group_name);
+  if (!curve) return make_error(ErrorCode::kNotSupported, std::string("EC chip key on an unsupported curve ") + group_name);
+  IDTAP_ASSIGN_OR_RETURN(crypto::EcGroup group, crypto::EcGroup::named(*curve));
+  BIGNUM* d_raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d_raw) != 1)
+    return make_error(ErrorCode::kMalformed, "EC chip key without a private scalar");
+  std::unique_ptr<BIGNUM, BnFree> d(d_raw);
+  SecureBytes scalar(group.order_size());
+  if (BN_bn2binpad(d.get(), scalar.data(), static_cast<int>(scalar.size())) < 0)
+    return make_error(ErrorCode::kMalformed, "EC chip key scalar longer than the order");
+  IDTAP_ASSIGN_OR_RETURN(crypto::EcKeyPair pair, crypto::EcKeyPair::from_private(group.generator(), scalar));
+  return ChipKey(std::move(holder), std::move(pair));
+}
+
+Result<ChipKey> ChipKey::generate_like() const {
+  EVP_PKEY* fresh = nullptr;
+  if (ec_) {
+    char group_name[64] = {0};
+    size_t name_len = 0;
+    if (EVP_PKEY_get_utf8_string_param(pkey_->key, OSSL_PKEY_PARAM_GROUP_NAME, group_name, sizeof group_name, &name_len) != 1)
+      return make_error(ErrorCode::kInternal, "EC key without a group name");
+    fresh = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group_name);
+  } else {
+    fresh = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(EVP_PKEY_get_bits(pkey_->key)));
+  }
+  if (fresh == nullptr) return make_error(ErrorCode::kInternal, "key generation failed");
+  auto holder = std::make_unique<Pkey>();
+  holder->key = fresh;
+  // Round-trip through PEM: one parsing path for genuine and cloned keys alike.
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), fresh, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return make_error(ErrorCode::kInternal, "PEM encoding failed");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return from_pem(ByteView(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len)));
+}
+
+Result<SecureBytes> ChipKey::to_pem() const {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_->key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return make_error(ErrorCode::kInternal, "PEM encoding failed");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return secure_copy(ByteView(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len)));
+}
+
+size_t ChipKey::rsa_modulus_bytes() const {
+  if (ec_) return 0;
+  return static_cast<size_t>(EVP_PKEY_get_size(pkey_->key));
+}
+
+Result<Bytes> ChipKey::sign_ecdsa_plain(crypto::HashAlg hash, ByteView message) const {
+  if (!ec_) return make_error(ErrorCode::kInvalidArgument, "ECDSA needs an EC key");
+  std::unique_ptr<EVP_MD, MdFree> md(EVP_MD_fetch(nullptr, crypto::hash_name(hash), nullptr));
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!md || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, md.get(), nullptr, pkey_->key) != 1)
+    return make_error(ErrorCode::kInternal, "ECDSA signing set-up failed");
+  size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1)
+    return make_error(ErrorCode::kInternal, "ECDSA signing failed");
+  Bytes der(len);
+  if (EVP_DigestSign(ctx.get(), der.data(), &len, message.data(), message.size()) != 1)
+    return make_error(ErrorCode::kInternal, "ECDSA signing failed");
+  der.resize(len);
+  return crypto::ecdsa_der_to_plain(der, ec_->public_point().group().order_size());
+}
+
+Result<Bytes> ChipKey::rsa_private_raw(ByteView representative) const {
+  if (ec_) return make_error(ErrorCode::kInvalidArgument, "the raw RSA operation needs an RSA key");
+  if (representative.size() != rsa_modulus_bytes())
+    return make_error(ErrorCode::kInvalidArgument, "RSA representative must be the modulus length");
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1)
+    return make_error(ErrorCode::kInternal, "RSA set-up failed");
+  size_t len = rsa_modulus_bytes();
+  Bytes out(len);
+  if (EVP_PKEY_sign(ctx.get(), out.data(), &len, representative.data(), representative.size()) != 1)
+    return make_error(ErrorCode::kInvalidArgument, "RSA private operation failed (representative not below n?)");
+  out.resize(len);
+  return out;
+}
+
+}  // namespace idtap::sim::internal

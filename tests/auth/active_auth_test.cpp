@@ -1,0 +1,149 @@
+#include "idtap/auth/active_auth.h"
+
+#include <doctest/doctest.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "idtap/apdu/scripted_transport.h"
+#include "idtap/base/hex.h"
+#include "idtap/crypto/random.h"
+#include "support/test_pki.h"
+
+using namespace idtap;
+using namespace idtap::auth;
+using namespace idtap::testing;
+
+namespace {
+
+Bytes spki_of(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(key, &der);
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+// The chip's side of RSA AA: the ISO 9796-2 representative, then the raw RSA private operation.
+Bytes rsa_chip_sign(EVP_PKEY* key, ByteView challenge, bool sha256) {
+  const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key));
+  const size_t m1_len = k - 1 - (sha256 ? 32 : 20) - (sha256 ? 2 : 1);
+  Bytes m1 = crypto::random_bytes(m1_len).value();
+  Bytes rep = iso9796_2_sign_representative(k, m1, challenge, sha256).value();
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
+  REQUIRE(EVP_PKEY_sign_init(ctx) == 1);
+  REQUIRE(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1);
+  Bytes sig(k);
+  size_t len = k;
+  REQUIRE(EVP_PKEY_sign(ctx, sig.data(), &len, rep.data(), rep.size()) == 1);
+  EVP_PKEY_CTX_free(ctx);
+  return sig;
+}
+
+// The chip's side of ECDSA AA: a plain r || s signature over the challenge.
+Bytes ecdsa_chip_sign(EVP_PKEY* key, ByteView challenge, const char* md) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(EVP_DigestSignInit_ex(ctx, nullptr, md, nullptr, nullptr, key, nullptr) == 1);
+  size_t len = 0;
+  REQUIRE(EVP_DigestSign(ctx, nullptr, &len, challenge.data(), challenge.size()) == 1);
+  Bytes der(len);
+  REQUIRE(EVP_DigestSign(ctx, der.data(), &len, challenge.data(), challenge.size()) == 1);
+  EVP_MD_CTX_free(ctx);
+  const unsigned char* p = der.data();
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len));
+  Bytes plain(64);
+  BN_bn2binpad(ECDSA_SIG_get0_r(sig), plain.data(), 32);
+  BN_bn2binpad(ECDSA_SIG_get0_s(sig), plain.data() + 32, 32);
+  ECDSA_SIG_free(sig);
+  return plain;
+}
+
+}  // namespace
+
+TEST_CASE("RSA Active Authentication with ISO 9796-2 scheme 1, SHA-1 and SHA-256 trailers") {
+  EvpKey key = make_rsa_key(2048);
+  Bytes spki = spki_of(key.get());
+  Bytes challenge = hex_or_die("0102030405060708");
+  for (bool sha256 : {false, true}) {
+    CAPTURE(sha256);
+    Bytes sig = rsa_chip_sign(key.get(), challenge, sha256);
+    auto ok = verify_aa_signature(spki, challenge, sig);
+    REQUIRE(ok.ok());
+    CHECK(*ok == std::string("RSA-2048 ISO 9796-2 ") + (sha256 ? "SHA-256" : "SHA-1"));
+    // Another challenge, a flipped signature bit, another key: all refused.
+    CHECK(verify_aa_signature(spki, hex_or_die("0102030405060709"), sig).error().code == ErrorCode::kVerificationFailed);
+    Bytes flipped = sig;
+    flipped[100] ^= 0x01;
+    CHECK_FALSE(verify_aa_signature(spki, challenge, flipped).ok());
+  }
+  EvpKey other = make_rsa_key(2048);
+  Bytes sig = rsa_chip_sign(key.get(), challenge, true);
+  CHECK(verify_aa_signature(spki_of(other.get()), challenge, sig).error().code == ErrorCode::kVerificationFailed);
+
+}
+
+TEST_CASE("ECDSA Active Authentication with plain signatures and the DG14 hash") {
+  EvpKey key = make_ec_key("brainpoolP256r1");
+  Bytes spki = spki_of(key.get());
+  Bytes challenge = hex_or_die("1122334455667788");
+  Bytes sig = ecdsa_chip_sign(key.get(), challenge, "SHA256");
+  auto ok = verify_aa_signature(spki, challenge, sig, std::string("1.2.840.10045.4.3.2"));
+  REQUIRE(ok.ok());
+  CHECK(*ok == "ECDSA brainpoolP256r1 SHA-256");
+  CHECK(verify_aa_signature(spki, challenge, sig).ok());  // SHA-256 when DG14 names none
+
+  struct Case {
+    Bytes sig;
+    std::optional<std::string> oid;
+    ErrorCode code;
+    const char* why;
+  } cases[] = {
+      {sig, std::string("1.2.840.10045.4.3.3"), ErrorCode::kVerificationFailed, "DG14 names SHA-384, chip signed SHA-256"},
+      {sig, std::string("1.2.3.4"), ErrorCode::kNotSupported, "unknown signature algorithm OID"},
+      {Bytes(sig.begin(), sig.end() - 1), std::nullopt, ErrorCode::kVerificationFailed, "odd-length signature"},
+      {Bytes(64, 0), std::nullopt, ErrorCode::kVerificationFailed, "r = s = 0"},
+      {ecdsa_chip_sign(make_ec_key("brainpoolP256r1").get(), challenge, "SHA256"), std::nullopt,
+       ErrorCode::kVerificationFailed, "a cloned chip with another key"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = verify_aa_signature(spki, challenge, c.sig, c.oid);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == c.code);
+  }
+  CHECK(verify_aa_signature(Bytes{0x30, 0x00}, challenge, sig).error().code == ErrorCode::kMalformed);
+}
+
+TEST_CASE("active_authenticate sends INTERNAL AUTHENTICATE with the challenge and checks the answer") {
+  EvpKey key = make_ec_key("P-256");
+  Bytes spki = spki_of(key.get());
+  Bytes challenge = hex_or_die("a1a2a3a4a5a6a7a8");
+  Bytes sig = ecdsa_chip_sign(key.get(), challenge, "SHA256");
+
+  apdu::ScriptedTransport card;
+  card.expect_bytes(hex_or_die("0088000008a1a2a3a4a5a6a7a800"), concat({sig, hex_or_die("9000")}));
+  auto r = active_authenticate(card, spki, AaOptions{.challenge = challenge});
+  REQUIRE(r.ok());
+  CHECK(r->challenge == challenge);
+  CHECK(card.done());
+
+  apdu::ScriptedTransport refusing;
+  refusing.expect_any("6985");
+  auto refused = active_authenticate(refusing, spki, AaOptions{.challenge = challenge});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kCardStatus);
+  CHECK(refused.error().sw == 0x6985);
+
+  apdu::ScriptedTransport unused;
+  CHECK(active_authenticate(unused, spki, AaOptions{.challenge = Bytes(7, 0)}).error().code == ErrorCode::kInvalidArgument);
+
+  // A random challenge differs between runs.
+  apdu::ScriptedTransport a, b;
+  a.expect_any("9000");
+  b.expect_any("9000");
+  (void)active_authenticate(a, spki);
+  (void)active_authenticate(b, spki);
+  CHECK(a.sent().at(0) != b.sent().at(0));
+}
