@@ -349,9 +349,11 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
     if (!rx.ok()) {
       switch (rx.error().code) {
         case ErrorCode::kCardRemoved:
+          // As CCID readers do: the exchange failed; the removal itself is reported by the next
+          // IFDHICCPresence, where pcscd and its clients (SCARD_W_REMOVED_CARD) expect it.
           r.forget_card();
           r.removal_unreported = true;
-          return IFD_ICC_NOT_PRESENT;
+          return IFD_COMMUNICATION_ERROR;
         case ErrorCode::kDeviceGone:
           r.mark_gone(rx.error());
           return IFD_NO_SUCH_DEVICE;

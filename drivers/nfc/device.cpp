@@ -319,9 +319,17 @@ Result<std::optional<TargetInfo>> NfcDevice::poll(std::chrono::milliseconds time
       // A card without ISO/IEC 14443-4 (a memory card): not ours; let it go and keep looking.
       (void)nfc_initiator_deselect_target(d.device);
     }
+    if (options.cancelled && options.cancelled())
+      return make_error(ErrorCode::kCancelled, "waiting for a card on " + d.connstring + ": cancelled");
     const auto now = Clock::now();
     if (now >= deadline) return std::optional<TargetInfo>();
-    std::this_thread::sleep_for(std::min<Clock::duration>(options.interval, deadline - now));
+    // Sleep in short slices so a cancel is seen quickly.
+    const auto until = std::min<Clock::time_point>(now + options.interval, deadline);
+    while (Clock::now() < until) {
+      if (options.cancelled && options.cancelled())
+        return make_error(ErrorCode::kCancelled, "waiting for a card on " + d.connstring + ": cancelled");
+      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(20), until - Clock::now()));
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "idtap/apdu/commands.h"
 #include "idtap/base/hex.h"
+#include "idtap/select/select.h"
 #include "idtap/sim/sim_transport.h"
 #include "support/pcscd_fixture.h"
 #include "support/pn532_emulator.h"
@@ -169,10 +170,12 @@ TEST_CASE("the card leaving the field: PC/SC reports the removal, and a new card
   REQUIRE(c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)) == "9000");
   rig.emu->remove_card();
   const std::string failed = c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
-  // IFD_ICC_NOT_PRESENT from the exchange (pcscd: no card), or the removal already seen by polling.
-  CHECK((failed == Client::error(SCARD_E_NO_SMARTCARD) || failed == Client::error(SCARD_W_REMOVED_CARD)));
+  // The failed exchange (as with CCID readers: not transacted), or the removal already seen by
+  // pcscd's polling.
+  CHECK((failed == Client::error(SCARD_E_NOT_TRANSACTED) || failed == Client::error(SCARD_W_REMOVED_CARD)));
   REQUIRE_MESSAGE(rig.pcscd->wait_card(false, 10s), rig.pcscd->log());
   CHECK((c.reader_state(rig.reader()) & SCARD_STATE_EMPTY) != 0);
+  CHECK(c.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)) == Client::error(SCARD_W_REMOVED_CARD));  // stale handle
 
   rig.insert_card();
   REQUIRE_MESSAGE(rig.pcscd->wait_card(true, 10s), rig.pcscd->log());
@@ -203,4 +206,28 @@ TEST_CASE("the board disappearing: PC/SC reports the reader unavailable, and pcs
   const auto stop_start = std::chrono::steady_clock::now();
   rig.pcscd->stop();
   CHECK(std::chrono::steady_clock::now() - stop_start < 3s);
+}
+
+TEST_CASE("idtap's PC/SC transport over the libnfc reader: card removed and reader gone are typed errors") {
+  Rig rig;
+  REQUIRE(rig.pcscd->wait_card(true, 10s));
+  select::OpenOptions options;
+  options.reader = "pcsc:" + rig.reader();
+  auto opened = select::open_reader(options);
+  REQUIRE_MESSAGE(opened.ok(), opened.error().message());
+  REQUIRE(opened->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid))->sw == 0x9000);
+  rig.emu->remove_card();
+  auto removed = opened->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE_FALSE(removed.ok());
+  CHECK_MESSAGE(removed.error().code == ErrorCode::kCardRemoved, removed.error().message());
+
+  rig.insert_card();
+  REQUIRE(rig.pcscd->wait_card(true, 10s));
+  auto again = select::open_reader(options);
+  REQUIRE_MESSAGE(again.ok(), again.error().message());
+  REQUIRE(again->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid))->sw == 0x9000);
+  rig.emu->unplug();
+  auto gone = again->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE_FALSE(gone.ok());
+  CHECK_MESSAGE(gone.error().code == ErrorCode::kDeviceGone, gone.error().message());
 }

@@ -30,7 +30,6 @@ struct Rig {
   std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
 
   explicit Rig(Pn532Card::Type type = Pn532Card::Type::kA, size_t max_frame_data = 262) {
-    ::setenv("LIBNFC_LOG_LEVEL", "0", 0);  // the failure cases below would make libnfc chatty
     emu = Pn532Emulator::start({.max_frame_data = max_frame_data, .trace = false}).value();
     emu->place_card(card_of(type));
   }
@@ -90,11 +89,9 @@ TEST_CASE("libnfc's pn532_uart driver starts the emulated chip as it starts a re
 TEST_CASE("a configured libnfc device is listed") {
   Rig rig;
   ::setenv("LIBNFC_DEVICE", rig.emu->connstring().c_str(), 1);
-  ::setenv("LIBNFC_AUTO_SCAN", "false", 1);
   auto context = NfcContext::create().value();
   auto devices = context->list_devices();
   ::unsetenv("LIBNFC_DEVICE");
-  ::unsetenv("LIBNFC_AUTO_SCAN");
   REQUIRE(devices.size() == 1);
   CHECK(devices[0] == rig.emu->connstring());
 }
@@ -148,7 +145,6 @@ TEST_CASE("APDUs travel: SELECT the eMRTD application, READ BINARY a 1000-byte f
 }
 
 TEST_CASE("the simulated card behind libnfc: SELECT the eMRTD application, READ BINARY EF.CardAccess") {
-  ::setenv("LIBNFC_LOG_LEVEL", "0", 0);
   auto emu = Pn532Emulator::start().value();
   auto sim_card = sim::open_sim_card_image(test::basic_card_image(), {}, "nfc-test").value();
   sim::SimTransport* sim = sim_card.get();

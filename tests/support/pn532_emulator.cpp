@@ -16,6 +16,15 @@
 namespace idtap::testing {
 namespace {
 
+// Every test binary that links tests/support sees only the libnfc devices a test names or
+// configures (LIBNFC_DEVICE): no USB scan of the host's readers, and libnfc's error log off
+// (tests provoke errors on purpose). Set before main(), hence before any nfc_init.
+[[maybe_unused]] const bool kLibnfcQuiet = [] {
+  ::setenv("LIBNFC_AUTO_SCAN", "false", 0);
+  ::setenv("LIBNFC_LOG_LEVEL", "0", 0);
+  return true;
+}();
+
 // PN532 command codes (UM0701-02 §7).
 constexpr uint8_t kDiagnose = 0x00;
 constexpr uint8_t kGetFirmwareVersion = 0x02;
