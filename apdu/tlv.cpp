@@ -36,7 +36,10 @@ Result<Tlv> decode(ByteView data, size_t pos, TlvMode mode, int depth, size_t* c
       number = number << 7 | (b & 0x7F);
       if ((b & 0x80) == 0) break;
     }
-    if (number < 31 && mode == TlvMode::kDer) return malformed("tag number below 31 in the long form");
+    // X.690 §8.1.2.2 requires the short form for tag numbers below 31; ISO/IEC 7816-4 §5.2.2
+    // and ICAO 9303-10 use the two-byte form for such application-class tags (5F01, 5F0E,
+    // 5F19...), so the DER rule applies to the universal class only.
+    if (number < 31 && mode == TlvMode::kDer && (first & 0xC0) == 0) return malformed("tag number below 31 in the long form");
   }
   const bool constructed = (first & 0x20) != 0;
   // Length (X.690 §8.1.3).

@@ -15,6 +15,7 @@ constexpr Command kCommands[] = {
     {"readers", "list readers, their state and the cards in them", cmd_readers},
     {"watch", "stream reader and card events until interrupted", cmd_watch},
     {"apdu", "send raw APDUs to a card (arguments or a script on stdin)", cmd_apdu},
+    {"read", "read a card, prove the chip and its data genuine, report", cmd_read},
     {"sim", "the simulated card: serve it to pcscd through vpcd", cmd_sim},
 };
 

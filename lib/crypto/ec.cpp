@@ -450,10 +450,12 @@ Result<EcKeyPair> EcKeyPair::generate(const EcPoint& generator) {
 
 Result<EcKeyPair> EcKeyPair::from_private(const EcPoint& generator, ByteView d_bytes) {
   const auto& g = *generator.group().impl();
+  BnCtxPtr ctx(BN_CTX_secure_new());
   BnPtr d = detail::secure_bn_from(d_bytes);
-  if (!d) return detail::openssl_error("BN_bin2bn");
-  if (BN_is_zero(d.get()) || BN_cmp(d.get(), g.order.get()) >= 0) {
-    return make_error(ErrorCode::kInvalidArgument, "EC private key must satisfy 1 <= d < n");
+  if (!ctx || !d) return detail::openssl_error("BN_bin2bn");
+  // Published examples use scalars above n (ICAO 9303-11 Appendix I.1): d acts as d mod n.
+  if (d_bytes.size() > g.order_bytes || BN_nnmod(d.get(), d.get(), g.order.get(), ctx.get()) != 1 || BN_is_zero(d.get())) {
+    return make_error(ErrorCode::kInvalidArgument, "EC private key must be a non-zero scalar mod n of at most the order's length");
   }
   SecureBytes scalar = detail::bn_secure_bytes(d.get(), g.order_bytes);
   IDTAP_ASSIGN_OR_RETURN(EcPoint pub, generator.mul(scalar));

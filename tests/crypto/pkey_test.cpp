@@ -101,7 +101,7 @@ TEST_CASE("RFC 6979 A.2.5: ECDSA P-256 / SHA-256 known answer, plain and DER") {
 
 TEST_CASE("ECDSA keys with named and explicit parameters verify OpenSSL's signatures") {
   for (const char* curve : {"brainpoolP256r1", "P-384", "brainpoolP512r1"}) {
-    CAPTURE(curve);
+    INFO(std::string(curve));
     Pkey k(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve));
     REQUIRE(k);
     const Bytes sig_der = sign(k.get(), "SHA256", kMessage);
@@ -230,7 +230,7 @@ TEST_CASE("malformed and unsupported SubjectPublicKeyInfo") {
       {"Ed25519 is not an ICAO key type", spki_of(ed.get()), ErrorCode::kNotSupported},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.what);
+    INFO(std::string(c.what));
     auto r = PublicKey::from_spki(c.der);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == c.code);

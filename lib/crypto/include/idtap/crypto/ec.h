@@ -154,7 +154,8 @@ class EcKeyPair {
   // EcKeyPair::generate: a fresh random key pair for `generator`; kInternal if the RNG fails.
   static Result<EcKeyPair> generate(const EcPoint& generator);
   // EcKeyPair::from_private: the key pair for a given scalar (tests replaying published
-  // examples, or a chip's static key). kInvalidArgument unless 1 <= d < n.
+  // examples, or a chip's static key); d is taken mod n (ICAO 9303-11 Appendix I.1 uses a chip
+  // key above n). kInvalidArgument when d = 0 mod n or d is longer than the order.
   static Result<EcKeyPair> from_private(const EcPoint& generator, ByteView d);
 
   // EcKeyPair::public_point / public_encoded: Q, and Q as 04||X||Y.

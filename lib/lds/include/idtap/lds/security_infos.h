@@ -9,17 +9,12 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
+#include "idtap/lds/oid.h"
 
 namespace idtap::lds {
 
-// Object identifiers are kept as their DER content bytes (no 06 tag/length) and compared as
-// bytes. oid_to_string renders them dotted.
-using Oid = Bytes;
-
-// oid_to_string: "0.4.0.127.0.7.2.2.4.2.2"; kMalformed on a bad encoding.
-Result<std::string> oid_to_string(ByteView oid);
-// oid_from_string: the DER content bytes of a dotted OID; kInvalidArgument on bad text.
-Result<Oid> oid_from_string(std::string_view dotted);
+// Object identifiers (Oid, oid_to_string, oid_from_string, has_prefix) live in idtap/lds/oid.h,
+// included here: they are kept as their DER content bytes and compared as bytes.
 
 // PaceInfo: id-PACE-* protocol OID (ICAO 9303-11 §9.2.1), version (2), and the standardized
 // domain parameter ID (0-2 DH, 8-18 ECDH) when present.
@@ -101,9 +96,35 @@ inline const Oid kPkEcdh = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02
 inline const Oid kTa = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02};
 // id-AA 2.23.136.1.1.5 (ICAO)
 inline const Oid kAa = {0x67, 0x81, 0x08, 0x01, 0x01, 0x05};
+
+// The protocols personalization writes and the readers look for (ICAO 9303-11 §9.2.1, §9.2.4;
+// BSI TR-03110-3 §A.1.1): id-PACE-{DH,ECDH}-{GM,IM}, id-PACE-ECDH-CAM, each with the cipher
+// suffix .1 3DES-CBC-CBC, .2 AES-CBC-CMAC-128, .3 -192, .4 -256; id-CA-{DH,ECDH}-* likewise.
+inline const Oid kPaceEcdhGmAes128 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02};
+inline const Oid kPaceEcdhGmAes256 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x04};
+inline const Oid kPaceEcdhImAes128 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x04, 0x02};
+inline const Oid kPaceEcdhImAes256 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x04, 0x04};
+inline const Oid kPaceEcdhCamAes128 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x06, 0x02};
+inline const Oid kPaceEcdhCamAes256 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x06, 0x04};
+inline const Oid kCaEcdhAes128 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x02};
+inline const Oid kCaEcdhAes256 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x04};
+inline const Oid kCaEcdh3Des = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x01};
+// ecdsa-plain-SHA* 0.4.0.127.0.7.1.1.4.1.{1..5} (BSI TR-03111 §5.2.1), the signature algorithms
+// an ActiveAuthenticationInfo names (ICAO 9303-11 §9.2.5).
+inline const Oid kEcdsaPlainSha1 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x01};
+inline const Oid kEcdsaPlainSha224 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x02};
+inline const Oid kEcdsaPlainSha256 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x03};
+inline const Oid kEcdsaPlainSha384 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x04};
+inline const Oid kEcdsaPlainSha512 = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01, 0x05};
 }  // namespace oid
 
-// has_prefix: true when `oid` starts with `prefix` (e.g. any id-PACE-* under oid::kPace).
-bool has_prefix(ByteView oid, ByteView prefix);
+// Standardized domain parameter IDs (ICAO 9303-11 §9.5.1, BSI TR-03110-3 Table 4) for
+// PaceInfo::parameter_id.
+inline constexpr int kParamNistP256 = 12;
+inline constexpr int kParamBrainpoolP256r1 = 13;
+inline constexpr int kParamNistP384 = 15;
+inline constexpr int kParamBrainpoolP384r1 = 16;
+inline constexpr int kParamBrainpoolP512r1 = 17;
+inline constexpr int kParamNistP521 = 18;
 
 }  // namespace idtap::lds

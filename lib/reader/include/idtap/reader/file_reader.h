@@ -65,6 +65,9 @@ class FileReader {
   size_t chunk_size() const { return chunk_; }
   // FileReader::transport: the transport in use (after recoveries, the latest).
   apdu::Transport& transport() { return *transport_; }
+  // FileReader::set_transport: continue on `transport` (borrowed), e.g. after the caller
+  // re-established secure messaging; the chunk size is kept.
+  void set_transport(apdu::Transport& transport) { transport_ = &transport; }
 
  private:
   Result<apdu::ResponseApdu> read_chunk(const FileRef& file, size_t offset, size_t ne, bool selected);

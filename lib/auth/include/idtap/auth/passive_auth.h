@@ -1,0 +1,59 @@
+// idtap/auth/passive_auth.h: Passive Authentication (ICAO 9303-11 §5.1, 9303-12): EF.SOD's
+// signature, the Document Signer's chain to a trusted CSCA, and every data group's hash.
+#pragma once
+
+#include <ctime>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "idtap/auth/trust_store.h"
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+#include "idtap/crypto/hash.h"
+#include "idtap/lds/ef_sod.h"
+
+namespace idtap::auth {
+
+// PassiveStatus: the overall answer. kValid needs the signature, the chain and (checked per data
+// group) the hashes; kNoTrustAnchor means the signature verified with the certificate inside
+// EF.SOD but nothing trusted issued that certificate; kInvalid names what failed in `reason`.
+enum class PassiveStatus { kValid, kInvalid, kNoTrustAnchor };
+
+// passive_status_name: "valid", "invalid", "no_trust_anchor".
+const char* passive_status_name(PassiveStatus status);
+
+// SodVerification: what EF.SOD proves before any data group is checked.
+struct SodVerification {
+  PassiveStatus status = PassiveStatus::kInvalid;
+  std::string reason;              // empty when kValid
+  bool signature_ok = false;       // the CMS signature verified with the embedded DS certificate
+  std::optional<ChainVerdict> chain;
+  std::string signer_subject;
+  crypto::HashAlg hash = crypto::HashAlg::kSha256;  // the LDSSecurityObject's digest algorithm
+  std::map<int, Bytes> hashes;     // data group number -> signed hash
+  bool used_ber = false;           // EF.SOD needed the BER leniency
+};
+
+// PassiveOptions: `trust` may be null (then the chain is not checked: kNoTrustAnchor);
+// `when` is the time certificates must be valid at (now when nullopt).
+struct PassiveOptions {
+  const TrustStore* trust = nullptr;
+  std::optional<std::time_t> when;
+};
+
+// verify_sod: parses EF.SOD (BER accepted, reported), verifies its CMS signature (and signed
+// attributes: content type, message digest) with the Document Signer certificate it carries,
+// chains that certificate with `options.trust`, and returns the signed hashes. A result with
+// status kInvalid or kNoTrustAnchor is still returned (with the hashes when EF.SOD parsed), so
+// data groups can be reported; errors are only kMalformed (EF.SOD unreadable) and kInternal.
+Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& options = {});
+
+// DataGroupCheck: the outcome for one data group's raw bytes.
+enum class DataGroupCheck { kHashOk, kHashMismatch, kNotSigned };
+
+// check_data_group: compares the hash of `raw` (the file as read) with the signed one, in
+// constant time. kNotSigned when EF.SOD lists no hash for `number`.
+Result<DataGroupCheck> check_data_group(const SodVerification& sod, int number, ByteView raw);
+
+}  // namespace idtap::auth

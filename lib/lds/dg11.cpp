@@ -1,0 +1,199 @@
+#include "idtap/lds/dg11.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "idtap/apdu/tlv.h"
+#include "idtap/lds/der.h"
+
+namespace idtap::lds {
+namespace {
+
+using apdu::Tlv;
+using apdu::TlvReader;
+using apdu::TlvWriter;
+
+constexpr uint32_t kTagDg11 = 0x6B;
+constexpr uint32_t kTagList = 0x5C;
+constexpr uint32_t kTagOtherNamesTemplate = 0xA0;
+constexpr uint32_t kTagCount = 0x02;
+
+// ICAO 9303-10 §4.7.11 Table 39.
+enum : uint32_t {
+  kFullName = 0x5F0E,
+  kOtherName = 0x5F0F,
+  kPersonalNumber = 0x5F10,
+  kFullDateOfBirth = 0x5F2B,
+  kPlaceOfBirth = 0x5F11,
+  kAddress = 0x5F42,
+  kTelephone = 0x5F12,
+  kProfession = 0x5F13,
+  kTitle = 0x5F14,
+  kPersonalSummary = 0x5F15,
+  kProofOfCitizenship = 0x5F16,
+  kOtherTdNumbers = 0x5F17,
+  kCustody = 0x5F18,
+};
+
+Error bad(const std::string& why) { return make_error(ErrorCode::kMalformed, "DG11: " + why); }
+
+Result<std::string> text(const Tlv& t) {
+  std::string s = string_of(t.value);
+  if (!is_valid_utf8(s)) return bad("element " + fmt::format("{:X}", t.tag) + " is not UTF-8");
+  return s;
+}
+
+Status set_text(std::optional<std::string>& field, const Tlv& t) {
+  if (field) return bad(fmt::format("element {:X} repeated", t.tag));
+  IDTAP_ASSIGN_OR_RETURN(std::string s, text(t));
+  field = std::move(s);
+  return ok_status();
+}
+
+// read_tag_list: the 5C value as a list of 1-, 2- or 3-byte tags.
+Result<std::vector<uint32_t>> read_tag_list(ByteView v) {
+  std::vector<uint32_t> out;
+  size_t i = 0;
+  while (i < v.size()) {
+    uint32_t tag = v[i++];
+    if ((tag & 0x1F) == 0x1F) {
+      for (int n = 0;; ++n) {
+        if (i >= v.size() || n > 2) return bad("truncated tag in the tag list");
+        tag = tag << 8 | v[i];
+        if ((v[i++] & 0x80) == 0) break;
+      }
+    }
+    out.push_back(tag);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint32_t> Dg11::tag_list() const {
+  std::vector<uint32_t> t;
+  if (full_name) t.push_back(kFullName);
+  if (!other_names.empty()) t.push_back(kOtherName);
+  if (personal_number) t.push_back(kPersonalNumber);
+  if (full_date_of_birth) t.push_back(kFullDateOfBirth);
+  if (place_of_birth) t.push_back(kPlaceOfBirth);
+  if (address) t.push_back(kAddress);
+  if (telephone) t.push_back(kTelephone);
+  if (profession) t.push_back(kProfession);
+  if (title) t.push_back(kTitle);
+  if (personal_summary) t.push_back(kPersonalSummary);
+  if (proof_of_citizenship) t.push_back(kProofOfCitizenship);
+  if (other_td_numbers) t.push_back(kOtherTdNumbers);
+  if (custody_information) t.push_back(kCustody);
+  return t;
+}
+
+Result<Dg11Parsed> parse_dg11(ByteView file) {
+  TlvReader top(file);
+  IDTAP_ASSIGN_OR_RETURN(TlvReader body, top.enter(kTagDg11));
+  IDTAP_TRY(top.expect_end());
+  IDTAP_ASSIGN_OR_RETURN(Tlv list, body.read(kTagList));
+  Dg11Parsed out;
+  IDTAP_ASSIGN_OR_RETURN(out.declared_tags, read_tag_list(list.value));
+  Dg11& d = out.dg11;
+  bool other_names_seen = false;
+  while (!body.empty()) {
+    IDTAP_ASSIGN_OR_RETURN(Tlv t, body.next());
+    switch (t.tag) {
+      case kFullName: IDTAP_TRY(set_text(d.full_name, t)); break;
+      case kTagOtherNamesTemplate: {
+        // A0 { 02 count, 5F0F name ... } (ICAO 9303-10 §4.7.11)
+        if (other_names_seen) return bad("other names template repeated");
+        other_names_seen = true;
+        TlvReader names(t.value);
+        IDTAP_ASSIGN_OR_RETURN(int64_t count, der::read_integer(names, kTagCount));
+        while (!names.empty()) {
+          IDTAP_ASSIGN_OR_RETURN(Tlv n, names.read(kOtherName));
+          IDTAP_ASSIGN_OR_RETURN(std::string s, text(n));
+          d.other_names.push_back(std::move(s));
+        }
+        if (count != static_cast<int64_t>(d.other_names.size()))
+          return bad("other names count " + std::to_string(count) + " for " + std::to_string(d.other_names.size()) + " names");
+        break;
+      }
+      case kPersonalNumber: {
+        if (d.personal_number) return bad("personal number repeated");
+        // Built straight from the file's bytes: no intermediate std::string copy to leave behind.
+        const std::string_view clear(reinterpret_cast<const char*>(t.value.data()), t.value.size());
+        if (!is_valid_utf8(clear)) return bad("personal number is not UTF-8");
+        d.personal_number = PersonalNumber(clear);
+        break;
+      }
+      case kFullDateOfBirth: {
+        if (d.full_date_of_birth) return bad("full date of birth repeated");
+        auto date = parse_lds_date(t.value);
+        if (!date.ok()) return std::move(date).error().with_context("DG11 full date of birth");
+        d.full_date_of_birth = std::move(date).value();
+        break;
+      }
+      case kPlaceOfBirth: IDTAP_TRY(set_text(d.place_of_birth, t)); break;
+      case kAddress: IDTAP_TRY(set_text(d.address, t)); break;
+      case kTelephone: IDTAP_TRY(set_text(d.telephone, t)); break;
+      case kProfession: IDTAP_TRY(set_text(d.profession, t)); break;
+      case kTitle: IDTAP_TRY(set_text(d.title, t)); break;
+      case kPersonalSummary: IDTAP_TRY(set_text(d.personal_summary, t)); break;
+      case kProofOfCitizenship:
+        if (d.proof_of_citizenship) return bad("proof of citizenship repeated");
+        d.proof_of_citizenship = to_bytes(t.value);
+        break;
+      case kOtherTdNumbers: IDTAP_TRY(set_text(d.other_td_numbers, t)); break;
+      case kCustody: IDTAP_TRY(set_text(d.custody_information, t)); break;
+      default: return bad(fmt::format("unknown element {:X}", t.tag));
+    }
+  }
+  std::vector<uint32_t> present = d.tag_list();
+  std::vector<uint32_t> declared = out.declared_tags;
+  std::sort(present.begin(), present.end());
+  std::sort(declared.begin(), declared.end());
+  out.tag_list_consistent = present == declared;
+  return out;
+}
+
+Result<Bytes> encode_dg11(const Dg11& d) {
+  const std::vector<uint32_t> tags = d.tag_list();
+  if (tags.empty()) return make_error(ErrorCode::kInvalidArgument, "DG11: no element");
+  Bytes list;
+  for (uint32_t t : tags) append(list, apdu::encode_tag(t));
+  TlvWriter w;
+  w.open(kTagDg11).add(kTagList, list);
+  auto text_el = [&w](uint32_t tag, const std::optional<std::string>& v) -> Status {
+    if (!v) return ok_status();
+    if (!is_valid_utf8(*v)) return make_error(ErrorCode::kInvalidArgument, fmt::format("DG11: element {:X} is not UTF-8", tag));
+    w.add(tag, bytes_of(*v));
+    return ok_status();
+  };
+  IDTAP_TRY(text_el(kFullName, d.full_name));
+  if (!d.other_names.empty()) {
+    w.open(kTagOtherNamesTemplate);
+    der::add_integer(w, static_cast<int64_t>(d.other_names.size()), kTagCount);
+    for (const auto& n : d.other_names) {
+      if (!is_valid_utf8(n)) return make_error(ErrorCode::kInvalidArgument, "DG11: other name is not UTF-8");
+      w.add(kOtherName, bytes_of(n));
+    }
+    w.close();
+  }
+  if (d.personal_number) {
+    const std::string_view clear = d.personal_number->reveal();
+    w.add(kPersonalNumber, ByteView(reinterpret_cast<const uint8_t*>(clear.data()), clear.size()));
+  }
+  if (d.full_date_of_birth) w.add(kFullDateOfBirth, bytes_of(d.full_date_of_birth->raw));
+  IDTAP_TRY(text_el(kPlaceOfBirth, d.place_of_birth));
+  IDTAP_TRY(text_el(kAddress, d.address));
+  IDTAP_TRY(text_el(kTelephone, d.telephone));
+  IDTAP_TRY(text_el(kProfession, d.profession));
+  IDTAP_TRY(text_el(kTitle, d.title));
+  IDTAP_TRY(text_el(kPersonalSummary, d.personal_summary));
+  if (d.proof_of_citizenship) w.add(kProofOfCitizenship, *d.proof_of_citizenship);
+  IDTAP_TRY(text_el(kOtherTdNumbers, d.other_td_numbers));
+  IDTAP_TRY(text_el(kCustody, d.custody_information));
+  w.close();
+  return w.finish();
+}
+
+}  // namespace idtap::lds

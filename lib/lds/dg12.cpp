@@ -1,0 +1,168 @@
+#include "idtap/lds/dg12.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "idtap/apdu/tlv.h"
+#include "idtap/lds/der.h"
+
+namespace idtap::lds {
+namespace {
+
+using apdu::Tlv;
+using apdu::TlvReader;
+using apdu::TlvWriter;
+
+constexpr uint32_t kTagDg12 = 0x6C;
+constexpr uint32_t kTagList = 0x5C;
+constexpr uint32_t kTagOtherPersonsTemplate = 0xA0;
+constexpr uint32_t kTagCount = 0x02;
+
+// ICAO 9303-10 §4.7.12 Table 40.
+enum : uint32_t {
+  kIssuingAuthority = 0x5F19,
+  kDateOfIssue = 0x5F26,
+  kOtherPerson = 0x5F1A,
+  kEndorsements = 0x5F1B,
+  kTaxExit = 0x5F1C,
+  kImageFront = 0x5F1D,
+  kImageRear = 0x5F1E,
+  kPersonalizationTime = 0x5F55,
+  kPersonalizationDevice = 0x5F56,
+};
+
+Error bad(const std::string& why) { return make_error(ErrorCode::kMalformed, "DG12: " + why); }
+
+Result<std::string> text(const Tlv& t) {
+  std::string s = string_of(t.value);
+  if (!is_valid_utf8(s)) return bad(fmt::format("element {:X} is not UTF-8", t.tag));
+  return s;
+}
+
+Status set_text(std::optional<std::string>& field, const Tlv& t) {
+  if (field) return bad(fmt::format("element {:X} repeated", t.tag));
+  IDTAP_ASSIGN_OR_RETURN(std::string s, text(t));
+  field = std::move(s);
+  return ok_status();
+}
+
+bool is_timestamp(std::string_view s) {
+  return s.size() == 14 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         parse_yyyymmdd(s.substr(0, 8)).ok();
+}
+
+}  // namespace
+
+std::vector<uint32_t> Dg12::tag_list() const {
+  std::vector<uint32_t> t;
+  if (issuing_authority) t.push_back(kIssuingAuthority);
+  if (date_of_issue) t.push_back(kDateOfIssue);
+  if (!other_persons.empty()) t.push_back(kOtherPerson);
+  if (endorsements) t.push_back(kEndorsements);
+  if (tax_exit_requirements) t.push_back(kTaxExit);
+  if (image_front) t.push_back(kImageFront);
+  if (image_rear) t.push_back(kImageRear);
+  if (personalization_time) t.push_back(kPersonalizationTime);
+  if (personalization_device) t.push_back(kPersonalizationDevice);
+  return t;
+}
+
+Result<Dg12Parsed> parse_dg12(ByteView file) {
+  TlvReader top(file);
+  IDTAP_ASSIGN_OR_RETURN(TlvReader body, top.enter(kTagDg12));
+  IDTAP_TRY(top.expect_end());
+  IDTAP_ASSIGN_OR_RETURN(Tlv list, body.read(kTagList));
+  Dg12Parsed out;
+  // The tag list holds two-byte tags (5F19 ...): an odd length is malformed.
+  if (list.value.size() % 2 != 0) return bad("tag list of odd length");
+  for (size_t i = 0; i < list.value.size(); i += 2)
+    out.declared_tags.push_back(static_cast<uint32_t>(be_uint(list.value.subspan(i, 2))));
+  Dg12& d = out.dg12;
+  bool persons_seen = false;
+  while (!body.empty()) {
+    IDTAP_ASSIGN_OR_RETURN(Tlv t, body.next());
+    switch (t.tag) {
+      case kIssuingAuthority: IDTAP_TRY(set_text(d.issuing_authority, t)); break;
+      case kDateOfIssue: {
+        if (d.date_of_issue) return bad("date of issue repeated");
+        auto date = parse_lds_date(t.value);
+        if (!date.ok()) return std::move(date).error().with_context("DG12 date of issue");
+        d.date_of_issue = std::move(date).value();
+        break;
+      }
+      case kTagOtherPersonsTemplate: {
+        if (persons_seen) return bad("other persons template repeated");
+        persons_seen = true;
+        TlvReader persons(t.value);
+        IDTAP_ASSIGN_OR_RETURN(int64_t count, der::read_integer(persons, kTagCount));
+        while (!persons.empty()) {
+          IDTAP_ASSIGN_OR_RETURN(Tlv p, persons.read(kOtherPerson));
+          IDTAP_ASSIGN_OR_RETURN(std::string s, text(p));
+          d.other_persons.push_back(std::move(s));
+        }
+        if (count != static_cast<int64_t>(d.other_persons.size())) return bad("other persons count differs from the names");
+        break;
+      }
+      case kEndorsements: IDTAP_TRY(set_text(d.endorsements, t)); break;
+      case kTaxExit: IDTAP_TRY(set_text(d.tax_exit_requirements, t)); break;
+      case kImageFront:
+        if (d.image_front) return bad("image of front repeated");
+        d.image_front = to_bytes(t.value);
+        break;
+      case kImageRear:
+        if (d.image_rear) return bad("image of rear repeated");
+        d.image_rear = to_bytes(t.value);
+        break;
+      case kPersonalizationTime:
+        IDTAP_TRY(set_text(d.personalization_time, t));
+        if (!is_timestamp(*d.personalization_time)) return bad("personalization time is not YYYYMMDDhhmmss");
+        break;
+      case kPersonalizationDevice: IDTAP_TRY(set_text(d.personalization_device, t)); break;
+      default: return bad(fmt::format("unknown element {:X}", t.tag));
+    }
+  }
+  std::vector<uint32_t> present = d.tag_list(), declared = out.declared_tags;
+  std::sort(present.begin(), present.end());
+  std::sort(declared.begin(), declared.end());
+  out.tag_list_consistent = present == declared;
+  return out;
+}
+
+Result<Bytes> encode_dg12(const Dg12& d) {
+  const std::vector<uint32_t> tags = d.tag_list();
+  if (tags.empty()) return make_error(ErrorCode::kInvalidArgument, "DG12: no element");
+  if (d.personalization_time && !is_timestamp(*d.personalization_time))
+    return make_error(ErrorCode::kInvalidArgument, "DG12: personalization time must be YYYYMMDDhhmmss");
+  Bytes list;
+  for (uint32_t t : tags) append(list, apdu::encode_tag(t));
+  TlvWriter w;
+  w.open(kTagDg12).add(kTagList, list);
+  auto text_el = [&w](uint32_t tag, const std::optional<std::string>& v) -> Status {
+    if (!v) return ok_status();
+    if (!is_valid_utf8(*v)) return make_error(ErrorCode::kInvalidArgument, fmt::format("DG12: element {:X} is not UTF-8", tag));
+    w.add(tag, bytes_of(*v));
+    return ok_status();
+  };
+  IDTAP_TRY(text_el(kIssuingAuthority, d.issuing_authority));
+  if (d.date_of_issue) w.add(kDateOfIssue, bytes_of(d.date_of_issue->raw));
+  if (!d.other_persons.empty()) {
+    w.open(kTagOtherPersonsTemplate);
+    der::add_integer(w, static_cast<int64_t>(d.other_persons.size()), kTagCount);
+    for (const auto& p : d.other_persons) {
+      if (!is_valid_utf8(p)) return make_error(ErrorCode::kInvalidArgument, "DG12: other person is not UTF-8");
+      w.add(kOtherPerson, bytes_of(p));
+    }
+    w.close();
+  }
+  IDTAP_TRY(text_el(kEndorsements, d.endorsements));
+  IDTAP_TRY(text_el(kTaxExit, d.tax_exit_requirements));
+  if (d.image_front) w.add(kImageFront, *d.image_front);
+  if (d.image_rear) w.add(kImageRear, *d.image_rear);
+  IDTAP_TRY(text_el(kPersonalizationTime, d.personalization_time));
+  IDTAP_TRY(text_el(kPersonalizationDevice, d.personalization_device));
+  w.close();
+  return w.finish();
+}
+
+}  // namespace idtap::lds

@@ -1,0 +1,398 @@
+#include "idtap/reader/session.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "idtap/apdu/commands.h"
+#include "idtap/auth/active_auth.h"
+#include "idtap/auth/bac.h"
+#include "idtap/auth/chip_auth.h"
+#include "idtap/auth/pace.h"
+#include "idtap/crypto/hash.h"
+#include "idtap/crypto/pkey.h"
+#include "idtap/lds/dg14.h"
+#include "idtap/lds/ef_com.h"
+#include "idtap/lds/oid.h"
+#include "idtap/reader/counting_transport.h"
+#include "idtap/sm/secure_channel.h"
+
+namespace idtap::reader {
+namespace {
+
+const FileRef kCardAccessRef{0x011C, 0x1C, "EF.CardAccess"};
+const FileRef kComRef{0x011E, 0x1E, "EF.COM"};
+const FileRef kSodRef{0x011D, 0x1D, "EF.SOD"};
+
+FileRef dg_ref(int n) { return FileRef{static_cast<uint16_t>(0x0100 + n), static_cast<uint8_t>(n), "DG" + std::to_string(n)}; }
+
+bool channel_broken(const Error& e) { return e.code == ErrorCode::kSecureMessaging || e.code == ErrorCode::kState; }
+
+FileRecord make_record(const std::string& name, Bytes raw) {
+  FileRecord r;
+  r.name = name;
+  r.sha256 = crypto::digest(crypto::HashAlg::kSha256, raw).value_or(Bytes{});
+  r.raw = std::move(raw);
+  return r;
+}
+
+class Session {
+ public:
+  Session(apdu::Transport& card, const ReadRequest& request)
+      : card_(card), counted_(card), request_(request), start_(std::chrono::steady_clock::now()) {}
+
+  Result<ReadResult> run();
+
+ private:
+  Status open();
+  Status open_once();
+  Status restart();
+  Result<apdu::Transport*> recover();
+  Result<Bytes> read(const FileRef& ref);
+  Status read_card_access();
+  void chip_authentication();
+  void complete_cam();
+  void active_authentication();
+  void decode(int number, FileRecord& record);
+  void finish_verdict();
+
+  template <class Step>
+  auto with_recovery(Step step) -> decltype(step()) {
+    for (;;) {
+      auto r = step();
+      if (r.ok() || r.error().code != ErrorCode::kCardRemoved) return r;
+      auto back = recover();
+      if (!back.ok()) return back.error();
+    }
+  }
+
+  apdu::Transport& card_;
+  CountingTransport counted_;
+  const ReadRequest& request_;
+  std::chrono::steady_clock::time_point start_;
+  std::optional<auth::PaceResult> pace_;
+  std::unique_ptr<sm::SecureChannel> bac_channel_;
+  sm::SecureChannel* channel_ = nullptr;
+  std::unique_ptr<FileReader> reader_;
+  bool card_access_done_ = false;
+  bool ca_done_ = false;  // CA succeeded once: a recovered session does not repeat it
+  size_t recoveries_ = 0;
+  std::optional<auth::SodVerification> sod_;
+  ReadResult out_;
+};
+
+Status Session::read_card_access() {
+  if (card_access_done_) return ok_status();
+  // EF.CardAccess lives in the MF and is read in the clear before access control (ICAO 9303-10
+  // §3.11.3); its absence (6A82) means no PACE.
+  FileReader plain(counted_, FileReaderOptions{.cancel = request_.cancel});
+  auto raw = plain.read_file(kCardAccessRef);
+  if (raw.ok()) {
+    auto infos = lds::parse_security_infos(*raw);
+    out_.card_access = *raw;
+    if (infos.ok()) out_.card_access_infos = std::move(infos).value();
+  } else if (raw.error().code != ErrorCode::kCardStatus && raw.error().code != ErrorCode::kMalformed) {
+    return raw.error();
+  }
+  card_access_done_ = true;
+  return ok_status();
+}
+
+Status Session::open_once() {
+  channel_ = nullptr;
+  pace_.reset();
+  bac_channel_.reset();
+  IDTAP_TRY(read_card_access());
+  auth::AccessChoice choice = auth::choose_access(out_.card_access_infos);
+  if (request_.access == AccessMethod::kPace && choice.method != auth::AccessControl::kPace)
+    return make_error(ErrorCode::kNotSupported, "PACE was asked for, but " + choice.reason);
+  const bool use_pace = request_.access != AccessMethod::kBac && choice.method == auth::AccessControl::kPace;
+  if (use_pace) {
+    std::optional<auth::Password> password = request_.can;
+    if (!password && request_.mrz) password = auth::Password::mrz(*request_.mrz);
+    if (!password) return make_error(ErrorCode::kInvalidArgument, "PACE needs the CAN or the MRZ");
+    IDTAP_ASSIGN_OR_RETURN(auth::PaceResult pace, auth::run_pace(counted_, *password, *choice.pace));
+    out_.verification.access = std::string("PACE-") + auth::password_kind_name(pace.password) + " " +
+                               pace.algorithm.name() + " " + pace.domain;
+    pace_ = std::move(pace);
+    channel_ = pace_->channel.get();
+    // ICAO 9303-11 §4.2: after PACE, select the eMRTD application under secure messaging.
+    IDTAP_ASSIGN_OR_RETURN(auto sel, channel_->transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
+    IDTAP_TRY(sel.status("SELECT eMRTD application"));
+    return ok_status();
+  }
+  if (!request_.mrz)
+    return make_error(ErrorCode::kInvalidArgument,
+                      "this card offers BAC only (" + choice.reason + "): give the MRZ (document number, birth and expiry dates); a CAN cannot open it");
+  IDTAP_ASSIGN_OR_RETURN(auto sel, counted_.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
+  if (sel.sw == 0x6A82) return make_error(ErrorCode::kNotSupported, "the card has no eMRTD application");
+  IDTAP_TRY(sel.status("SELECT eMRTD application"));
+  IDTAP_ASSIGN_OR_RETURN(bac_channel_, auth::run_bac(counted_, *request_.mrz));
+  channel_ = bac_channel_.get();
+  out_.verification.access = "BAC";
+  return ok_status();
+}
+
+Status Session::open() {
+  for (;;) {
+    auto st = open_once();
+    if (st.ok() || st.error().code != ErrorCode::kCardRemoved) return st;
+    if (++recoveries_ > request_.max_recoveries)
+      return st.error().with_context("the card kept leaving the field during access control");
+    auto back = card_.reconnect(request_.reconnect_timeout);
+    if (!back.ok()) return back.error().code == ErrorCode::kTimeout
+                               ? make_error(ErrorCode::kCardRemoved, "the card left the field and did not return in time")
+                               : back.error();
+  }
+}
+
+// A fresh card session after the secure channel broke without the card leaving (a failed chip
+// authentication): reset the card, repeat access control. Not a removal: not counted.
+Status Session::restart() {
+  IDTAP_TRY(card_.reconnect(request_.reconnect_timeout));
+  return open();
+}
+
+Result<apdu::Transport*> Session::recover() {
+  if (++recoveries_ > request_.max_recoveries)
+    return make_error(ErrorCode::kCardRemoved, "the card kept leaving the field (" + std::to_string(request_.max_recoveries) + " times)");
+  auto back = card_.reconnect(request_.reconnect_timeout);
+  if (!back.ok())
+    return back.error().code == ErrorCode::kTimeout
+               ? make_error(ErrorCode::kCardRemoved, "the card left the field and did not return in time")
+               : back.error();
+  IDTAP_TRY(open());
+  return static_cast<apdu::Transport*>(channel_);
+}
+
+Result<Bytes> Session::read(const FileRef& ref) {
+  reader_->set_transport(*channel_);
+  auto r = reader_->read_file(ref);
+  if (channel_ != nullptr) reader_->set_transport(*channel_);
+  return r;
+}
+
+void Session::decode(int number, FileRecord& record) {
+  auto note = [&](const Error& e) { record.decode_error = e.message(); };
+  switch (number) {
+    case 1: { auto d = lds::parse_dg1(record.raw); d.ok() ? (void)(out_.dg1 = std::move(d).value()) : note(d.error()); break; }
+    case 2: { auto d = lds::parse_dg2(record.raw); d.ok() ? (void)(out_.dg2 = std::move(d).value()) : note(d.error()); break; }
+    case 11: { auto d = lds::parse_dg11(record.raw); d.ok() ? (void)(out_.dg11 = std::move(d).value()) : note(d.error()); break; }
+    case 12: { auto d = lds::parse_dg12(record.raw); d.ok() ? (void)(out_.dg12 = std::move(d).value()) : note(d.error()); break; }
+    case 14: { auto d = lds::parse_dg14(record.raw); d.ok() ? (void)(out_.dg14 = std::move(d).value()) : note(d.error()); break; }
+    case 15: { auto d = lds::parse_dg15(record.raw); d.ok() ? (void)(out_.dg15 = std::move(d).value()) : note(d.error()); break; }
+    default: break;
+  }
+}
+
+void Session::complete_cam() {
+  CheckResult& chip = out_.verification.chip;
+  chip.method = "PACE-CAM";
+  if (!out_.dg14) {
+    chip.state = CheckState::kFailed;
+    chip.detail = "PACE-CAM ran but DG14 with the chip's key could not be read and verified";
+    return;
+  }
+  for (const auto& key : out_.dg14->chip_authentication_public_keys) {
+    if (key.protocol != lds::oid::kPkEcdh) continue;
+    auto pk = crypto::PublicKey::from_spki(key.subject_public_key_info);
+    if (!pk.ok() || pk->ec_point() == nullptr) continue;
+    auto st = auth::verify_pace_cam(*pace_, *pk->ec_point());
+    chip.state = st.ok() ? CheckState::kPassed : CheckState::kFailed;
+    chip.detail = st.ok() ? "" : st.error().context;
+    return;
+  }
+  chip.state = CheckState::kFailed;
+  chip.detail = "DG14 holds no ECDH chip key to complete PACE-CAM";
+}
+
+void Session::chip_authentication() {
+  CheckResult& chip = out_.verification.chip;
+  if (pace_ && pace_->chip_authentication_data) return complete_cam();
+  if (!out_.dg14) {
+    chip.state = out_.data_groups.count(14) ? CheckState::kFailed : CheckState::kNotSupported;
+    chip.detail = out_.data_groups.count(14) ? "DG14 did not verify against EF.SOD" : "the card has no DG14";
+    return;
+  }
+  auto ca = with_recovery([&]() { return auth::chip_authenticate(*channel_, *out_.dg14); });
+  if (!ca.ok()) {
+    const Error& e = ca.error();
+    chip.state = e.code == ErrorCode::kNotSupported ? CheckState::kNotSupported : CheckState::kFailed;
+    chip.detail = e.message();
+    if (channel_broken(e)) (void)restart();
+    return;
+  }
+  chip.method = "CA " + ca->algorithm.name;
+  chip.state = CheckState::kPassed;  // confirmed (or revoked) by the next protected response
+  ca_done_ = true;
+}
+
+void Session::active_authentication() {
+  CheckResult& active = out_.verification.active;
+  if (!request_.active_authentication) return;
+  if (!out_.dg15) {
+    active.state = out_.data_groups.count(15) ? CheckState::kFailed : CheckState::kNotSupported;
+    active.detail = out_.data_groups.count(15) ? "DG15 did not verify against EF.SOD" : "the card has no DG15";
+    return;
+  }
+  auth::AaOptions options;
+  options.challenge = request_.aa_challenge;
+  if (out_.dg14)
+    for (const auto& info : out_.dg14->active_authentication)
+      if (auto oid = lds::oid_to_string(info.signature_algorithm); oid.ok()) options.ecdsa_signature_oid = *oid;
+  auto aa = with_recovery([&]() { return auth::active_authenticate(*channel_, out_.dg15->key.der, options); });
+  if (!aa.ok()) {
+    const Error& e = aa.error();
+    active.state = (e.code == ErrorCode::kCardStatus && (e.sw == 0x6D00 || e.sw == 0x6A81)) || e.code == ErrorCode::kNotSupported
+                       ? CheckState::kNotSupported
+                       : CheckState::kFailed;
+    active.detail = e.message();
+    return;
+  }
+  active.state = CheckState::kPassed;
+  active.method = "AA " + aa->algorithm;
+}
+
+void Session::finish_verdict() {
+  Verification& v = out_.verification;
+  if (sod_) {
+    v.passive = sod_->status;
+    v.passive_reason = sod_->reason;
+    v.chain = sod_->chain;
+  }
+  for (const auto& [n, rec] : out_.data_groups) {
+    if (rec.hash_ok && !*rec.hash_ok) {
+      v.passive = auth::PassiveStatus::kInvalid;
+      v.passive_reason = rec.name + " does not match its hash in EF.SOD (the data was altered)";
+      break;
+    }
+  }
+  const bool dg14_ok = out_.data_groups.count(14) && out_.data_groups.at(14).hash_ok.value_or(false);
+  const bool dg15_ok = out_.data_groups.count(15) && out_.data_groups.at(15).hash_ok.value_or(false);
+  const bool chip_proved = (v.chip.state == CheckState::kPassed && dg14_ok) || (v.active.state == CheckState::kPassed && dg15_ok);
+  v.genuine = v.passive == auth::PassiveStatus::kValid && chip_proved;
+  if (v.passive != auth::PassiveStatus::kValid) {
+    v.genuine_reason = std::string("passive authentication ") + auth::passive_status_name(v.passive) + ": " + v.passive_reason;
+  } else if (!chip_proved) {
+    if (v.chip.state == CheckState::kFailed || v.active.state == CheckState::kFailed)
+      v.genuine_reason = "the chip did not prove the key its signed data names (a cloned chip?): " +
+                         (v.chip.state == CheckState::kFailed ? v.chip.detail : v.active.detail);
+    else
+      v.genuine_reason = "the chip could not be authenticated (no chip or active authentication available)";
+  }
+  const WireStats& w = counted_.stats();
+  out_.stats.apdus = w.apdus;
+  out_.stats.bytes_sent = w.bytes_sent;
+  out_.stats.bytes_received = w.bytes_received;
+  out_.stats.recoveries = recoveries_;
+  out_.stats.chunk_size = reader_ ? reader_->chunk_size() : 0;
+  out_.stats.ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count());
+}
+
+Result<ReadResult> Session::run() {
+  IDTAP_TRY(open());
+  out_.stats.apdus_after_access = counted_.stats().apdus;  // subtracted below
+  reader_ = std::make_unique<FileReader>(*channel_, FileReaderOptions{.progress = request_.progress,
+                                                                      .recover = [this]() { return recover(); },
+                                                                      .cancel = request_.cancel,
+                                                                      .max_recoveries = request_.max_recoveries});
+
+  // EF.SOD first: it says which data groups exist and what they must hash to.
+  IDTAP_ASSIGN_OR_RETURN(Bytes sod_raw, read(kSodRef));
+  out_.ef_sod = make_record(kSodRef.name, sod_raw);
+  auto sod = auth::verify_sod(sod_raw, auth::PassiveOptions{.trust = request_.trust});
+  if (sod.ok()) {
+    sod_ = std::move(sod).value();
+  } else {
+    out_.verification.passive = auth::PassiveStatus::kInvalid;
+    out_.verification.passive_reason = "EF.SOD: " + sod.error().message();
+  }
+
+  std::vector<int> wanted = request_.data_groups;
+  if (wanted.empty() && sod_)
+    for (const auto& [n, h] : sod_->hashes)
+      if (n != 3 && n != 4) wanted.push_back(n);
+  if (request_.chip_authentication && sod_ && sod_->hashes.count(14)) wanted.push_back(14);
+  if (request_.active_authentication && sod_ && sod_->hashes.count(15)) wanted.push_back(15);
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+
+  auto read_dg = [&](int n) -> Status {
+    auto raw = read(dg_ref(n));
+    if (!raw.ok()) {
+      if (raw.error().code != ErrorCode::kCardStatus) return raw.error();
+      FileRecord rec;
+      rec.name = "DG" + std::to_string(n);
+      rec.decode_error = "not readable: " + raw.error().message();
+      out_.data_groups[n] = std::move(rec);
+      return ok_status();
+    }
+    FileRecord rec = make_record("DG" + std::to_string(n), std::move(raw).value());
+    if (sod_) {
+      auto check = auth::check_data_group(*sod_, n, rec.raw);
+      if (check.ok() && *check != auth::DataGroupCheck::kNotSigned) rec.hash_ok = *check == auth::DataGroupCheck::kHashOk;
+    }
+    // ICAO 9303-11 §5.1: a data group is trusted (and decoded) only once its hash matched.
+    if (rec.hash_ok.value_or(false)) decode(n, rec);
+    out_.data_groups[n] = std::move(rec);
+    return ok_status();
+  };
+
+  // DG14 next, so chip authentication runs before the personal data is read.
+  if (std::find(wanted.begin(), wanted.end(), 14) != wanted.end()) {
+    IDTAP_TRY(read_dg(14));
+    if (request_.chip_authentication) chip_authentication();
+  } else if (pace_ && pace_->chip_authentication_data) {
+    out_.verification.chip = CheckResult{CheckState::kFailed, "PACE-CAM", "DG14 is not listed in EF.SOD"};
+  } else if (request_.chip_authentication) {
+    out_.verification.chip = CheckResult{CheckState::kNotSupported, "", "the card has no DG14"};
+  }
+
+  // EF.COM: the first command after CA, so it also confirms the chip holds the DG14 key.
+  auto com = read(kComRef);
+  if (!com.ok() && ca_done_ && channel_broken(com.error())) {
+    out_.verification.chip.state = CheckState::kFailed;
+    out_.verification.chip.detail = "secure messaging failed after Chip Authentication: the chip does not hold the DG14 key";
+    IDTAP_TRY(restart());
+    com = read(kComRef);
+  }
+  if (com.ok()) {
+    out_.ef_com = make_record(kComRef.name, *com);
+    if (auto parsed = lds::parse_ef_com(*com); parsed.ok() && sod_)
+      for (int n : parsed->data_groups())
+        if (!sod_->hashes.count(n)) out_.verification.unsigned_data_groups.push_back(n);
+  } else if (com.error().code != ErrorCode::kCardStatus) {
+    return com.error();
+  }
+
+  for (int n : wanted)
+    if (n != 14) IDTAP_TRY(read_dg(n));
+
+  active_authentication();
+  out_.stats.apdus_after_access = counted_.stats().apdus - out_.stats.apdus_after_access;
+  finish_verdict();
+  return std::move(out_);
+}
+
+}  // namespace
+
+const char* check_state_name(CheckState state) {
+  switch (state) {
+    case CheckState::kPassed: return "passed";
+    case CheckState::kFailed: return "failed";
+    case CheckState::kNotSupported: return "not_supported";
+    case CheckState::kNotPerformed: return "not_performed";
+  }
+  return "not_performed";
+}
+
+Result<ReadResult> read_card(apdu::Transport& card, const ReadRequest& request) {
+  if (!request.can && !request.mrz) return make_error(ErrorCode::kInvalidArgument, "give the CAN or the MRZ to open the card");
+  if (request.aa_challenge && request.aa_challenge->size() != 8)
+    return make_error(ErrorCode::kInvalidArgument, "the Active Authentication challenge must be 8 bytes");
+  Session session(card, request);
+  return session.run();
+}
+
+}  // namespace idtap::reader

@@ -1,0 +1,105 @@
+// read_bench: a full read of the resident profile (20 KB face image) on the simulated card, at
+// 106 and 848 kbit/s with a fixed per-APDU card time: APDUs, bytes and modeled link time of
+// idtap's read (SFI, whole-file extended reads) beside the same files read the common way
+// (SELECT, an 8-byte header read, then 223-byte READ BINARY chunks). Targets: at most 12 APDUs
+// after access control when reader and card allow extended length, and a modeled time within
+// 1.25x of the pure airtime of the bytes moved. Counts and modeled time, not wall-clock.
+#include <cstdio>
+
+#include "idtap/apdu/commands.h"
+#include "idtap/auth/bac.h"
+#include "idtap/reader/session.h"
+#include "idtap/sim/sim_transport.h"
+#include "support/test_card.h"
+
+using namespace idtap;
+
+namespace {
+
+struct Measure {
+  uint64_t apdus = 0, bytes = 0, modeled_us = 0;
+};
+
+Measure delta(const sim::LinkStatistics& a, const sim::LinkStatistics& b) {
+  return Measure{b.apdus - a.apdus, (b.bytes_to_card - a.bytes_to_card) + (b.bytes_from_card - a.bytes_from_card),
+                 b.modeled_us - a.modeled_us};
+}
+
+// The common way, after BAC: SELECT each file, read its 8-byte header, then 223-byte chunks.
+Result<Measure> read_common_way(const test::TestCard& card, const sim::SimOptions& options) {
+  IDTAP_ASSIGN_OR_RETURN(auto sim_card, sim::open_sim_card_image(card.image, options));
+  auto mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
+  IDTAP_ASSIGN_OR_RETURN(auto sel, sim_card->transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
+  IDTAP_TRY(sel.status("SELECT"));
+  IDTAP_ASSIGN_OR_RETURN(auto channel, auth::run_bac(*sim_card, mrz));
+  const sim::LinkStatistics start = sim_card->statistics();
+  std::vector<uint16_t> fids = {0x011D, 0x011E};
+  for (const auto& [n, raw] : card.image.files.data_groups) fids.push_back(static_cast<uint16_t>(0x0100 + n));
+  for (uint16_t fid : fids) {
+    IDTAP_ASSIGN_OR_RETURN(auto s, channel->transmit(apdu::select_by_fid(fid)));
+    IDTAP_TRY(s.status("SELECT EF"));
+    IDTAP_ASSIGN_OR_RETURN(auto cmd, apdu::read_binary(0, 8));
+    IDTAP_ASSIGN_OR_RETURN(auto head, channel->transmit(cmd));
+    IDTAP_ASSIGN_OR_RETURN(size_t total, reader::tlv_total_length(head.data));
+    for (size_t offset = 8; offset < total; offset += 223) {
+      IDTAP_ASSIGN_OR_RETURN(auto chunk, apdu::read_binary(static_cast<uint16_t>(offset), std::min<size_t>(223, total - offset)));
+      IDTAP_ASSIGN_OR_RETURN(auto r, channel->transmit(chunk));
+      IDTAP_TRY(r.status("READ BINARY"));
+    }
+  }
+  return delta(start, sim_card->statistics());
+}
+
+}  // namespace
+
+int main() {
+  test::TestCardOptions card_options;
+  card_options.pace = false;          // BAC: the access protocol does not change what is measured
+  card_options.face_min_bytes = 20000;
+  test::TestCard card = test::make_test_card(card_options);
+  auth::TrustStore trust;
+  if (!trust.add_certificates(bytes_of(card.csca_pem), "csca").ok()) return 1;
+  std::printf("profile: DG2 %zu bytes, %zu data groups\n", card.image.files.data_groups.at(2).size(),
+              card.image.files.data_groups.size());
+  bool all_pass = true;
+  for (int kbps : {106, 848}) {
+    sim::SimOptions options;
+    options.link.bit_rate_kbps = kbps;
+    options.link.frame_size = 256;
+    options.link.card_time_us = 3000;
+    auto sim_card = sim::open_sim_card_image(card.image, options);
+    if (!sim_card.ok()) return 1;
+    reader::ReadRequest request;
+    request.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
+    request.trust = &trust;
+    auto read = reader::read_card(**sim_card, request);
+    if (!read.ok() || !read->verification.genuine) {
+      std::fprintf(stderr, "read failed\n");
+      return 1;
+    }
+    const sim::LinkStatistics link = (*sim_card)->statistics();
+    auto common = read_common_way(card, options);
+    if (!common.ok()) {
+      std::fprintf(stderr, "common-way read failed: %s\n", common.error().message().c_str());
+      return 1;
+    }
+    // Pure airtime: every byte moved costs 9 bit times (8 data bits + parity, ISO 14443-2 Type A).
+    const double airtime_us = double(link.bytes_to_card + link.bytes_from_card) * 9.0 * 1000.0 / kbps;
+    const double ratio_air = double(link.modeled_us) / airtime_us;
+    const size_t after_access = read->stats.apdus_after_access;
+    const bool apdus_ok = after_access <= 12, air_ok = ratio_air <= 1.25;
+    all_pass = all_pass && apdus_ok && air_ok;
+    std::printf("\n%d kbit/s, card time 3 ms/APDU\n", kbps);
+    std::printf("  idtap:      %3llu APDUs (%zu after access control), %6llu bytes, modeled %8.1f ms\n",
+                (unsigned long long)link.apdus, after_access, (unsigned long long)(link.bytes_to_card + link.bytes_from_card),
+                link.modeled_us / 1000.0);
+    std::printf("  common way: %3llu APDUs after access control,   %6llu bytes, modeled %8.1f ms\n",
+                (unsigned long long)common->apdus, (unsigned long long)common->bytes, common->modeled_us / 1000.0);
+    std::printf("  common / idtap modeled time: %.2fx; APDUs after access %zu (target <= 12): %s\n",
+                double(common->modeled_us) / double(link.modeled_us), after_access, apdus_ok ? "PASS" : "MISS");
+    std::printf("  idtap modeled / pure airtime %.1f ms: %.2fx (target <= 1.25x): %s\n", airtime_us / 1000.0, ratio_air,
+                air_ok ? "PASS" : "MISS");
+  }
+  std::printf("\nread_bench: %s\n", all_pass ? "all targets met" : "some targets missed");
+  return 0;
+}

@@ -1,0 +1,168 @@
+#include "idtap/reader/session.h"
+
+#include <doctest/doctest.h>
+
+#include "idtap/reader/photo.h"
+#include "idtap/sim/sim_transport.h"
+#include "support/test_card.h"
+
+using namespace idtap;
+using namespace idtap::reader;
+
+namespace {
+
+struct Fixture {
+  test::TestCard card;
+  auth::TrustStore trust;
+  explicit Fixture(const test::TestCardOptions& options = {}) : card(test::make_test_card(options)) {
+    REQUIRE(trust.add_certificates(bytes_of(card.csca_pem), "test csca").ok());
+  }
+  std::unique_ptr<sim::SimTransport> open(const sim::SimOptions& options = {}) {
+    auto t = sim::open_sim_card_image(card.image, options);
+    REQUIRE(t.ok());
+    return std::move(t).value();
+  }
+};
+
+ReadRequest mrz_request(const auth::TrustStore* trust) {
+  ReadRequest r;
+  r.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
+  r.trust = trust;
+  r.reconnect_timeout = std::chrono::milliseconds(100);
+  return r;
+}
+
+void check_identity(const ReadResult& r) {
+  REQUIRE(r.dg1.has_value());
+  CHECK(r.dg1->mrz.document_number == test::kCardDocumentNumber);
+  CHECK(r.dg1->mrz.primary_identifier == "HONG");
+  CHECK(r.dg1->mrz.secondary_identifier == "GILDONG");
+  REQUIRE(r.dg11.has_value());
+  CHECK(*r.dg11->dg11.full_name == "홍<<길동");
+  CHECK(r.dg11->dg11.personal_number->masked() == "900101-1******");
+  REQUIRE(r.dg2.has_value());
+  CHECK(r.dg2->images().size() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("BAC card: a full read is genuine with CA and AA, every data group verified") {
+  Fixture f(test::TestCardOptions{.pace = false});
+  auto card = f.open();
+  auto r = read_card(*card, mrz_request(&f.trust));
+  REQUIRE(r.ok());
+  check_identity(*r);
+  const Verification& v = r->verification;
+  CHECK(v.access == "BAC");
+  CHECK(v.passive == auth::PassiveStatus::kValid);
+  CHECK(v.chip.state == CheckState::kPassed);
+  CHECK(v.chip.method.find("id-CA-ECDH-AES-CBC-CMAC-128") != std::string::npos);
+  CHECK(v.active.state == CheckState::kPassed);
+  CHECK(v.genuine);
+  for (int n : {1, 2, 11, 12, 14, 15}) {
+    CAPTURE(n);
+    REQUIRE(r->data_groups.count(n));
+    CHECK(r->data_groups.at(n).hash_ok == std::optional<bool>(true));
+    CHECK(r->data_groups.at(n).raw == f.card.image.files.data_groups.at(n));  // raw bytes as read
+  }
+  CHECK(r->ef_sod->raw == *f.card.image.files.sod);
+  CHECK(v.unsigned_data_groups.empty());
+  CHECK(r->stats.apdus > 0);
+  CHECK(r->stats.bytes_received > f.card.image.files.data_groups.at(2).size());
+}
+
+TEST_CASE("verdicts that are not genuine") {
+  SUBCASE("a data group altered after signing is never decoded and fails passive authentication") {
+    Fixture f(test::TestCardOptions{.pace = false, .tamper_dg = 11});
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    CHECK(r->data_groups.at(11).hash_ok == std::optional<bool>(false));
+    CHECK_FALSE(r->dg11.has_value());
+    CHECK(r->dg1.has_value());
+    CHECK(r->verification.passive == auth::PassiveStatus::kInvalid);
+    CHECK(r->verification.passive_reason.find("DG11") != std::string::npos);
+    CHECK_FALSE(r->verification.genuine);
+  }
+  SUBCASE("no trust anchor") {
+    Fixture f(test::TestCardOptions{.pace = false});
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(nullptr));
+    REQUIRE(r.ok());
+    CHECK(r->verification.passive == auth::PassiveStatus::kNoTrustAnchor);
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK_FALSE(r->verification.genuine);
+  }
+  SUBCASE("a cloned chip: genuine data, another chip key") {
+    Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.cloned_chip = true}});
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.passive == auth::PassiveStatus::kValid);
+    CHECK(r->verification.chip.state == CheckState::kFailed);
+    CHECK(r->verification.active.state == CheckState::kFailed);
+    CHECK_FALSE(r->verification.genuine);
+    check_identity(*r);  // the data is still read (over a fresh session)
+  }
+}
+
+TEST_CASE("a wrong MRZ is an access error, never retried") {
+  Fixture f(test::TestCardOptions{.pace = false});
+  auto card = f.open();
+  ReadRequest req = mrz_request(&f.trust);
+  req.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, "900102", test::kCardDateOfExpiry).value();
+  auto r = read_card(*card, req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kAuthFailed);
+  ReadRequest none;
+  CHECK(read_card(*card, none).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("reads size themselves to the card: no extended length, small responses") {
+  for (size_t max : {size_t(223), size_t(160), size_t(112)}) {
+    CAPTURE(max);
+    Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.extended_length = false, .max_response = max}});
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.genuine);
+    CHECK(r->stats.chunk_size <= max);
+    check_identity(*r);
+  }
+}
+
+TEST_CASE("with extended length the whole profile takes few APDUs after access control") {
+  Fixture f(test::TestCardOptions{.pace = false});
+  auto card = f.open();
+  auto r = read_card(*card, mrz_request(&f.trust));
+  REQUIRE(r.ok());
+  // EF.SOD, DG14, CA (MSE + GA), EF.COM, DG1, DG2, DG11, DG12, DG15, AA.
+  CHECK(r->stats.apdus_after_access <= 12);
+}
+
+TEST_CASE("the card leaving the field at every APDU of a full read: a correct read or a typed error") {
+  Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
+  size_t total = 0;
+  {
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    total = r->stats.apdus;
+  }
+  REQUIRE(total > 20);
+  for (size_t n = 1; n < total; ++n) {  // leaving after the last APDU needs no recovery
+    CAPTURE(n);
+    sim::CardQuirks quirks{.extended_length = false, .max_response = 223, .leave_after = n};
+    auto card = f.open(sim::SimOptions{.quirks = quirks});
+    auto r = read_card(*card, mrz_request(&f.trust));
+    if (!r.ok()) {
+      // Only typed, explainable errors: never a crash or a half-result.
+      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
+      continue;
+    }
+    CHECK(r->verification.genuine);
+    CHECK(r->stats.recoveries >= 1);
+    check_identity(*r);
+    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
+  }
+}

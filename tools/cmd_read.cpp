@@ -1,0 +1,253 @@
+// idtap read: read an identity card, prove the chip and its data genuine, and report.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "idtap/auth/trust_store.h"
+#include "idtap/base/hex.h"
+#include "idtap/reader/session.h"
+#include "idtap/select/select.h"
+#include "idtap/sim/sim_transport.h"
+#include "interrupt.h"
+#include "json.h"
+#include "read_report.h"
+
+namespace idtap::cli {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: idtap read [--reader R] (--can N | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD)\n"
+    "                  [--trust PATH]... [--crl FILE]... [--files LIST] [--json] [--out DIR]\n"
+    "                  [--aa-challenge HEX] [options]\n"
+    "\n"
+    "Reads an ICAO 9303 identity card (resident card, ID card, passport): access control (PACE\n"
+    "when the card offers it, else BAC), Chip Authentication (or PACE-CAM), the data groups,\n"
+    "Active Authentication, and Passive Authentication against the trusted CSCAs. Prints who it\n"
+    "is and whether the chip and its data are genuine.\n"
+    "\n"
+    "access key (one of):\n"
+    "  --can N               the 6-digit card access number printed on the card (PACE)\n"
+    "  --mrz MRZ             the whole machine readable zone (TD1 3x30 or TD3 2x44, one string)\n"
+    "  --doc NUM --dob YYMMDD --expiry YYMMDD   the MRZ fields BAC and PACE-MRZ need\n"
+    "options:\n"
+    "  --reader R            pcsc:NAME, pcsc:#N, nfc:CONNSTRING or sim:DIR (default: the only\n"
+    "                        reader holding a card)\n"
+    "  --access M            auto (default), pace or bac\n"
+    "  --trust PATH          trusted CSCAs: a directory, PEM/DER certificates or an ICAO master\n"
+    "                        list (.ml); repeatable. Without it passive authentication reports\n"
+    "                        'no trust anchor'\n"
+    "  --crl FILE            a CRL (PEM or DER); repeatable\n"
+    "  --files LIST          data groups to read, e.g. 1,2,11 (default: all EF.SOD lists but DG3/4)\n"
+    "  --no-chip-auth        skip Chip Authentication\n"
+    "  --no-active-auth      skip Active Authentication\n"
+    "  --aa-challenge HEX    the 8-byte Active Authentication challenge (e.g. from a server)\n"
+    "  --out DIR             write the raw files, the face image as stored and photo.png\n"
+    "  --json                one JSON document on stdout (schema in the README)\n"
+    "  --reveal              show the resident registration number whole (masked by default)\n"
+    "  --wait SECONDS        wait for a card this long (default 0)\n"
+    "  --timeout SECONDS     how long to wait for a card that left the field mid-read (default 20)\n"
+    "  -v, -vv               APDU trace on stderr (keys, passwords and personal data masked)\n"
+    "  --help                this text\n"
+    "\n"
+    "exit status: 0 genuine, 3 wrong access key (or password blocked), 4 reader or card error,\n"
+    "5 passive authentication failed, 6 chip authentication failed (or the chip proved nothing),\n"
+    "7 no trust anchor, 2 usage, 9 could not write --out, 1 otherwise.\n";
+
+Result<double> parse_seconds(const std::string& text, const char* option) {
+  try {
+    size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used == text.size() && v >= 0 && v < 86400) return v;
+  } catch (...) {
+  }
+  return make_error(ErrorCode::kInvalidArgument, std::string(option) + " takes a number of seconds");
+}
+
+Result<std::vector<int>> parse_files(const std::string& list) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (item.size() > 2 && (item.rfind("dg", 0) == 0 || item.rfind("DG", 0) == 0)) item = item.substr(2);
+    int n = 0;
+    try {
+      size_t used = 0;
+      n = std::stoi(item, &used);
+      if (used != item.size()) n = 0;
+    } catch (...) {
+      n = 0;
+    }
+    if (n < 1 || n > 16) return make_error(ErrorCode::kInvalidArgument, "--files: '" + item + "' is not a data group 1-16");
+    out.push_back(n);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// ProgressBar: one line on stderr, redrawn per chunk, only when stderr is a terminal.
+struct ProgressBar {
+  bool enabled = false;
+  void update(const reader::FileRef& file, size_t done, size_t total) const {
+    if (!enabled) return;
+    if (total == 0) {
+      std::fprintf(stderr, "\r%-14s %8zu bytes        ", file.name.c_str(), done);
+    } else {
+      int width = 30, filled = static_cast<int>(width * done / total);
+      std::fprintf(stderr, "\r%-14s [%s%s] %3zu%%", file.name.c_str(), std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), done * 100 / total);
+    }
+    std::fflush(stderr);
+  }
+  void done() const {
+    if (enabled) std::fprintf(stderr, "\r%60s\r", "");
+  }
+};
+
+}  // namespace
+
+int cmd_read(const std::vector<std::string>& argv) {
+  std::vector<std::string> expanded;
+  for (const auto& a : argv) {
+    if (a == "-vv") {
+      expanded.push_back("-v");
+      expanded.push_back("-v");
+    } else {
+      expanded.push_back(a);
+    }
+  }
+  auto args = Args::parse(expanded, {{"reader", true}, {"can", true}, {"mrz", true}, {"doc", true}, {"dob", true},
+                                     {"expiry", true}, {"access", true}, {"trust", true, true}, {"crl", true, true},
+                                     {"files", true}, {"no-chip-auth"}, {"no-active-auth"}, {"aa-challenge", true},
+                                     {"out", true}, {"json"}, {"reveal"}, {"wait", true}, {"timeout", true},
+                                     {"verbose", false, true, 'v'}, {"help", false, false, 'h'}});
+  if (!args.ok()) {
+    print_error("read", args.error());
+    std::fputs("(see idtap read --help)\n", stderr);
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    std::fputs(kHelp, stdout);
+    return kExitOk;
+  }
+  auto usage_error = [](const std::string& what) {
+    print_error("read", make_error(ErrorCode::kInvalidArgument, what));
+    return kExitUsage;
+  };
+  if (!args->positional().empty()) return usage_error("unexpected argument '" + args->positional().front() + "'");
+
+  reader::ReadRequest request;
+  const bool has_fields = args->has("doc") || args->has("dob") || args->has("expiry");
+  const int keys = int(args->has("can")) + int(args->has("mrz")) + int(has_fields);
+  if (keys != 1) return usage_error("give exactly one access key: --can, --mrz, or --doc/--dob/--expiry");
+  if (args->has("can")) {
+    auto can = auth::Password::can(*args->get("can"));
+    if (!can.ok()) return usage_error(can.error().context);
+    request.can = std::move(can).value();
+  } else if (args->has("mrz")) {
+    auto mrz = auth::MrzKey::from_mrz(*args->get("mrz"));
+    if (!mrz.ok()) return usage_error("--mrz: " + mrz.error().context);
+    request.mrz = std::move(mrz).value();
+  } else {
+    if (!args->has("doc") || !args->has("dob") || !args->has("expiry")) return usage_error("--doc, --dob and --expiry go together");
+    auto mrz = auth::MrzKey::from_fields(*args->get("doc"), *args->get("dob"), *args->get("expiry"));
+    if (!mrz.ok()) return usage_error(mrz.error().context);
+    request.mrz = std::move(mrz).value();
+  }
+  if (auto access = args->get("access")) {
+    if (*access == "auto") request.access = reader::AccessMethod::kAuto;
+    else if (*access == "pace") request.access = reader::AccessMethod::kPace;
+    else if (*access == "bac") request.access = reader::AccessMethod::kBac;
+    else return usage_error("--access takes auto, pace or bac");
+  }
+  if (auto files = args->get("files")) {
+    auto list = parse_files(*files);
+    if (!list.ok()) return usage_error(list.error().context);
+    request.data_groups = *list;
+  }
+  request.chip_authentication = !args->has("no-chip-auth");
+  request.active_authentication = !args->has("no-active-auth");
+  if (auto hex = args->get("aa-challenge")) {
+    auto challenge = from_hex(*hex);
+    if (!challenge.ok() || challenge->size() != 8) return usage_error("--aa-challenge takes 8 bytes in hex");
+    request.aa_challenge = *challenge;
+  }
+  if (auto t = args->get("timeout")) {
+    auto s = parse_seconds(*t, "--timeout");
+    if (!s.ok()) return usage_error(s.error().context);
+    request.reconnect_timeout = std::chrono::milliseconds(static_cast<int64_t>(*s * 1000));
+  }
+
+  auth::TrustStore trust;
+  for (const auto& path : args->all("trust")) {
+    auto st = trust.add_path(path);
+    if (!st.ok()) {
+      print_error("read", st.error().with_context("--trust"));
+      return st.error().code == ErrorCode::kIo ? kExitIo : kExitUsage;
+    }
+  }
+  for (const auto& path : args->all("crl")) {
+    auto st = trust.add_path(path);
+    if (!st.ok()) {
+      print_error("read", st.error().with_context("--crl"));
+      return st.error().code == ErrorCode::kIo ? kExitIo : kExitUsage;
+    }
+  }
+  if (args->has("trust")) request.trust = &trust;
+
+  select::OpenOptions open;
+  open.reader = args->get("reader");
+  open.verbosity = static_cast<int>(args->all("verbose").size());
+  if (auto w = args->get("wait")) {
+    auto s = parse_seconds(*w, "--wait");
+    if (!s.ok()) return usage_error(s.error().context);
+    open.wait_for_card = std::chrono::milliseconds(static_cast<int64_t>(*s * 1000));
+  }
+  std::atomic<bool> cancelled{false};
+  open.cancel = std::make_shared<select::CancelSlot>();
+  InterruptWatcher interrupt([slot = open.cancel, &cancelled] {
+    cancelled = true;
+    slot->cancel();
+  });
+  request.cancel = &cancelled;
+  ProgressBar bar{stderr_is_tty() && !args->has("json")};
+  request.progress = [&bar](const reader::FileRef& f, size_t done, size_t total) { bar.update(f, done, total); };
+
+  auto opened = select::open_reader(open);
+  if (!opened.ok()) {
+    print_error("read", opened.error());
+    return exit_code_for(opened.error().code);
+  }
+  auto result = reader::read_card(*opened->transport, request);
+  bar.done();
+  if (!result.ok()) {
+    print_error("read", result.error());
+    return exit_code_for(result.error().code);
+  }
+  ReportOptions report;
+  report.reveal = args->has("reveal");
+  if (auto link = sim::sim_statistics(*opened->transport)) report.modeled_link_us = link->modeled_us;
+
+  if (auto out = args->get("out")) {
+    auto st = write_out_dir(*out, *result);
+    if (!st.ok()) {
+      print_error("read", st.error().with_context("--out"));
+      return st.error().code == ErrorCode::kIo ? kExitIo : kExitFailure;
+    }
+  }
+  if (args->has("json")) {
+    JsonWriter json(true);
+    write_json(json, *result, report);
+    std::printf("%s\n", json.str().c_str());
+  } else {
+    print_summary(*result, report);
+  }
+  return exit_code_for_verdict(result->verification);
+}
+
+}  // namespace idtap::cli

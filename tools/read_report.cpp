@@ -1,0 +1,250 @@
+#include "read_report.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "cli.h"
+#include "idtap/base/hex.h"
+#include "idtap/base/redact.h"
+#include "idtap/reader/photo.h"
+
+namespace idtap::cli {
+namespace {
+
+using reader::CheckState;
+
+std::string date_text(const lds::MrzDate& d) { return d.date ? d.date->iso() : d.raw; }
+
+std::string lds_date_text(const lds::LdsDate& d) { return d.date ? d.date->iso() : d.raw; }
+
+std::string resident_number(const reader::ReadResult& r, bool reveal) {
+  if (!r.dg11 || !r.dg11->dg11.personal_number) return "";
+  const auto& pn = *r.dg11->dg11.personal_number;
+  return reveal ? std::string(pn.reveal()) : pn.masked();
+}
+
+std::string check_line(const reader::CheckResult& c) {
+  std::string s = reader::check_state_name(c.state);
+  if (!c.method.empty()) s += " (" + c.method + ")";
+  if (!c.detail.empty() && c.state != CheckState::kPassed) s += ": " + c.detail;
+  return s;
+}
+
+const lds::FaceImage* first_face(const reader::ReadResult& r, std::vector<lds::FaceImage>& storage) {
+  if (!r.dg2) return nullptr;
+  storage = r.dg2->images();
+  return storage.empty() ? nullptr : &storage.front();
+}
+
+Status write_atomically(const std::string& path, ByteView data) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return make_error(ErrorCode::kIo, "cannot create " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error(ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kIo, "cannot sync " + path + ": " + std::strerror(e));
+  }
+  if (::close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kIo, "cannot rename into " + path + ": " + std::strerror(e));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+int exit_code_for_verdict(const reader::Verification& v) {
+  if (v.genuine) return kExitOk;
+  if (v.passive == auth::PassiveStatus::kNoTrustAnchor) return kExitNoTrustAnchor;
+  if (v.passive != auth::PassiveStatus::kValid) return kExitPassiveFailed;
+  return kExitChipFailed;
+}
+
+void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
+  auto row = [](const char* label, const std::string& value) {
+    if (!value.empty()) fmt::print("{:<14}{}\n", label, value);
+  };
+  if (r.dg1) {
+    const lds::Mrz& m = r.dg1->mrz;
+    row("Document", fmt::format("{} {} {} ({})", m.document_code, m.issuing_state, m.document_number, lds::mrz_format_name(m.format)));
+    row("Name", m.primary_identifier + (m.secondary_identifier.empty() ? "" : ", " + m.secondary_identifier));
+  }
+  if (r.dg11 && r.dg11->dg11.full_name) row("Full name", *r.dg11->dg11.full_name);
+  if (r.dg1) {
+    const lds::Mrz& m = r.dg1->mrz;
+    row("Nationality", m.nationality);
+    row("Sex", std::string(1, m.sex == '<' ? '-' : m.sex));
+    row("Born", date_text(m.date_of_birth));
+    row("Expires", date_text(m.date_of_expiry));
+    if (!m.checks_valid()) {
+      std::string bad;
+      for (const auto& c : m.invalid_checks()) bad += (bad.empty() ? "" : ", ") + c;
+      row("MRZ checks", "FAILED: " + bad);
+    }
+  }
+  row("Resident no.", resident_number(r, options.reveal));
+  if (r.dg11 && r.dg11->dg11.address) row("Address", *r.dg11->dg11.address);
+  if (r.dg12 && r.dg12->dg12.issuing_authority) row("Issued by", *r.dg12->dg12.issuing_authority);
+  if (r.dg12 && r.dg12->dg12.date_of_issue) row("Issued on", lds_date_text(*r.dg12->dg12.date_of_issue));
+  std::vector<lds::FaceImage> faces;
+  if (const lds::FaceImage* face = first_face(r, faces))
+    row("Photo", fmt::format("{} {}x{}, {} bytes", lds::image_format_name(face->format), face->width, face->height, face->data.size()));
+  fmt::print("\n");
+  const reader::Verification& v = r.verification;
+  row("Access", v.access);
+  std::string passive = auth::passive_status_name(v.passive);
+  if (!v.passive_reason.empty()) passive += ": " + v.passive_reason;
+  row("Passive", passive);
+  row("Chip", check_line(v.chip));
+  row("Active", check_line(v.active));
+  if (!v.unsigned_data_groups.empty()) {
+    std::string list;
+    for (int n : v.unsigned_data_groups) list += (list.empty() ? "DG" : ", DG") + std::to_string(n);
+    row("Unsigned", list + " (listed in EF.COM, not in EF.SOD: not trusted)");
+  }
+  for (const auto& [n, rec] : r.data_groups)
+    if (!rec.decode_error.empty()) row(rec.name.c_str(), rec.decode_error);
+  row("Genuine", v.genuine ? "YES" : "NO: " + v.genuine_reason);
+  std::string stats = fmt::format("{} APDUs ({} after access control), {} bytes sent, {} received, {} ms",
+                                  r.stats.apdus, r.stats.apdus_after_access, r.stats.bytes_sent, r.stats.bytes_received, r.stats.ms);
+  if (options.modeled_link_us) stats += fmt::format(", modeled link time {:.1f} ms", *options.modeled_link_us / 1000.0);
+  if (r.stats.recoveries) stats += fmt::format(", survived {} card removal(s)", r.stats.recoveries);
+  row("Read", stats);
+}
+
+void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions& options) {
+  j.begin_object();
+  j.key("document").begin_object();
+  if (r.dg1) {
+    const lds::Mrz& m = r.dg1->mrz;
+    j.field("format", lds::mrz_format_name(m.format));
+    j.field("document_code", m.document_code);
+    j.field("issuing_state", m.issuing_state);
+    j.field("document_number", m.document_number);
+    j.field("primary_identifier", m.primary_identifier);
+    j.field("secondary_identifier", m.secondary_identifier);
+    j.field("nationality", m.nationality);
+    j.field("sex", std::string(1, m.sex));
+    j.field("date_of_birth", date_text(m.date_of_birth));
+    j.field("date_of_expiry", date_text(m.date_of_expiry));
+    j.field("optional_data", m.optional_data);
+    j.key("mrz_checks_valid").value(m.checks_valid());
+    j.key("mrz_invalid_checks").begin_array();
+    for (const auto& c : m.invalid_checks()) j.value(c);
+    j.end_array();
+  }
+  if (r.dg11) {
+    const lds::Dg11& d = r.dg11->dg11;
+    if (d.full_name) j.field("full_name", *d.full_name);
+    if (d.personal_number) j.field("personal_number", resident_number(r, options.reveal));
+    if (d.full_date_of_birth) j.field("full_date_of_birth", lds_date_text(*d.full_date_of_birth));
+    if (d.place_of_birth) j.field("place_of_birth", *d.place_of_birth);
+    if (d.address) j.field("address", *d.address);
+  }
+  if (r.dg12) {
+    const lds::Dg12& d = r.dg12->dg12;
+    if (d.issuing_authority) j.field("issuing_authority", *d.issuing_authority);
+    if (d.date_of_issue) j.field("date_of_issue", lds_date_text(*d.date_of_issue));
+  }
+  std::vector<lds::FaceImage> faces;
+  if (const lds::FaceImage* face = first_face(r, faces)) {
+    j.key("face_image").begin_object();
+    j.field("format", lds::image_format_name(face->format));
+    j.field("width", static_cast<unsigned>(face->width));
+    j.field("height", static_cast<unsigned>(face->height));
+    j.field("bytes", static_cast<uint64_t>(face->data.size()));
+    j.end_object();
+  }
+  j.end_object();
+
+  j.key("data_groups").begin_object();
+  for (const auto& [n, rec] : r.data_groups) {
+    j.key(std::to_string(n)).begin_object();
+    j.field("bytes", static_cast<uint64_t>(rec.raw.size()));
+    j.field("sha256", to_hex(rec.sha256));
+    if (rec.hash_ok) j.field("hash_ok", *rec.hash_ok); else j.key("hash_ok").null();
+    if (!rec.decode_error.empty()) j.field("error", rec.decode_error);
+    j.end_object();
+  }
+  j.end_object();
+
+  const reader::Verification& v = r.verification;
+  j.key("verification").begin_object();
+  j.field("access", v.access);
+  j.field("passive", auth::passive_status_name(v.passive));
+  j.field("passive_reason", v.passive_reason);
+  if (v.chain) {
+    j.field("document_signer", v.chain->signer_subject);
+    j.field("csca", v.chain->anchor_subject);
+    j.field("crl_checked", v.chain->crl_checked);
+  }
+  j.field("chip", reader::check_state_name(v.chip.state));
+  j.field("chip_method", v.chip.method);
+  j.field("chip_reason", v.chip.detail);
+  j.field("active", reader::check_state_name(v.active.state));
+  j.field("active_method", v.active.method);
+  j.field("active_reason", v.active.detail);
+  j.key("unsigned_data_groups").begin_array();
+  for (int n : v.unsigned_data_groups) j.value(n);
+  j.end_array();
+  j.field("genuine", v.genuine);
+  j.field("genuine_reason", v.genuine_reason);
+  j.end_object();
+
+  j.key("stats").begin_object();
+  j.field("apdus", static_cast<uint64_t>(r.stats.apdus));
+  j.field("apdus_after_access", static_cast<uint64_t>(r.stats.apdus_after_access));
+  j.field("bytes_sent", static_cast<uint64_t>(r.stats.bytes_sent));
+  j.field("bytes_received", static_cast<uint64_t>(r.stats.bytes_received));
+  j.field("ms", r.stats.ms);
+  j.field("recoveries", static_cast<uint64_t>(r.stats.recoveries));
+  j.field("chunk_size", static_cast<uint64_t>(r.stats.chunk_size));
+  if (options.modeled_link_us) j.field("modeled_link_us", *options.modeled_link_us);
+  j.end_object();
+  j.end_object();
+}
+
+Status write_out_dir(const std::string& dir, const reader::ReadResult& r) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
+  auto put = [&](const std::string& name, ByteView data) { return write_atomically(dir + "/" + name, data); };
+  if (r.card_access) IDTAP_TRY(put("ef_cardaccess.bin", *r.card_access));
+  if (r.ef_com) IDTAP_TRY(put("ef_com.bin", r.ef_com->raw));
+  if (r.ef_sod) IDTAP_TRY(put("ef_sod.bin", r.ef_sod->raw));
+  for (const auto& [n, rec] : r.data_groups)
+    if (!rec.raw.empty()) IDTAP_TRY(put("dg" + std::to_string(n) + ".bin", rec.raw));
+  std::vector<lds::FaceImage> faces;
+  if (const lds::FaceImage* face = first_face(r, faces)) {  // r.dg2 is set only when DG2's hash matched
+    IDTAP_TRY(put(std::string("face.") + lds::image_file_extension(face->format), face->data));
+    IDTAP_ASSIGN_OR_RETURN(reader::Raster raster, reader::decode_face_image(face->data));
+    IDTAP_ASSIGN_OR_RETURN(Bytes png, reader::encode_png(raster));
+    IDTAP_TRY(put("photo.png", png));
+  }
+  return ok_status();
+}
+
+}  // namespace idtap::cli
