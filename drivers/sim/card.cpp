@@ -51,7 +51,7 @@ void internal::CardState::end_secure_messaging() {
   sm.reset();
   security = SecurityState::kNone;
   pace_established = false;
-  pace.reset();
+  pace_in_progress = false;
   chip_auth.reset();
 }
 

@@ -73,7 +73,7 @@ Answer mse_set_at_chip_authentication(CardState& card, const Context& ctx) {
   }
   // AES only through Set AT (3DES uses Set KAT), and only the ciphers the chip offers.
   if (!cipher || *cipher == crypto::CipherAlg::kTdes || !cipher_offered(card, *cipher)) return sw_only(sw::kWrongData);
-  card.pace.reset();
+  card.pace_in_progress = false;
   card.chip_auth = std::make_shared<ChipAuthPending>(ChipAuthPending{*cipher});
   return Answer{};
 }

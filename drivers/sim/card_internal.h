@@ -39,7 +39,7 @@ struct CardFile {
 
 // PendingProtocol: what the last MSE set up, waiting for GENERAL AUTHENTICATE (or, for CA with
 // 3DES, what MSE:Set KAT already did).
-struct PacePending;   // card_pace.cpp
+struct PaceResponder;  // card_pace.cpp
 struct ChipAuthPending;  // card_chip_auth.cpp
 
 // Context: one command being processed: the plain command, whether it came protected.
@@ -83,7 +83,8 @@ struct CardState {
   SecurityState security = SecurityState::kNone;
   bool pace_established = false;              // EF.CardSecurity access
   std::unique_ptr<sm::CardSecureMessaging> sm;
-  std::shared_ptr<PacePending> pace;          // between MSE:Set AT and the last GA
+  std::shared_ptr<PaceResponder> pace;        // the chip's PACE responder (kept: caches domains)
+  bool pace_in_progress = false;              // between MSE:Set AT and the last GA
   std::shared_ptr<ChipAuthPending> chip_auth;  // between MSE and GA (AES)
 
   RandomSource random;                        // empty: crypto::random_bytes

@@ -21,7 +21,7 @@ Answer handle_mse(CardState& card, const Context& ctx) {
 Answer handle_general_authenticate(CardState& card, const Context& ctx) {
   const apdu::CommandApdu& cmd = ctx.command;
   if (cmd.p1 != 0 || cmd.p2 != 0) return sw_only(sw::kIncorrectP1P2);
-  if (card.pace) return general_authenticate_pace(card, ctx);
+  if (card.pace_in_progress) return general_authenticate_pace(card, ctx);
   if (card.chip_auth) return general_authenticate_chip_authentication(card, ctx);
   // GENERAL AUTHENTICATE with no protocol set up by MSE.
   return sw_only(sw::kConditionsNotSatisfied);
