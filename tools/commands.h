@@ -16,6 +16,7 @@ struct Command {
 };
 
 int cmd_version(const std::vector<std::string>& args);
+int cmd_atr(const std::vector<std::string>& args);
 int cmd_readers(const std::vector<std::string>& args);
 int cmd_watch(const std::vector<std::string>& args);
 int cmd_apdu(const std::vector<std::string>& args);

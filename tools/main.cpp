@@ -12,6 +12,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
+    {"atr", "decode an ATR offline, field by field", cmd_atr},
     {"readers", "list readers, their state and the cards in them", cmd_readers},
     {"watch", "stream reader and card events until interrupted", cmd_watch},
     {"apdu", "send raw APDUs to a card (arguments or a script on stdin)", cmd_apdu},
