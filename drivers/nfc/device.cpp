@@ -221,20 +221,24 @@ Result<std::unique_ptr<NfcDevice>> NfcDevice::open(std::shared_ptr<NfcContext> c
   if (!context) return make_error(ErrorCode::kInvalidArgument, "NfcDevice::open: no context");
   if (connstring.size() >= NFC_BUFSIZE_CONNSTRING)
     return make_error(ErrorCode::kInvalidArgument, "libnfc connection string too long");
+  // The default device is the first one libnfc lists (what nfc_open(NULL) would take): named
+  // here so that a serial board gets its lock before anything talks to it.
+  std::string resolved;
+  if (connstring.empty()) {
+    const auto listed = context->list_devices(1);
+    if (listed.empty()) return diagnose_open_failure(gather_open_failure_facts(*context, connstring));
+    resolved = listed.front();
+    connstring = resolved;
+  }
   PortLock port_lock;
   if (connstring_bus(connstring) == "serial") {
     auto lock = PortLock::take(serial_port_of(connstring));
     if (!lock.ok()) return std::move(lock).error();
     port_lock = std::move(*lock);
   }
-  nfc_device* raw = nullptr;
-  if (connstring.empty()) {
-    raw = nfc_open(context->get(), nullptr);
-  } else {
-    nfc_connstring cs{};
-    std::memcpy(cs, connstring.data(), connstring.size());
-    raw = nfc_open(context->get(), cs);
-  }
+  nfc_connstring cs{};
+  std::memcpy(cs, connstring.data(), connstring.size());
+  nfc_device* raw = nfc_open(context->get(), cs);
   if (raw == nullptr) return diagnose_open_failure(gather_open_failure_facts(*context, connstring));
 
   auto impl = std::make_unique<Impl>();

@@ -96,6 +96,19 @@ TEST_CASE("a configured libnfc device is listed") {
   CHECK(devices[0] == rig.emu->connstring());
 }
 
+TEST_CASE("libnfc's default device (nfc:) is the configured one, and is locked like a named one") {
+  Rig rig;
+  ::setenv("LIBNFC_DEVICE", rig.emu->connstring().c_str(), 1);
+  auto t = NfcTransport::open(NfcTransportOptions{});
+  REQUIRE(t.ok());
+  CHECK((*t)->describe() == "nfc:" + rig.emu->connstring());
+  auto second = NfcTransport::open(NfcTransportOptions{});
+  ::unsetenv("LIBNFC_DEVICE");
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().code == ErrorCode::kSharingViolation);
+  CHECK((*t)->transmit(apdu::select_by_df_name(apdu::kEmrtdAid))->sw == 0x9000);
+}
+
 TEST_CASE("Type A: UID, ATQA, SAK and ATS, the PC/SC ATR, the FSC and honest capabilities") {
   Rig rig;
   auto t = rig.open();
