@@ -46,7 +46,7 @@ EXT_CFLAGS := $(shell pkg-config --cflags openssl fmt 2>/dev/null)
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 NFC_CFLAGS := $(shell pkg-config --cflags libnfc 2>/dev/null)
 MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>/dev/null)
-EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libopenjp2 libpng fmt openssl 2>/dev/null) -ljpeg -lpthread
+EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libopenjp2 libpng fmt openssl 2>/dev/null) -ljpeg -lz -lpthread
 
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
@@ -259,7 +259,7 @@ fuzz: fuzz-build
 # Set-up: the Debian packages the project needs, installed only when missing.
 DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclite-dev pcscd \
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
-                libpng-dev libjpeg-dev clang-14 libfuzzer-14-dev util-linux
+                libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
