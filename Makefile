@@ -46,7 +46,7 @@ EXT_CFLAGS := $(shell pkg-config --cflags openssl fmt 2>/dev/null)
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 NFC_CFLAGS := $(shell pkg-config --cflags libnfc 2>/dev/null)
 MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>/dev/null)
-EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libopenjp2 libpng fmt openssl 2>/dev/null) -ljpeg -lpthread
+EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libopenjp2 libpng fmt openssl 2>/dev/null) -ljpeg -lz -lpthread
 
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
@@ -83,6 +83,7 @@ flags_pcsc      := $(PCSC_CFLAGS)
 flags_nfc       := $(NFC_CFLAGS)
 flags_select    := $(PCSC_CFLAGS) $(NFC_CFLAGS)
 flags_lds       := $(MEDIA_CFLAGS)
+flags_sim       := $(MEDIA_CFLAGS)
 flags_reader    := $(MEDIA_CFLAGS)
 flags_provision := $(MEDIA_CFLAGS)
 
@@ -104,7 +105,13 @@ ALL_LIB_OBJS := $(foreach l,$(LAYERS),$(OBJS_$(l)))
 ALL_ARCHIVES := $(foreach l,$(LAYERS),$(LIB_$(l)))
 LINK_ARCHIVES := -Wl,--start-group $(ALL_ARCHIVES) -Wl,--end-group
 
-$(BUILD)/obj/%.o: %.cpp
+# The compile command line, recorded so that a change of CXX or flags rebuilds every object.
+FLAGS_STAMP := $(BUILD)/compile-flags
+$(FLAGS_STAMP): FORCE
+	$(shell mkdir -p $(@D))$(file >$@.tmp,$(CXX) $(CXXFLAGS) $(EXT_CFLAGS))
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/obj/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(EXT_CFLAGS) $(LAYER_FLAGS) -c $< -o $@
 
@@ -113,7 +120,7 @@ $(BUILD)/obj/%.o: %.cpp
 SHLIB      := $(BUILD)/lib/libidtap.so.$(VERSION)
 $(SHLIB): $(ALL_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CXX) -shared -Wl,-soname,libidtap.so.$(SOVERSION) $(SANLDFLAGS) -o $@ $^ $(EXT_LIBS)
+	$(CXX) -shared -Wl,-soname,libidtap.so.$(SOVERSION) -Wl,--no-undefined $(SANLDFLAGS) -o $@ $^ $(EXT_LIBS)
 	ln -sf libidtap.so.$(VERSION) $(BUILD)/lib/libidtap.so.$(SOVERSION)
 	ln -sf libidtap.so.$(SOVERSION) $(BUILD)/lib/libidtap.so
 
@@ -142,16 +149,24 @@ $(IFD_SO): $(IFD_OBJS) $(LIB_nfc) $(LIB_apdu) $(LIB_base) drivers/ifd/exports.ma
 IFD_TARGET := $(IFD_SO)
 endif
 
-PC_FILE    := $(BUILD)/idtap.pc
-$(PC_FILE): Makefile
-	@mkdir -p $(@D)
-	@printf '%s\n' \
-	  'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+# idtap.pc: libdir and includedir are written relative to ${prefix} when they lie under it, so
+# `pkg-config --define-prefix` can relocate a DESTDIR tree. The build-tree copy is rewritten only
+# when its text changes; `install` writes the installed one with the install's own paths.
+pc_relative = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_LINES   = 'prefix=$(PREFIX)' 'libdir=$(call pc_relative,$(LIBDIR))' \
+	  'includedir=$(call pc_relative,$(INCLUDEDIR))' '' \
 	  'Name: idtap' 'Description: NFC identity-card middleware (ICAO 9303 eMRTD, PC/SC, libnfc)' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lidtap' \
 	  'Libs.private: $(EXT_LIBS)' \
 	  'Requires.private: libpcsclite libnfc openssl fmt' \
-	  'Cflags: -I$${includedir} -std=c++20' > $@
+	  'Cflags: -I$${includedir} -std=c++20'
+PC_FILE    := $(BUILD)/idtap.pc
+$(PC_FILE): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(PC_LINES) > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+.PHONY: FORCE
+FORCE:
 
 .PHONY: all
 all: $(ALL_ARCHIVES) $(SHLIB) $(IDTAP) $(PC_FILE) $(IFD_TARGET)
@@ -166,6 +181,12 @@ SUPPORT_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(SUPPORT_SRCS))
 TEST_FLAGS   := $(ALL_INCLUDES) -Itests -Idrivers/ifd $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) \
                 -DIDTAP_SOURCE_DIR='"$(CURDIR)"' -DIDTAP_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 $(BUILD)/obj/tests/%.o: LAYER_FLAGS := $(TEST_FLAGS)
+# tests/install runs `make install` into a temporary DESTDIR and builds a program against it
+# with the compiler and sanitizer flags of this build.
+$(BUILD)/obj/tests/install/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"$(CXX)"' \
+  -DIDTAP_TEST_BUILD='"$(BUILD)"' -DIDTAP_TEST_SANITIZE='"$(SANITIZE)"' \
+  -DIDTAP_TEST_SANLDFLAGS='"$(SANLDFLAGS)"' -DIDTAP_TEST_VERSION='"$(VERSION)"' \
+  -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"'
 
 test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
 define test_template
@@ -197,33 +218,48 @@ bench: deps
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
 
 # ---------------------------------------------------------------------------------------------
-# Fuzzing: tests/fuzz/*_fuzz.cpp with clang-14 and libFuzzer, each run for FUZZ_SECONDS.
+# Fuzzing: tests/fuzz/NAME_fuzz.cpp, each defining LLVMFuzzerTestOneInput. `make fuzz` builds
+# every layer and target with clang-14 (libFuzzer + ASan + UBSan, UB aborts) into build/fuzz/,
+# then runs each target for FUZZ_SECONDS on its working corpus build/fuzz/corpus/NAME_fuzz/
+# seeded from tests/fuzz/corpus/NAME_fuzz/ (optional). Every target runs; the make fails if any
+# crashed, leaked, hung (-timeout) or failed to build. Logs in build/fuzz/logs/, reproducers in
+# build/fuzz/artifacts/ (rerun one: build/fuzz/bin/NAME_fuzz build/fuzz/artifacts/FILE).
+# Warnings are not errors here: g++ -Werror is the gate; a clang-only warning must not stop fuzzing.
 FUZZ_SECONDS ?= 30
 FUZZ_CXX   ?= clang++-14
+FUZZ_FLAGS ?=
 FUZZ_BUILD := build/fuzz
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/*_fuzz.cpp))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/bin/%,$(FUZZ_SRCS))
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 .PHONY: fuzz fuzz-build
 fuzz-build: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=$(FUZZ_BUILD) CXX=$(FUZZ_CXX) \
-	  OPTFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" SANLDFLAGS="-fsanitize=address,undefined" \
-	  WARNFLAGS="-Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-unused-command-line-argument" \
+	  OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" SANLDFLAGS="$(FUZZ_SAN)" \
+	  WARNFLAGS="-Wall -Wextra -Wno-missing-field-initializers -Wno-unused-command-line-argument" \
 	  $(FUZZ_BINS)
 $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CXX) -fsanitize=fuzzer,address,undefined -o $@ $< $(LINK_ARCHIVES) $(EXT_LIBS)
+	$(CXX) -fsanitize=fuzzer $(SANLDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(EXT_LIBS)
 fuzz: fuzz-build
-	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	@mkdir -p $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts; failed=; \
+	for f in $(FUZZ_BINS); do n=$$(basename $$f); log=$(FUZZ_BUILD)/logs/$$n.log; \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
-	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$n $$seeds 2>&1 | tail -n 12; \
-	  test $${PIPESTATUS[0]} -eq 0; done
+	  if $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	       -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$n $$seeds >$$log 2>&1; then \
+	    printf '%-24s ok: %s runs in %ss, %s\n' $$n "$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log)" \
+	      $(FUZZ_SECONDS) "$$(grep -o 'cov: [0-9]* ft: [0-9]*' $$log | tail -n 1)"; \
+	  else \
+	    echo "== $$n FAILED (log: $$log)"; tail -n 50 $$log; failed="$$failed $$n"; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
 
 # ---------------------------------------------------------------------------------------------
 # Set-up: the Debian packages the project needs, installed only when missing.
 DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclite-dev pcscd \
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
-                libpng-dev libjpeg-dev clang-14 libfuzzer-14-dev util-linux
+                libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -244,15 +280,23 @@ demo: deps
 
 # ---------------------------------------------------------------------------------------------
 .PHONY: install uninstall clean
+# The layers that have public headers (LAYER_DIR/include/idtap/LAYER/*.h), and one layer's
+# install commands.
+HEADER_LAYERS := $(foreach l,$(LAYERS),$(if $(wildcard $(dir_$(l))/include/idtap/$(l)/*.h),$(l)))
+define install_headers
+	install -d $(DESTDIR)$(INCLUDEDIR)/idtap/$(1)
+	install -m 0644 $(wildcard $(dir_$(1))/include/idtap/$(1)/*.h) $(DESTDIR)$(INCLUDEDIR)/idtap/$(1)/
+
+endef
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/idtap $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 $(ALL_ARCHIVES) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libidtap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION)
 	ln -sf libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so
-	for l in $(LAYERS); do d=$(DESTDIR)$(INCLUDEDIR)/idtap/$$l; src=$$(eval echo \$${dir_$$l}); \
-	  if [ -d "$$src/include/idtap/$$l" ]; then install -d $$d && install -m 0644 $$src/include/idtap/$$l/*.h $$d/; fi; done
-	install -m 0644 $(PC_FILE) $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
+	$(foreach l,$(HEADER_LAYERS),$(call install_headers,$(l)))
+	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	install -m 0755 $(IDTAP) $(DESTDIR)$(BINDIR)/idtap
 	@if ls udev/*.rules >/dev/null 2>&1; then install -d $(DESTDIR)$(UDEVDIR) && install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/; fi
 	@if ls udev/*.conf >/dev/null 2>&1; then install -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d && install -m 0644 udev/*.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/; fi
@@ -275,4 +319,12 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) build/fuzz -name '*.d' 2>/dev/null)
+# Objects built through pattern chains (bench, fuzz) are kept, not deleted as intermediates; a
+# recipe that fails removes its half-written target.
+.SECONDARY:
+.DELETE_ON_ERROR:
+
+# Header dependencies (-MMD -MP) of every object this build knows about.
+ALL_SRCS := $(foreach l,$(LAYERS),$(SRCS_$(l))) $(TOOL_SRCS) $(IFD_SRCS) $(TEST_SRCS) $(SUPPORT_SRCS) \
+            $(BENCH_SRCS) $(FUZZ_SRCS)
+-include $(wildcard $(patsubst %.cpp,$(BUILD)/obj/%.d,$(ALL_SRCS)))

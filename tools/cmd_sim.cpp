@@ -19,7 +19,8 @@ constexpr const char* kSimUsage =
     "usage: idtap sim SUBCOMMAND [OPTIONS]\n\n"
     "The simulated card (README: \"The simulated card image\").\n\n"
     "subcommands:\n"
-    "  serve          present a card image to PC/SC through the vsmartcard vpcd reader\n\n"
+    "  serve          present a card image to PC/SC through the vsmartcard vpcd reader\n"
+    "  personalize    write a complete card image: data groups, chip keys, test PKI, EF.SOD\n\n"
     "`idtap sim SUBCOMMAND --help` describes each.\n";
 
 constexpr const char* kServeUsage =
@@ -150,6 +151,7 @@ int cmd_sim(const std::vector<std::string>& args) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "serve") return sim_serve(rest);
+  if (args[0] == "personalize") return cmd_sim_personalize(rest);
   std::fprintf(stderr, "idtap sim: unknown subcommand '%s' (see `idtap sim --help`)\n", args[0].c_str());
   return kExitUsage;
 }

@@ -16,13 +16,21 @@ struct Command {
 };
 
 int cmd_version(const std::vector<std::string>& args);
+int cmd_atr(const std::vector<std::string>& args);
 int cmd_readers(const std::vector<std::string>& args);
 int cmd_watch(const std::vector<std::string>& args);
 int cmd_apdu(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);
 int cmd_read(const std::vector<std::string>& args);
+int cmd_demo(const std::vector<std::string>& args);
 // cmd_sim_personalize: `idtap sim personalize ...` (the words after "personalize"), defined in
 // tools/cmd_sim_personalize.cpp; cmd_sim routes to it once that file exists.
 int cmd_sim_personalize(const std::vector<std::string>& args);
+int cmd_provision(const std::vector<std::string>& args);
+int cmd_mdoc(const std::vector<std::string>& args);
+int cmd_credential(const std::vector<std::string>& args);
+int cmd_card(const std::vector<std::string>& args);
+int cmd_ledger(const std::vector<std::string>& args);
+int cmd_status_list(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli

@@ -12,11 +12,19 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", "print the idtap version", cmd_version},
+    {"atr", "decode an ATR offline, field by field", cmd_atr},
     {"readers", "list readers, their state and the cards in them", cmd_readers},
     {"watch", "stream reader and card events until interrupted", cmd_watch},
     {"apdu", "send raw APDUs to a card (arguments or a script on stdin)", cmd_apdu},
     {"read", "read a card, prove the chip and its data genuine, report", cmd_read},
+    {"demo", "the whole mission on the built-in simulated card (make demo)", cmd_demo},
     {"sim", "the simulated card: serve it to pcscd through vpcd", cmd_sim},
+    {"provision", "issue a mobile ID from a genuine card to one phone", cmd_provision},
+    {"mdoc", "show or verify an issued mobile ID (ISO 18013-5)", cmd_mdoc},
+    {"credential", "list, suspend, resume, revoke issued credentials", cmd_credential},
+    {"card", "report a card lost (or found) in the ledger", cmd_card},
+    {"ledger", "create or verify the provisioning ledger", cmd_ledger},
+    {"status-list", "publish the signed token status list", cmd_status_list},
 };
 
 void usage(FILE* out) {

@@ -271,8 +271,11 @@ std::optional<TargetInfo> target_from(const nfc_target& nt) {
     t.type = TargetType::kIso14443A;
     t.atqa.assign(a.abtAtqa, a.abtAtqa + 2);
     t.sak = a.btSak;
-    t.uid.assign(a.abtUid, a.abtUid + std::min<size_t>(a.szUidLen, sizeof a.abtUid));
-    t.ats.assign(a.abtAts, a.abtAts + std::min<size_t>(a.szAtsLen, sizeof a.abtAts));
+    // nfc_target is a packed struct: copy its size_t fields out before binding references to
+    // them (std::min takes references; a misaligned reference is undefined behaviour).
+    const size_t uid_len = a.szUidLen, ats_len = a.szAtsLen;
+    t.uid.assign(a.abtUid, a.abtUid + std::min(uid_len, sizeof a.abtUid));
+    t.ats.assign(a.abtAts, a.abtAts + std::min(ats_len, sizeof a.abtAts));
     return t;
   }
   if (nt.nm.nmt == NMT_ISO14443B) {

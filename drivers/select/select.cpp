@@ -1,5 +1,7 @@
 #include "idtap/select/select.h"
 
+#include "idtap/apdu/atr.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -212,8 +214,9 @@ Result<OpenedReader> open_reader(const OpenOptions& options) {
 }
 
 std::string atr_one_line(ByteView atr) {
-  (void)atr;
-  return "";  // the ATR decoder (apdu/atr.h) fills this in
+  if (atr.empty()) return "";
+  auto decoded = apdu::parse_atr(atr);
+  return decoded.ok() ? apdu::atr_summary(*decoded) : "malformed ATR: " + decoded.error().context;
 }
 
 Inventory list_readers(const ListOptions& options) {

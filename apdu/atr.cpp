@@ -1,0 +1,810 @@
+#include "idtap/apdu/atr.h"
+
+#include <cstdio>
+#include <string>
+
+#include "idtap/base/hex.h"
+
+namespace idtap::apdu {
+namespace {
+
+std::string hex2(uint8_t b) {
+  char buf[4];
+  std::snprintf(buf, sizeof buf, "%02X", b);
+  return buf;
+}
+
+std::string hex4(uint16_t v) {
+  char buf[6];
+  std::snprintf(buf, sizeof buf, "%04X", v);
+  return buf;
+}
+
+bool printable_ascii(ByteView v) {
+  if (v.empty()) return false;
+  for (uint8_t c : v)
+    if (c < 0x20 || c > 0x7E) return false;
+  return true;
+}
+
+Error malformed(const std::string& why) { return make_error(ErrorCode::kMalformed, "ATR: " + why); }
+
+// The interface bytes that an indicator nibble Y announces, as "TA2 TC2".
+std::string announced(uint8_t y, size_t group) {
+  std::string out;
+  const char* names[] = {"TA", "TB", "TC", "TD"};
+  for (int b = 0; b < 4; ++b) {
+    if (!(y & (1 << b))) continue;
+    if (!out.empty()) out += ' ';
+    out += names[b] + std::to_string(group);
+  }
+  return out.empty() ? "no interface bytes" : out;
+}
+
+// ISO 7816-3 tables 7 and 8.
+constexpr int kFi[16] = {372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0};
+constexpr int kFMaxKhz[16] = {4000, 5000, 6000, 8000, 12000, 16000, 20000, 0, 0, 5000, 7500, 10000, 15000, 20000, 0, 0};
+constexpr int kDi[16] = {0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0};
+
+// ISO 14443-3 §7.9.4.2 Max_Frame_Size (FSCI -> FSC, with the 2016 extension up to 4096).
+constexpr int kFsc[16] = {16, 24, 32, 40, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096, 0, 0, 0};
+
+const char* compact_tag_name(uint8_t tag) {
+  switch (tag) {
+    case 0x1: return "country code (ISO 3166-1)";
+    case 0x2: return "issuer identification number (ISO 7812-1)";
+    case 0x3: return "card service data";
+    case 0x4: return "initial access data";
+    case 0x5: return "card issuer's data";
+    case 0x6: return "pre-issuing data";
+    case 0x7: return "card capabilities";
+    case 0x8: return "status indicator";
+    case 0xF: return "application identifier";
+    default: return nullptr;
+  }
+}
+
+// A compact-TLV sequence; returns the problem, if any. ISO 7816-4 §8.1.1.2.
+std::optional<std::string> decode_compact_tlv(ByteView data, HistoricalBytes& out) {
+  size_t pos = 0;
+  while (pos < data.size()) {
+    const uint8_t header = data[pos];
+    const uint8_t tag = header >> 4, len = header & 0x0F;
+    if (compact_tag_name(tag) == nullptr)
+      return "compact-TLV tag " + std::to_string(tag) + " (byte " + hex2(header) + ") is not defined by ISO 7816-4";
+    if (len > data.size() - pos - 1)
+      return "compact-TLV object " + hex2(header) + " announces " + std::to_string(len) + " bytes, only " +
+             std::to_string(data.size() - pos - 1) + " remain";
+    CompactTlv obj{tag, Bytes(data.begin() + pos + 1, data.begin() + pos + 1 + len)};
+    pos += 1 + len;
+    switch (tag) {
+      case 0x3:
+        if (len != 1) return "card service data (tag 3) must be 1 byte, has " + std::to_string(len);
+        out.card_service_data = obj.value[0];
+        break;
+      case 0x7: {
+        if (len < 1 || len > 3) return "card capabilities (tag 7) must be 1 to 3 bytes, has " + std::to_string(len);
+        CardCapabilities caps;
+        caps.selection_methods = obj.value[0];
+        if (len >= 2) caps.data_coding = obj.value[1];
+        if (len >= 3) caps.chaining_lengths_channels = obj.value[2];
+        out.capabilities = caps;
+        break;
+      }
+      case 0x8: {
+        if (len < 1 || len > 3) return "status indicator (tag 8) must be 1 to 3 bytes, has " + std::to_string(len);
+        StatusIndicator s;
+        if (len != 2) s.lcs = obj.value[0];
+        if (len >= 2) s.sw = static_cast<uint16_t>(obj.value[len - 2] << 8 | obj.value[len - 1]);
+        out.status = s;
+        break;
+      }
+      default:
+        break;
+    }
+    out.objects.push_back(std::move(obj));
+  }
+  return std::nullopt;
+}
+
+// The PC/SC part 3 shape: TS 3B, T0 8K, TD1 80, TD2 01, nothing else, TCK.
+bool is_pcsc_contactless(const Atr& atr) {
+  if (atr.convention != Convention::kDirect || (atr.t0 & 0xF0) != 0x80 || atr.groups.size() != 3) return false;
+  const auto& g1 = atr.groups[0];
+  const auto& g2 = atr.groups[1];
+  const auto& g3 = atr.groups[2];
+  return !g1.ta && !g1.tb && !g1.tc && g1.td == 0x80 && !g2.ta && !g2.tb && !g2.tc && g2.td == 0x01 && !g3.ta &&
+         !g3.tb && !g3.tc && !g3.td && atr.tck.has_value();
+}
+
+constexpr uint8_t kPcscRid[5] = {0xA0, 0x00, 0x00, 0x03, 0x06};
+
+// PC/SC part 3 §3.1.3.2.3: storage cards, else Type B when the historical bytes have the
+// shape of ATQB data (and not of ISO 7816-4 historical bytes), else Type A.
+ContactlessAtr classify_contactless(const Atr& atr) {
+  ContactlessAtr c;
+  const Bytes& h = atr.historical.raw;
+  if (h.size() == 15 && h[0] == 0x80 && h[1] == 0x4F && h[2] == 0x0C &&
+      equal_bytes(ByteView(h).subspan(3, 5), ByteView(kPcscRid))) {
+    c.kind = ContactlessKind::kStorageCard;
+    c.rid.assign(h.begin() + 3, h.begin() + 8);
+    c.standard = h[8];
+    c.card_name = static_cast<uint16_t>(h[9] << 8 | h[10]);
+    return c;
+  }
+  c.inferred = true;
+  const HistoricalBytes& hb = atr.historical;
+  const bool iso_reading_fits =
+      hb.category == HistoricalCategory::kCompactTlv ||
+      (hb.category == HistoricalCategory::kStatusAtEnd && !hb.problem.has_value());
+  // ISO 14443-3 §7.9.4: protocol info byte 1 b4 = 0, byte 2 b4 = 0; the MBLI byte's low
+  // nibble is 0 (PC/SC part 3 table 3.2). Text-like bytes are an ATS's historical bytes.
+  const bool atqb_shape = h.size() == 8 && (h[4] & 0x08) == 0 && (h[5] & 0x08) == 0 && (h[7] & 0x0F) == 0;
+  if (atqb_shape && !iso_reading_fits && !printable_ascii(h)) {
+    c.kind = ContactlessKind::kTypeB;
+    c.application_data.assign(h.begin(), h.begin() + 4);
+    c.protocol_info.assign(h.begin() + 4, h.begin() + 7);
+    c.mbli = h[7] >> 4;
+    return c;
+  }
+  c.kind = ContactlessKind::kTypeA;
+  return c;
+}
+
+}  // namespace
+
+std::optional<bool> CardCapabilities::command_chaining() const {
+  if (!chaining_lengths_channels) return std::nullopt;
+  return (*chaining_lengths_channels & 0x80) != 0;
+}
+
+std::optional<bool> CardCapabilities::extended_length() const {
+  if (!chaining_lengths_channels) return std::nullopt;
+  return (*chaining_lengths_channels & 0x40) != 0;
+}
+
+std::optional<int> CardCapabilities::max_logical_channels() const {
+  if (!chaining_lengths_channels) return std::nullopt;
+  return (*chaining_lengths_channels & 0x07) + 1;
+}
+
+bool Atr::offers(uint8_t t) const {
+  for (uint8_t p : protocols)
+    if (p == t) return true;
+  return false;
+}
+
+std::optional<bool> Atr::extended_length() const {
+  if (!historical.capabilities) return std::nullopt;
+  return historical.capabilities->extended_length();
+}
+
+std::optional<int> fi_value(uint8_t fi) {
+  if (fi > 15 || kFi[fi] == 0) return std::nullopt;
+  return kFi[fi];
+}
+
+std::optional<int> f_max_khz(uint8_t fi) {
+  if (fi > 15 || kFMaxKhz[fi] == 0) return std::nullopt;
+  return kFMaxKhz[fi];
+}
+
+std::optional<int> di_value(uint8_t di) {
+  if (di > 15 || kDi[di] == 0) return std::nullopt;
+  return kDi[di];
+}
+
+HistoricalBytes decode_historical(ByteView raw) {
+  HistoricalBytes h;
+  h.raw = to_bytes(raw);
+  if (raw.empty()) return h;
+  const uint8_t category = raw[0];
+  if (category == 0x00) {
+    // ISO 7816-4 §8.1.1.1: compact-TLV objects, then LCS SW1 SW2, not TLV-coded.
+    h.category = HistoricalCategory::kStatusAtEnd;
+    if (raw.size() < 4) {
+      h.problem = "category 00 needs a 3-byte status indicator at the end, only " + std::to_string(raw.size() - 1) +
+                  " bytes follow";
+      return h;
+    }
+    h.problem = decode_compact_tlv(raw.subspan(1, raw.size() - 4), h);
+    const size_t n = raw.size();
+    h.status = StatusIndicator{raw[n - 3], static_cast<uint16_t>(raw[n - 2] << 8 | raw[n - 1])};
+  } else if (category == 0x10) {
+    h.category = HistoricalCategory::kDirReference;
+    if (raw.size() != 2)
+      h.problem = "category 10 is followed by exactly one DIR data reference byte, not " + std::to_string(raw.size() - 1);
+    else
+      h.dir_reference = raw[1];
+  } else if (category == 0x80) {
+    h.category = HistoricalCategory::kCompactTlv;
+    h.problem = decode_compact_tlv(raw.subspan(1), h);
+  } else if (category >= 0x81 && category <= 0x8F) {
+    h.category = HistoricalCategory::kRfu;
+    h.problem = "category indicator " + hex2(category) + " is reserved for future use";
+  } else {
+    h.category = HistoricalCategory::kProprietary;
+    h.problem = "category indicator " + hex2(category) + " is proprietary";
+  }
+  return h;
+}
+
+Result<Atr> parse_atr(ByteView raw) {
+  if (raw.size() < 2) return malformed("only " + std::to_string(raw.size()) + " bytes; TS and T0 are mandatory");
+  if (raw.size() > kMaxAtrLength)
+    return malformed(std::to_string(raw.size()) + " bytes, more than the 33 ISO 7816-3 §8.2.1 allows");
+  Atr atr;
+  atr.raw = to_bytes(raw);
+  if (raw[0] == 0x3B)
+    atr.convention = Convention::kDirect;
+  else if (raw[0] == 0x3F)
+    atr.convention = Convention::kInverse;
+  else
+    return malformed("TS is " + hex2(raw[0]) + ", neither 3B (direct) nor 3F (inverse convention)");
+  atr.t0 = raw[1];
+
+  // ISO 7816-3 §8.2.3: Y1 (T0 b8-b5) announces TA1..TD1; each TDi's high nibble announces the
+  // next group, its low nibble the protocol T that group belongs to.
+  size_t pos = 2;
+  uint8_t y = atr.t0 >> 4;
+  std::optional<uint8_t> protocol;
+  for (size_t i = 1;; ++i) {
+    AtrInterfaceGroup g;
+    g.protocol = protocol;
+    const std::string by = i == 1 ? "T0" : "TD" + std::to_string(i - 1);
+    const char* names[] = {"TA", "TB", "TC", "TD"};
+    std::optional<uint8_t>* slots[] = {&g.ta, &g.tb, &g.tc, &g.td};
+    for (int b = 0; b < 4; ++b) {
+      if (!(y & (1 << b))) continue;
+      if (pos >= raw.size())
+        return malformed(names[b] + std::to_string(i) + " is announced by " + by + " but the ATR ends after " +
+                         std::to_string(raw.size()) + " bytes");
+      *slots[b] = raw[pos++];
+    }
+    atr.groups.push_back(g);
+    if (!g.td) break;
+    y = *g.td >> 4;
+    protocol = *g.td & 0x0F;
+    if (i == 1 && *protocol == 15) atr.warnings.push_back("TD1 indicates T=15, which ISO 7816-3 §8.2.3 forbids");
+  }
+
+  const size_t k = atr.t0 & 0x0F;
+  if (raw.size() - pos < k)
+    return malformed("T0 announces " + std::to_string(k) + " historical bytes but only " +
+                     std::to_string(raw.size() - pos) + " bytes follow the interface bytes");
+  const ByteView historical = raw.subspan(pos, k);
+  pos += k;
+
+  for (size_t i = 1; i < atr.groups.size(); ++i) {
+    const uint8_t t = *atr.groups[i].protocol;
+    if (t != 0) atr.tck_required = true;
+    if (t == 15 || atr.offers(t)) continue;
+    atr.protocols.push_back(t);
+    if (t >= 2 && t <= 14) atr.warnings.push_back("TD" + std::to_string(i) + " indicates T=" + std::to_string(t) + ", reserved");
+  }
+  if (atr.protocols.empty()) atr.protocols.push_back(0);
+
+  // ISO 7816-3 §8.2.5: TCK is absent when only T=0 is indicated, present otherwise; the XOR of
+  // every byte from T0 to TCK is zero.
+  uint8_t x = 0;
+  for (size_t i = 1; i < raw.size(); ++i) x ^= raw[i];
+  const size_t rest = raw.size() - pos;
+  if (atr.tck_required) {
+    if (rest == 0) return malformed("TCK is missing (required: a protocol other than T=0 is indicated, ISO 7816-3 §8.2.5)");
+    if (rest > 1)
+      return malformed(std::to_string(rest - 1) + " bytes follow TCK: more bytes than T0 and the TDi announce");
+    atr.tck = raw[pos];
+    if (x != 0)
+      return malformed("TCK is " + hex2(raw[pos]) + " but should be " + hex2(static_cast<uint8_t>(raw[pos] ^ x)) +
+                       " (the XOR of T0..TCK must be 00)");
+  } else if (rest == 1 && x == 0) {
+    atr.tck = raw[pos];
+    atr.warnings.push_back("a TCK is present although only T=0 is indicated (ISO 7816-3 §8.2.5 says absent)");
+  } else if (rest != 0) {
+    return malformed(std::to_string(rest) + " bytes follow the " + std::to_string(k) +
+                     " historical bytes T0 announces (only T=0 is indicated, so no TCK)");
+  }
+
+  // Global interface bytes (ISO 7816-3 §8.3).
+  const AtrInterfaceGroup& g1 = atr.groups[0];
+  if (g1.ta) {
+    atr.fi = *g1.ta >> 4;
+    atr.di = *g1.ta & 0x0F;
+    if (!fi_value(atr.fi)) atr.warnings.push_back("TA1 Fi index " + std::to_string(atr.fi) + " is reserved");
+    if (!di_value(atr.di)) atr.warnings.push_back("TA1 Di index " + std::to_string(atr.di) + " is reserved");
+  }
+  if (g1.tc) atr.extra_guard_time = *g1.tc;
+  if (atr.groups.size() > 1) {
+    const AtrInterfaceGroup& g2 = atr.groups[1];
+    if (g2.ta) atr.specific_mode = SpecificMode{static_cast<uint8_t>(*g2.ta & 0x0F), (*g2.ta & 0x80) == 0, (*g2.ta & 0x10) != 0};
+    if (g2.tc) {
+      atr.t0_wi = *g2.tc;
+      if (atr.t0_wi == 0) atr.warnings.push_back("TC2 = 00 (WI 0) is reserved");
+    }
+  }
+  // Protocol-specific bytes: the first group i > 2 announced for T=1 (§11.4) or T=15 (§8.3).
+  bool t1_seen = false, t15_seen = false;
+  for (size_t i = 2; i < atr.groups.size(); ++i) {
+    const AtrInterfaceGroup& g = atr.groups[i];
+    if (g.protocol == 1 && !t1_seen) {
+      t1_seen = true;
+      T1Parameters p;
+      if (g.ta) {
+        p.ifsc = *g.ta;
+        if (p.ifsc == 0 || p.ifsc == 0xFF) atr.warnings.push_back("IFSC " + hex2(p.ifsc) + " is invalid (ISO 7816-3 §11.4.2)");
+      }
+      if (g.tb) {
+        p.bwi = *g.tb >> 4;
+        p.cwi = *g.tb & 0x0F;
+        if (p.bwi > 9) atr.warnings.push_back("BWI " + std::to_string(p.bwi) + " is reserved");
+      }
+      if (g.tc) p.crc = (*g.tc & 0x01) != 0;
+      atr.t1 = p;
+    }
+    if (g.protocol == 15 && !t15_seen) {
+      t15_seen = true;
+      T15Parameters p;
+      if (g.ta) {
+        p.clock_stop = *g.ta >> 6;
+        p.classes = *g.ta & 0x3F;
+      }
+      p.spu = g.tb;
+      atr.t15 = p;
+    }
+  }
+  if (atr.offers(1) && !atr.t1) atr.t1 = T1Parameters{};
+
+  atr.historical = decode_historical(historical);
+  if (is_pcsc_contactless(atr)) {
+    // PC/SC part 3 §3.1.3.2.3: TD1 = 80 and TD2 = 01 are fixed; the card is reached as T=1.
+    atr.protocols = {1};
+    atr.contactless = classify_contactless(atr);
+    if (atr.contactless->kind == ContactlessKind::kStorageCard) {
+      for (size_t i = 11; i < 15; ++i)
+        if (atr.historical.raw[i] != 0) {
+          atr.warnings.push_back("PC/SC storage card RFU bytes are not zero");
+          break;
+        }
+    }
+  }
+  return atr;
+}
+
+const char* storage_standard_name(uint8_t ss) {
+  // PC/SC part 3 supplement, standard byte SS.
+  switch (ss) {
+    case 0x00: return "no information given";
+    case 0x01: return "ISO 14443 A part 1";
+    case 0x02: return "ISO 14443 A part 2";
+    case 0x03: return "ISO 14443 A part 3";
+    case 0x05: return "ISO 14443 B part 1";
+    case 0x06: return "ISO 14443 B part 2";
+    case 0x07: return "ISO 14443 B part 3";
+    case 0x09: return "ISO 15693 part 1";
+    case 0x0A: return "ISO 15693 part 2";
+    case 0x0B: return "ISO 15693 part 3";
+    case 0x0C: return "ISO 15693 part 4";
+    case 0x0D: return "contact (ISO 7816-10) I2C";
+    case 0x0E: return "contact (ISO 7816-10) extended I2C";
+    case 0x0F: return "contact (ISO 7816-10) 2WBP";
+    case 0x10: return "contact (ISO 7816-10) 3WBP";
+    case 0x11: return "FeliCa";
+    case 0x40: return "low frequency contactless (< 135 kHz)";
+    default: return nullptr;
+  }
+}
+
+const char* storage_card_name(uint16_t nn) {
+  // PC/SC part 3 supplement, card name NN NN; F0xx are the codes ACS readers (ACR122U) use.
+  switch (nn) {
+    case 0x0000: return "no name given";
+    case 0x0001: return "MIFARE Classic 1K";
+    case 0x0002: return "MIFARE Classic 4K";
+    case 0x0003: return "MIFARE Ultralight";
+    case 0x0004: return "SLE55R_XXXX";
+    case 0x0006: return "SR176";
+    case 0x0007: return "SRI X4K";
+    case 0x0008: return "AT88RF020";
+    case 0x0009: return "AT88SC0204CRF";
+    case 0x000A: return "AT88SC0808CRF";
+    case 0x000B: return "AT88SC1616CRF";
+    case 0x000C: return "AT88SC3216CRF";
+    case 0x000D: return "AT88SC6416CRF";
+    case 0x000E: return "SRF55V10P";
+    case 0x000F: return "SRF55V02P";
+    case 0x0010: return "SRF55V10S";
+    case 0x0011: return "SRF55V02S";
+    case 0x0012: return "TAG_IT";
+    case 0x0013: return "LRI512";
+    case 0x0014: return "ICODE SLI";
+    case 0x0015: return "TEMPSENS";
+    case 0x0016: return "I.CODE1";
+    case 0x0017: return "PicoPass 2K";
+    case 0x0018: return "PicoPass 2KS";
+    case 0x0019: return "PicoPass 16K";
+    case 0x001A: return "PicoPass 16Ks";
+    case 0x001B: return "PicoPass 16K(8x2)";
+    case 0x001C: return "PicoPass 16KS(8x2)";
+    case 0x001D: return "PicoPass 32KS(16+16)";
+    case 0x001E: return "PicoPass 32KS(16+8x2)";
+    case 0x001F: return "PicoPass 32KS(8x2+16)";
+    case 0x0020: return "PicoPass 32KS(8x2+8x2)";
+    case 0x0021: return "LRI64";
+    case 0x0022: return "I.CODE UID";
+    case 0x0023: return "I.CODE EPC";
+    case 0x0024: return "LRI12";
+    case 0x0025: return "LRI128";
+    case 0x0026: return "MIFARE Mini";
+    case 0x0027: return "my-d move (SLE 66R01P)";
+    case 0x0028: return "my-d NFC (SLE 66RxxP)";
+    case 0x0029: return "my-d proximity 2 (SLE 66RxxS)";
+    case 0x002A: return "my-d proximity enhanced (SLE 55RxxE)";
+    case 0x002B: return "my-d light (SRF 55V01P)";
+    case 0x002C: return "PJM Stack Tag (SRF 66V10ST)";
+    case 0x002D: return "PJM Item Tag (SRF 66V10IT)";
+    case 0x002E: return "PJM Light (SRF 66V01ST)";
+    case 0x002F: return "Jewel Tag";
+    case 0x0030: return "Topaz NFC Tag";
+    case 0x0031: return "AT88SC0104CRF";
+    case 0x0032: return "AT88SC0404CRF";
+    case 0x0033: return "AT88RF01C";
+    case 0x0034: return "AT88RF04C";
+    case 0x0035: return "i-Code SL2";
+    case 0x0036: return "MIFARE Plus SL1 2K";
+    case 0x0037: return "MIFARE Plus SL1 4K";
+    case 0x0038: return "MIFARE Plus SL2 2K";
+    case 0x0039: return "MIFARE Plus SL2 4K";
+    case 0x003A: return "MIFARE Ultralight C";
+    case 0x003B: return "FeliCa";
+    case 0x003C: return "Melexis Sensor Tag (MLX90129)";
+    case 0x003D: return "MIFARE Ultralight EV1";
+    case 0xF004: return "Topaz (ACS reader code)";
+    case 0xF011: return "FeliCa 212K (ACS reader code)";
+    case 0xF012: return "FeliCa 424K (ACS reader code)";
+    default: return nullptr;
+  }
+}
+
+const char* life_cycle_name(uint8_t lcs) {
+  // ISO 7816-4 §5.3.3.2 table 13.
+  if (lcs > 0x0F) return "proprietary";
+  switch (lcs) {
+    case 0x00: return "no information given";
+    case 0x01: return "creation state";
+    case 0x03: return "initialisation state";
+    case 0x04: case 0x06: return "operational state (deactivated)";
+    case 0x05: case 0x07: return "operational state (activated)";
+    case 0x0C: case 0x0D: case 0x0E: case 0x0F: return "termination state";
+    default: return "reserved";
+  }
+}
+
+namespace {
+
+std::string protocol_list(const Atr& atr) {
+  std::string out;
+  for (uint8_t t : atr.protocols) {
+    if (!out.empty()) out += ", ";
+    out += "T=" + std::to_string(t);
+  }
+  return out;
+}
+
+std::string tck_state(const Atr& atr) { return atr.tck ? "TCK ok" : "no TCK"; }
+
+std::string historical_text(ByteView h) {
+  std::string out = "historical '" + to_hex(h) + "'";
+  if (printable_ascii(h)) out += " (\"" + std::string(h.begin(), h.end()) + "\")";
+  return out;
+}
+
+std::string mhz(int khz) {
+  char buf[32];
+  if (khz % 1000 == 0)
+    std::snprintf(buf, sizeof buf, "%d MHz", khz / 1000);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MHz", khz / 1000.0);
+  return buf;
+}
+
+std::string ta1_meaning(uint8_t fi, uint8_t di) {
+  const auto f = fi_value(fi);
+  const auto d = di_value(di);
+  const auto fmax = f_max_khz(fi);
+  std::string out = "Fi=" + (f ? std::to_string(*f) : "RFU") + " (f max " + (fmax ? mhz(*fmax) : "RFU") +
+                    "), Di=" + (d ? std::to_string(*d) : "RFU");
+  if (f && d) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ": %g clock cycles per etu", double(*f) / *d);
+    out += buf;
+  }
+  return out;
+}
+
+std::string class_list(uint8_t classes) {
+  std::string out;
+  auto add = [&](const char* s) { out += out.empty() ? s : std::string(", ") + s; };
+  if (classes & 0x01) add("A (5 V)");
+  if (classes & 0x02) add("B (3 V)");
+  if (classes & 0x04) add("C (1.8 V)");
+  if (classes & 0x38) add("RFU bits");
+  return out.empty() ? "none" : out;
+}
+
+const char* clock_stop_name(uint8_t x) {
+  switch (x) {
+    case 0: return "not supported";
+    case 1: return "state L";
+    case 2: return "state H";
+    default: return "no preference";
+  }
+}
+
+std::string interface_byte_meaning(const Atr& atr, size_t group, char which, uint8_t v) {
+  const AtrInterfaceGroup& g = atr.groups[group - 1];
+  if (which == 'D') {
+    const uint8_t t = v & 0x0F;
+    std::string out = "Y" + std::to_string(group + 1) + ": " + announced(v >> 4, group + 1) + "; T=" + std::to_string(t);
+    if (atr.contactless) out += group == 1 ? " (PC/SC part 3 fixed value)" : " (PC/SC part 3: the card is reached as T=1)";
+    else if (t == 15) out += " (global interface bytes follow)";
+    else if (t >= 2) out += " (reserved)";
+    return out;
+  }
+  if (group == 1) {
+    switch (which) {
+      case 'A': return ta1_meaning(v >> 4, v & 0x0F);
+      case 'B':
+        return v == 0 ? "no programming voltage (deprecated byte, ISO 7816-3 §8.3)"
+                      : "programming voltage PI1=" + std::to_string(v & 0x1F) + ", II=" + std::to_string((v >> 5) & 3) +
+                            " (deprecated, ignored)";
+      case 'C':
+        return v == 0xFF ? "N=255: minimum guard time (12 etu for T=0, 11 etu for T=1)"
+                         : "N=" + std::to_string(v) + ": " + std::to_string(v) + " etu extra guard time";
+    }
+  }
+  if (group == 2) {
+    switch (which) {
+      case 'A':
+        return "specific mode, T=" + std::to_string(v & 0x0F) + ", " +
+               ((v & 0x80) ? "unable to change mode" : "capable of changing mode") + ", parameters " +
+               ((v & 0x10) ? "implicit" : "defined by the interface bytes");
+      case 'B': return "programming voltage PI2=" + std::to_string(v) + " (deprecated, ignored)";
+      case 'C': return "WI=" + std::to_string(v) + ": T=0 waiting time 960 x " + std::to_string(v) + " x Fi/f";
+    }
+  }
+  const uint8_t t = g.protocol.value_or(0);
+  if (t == 1) {
+    switch (which) {
+      case 'A': return "T=1 IFSC=" + std::to_string(v) + " bytes";
+      case 'B': return "T=1 BWI=" + std::to_string(v >> 4) + ", CWI=" + std::to_string(v & 0x0F);
+      case 'C': return std::string("T=1 error detection: ") + ((v & 1) ? "CRC" : "LRC");
+    }
+  }
+  if (t == 15) {
+    switch (which) {
+      case 'A':
+        return std::string("clock stop: ") + clock_stop_name(v >> 6) + "; classes: " + class_list(v & 0x3F);
+      case 'B':
+        return v == 0 ? "SPU: not used" : (v & 0x80) ? "SPU: proprietary use (" + hex2(v) + ")" : "SPU: standard use (" + hex2(v) + ")";
+      case 'C': return "T=15 byte (not defined)";
+    }
+  }
+  return "specific to T=" + std::to_string(t);
+}
+
+void describe_card_service(uint8_t v, std::vector<AtrField>& out, int level) {
+  auto add = [&](std::string s) { out.push_back({"", {}, std::move(s), level}); };
+  if (v & 0x80) add("application selection by full DF name");
+  if (v & 0x40) add("application selection by partial DF name");
+  if (v & 0x20) add("BER-TLV data objects in EF.DIR");
+  if (v & 0x10) add("BER-TLV data objects in EF.ATR/INFO");
+  switch ((v >> 1) & 7) {
+    case 4: add("EF.DIR and EF.ATR/INFO access by READ BINARY"); break;
+    case 2: add("EF.DIR and EF.ATR/INFO access by GET DATA"); break;
+    case 0: add("EF.DIR and EF.ATR/INFO access by READ RECORD(S)"); break;
+    default: add("EF.DIR and EF.ATR/INFO access: reserved value"); break;
+  }
+  add((v & 1) ? "card without MF" : "card with MF");
+}
+
+void describe_capabilities(const CardCapabilities& c, std::vector<AtrField>& out, int level) {
+  auto add = [&](std::string s) { out.push_back({"", {}, std::move(s), level}); };
+  const uint8_t s = c.selection_methods;
+  std::string sel;
+  auto addsel = [&](const char* n) { sel += sel.empty() ? n : std::string(", ") + n; };
+  if (s & 0x80) addsel("full DF name");
+  if (s & 0x40) addsel("partial DF name");
+  if (s & 0x20) addsel("path");
+  if (s & 0x10) addsel("file identifier");
+  if (s & 0x08) addsel("implicit");
+  add("DF selection: " + (sel.empty() ? std::string("none") : sel));
+  if (s & 0x04) add("short EF identifier supported");
+  if (s & 0x02) add("record number supported");
+  if (s & 0x01) add("record identifier supported");
+  if (c.data_coding) {
+    const uint8_t d = *c.data_coding;
+    const char* write[] = {"one-time write", "proprietary", "write OR", "write AND"};
+    add(std::string("data coding: ") + ((d & 0x80) ? "EFs of TLV structure supported, " : "") + "write functions " +
+        write[(d >> 5) & 3] + ", FF as first tag byte " + ((d & 0x10) ? "valid" : "invalid") + ", data unit " +
+        std::to_string(1 << (d & 0x0F)) + " quartets");
+  }
+  if (c.chaining_lengths_channels) {
+    const uint8_t v = *c.chaining_lengths_channels;
+    add(std::string("command chaining ") + ((v & 0x80) ? "supported" : "not supported"));
+    add(std::string("extended Lc and Le fields ") + ((v & 0x40) ? "supported" : "not supported"));
+    if (v & 0x20) add("extended length information in EF.ATR/INFO");
+    const char* assign[] = {"no logical channels", "logical channels assigned by the interface device",
+                            "logical channels assigned by the card", "logical channels assigned by card and interface device"};
+    add(assign[(v >> 3) & 3]);
+    const int n = (v & 7) + 1;
+    add("maximum logical channels: " + std::to_string(n) + (n == 8 ? " or more" : ""));
+  }
+}
+
+std::string status_text(const StatusIndicator& s) {
+  std::string out;
+  if (s.lcs) out += "LCS " + hex2(*s.lcs) + " (" + life_cycle_name(*s.lcs) + ")";
+  if (s.sw) out += std::string(out.empty() ? "" : ", ") + "SW " + hex4(*s.sw);
+  return out;
+}
+
+void describe_historical(const HistoricalBytes& h, std::vector<AtrField>& out, int level) {
+  if (h.raw.empty()) return;
+  const uint8_t cat = h.raw[0];
+  const char* cat_text = "";
+  switch (h.category) {
+    case HistoricalCategory::kStatusAtEnd: cat_text = "compact-TLV objects, then a status indicator"; break;
+    case HistoricalCategory::kDirReference: cat_text = "a DIR data reference follows"; break;
+    case HistoricalCategory::kCompactTlv: cat_text = "compact-TLV objects"; break;
+    case HistoricalCategory::kRfu: cat_text = "reserved for future use"; break;
+    case HistoricalCategory::kProprietary: cat_text = "proprietary format"; break;
+    case HistoricalCategory::kAbsent: break;
+  }
+  out.push_back({"category", {cat}, cat_text, level});
+  for (const CompactTlv& o : h.objects) {
+    Bytes enc = {static_cast<uint8_t>(o.tag << 4 | o.value.size())};
+    append(enc, o.value);
+    std::string meaning = compact_tag_name(o.tag);
+    if (o.tag == 0x8 && h.status && h.category == HistoricalCategory::kCompactTlv) meaning += ": " + status_text(*h.status);
+    if ((o.tag == 0x5 || o.tag == 0x6 || o.tag == 0xF) && printable_ascii(o.value))
+      meaning += " \"" + string_of(o.value) + "\"";
+    out.push_back({"tag " + hex2(o.tag).substr(1), enc, meaning, level});
+    if (o.tag == 0x3 && o.value.size() == 1) describe_card_service(o.value[0], out, level + 1);
+    if (o.tag == 0x7 && h.capabilities) describe_capabilities(*h.capabilities, out, level + 1);
+  }
+  // Whatever the objects did not cover (a proprietary format, or what follows a bad object).
+  const bool status_at_end = h.category == HistoricalCategory::kStatusAtEnd && h.status.has_value();
+  size_t covered = 1;
+  for (const CompactTlv& o : h.objects) covered += 1 + o.value.size();
+  if (h.dir_reference) covered += 1;
+  const size_t end = status_at_end ? h.raw.size() - 3 : h.raw.size();
+  if (h.dir_reference) out.push_back({"DIR reference", {*h.dir_reference}, "DIR data reference", level});
+  if (covered < end)
+    out.push_back({"data", Bytes(h.raw.begin() + covered, h.raw.begin() + end),
+                   h.category == HistoricalCategory::kProprietary ? "proprietary" : "not decoded", level});
+  if (status_at_end)
+    out.push_back({"status", Bytes(h.raw.end() - 3, h.raw.end()), "status indicator: " + status_text(*h.status), level});
+  if (h.problem) out.push_back({"note", {}, "not read as ISO 7816-4: " + *h.problem, level});
+}
+
+void describe_type_b(const ContactlessAtr& c, std::vector<AtrField>& out, int level) {
+  out.push_back({"application data", c.application_data, "ATQB application data", level});
+  const uint8_t b1 = c.protocol_info[0], b2 = c.protocol_info[1], b3 = c.protocol_info[2];
+  out.push_back({"protocol info", c.protocol_info, "ATQB protocol info (ISO 14443-3 §7.9.4)", level});
+  std::string rates;
+  auto rate = [&](bool on, const char* s) {
+    if (on) rates += rates.empty() ? s : std::string(", ") + s;
+  };
+  rate(b1 & 0x80, "same bit rate both ways");
+  rate(b1 & 0x40, "PICC->PCD 848");
+  rate(b1 & 0x20, "PICC->PCD 424");
+  rate(b1 & 0x10, "PICC->PCD 212");
+  rate(b1 & 0x04, "PCD->PICC 848");
+  rate(b1 & 0x02, "PCD->PICC 424");
+  rate(b1 & 0x01, "PCD->PICC 212");
+  out.push_back({"", {}, "bit rates: " + (rates.empty() ? std::string("106 kbit/s only") : rates + " kbit/s"), level + 1});
+  const int fsc = kFsc[b2 >> 4];
+  out.push_back({"", {}, "max frame size: " + (fsc ? std::to_string(fsc) + " bytes" : std::string("RFU")), level + 1});
+  out.push_back({"", {}, std::string("ISO 14443-4: ") + ((b2 & 1) ? "compliant" : "not compliant"), level + 1});
+  out.push_back({"", {}, "FWI=" + std::to_string(b3 >> 4) + ", ADC=" + std::to_string((b3 >> 2) & 3) +
+                             ", NAD " + ((b3 & 2) ? "supported" : "not supported") + ", CID " +
+                             ((b3 & 1) ? "supported" : "not supported"),
+                 level + 1});
+  out.push_back({"MBLI", {static_cast<uint8_t>(c.mbli << 4)},
+                 c.mbli == 0 ? "no maximum buffer length given"
+                             : "maximum buffer length index " + std::to_string(c.mbli) + " (from the ATTRIB response)",
+                 level});
+}
+
+}  // namespace
+
+std::string atr_summary(const Atr& atr) {
+  const std::string tck = tck_state(atr);
+  if (atr.contactless) {
+    const ContactlessAtr& c = *atr.contactless;
+    switch (c.kind) {
+      case ContactlessKind::kStorageCard: {
+        const char* name = storage_card_name(c.card_name);
+        const char* standard = storage_standard_name(c.standard);
+        return "storage card " + (name ? std::string(name) : "NN " + hex4(c.card_name)) + " (" +
+               (standard ? std::string(standard) : "standard " + hex2(c.standard)) + "), " + tck;
+      }
+      case ContactlessKind::kTypeB:
+        return "ISO 14443-4 Type B, T=1, ATQB application data '" + to_hex(c.application_data) + "', protocol info '" +
+               to_hex(c.protocol_info) + "', " + tck;
+      case ContactlessKind::kTypeA:
+        return "ISO 14443-4 Type A, T=1, " + historical_text(atr.historical.raw) + ", " + tck;
+    }
+  }
+  std::string out = "contact";
+  if (atr.convention == Convention::kInverse) out += " (inverse convention)";
+  out += ", " + protocol_list(atr);
+  const auto f = fi_value(atr.fi);
+  const auto d = di_value(atr.di);
+  const auto fmax = f_max_khz(atr.fi);
+  out += ", Fi=" + (f ? std::to_string(*f) : "RFU") + " Di=" + (d ? std::to_string(*d) : "RFU");
+  if (fmax) out += " (" + mhz(*fmax) + ")";
+  if (!atr.historical.raw.empty()) out += ", " + historical_text(atr.historical.raw);
+  return out + ", " + tck;
+}
+
+std::vector<AtrField> describe_atr(const Atr& atr) {
+  std::vector<AtrField> out;
+  const Bytes& raw = atr.raw;
+  out.push_back({"TS", {raw[0]}, atr.convention == Convention::kDirect ? "direct convention" : "inverse convention", 0});
+  out.push_back({"T0", {atr.t0},
+                 "Y1: " + announced(atr.t0 >> 4, 1) + "; K=" + std::to_string(atr.t0 & 0x0F) + " historical bytes", 0});
+  for (size_t i = 0; i < atr.groups.size(); ++i) {
+    const AtrInterfaceGroup& g = atr.groups[i];
+    const std::optional<uint8_t>* slots[] = {&g.ta, &g.tb, &g.tc, &g.td};
+    const char letters[] = {'A', 'B', 'C', 'D'};
+    for (int b = 0; b < 4; ++b) {
+      if (!*slots[b]) continue;
+      const uint8_t v = **slots[b];
+      out.push_back({std::string("T") + letters[b] + std::to_string(i + 1), {v},
+                     interface_byte_meaning(atr, i + 1, letters[b], v), 0});
+    }
+  }
+  const HistoricalBytes& h = atr.historical;
+  if (!h.raw.empty()) {
+    std::string meaning = std::to_string(h.raw.size()) + " bytes";
+    if (printable_ascii(h.raw)) meaning += " \"" + string_of(h.raw) + "\"";
+    if (atr.contactless) {
+      switch (atr.contactless->kind) {
+        case ContactlessKind::kStorageCard: meaning += ", PC/SC part 3 storage card"; break;
+        case ContactlessKind::kTypeA: meaning += ", the ATS historical bytes (ISO 14443-4 Type A, inferred)"; break;
+        case ContactlessKind::kTypeB: meaning += ", ATQB data (ISO 14443-4 Type B, inferred from their shape)"; break;
+      }
+    }
+    out.push_back({"historical", h.raw, meaning, 0});
+    if (atr.contactless && atr.contactless->kind == ContactlessKind::kStorageCard) {
+      const ContactlessAtr& c = *atr.contactless;
+      const char* standard = storage_standard_name(c.standard);
+      const char* name = storage_card_name(c.card_name);
+      out.push_back({"category", {h.raw[0]}, "compact-TLV objects", 1});
+      out.push_back({"AID", {h.raw[1], h.raw[2]}, "application identifier presence indicator, 12 bytes", 1});
+      out.push_back({"RID", c.rid, "PC/SC workgroup registered application provider", 1});
+      out.push_back({"SS", {c.standard}, standard ? standard : "unknown standard", 1});
+      out.push_back({"NN", {static_cast<uint8_t>(c.card_name >> 8), static_cast<uint8_t>(c.card_name)},
+                     name ? name : "unknown card name", 1});
+      out.push_back({"RFU", Bytes(h.raw.begin() + 11, h.raw.end()), "reserved", 1});
+    } else if (atr.contactless && atr.contactless->kind == ContactlessKind::kTypeB) {
+      describe_type_b(*atr.contactless, out, 1);
+    } else {
+      describe_historical(h, out, 1);
+    }
+  }
+  if (atr.tck)
+    out.push_back({"TCK", {*atr.tck}, atr.tck_required ? "check byte ok (XOR of T0..TCK is 00)"
+                                                        : "check byte ok, although not required (only T=0)", 0});
+  out.push_back({"protocols", {}, protocol_list(atr) + (atr.protocols.size() > 1 ? " (first is the default)" : ""), 0});
+  if (atr.t1)
+    out.push_back({"T=1", {}, "IFSC " + std::to_string(atr.t1->ifsc) + ", BWI " + std::to_string(atr.t1->bwi) +
+                                  ", CWI " + std::to_string(atr.t1->cwi) + ", " + (atr.t1->crc ? "CRC" : "LRC"), 0});
+  if (const auto ext = atr.extended_length())
+    out.push_back({"extended length", {}, *ext ? "supported (card capabilities)" : "not supported (card capabilities)", 0});
+  for (const std::string& w : atr.warnings) out.push_back({"warning", {}, w, 0});
+  return out;
+}
+
+}  // namespace idtap::apdu

@@ -1,0 +1,68 @@
+#include "idtap/provision/holder.h"
+
+#include <cctype>
+
+#include "idtap/base/redact.h"
+
+namespace idtap::provision {
+
+std::string VerifiedHolder::masked_resident_number() const {
+  std::string_view rrn(reinterpret_cast<const char*>(resident_registration_number.data()), resident_registration_number.size());
+  return mask_resident_number(rrn);
+}
+
+Result<SecureBytes> resident_number_digits(const VerifiedHolder& holder) {
+  const SecureBytes& rrn = holder.resident_registration_number;
+  SecureBytes digits;
+  digits.reserve(13);
+  for (size_t i = 0; i < rrn.size(); ++i) {
+    uint8_t c = rrn[i];
+    if (c == '-' && i == 6 && digits.size() == 6) continue;
+    if (!std::isdigit(c)) return make_error(ErrorCode::kInvalidArgument, "resident registration number: not digits");
+    digits.push_back(c);
+  }
+  if (digits.size() != 13) return make_error(ErrorCode::kInvalidArgument, "resident registration number: not 13 digits");
+  return digits;
+}
+
+namespace {
+
+// The century a resident number's 7th digit gives (9/0: 1800s, 1/2/5/6: 1900s, 3/4/7/8: 2000s).
+int century_of(uint8_t seventh) {
+  switch (seventh) {
+    case '9': case '0': return 1800;
+    case '1': case '2': case '5': case '6': return 1900;
+    default: return 2000;
+  }
+}
+
+}  // namespace
+
+Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day) {
+  if (!holder.genuine) {
+    std::string why = holder.verdict_reason.empty() ? "no reason given" : holder.verdict_reason;
+    return make_error(ErrorCode::kRefused, "the card was not read as genuine (" + why + ")");
+  }
+  if (holder.card.document_number.empty() || holder.card.issuing_state.empty())
+    return make_error(ErrorCode::kRefused, "the card's identity (document number, issuing state) is missing");
+  if (!is_valid_date(holder.birth_date)) return make_error(ErrorCode::kRefused, "the date of birth is missing or invalid");
+  auto digits = resident_number_digits(holder);
+  if (!digits.ok()) return make_error(ErrorCode::kRefused, digits.error().context);
+  const SecureBytes& d = *digits;
+  Date from_number{century_of(d[6]) + (d[0] - '0') * 10 + (d[1] - '0'), (d[2] - '0') * 10 + (d[3] - '0'),
+                   (d[4] - '0') * 10 + (d[5] - '0')};
+  if (from_number != holder.birth_date)
+    return make_error(ErrorCode::kRefused, "the resident registration number does not agree with the date of birth");
+  int age = age_on(holder.birth_date, issue_day);
+  if (age < kMinimumAge)
+    return make_error(ErrorCode::kRefused, "the holder is under " + std::to_string(kMinimumAge) + " on " +
+                                               format_date(issue_day) + " (age " + std::to_string(age < 0 ? 0 : age) + ")");
+  if (!is_valid_date(holder.expiry_date)) return make_error(ErrorCode::kRefused, "the card's date of expiry is missing");
+  if (holder.expiry_date < issue_day)
+    return make_error(ErrorCode::kRefused, "the card expired on " + format_date(holder.expiry_date));
+  if (holder.card_status == CardStatus::kReportedLost)
+    return make_error(ErrorCode::kRefused, "the card is reported lost");
+  return ok_status();
+}
+
+}  // namespace idtap::provision

@@ -1,0 +1,72 @@
+// idtap/provision/holder.h: what provisioning takes in (the verified card data) and the rules
+// that decide whether a mobile credential may be issued from it.
+//
+// VerifiedHolder is the one input type of lib/provision. The read layer (lib/reader) fills it
+// from a read session with one conversion function; nothing else in this layer knows about
+// cards, readers or data groups.
+#pragma once
+
+#include <string>
+
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+#include "idtap/base/secure_bytes.h"
+#include "idtap/provision/date.h"
+
+namespace idtap::provision {
+
+// CardStatus: the card's own status as the read established it.
+enum class CardStatus { kValid, kReportedLost };
+
+// CardIdentity: the card a holder presented: document number and ICAO 3-letter issuing state
+// ("KOR"); unique together.
+struct CardIdentity {
+  std::string document_number;
+  std::string issuing_state;
+};
+
+// VerifiedHolder: the data of one card read. `genuine` is true only when passive
+// authentication passed (EF.SOD signature, Document Signer chain to a trusted CSCA, every data
+// group hash) AND the chip proved itself (Chip Authentication, PACE-CAM or Active
+// Authentication); `verdict_reason` says why not otherwise. The resident registration number
+// ("YYMMDD-SNNNNNN" or 13 digits, ASCII) is a secret: it is held zeroised-on-free and never
+// logged whole (see masked_resident_number()).
+struct VerifiedHolder {
+  bool genuine = false;
+  std::string verdict_reason;
+
+  CardIdentity card;
+  CardStatus card_status = CardStatus::kValid;
+
+  std::string family_name;                    // Latin transliteration (DG11 / MRZ)
+  std::string given_name;                     // Latin transliteration
+  std::string family_name_national;           // Hangul, UTF-8 (DG11)
+  std::string given_name_national;            // Hangul, UTF-8 (optional)
+  Date birth_date;
+  SecureBytes resident_registration_number;   // DG11 personal number
+  Bytes portrait_jpeg;                        // JPEG (DG2 re-encoded when it held JPEG 2000)
+  std::string resident_address;               // DG11 address, UTF-8
+  std::string issuing_authority;              // DG12
+  Date issue_date;                            // DG12 date of issue
+  Date expiry_date;                           // DG1 / MRZ date of expiry
+
+  // VerifiedHolder::masked_resident_number: "YYMMDD-S******" (never the whole number).
+  std::string masked_resident_number() const;
+};
+
+// resident_number_digits: the 13 digits of `holder`'s resident number, or kInvalidArgument
+// when it is not 13 digits (with one optional '-' after the sixth).
+Result<SecureBytes> resident_number_digits(const VerifiedHolder& holder);
+
+// kMinimumAge: provisioning is for holders aged 17 or older on the day of issue.
+inline constexpr int kMinimumAge = 17;
+// kCredentialValidityYears: a credential is valid three years from issue, then re-issued.
+inline constexpr int kCredentialValidityYears = 3;
+
+// check_issuance_policy: kRefused (with the reason) unless `holder` may receive a credential
+// on `issue_day`: read as genuine; a well-formed resident number that agrees with the date of
+// birth; aged kMinimumAge or more; the card not expired and not reported lost. Nothing is
+// recorded by this check.
+Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day);
+
+}  // namespace idtap::provision

@@ -1,0 +1,186 @@
+// idtap/provision/ledger.h: the provisioning ledger (SQLite, WAL): holders, cards, mobile
+// credentials, proof-of-possession challenges, and an append-only, hash-chained event log.
+//
+// Holders are keyed by HMAC-SHA256(ledger key, the 13 digits of the resident registration
+// number); the number itself is never stored. The ledger key is 32 random bytes in
+// "<ledger>.key" (mode 0600), made when the ledger is created.
+//
+// Every issuance and state change is one transaction (BEGIN IMMEDIATE). The one-phone rule
+// (at most one active or suspended credential per holder) is enforced by the transaction,
+// which revokes the previous credential, and backed by a UNIQUE partial index.
+//
+// Events: each row holds hash = SHA-256(previous row's hash || canonical row), the canonical
+// row being the deterministic CBOR array [seq, at, kind, credential_id, card_id, detail]; the
+// first row chains from 32 zero bytes and the last hash is kept in meta, so an edited,
+// inserted or deleted row (even the last one) is found by verify(). verify() also replays the
+// events and compares the credential and card states they imply with the tables.
+//
+// Crash consistency with a credential file (what `idtap provision --out` does):
+//   1. inside the issuance transaction, the credential is written to
+//      credential_temp_path(out, id) and fsynced (IssueRequest::before_commit);
+//   2. the transaction commits (the record now exists);
+//   3. the temp file is renamed to `out` and the directory fsynced.
+// A crash before 2 leaves an orphan temp file and no record: verify() reports it and
+// repair deletes it (the credential never existed). A crash between 2 and 3 leaves a record
+// whose file is still the temp file: repair completes the rename (the bytes are checked
+// against the recorded SHA-256). A record whose file is gone altogether is revoked by repair.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+#include "idtap/provision/holder.h"
+#include "idtap/provision/keys.h"
+#include "idtap/provision/mapping.h"
+#include "idtap/provision/mdoc.h"
+#include "idtap/provision/proof.h"
+#include "idtap/provision/signer.h"
+#include "idtap/provision/status_list.h"
+
+namespace idtap::provision {
+
+// LedgerOptions: how a ledger is opened (and, the first time, created).
+struct LedgerOptions {
+  uint64_t status_list_size = uint64_t(1) << 17;  // entries in the status list (at creation)
+  std::string status_uri;                          // the status list URI (at creation; default
+                                                   // "https://status.idtap.invalid/<random>")
+  int busy_timeout_ms = 30000;                     // wait for another writer this long
+  bool durable = true;                             // synchronous=FULL: a commit survives power loss
+};
+
+enum class CredentialState { kActive, kSuspended, kRevoked, kExpired };
+// credential_state_name: "active", "suspended", "revoked", "expired".
+const char* credential_state_name(CredentialState state);
+
+// CredentialRecord: one credential as the ledger knows it.
+struct CredentialRecord {
+  std::string id;                 // 32 hex digits
+  CardIdentity card;
+  std::string card_state;         // "valid" or "lost"
+  std::string device_thumbprint;  // RFC 7638
+  std::string doc_type;
+  UnixSeconds issued_at = 0;
+  UnixSeconds valid_from = 0;
+  UnixSeconds valid_until = 0;
+  CredentialState state = CredentialState::kActive;
+  std::string state_reason;       // "phone_lost", "card_lost", "replaced by …", …
+  uint64_t status_idx = 0;
+  std::string file_path;
+  Bytes file_sha256;
+};
+
+// IssuedCredential: what issue() hands back.
+struct IssuedCredential {
+  std::string credential_id;
+  Bytes issuer_signed;              // the IssuerSigned CBOR for the phone
+  uint64_t status_idx = 0;
+  ValidityInfo validity;
+  std::string device_thumbprint;
+  std::vector<std::string> revoked; // the holder's previous credentials, revoked by this issue
+  std::string file_path;
+};
+
+// IssueRequest: one issuance. `holder` is borrowed for the call.
+struct IssueRequest {
+  const VerifiedHolder* holder = nullptr;
+  EcPublicKey device_key;
+  PossessionProof proof;
+  UnixSeconds now = 0;
+  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
+  std::string file_path;  // where the caller puts the credential ("" when not a file)
+  // before_commit: runs inside the transaction once the credential is built and recorded;
+  // an error rolls everything back. `idtap provision` writes the temp file here.
+  std::function<Status(const IssuedCredential&)> before_commit;
+};
+
+// LedgerVerifyOptions / LedgerReport: what verify() checks and found.
+struct LedgerVerifyOptions {
+  bool repair = false;
+  std::vector<std::string> scan_dirs;  // also look here for orphan temp files
+};
+struct LedgerFinding {
+  std::string what;
+  bool repaired = false;
+};
+struct LedgerReport {
+  uint64_t events = 0;
+  uint64_t credentials = 0;
+  std::vector<LedgerFinding> findings;
+  // LedgerReport::consistent: no finding is left unrepaired.
+  bool consistent() const;
+};
+
+// Ledger: one connection to a ledger database. Move-only; not shared between threads (open
+// one Ledger per thread or process: SQLite serialises the writers).
+class Ledger {
+ public:
+  // Ledger::open: opens (creating when absent) the ledger at `path` and its key file.
+  // kIo for file problems, kRefused if the key file is readable by group or others.
+  static Result<Ledger> open(const std::string& path, const LedgerOptions& options = {});
+  Ledger(Ledger&&) noexcept;
+  Ledger& operator=(Ledger&&) noexcept;
+  ~Ledger();
+
+  // Ledger::status_uri / status_list_size: fixed at creation.
+  const std::string& status_uri() const;
+  uint64_t status_list_size() const;
+
+  // Ledger::new_challenge: a fresh one-time challenge valid for `ttl_seconds`.
+  Result<Bytes> new_challenge(UnixSeconds now, int64_t ttl_seconds = 300);
+  // Ledger::new_challenges: `count` challenges under one commit (a kiosk or a batch run).
+  Result<std::vector<Bytes>> new_challenges(size_t count, UnixSeconds now, int64_t ttl_seconds = 300);
+
+  // Ledger::issue: checks the rules (check_issuance_policy, the card not lost in the ledger,
+  // the proof of possession: signature, challenge known, unused and unexpired), then in one
+  // transaction consumes the challenge, revokes the holder's previous credential, allocates a
+  // status index, issues and records the credential. kRefused (nothing issued or recorded)
+  // when a rule says no.
+  Result<IssuedCredential> issue(const IssueRequest& request, IssuerSigner& signer);
+  // Ledger::issue_batch: several issuances under one commit (one fsync): each either issues
+  // or fails on its own (its changes rolled back to a savepoint). The outer error is a failed
+  // commit, in which case nothing of the batch is recorded.
+  Result<std::vector<Result<IssuedCredential>>> issue_batch(std::span<const IssueRequest> requests, IssuerSigner& signer);
+
+  // Ledger::suspend / resume / revoke: one credential. suspend: active -> suspended
+  // (reason e.g. "phone_lost"); resume: suspended -> active (kRefused while its card is
+  // lost, kState once expired); revoke: active or suspended -> revoked. kNotFound, kState.
+  Status suspend(const std::string& credential_id, const std::string& reason, UnixSeconds now);
+  Status resume(const std::string& credential_id, UnixSeconds now);
+  Status revoke(const std::string& credential_id, const std::string& reason, UnixSeconds now);
+  // Ledger::report_card_lost: the card is marked lost and every active credential of its
+  // holder suspended ("card_lost"); returns their ids. An unknown card is recorded as lost
+  // (a later provisioning from it is refused). kState if already lost.
+  Result<std::vector<std::string>> report_card_lost(const CardIdentity& card, UnixSeconds now);
+  // Ledger::card_found: lifts a card loss: the card is valid again and the credentials it
+  // suspended (still unexpired) are resumed; returns their ids. kNotFound, kState.
+  Result<std::vector<std::string>> card_found(const CardIdentity& card, UnixSeconds now);
+  // Ledger::expire_due: active or suspended credentials past valid_until become expired.
+  Result<std::vector<std::string>> expire_due(UnixSeconds now);
+
+  // Ledger::credential / credentials: records (all, or those of one card).
+  Result<CredentialRecord> credential(const std::string& credential_id);
+  Result<std::vector<CredentialRecord>> credentials(const std::optional<CardIdentity>& card = std::nullopt);
+
+  // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials.
+  Result<StatusList> status_list();
+
+  // Ledger::verify: checks the database, the event chain, the states the events imply and the
+  // credential files; with `repair`, completes or undoes what a crash left half done.
+  Result<LedgerReport> verify(const LedgerVerifyOptions& options = {});
+
+  // Ledger::Impl: the connection and its statement cache (named here only so the helpers in
+  // ledger.cpp can take it).
+  struct Impl;
+
+ private:
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace idtap::provision

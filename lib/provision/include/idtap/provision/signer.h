@@ -1,0 +1,62 @@
+// idtap/provision/signer.h: the issuer's signing key behind one small interface, so that the
+// key can live in software now and in an HSM later (the HSM implements IssuerSigner).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "idtap/base/bytes.h"
+#include "idtap/base/result.h"
+#include "idtap/provision/keys.h"
+
+namespace idtap::provision {
+
+// IssuerSigner: produces ES256 signatures (raw r||s) over the bytes the caller hands it
+// (a COSE Sig_structure) and names its certificate chain (DER, leaf first).
+class IssuerSigner {
+ public:
+  virtual ~IssuerSigner() = default;
+  // IssuerSigner::sign: the ES256 signature of `to_be_signed`; kInternal (or the device's
+  // error) on failure.
+  virtual Result<Bytes> sign(ByteView to_be_signed) = 0;
+  // IssuerSigner::certificate_chain: the issuer certificate chain, leaf first; owned by the
+  // signer, valid while it lives.
+  virtual const std::vector<Bytes>& certificate_chain() const = 0;
+};
+
+// SoftwareIssuer: an IssuerSigner over a private key held in memory.
+class SoftwareIssuer final : public IssuerSigner {
+ public:
+  // SoftwareIssuer::create: kInvalidArgument if `chain` is empty or its leaf certificate is
+  // not for `key`.
+  static Result<SoftwareIssuer> create(EcPrivateKey key, std::vector<Certificate> chain);
+  // SoftwareIssuer::load: from a PEM private key (decrypted with `passphrase` when it is
+  // encrypted) and a PEM certificate chain (leaf first).
+  static Result<SoftwareIssuer> load(ByteView key_pem, ByteView passphrase, ByteView chain_pem);
+
+  Result<Bytes> sign(ByteView to_be_signed) override { return key_.sign_es256(to_be_signed); }
+  const std::vector<Bytes>& certificate_chain() const override { return chain_der_; }
+  const std::vector<Certificate>& certificates() const { return chain_; }
+
+ private:
+  SoftwareIssuer(EcPrivateKey key, std::vector<Certificate> chain);
+  EcPrivateKey key_;
+  std::vector<Certificate> chain_;
+  std::vector<Bytes> chain_der_;
+};
+
+// IssuerFiles: where the issuer key and certificate come from. The passphrase of an encrypted
+// key is read from `passphrase_file` (first line) or, when that is empty, from the environment
+// variable `passphrase_env`; never from a command line.
+struct IssuerFiles {
+  std::string key_path;
+  std::string cert_path;
+  std::string passphrase_file;
+  std::string passphrase_env = "IDTAP_ISSUER_KEY_PASSPHRASE";
+};
+
+// load_issuer: the SoftwareIssuer of `files`. kNotFound / kIo for unreadable files,
+// kInvalidArgument for a bad key, passphrase or certificate.
+Result<SoftwareIssuer> load_issuer(const IssuerFiles& files);
+
+}  // namespace idtap::provision

@@ -1,0 +1,867 @@
+#include "idtap/provision/ledger.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "idtap/base/hex.h"
+#include "idtap/provision/files.h"
+#include "ossl.h"
+
+namespace idtap::provision {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS holders(
+  id INTEGER PRIMARY KEY,
+  holder_key BLOB NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cards(
+  id INTEGER PRIMARY KEY,
+  issuing_state TEXT NOT NULL,
+  document_number TEXT NOT NULL,
+  holder_id INTEGER REFERENCES holders(id),
+  state TEXT NOT NULL CHECK(state IN ('valid', 'lost')),
+  UNIQUE(issuing_state, document_number));
+CREATE TABLE IF NOT EXISTS credentials(
+  id TEXT PRIMARY KEY,
+  holder_id INTEGER NOT NULL REFERENCES holders(id),
+  card_id INTEGER NOT NULL REFERENCES cards(id),
+  device_thumbprint TEXT NOT NULL,
+  doc_type TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  valid_from INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK(state IN ('active', 'suspended', 'revoked', 'expired')),
+  state_reason TEXT NOT NULL DEFAULT '',
+  status_idx INTEGER NOT NULL UNIQUE,
+  file_path TEXT NOT NULL DEFAULT '',
+  file_sha256 BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS one_phone_per_holder ON credentials(holder_id)
+  WHERE state IN ('active', 'suspended');
+CREATE INDEX IF NOT EXISTS credentials_by_card ON credentials(card_id);
+CREATE TABLE IF NOT EXISTS challenges(
+  challenge BLOB PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER);
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  credential_id TEXT NOT NULL DEFAULT '',
+  card_id INTEGER NOT NULL DEFAULT 0,
+  detail TEXT NOT NULL DEFAULT '',
+  hash BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+)sql";
+
+const Bytes kGenesis(32, 0);
+
+Error ledger_error(sqlite3* db, int rc, const std::string& what) {
+  std::string msg = "ledger: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  int primary = rc & 0xFF;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return make_error(ErrorCode::kTimeout, msg);
+  if (primary == SQLITE_CONSTRAINT) return make_error(ErrorCode::kState, msg);
+  return make_error(ErrorCode::kIo, msg);
+}
+
+// Stmt: a cached prepared statement in use; reset and unbound when it goes out of scope.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt(const Stmt&) = delete;
+  ~Stmt() {
+    if (s_ != nullptr) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+  Stmt& bind(int i, std::string_view v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Stmt& bind_blob(int i, ByteView v) { sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
+  // step: true for a row, false when done.
+  Result<bool> step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return ledger_error(db_, sqlite3_extended_errcode(db_), sqlite3_sql(s_));
+  }
+  Status run() {
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, step());
+      if (!row) return ok_status();
+    }
+  }
+  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string text(int c) const {
+    const unsigned char* t = sqlite3_column_text(s_, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, c)) : std::string();
+  }
+  Bytes blob(int c) const {
+    const auto* b = static_cast<const uint8_t*>(sqlite3_column_blob(s_, c));
+    return b ? Bytes(b, b + sqlite3_column_bytes(s_, c)) : Bytes();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+};
+
+Result<CredentialState> parse_state(const std::string& s) {
+  if (s == "active") return CredentialState::kActive;
+  if (s == "suspended") return CredentialState::kSuspended;
+  if (s == "revoked") return CredentialState::kRevoked;
+  if (s == "expired") return CredentialState::kExpired;
+  return make_error(ErrorCode::kMalformed, "ledger: unknown credential state '" + s + "'");
+}
+
+Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, std::string_view credential_id, int64_t card_id,
+                              std::string_view detail) {
+  std::vector<cbor::Item> row;
+  row.push_back(cbor::integer(seq));
+  row.push_back(cbor::integer(at));
+  row.push_back(cbor::text(kind));
+  row.push_back(cbor::text(credential_id));
+  row.push_back(cbor::integer(card_id));
+  row.push_back(cbor::text(detail));
+  return cbor::encode(cbor::array(std::move(row)));
+}
+
+Status ensure_key_file(const std::string& key_path) {
+  struct stat st;
+  if (::stat(key_path.c_str(), &st) == 0) return ok_status();
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes key, ossl::random_secure(32));
+  std::string hex = to_hex(ByteView(key.data(), key.size())) + "\n";
+  IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
+  std::string temp = key_path + ".tmp-" + to_hex(r);
+  auto w = write_new_file_durable(temp, bytes_of(hex), 0600);
+  secure_zero(hex.data(), hex.size());
+  IDTAP_TRY(w);
+  // link() publishes the key atomically and fails if another process made one first.
+  int rc = ::link(temp.c_str(), key_path.c_str());
+  int err = errno;
+  ::unlink(temp.c_str());
+  if (rc != 0 && err != EEXIST) return make_error(ErrorCode::kIo, "ledger key " + key_path + ": " + std::strerror(err));
+  return ok_status();
+}
+
+Result<SecureBytes> read_key_file(const std::string& key_path) {
+  struct stat st;
+  if (::stat(key_path.c_str(), &st) != 0) return make_error(ErrorCode::kIo, "ledger key " + key_path + ": " + std::strerror(errno));
+  if ((st.st_mode & 077) != 0)
+    return make_error(ErrorCode::kRefused, "ledger key " + key_path + " is readable by group or others (chmod 600 it)");
+  IDTAP_ASSIGN_OR_RETURN(Bytes text, read_file(key_path, 1024));
+  std::string_view sv(reinterpret_cast<const char*>(text.data()), text.size());
+  while (!sv.empty() && (sv.back() == '\n' || sv.back() == '\r')) sv.remove_suffix(1);
+  auto key = from_hex(sv);
+  secure_zero(text.data(), text.size());
+  if (!key.ok() || key->size() != 32) return make_error(ErrorCode::kMalformed, "ledger key " + key_path + " is not 32 hex bytes");
+  SecureBytes out(key->begin(), key->end());
+  secure_zero(key->data(), key->size());
+  return out;
+}
+
+}  // namespace
+
+const char* credential_state_name(CredentialState s) {
+  switch (s) {
+    case CredentialState::kActive: return "active";
+    case CredentialState::kSuspended: return "suspended";
+    case CredentialState::kRevoked: return "revoked";
+    case CredentialState::kExpired: return "expired";
+  }
+  return "?";
+}
+
+bool LedgerReport::consistent() const {
+  for (const auto& f : findings)
+    if (!f.repaired) return false;
+  return true;
+}
+
+struct Ledger::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  SecureBytes key;
+  std::string status_uri;
+  uint64_t status_size = 0;
+  std::unordered_map<const char*, sqlite3_stmt*> cache;
+
+  ~Impl() {
+    for (auto& [sql, s] : cache) sqlite3_finalize(s);
+    if (db != nullptr) sqlite3_close(db);
+  }
+
+  Result<Stmt> prepare(const char* sql) {
+    auto it = cache.find(sql);
+    if (it != cache.end()) return Stmt(db, it->second);
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) return ledger_error(db, rc, std::string("prepare ") + sql);
+    cache.emplace(sql, s);
+    return Stmt(db, s);
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      Error e = ledger_error(nullptr, rc, sql);
+      e.context = "ledger: " + std::string(sql).substr(0, 40) + ": " + msg;
+      return e;
+    }
+    return ok_status();
+  }
+
+  Result<std::string> meta(const char* key) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT value FROM meta WHERE key = ?1"));
+    s.bind(1, key);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return make_error(ErrorCode::kMalformed, std::string("ledger: meta '") + key + "' missing");
+    return s.text(0);
+  }
+
+  Status set_meta(const char* key, const std::string& value) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    return s.bind(1, key).bind(2, value).run();
+  }
+
+  // append_event: the next hash-chained row and the new head, inside the caller's transaction.
+  Status append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
+                      std::string_view detail) {
+    IDTAP_ASSIGN_OR_RETURN(std::string head, meta("event_head"));
+    auto colon = head.find(':');
+    if (colon == std::string::npos) return make_error(ErrorCode::kMalformed, "ledger: bad event head");
+    int64_t seq = std::stoll(head.substr(0, colon)) + 1;
+    IDTAP_ASSIGN_OR_RETURN(Bytes prev, from_hex(head.substr(colon + 1)));
+    IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail));
+    Bytes hash = ossl::sha256_two(prev, row);
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash).run());
+    return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash));
+  }
+
+  Status set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
+                              const char* event_kind) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE credentials SET state = ?2, state_reason = ?3 WHERE id = ?1"));
+    IDTAP_TRY(s.bind(1, id).bind(2, credential_state_name(state)).bind(3, reason).run());
+    return append_event(now, event_kind, id, 0, reason);
+  }
+
+  Result<uint64_t> allocate_status_index() {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
+      uint64_t idx = be_uint(r) % status_size;
+      IDTAP_ASSIGN_OR_RETURN(Stmt used, prepare("SELECT 1 FROM credentials WHERE status_idx = ?1"));
+      used.bind(1, static_cast<int64_t>(idx));
+      IDTAP_ASSIGN_OR_RETURN(bool taken, used.step());
+      if (!taken) return idx;
+    }
+    // Dense list: the first free index.
+    IDTAP_ASSIGN_OR_RETURN(Stmt all, prepare("SELECT status_idx FROM credentials ORDER BY status_idx"));
+    uint64_t expect = 0;
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, all.step());
+      if (!row) break;
+      uint64_t idx = static_cast<uint64_t>(all.i64(0));
+      if (idx != expect) break;
+      ++expect;
+    }
+    if (expect >= status_size) return make_error(ErrorCode::kRefused, "the status list is full (" + std::to_string(status_size) + " entries)");
+    return expect;
+  }
+
+  Result<IssuedCredential> issue_locked(const IssueRequest& r, IssuerSigner& signer);
+};
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ledger::Ledger(Ledger&&) noexcept = default;
+Ledger& Ledger::operator=(Ledger&&) noexcept = default;
+Ledger::~Ledger() = default;
+
+const std::string& Ledger::status_uri() const { return impl_->status_uri; }
+uint64_t Ledger::status_list_size() const { return impl_->status_size; }
+
+namespace {
+
+// Txn: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+class Txn {
+ public:
+  static Result<Txn> begin(Ledger::Impl& l) {
+    IDTAP_TRY(l.exec("BEGIN IMMEDIATE"));
+    return Txn(l);
+  }
+  Txn(Txn&& o) noexcept : l_(o.l_), open_(o.open_) { o.open_ = false; }
+  ~Txn() {
+    if (open_) (void)l_.exec("ROLLBACK");
+  }
+  Status commit() {
+    IDTAP_TRY(l_.exec("COMMIT"));
+    open_ = false;
+    return ok_status();
+  }
+
+ private:
+  explicit Txn(Ledger::Impl& l) : l_(l) {}
+  Ledger::Impl& l_;
+  bool open_ = true;
+};
+
+}  // namespace
+
+Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  const std::string key_path = path + ".key";
+  struct stat st;
+  bool creating = ::stat(path.c_str(), &st) != 0;
+  IDTAP_TRY(ensure_key_file(key_path));
+  IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
+  int rc = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return ledger_error(impl->db, rc, "open " + path);
+  if (creating) ::chmod(path.c_str(), 0600);
+  sqlite3_busy_timeout(impl->db, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(impl->db, 1);
+  IDTAP_TRY(impl->exec("PRAGMA journal_mode = WAL"));
+  IDTAP_TRY(impl->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  IDTAP_TRY(impl->exec("PRAGMA foreign_keys = ON"));
+  {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl));
+    IDTAP_TRY(impl->exec(kSchema));
+    IDTAP_ASSIGN_OR_RETURN(Stmt has, impl->prepare("SELECT count(*) FROM meta WHERE key = 'schema_version'"));
+    IDTAP_ASSIGN_OR_RETURN(bool row, has.step());
+    bool fresh = row && has.i64(0) == 0;
+    if (fresh) {
+      std::string uri = options.status_uri;
+      if (uri.empty()) {
+        IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
+        uri = "https://status.idtap.invalid/" + to_hex(r);
+      }
+      if (options.status_list_size == 0 || options.status_list_size > (uint64_t(1) << 24))
+        return make_error(ErrorCode::kInvalidArgument, "status list size must be 1 .. 2^24");
+      IDTAP_TRY(impl->set_meta("schema_version", "1"));
+      IDTAP_TRY(impl->set_meta("status_uri", uri));
+      IDTAP_TRY(impl->set_meta("status_list_size", std::to_string(options.status_list_size)));
+      IDTAP_TRY(impl->set_meta("event_head", "0:" + to_hex(kGenesis)));
+    }
+    IDTAP_TRY(txn.commit());
+  }
+  IDTAP_ASSIGN_OR_RETURN(impl->status_uri, impl->meta("status_uri"));
+  IDTAP_ASSIGN_OR_RETURN(std::string size, impl->meta("status_list_size"));
+  impl->status_size = std::stoull(size);
+  return Ledger(std::move(impl));
+}
+
+Result<Bytes> Ledger::new_challenge(UnixSeconds now, int64_t ttl_seconds) {
+  IDTAP_ASSIGN_OR_RETURN(std::vector<Bytes> one, new_challenges(1, now, ttl_seconds));
+  return std::move(one.front());
+}
+
+Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now, int64_t ttl_seconds) {
+  if (count == 0 || ttl_seconds <= 0) return make_error(ErrorCode::kInvalidArgument, "challenges: count and ttl must be positive");
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  IDTAP_ASSIGN_OR_RETURN(Stmt prune, impl_->prepare("DELETE FROM challenges WHERE expires_at < ?1"));
+  IDTAP_TRY(prune.bind(1, now - 86400).run());
+  std::vector<Bytes> out;
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    IDTAP_ASSIGN_OR_RETURN(Bytes c, ossl::random_bytes(kChallengeBytes));
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
+    IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
+    out.push_back(std::move(c));
+  }
+  IDTAP_TRY(txn.commit());
+  return out;
+}
+
+Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {
+  const VerifiedHolder& h = *r.holder;
+  // The proof's challenge: known, unused, unexpired; consumed by this transaction.
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT expires_at, used_at FROM challenges WHERE challenge = ?1"));
+    s.bind_blob(1, r.proof.challenge);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return make_error(ErrorCode::kRefused, "bad proof of possession: unknown challenge");
+    if (!s.is_null(1)) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge was already used (replayed proof)");
+    if (s.i64(0) <= r.now) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge expired");
+  }
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE challenges SET used_at = ?2 WHERE challenge = ?1"));
+    IDTAP_TRY(s.bind_blob(1, r.proof.challenge).bind(2, r.now).run());
+  }
+  // The holder, keyed by HMAC(ledger key, resident number digits).
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
+  IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, ossl::hmac_sha256(key, ByteView(digits.data(), digits.size())));
+  int64_t holder_id = 0;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM holders WHERE holder_key = ?1"));
+    s.bind_blob(1, holder_key);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row) holder_id = s.i64(0);
+  }
+  if (holder_id == 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO holders(holder_key, created_at) VALUES(?1, ?2)"));
+    IDTAP_TRY(s.bind_blob(1, holder_key).bind(2, r.now).run());
+    holder_id = sqlite3_last_insert_rowid(db);
+  }
+  // The card: refused when the ledger has it as lost or as another holder's.
+  int64_t card_id = 0;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id, state, holder_id FROM cards WHERE issuing_state = ?1 AND document_number = ?2"));
+    s.bind(1, h.card.issuing_state).bind(2, h.card.document_number);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row) {
+      card_id = s.i64(0);
+      if (s.text(1) == "lost") return make_error(ErrorCode::kRefused, "the card is reported lost");
+      if (!s.is_null(2) && s.i64(2) != holder_id) return make_error(ErrorCode::kRefused, "the card is recorded for another holder");
+    }
+  }
+  if (card_id == 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) VALUES(?1, ?2, ?3, 'valid')"));
+    IDTAP_TRY(s.bind(1, h.card.issuing_state).bind(2, h.card.document_number).bind(3, holder_id).run());
+    card_id = sqlite3_last_insert_rowid(db);
+  }
+
+  IssuedCredential out;
+  IDTAP_ASSIGN_OR_RETURN(Bytes id_bytes, ossl::random_bytes(16));
+  out.credential_id = to_hex(id_bytes);
+  out.file_path = r.file_path;
+  out.device_thumbprint = r.device_key.thumbprint();
+
+  // One phone per holder: the previous live credential is revoked in this transaction.
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state IN ('active', 'suspended')"));
+    s.bind(1, holder_id);
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      out.revoked.push_back(s.text(0));
+    }
+  }
+  for (const auto& old : out.revoked)
+    IDTAP_TRY(set_credential_state(old, CredentialState::kRevoked, "replaced by " + out.credential_id, r.now, "revoked"));
+
+  IDTAP_ASSIGN_OR_RETURN(out.status_idx, allocate_status_index());
+  out.validity.signed_at = r.now;
+  out.validity.valid_from = r.now;
+  out.validity.valid_until = start_of_day(add_years(date_of(r.now), kCredentialValidityYears)) + (r.now - start_of_day(date_of(r.now)));
+
+  MdocContent content;
+  content.holder = &h;
+  content.mapping = r.mapping;
+  content.device_key = r.device_key;
+  content.validity = out.validity;
+  content.status = StatusReference{out.status_idx, status_uri};
+  IDTAP_ASSIGN_OR_RETURN(out.issuer_signed, issue_mdoc(content, signer));
+
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare(
+        "INSERT INTO credentials(id, holder_id, card_id, device_thumbprint, doc_type, issued_at, valid_from, valid_until, "
+        "state, status_idx, file_path, file_sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10, ?11)"));
+    IDTAP_TRY(s.bind(1, out.credential_id).bind(2, holder_id).bind(3, card_id).bind(4, out.device_thumbprint)
+                  .bind(5, r.mapping.doc_type).bind(6, r.now).bind(7, out.validity.valid_from).bind(8, out.validity.valid_until)
+                  .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
+                  .bind_blob(11, ossl::sha256(out.issuer_signed)).run());
+  }
+  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, "device " + out.device_thumbprint));
+  if (r.before_commit) IDTAP_TRY(r.before_commit(out));
+  return out;
+}
+
+namespace {
+
+Status check_request(const IssueRequest& r) {
+  if (r.holder == nullptr) return make_error(ErrorCode::kInvalidArgument, "issue: no holder");
+  // The rules first: nothing is touched when they refuse.
+  IDTAP_TRY(check_issuance_policy(*r.holder, date_of(r.now)));
+  return verify_possession_signature(r.proof, r.device_key);
+}
+
+}  // namespace
+
+Result<IssuedCredential> Ledger::issue(const IssueRequest& r, IssuerSigner& signer) {
+  IDTAP_TRY(check_request(r));
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  IDTAP_ASSIGN_OR_RETURN(IssuedCredential out, impl_->issue_locked(r, signer));
+  IDTAP_TRY(txn.commit());
+  return out;
+}
+
+Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<const IssueRequest> requests, IssuerSigner& signer) {
+  std::vector<Result<IssuedCredential>> results;
+  results.reserve(requests.size());
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  for (const auto& r : requests) {
+    auto checked = check_request(r);
+    if (!checked.ok()) {
+      results.push_back(checked.error());
+      continue;
+    }
+    IDTAP_TRY(impl_->exec("SAVEPOINT item"));
+    auto one = impl_->issue_locked(r, signer);
+    if (!one.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO item"));
+    IDTAP_TRY(impl_->exec("RELEASE item"));
+    results.push_back(std::move(one));
+  }
+  IDTAP_TRY(txn.commit());
+  return results;
+}
+
+namespace {
+
+struct StateRow {
+  CredentialState state;
+  std::string reason;
+  UnixSeconds valid_until;
+  int64_t card_id;
+  int64_t holder_id;
+};
+
+Result<StateRow> load_state(Ledger::Impl& l, const std::string& id) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("SELECT state, state_reason, valid_until, card_id, holder_id FROM credentials WHERE id = ?1"));
+  s.bind(1, id);
+  IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return make_error(ErrorCode::kNotFound, "no credential " + id);
+  IDTAP_ASSIGN_OR_RETURN(CredentialState st, parse_state(s.text(0)));
+  return StateRow{st, s.text(1), s.i64(2), s.i64(3), s.i64(4)};
+}
+
+}  // namespace
+
+Status Ledger::suspend(const std::string& id, const std::string& reason, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+  if (row.state != CredentialState::kActive)
+    return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not active");
+  IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, reason, now, "suspended"));
+  return txn.commit();
+}
+
+Status Ledger::resume(const std::string& id, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+  if (row.state != CredentialState::kSuspended)
+    return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not suspended");
+  if (now >= row.valid_until) return make_error(ErrorCode::kState, "credential " + id + " has expired: re-issue it");
+  IDTAP_ASSIGN_OR_RETURN(Stmt card, impl_->prepare("SELECT state FROM cards WHERE id = ?1"));
+  card.bind(1, row.card_id);
+  IDTAP_ASSIGN_OR_RETURN(bool has_card, card.step());
+  if (has_card && card.text(0) == "lost")
+    return make_error(ErrorCode::kRefused, "the credential's card is still reported lost (use `idtap card found` first)");
+  IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
+  return txn.commit();
+}
+
+Status Ledger::revoke(const std::string& id, const std::string& reason, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+  if (row.state != CredentialState::kActive && row.state != CredentialState::kSuspended)
+    return make_error(ErrorCode::kState, "credential " + id + " is already " + credential_state_name(row.state));
+  IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kRevoked, reason, now, "revoked"));
+  return txn.commit();
+}
+
+Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& card, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  int64_t card_id = 0;
+  int64_t holder_id = 0;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id, state, holder_id FROM cards WHERE issuing_state = ?1 AND document_number = ?2"));
+    s.bind(1, card.issuing_state).bind(2, card.document_number);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row) {
+      if (s.text(1) == "lost") return make_error(ErrorCode::kState, "the card is already reported lost");
+      card_id = s.i64(0);
+      holder_id = s.is_null(2) ? 0 : s.i64(2);
+    }
+  }
+  if (card_id == 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) VALUES(?1, ?2, NULL, 'lost')"));
+    IDTAP_TRY(s.bind(1, card.issuing_state).bind(2, card.document_number).run());
+    card_id = sqlite3_last_insert_rowid(impl_->db);
+  } else {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'lost' WHERE id = ?1"));
+    IDTAP_TRY(s.bind(1, card_id).run());
+  }
+  IDTAP_TRY(impl_->append_event(now, "card_lost", "", card_id, card.issuing_state + " " + card.document_number));
+  std::vector<std::string> suspended;
+  if (holder_id != 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'active'"));
+    s.bind(1, holder_id);
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      suspended.push_back(s.text(0));
+    }
+  }
+  for (const auto& id : suspended) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, "card_lost", now, "suspended"));
+  IDTAP_TRY(txn.commit());
+  return suspended;
+}
+
+Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& card, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  int64_t card_id = 0;
+  int64_t holder_id = 0;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id, state, holder_id FROM cards WHERE issuing_state = ?1 AND document_number = ?2"));
+    s.bind(1, card.issuing_state).bind(2, card.document_number);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number + " in the ledger");
+    if (s.text(1) != "lost") return make_error(ErrorCode::kState, "the card is not reported lost");
+    card_id = s.i64(0);
+    holder_id = s.is_null(2) ? 0 : s.i64(2);
+  }
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'valid' WHERE id = ?1"));
+    IDTAP_TRY(s.bind(1, card_id).run());
+  }
+  IDTAP_TRY(impl_->append_event(now, "card_found", "", card_id, card.issuing_state + " " + card.document_number));
+  std::vector<std::string> resumed;
+  if (holder_id != 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(
+        "SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'suspended' AND state_reason = 'card_lost' AND valid_until > ?2"));
+    s.bind(1, holder_id).bind(2, now);
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      resumed.push_back(s.text(0));
+    }
+  }
+  for (const auto& id : resumed) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
+  IDTAP_TRY(txn.commit());
+  return resumed;
+}
+
+Result<std::vector<std::string>> Ledger::expire_due(UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  std::vector<std::string> due;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE state IN ('active', 'suspended') AND valid_until <= ?1"));
+    s.bind(1, now);
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      due.push_back(s.text(0));
+    }
+  }
+  for (const auto& id : due) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kExpired, "validity ended", now, "expired"));
+  IDTAP_TRY(txn.commit());
+  return due;
+}
+
+namespace {
+
+constexpr const char* kCredentialSelect =
+    "SELECT c.id, k.issuing_state, k.document_number, k.state, c.device_thumbprint, c.doc_type, c.issued_at, c.valid_from, "
+    "c.valid_until, c.state, c.state_reason, c.status_idx, c.file_path, c.file_sha256 FROM credentials c JOIN cards k ON k.id = c.card_id";
+
+Result<CredentialRecord> record_of(const Stmt& s) {
+  CredentialRecord r;
+  r.id = s.text(0);
+  r.card = CardIdentity{s.text(2), s.text(1)};
+  r.card_state = s.text(3);
+  r.device_thumbprint = s.text(4);
+  r.doc_type = s.text(5);
+  r.issued_at = s.i64(6);
+  r.valid_from = s.i64(7);
+  r.valid_until = s.i64(8);
+  IDTAP_ASSIGN_OR_RETURN(r.state, parse_state(s.text(9)));
+  r.state_reason = s.text(10);
+  r.status_idx = static_cast<uint64_t>(s.i64(11));
+  r.file_path = s.text(12);
+  r.file_sha256 = s.blob(13);
+  return r;
+}
+
+}  // namespace
+
+Result<CredentialRecord> Ledger::credential(const std::string& id) {
+  static const std::string sql = std::string(kCredentialSelect) + " WHERE c.id = ?1";
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(sql.c_str()));
+  s.bind(1, id);
+  IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return make_error(ErrorCode::kNotFound, "no credential " + id);
+  return record_of(s);
+}
+
+Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<CardIdentity>& card) {
+  static const std::string all_sql = std::string(kCredentialSelect) + " ORDER BY c.issued_at, c.id";
+  static const std::string card_sql =
+      std::string(kCredentialSelect) + " WHERE k.issuing_state = ?1 AND k.document_number = ?2 ORDER BY c.issued_at, c.id";
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(card ? card_sql.c_str() : all_sql.c_str()));
+  if (card) s.bind(1, card->issuing_state).bind(2, card->document_number);
+  std::vector<CredentialRecord> out;
+  while (true) {
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<StatusList> Ledger::status_list() {
+  IDTAP_ASSIGN_OR_RETURN(StatusList list, StatusList::create(impl_->status_size, 1));
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT status_idx FROM credentials WHERE state IN ('suspended', 'revoked')"));
+  while (true) {
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    IDTAP_TRY(list.set(static_cast<uint64_t>(s.i64(0)), kStatusInvalid));
+  }
+  return list;
+}
+
+// ----- verify ----------------------------------------------------------------------------------
+
+Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
+  LedgerReport report;
+  auto find = [&](std::string what) { report.findings.push_back({std::move(what), false}); };
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("PRAGMA quick_check"));
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row || s.text(0) != "ok") find("database quick_check: " + (row ? s.text(0) : std::string("no answer")));
+  }
+
+  // The event chain, and the states the events imply.
+  std::map<std::string, std::string> cred_state;   // by replay
+  std::map<int64_t, std::string> card_state;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT seq, at, kind, credential_id, card_id, detail, hash FROM events ORDER BY seq"));
+    int64_t expect = 1;
+    Bytes prev = kGenesis;
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      int64_t seq = s.i64(0);
+      if (seq != expect) {
+        find("event log: rows " + std::to_string(expect) + ".." + std::to_string(seq - 1) + " are missing (deleted)");
+        prev.clear();  // the chain cannot be followed across the gap
+      }
+      std::string kind = s.text(2), cred = s.text(3), detail = s.text(5);
+      int64_t card = s.i64(4);
+      IDTAP_ASSIGN_OR_RETURN(Bytes canonical, canonical_event(seq, s.i64(1), kind, cred, card, detail));
+      Bytes stored = s.blob(6);
+      if (!prev.empty() && !equal_bytes(ossl::sha256_two(prev, canonical), stored))
+        find("event log: row " + std::to_string(seq) + " does not match the hash chain (edited)");
+      prev = stored;
+      expect = seq + 1;
+      ++report.events;
+      if (kind == "issued" || kind == "resumed") cred_state[cred] = "active";
+      else if (kind == "suspended") cred_state[cred] = "suspended";
+      else if (kind == "revoked") cred_state[cred] = "revoked";
+      else if (kind == "expired") cred_state[cred] = "expired";
+      else if (kind == "card_lost") card_state[card] = "lost";
+      else if (kind == "card_found") card_state[card] = "valid";
+      else find("event log: row " + std::to_string(seq) + " has an unknown kind '" + kind + "'");
+    }
+    IDTAP_ASSIGN_OR_RETURN(std::string head, impl_->meta("event_head"));
+    std::string expect_head = std::to_string(expect - 1) + ":" + to_hex(prev);
+    if (head != expect_head) find("event log: the recorded head (" + head.substr(0, head.find(':')) + ") is not the last row (" +
+                                  std::to_string(expect - 1) + "): rows were removed or added");
+  }
+
+  // Tables against the replay.
+  struct FileCheck {
+    std::string id, path, state;
+    Bytes sha;
+  };
+  std::vector<FileCheck> files;
+  std::set<std::string> ids;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id, state, file_path, file_sha256 FROM credentials"));
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      std::string id = s.text(0), state = s.text(1);
+      ++report.credentials;
+      ids.insert(id);
+      auto it = cred_state.find(id);
+      if (it == cred_state.end()) find("credential " + id + " has no 'issued' event");
+      else if (it->second != state) find("credential " + id + " is '" + state + "' but its events say '" + it->second + "' (edited)");
+      if (!s.text(2).empty()) files.push_back({id, s.text(2), state, s.blob(3)});
+    }
+    for (const auto& [id, st] : cred_state)
+      if (!ids.count(id)) find("credential " + id + " has events but no record (deleted)");
+  }
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id, state FROM cards"));
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      auto it = card_state.find(s.i64(0));
+      std::string expect = it == card_state.end() ? "valid" : it->second;
+      if (s.text(1) != expect) find("card " + std::to_string(s.i64(0)) + " is '" + s.text(1) + "' but its events say '" + expect + "' (edited)");
+    }
+  }
+
+  // Credential files (the crash-consistency contract in the header).
+  std::set<std::string> dirs(options.scan_dirs.begin(), options.scan_dirs.end());
+  std::vector<std::string> to_revoke;
+  for (const auto& f : files) {
+    dirs.insert(directory_of(f.path));
+    auto final_bytes = read_file(f.path);
+    if (final_bytes.ok()) {
+      if (!equal_bytes(ossl::sha256(*final_bytes), f.sha)) find("credential " + f.id + ": " + f.path + " differs from the recorded credential");
+      continue;
+    }
+    std::string temp = credential_temp_path(f.path, f.id);
+    auto temp_bytes = read_file(temp);
+    if (temp_bytes.ok() && equal_bytes(ossl::sha256(*temp_bytes), f.sha)) {
+      LedgerFinding finding{"credential " + f.id + ": committed but not yet renamed into " + f.path, false};
+      if (options.repair) finding.repaired = rename_durable(temp, f.path).ok();
+      report.findings.push_back(std::move(finding));
+      continue;
+    }
+    if (f.state == "active" || f.state == "suspended") {
+      LedgerFinding finding{"credential " + f.id + ": its file " + f.path + " is missing", false};
+      if (options.repair) {
+        to_revoke.push_back(f.id);
+        finding.repaired = true;
+      }
+      report.findings.push_back(std::move(finding));
+    }
+  }
+  for (const auto& dir : dirs) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      auto pos = name.rfind(kTempMarker);
+      if (pos == std::string::npos) continue;
+      std::string id = name.substr(pos + std::strlen(kTempMarker));
+      if (id.size() != 32 || ids.count(id)) continue;
+      std::string full = dir + "/" + name;
+      LedgerFinding finding{"orphan temp file " + full + " (its issuance never committed)", false};
+      if (options.repair) finding.repaired = ::unlink(full.c_str()) == 0;
+      report.findings.push_back(std::move(finding));
+    }
+    ::closedir(d);
+  }
+  for (const auto& id : to_revoke) {
+    auto r = revoke(id, "credential file lost", now_seconds());
+    if (!r.ok()) find("repair of " + id + " failed: " + r.error().message());
+  }
+  return report;
+}
+
+}  // namespace idtap::provision

@@ -1,0 +1,32 @@
+#include "idtap/provision/provisioning.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "idtap/provision/files.h"
+
+namespace idtap::provision {
+
+Result<IssuedCredential> issue_to_file(Ledger& ledger, IssueRequest request, IssuerSigner& signer) {
+  const std::string out = request.file_path;
+  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "no output file");
+  struct stat st;
+  if (::stat(out.c_str(), &st) == 0) return make_error(ErrorCode::kInvalidArgument, out + " already exists (not overwritten)");
+  std::string temp;
+  request.before_commit = [&](const IssuedCredential& c) -> Status {
+    temp = credential_temp_path(out, c.credential_id);
+    return write_new_file_durable(temp, c.issuer_signed, 0600);
+  };
+  auto issued = ledger.issue(request, signer);
+  if (!issued.ok()) {
+    if (!temp.empty()) ::unlink(temp.c_str());  // the transaction rolled back: no record
+    return issued.error();
+  }
+  auto moved = rename_durable(temp, out);
+  if (!moved.ok())
+    return make_error(ErrorCode::kIo, "credential " + issued->credential_id + " is recorded but its file is still " + temp + " (" +
+                                          moved.error().context + "): run `idtap ledger verify --repair`");
+  return issued;
+}
+
+}  // namespace idtap::provision

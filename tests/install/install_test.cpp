@@ -1,0 +1,193 @@
+// The install layout, end to end: `make install DESTDIR=tmp` from this build, the SONAME,
+// pkg-config on the DESTDIR tree, a small program compiled and linked against the installed
+// headers and library (with this build's compiler and sanitizer flags) and run, the installed
+// tool, then `make uninstall DESTDIR=tmp` leaving no file behind.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+// run: `command` through /bin/sh with stderr folded into stdout.
+Run run(const std::string& command) {
+  Run r;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A make that does not inherit the outer `make check`'s jobserver or variables.
+std::string make_command(const std::string& target, const std::string& destdir) {
+  std::string cmd = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make --no-print-directory -C " +
+                    quote(IDTAP_SOURCE_DIR) + " BUILD=" IDTAP_TEST_BUILD " DESTDIR=" + quote(destdir);
+  if (std::string(IDTAP_TEST_SANITIZE) == "1") cmd += " SANITIZE=1";
+  return cmd + " " + target;
+}
+
+// The files (and symlinks) under `root`, relative to it.
+std::set<std::string> files_under(const fs::path& root) {
+  std::set<std::string> out;
+  if (!fs::exists(root)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (!e.is_directory() || e.is_symlink()) out.insert(fs::relative(e.path(), root).string());
+  return out;
+}
+
+// The public headers of the source tree: LAYER_DIR/include/idtap/LAYER/*.h -> idtap/LAYER/NAME.h.
+std::set<std::string> source_headers() {
+  std::set<std::string> out;
+  const fs::path src(IDTAP_SOURCE_DIR);
+  for (const char* top : {"lib", "drivers", "."}) {
+    if (!fs::exists(src / top)) continue;
+    for (const auto& layer : fs::directory_iterator(src / top)) {
+      const fs::path inc = layer.path() / "include" / "idtap";
+      if (!fs::is_directory(inc)) continue;
+      for (const auto& sub : fs::directory_iterator(inc))
+        for (const auto& h : fs::directory_iterator(sub.path()))
+          if (h.path().extension() == ".h")
+            out.insert("idtap/" + sub.path().filename().string() + "/" + h.path().filename().string());
+    }
+  }
+  return out;
+}
+
+constexpr const char* kProgram = R"(// Uses idtap from its installed headers and shared library.
+#include <cstdio>
+
+#include <idtap/apdu/command.h>
+#include <idtap/base/hex.h>
+
+int main() {
+  idtap::apdu::CommandApdu select;
+  select.ins = 0xA4;
+  select.p1 = 0x04;
+  select.p2 = 0x0C;
+  select.data = idtap::hex_or_die("A0 00 00 02 47 10 01");
+  auto wire = select.encode();
+  if (!wire.ok()) return 1;
+  auto back = idtap::apdu::CommandApdu::parse(*wire);
+  if (!back.ok() || back->data != select.data) return 2;
+  std::printf("%s\n", idtap::to_hex(*wire).c_str());
+  return 0;
+}
+)";
+
+}  // namespace
+
+TEST_CASE("make install DESTDIR=... gives a library pkg-config finds and a program links; uninstall removes it") {
+  char tmpl[] = "/tmp/idtap-install-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const fs::path tmp(tmpl);
+  const fs::path destdir = tmp / "root";
+  const fs::path prefix = destdir / "usr/local";  // the default PREFIX under DESTDIR
+  const fs::path libdir = prefix / "lib";
+
+  Run install = run(make_command("install", destdir.string()));
+  INFO(install.output);
+  REQUIRE(install.status == 0);
+
+  // The layout.
+  const std::string so = "libidtap.so." IDTAP_TEST_VERSION;
+  const std::string soname = "libidtap.so." IDTAP_TEST_SOVERSION;
+  CHECK(fs::is_regular_file(libdir / so));
+  REQUIRE(fs::is_symlink(libdir / soname));
+  CHECK(fs::read_symlink(libdir / soname) == so);
+  REQUIRE(fs::is_symlink(libdir / "libidtap.so"));
+  CHECK(fs::read_symlink(libdir / "libidtap.so") == soname);
+  CHECK(fs::is_regular_file(libdir / "libidtap_base.a"));
+  CHECK(fs::is_regular_file(libdir / "libidtap_apdu.a"));
+  CHECK(fs::is_regular_file(libdir / "pkgconfig/idtap.pc"));
+  CHECK(fs::is_regular_file(prefix / "bin/idtap"));
+  const std::set<std::string> headers = source_headers();
+  CHECK(headers.count("idtap/base/hex.h") == 1);
+  CHECK(headers.count("idtap/apdu/command.h") == 1);
+  for (const std::string& h : headers) {
+    CAPTURE(h);
+    CHECK(fs::is_regular_file(prefix / "include" / h));
+  }
+
+  // The SONAME the dynamic linker records in programs.
+  Run elf = run("readelf -d " + quote((libdir / so).string()));
+  REQUIRE(elf.status == 0);
+  CHECK(contains(elf.output, "Library soname: [" + soname + "]"));
+
+  // pkg-config: --define-prefix relocates the ${prefix}-relative pc file to where it lies;
+  // PKG_CONFIG_SYSROOT_DIR prefixes the paths with DESTDIR. Both must find our tree.
+  const std::string pc_env = "PKG_CONFIG_PATH=" + quote((libdir / "pkgconfig").string()) + " ";
+  Run version = run(pc_env + "pkg-config --modversion idtap");
+  CHECK(version.status == 0);
+  CHECK(version.output == IDTAP_TEST_VERSION "\n");
+  Run flags = run(pc_env + "pkg-config --define-prefix --cflags --libs idtap");
+  REQUIRE(flags.status == 0);
+  CHECK(contains(flags.output, "-I" + (prefix / "include").string()));
+  CHECK(contains(flags.output, "-L" + libdir.string()));
+  CHECK(contains(flags.output, "-lidtap"));
+  CHECK(contains(flags.output, "-std=c++20"));
+  Run sysroot = run(pc_env + "PKG_CONFIG_SYSROOT_DIR=" + quote(destdir.string()) + " pkg-config --cflags --libs idtap");
+  REQUIRE(sysroot.status == 0);
+  CHECK(contains(sysroot.output, "-I" + (prefix / "include").string()));
+  CHECK(contains(sysroot.output, "-L" + libdir.string()));
+
+  // A program built against the installed copy only (-I/-L from pkg-config), with the
+  // sanitizer runtime when this build uses one (the library then needs it loaded first).
+  const fs::path work = tmp / "work";
+  fs::create_directories(work);
+  { std::ofstream(work / "prog.cpp") << kProgram; }
+  std::string flag_text = flags.output;
+  while (!flag_text.empty() && (flag_text.back() == '\n' || flag_text.back() == ' ')) flag_text.pop_back();
+  Run build = run(std::string(IDTAP_TEST_CXX) + " " + IDTAP_TEST_SANLDFLAGS + " -o " + quote((work / "prog").string()) +
+                  " " + quote((work / "prog.cpp").string()) + " " + flag_text);
+  INFO(build.output);
+  REQUIRE(build.status == 0);
+  Run needed = run("readelf -d " + quote((work / "prog").string()));
+  CHECK(contains(needed.output, "Shared library: [" + soname + "]"));
+  CHECK_FALSE(contains(needed.output, "RPATH"));
+  CHECK_FALSE(contains(needed.output, "RUNPATH"));
+  const std::string ld = "LD_LIBRARY_PATH=" + quote(libdir.string()) + " ";
+  Run loaded = run(ld + "ldd " + quote((work / "prog").string()));
+  CHECK(contains(loaded.output, soname + " => " + (libdir / soname).string()));
+  Run prog = run(ld + quote((work / "prog").string()));
+  CHECK(prog.status == 0);
+  CHECK(prog.output == "00a4040c07a0000002471001\n");
+
+  // The installed tool runs and decodes offline.
+  Run tool = run(quote((prefix / "bin/idtap").string()) + " atr 3B8F8001804F0CA000000306030001000000006A");
+  CHECK(tool.status == 0);
+  CHECK(contains(tool.output, "MIFARE Classic 1K"));
+
+  // Uninstall removes every file and link install created.
+  const std::set<std::string> installed = files_under(destdir);
+  CHECK(installed.size() >= headers.size() + 6);
+  Run uninstall = run(make_command("uninstall", destdir.string()));
+  INFO(uninstall.output);
+  CHECK(uninstall.status == 0);
+  const std::set<std::string> left = files_under(destdir);
+  for (const std::string& f : left) CHECK_MESSAGE(false, "left behind by uninstall: " << f);
+
+  fs::remove_all(tmp);
+}

@@ -1,0 +1,437 @@
+#include "idtap/provision/ledger.h"
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "fixtures.h"
+#include "idtap/provision/files.h"
+#include "idtap/provision/provisioning.h"
+
+using namespace idtap;
+using namespace idtap::provision;
+using namespace idtap::provision::testing;
+
+namespace {
+
+LedgerOptions fast_options() {
+  LedgerOptions o;
+  o.status_uri = "https://status.example.kr/lists/1";
+  o.status_list_size = 4096;
+  o.durable = true;
+  return o;
+}
+
+struct World {
+  TempDir dir;
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  Ledger ledger = Ledger::open(dir.file("ledger.db"), fast_options()).value();
+  UnixSeconds now = fixture_now();
+};
+
+int64_t count_rows(const std::string& db_path, const char* table) {
+  sqlite3* db = nullptr;
+  sqlite3_open(db_path.c_str(), &db);
+  std::string sql = std::string("SELECT count(*) FROM ") + table;
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+void run_sql(const std::string& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  INFO(sql << " -> " << (err ? err : "ok"));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("issue: a genuine card of an adult gets one credential bound to the phone") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  auto issued = w.ledger.issue(request_for(w.ledger, holder, phone, w.now), w.signer);
+  REQUIRE_MESSAGE(issued.ok(), issued.error().message());
+  CHECK(issued->credential_id.size() == 32);
+  CHECK(issued->revoked.empty());
+  CHECK(issued->device_thumbprint == phone.public_key().thumbprint());
+  CHECK(issued->status_idx < 4096);
+
+  auto rec = w.ledger.credential(issued->credential_id).value();
+  CHECK(rec.state == CredentialState::kActive);
+  CHECK(rec.card.document_number == "M12345678");
+  CHECK(rec.valid_until == issued->validity.valid_until);
+  CHECK(format_tdate(rec.valid_until) == "2029-03-02T09:00:00Z");
+
+  // The credential verifies on its own and names the ledger's status list entry.
+  MdocVerifyOptions o{{w.pki.ca}, w.now, nullptr, 0};
+  auto v = verify_mdoc(issued->issuer_signed, o);
+  REQUIRE_MESSAGE(v.ok(), v.error().message());
+  CHECK(v->mso.status->idx == issued->status_idx);
+  CHECK(v->mso.status->uri == w.ledger.status_uri());
+  CHECK(v->mso.device_key == phone.public_key());
+
+  // The resident number is not in the database, and the key file is private.
+  auto db = read_file(w.dir.file("ledger.db")).value();
+  std::string raw(db.begin(), db.end());
+  CHECK(raw.find("900515") == std::string::npos);
+  CHECK(raw.find("9005151234567") == std::string::npos);
+  struct stat st;
+  REQUIRE(::stat(w.dir.file("ledger.db.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  auto report = w.ledger.verify().value();
+  CHECK(report.consistent());
+  CHECK(report.events == 1);
+}
+
+TEST_CASE("refusals: nothing is issued or recorded") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  struct Case {
+    const char* why;
+    VerifiedHolder holder;
+    const char* reason;
+  };
+  VerifiedHolder not_genuine = sample_holder();
+  not_genuine.genuine = false;
+  not_genuine.verdict_reason = "passive authentication failed: DG2 hash mismatch";
+  // Born 2009-03-03: 17 on 2026-03-03, the day after fixture_now().
+  VerifiedHolder under_17 = sample_holder("090303-3123456", Date{2009, 3, 3});
+  VerifiedHolder expired_card = sample_holder();
+  expired_card.expiry_date = Date{2026, 3, 1};
+  VerifiedHolder lost_card = sample_holder();
+  lost_card.card_status = CardStatus::kReportedLost;
+  VerifiedHolder wrong_rrn = sample_holder("900516-1234567");
+  const Case cases[] = {
+      {"not genuine", not_genuine, "not read as genuine (passive authentication failed"},
+      {"the day before the 17th birthday", under_17, "under 17 on 2026-03-02 (age 16)"},
+      {"card expired yesterday", expired_card, "the card expired on 2026-03-01"},
+      {"card reported lost (as read)", lost_card, "the card is reported lost"},
+      {"resident number disagrees with the birth date", wrong_rrn, "does not agree with the date of birth"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = w.ledger.issue(request_for(w.ledger, c.holder, phone, w.now), w.signer);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kRefused);
+    CHECK_MESSAGE(r.error().context.find(c.reason) != std::string::npos, r.error().context);
+  }
+  CHECK(count_rows(w.dir.file("ledger.db"), "credentials") == 0);
+  CHECK(count_rows(w.dir.file("ledger.db"), "events") == 0);
+  CHECK(count_rows(w.dir.file("ledger.db"), "holders") == 0);
+
+  SUBCASE("on the 17th birthday it is accepted") {
+    auto r = w.ledger.issue(request_for(w.ledger, under_17, phone, w.now + 86400), w.signer);
+    REQUIRE_MESSAGE(r.ok(), r.error().message());
+  }
+  SUBCASE("a card the ledger has as lost") {
+    VerifiedHolder h = sample_holder();
+    REQUIRE(w.ledger.report_card_lost(h.card, w.now).ok());
+    auto r = w.ledger.issue(request_for(w.ledger, h, phone, w.now), w.signer);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().context == "the card is reported lost");
+    CHECK(count_rows(w.dir.file("ledger.db"), "credentials") == 0);
+  }
+}
+
+TEST_CASE("proof of possession: bad or replayed proofs are refused") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  auto other = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+
+  SUBCASE("signed by another key") {
+    IssueRequest r = request_for(w.ledger, holder, other, w.now);
+    r.device_key = phone.public_key();
+    auto out = w.ledger.issue(r, w.signer);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().code == ErrorCode::kRefused);
+    CHECK(out.error().context.find("bad proof of possession") == 0);
+  }
+  SUBCASE("a signature over another challenge") {
+    IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+    r.proof.signature = phone.sign_der(w.ledger.new_challenge(w.now).value()).value();
+    CHECK(w.ledger.issue(r, w.signer).error().code == ErrorCode::kRefused);
+  }
+  SUBCASE("a challenge idtap never issued") {
+    IssueRequest r;
+    r.holder = &holder;
+    r.device_key = phone.public_key();
+    r.now = w.now;
+    r.proof.challenge = Bytes(32, 7);
+    r.proof.signature = phone.sign_es256(r.proof.challenge).value();
+    auto out = w.ledger.issue(r, w.signer);
+    CHECK(out.error().context == "bad proof of possession: unknown challenge");
+  }
+  SUBCASE("a replayed proof") {
+    IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+    REQUIRE(w.ledger.issue(r, w.signer).ok());
+    auto again = w.ledger.issue(r, w.signer);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().context == "bad proof of possession: the challenge was already used (replayed proof)");
+    CHECK(count_rows(w.dir.file("ledger.db"), "credentials") == 1);
+  }
+  SUBCASE("an expired challenge") {
+    IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+    r.now = w.now + 301;
+    CHECK(w.ledger.issue(r, w.signer).error().context == "bad proof of possession: the challenge expired");
+  }
+  SUBCASE("the proof file round trip (raw r||s signature)") {
+    PossessionProof p{w.ledger.new_challenge(w.now).value(), {}};
+    p.signature = phone.sign_es256(p.challenge).value();
+    auto parsed = parse_proof(format_proof(p)).value();
+    CHECK(equal_bytes(parsed.challenge, p.challenge));
+    CHECK(verify_possession_signature(parsed, phone.public_key()).ok());
+    CHECK(parse_proof("challenge: 00\nsignature: 00\n").error().code == ErrorCode::kInvalidArgument);
+    CHECK(parse_proof("signature: 0011\n").error().code == ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("one phone per holder: a new phone revokes the previous credential") {
+  World w;
+  auto phone_a = EcPrivateKey::generate().value();
+  auto phone_b = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  auto a = w.ledger.issue(request_for(w.ledger, holder, phone_a, w.now), w.signer).value();
+  auto b = w.ledger.issue(request_for(w.ledger, holder, phone_b, w.now + 10), w.signer).value();
+  REQUIRE(b.revoked.size() == 1);
+  CHECK(b.revoked[0] == a.credential_id);
+  CHECK(w.ledger.credential(a.credential_id)->state == CredentialState::kRevoked);
+  CHECK(w.ledger.credential(a.credential_id)->state_reason == "replaced by " + b.credential_id);
+  CHECK(w.ledger.credential(b.credential_id)->state == CredentialState::kActive);
+  // Another holder is unaffected.
+  VerifiedHolder other = sample_holder("850101-2345678", Date{1985, 1, 1}, "M00000001");
+  auto c = w.ledger.issue(request_for(w.ledger, other, phone_a, w.now + 20), w.signer).value();
+  CHECK(c.revoked.empty());
+  // The status list marks the revoked one only.
+  auto list = w.ledger.status_list().value();
+  CHECK(list.get(a.status_idx).value() == kStatusInvalid);
+  CHECK(list.get(b.status_idx).value() == kStatusValid);
+  CHECK(w.ledger.verify()->consistent());
+}
+
+TEST_CASE("one phone per holder holds under two concurrent issuers") {
+  TempDir dir;
+  TestIssuer pki = make_test_issuer();
+  const std::string path = dir.file("ledger.db");
+  { REQUIRE(Ledger::open(path, fast_options()).ok()); }
+  VerifiedHolder holder = sample_holder();
+  constexpr int kPerThread = 12;
+  std::atomic<int> issued{0}, failed{0};
+  auto worker = [&](int) {
+    SoftwareIssuer signer = signer_of(pki);
+    Ledger ledger = Ledger::open(path, fast_options()).value();  // its own connection
+    auto phone = EcPrivateKey::generate().value();
+    for (int i = 0; i < kPerThread; ++i) {
+      auto r = ledger.issue(request_for(ledger, holder, phone, fixture_now() + i), signer);
+      if (r.ok()) ++issued;
+      else {
+        ++failed;
+        MESSAGE(r.error().message());
+      }
+    }
+  };
+  std::thread t1(worker, 1), t2(worker, 2);
+  t1.join();
+  t2.join();
+  CHECK(issued == 2 * kPerThread);
+  CHECK(failed == 0);
+  Ledger ledger = Ledger::open(path, fast_options()).value();
+  auto all = ledger.credentials().value();
+  REQUIRE(all.size() == 2 * kPerThread);
+  int active = 0;
+  for (const auto& c : all) {
+    if (c.state == CredentialState::kActive) ++active;
+    else CHECK(c.state == CredentialState::kRevoked);
+  }
+  CHECK(active == 1);
+  auto report = ledger.verify().value();
+  for (const auto& f : report.findings) MESSAGE(f.what);
+  CHECK(report.consistent());
+  CHECK(report.events == 2 * 2 * kPerThread - 1);  // every issue but the first revoked one
+}
+
+TEST_CASE("suspension: card lost suspends all, phone lost only that one; resume and revoke") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  auto c = w.ledger.issue(request_for(w.ledger, holder, phone, w.now), w.signer).value();
+
+  SUBCASE("card reported lost") {
+    auto suspended = w.ledger.report_card_lost(holder.card, w.now + 1).value();
+    REQUIRE(suspended.size() == 1);
+    CHECK(suspended[0] == c.credential_id);
+    auto rec = w.ledger.credential(c.credential_id).value();
+    CHECK(rec.state == CredentialState::kSuspended);
+    CHECK(rec.state_reason == "card_lost");
+    CHECK(rec.card_state == "lost");
+    CHECK(w.ledger.report_card_lost(holder.card, w.now + 2).error().code == ErrorCode::kState);
+    // Resume is refused while the card is lost; finding the card resumes it.
+    CHECK(w.ledger.resume(c.credential_id, w.now + 3).error().code == ErrorCode::kRefused);
+    auto resumed = w.ledger.card_found(holder.card, w.now + 4).value();
+    CHECK(resumed == std::vector<std::string>{c.credential_id});
+    CHECK(w.ledger.credential(c.credential_id)->state == CredentialState::kActive);
+  }
+  SUBCASE("phone reported lost, then resumed, then suspended and revoked") {
+    REQUIRE(w.ledger.suspend(c.credential_id, "phone_lost", w.now + 1).ok());
+    CHECK(w.ledger.credential(c.credential_id)->state_reason == "phone_lost");
+    CHECK(w.ledger.status_list()->get(c.status_idx).value() == kStatusInvalid);
+    CHECK(w.ledger.suspend(c.credential_id, "phone_lost", w.now + 2).error().code == ErrorCode::kState);
+    REQUIRE(w.ledger.resume(c.credential_id, w.now + 3).ok());
+    CHECK(w.ledger.status_list()->get(c.status_idx).value() == kStatusValid);
+    REQUIRE(w.ledger.suspend(c.credential_id, "phone_lost", w.now + 4).ok());
+    REQUIRE(w.ledger.revoke(c.credential_id, "phone not found", w.now + 5).ok());
+    CHECK(w.ledger.credential(c.credential_id)->state == CredentialState::kRevoked);
+    CHECK(w.ledger.resume(c.credential_id, w.now + 6).error().code == ErrorCode::kState);
+    CHECK(w.ledger.revoke("0000", "x", w.now).error().code == ErrorCode::kNotFound);
+  }
+  SUBCASE("expiry after three years") {
+    CHECK(w.ledger.expire_due(c.validity.valid_until - 1)->empty());
+    CHECK(w.ledger.expire_due(c.validity.valid_until).value() == std::vector<std::string>{c.credential_id});
+    CHECK(w.ledger.credential(c.credential_id)->state == CredentialState::kExpired);
+  }
+  auto report = w.ledger.verify().value();
+  for (const auto& f : report.findings) MESSAGE(f.what);
+  CHECK(report.consistent());
+}
+
+TEST_CASE("batched issuance: one commit, each request on its own") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder a = sample_holder();
+  VerifiedHolder minor = sample_holder("120101-3123456", Date{2012, 1, 1}, "M00000002");
+  VerifiedHolder b = sample_holder("850101-2345678", Date{1985, 1, 1}, "M00000001");
+  std::vector<IssueRequest> reqs{request_for(w.ledger, a, phone, w.now), request_for(w.ledger, minor, phone, w.now),
+                                 request_for(w.ledger, b, phone, w.now)};
+  auto results = w.ledger.issue_batch(reqs, w.signer).value();
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].ok());
+  CHECK(results[1].error().code == ErrorCode::kRefused);
+  CHECK(results[2].ok());
+  CHECK(w.ledger.credentials()->size() == 2);
+  CHECK(w.ledger.verify()->consistent());
+}
+
+TEST_CASE("ledger verify detects an edited, inserted or deleted row") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  auto c = w.ledger.issue(request_for(w.ledger, holder, phone, w.now), w.signer).value();
+  REQUIRE(w.ledger.suspend(c.credential_id, "phone_lost", w.now + 1).ok());
+  REQUIRE(w.ledger.resume(c.credential_id, w.now + 2).ok());
+  REQUIRE(w.ledger.verify()->consistent());
+  const std::string db = w.dir.file("ledger.db");
+
+  // The event log refuses edits through SQL; an attacker drops the triggers first.
+  sqlite3* raw = nullptr;
+  sqlite3_open(db.c_str(), &raw);
+  CHECK(sqlite3_exec(raw, "UPDATE events SET detail = 'x'", nullptr, nullptr, nullptr) != SQLITE_OK);
+  sqlite3_close(raw);
+  run_sql(db, "DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;");
+
+  auto findings_of = [&] {
+    Ledger fresh = Ledger::open(db, fast_options()).value();
+    auto r = fresh.verify().value();
+    std::string all;
+    for (const auto& f : r.findings) all += f.what + "\n";
+    return all;
+  };
+  SUBCASE("a credential's state edited (revoked -> active would be the attack)") {
+    run_sql(db, "UPDATE credentials SET state = 'suspended'");
+    CHECK(findings_of().find("is 'suspended' but its events say 'active' (edited)") != std::string::npos);
+  }
+  SUBCASE("an event's detail edited") {
+    run_sql(db, "UPDATE events SET detail = 'device someone-else' WHERE seq = 1");
+    CHECK(findings_of().find("row 1 does not match the hash chain (edited)") != std::string::npos);
+  }
+  SUBCASE("a middle event deleted") {
+    run_sql(db, "DELETE FROM events WHERE seq = 2");
+    CHECK(findings_of().find("rows 2..2 are missing (deleted)") != std::string::npos);
+  }
+  SUBCASE("the last event deleted") {
+    run_sql(db, "DELETE FROM events WHERE seq = 3");
+    CHECK(findings_of().find("rows were removed or added") != std::string::npos);
+  }
+  SUBCASE("a credential row deleted") {
+    run_sql(db, "DELETE FROM credentials");
+    CHECK(findings_of().find("has events but no record (deleted)") != std::string::npos);
+  }
+}
+
+TEST_CASE("crash consistency: kill -9 during a batch of issuances leaves a repairable, consistent ledger") {
+  TempDir dir;
+  TestIssuer pki = make_test_issuer();
+  const std::string path = dir.file("ledger.db");
+  const std::string out_dir = dir.file("out");
+  REQUIRE(::mkdir(out_dir.c_str(), 0700) == 0);
+  { REQUIRE(Ledger::open(path, fast_options()).ok()); }
+  uint64_t seed = fixture_now();
+  for (int round = 0; round < 4; ++round) {
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // The child issues in a loop (two holders alternating, new phone each time) until killed.
+      SoftwareIssuer signer = signer_of(pki);
+      Ledger ledger = Ledger::open(path, fast_options()).value();
+      VerifiedHolder holders[2] = {sample_holder(), sample_holder("850101-2345678", Date{1985, 1, 1}, "M00000001")};
+      for (int i = 0;; ++i) {
+        auto phone = EcPrivateKey::generate().value();
+        IssueRequest r = request_for(ledger, holders[i % 2], phone, fixture_now() + i);
+        r.file_path = out_dir + "/r" + std::to_string(round) + "-" + std::to_string(i) + ".mdoc";
+        (void)issue_to_file(ledger, r, signer);
+      }
+    }
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    ::usleep(static_cast<useconds_t>(20000 + (seed >> 33) % 120000));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK(WIFSIGNALED(status));
+
+    Ledger ledger = Ledger::open(path, fast_options()).value();
+    LedgerVerifyOptions repair{true, {out_dir}};
+    auto first = ledger.verify(repair).value();
+    for (const auto& f : first.findings) MESSAGE("round " << round << ": " << f.what << std::string(f.repaired ? " [repaired]" : ""));
+    CHECK(first.consistent());
+    auto second = ledger.verify({false, {out_dir}}).value();
+    CHECK(second.findings.empty());
+
+    // Every credential file has its record with the same bytes, and every live record its file.
+    std::set<std::string> recorded;
+    int active_per_holder_max = 0;
+    std::map<std::string, int> live_by_card;
+    auto records = ledger.credentials().value();
+    for (const auto& c : records) {
+      if (c.state == CredentialState::kActive || c.state == CredentialState::kSuspended) {
+        auto bytes = read_file(c.file_path);
+        REQUIRE_MESSAGE(bytes.ok(), c.file_path);
+        ++live_by_card[c.card.document_number];
+      }
+      recorded.insert(c.file_path);
+    }
+    for (const auto& [card, n] : live_by_card) active_per_holder_max = std::max(active_per_holder_max, n);
+    CHECK(active_per_holder_max <= 1);
+    for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+      std::string p = entry.path().string();
+      CHECK_MESSAGE(p.find(kTempMarker) == std::string::npos, p);
+      CHECK_MESSAGE(recorded.count(p) == 1, p);
+    }
+  }
+}

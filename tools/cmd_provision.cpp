@@ -1,0 +1,234 @@
+// idtap provision: a verified card -> a mobile ID bound to one phone (ISO 18013-5 mdoc).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "commands.h"
+#include "idtap/base/hex.h"
+#include "idtap/base/secure_bytes.h"
+#include "idtap/provision/files.h"
+#include "idtap/provision/holder.h"
+#include "idtap/provision/ledger.h"
+#include "idtap/provision/mapping.h"
+#include "idtap/provision/proof.h"
+#include "idtap/provision/provisioning.h"
+#include "idtap/provision/signer.h"
+#include "json.h"
+
+namespace idtap::cli {
+namespace {
+
+using namespace idtap::provision;
+
+constexpr const char* kHelp =
+    "usage: idtap provision [--reader R] (--can N | --mrz MRZ) --device-key FILE --proof FILE\n"
+    "                       --issuer-key FILE --issuer-cert FILE [--issuer-key-pass-file FILE]\n"
+    "                       [--trust PATH]... --ledger DB --out FILE [--mapping FILE] [--json]\n"
+    "       idtap provision challenge --ledger DB [--ttl SECONDS] [--json]\n\n"
+    "Reads the card, and only when it is genuine (passive authentication passed and the chip\n"
+    "proved itself), the holder is 17 or older and the card valid and not reported lost, issues\n"
+    "an ISO 18013-5 mdoc bound to the phone's key, records it in the ledger (revoking the\n"
+    "holder's previous phone) and writes it to --out. Valid three years.\n\n"
+    "  challenge               start a proof of possession: prints a one-time challenge (hex)\n"
+    "                          the phone signs with its P-256 key (ECDSA, SHA-256)\n"
+    "  --reader R              the reader (see `idtap readers`); default: the first with a card\n"
+    "  --can N | --mrz MRZ     the card access number, or the MRZ, for PACE/BAC\n"
+    "  --device-key FILE       the phone's public key: PEM (BEGIN PUBLIC KEY) or a COSE_Key (CBOR)\n"
+    "  --proof FILE            the proof of possession: 'challenge: HEX' and 'signature: HEX' lines\n"
+    "  --issuer-key FILE       the issuer's P-256 private key (PEM; if encrypted, the passphrase\n"
+    "                          comes from --issuer-key-pass-file or $IDTAP_ISSUER_KEY_PASSPHRASE)\n"
+    "  --issuer-cert FILE      the issuer certificate chain (PEM, leaf first)\n"
+    "  --trust PATH            CSCA certificate(s) for passive authentication (repeatable)\n"
+    "  --ledger DB             the provisioning ledger (created when absent)\n"
+    "  --out FILE              where the credential (IssuerSigned CBOR, mode 0600) goes\n"
+    "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
+    "  --json                  machine-readable output\n\n"
+    "Exit codes: 0 issued, 2 usage, 3 access denied, 4 card/reader, 5 passive authentication\n"
+    "failed, 6 chip authentication failed, 7 no trust anchor, 8 refused (the rules), 9 file error.\n";
+
+// The card-read options, handed to the read layer as they are.
+struct CardReadRequest {
+  std::string reader;
+  SecureBytes can;
+  SecureBytes mrz;
+  std::vector<std::string> trust;
+};
+
+// ---------------------------------------------------------------------------------------------
+// INTEGRATION POINT (the only one): read the card and return what it proved.
+// lib/reader (one read session: access control, chip authentication, reads, passive and
+// active authentication) does not exist yet. When it lands, run the session here with
+// `request` and convert its result with the single conversion function lib/provision will
+// then provide (VerifiedHolder from the reader's result: genuine = PA passed && chip proved;
+// the DG1/DG2/DG11/DG12 fields; the card identity; the card status). Everything after this
+// call (the rules, the proof, the ledger, the credential) is already complete.
+// ---------------------------------------------------------------------------------------------
+Result<VerifiedHolder> read_verified_holder(const CardReadRequest& request) {
+  (void)request;
+  return make_error(ErrorCode::kNotSupported,
+                    "reading the card is not available in this build yet (the read layer, lib/reader, has not landed); "
+                    "nothing was issued or recorded");
+}
+
+Result<SecureBytes> secret_option(const Args& args, const char* name) {
+  auto v = args.get(name);
+  if (!v) return SecureBytes();
+  SecureBytes out(v->begin(), v->end());
+  return out;
+}
+
+int run_challenge(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {{"ledger", true}, {"ttl", true}, {"json"}, {"help", false, false, 'h'}});
+  if (!args.ok()) {
+    print_error("provision challenge", args.error());
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    std::fputs(kHelp, stdout);
+    return kExitOk;
+  }
+  auto ledger_path = args->get("ledger");
+  if (!ledger_path) {
+    print_error("provision challenge", make_error(ErrorCode::kInvalidArgument, "--ledger DB is required"));
+    return kExitUsage;
+  }
+  int64_t ttl = 300;
+  if (auto t = args->get("ttl")) {
+    try {
+      ttl = std::stoll(*t);
+    } catch (...) {
+      ttl = -1;
+    }
+    if (ttl <= 0 || ttl > 86400) {
+      print_error("provision challenge", make_error(ErrorCode::kInvalidArgument, "--ttl must be 1..86400 seconds"));
+      return kExitUsage;
+    }
+  }
+  auto ledger = Ledger::open(*ledger_path);
+  if (!ledger.ok()) {
+    print_error("provision challenge", ledger.error());
+    return exit_code_for(ledger.error().code);
+  }
+  UnixSeconds now = now_seconds();
+  auto c = ledger->new_challenge(now, ttl);
+  if (!c.ok()) {
+    print_error("provision challenge", c.error());
+    return exit_code_for(c.error().code);
+  }
+  if (args->has("json")) {
+    JsonWriter j;
+    j.begin_object().field("challenge", to_hex(*c)).field("expires_at", format_tdate(now + ttl)).end_object();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("%s\n", to_hex(*c).c_str());
+    std::fprintf(stderr, "challenge valid until %s; the phone signs these %zu bytes (ECDSA P-256, SHA-256)\n",
+                 format_tdate(now + ttl).c_str(), c->size());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_provision(const std::vector<std::string>& argv) {
+  if (!argv.empty() && argv[0] == "challenge") return run_challenge(std::vector<std::string>(argv.begin() + 1, argv.end()));
+  auto args = Args::parse(argv, {{"reader", true},     {"can", true},         {"mrz", true},
+                                 {"device-key", true}, {"proof", true},       {"issuer-key", true},
+                                 {"issuer-cert", true}, {"issuer-key-pass-file", true}, {"trust", true, true},
+                                 {"ledger", true},     {"out", true},         {"mapping", true},
+                                 {"json"},             {"help", false, false, 'h'}});
+  if (!args.ok()) {
+    print_error("provision", args.error());
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    std::fputs(kHelp, stdout);
+    return kExitOk;
+  }
+  for (const char* required : {"device-key", "proof", "issuer-key", "issuer-cert", "ledger", "out"}) {
+    if (!args->has(required)) {
+      print_error("provision", make_error(ErrorCode::kInvalidArgument, std::string("--") + required + " is required"));
+      return kExitUsage;
+    }
+  }
+  if (args->has("can") == args->has("mrz")) {
+    print_error("provision", make_error(ErrorCode::kInvalidArgument, "give exactly one of --can N or --mrz MRZ"));
+    return kExitUsage;
+  }
+  if (!args->positional().empty()) {
+    print_error("provision", make_error(ErrorCode::kInvalidArgument, "unexpected argument '" + args->positional()[0] + "'"));
+    return kExitUsage;
+  }
+  auto fail = [](const Error& e) {
+    print_error("provision", e);
+    return exit_code_for(e.code);
+  };
+
+  // Everything that can be checked without the card is checked before it is read.
+  IssuerFiles files{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")};
+  auto issuer = load_issuer(files);
+  if (!issuer.ok()) return fail(issuer.error());
+  auto device_file = read_file(*args->get("device-key"), 1 << 16);
+  if (!device_file.ok()) return fail(device_file.error().with_context("device key"));
+  auto device_key = EcPublicKey::load(*device_file);
+  if (!device_key.ok()) return fail(device_key.error().with_context("device key"));
+  auto proof_file = read_file(*args->get("proof"), 1 << 16);
+  if (!proof_file.ok()) return fail(proof_file.error().with_context("proof"));
+  auto proof = parse_proof(string_of(*proof_file));
+  if (!proof.ok()) return fail(proof.error());
+  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
+  if (auto m = args->get("mapping")) {
+    auto text = read_file(*m, 1 << 20);
+    if (!text.ok()) return fail(text.error().with_context("mapping"));
+    auto parsed = DocTypeMapping::parse(string_of(*text));
+    if (!parsed.ok()) return fail(parsed.error());
+    mapping = std::move(parsed).value();
+  }
+  auto ledger = Ledger::open(*args->get("ledger"));
+  if (!ledger.ok()) return fail(ledger.error());
+
+  CardReadRequest read;
+  read.reader = args->get("reader").value_or("");
+  read.can = secret_option(*args, "can").value();
+  read.mrz = secret_option(*args, "mrz").value();
+  read.trust = args->all("trust");
+  auto holder = read_verified_holder(read);
+  wipe(read.can);
+  wipe(read.mrz);
+  if (!holder.ok()) return fail(holder.error());
+
+  IssueRequest request;
+  request.holder = &*holder;
+  request.device_key = *device_key;
+  request.proof = *proof;
+  request.now = now_seconds();
+  request.mapping = mapping;
+  request.file_path = *args->get("out");
+  auto issued = issue_to_file(*ledger, request, *issuer);
+  if (!issued.ok()) return fail(issued.error());
+
+  if (args->has("json")) {
+    JsonWriter j;
+    j.begin_object()
+        .field("credential_id", issued->credential_id)
+        .field("file", issued->file_path)
+        .field("holder", holder->masked_resident_number())
+        .field("device_thumbprint", issued->device_thumbprint)
+        .field("valid_from", format_tdate(issued->validity.valid_from))
+        .field("valid_until", format_tdate(issued->validity.valid_until))
+        .field("status_idx", issued->status_idx)
+        .key("revoked")
+        .begin_array();
+    for (const auto& r : issued->revoked) j.value(r);
+    j.end_array().end_object();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("issued %s to %s (holder %s), valid until %s, status index %llu\n", issued->credential_id.c_str(),
+                issued->file_path.c_str(), holder->masked_resident_number().c_str(),
+                format_tdate(issued->validity.valid_until).c_str(), static_cast<unsigned long long>(issued->status_idx));
+    for (const auto& r : issued->revoked) std::printf("revoked the previous phone's credential %s\n", r.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace idtap::cli

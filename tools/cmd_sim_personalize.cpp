@@ -1,0 +1,304 @@
+// idtap sim personalize: writes a complete simulated card image (README: "The simulated card
+// image").
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "commands.h"
+#include "json.h"
+#include "idtap/base/redact.h"
+#include "idtap/lds/date.h"
+#include "idtap/sim/personalize.h"
+
+namespace idtap::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: idtap sim personalize --out DIR [OPTIONS]\n\n"
+    "Writes a complete card image to DIR (atomically: a temporary directory renamed into place;\n"
+    "an existing DIR is replaced only if it is a card image): DG1 (MRZ), DG2 (a synthetic face),\n"
+    "DG11 (Hangul name, resident registration number, address), DG12, DG14 and DG15 with fresh\n"
+    "chip keys, EF.COM, EF.CardAccess, EF.SOD signed by a throw-away Document Signer, and under\n"
+    "DIR/pki/ the test CSCA, Document Signer, their keys and a CRL (PEM). The sample holder and\n"
+    "all numbers are made up.\n\n"
+    "document:\n"
+    "  --profile P          resident (TD1, PACE with the CAN; default), passport (TD3, BAC\n"
+    "                       only), both (TD3, PACE and BAC)\n"
+    "  --mrz MRZ            a whole TD1 or TD3 MRZ (lines joined, or separated by newlines);\n"
+    "                       its check digits must hold; replaces the composed one\n"
+    "  --can NNNNNN         the card access number (default 123456)\n"
+    "  --document-number N  (default KR1234567)      --issuing-state XXX (default KOR)\n"
+    "  --issue-date DATE    (default today)          --expiry-date DATE (default issue + 10 y)\n"
+    "  --authority TEXT     issuing authority (DG12)\n"
+    "holder:\n"
+    "  --surname S --given-names S   Latin names for the MRZ (default HONG, GILDONG)\n"
+    "  --full-name TEXT     DG11 full name, UTF-8 (default 홍길동)\n"
+    "  --personal-number N  DG11 personal number (default 900101-1234567, made up)\n"
+    "  --birth DATE         date of birth (default 1990-01-01)   --sex M|F|X\n"
+    "  --nationality XXX    --place-of-birth TEXT   --address TEXT ('<' separates lines)\n"
+    "  --telephone TEXT\n"
+    "chip:\n"
+    "  --face-format F      jpeg (default, about 15-20 KB) or jp2 (JPEG 2000)\n"
+    "  --pace-mapping M     gm (default), im, cam (PACE-CAM; adds EF.CardSecurity)\n"
+    "  --cam                the same as --pace-mapping cam\n"
+    "  --pace-cipher C      aes128 (default), aes192, aes256\n"
+    "  --pace-curve C       brainpoolP256r1 (default), P-256, or an ICAO parameter ID\n"
+    "  --ca-curve C         the Chip Authentication key's curve (default brainpoolP256r1)\n"
+    "  --aa T               Active Authentication key: ecdsa (default), rsa (2048), none\n"
+    "  --aa-hash H          sha1, sha224, sha256 (default), sha384, sha512\n"
+    "signing:\n"
+    "  --ds-key T           Document Signer: ecdsa (P-256, default), rsa, rsa-pss (2048)\n"
+    "  --hash H             EF.SOD digest: sha1, sha224, sha256 (default), sha384, sha512\n"
+    "negative tests and quirks:\n"
+    "  --tamper dgN         change data group N after signing (repeatable: dg1, dg2, dg11,\n"
+    "                       dg12, dg14, dg15)\n"
+    "  --cloned             chip keys that do not match DG14 / DG15\n"
+    "  --no-extended        refuse extended-length APDUs\n"
+    "  --max-response N     largest response data field (e.g. 223)\n"
+    "  --mse-rejects-le     answer MSE commands carrying Le with 6700\n"
+    "  --leave-after N      leave the field after N APDUs\n"
+    "output:\n"
+    "  --today DATE         the personalization date (default: today, UTC)\n"
+    "  --json               print the summary as JSON\n"
+    "  --help               this text\n\n"
+    "DATE is YYYY-MM-DD. The CAN and MRZ are written to DIR/card.conf (mode 0600) and not printed.\n"
+    "exit status: 0 written, 2 bad option (the message names it), 9 file system error, 1 other.\n";
+
+const std::vector<OptionSpec> kSpecs = {
+    {"out", true},          {"profile", true},       {"mrz", true},          {"can", true},
+    {"document-number", true}, {"issuing-state", true}, {"issue-date", true}, {"expiry-date", true},
+    {"authority", true},    {"surname", true},       {"given-names", true},  {"full-name", true},
+    {"personal-number", true}, {"birth", true},      {"sex", true},          {"nationality", true},
+    {"place-of-birth", true}, {"address", true},     {"telephone", true},    {"face-format", true},
+    {"pace-mapping", true}, {"cam", false},          {"pace-cipher", true},  {"pace-curve", true},
+    {"ca-curve", true},     {"aa", true},            {"aa-hash", true},      {"ds-key", true},
+    {"hash", true},         {"tamper", true, true},  {"cloned", false},      {"no-extended", false},
+    {"max-response", true}, {"mse-rejects-le", false}, {"leave-after", true}, {"today", true},
+    {"json", false},        {"help", false, false, 'h'},
+};
+
+Error usage_error(const std::string& what) { return make_error(ErrorCode::kInvalidArgument, what); }
+
+Result<lds::Date> parse_date(const std::string& option, const std::string& text) {
+  std::string digits;
+  for (char c : text)
+    if (c != '-') digits.push_back(c);
+  auto d = lds::parse_yyyymmdd(digits);
+  if (!d.ok() || (text.size() != 8 && text.size() != 10)) return usage_error("--" + option + " needs a date YYYY-MM-DD, got '" + text + "'");
+  return *d;
+}
+
+Result<crypto::HashAlg> parse_hash(const std::string& option, const std::string& text) {
+  if (text == "sha1") return crypto::HashAlg::kSha1;
+  if (text == "sha224") return crypto::HashAlg::kSha224;
+  if (text == "sha256") return crypto::HashAlg::kSha256;
+  if (text == "sha384") return crypto::HashAlg::kSha384;
+  if (text == "sha512") return crypto::HashAlg::kSha512;
+  return usage_error("--" + option + " must be sha1, sha224, sha256, sha384 or sha512, not '" + text + "'");
+}
+
+Result<int> parse_curve(const std::string& option, const std::string& text) {
+  if (text == "brainpoolP256r1") return 13;
+  if (text == "P-256" || text == "secp256r1" || text == "prime256v1") return 12;
+  if (text == "brainpoolP384r1") return 16;
+  if (text == "P-384" || text == "secp384r1") return 15;
+  if (text == "brainpoolP512r1") return 17;
+  if (text == "P-521" || text == "secp521r1") return 18;
+  if (!text.empty() && text.size() <= 2 && text.find_first_not_of("0123456789") == std::string::npos) {
+    int id = std::stoi(text);
+    if (id >= 8 && id <= 18) return id;
+  }
+  return usage_error("--" + option + ": unknown curve '" + text + "' (brainpoolP256r1, P-256, ... or an ID 8..18)");
+}
+
+Result<size_t> parse_count(const std::string& option, const std::string& text, size_t max) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return usage_error("--" + option + " needs a number, got '" + text + "'");
+  const size_t n = std::stoul(text);
+  if (n > max) return usage_error("--" + option + " must be at most " + std::to_string(max));
+  return n;
+}
+
+// options_from: the PersonalizeOptions a command line asks for.
+Result<sim::PersonalizeOptions> options_from(const Args& a) {
+  sim::PersonalizeOptions o;
+  o.out_dir = a.get("out").value_or("");
+  if (o.out_dir.empty()) return usage_error("--out DIR is required");
+  if (auto v = a.get("profile")) {
+    IDTAP_ASSIGN_OR_RETURN(o.profile, sim::parse_card_profile(*v));
+  }
+  if (auto v = a.get("mrz")) o.mrz = *v;
+  if (auto v = a.get("can")) o.can = *v;
+  if (auto v = a.get("document-number")) o.document.document_number = *v;
+  if (auto v = a.get("issuing-state")) o.document.issuing_state = *v;
+  if (auto v = a.get("authority")) o.document.issuing_authority = *v;
+  if (auto v = a.get("issue-date")) {
+    IDTAP_ASSIGN_OR_RETURN(o.document.date_of_issue, parse_date("issue-date", *v));
+  }
+  if (auto v = a.get("expiry-date")) {
+    IDTAP_ASSIGN_OR_RETURN(o.document.date_of_expiry, parse_date("expiry-date", *v));
+  }
+  if (auto v = a.get("surname")) o.holder.primary_identifier = *v;
+  if (auto v = a.get("given-names")) o.holder.secondary_identifier = *v;
+  if (auto v = a.get("full-name")) o.holder.full_name = *v;
+  if (auto v = a.get("personal-number")) o.holder.personal_number = *v;
+  if (auto v = a.get("birth")) {
+    IDTAP_ASSIGN_OR_RETURN(o.holder.date_of_birth, parse_date("birth", *v));
+  }
+  if (auto v = a.get("sex")) {
+    if (*v != "M" && *v != "F" && *v != "X") return usage_error("--sex must be M, F or X");
+    o.holder.sex = *v == "X" ? '<' : (*v)[0];
+  }
+  if (auto v = a.get("nationality")) o.holder.nationality = *v;
+  if (auto v = a.get("place-of-birth")) o.holder.place_of_birth = *v;
+  if (auto v = a.get("address")) o.holder.address = *v;
+  if (auto v = a.get("telephone")) o.holder.telephone = *v;
+  if (auto v = a.get("face-format")) {
+    if (*v == "jpeg" || *v == "jpg") o.face_format = sim::FaceFormat::kJpeg;
+    else if (*v == "jp2" || *v == "jpeg2000") o.face_format = sim::FaceFormat::kJpeg2000;
+    else return usage_error("--face-format must be jpeg or jp2");
+  }
+  if (auto v = a.get("pace-mapping")) {
+    if (*v == "gm") o.pace_mapping = sim::PaceMapping::kGeneric;
+    else if (*v == "im") o.pace_mapping = sim::PaceMapping::kIntegrated;
+    else if (*v == "cam") o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    else return usage_error("--pace-mapping must be gm, im or cam");
+  }
+  if (a.has("cam")) {
+    if (a.has("pace-mapping") && o.pace_mapping != sim::PaceMapping::kChipAuthentication)
+      return usage_error("--cam contradicts --pace-mapping");
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+  }
+  if (auto v = a.get("pace-cipher")) {
+    if (*v == "aes128") o.pace_cipher = crypto::CipherAlg::kAes128;
+    else if (*v == "aes192") o.pace_cipher = crypto::CipherAlg::kAes192;
+    else if (*v == "aes256") o.pace_cipher = crypto::CipherAlg::kAes256;
+    else return usage_error("--pace-cipher must be aes128, aes192 or aes256");
+  }
+  if (auto v = a.get("pace-curve")) {
+    IDTAP_ASSIGN_OR_RETURN(o.pace_parameter_id, parse_curve("pace-curve", *v));
+  }
+  if (auto v = a.get("ca-curve")) {
+    IDTAP_ASSIGN_OR_RETURN(o.ca_parameter_id, parse_curve("ca-curve", *v));
+  }
+  if (auto v = a.get("aa")) {
+    if (*v == "ecdsa") o.aa_key = sim::AaKeyType::kEcdsa;
+    else if (*v == "rsa") o.aa_key = sim::AaKeyType::kRsa2048;
+    else if (*v == "none") o.aa_key = sim::AaKeyType::kNone;
+    else return usage_error("--aa must be ecdsa, rsa or none");
+  }
+  if (auto v = a.get("aa-hash")) {
+    IDTAP_ASSIGN_OR_RETURN(o.aa_hash, parse_hash("aa-hash", *v));
+  }
+  if (o.aa_key == sim::AaKeyType::kRsa2048 && !a.has("aa-hash")) o.aa_hash = crypto::HashAlg::kSha1;  // 9796-2 trailer BC
+  if (auto v = a.get("ds-key")) {
+    if (*v == "ecdsa") o.ds_key = sim::DsKeyType::kEcdsa;
+    else if (*v == "rsa") o.ds_key = sim::DsKeyType::kRsa;
+    else if (*v == "rsa-pss") o.ds_key = sim::DsKeyType::kRsaPss;
+    else return usage_error("--ds-key must be ecdsa, rsa or rsa-pss");
+  }
+  if (auto v = a.get("hash")) {
+    IDTAP_ASSIGN_OR_RETURN(o.sod_hash, parse_hash("hash", *v));
+  }
+  for (const auto& t : a.all("tamper")) {
+    size_t start = 0;
+    while (start <= t.size()) {
+      size_t comma = t.find(',', start);
+      if (comma == std::string::npos) comma = t.size();
+      std::string word = t.substr(start, comma - start);
+      if (word.size() < 3 || word.substr(0, 2) != "dg") return usage_error("--tamper takes dgN (dg1, dg2, ...), not '" + word + "'");
+      IDTAP_ASSIGN_OR_RETURN(size_t n, parse_count("tamper", word.substr(2), 16));
+      o.tamper.push_back(static_cast<int>(n));
+      start = comma + 1;
+    }
+  }
+  o.cloned = a.has("cloned");
+  if (a.has("no-extended")) o.quirks.extended_length = false;
+  if (auto v = a.get("max-response")) {
+    IDTAP_ASSIGN_OR_RETURN(o.quirks.max_response, parse_count("max-response", *v, 65536));
+  }
+  if (a.has("mse-rejects-le")) o.quirks.mse_rejects_le = true;
+  if (auto v = a.get("leave-after")) {
+    IDTAP_ASSIGN_OR_RETURN(o.quirks.leave_after, parse_count("leave-after", *v, 1000000));
+  }
+  if (auto v = a.get("today")) {
+    IDTAP_ASSIGN_OR_RETURN(o.today, parse_date("today", *v));
+  }
+  return o;
+}
+
+void print_summary(const sim::PersonalizeSummary& s, bool json) {
+  if (json) {
+    JsonWriter w(true);
+    w.begin_object();
+    w.field("card", s.out_dir);
+    w.field("profile", sim::card_profile_name(s.profile));
+    w.field("mrz_format", lds::mrz_format_name(s.mrz_format));
+    w.key("files").begin_object();
+    for (const auto& [name, size] : s.files) w.field(name, static_cast<uint64_t>(size));
+    w.end_object();
+    w.key("face").begin_object().field("format", lds::image_format_name(s.face_format)).field("bytes", static_cast<uint64_t>(s.face_bytes)).end_object();
+    if (s.pace.empty()) w.key("pace").null();
+    else w.field("pace", s.pace);
+    w.field("ca_curve", s.ca_curve);
+    w.field("aa", s.aa);
+    w.field("document_signer", s.ds);
+    w.field("sod_hash", s.sod_hash);
+    w.key("tampered").begin_array();
+    for (int dg : s.tampered) w.value(dg);
+    w.end_array();
+    w.field("cloned", s.cloned);
+    w.end_object();
+    std::printf("%s\n", w.str().c_str());
+    return;
+  }
+  std::printf("card image written to %s\n", s.out_dir.c_str());
+  std::printf("  profile        %s (%s MRZ)\n", sim::card_profile_name(s.profile), lds::mrz_format_name(s.mrz_format));
+  std::printf("  access         %s\n", s.pace.empty() ? "BAC" : (s.profile == sim::CardProfile::kBoth ? ("PACE " + s.pace + ", BAC").c_str() : ("PACE " + s.pace).c_str()));
+  std::printf("  face (DG2)     %s, %zu bytes\n", lds::image_format_name(s.face_format), s.face_bytes);
+  std::printf("  chip           CA %s, AA %s%s\n", s.ca_curve.c_str(), s.aa.c_str(), s.cloned ? ", cloned (keys do not match)" : "");
+  std::printf("  EF.SOD         %s, Document Signer %s\n", s.sod_hash.c_str(), s.ds.c_str());
+  if (!s.tampered.empty()) {
+    std::printf("  tampered       ");
+    for (size_t i = 0; i < s.tampered.size(); ++i) std::printf("%sDG%d", i ? ", " : "", s.tampered[i]);
+    std::printf(" (changed after signing)\n");
+  }
+  std::printf("  files         ");
+  for (const auto& [name, size] : s.files) std::printf(" %s (%zu)", name.c_str(), size);
+  std::printf("\n  pki/           csca_cert.pem csca_key.pem ds_cert.pem ds_key.pem csca_crl.pem\n");
+  std::printf("the CAN and MRZ key are in %s/card.conf\n", s.out_dir.c_str());
+}
+
+}  // namespace
+
+int cmd_sim_personalize(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, kSpecs);
+  if (!args.ok()) {
+    print_error("sim personalize", args.error());
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (!args->positional().empty()) {
+    print_error("sim personalize", usage_error("unexpected argument '" + args->positional()[0] + "'"));
+    return kExitUsage;
+  }
+  auto options = options_from(*args);
+  if (!options.ok()) {
+    print_error("sim personalize", options.error());
+    return kExitUsage;
+  }
+  sim::PersonalizeSummary summary;
+  Status s = sim::personalize(*options, &summary);
+  if (!s.ok()) {
+    print_error("sim personalize", s.error());
+    return exit_code_for(s.error().code);
+  }
+  print_summary(summary, args->has("json"));
+  return kExitOk;
+}
+
+}  // namespace idtap::cli
