@@ -49,6 +49,7 @@ Probe probe_card(const select::ReaderInfo& reader, int verbosity) {
   open.reader = reader.spec;
   open.verbosity = verbosity;
   open.pcsc.hold_transaction = true;
+  open.pcsc.reset_on_close = true;  // leave the card as found: nothing selected
   auto opened = select::open_reader(open);
   if (!opened.ok()) {
     probe.error = opened.error().message();
@@ -58,6 +59,10 @@ Probe probe_card(const select::ReaderInfo& reader, int verbosity) {
   if (opened->pcsc) {
     auto uid = opened->pcsc->contactless_uid();
     if (uid.ok()) probe.uid = to_hex(*uid, true);
+  } else if (reader.driver == "nfc") {
+    // libnfc readers answer the PC/SC part 3 GET DATA pseudo-APDU themselves.
+    auto uid = opened->transport->transmit(apdu::CommandApdu{0xFF, 0xCA, 0x00, 0x00, {}, 256});
+    if (uid.ok() && uid->ok()) probe.uid = to_hex(uid->data, true);
   }
   auto selected = apdu::exchange(*opened->transport, apdu::select_by_df_name(apdu::kEmrtdAid));
   if (!selected.ok()) {
@@ -139,7 +144,10 @@ int cmd_readers(const std::vector<std::string>& argv) {
   } else {
     for (size_t i = 0; i < inventory.readers.size(); ++i) {
       const auto& r = inventory.readers[i];
-      std::printf("%s:#%zu  %s\n", r.driver.c_str(), r.index, r.name.c_str());
+      if (r.driver == "pcsc")
+        std::printf("%s:#%zu  %s\n", r.driver.c_str(), r.index, r.name.c_str());
+      else  // libnfc devices are chosen by connection string: show the --reader value
+        std::printf("%s  %s\n", r.spec.c_str(), r.name.c_str());
       std::printf("    state:  %s\n", r.state.c_str());
       if (!r.atr.empty()) {
         std::string summary = select::atr_one_line(r.atr);

@@ -6,12 +6,14 @@
 #include <ctime>
 #include <string>
 #include <vector>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "idtap/base/hex.h"
+#include "idtap/nfc/watch.h"
 #include "idtap/pcsc/events.h"
 #include "idtap/select/select.h"
 #include "interrupt.h"
@@ -26,6 +28,8 @@ constexpr const char* kHelp =
     "Prints reader and card events as they happen (reader added / removed, card inserted /\n"
     "removed, with the card's ATR) until interrupted with Ctrl-C. It starts by reporting the\n"
     "readers and cards already present, as added / inserted events, unless --no-initial.\n"
+    "PC/SC readers come from pcscd; libnfc devices (reader nfc:CONNSTRING) are polled a few\n"
+    "times a second and held open while watched.\n"
     "\n"
     "options:\n"
     "  --json             one JSON object per line (flushed at once):\n"
@@ -36,7 +40,7 @@ constexpr const char* kHelp =
     "  --help             this text\n"
     "\n"
     "exit status: 0 when interrupted or when --count / --timeout ends it, 4 when pcscd is not\n"
-    "running or stops, 2 usage.\n";
+    "running (and no libnfc device is there) or stops, 2 usage.\n";
 
 std::string now_utc() {
   timeval tv{};
@@ -76,6 +80,28 @@ void print_event(const pcsc::ReaderEvent& e, bool json) {
   std::fflush(stdout);
 }
 
+void print_nfc_event(const nfc::NfcEvent& e, bool json) {
+  const char* kind = nfc::nfc_event_kind_name(e.kind);
+  const bool inserted = e.kind == nfc::NfcEvent::Kind::kCardInserted;
+  std::string summary = inserted ? select::atr_one_line(e.atr) : "";
+  if (json) {
+    JsonWriter w;
+    w.begin_object().field("time", now_utc()).field("event", kind).field("reader", e.reader);
+    if (inserted) {
+      w.field("atr", to_hex(e.atr, true));
+      if (!summary.empty()) w.field("atr_summary", summary);
+      if (e.target) w.field("uid", to_hex(e.target->uid, true));
+    }
+    w.end_object();
+    std::printf("%s\n", w.str().c_str());
+  } else {
+    std::string line = fmt::format("{}  {:<14} {}", now_utc(), kind, e.reader);
+    if (inserted) line += "  ATR " + to_hex(e.atr, true) + (summary.empty() ? "" : "  " + summary);
+    std::printf("%s\n", line.c_str());
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int cmd_watch(const std::vector<std::string>& argv) {
@@ -107,31 +133,57 @@ int cmd_watch(const std::vector<std::string>& argv) {
 
   pcsc::EventMonitorOptions options;
   options.report_initial = !args->has("no-initial");
+  // libnfc devices: polled here, between waits for PC/SC events. The first poll finds them.
+  nfc::NfcWatchOptions nfc_options;
+  nfc_options.report_initial = options.report_initial;
+  auto nfc_watcher = nfc::NfcWatcher::create(nfc_options);
+  std::vector<nfc::NfcEvent> nfc_pending;
+  if (nfc_watcher.ok()) nfc_pending = (*nfc_watcher)->poll();
+  const bool nfc_active = nfc_watcher.ok() && (*nfc_watcher)->device_count() > 0;
+
   auto monitor = pcsc::EventMonitor::create(options);
-  if (!monitor.ok()) {
+  if (!monitor.ok() && !nfc_active) {
     print_error("watch", monitor.error());
     return exit_code_for(monitor.error().code);
   }
-  pcsc::EventMonitor* m = monitor->get();
-  InterruptWatcher interrupt([m] { m->stop(); });
+  if (!monitor.ok()) print_error("watch", monitor.error().with_context("PC/SC readers are not watched"));
+  pcsc::EventMonitor* m = monitor.ok() ? monitor->get() : nullptr;
+  InterruptWatcher interrupt([m] {
+    if (m) m->stop();
+  });
 
   using Clock = std::chrono::steady_clock;
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   uint64_t seen = 0;
-  while (!count || seen < *count) {
+  auto more = [&] { return !count || seen < *count; };
+  while (more() && !interrupt.interrupted()) {
+    for (const auto& e : nfc_pending) {
+      if (!more()) break;
+      print_nfc_event(e, json);
+      ++seen;
+    }
+    nfc_pending.clear();
+    if (!more()) break;
     auto left = deadline == Clock::time_point::max()
                     ? std::chrono::milliseconds(60000)
                     : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
-    auto event = m->next(left);
-    if (!event.ok()) {
-      if (event.error().code == ErrorCode::kCancelled && interrupt.interrupted()) break;
-      print_error("watch", event.error());
-      return exit_code_for(event.error().code);
+    if (nfc_active) left = std::min(left, std::chrono::milliseconds(250));  // time for the next libnfc poll
+    if (m) {
+      auto event = m->next(left);
+      if (!event.ok()) {
+        if (event.error().code == ErrorCode::kCancelled && interrupt.interrupted()) break;
+        print_error("watch", event.error());
+        return exit_code_for(event.error().code);
+      }
+      if (*event) {
+        print_event(**event, json);
+        ++seen;
+      }
+    } else {
+      std::this_thread::sleep_for(left);
     }
-    if (!*event) continue;
-    print_event(**event, json);
-    ++seen;
+    if (nfc_active) nfc_pending = (*nfc_watcher)->poll();
   }
   return kExitOk;
 }

@@ -74,6 +74,7 @@ struct Reader {
   Bytes atr;
   bool powered = false;  // IFD_POWER_UP done, no IFD_POWER_DOWN since
   bool fresh = false;    // activated and not used since: a power-up need not activate again
+  bool removal_unreported = false;  // a transmit saw the card leave; IFDHICCPresence has not said so
   std::chrono::steady_clock::time_point next_reopen{};
 
   void forget_card() {
@@ -348,8 +349,11 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
     if (!rx.ok()) {
       switch (rx.error().code) {
         case ErrorCode::kCardRemoved:
+          // As CCID readers do: the exchange failed; the removal itself is reported by the next
+          // IFDHICCPresence, where pcscd and its clients (SCARD_W_REMOVED_CARD) expect it.
           r.forget_card();
-          return IFD_ICC_NOT_PRESENT;
+          r.removal_unreported = true;
+          return IFD_COMMUNICATION_ERROR;
         case ErrorCode::kDeviceGone:
           r.mark_gone(rx.error());
           return IFD_NO_SUCH_DEVICE;
@@ -390,6 +394,12 @@ RESPONSECODE IFDHICCPresence(DWORD Lun) {
   std::lock_guard<std::mutex> lock(reader->io);
   Reader& r = *reader;
   if (!r.alive()) return IFD_NO_SUCH_DEVICE;
+  if (r.removal_unreported) {
+    // An exchange saw the card leave: pcscd learns it here even if a card is back already, so
+    // the removal is never swallowed (its handles to the old card must go stale).
+    r.removal_unreported = false;
+    return IFD_ICC_NOT_PRESENT;
+  }
   if (r.card) {
     auto present = r.device->target_present();
     if (present.ok() && *present) return IFD_ICC_PRESENT;

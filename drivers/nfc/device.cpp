@@ -221,20 +221,24 @@ Result<std::unique_ptr<NfcDevice>> NfcDevice::open(std::shared_ptr<NfcContext> c
   if (!context) return make_error(ErrorCode::kInvalidArgument, "NfcDevice::open: no context");
   if (connstring.size() >= NFC_BUFSIZE_CONNSTRING)
     return make_error(ErrorCode::kInvalidArgument, "libnfc connection string too long");
+  // The default device is the first one libnfc lists (what nfc_open(NULL) would take): named
+  // here so that a serial board gets its lock before anything talks to it.
+  std::string resolved;
+  if (connstring.empty()) {
+    const auto listed = context->list_devices(1);
+    if (listed.empty()) return diagnose_open_failure(gather_open_failure_facts(*context, connstring));
+    resolved = listed.front();
+    connstring = resolved;
+  }
   PortLock port_lock;
   if (connstring_bus(connstring) == "serial") {
     auto lock = PortLock::take(serial_port_of(connstring));
     if (!lock.ok()) return std::move(lock).error();
     port_lock = std::move(*lock);
   }
-  nfc_device* raw = nullptr;
-  if (connstring.empty()) {
-    raw = nfc_open(context->get(), nullptr);
-  } else {
-    nfc_connstring cs{};
-    std::memcpy(cs, connstring.data(), connstring.size());
-    raw = nfc_open(context->get(), cs);
-  }
+  nfc_connstring cs{};
+  std::memcpy(cs, connstring.data(), connstring.size());
+  nfc_device* raw = nfc_open(context->get(), cs);
   if (raw == nullptr) return diagnose_open_failure(gather_open_failure_facts(*context, connstring));
 
   auto impl = std::make_unique<Impl>();
@@ -267,13 +271,12 @@ namespace {
 std::optional<TargetInfo> target_from(const nfc_target& nt) {
   TargetInfo t;
   if (nt.nm.nmt == NMT_ISO14443A) {
+    // libnfc's target structs are packed: copy the size_t fields out before using them.
     const nfc_iso14443a_info& a = nt.nti.nai;
+    const size_t uid_len = a.szUidLen, ats_len = a.szAtsLen;
     t.type = TargetType::kIso14443A;
     t.atqa.assign(a.abtAtqa, a.abtAtqa + 2);
     t.sak = a.btSak;
-    // nfc_target is a packed struct: copy its size_t fields out before binding references to
-    // them (std::min takes references; a misaligned reference is undefined behaviour).
-    const size_t uid_len = a.szUidLen, ats_len = a.szAtsLen;
     t.uid.assign(a.abtUid, a.abtUid + std::min(uid_len, sizeof a.abtUid));
     t.ats.assign(a.abtAts, a.abtAts + std::min(ats_len, sizeof a.abtAts));
     return t;
@@ -320,9 +323,17 @@ Result<std::optional<TargetInfo>> NfcDevice::poll(std::chrono::milliseconds time
       // A card without ISO/IEC 14443-4 (a memory card): not ours; let it go and keep looking.
       (void)nfc_initiator_deselect_target(d.device);
     }
+    if (options.cancelled && options.cancelled())
+      return make_error(ErrorCode::kCancelled, "waiting for a card on " + d.connstring + ": cancelled");
     const auto now = Clock::now();
     if (now >= deadline) return std::optional<TargetInfo>();
-    std::this_thread::sleep_for(std::min<Clock::duration>(options.interval, deadline - now));
+    // Sleep in short slices so a cancel is seen quickly.
+    const auto until = std::min<Clock::time_point>(now + options.interval, deadline);
+    while (Clock::now() < until) {
+      if (options.cancelled && options.cancelled())
+        return make_error(ErrorCode::kCancelled, "waiting for a card on " + d.connstring + ": cancelled");
+      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(20), until - Clock::now()));
+    }
   }
 }
 

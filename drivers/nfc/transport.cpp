@@ -1,6 +1,7 @@
 #include "idtap/nfc/transport.h"
 
 #include "idtap/base/hex.h"
+#include "idtap/nfc/pcsc_bridge.h"
 
 namespace idtap::nfc {
 
@@ -46,6 +47,9 @@ Result<apdu::ResponseApdu> NfcTransport::transmit(const apdu::CommandApdu& comma
   if (command.data.size() > caps_.max_command_data || command.ne > caps_.max_response_data)
     return make_error(ErrorCode::kInvalidArgument, "APDU exceeds what " + describe() + " carries");
   IDTAP_ASSIGN_OR_RETURN(Bytes wire, command.encode());
+  // CLA FF is the reader's, never the card's (PC/SC part 3 pseudo-APDUs): GET DATA answers the
+  // UID and the ATS historical bytes from what the activation told us.
+  if (auto local = answer_pseudo_apdu(wire, target_)) return apdu::ResponseApdu::parse(*local);
   auto rx = device_->transceive(wire, options_.exchange_timeout);
   if (!rx.ok()) {
     const ErrorCode code = rx.error().code;

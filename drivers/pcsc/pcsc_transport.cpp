@@ -295,7 +295,7 @@ Status PcscTransport::close() {
   if (!connected_) return ok_status();
   drop_transactions();
   connected_ = false;
-  LONG rc = context_->api().disconnect(card_, SCARD_LEAVE_CARD);
+  LONG rc = context_->api().disconnect(card_, options_.reset_on_close ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
   if (rc != SCARD_S_SUCCESS && rc != SCARD_W_REMOVED_CARD && rc != SCARD_E_INVALID_HANDLE)
     return pcsc_error(rc, "disconnecting from '" + reader_ + "'");
   return ok_status();

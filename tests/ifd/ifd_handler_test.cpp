@@ -20,6 +20,7 @@ extern "C" {
 #include "idtap/nfc/target.h"
 #include "nfc/tiny_card.h"
 #include "support/pn532_emulator.h"
+#include "support/scratch_dir.h"
 
 using namespace idtap;
 using namespace std::chrono_literals;
@@ -104,7 +105,6 @@ struct Board {
   std::unique_ptr<Pn532Emulator> emu;
   std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
   explicit Board(bool with_card = true, Pn532Card::Type type = Pn532Card::Type::kA) {
-    ::setenv("LIBNFC_LOG_LEVEL", "0", 0);
     emu = Pn532Emulator::start().value();
     if (with_card) insert(type);
   }
@@ -220,9 +220,14 @@ TEST_CASE("the card coming and going, and power cycles giving fresh card session
   board.insert();
   REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
   REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
-  board.emu->remove_card();  // leaves in the middle of a session: the exchange says so
+  board.emu->remove_card();  // leaves in the middle of a session: the exchange fails, as on CCID
+  CHECK(h.transmit(ch.lun, hex_or_die(kSelectEmrtd)).first == IFD_COMMUNICATION_ERROR);
   CHECK(h.transmit(ch.lun, hex_or_die(kSelectEmrtd)).first == IFD_ICC_NOT_PRESENT);
+  // Even when a card is back before pcscd asks, the removal is reported once: pcscd must see
+  // the old card go (its handles go stale) before it sees the new one.
+  board.insert();
   CHECK(h.presence(ch.lun) == IFD_ICC_NOT_PRESENT);
+  CHECK(h.presence(ch.lun) == IFD_ICC_PRESENT);
 }
 
 TEST_CASE("the device disappearing is IFD_NO_SUCH_DEVICE, and closing still returns") {
@@ -240,6 +245,33 @@ TEST_CASE("the device disappearing is IFD_NO_SUCH_DEVICE, and closing still retu
   CHECK(h.set_protocol(lun, SCARD_PROTOCOL_T1, 0, 0, 0, 0) == IFD_NO_SUCH_DEVICE);
   CHECK(h.close(lun) == IFD_SUCCESS);
   CHECK(h.presence(lun) == IFD_COMMUNICATION_ERROR);  // that Lun is no more
+}
+
+TEST_CASE("a device that comes back is opened again: the reader recovers without pcscd's help") {
+  test::ScratchDir dir("ifd");
+  // The board's port has a stable name, as udev gives a USB-serial adapter.
+  auto emu = Pn532Emulator::start({.max_frame_data = 262, .trace = false, .link_path = dir.path() + "/ttyPN532"}).value();
+  auto card = std::make_shared<TinyCard>();
+  Pn532Card c;
+  c.application = card;
+  emu->place_card(c);
+  Ifd& h = ifd();
+  Channel ch(0x000A0000, emu->connstring());
+  REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
+  emu->unplug();
+  CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
+  CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);  // the port is gone: nothing to reopen
+  REQUIRE(emu->replug().ok());
+  emu->place_card(c);
+  RESPONSECODE rc = IFD_NO_SUCH_DEVICE;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (rc == IFD_NO_SUCH_DEVICE && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);  // pcscd's polling, a little faster
+    rc = h.presence(ch.lun);
+  }
+  CHECK(rc == IFD_ICC_PRESENT);
+  REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
+  CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
 }
 
 TEST_CASE("several readers at once, used from several threads") {

@@ -10,8 +10,10 @@
 #include "idtap/apdu/commands.h"
 #include "idtap/apdu/exchange.h"
 #include "idtap/base/hex.h"
+#include "idtap/sim/sim_transport.h"
 #include "nfc/tiny_card.h"
 #include "support/pn532_emulator.h"
+#include "support/sim_images.h"
 
 using namespace idtap;
 using namespace idtap::nfc;
@@ -28,7 +30,6 @@ struct Rig {
   std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
 
   explicit Rig(Pn532Card::Type type = Pn532Card::Type::kA, size_t max_frame_data = 262) {
-    ::setenv("LIBNFC_LOG_LEVEL", "0", 0);  // the failure cases below would make libnfc chatty
     emu = Pn532Emulator::start({.max_frame_data = max_frame_data, .trace = false}).value();
     emu->place_card(card_of(type));
   }
@@ -88,13 +89,24 @@ TEST_CASE("libnfc's pn532_uart driver starts the emulated chip as it starts a re
 TEST_CASE("a configured libnfc device is listed") {
   Rig rig;
   ::setenv("LIBNFC_DEVICE", rig.emu->connstring().c_str(), 1);
-  ::setenv("LIBNFC_AUTO_SCAN", "false", 1);
   auto context = NfcContext::create().value();
   auto devices = context->list_devices();
   ::unsetenv("LIBNFC_DEVICE");
-  ::unsetenv("LIBNFC_AUTO_SCAN");
   REQUIRE(devices.size() == 1);
   CHECK(devices[0] == rig.emu->connstring());
+}
+
+TEST_CASE("libnfc's default device (nfc:) is the configured one, and is locked like a named one") {
+  Rig rig;
+  ::setenv("LIBNFC_DEVICE", rig.emu->connstring().c_str(), 1);
+  auto t = NfcTransport::open(NfcTransportOptions{});
+  REQUIRE(t.ok());
+  CHECK((*t)->describe() == "nfc:" + rig.emu->connstring());
+  auto second = NfcTransport::open(NfcTransportOptions{});
+  ::unsetenv("LIBNFC_DEVICE");
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().code == ErrorCode::kSharingViolation);
+  CHECK((*t)->transmit(apdu::select_by_df_name(apdu::kEmrtdAid))->sw == 0x9000);
 }
 
 TEST_CASE("Type A: UID, ATQA, SAK and ATS, the PC/SC ATR, the FSC and honest capabilities") {
@@ -143,6 +155,31 @@ TEST_CASE("APDUs travel: SELECT the eMRTD application, READ BINARY a 1000-byte f
   REQUIRE(r.ok());
   CHECK(r->sw == 0x6A82);
   CHECK(rig.emu->stats().extended_frames >= 1);
+}
+
+TEST_CASE("the simulated card behind libnfc: SELECT the eMRTD application, READ BINARY EF.CardAccess") {
+  auto emu = Pn532Emulator::start().value();
+  auto sim_card = sim::open_sim_card_image(test::basic_card_image(), {}, "nfc-test").value();
+  sim::SimTransport* sim = sim_card.get();
+  Pn532Card c;
+  c.application = std::shared_ptr<apdu::Transport>(std::move(sim_card));
+  emu->place_card(c);
+  auto t = NfcTransport::open(NfcTransportOptions{.connstring = emu->connstring()}).value();
+
+  auto selected = t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
+  REQUIRE(selected.ok());
+  CHECK(selected->sw == 0x9000);
+  REQUIRE(t->transmit(apdu::select_by_fid(0x011E))->sw == 0x9000);
+  CHECK(t->transmit(apdu::read_binary(0, 4).value())->sw == 0x6982);  // EF.COM: access control first
+
+  REQUIRE(t->transmit(apdu::select_mf())->sw == 0x9000);
+  REQUIRE(t->transmit(apdu::select_by_fid(0x011C))->sw == 0x9000);
+  const Bytes expected = test::basic_card_image().files.card_access.value();
+  auto read = apdu::exchange(*t, apdu::read_binary(0, expected.size()).value());
+  REQUIRE(read.ok());
+  CHECK(read->sw == 0x9000);
+  CHECK(to_hex(read->data) == to_hex(expected));
+  CHECK(sim->statistics().apdus == 6);
 }
 
 TEST_CASE("answers longer than the chip's frame come in MI-chained parts that libnfc joins") {

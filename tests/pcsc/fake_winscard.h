@@ -62,6 +62,7 @@ class FakeWinscard : public WinscardApi {
   int begins = 0, ends = 0, cancels = 0;  // cancels: read only after the cancelling thread joined
   int connects = 0, reconnects = 0, disconnects = 0;
   std::vector<DWORD> reconnect_inits;
+  std::vector<DWORD> dispositions;  // of every disconnect
 
   Reader* find(const std::string& name) {
     for (auto& r : readers)
@@ -176,8 +177,9 @@ class FakeWinscard : public WinscardApi {
     *active = r->protocol;
     return SCARD_S_SUCCESS;
   }
-  LONG disconnect(SCARDHANDLE h, DWORD) override {
+  LONG disconnect(SCARDHANDLE h, DWORD disposition) override {
     ++disconnects;
+    dispositions.push_back(disposition);
     if (Handle* handle = get(h)) handle->open = false;
     return SCARD_S_SUCCESS;
   }

@@ -49,7 +49,13 @@ TEST_CASE("connect, transmit, ATR, close") {
   CHECK((*t)->close().ok());
   CHECK((*t)->close().ok());  // idempotent
   CHECK(fake->disconnects == 1);
+  CHECK(fake->dispositions.back() == static_cast<DWORD>(SCARD_LEAVE_CARD));
   CHECK((*t)->transmit(apdu::get_challenge()).error().code == ErrorCode::kState);
+
+  auto probe = open(fake, ConnectOptions{.reset_on_close = true});
+  REQUIRE(probe.ok());
+  CHECK((*probe)->close().ok());
+  CHECK(fake->dispositions.back() == static_cast<DWORD>(SCARD_RESET_CARD));
 }
 
 TEST_CASE("connect errors are typed") {

@@ -223,20 +223,40 @@ PcscdFixture::PcscdFixture(std::chrono::milliseconds ready_timeout) {
     error_ = "no free TCP port pair for vpcd";
     return;
   }
-  conf_path_ = dir_ + "/reader.conf";
-  std::ofstream conf(conf_path_);
+  std::ostringstream conf;
   conf << "# idtap test reader: vsmartcard vpcd listening on port " << port_ << " (slot 0) and " << port_ + 1
        << " (slot 1)\n"
        << "FRIENDLYNAME \"idtap-vpcd-" << port_ << "\"\n"
        << "DEVICENAME /dev/null:" << port_ << "\n"
        << "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n"
        << "CHANNELID " << port_ << "\n";
-  conf.close();
-  if (!conf) {
-    error_ = conf_path_ + ": cannot write";
+  if (!write_conf(conf.str())) return;
+  ok_ = launch(ready_timeout);
+}
+
+PcscdFixture::PcscdFixture(const PcscdReader& reader, std::chrono::milliseconds ready_timeout)
+    : friendly_name_(reader.friendly_name), env_(reader.env) {
+  dir_ = make_temp_dir("idtap-pcscd-fixture");
+  if (dir_.empty()) {
+    error_ = "cannot create a temporary directory";
     return;
   }
+  std::ostringstream conf;
+  conf << "# idtap test reader\n"
+       << "FRIENDLYNAME \"" << reader.friendly_name << "\"\n"
+       << "DEVICENAME " << reader.device_name << "\n"
+       << "LIBPATH " << reader.lib_path << "\n";
+  if (!write_conf(conf.str())) return;
   ok_ = launch(ready_timeout);
+}
+
+bool PcscdFixture::write_conf(const std::string& text) {
+  conf_path_ = dir_ + "/reader.conf";
+  std::ofstream conf(conf_path_);
+  conf << text;
+  conf.close();
+  if (!conf) error_ = conf_path_ + ": cannot write";
+  return static_cast<bool>(conf);
 }
 
 PcscdFixture::~PcscdFixture() {
@@ -253,7 +273,8 @@ void PcscdFixture::stop() {
 }
 
 std::string PcscdFixture::reader_name(int slot) const {
-  return "idtap-vpcd-" + std::to_string(port_) + (slot == 0 ? " 00 00" : " 00 01");
+  const std::string base = friendly_name_.empty() ? "idtap-vpcd-" + std::to_string(port_) : friendly_name_;
+  return base + (slot == 0 ? " 00 00" : " 00 01");
 }
 
 bool PcscdFixture::restart(std::chrono::milliseconds ready_timeout) {
@@ -282,7 +303,7 @@ bool PcscdFixture::launch(std::chrono::milliseconds ready_timeout) {
       "exec pcscd --foreground --debug --config \"$1\"";
   std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
                                    run_dir.string(), conf_path_};
-  if (!pcscd_.start(argv, dir_ + "/pcscd.log")) {
+  if (!pcscd_.start(argv, dir_ + "/pcscd.log", env_)) {
     error_ = "cannot start pcscd: " + pcscd_.error();
     return false;
   }

@@ -70,11 +70,23 @@ class ChildProcess {
   std::string error_;
 };
 
+// PcscdReader: a reader.conf entry for a fixture that serves another IFD handler than vpcd
+// (idtap's libnfc driver, drivers/ifd): the reader appears as "FRIENDLYNAME 00 00".
+struct PcscdReader {
+  std::string friendly_name;
+  std::string device_name;       // DEVICENAME, given to IFDHCreateChannelByName
+  std::string lib_path;          // LIBPATH: the handler's shared object
+  std::vector<std::string> env;  // extra environment for pcscd ("NAME=value")
+};
+
 // PcscdFixture: a private pcscd with one vpcd reader ("idtap-vpcd-PORT 00 00" for slot 0,
-// "... 00 01" for slot 1). The constructor starts it and waits until a client sees the reader.
+// "... 00 01" for slot 1), or with the reader given. The constructor starts it and waits until a
+// client sees the reader.
 class PcscdFixture {
  public:
   explicit PcscdFixture(std::chrono::milliseconds ready_timeout = std::chrono::milliseconds(10000));
+  explicit PcscdFixture(const PcscdReader& reader,
+                        std::chrono::milliseconds ready_timeout = std::chrono::milliseconds(10000));
   ~PcscdFixture();
   PcscdFixture(const PcscdFixture&) = delete;
   PcscdFixture& operator=(const PcscdFixture&) = delete;
@@ -102,7 +114,10 @@ class PcscdFixture {
 
  private:
   bool launch(std::chrono::milliseconds ready_timeout);
+  bool write_conf(const std::string& text);
   ChildProcess pcscd_;
+  std::string friendly_name_;        // the custom reader's name; empty for vpcd
+  std::vector<std::string> env_;
   std::string dir_;
   std::string conf_path_;
   int port_ = 0;

@@ -16,6 +16,15 @@
 namespace idtap::testing {
 namespace {
 
+// Every test binary that links tests/support sees only the libnfc devices a test names or
+// configures (LIBNFC_DEVICE): no USB scan of the host's readers, and libnfc's error log off
+// (tests provoke errors on purpose). Set before main(), hence before any nfc_init.
+[[maybe_unused]] const bool kLibnfcQuiet = [] {
+  ::setenv("LIBNFC_AUTO_SCAN", "false", 0);
+  ::setenv("LIBNFC_LOG_LEVEL", "0", 0);
+  return true;
+}();
+
 // PN532 command codes (UM0701-02 §7).
 constexpr uint8_t kDiagnose = 0x00;
 constexpr uint8_t kGetFirmwareVersion = 0x02;
@@ -76,26 +85,62 @@ Pn532Emulator::Pn532Emulator(Options options) : options_(options) {
 
 Result<std::unique_ptr<Pn532Emulator>> Pn532Emulator::start(Options options) {
   std::unique_ptr<Pn532Emulator> emu(new Pn532Emulator(options));
-  emu->master_fd_ = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (emu->master_fd_ < 0) return make_error(ErrorCode::kIo, std::string("posix_openpt: ") + std::strerror(errno));
-  if (grantpt(emu->master_fd_) != 0 || unlockpt(emu->master_fd_) != 0)
+  if (::pipe2(emu->stop_pipe_, O_CLOEXEC) != 0) return make_error(ErrorCode::kIo, "pipe2 failed");
+  IDTAP_TRY(emu->plug_in());
+  return emu;
+}
+
+Status Pn532Emulator::plug_in() {
+  master_fd_ = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master_fd_ < 0) return make_error(ErrorCode::kIo, std::string("posix_openpt: ") + std::strerror(errno));
+  if (grantpt(master_fd_) != 0 || unlockpt(master_fd_) != 0)
     return make_error(ErrorCode::kIo, std::string("grantpt/unlockpt: ") + std::strerror(errno));
   char name[128];
-  if (ptsname_r(emu->master_fd_, name, sizeof name) != 0)
+  if (ptsname_r(master_fd_, name, sizeof name) != 0)
     return make_error(ErrorCode::kIo, std::string("ptsname: ") + std::strerror(errno));
-  emu->tty_path_ = name;
-  emu->slave_fd_ = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (emu->slave_fd_ < 0) return make_error(ErrorCode::kIo, std::string("open ") + name + ": " + std::strerror(errno));
+  pts_path_ = name;
+  slave_fd_ = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave_fd_ < 0) return make_error(ErrorCode::kIo, std::string("open ") + name + ": " + std::strerror(errno));
   // Raw from the start: libnfc restores the settings it found when it closes the port, and an
   // echoing line discipline would hand our own answers back to us.
   termios t{};
-  tcgetattr(emu->slave_fd_, &t);
+  tcgetattr(slave_fd_, &t);
   cfmakeraw(&t);
-  tcsetattr(emu->slave_fd_, TCSANOW, &t);
-  ::fcntl(emu->master_fd_, F_SETFL, ::fcntl(emu->master_fd_, F_GETFL) | O_NONBLOCK);
-  if (::pipe2(emu->stop_pipe_, O_CLOEXEC) != 0) return make_error(ErrorCode::kIo, "pipe2 failed");
-  emu->worker_ = std::thread([e = emu.get()] { e->run(); });
-  return emu;
+  tcsetattr(slave_fd_, TCSANOW, &t);
+  ::fcntl(master_fd_, F_SETFL, ::fcntl(master_fd_, F_GETFL) | O_NONBLOCK);
+  if (options_.link_path.empty()) {
+    tty_path_ = pts_path_;
+  } else {
+    // A stable name for the port, as udev gives a USB-serial adapter: replug() points it at
+    // the new pseudo-terminal.
+    const std::string tmp = options_.link_path + ".new";
+    ::unlink(tmp.c_str());
+    if (::symlink(pts_path_.c_str(), tmp.c_str()) != 0 || ::rename(tmp.c_str(), options_.link_path.c_str()) != 0)
+      return make_error(ErrorCode::kIo, "cannot link " + options_.link_path + " to " + pts_path_);
+    tty_path_ = options_.link_path;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unplugged_ = false;
+    asleep_ = true;  // a board that just got power starts in LowVbat
+    input_.clear();
+    target_active_ = false;
+  }
+  worker_ = std::thread([this] { run(); });
+  return ok_status();
+}
+
+Status Pn532Emulator::replug() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!unplugged_) return make_error(ErrorCode::kState, "replug: the board is still plugged in");
+  }
+  // Drain the stop byte unplug() left in the pipe, so the new worker does not stop at once.
+  uint8_t b = 0;
+  ::fcntl(stop_pipe_[0], F_SETFL, ::fcntl(stop_pipe_[0], F_GETFL) | O_NONBLOCK);
+  while (::read(stop_pipe_[0], &b, 1) > 0) {
+  }
+  return plug_in();
 }
 
 Pn532Emulator::~Pn532Emulator() {
@@ -106,6 +151,7 @@ Pn532Emulator::~Pn532Emulator() {
   if (worker_.joinable()) worker_.join();
   for (int fd : {master_fd_, slave_fd_, stop_pipe_[0], stop_pipe_[1]})
     if (fd >= 0) ::close(fd);
+  if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());
 }
 
 void Pn532Emulator::place_card(Pn532Card card) {
@@ -133,6 +179,7 @@ void Pn532Emulator::unplug() {
   master_fd_ = -1;
   ::close(slave_fd_);
   slave_fd_ = -1;
+  if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());  // the device node goes too
 }
 
 void Pn532Emulator::set_response_delay(std::chrono::milliseconds delay) {

@@ -79,6 +79,7 @@ class Pn532Emulator {
   struct Options {
     size_t max_frame_data = 262;  // card bytes per InDataExchange frame before MI chaining
     bool trace = false;           // print every frame on stderr
+    std::string link_path;        // if set: a symlink to the pseudo-terminal, used as the port's name
   };
 
   // Pn532Emulator::start: opens a pseudo-terminal (posix_openpt), sets it raw and starts
@@ -89,7 +90,8 @@ class Pn532Emulator {
   Pn532Emulator(const Pn532Emulator&) = delete;
   Pn532Emulator& operator=(const Pn532Emulator&) = delete;
 
-  // tty_path: the slave side ("/dev/pts/7"); connstring: "pn532_uart:/dev/pts/7".
+  // tty_path: the port's name: the slave side ("/dev/pts/7"), or link_path when set;
+  // connstring: "pn532_uart:" + tty_path().
   const std::string& tty_path() const { return tty_path_; }
   std::string connstring() const { return "pn532_uart:" + tty_path_; }
 
@@ -99,6 +101,9 @@ class Pn532Emulator {
   void remove_card();
   // unplug: the reader disappears: the master side closes, the host sees an I/O error.
   void unplug();
+  // replug: after unplug(), the board comes back on a new pseudo-terminal (and link_path, if
+  // set, points at it), asleep as a board that just got power. kState if it was not unplugged.
+  Status replug();
   // set_response_delay: answers (after the ACK) come this late; a host frame arriving meanwhile
   // cancels the pending answer, as a real host abort does.
   void set_response_delay(std::chrono::milliseconds delay);
@@ -110,6 +115,7 @@ class Pn532Emulator {
 
  private:
   explicit Pn532Emulator(Options options);
+  Status plug_in();
   void run();
   void process_input();
   std::optional<Bytes> handle_command(ByteView payload);  // payload = command code + data; answer payload
@@ -122,6 +128,7 @@ class Pn532Emulator {
 
   Options options_;
   std::string tty_path_;
+  std::string pts_path_;
   int master_fd_ = -1;
   int slave_fd_ = -1;  // held open so the master never sees a hang-up between host sessions
   int stop_pipe_[2] = {-1, -1};

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,9 @@ struct PollOptions {
   bool type_a = true;
   bool type_b = true;
   std::chrono::milliseconds interval{100};  // pause between polling rounds
+  // cancelled: asked between polling rounds (from the polling thread); true ends poll() with
+  // kCancelled. It must only read state another thread sets (an atomic flag).
+  std::function<bool()> cancelled;
 };
 
 // NfcDevice: one open libnfc device in initiator (reader) mode, owning its nfc_device; keeps its
@@ -98,7 +102,7 @@ class NfcDevice {
   // NfcDevice::poll: looks for an ISO/IEC 14443-4 card (Type A then Type B, as `options` say)
   // until `timeout` has passed (at least one round); the card found becomes the selected target.
   // nullopt when none came (a card without ISO/IEC 14443-4 is ignored). Errors: kDeviceGone,
-  // kTransport.
+  // kTransport, kCancelled (options.cancelled said so).
   Result<std::optional<TargetInfo>> poll(std::chrono::milliseconds timeout, const PollOptions& options = {});
   // NfcDevice::target: the selected card, if any.
   const std::optional<TargetInfo>& target() const;

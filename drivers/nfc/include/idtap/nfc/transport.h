@@ -34,9 +34,11 @@ class NfcTransport final : public apdu::Transport {
   // NfcTransport::adopt: wraps an open device whose target is selected (kState when none).
   static Result<std::unique_ptr<NfcTransport>> adopt(std::unique_ptr<NfcDevice> device, const NfcTransportOptions& options);
 
-  // transmit: kInvalidArgument for an APDU that needs extended length or exceeds the
-  // capabilities; kCardRemoved, kTimeout, kDeviceGone, kTransport from the device; kState once
-  // closed or after the card left (until reconnect()).
+  // transmit: sends `command` to the card, except the PC/SC part 3 GET DATA pseudo-APDU
+  // (FF CA: UID, ATS historical bytes), which the reader answers itself as a PC/SC reader does.
+  // kInvalidArgument for an APDU that needs extended length or exceeds the capabilities;
+  // kCardRemoved, kTimeout, kDeviceGone, kTransport from the device; kState once closed;
+  // kCardRemoved again after the card left (until reconnect()).
   Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override;
   // atr: the PC/SC part 3 ATR synthesized from the ATS / ATQB.
   Bytes atr() const override { return atr_; }

@@ -38,6 +38,9 @@ struct ConnectOptions {
   // to wait for the reader to report the removal before calling it a link error. Readers poll
   // card presence (vpcd at its next poll, CCID readers on their interrupt endpoint).
   std::chrono::milliseconds removal_settle{1500};
+  // reset_on_close: disconnect with SCARD_RESET_CARD instead of SCARD_LEAVE_CARD, so the card
+  // is left as found (nothing selected, no session) for the next program: for probes.
+  bool reset_on_close = false;
 };
 
 class PcscTransport;
@@ -97,7 +100,8 @@ class PcscTransport : public apdu::Transport {
   // transaction is taken again. A length fallback stays (it is the reader's limit). kTimeout,
   // kCancelled, kDeviceGone, kSharingViolation.
   Status reconnect(std::chrono::milliseconds timeout) override;
-  // PcscTransport::close: ends any transaction and disconnects (SCARD_LEAVE_CARD). Idempotent.
+  // PcscTransport::close: ends any transaction and disconnects (SCARD_LEAVE_CARD, or
+  // SCARD_RESET_CARD with reset_on_close). Idempotent.
   Status close() override;
   // PcscTransport::describe: "pcsc:READER NAME".
   std::string describe() const override { return "pcsc:" + reader_; }

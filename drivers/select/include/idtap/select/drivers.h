@@ -13,11 +13,14 @@
 
 namespace idtap::select {
 
-// open_nfc: a transport on the card in the libnfc device `connstring` ("" = the first device).
-// kNotSupported until the libnfc driver is built in.
+// open_nfc: a transport on the card in the libnfc device `connstring` ("" = libnfc's default
+// device), waiting options.wait_for_card for one. Errors: nfc::NfcTransport::open's (kNoReader,
+// kSharingViolation, kNoCard, kDeviceGone, ...), kCancelled through options.cancel.
 Result<OpenedReader> open_nfc(const std::string& connstring, const OpenOptions& options);
 
-// list_nfc_readers: the libnfc devices, appended to `inventory` (readers, or a problem).
+// list_nfc_readers: the libnfc devices, appended to `inventory` (readers, or a problem). Each
+// device is opened for one polling round to see whether it holds a card; one held by another
+// program is listed as "in use".
 void list_nfc_readers(Inventory& inventory);
 
 // open_sim: the in-process simulated card whose files are in `dir`. kNotSupported until the
