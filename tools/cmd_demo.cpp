@@ -102,7 +102,8 @@ int cmd_demo(const std::vector<std::string>& argv) {
     if (auto st = trust.add_crl(it->second, "pki/csca_crl.pem"); !st.ok()) return fail(st.error());
   }
   reader::ReadRequest request;
-  request.can = auth::Password::can(personalization.can).value();
+  request.can = auth::Password::can(
+      std::string_view(reinterpret_cast<const char*>(personalization.can.data()), personalization.can.size())).value();
   request.trust = &trust;
   auto read = reader::read_card(**card, request);
   if (!read.ok()) return fail(read.error());

@@ -94,6 +94,7 @@ TEST_CASE("idtap readers and idtap apdu against the simulated card in pcscd") {
   CHECK(has(readers.out, "\"name\": \"" + pcscd.reader_name(1) + "\""));
   CHECK(has(readers.out, "\"state\": \"empty\""));
   CHECK(has(readers.out, "\"problems\": []"));
+  CHECK_FALSE(has(readers.out, "\"atr_summary\": null,\n      \"uid\": \"" + to_hex(image.config.uid, true)));
   Run readers_text = run_idtap(tmp, {"readers"});
   CHECK(readers_text.exit_code == 0);
   CHECK(has(readers_text.out, "pcsc:#0  " + reader));

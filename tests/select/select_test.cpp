@@ -247,3 +247,12 @@ TEST_CASE("sim:DIR opens the simulated card in this process") {
   o.reader = "sim:" + tmp.path() + "/no-such-card";
   CHECK_FALSE(open_reader(o).ok());
 }
+
+TEST_CASE("ATRs are described in one line for listings") {
+  // The PC/SC part 3 ATR of an ISO 14443-4 card without historical bytes.
+  std::string line = atr_one_line(hex_or_die("3B80800101"));
+  CHECK_FALSE(line.empty());
+  CHECK(line.find("undecodable") == std::string::npos);
+  CHECK(atr_one_line({}).empty());
+  CHECK(atr_one_line(hex_or_die("3B8F")).rfind("malformed ATR: ", 0) == 0);  // truncated
+}
