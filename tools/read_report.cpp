@@ -235,6 +235,7 @@ Status write_out_dir(const std::string& dir, const reader::ReadResult& r) {
   if (r.card_access) IDTAP_TRY(put("ef_cardaccess.bin", *r.card_access));
   if (r.ef_com) IDTAP_TRY(put("ef_com.bin", r.ef_com->raw));
   if (r.ef_sod) IDTAP_TRY(put("ef_sod.bin", r.ef_sod->raw));
+  if (r.card_security) IDTAP_TRY(put("ef_cardsecurity.bin", r.card_security->raw));
   for (const auto& [n, rec] : r.data_groups)
     if (!rec.raw.empty()) IDTAP_TRY(put("dg" + std::to_string(n) + ".bin", rec.raw));
   std::vector<lds::FaceImage> faces;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "idtap/crypto/mac.h"
+#include "idtap/lds/card_security.h"
 
 namespace idtap::auth {
 namespace {
@@ -37,12 +38,12 @@ struct SignatureCheck {
   Bytes content;
 };
 
-SignatureCheck check_cms_signature(ByteView content_info) {
+SignatureCheck check_cms_signature(ByteView content_info, const std::string& file = "EF.SOD") {
   SignatureCheck out;
   std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(content_info.data(), static_cast<int>(content_info.size())));
   std::unique_ptr<CMS_ContentInfo, CmsFree> cms(d2i_CMS_bio(in.get(), nullptr));
   if (!cms) {
-    out.reason = "EF.SOD's CMS structure is not readable by OpenSSL: " + openssl_reason();
+    out.reason = file + "'s CMS structure is not readable by OpenSSL: " + openssl_reason();
     return out;
   }
   STACK_OF(X509)* signers = nullptr;
@@ -50,13 +51,13 @@ SignatureCheck check_cms_signature(ByteView content_info) {
   // The chain is checked separately against the trust store (TrustStore::verify_signer), so no
   // store here; CMS_verify still checks the signed attributes' message digest and the signature.
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, content.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-    out.reason = "EF.SOD signature does not verify: " + openssl_reason();
+    out.reason = file + " signature does not verify: " + openssl_reason();
     return out;
   }
   signers = CMS_get0_signers(cms.get());
   if (signers == nullptr || sk_X509_num(signers) != 1) {
     sk_X509_free(signers);
-    out.reason = "EF.SOD must have exactly one signer";
+    out.reason = file + " must have exactly one signer";
     return out;
   }
   unsigned char* der = nullptr;
@@ -142,6 +143,36 @@ Result<DataGroupCheck> check_data_group(const SodVerification& sod, int number, 
   if (it == sod.hashes.end()) return DataGroupCheck::kNotSigned;
   IDTAP_ASSIGN_OR_RETURN(Bytes actual, crypto::digest(sod.hash, raw));
   return crypto::constant_time_equal(actual, it->second) ? DataGroupCheck::kHashOk : DataGroupCheck::kHashMismatch;
+}
+
+Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security, const PassiveOptions& options) {
+  CardSecurityVerification v;
+  IDTAP_ASSIGN_OR_RETURN(lds::CardSecurity cs, lds::parse_card_security(ef_card_security, lds::SignedDataOptions{.allow_ber = true}));
+  v.infos = std::move(cs.infos);
+  SignatureCheck sig = check_cms_signature(cs.signed_data.content_info, "EF.CardSecurity");
+  if (!sig.ok) {
+    v.reason = sig.reason;
+    return v;
+  }
+  if (!equal_bytes(sig.content, cs.signed_data.econtent)) {
+    v.reason = "EF.CardSecurity signed content differs from the parsed SecurityInfos";
+    return v;
+  }
+  v.signature_ok = true;
+  if (options.trust == nullptr) {
+    v.status = PassiveStatus::kNoTrustAnchor;
+    v.reason = "no trust store given: EF.CardSecurity's signer was not chained to a CSCA";
+    return v;
+  }
+  auto chain = options.trust->verify_signer(sig.signer_der, options.when);
+  if (!chain.ok()) {
+    v.status = chain.error().code == ErrorCode::kNoTrustAnchor ? PassiveStatus::kNoTrustAnchor : PassiveStatus::kInvalid;
+    v.reason = chain.error().context;
+    return v;
+  }
+  v.signer_subject = chain->signer_subject;
+  v.status = PassiveStatus::kValid;
+  return v;
 }
 
 }  // namespace idtap::auth

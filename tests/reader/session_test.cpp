@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "idtap/reader/photo.h"
+#include "idtap/sim/personalize.h"
 #include "idtap/sim/sim_transport.h"
 #include "support/test_card.h"
 
@@ -164,5 +165,139 @@ TEST_CASE("the card leaving the field at every APDU of a full read: a correct re
     CHECK(r->stats.recoveries >= 1);
     check_identity(*r);
     for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
+  }
+}
+
+// Cards made by the production personalization (idtap sim personalize), in every PACE profile.
+namespace {
+
+struct Personalized {
+  sim::PersonalizedCard card;
+  auth::TrustStore trust;
+};
+
+Personalized personalized(const sim::PersonalizeOptions& options) {
+  auto made = sim::personalize_card(options);
+  REQUIRE_MESSAGE(made.ok(), (made.ok() ? std::string() : made.error().message()));
+  Personalized p{std::move(made).value(), {}};
+  REQUIRE(p.card.image.pki.count("csca_cert.pem"));
+  REQUIRE(p.trust.add_certificates(p.card.image.pki.at("csca_cert.pem"), "pki/csca_cert.pem").ok());
+  return p;
+}
+
+ReadRequest can_request(const auth::TrustStore* trust) {
+  ReadRequest r;
+  r.can = auth::Password::can("123456").value();
+  r.trust = trust;
+  r.reconnect_timeout = std::chrono::milliseconds(100);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("PACE-CAN full reads in every mapping, cipher and curve the card profile allows") {
+  struct Case {
+    sim::PaceMapping mapping;
+    crypto::CipherAlg cipher;
+    int curve;
+    const char* access;   // what the verdict names
+    const char* chip;     // the chip check's method
+  };
+  const Case cases[] = {
+      {sim::PaceMapping::kGeneric, crypto::CipherAlg::kAes128, 13, "ECDH-GM-AES-CBC-CMAC-128", "CA "},
+      {sim::PaceMapping::kGeneric, crypto::CipherAlg::kAes256, 12, "ECDH-GM-AES-CBC-CMAC-256", "CA "},
+      {sim::PaceMapping::kIntegrated, crypto::CipherAlg::kAes128, 13, "ECDH-IM-AES-CBC-CMAC-128", "CA "},
+      {sim::PaceMapping::kIntegrated, crypto::CipherAlg::kAes256, 12, "ECDH-IM-AES-CBC-CMAC-256", "CA "},
+      {sim::PaceMapping::kChipAuthentication, crypto::CipherAlg::kAes128, 13, "ECDH-CAM-AES-CBC-CMAC-128", "PACE-CAM"},
+      {sim::PaceMapping::kChipAuthentication, crypto::CipherAlg::kAes256, 12, "ECDH-CAM-AES-CBC-CMAC-256", "PACE-CAM"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.access);
+    CAPTURE(c.curve);
+    sim::PersonalizeOptions o;
+    o.pace_mapping = c.mapping;
+    o.pace_cipher = c.cipher;
+    o.pace_parameter_id = c.curve;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(r->verification.access.find(c.access) != std::string::npos);
+    CHECK(r->verification.access.rfind("PACE-CAN ", 0) == 0);
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.chip.method.rfind(c.chip, 0) == 0);
+    CHECK(r->verification.passive == auth::PassiveStatus::kValid);
+    CHECK(r->verification.genuine);
+    if (c.mapping == sim::PaceMapping::kChipAuthentication) {
+      // The chip's key came from EF.CardSecurity, which the session read and verified.
+      REQUIRE(r->card_security.has_value());
+      CHECK(r->card_security->raw == *p.card.image.files.card_security);
+      CHECK(r->verification.chip.detail == "key from EF.CardSecurity");
+    } else {
+      CHECK_FALSE(r->card_security.has_value());
+    }
+    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
+    REQUIRE(r->dg11.has_value());
+    CHECK(*r->dg11->dg11.full_name == "홍길동");
+  }
+}
+
+TEST_CASE("a card that wants Le omitted on MSE is read the same way") {
+  for (sim::PaceMapping mapping : {sim::PaceMapping::kGeneric, sim::PaceMapping::kChipAuthentication}) {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = mapping;
+    o.quirks.mse_rejects_le = true;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.genuine);
+  }
+}
+
+TEST_CASE("PACE-CAM: a cloned chip, an EF.CardSecurity that fails passive authentication, no trust anchor") {
+  SUBCASE("a clone with copied files but its own chip key is not genuine") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    o.cloned = true;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.passive == auth::PassiveStatus::kValid);
+    CHECK(r->verification.chip.state == CheckState::kFailed);
+    CHECK(r->verification.chip.detail.find("EF.CardSecurity") != std::string::npos);
+    CHECK_FALSE(r->verification.genuine);
+  }
+  SUBCASE("EF.CardSecurity altered after signing: the chip check fails, not genuine") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    o.aa_key = sim::AaKeyType::kNone;  // AA cannot stand in for the chip check
+    Personalized p = personalized(o);
+    Bytes& cs = *p.card.image.files.card_security;
+    cs[cs.size() - 1] ^= 0x01;  // the last byte: inside the signature value
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.chip.state == CheckState::kFailed);
+    CHECK(r->verification.chip.detail.find("EF.CardSecurity") != std::string::npos);
+    CHECK_FALSE(r->verification.genuine);
+  }
+  SUBCASE("without a trust store the chip still proves its key, but nothing is genuine") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(nullptr));
+    REQUIRE(r.ok());
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.passive == auth::PassiveStatus::kNoTrustAnchor);
+    CHECK_FALSE(r->verification.genuine);
   }
 }

@@ -12,6 +12,7 @@
 #include "idtap/base/result.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/lds/ef_sod.h"
+#include "idtap/lds/security_infos.h"
 
 namespace idtap::auth {
 
@@ -55,5 +56,21 @@ enum class DataGroupCheck { kHashOk, kHashMismatch, kNotSigned };
 // check_data_group: compares the hash of `raw` (the file as read) with the signed one, in
 // constant time. kNotSigned when EF.SOD lists no hash for `number`.
 Result<DataGroupCheck> check_data_group(const SodVerification& sod, int number, ByteView raw);
+
+// CardSecurityVerification: Passive Authentication of EF.CardSecurity (ICAO 9303-11 §4.4.3.5.2,
+// §9.2.11): its CMS signature and the signer's chain, and the SecurityInfos it signs (the chip's
+// static key for PACE-CAM). `status` and `reason` as for SodVerification.
+struct CardSecurityVerification {
+  PassiveStatus status = PassiveStatus::kInvalid;
+  std::string reason;
+  bool signature_ok = false;
+  std::string signer_subject;
+  lds::SecurityInfos infos;  // filled whenever the file parsed, trusted only when kValid
+};
+
+// verify_card_security: parses EF.CardSecurity, verifies its CMS signature with the signer
+// certificate it carries and chains that certificate with `options.trust`. Like verify_sod, a
+// result that is not kValid is still returned; errors are only kMalformed and kInternal.
+Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security, const PassiveOptions& options = {});
 
 }  // namespace idtap::auth
