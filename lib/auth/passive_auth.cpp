@@ -76,6 +76,49 @@ SignatureCheck check_cms_signature(ByteView content_info, const std::string& fil
   return out;
 }
 
+// SignerCheck: the signature and the signer's chain of one signed file (EF.SOD or
+// EF.CardSecurity), as both verdicts report them.
+struct SignerCheck {
+  PassiveStatus status = PassiveStatus::kInvalid;
+  std::string reason;
+  bool signature_ok = false;
+  std::optional<ChainVerdict> chain;
+  std::string signer_subject;
+};
+
+// check_signed_file: ICAO 9303-11 §5.1.1: the CMS signature (with the certificate the file
+// carries), the signed content being the content parsed (`econtent`, described by `content`),
+// then the signer's chain to a trusted CSCA.
+SignerCheck check_signed_file(ByteView content_info, ByteView econtent, const std::string& file, const std::string& content,
+                              const PassiveOptions& options) {
+  SignerCheck v;
+  SignatureCheck sig = check_cms_signature(content_info, file);
+  if (!sig.ok) {
+    v.reason = sig.reason;
+    return v;
+  }
+  if (!equal_bytes(sig.content, econtent)) {
+    v.reason = file + " signed content differs from the parsed " + content;
+    return v;
+  }
+  v.signature_ok = true;
+  if (options.trust == nullptr) {
+    v.status = PassiveStatus::kNoTrustAnchor;
+    v.reason = "no trust store given: " + file + "'s signer was not chained to a CSCA";
+    return v;
+  }
+  auto chain = options.trust->verify_signer(sig.signer_der, options.when);
+  if (!chain.ok()) {
+    v.status = chain.error().code == ErrorCode::kNoTrustAnchor ? PassiveStatus::kNoTrustAnchor : PassiveStatus::kInvalid;
+    v.reason = chain.error().context;
+    return v;
+  }
+  v.signer_subject = chain->signer_subject;
+  v.chain = std::move(chain).value();
+  v.status = PassiveStatus::kValid;
+  return v;
+}
+
 }  // namespace
 
 const char* passive_status_name(PassiveStatus status) {
@@ -109,32 +152,13 @@ Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& option
     }
   }
 
-  SignatureCheck sig = check_cms_signature(sod.signed_data.content_info);
-  if (!sig.ok) {
-    v.reason = sig.reason;
-    return v;
-  }
-  // The content OpenSSL verified must be the LDSSecurityObject we read the hashes from.
-  if (!equal_bytes(sig.content, sod.signed_data.econtent)) {
-    v.reason = "EF.SOD signed content differs from the parsed LDSSecurityObject";
-    return v;
-  }
-  v.signature_ok = true;
-
-  if (options.trust == nullptr) {
-    v.status = PassiveStatus::kNoTrustAnchor;
-    v.reason = "no trust store given: the Document Signer was not chained to a CSCA";
-    return v;
-  }
-  auto chain = options.trust->verify_signer(sig.signer_der, options.when);
-  if (!chain.ok()) {
-    v.status = chain.error().code == ErrorCode::kNoTrustAnchor ? PassiveStatus::kNoTrustAnchor : PassiveStatus::kInvalid;
-    v.reason = chain.error().context;
-    return v;
-  }
-  v.signer_subject = chain->signer_subject;
-  v.chain = std::move(chain).value();
-  v.status = PassiveStatus::kValid;
+  SignerCheck signer = check_signed_file(sod.signed_data.content_info, sod.signed_data.econtent, "EF.SOD",
+                                         "LDSSecurityObject", options);
+  v.status = signer.status;
+  v.reason = std::move(signer.reason);
+  v.signature_ok = signer.signature_ok;
+  v.chain = std::move(signer.chain);
+  v.signer_subject = std::move(signer.signer_subject);
   return v;
 }
 
@@ -149,29 +173,12 @@ Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security,
   CardSecurityVerification v;
   IDTAP_ASSIGN_OR_RETURN(lds::CardSecurity cs, lds::parse_card_security(ef_card_security, lds::SignedDataOptions{.allow_ber = true}));
   v.infos = std::move(cs.infos);
-  SignatureCheck sig = check_cms_signature(cs.signed_data.content_info, "EF.CardSecurity");
-  if (!sig.ok) {
-    v.reason = sig.reason;
-    return v;
-  }
-  if (!equal_bytes(sig.content, cs.signed_data.econtent)) {
-    v.reason = "EF.CardSecurity signed content differs from the parsed SecurityInfos";
-    return v;
-  }
-  v.signature_ok = true;
-  if (options.trust == nullptr) {
-    v.status = PassiveStatus::kNoTrustAnchor;
-    v.reason = "no trust store given: EF.CardSecurity's signer was not chained to a CSCA";
-    return v;
-  }
-  auto chain = options.trust->verify_signer(sig.signer_der, options.when);
-  if (!chain.ok()) {
-    v.status = chain.error().code == ErrorCode::kNoTrustAnchor ? PassiveStatus::kNoTrustAnchor : PassiveStatus::kInvalid;
-    v.reason = chain.error().context;
-    return v;
-  }
-  v.signer_subject = chain->signer_subject;
-  v.status = PassiveStatus::kValid;
+  SignerCheck signer = check_signed_file(cs.signed_data.content_info, cs.signed_data.econtent, "EF.CardSecurity",
+                                         "SecurityInfos", options);
+  v.status = signer.status;
+  v.reason = std::move(signer.reason);
+  v.signature_ok = signer.signature_ok;
+  v.signer_subject = std::move(signer.signer_subject);
   return v;
 }
 
