@@ -1,0 +1,45 @@
+// The command line's option parsing, through the idtap binary: clustered short flags (-vv, -vh)
+// work on every command, and what is not an option is refused with the usage exit code.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "support/pcscd_fixture.h"
+#include "support/run_shell.h"
+
+using idtap::test::idtap_binary;
+using idtap::test::run_shell;
+
+TEST_CASE("clustered short flags: -vv counts twice, -vh asks for help, on every command that has -v") {
+  for (const char* command : {"readers", "apdu", "read"}) {
+    CAPTURE(command);
+    auto help = run_shell(idtap_binary() + " " + command + " -vh");
+    CAPTURE(help.out);
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.rfind(std::string("usage: idtap ") + command, 0) == 0);
+    auto twice = run_shell(idtap_binary() + " " + command + " -vv --help");
+    CHECK(twice.exit_code == 0);
+  }
+}
+
+TEST_CASE("what is not a flag cluster is an unknown option, exit code 2") {
+  const struct {
+    const char* args;
+    const char* why;
+  } cases[] = {
+      {"readers -vq", "q is no flag of readers"},
+      {"readers -v-", "'-' inside a cluster"},
+      {"read -vr sim:x", "r would take a value: it cannot sit in a cluster"},
+      {"atr -12", "a negative number"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = run_shell(idtap_binary() + " " + c.args);
+    CAPTURE(r.out);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find("unknown option") != std::string::npos);
+  }
+  auto twice = run_shell(idtap_binary() + " readers -hh");
+  CHECK(twice.exit_code == 2);
+  CHECK(twice.out.find("given twice") != std::string::npos);
+}
