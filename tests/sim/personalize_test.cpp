@@ -24,6 +24,7 @@
 #include "idtap/lds/ef_sod.h"
 #include "idtap/sim/card.h"
 #include "support/scratch_dir.h"
+#include "support/test_pki.h"
 
 using namespace idtap;
 using namespace idtap::sim;
@@ -47,13 +48,7 @@ X509Ptr load_cert(ByteView der) {
   return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
 }
 
-Bytes spki_of(X509* cert) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
+Bytes spki_of(X509* cert) { return testing::spki_der(X509_get0_pubkey(cert)); }
 
 // spki_of_pem: the public half of a private key PEM (chip/*.pem).
 Bytes spki_of_pem(const SecureBytes& pem) {
@@ -61,10 +56,7 @@ Bytes spki_of_pem(const SecureBytes& pem) {
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   REQUIRE(key != nullptr);
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
+  Bytes out = testing::spki_der(key);
   EVP_PKEY_free(key);
   return out;
 }

@@ -33,13 +33,8 @@ T must(Result<T> r, const char* what) {
   return std::move(r).value();
 }
 
-Bytes spki_der(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(key, &der);
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
-}
+using testing::spki_der;
+
 
 SecureBytes pkcs8_der(EVP_PKEY* key) {
   unsigned char* der = nullptr;
