@@ -8,16 +8,21 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
 #include "idtap/apdu/commands.h"
 #include "idtap/base/hex.h"
+#include "idtap/crypto/hash.h"
 #include "idtap/select/select.h"
 #include "idtap/sim/sim_transport.h"
 #include "support/pcscd_fixture.h"
 #include "support/pn532_emulator.h"
+#include "support/run_shell.h"
+#include "support/scratch_dir.h"
 #include "support/sim_images.h"
+#include "support/test_card.h"
 
 using namespace idtap;
 using namespace std::chrono_literals;
@@ -41,13 +46,14 @@ std::vector<std::string> sanitizer_env() {
   return {};
 }
 
-// Rig: the emulated board with the simulated card, and pcscd serving it.
+// Rig: the emulated board with the simulated card (`image`), and pcscd serving it.
 struct Rig {
   std::unique_ptr<Pn532Emulator> emu = Pn532Emulator::start().value();
+  sim::CardImage image;
   sim::SimTransport* sim = nullptr;  // owned by the card below
   std::unique_ptr<test::PcscdFixture> pcscd;
 
-  Rig() {
+  explicit Rig(sim::CardImage card_image = test::basic_card_image()) : image(std::move(card_image)) {
     insert_card();
     test::PcscdReader reader;
     reader.friendly_name = "idtap-pn532-" + std::to_string(::getpid());
@@ -58,7 +64,7 @@ struct Rig {
     REQUIRE_MESSAGE(pcscd->ok(), pcscd->error());
   }
   void insert_card() {
-    auto card = sim::open_sim_card_image(test::basic_card_image(), {}, "nfc-test");
+    auto card = sim::open_sim_card_image(image, {}, "nfc-test");
     REQUIRE(card.ok());
     sim = card->get();
     Pn532Card c;
@@ -230,4 +236,36 @@ TEST_CASE("idtap's PC/SC transport over the libnfc reader: card removed and read
   auto gone = again->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
   REQUIRE_FALSE(gone.ok());
   CHECK_MESSAGE(gone.error().code == ErrorCode::kDeviceGone, gone.error().message());
+}
+
+TEST_CASE("idtap read --reader pcsc:... through pcscd and idtap's IFD handler reads and verifies the card") {
+  test::ScratchDir dir("nfc-pcscd-read");
+  const test::TestCard card = test::make_test_card();
+  const std::string csca = dir.path() + "/csca.pem";
+  std::ofstream(csca) << card.csca_pem;
+  Rig rig(card.image);
+  REQUIRE_MESSAGE(rig.pcscd->wait_card(true, 10s), rig.pcscd->log());
+
+  const std::string out_dir = dir.path() + "/out";
+  const test::ShellRun r = test::run_shell(test::idtap_binary() + " read --reader 'pcsc:" + rig.reader() + "' --can " +
+                                           test::kCardCan + " --trust " + csca + " --json --out " + out_dir);
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("\"genuine\": true") != std::string::npos);
+  CHECK(r.out.find("\"access\": \"PACE-CAN") != std::string::npos);
+  CHECK(r.out.find("\"passive\": \"valid\"") != std::string::npos);
+  CHECK(r.out.find("\"chip\": \"passed\"") != std::string::npos);
+  CHECK(r.out.find("\"active\": \"passed\"") != std::string::npos);
+  CHECK(r.out.find(std::string("\"document_number\": \"") + test::kCardDocumentNumber + "\"") != std::string::npos);
+  CHECK(r.out.find("\"full_name\": \"홍<<길동\"") != std::string::npos);
+  CHECK(r.out.find("\"personal_number\": \"900101-1******\"") != std::string::npos);
+  for (const auto& [n, raw] : card.image.files.data_groups) {
+    CAPTURE(n);
+    const std::string sha = to_hex(crypto::digest(crypto::HashAlg::kSha256, raw).value());
+    CHECK(r.out.find("\"sha256\": \"" + sha + "\"") != std::string::npos);
+    std::ifstream in(out_dir + "/dg" + std::to_string(n) + ".bin", std::ios::binary);
+    CHECK(Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()) == raw);
+  }
+  // The APDUs went through the handler and the emulated chip: the card saw them all.
+  CHECK(rig.emu->stats().apdus > 40);
 }
