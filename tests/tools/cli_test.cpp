@@ -2,10 +2,12 @@
 // work on every command, and what is not an option is refused with the usage exit code.
 #include <doctest/doctest.h>
 
+#include <regex>
 #include <string>
 
 #include "support/pcscd_fixture.h"
 #include "support/run_shell.h"
+#include "support/scratch_dir.h"
 
 using idtap::test::idtap_binary;
 using idtap::test::run_shell;
@@ -42,4 +44,25 @@ TEST_CASE("what is not a flag cluster is an unknown option, exit code 2") {
   auto twice = run_shell(idtap_binary() + " readers -hh");
   CHECK(twice.exit_code == 2);
   CHECK(twice.out.find("given twice") != std::string::npos);
+}
+
+TEST_CASE("idtap read -vv: the APDU trace never shows the CAN, the resident number or the name") {
+  idtap::test::ScratchDir tmp("cli-trace");
+  const std::string card = tmp.path() + "/card";
+  auto made = run_shell(idtap_binary() + " sim personalize --out " + card + " --can 987650");
+  REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+  auto read = run_shell(idtap_binary() + " read --reader sim:" + card + " --can 987650 --trust " + card +
+                        "/pki/csca_cert.pem -vv 2>" + tmp.path() + "/trace.txt >/dev/null; cat " + tmp.path() + "/trace.txt");
+  CHECK(read.exit_code == 0);
+  const std::string& trace = read.out;
+  REQUIRE(trace.find("#1 > ") != std::string::npos);  // there is a trace
+  const std::regex text_can("(^|[^0-9A-Fa-f])987650($|[^0-9A-Fa-f])");
+  CHECK_FALSE(std::regex_search(trace, text_can));
+  for (const char* hidden : {"393837363530",                  // the CAN as ASCII bytes
+                             "900101-1234567", "1234567",     // the resident number
+                             "3930303130312D31323334353637",  // the same as ASCII bytes
+                             "GILDONG", "HONG"}) {
+    CAPTURE(hidden);
+    CHECK(trace.find(hidden) == std::string::npos);
+  }
 }
