@@ -55,7 +55,7 @@ Result<Measure> read_common_way(const test::TestCard& card, const sim::SimOption
 int main() {
   test::TestCardOptions card_options;
   card_options.pace = false;          // BAC: the access protocol does not change what is measured
-  card_options.face_min_bytes = 20000;
+  card_options.face_bytes = 20000;
   test::TestCard card = test::make_test_card(card_options);
   auth::TrustStore trust;
   if (!trust.add_certificates(bytes_of(card.csca_pem), "csca").ok()) return 1;
