@@ -76,22 +76,12 @@ SignatureCheck check_cms_signature(ByteView content_info, const std::string& fil
   return out;
 }
 
-// SignerCheck: the signature and the signer's chain of one signed file (EF.SOD or
-// EF.CardSecurity), as both verdicts report them.
-struct SignerCheck {
-  PassiveStatus status = PassiveStatus::kInvalid;
-  std::string reason;
-  bool signature_ok = false;
-  std::optional<ChainVerdict> chain;
-  std::string signer_subject;
-};
-
 // check_signed_file: ICAO 9303-11 §5.1.1: the CMS signature (with the certificate the file
 // carries), the signed content being the content parsed (`econtent`, described by `content`),
 // then the signer's chain to a trusted CSCA.
-SignerCheck check_signed_file(ByteView content_info, ByteView econtent, const std::string& file, const std::string& content,
+SignedFileCheck check_signed_file(ByteView content_info, ByteView econtent, const std::string& file, const std::string& content,
                               const PassiveOptions& options) {
-  SignerCheck v;
+  SignedFileCheck v;
   SignatureCheck sig = check_cms_signature(content_info, file);
   if (!sig.ok) {
     v.reason = sig.reason;
@@ -152,13 +142,8 @@ Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& option
     }
   }
 
-  SignerCheck signer = check_signed_file(sod.signed_data.content_info, sod.signed_data.econtent, "EF.SOD",
-                                         "LDSSecurityObject", options);
-  v.status = signer.status;
-  v.reason = std::move(signer.reason);
-  v.signature_ok = signer.signature_ok;
-  v.chain = std::move(signer.chain);
-  v.signer_subject = std::move(signer.signer_subject);
+  static_cast<SignedFileCheck&>(v) =
+      check_signed_file(sod.signed_data.content_info, sod.signed_data.econtent, "EF.SOD", "LDSSecurityObject", options);
   return v;
 }
 
@@ -173,12 +158,8 @@ Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security,
   CardSecurityVerification v;
   IDTAP_ASSIGN_OR_RETURN(lds::CardSecurity cs, lds::parse_card_security(ef_card_security, lds::SignedDataOptions{.allow_ber = true}));
   v.infos = std::move(cs.infos);
-  SignerCheck signer = check_signed_file(cs.signed_data.content_info, cs.signed_data.econtent, "EF.CardSecurity",
-                                         "SecurityInfos", options);
-  v.status = signer.status;
-  v.reason = std::move(signer.reason);
-  v.signature_ok = signer.signature_ok;
-  v.signer_subject = std::move(signer.signer_subject);
+  static_cast<SignedFileCheck&>(v) =
+      check_signed_file(cs.signed_data.content_info, cs.signed_data.econtent, "EF.CardSecurity", "SecurityInfos", options);
   return v;
 }
 

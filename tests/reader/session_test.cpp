@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <map>
+
 #include "idtap/reader/photo.h"
 #include "idtap/sim/personalize.h"
 #include "idtap/sim/sim_transport.h"
@@ -39,7 +42,7 @@ void check_identity(const ReadResult& r) {
   CHECK(r.dg1->mrz.primary_identifier == "HONG");
   CHECK(r.dg1->mrz.secondary_identifier == "GILDONG");
   REQUIRE(r.dg11.has_value());
-  CHECK(*r.dg11->dg11.full_name == "홍<<길동");
+  CHECK(*r.dg11->dg11.full_name == "홍길동");
   CHECK(r.dg11->dg11.personal_number->masked() == "900101-1******");
   REQUIRE(r.dg2.has_value());
   CHECK(r.dg2->images().size() == 1);
@@ -300,4 +303,68 @@ TEST_CASE("PACE-CAM: a cloned chip, an EF.CardSecurity that fails passive authen
     CHECK(r->verification.passive == auth::PassiveStatus::kNoTrustAnchor);
     CHECK_FALSE(r->verification.genuine);
   }
+}
+
+TEST_CASE("PACE-CAM: the card leaving the field at every APDU, EF.CardSecurity included") {
+  sim::PersonalizeOptions o;
+  o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+  o.quirks.extended_length = false;
+  o.quirks.max_response = 223;
+  Personalized p = personalized(o);
+  size_t total = 0;
+  {
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    total = r->stats.apdus;
+  }
+  REQUIRE(total > 20);
+  for (size_t n = 1; n < total; ++n) {
+    CAPTURE(n);
+    sim::CardQuirks quirks = o.quirks;
+    quirks.leave_after = n;
+    auto card = sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks});
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    if (!r.ok()) {
+      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
+      continue;
+    }
+    CHECK(r->verification.genuine);
+    CHECK(r->verification.chip.method == "PACE-CAM");
+    REQUIRE(r->card_security.has_value());
+    CHECK(r->card_security->raw == *p.card.image.files.card_security);
+    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
+  }
+}
+
+TEST_CASE("progress per file, and a cancel from the progress callback ends the read with kCancelled") {
+  Personalized p = personalized(sim::PersonalizeOptions{});
+  std::map<std::string, std::pair<size_t, size_t>> last;  // file -> (done, expected)
+  {
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    ReadRequest req = can_request(&p.trust);
+    req.progress = [&](const FileRef& f, size_t done, size_t expected) { last[f.name] = {done, expected}; };
+    auto r = read_card(**card, req);
+    REQUIRE(r.ok());
+    for (const auto& [n, rec] : r->data_groups) {
+      CAPTURE(n);
+      REQUIRE(last.count(rec.name));
+      CHECK(last[rec.name].first == rec.raw.size());   // the last report is the whole file
+      CHECK(last[rec.name].second == rec.raw.size());  // known from the header
+    }
+  }
+  std::atomic<bool> cancel{false};
+  auto card = sim::open_sim_card_image(p.card.image);
+  REQUIRE(card.ok());
+  ReadRequest req = can_request(&p.trust);
+  req.cancel = &cancel;
+  req.progress = [&](const FileRef& f, size_t, size_t) {
+    if (f.name == "DG2") cancel = true;
+  };
+  auto r = read_card(**card, req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kCancelled);
 }

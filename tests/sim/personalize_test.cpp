@@ -522,3 +522,26 @@ TEST_CASE("idtap sim personalize: --json summary, --help, and a bad --mrz") {
   out.clear();
   CHECK(run(idtap + " sim personalize", &out) == 2);  // --out is required
 }
+
+TEST_CASE("--face-bytes sizes the face: JPEG at the lowest quality reaching it, JPEG 2000 rate-controlled") {
+  const struct {
+    FaceFormat format;
+    size_t target;
+    size_t at_most;  // JPEG steps in quality, JPEG 2000 hits its rate
+  } cases[] = {{FaceFormat::kJpeg, 20000, 30000}, {FaceFormat::kJpeg, 30000, 45000}, {FaceFormat::kJpeg2000, 20000, 21000}};
+  for (const auto& c : cases) {
+    CAPTURE(c.target);
+    PersonalizeOptions o;
+    o.face_format = c.format;
+    o.face_bytes = c.target;
+    auto card = personalize_card(o);
+    REQUIRE(card.ok());
+    auto dg2 = lds::parse_dg2(card->image.files.data_groups.at(2));
+    REQUIRE(dg2.ok());
+    auto faces = dg2->images();
+    REQUIRE(faces.size() == 1);
+    if (c.format == FaceFormat::kJpeg) CHECK(faces[0].data.size() >= c.target);
+    else CHECK(faces[0].data.size() >= c.target * 9 / 10);
+    CHECK(faces[0].data.size() <= c.at_most);
+  }
+}

@@ -66,3 +66,42 @@ TEST_CASE("idtap read -vv: the APDU trace never shows the CAN, the resident numb
     CHECK(trace.find(hidden) == std::string::npos);
   }
 }
+
+TEST_CASE("idtap read: one exit code per verdict, on simulated cards") {
+  idtap::test::ScratchDir tmp("cli-exit");
+  auto personalize = [&](const std::string& name, const std::string& options) {
+    auto made = run_shell(idtap_binary() + " sim personalize --out " + tmp.path() + "/" + name + " " + options);
+    REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+    return tmp.path() + "/" + name;
+  };
+  const std::string good = personalize("good", "");
+  const std::string tampered = personalize("tampered", "--tamper dg11");
+  const std::string cloned = personalize("cloned", "--cloned --aa none");
+  auto read = [&](const std::string& card, const std::string& options) {
+    return run_shell(idtap_binary() + " read --reader sim:" + card + " " + options + " --json");
+  };
+  const std::string trust = " --trust " + good + "/pki/csca_cert.pem";
+  const struct {
+    std::string card;
+    std::string options;
+    int exit_code;
+    const char* says;
+    const char* why;
+  } cases[] = {
+      {good, "--can 123456" + trust, 0, "\"genuine\": true", "a genuine card"},
+      {good, "--can 123457" + trust, 3, "auth", "a wrong CAN"},
+      {tampered, "--can 123456 --trust " + tampered + "/pki/csca_cert.pem", 5, "DG11", "a data group changed after signing"},
+      {cloned, "--can 123456 --trust " + cloned + "/pki/csca_cert.pem", 6, "\"chip\": \"failed\"", "a clone: copied data, its own chip key"},
+      {good, "--can 123456", 7, "no_trust_anchor", "no trusted CSCA given"},
+      {good, "--can 123456 --trust " + tampered + "/pki/csca_cert.pem", 7, "no_trust_anchor", "another card's CSCA"},
+      {tmp.path() + "/no-such-card", "--can 123456", 4, "", "a card image that is not there"},
+      {good, "--can 123456" + trust + " --out /proc/idtap-cannot-write", 9, "", "--out where nothing can be written"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = read(c.card, c.options);
+    CAPTURE(r.out);
+    CHECK(r.exit_code == c.exit_code);
+    CHECK(r.out.find(c.says) != std::string::npos);
+  }
+}

@@ -24,13 +24,20 @@ enum class PassiveStatus { kValid, kInvalid, kNoTrustAnchor };
 // passive_status_name: "valid", "invalid", "no_trust_anchor".
 const char* passive_status_name(PassiveStatus status);
 
-// SodVerification: what EF.SOD proves before any data group is checked.
-struct SodVerification {
+// SignedFileCheck: what the signature of a signed file (EF.SOD, EF.CardSecurity) and its
+// signer's chain prove. kValid needs both; kNoTrustAnchor means the signature verified with the
+// certificate inside the file but nothing trusted issued that certificate; kInvalid names what
+// failed in `reason`.
+struct SignedFileCheck {
   PassiveStatus status = PassiveStatus::kInvalid;
   std::string reason;              // empty when kValid
-  bool signature_ok = false;       // the CMS signature verified with the embedded DS certificate
+  bool signature_ok = false;       // the CMS signature verified with the embedded certificate
   std::optional<ChainVerdict> chain;
   std::string signer_subject;
+};
+
+// SodVerification: what EF.SOD proves before any data group is checked.
+struct SodVerification : SignedFileCheck {
   crypto::HashAlg hash = crypto::HashAlg::kSha256;  // the LDSSecurityObject's digest algorithm
   std::map<int, Bytes> hashes;     // data group number -> signed hash
   bool used_ber = false;           // EF.SOD needed the BER leniency
@@ -59,12 +66,8 @@ Result<DataGroupCheck> check_data_group(const SodVerification& sod, int number, 
 
 // CardSecurityVerification: Passive Authentication of EF.CardSecurity (ICAO 9303-11 §4.4.3.5.2,
 // §9.2.11): its CMS signature and the signer's chain, and the SecurityInfos it signs (the chip's
-// static key for PACE-CAM). `status` and `reason` as for SodVerification.
-struct CardSecurityVerification {
-  PassiveStatus status = PassiveStatus::kInvalid;
-  std::string reason;
-  bool signature_ok = false;
-  std::string signer_subject;
+// static key for PACE-CAM).
+struct CardSecurityVerification : SignedFileCheck {
   lds::SecurityInfos infos;  // filled whenever the file parsed, trusted only when kValid
 };
 
