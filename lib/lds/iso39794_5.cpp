@@ -121,15 +121,19 @@ Result<Bytes> encode_iso39794_5(const Iso39794FaceImageDataBlock& block) {
   w.close();
   w.open(ctx_c(1));
   for (const auto& rep : block.representations) {
-    if (!rep.image_data_format || rep.image.empty())
-      return make_error(ErrorCode::kInvalidArgument, "ISO/IEC 39794-5: representation without image or data format");
+    if (rep.image.empty()) return make_error(ErrorCode::kInvalidArgument, "ISO/IEC 39794-5: representation without an image");
     w.open(der::kSequence);
     der::add_integer(w, static_cast<int64_t>(rep.representation_id), ctx(0));
     w.open(ctx_c(1)).open(ctx_c(0)).open(ctx_c(0));
     w.add(ctx(0), rep.image);
     w.open(ctx_c(1));
     w.open(ctx_c(0));
-    der::add_integer(w, *rep.image_data_format, ctx(0));
+    if (rep.image_data_format) {
+      der::add_integer(w, *rep.image_data_format, ctx(0));
+    } else {
+      // A format given by an extension block (not kept when parsed): an empty one stands for it.
+      w.open(ctx_c(1)).close();
+    }
     w.close();
     if (rep.width && rep.height) {
       w.open(ctx_c(7));

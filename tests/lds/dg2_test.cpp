@@ -243,3 +243,20 @@ TEST_CASE("malformed DG2 and biometric blocks") {
     CHECK(r.error().code == ErrorCode::kMalformed);
   }
 }
+
+TEST_CASE("a 39794-5 image whose format is an extension block parses, re-encodes and parses the same") {
+  // Found by dg2_fuzz: imageDataFormat [0] { extensionBlock [1] } instead of a format code.
+  const Bytes dg2 = hex_or_die(
+      "753d7f613a0201017f6034a10887020101880200317f2e27a1256523a00780" "01f6810207e3a118301680" "0100a111a00fa00d8004ffd8ffd9a105a003a10142");
+  auto parsed = parse_dg2(dg2);
+  REQUIRE(parsed.ok());
+  auto images = parsed->images();
+  REQUIRE(images.size() == 1);
+  CHECK(images[0].data == hex_or_die("ffd8ffd9"));
+  auto again = encode_dg2(*parsed);
+  REQUIRE_MESSAGE(again.ok(), (again.ok() ? std::string() : again.error().message()));
+  auto back = parse_dg2(*again);
+  REQUIRE(back.ok());
+  REQUIRE(back->images().size() == 1);
+  CHECK(back->images()[0].data == images[0].data);
+}

@@ -43,8 +43,8 @@ struct Iso39794FaceImageDataBlock {
 Result<Iso39794FaceImageDataBlock> parse_iso39794_5(ByteView data);
 
 // encode_iso39794_5: A1 { 65 { ... } } (the content of DG2's 7F2E) with the version block and,
-// per representation, its id, the 2D image, its data format and size. kInvalidArgument with no
-// representation or an image without a data format code.
+// per representation, its id, the 2D image, its data format (an empty extension block when it
+// has no format code) and size. kInvalidArgument with no representation or an empty image.
 Result<Bytes> encode_iso39794_5(const Iso39794FaceImageDataBlock& block);
 
 }  // namespace idtap::lds
