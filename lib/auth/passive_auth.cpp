@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <string>
 
 #include "idtap/crypto/mac.h"
 
@@ -75,6 +76,26 @@ SignatureCheck check_cms_signature(ByteView content_info) {
   return out;
 }
 
+// check_signed_attributes: RFC 5652 §5.3, §11.1, §11.2 as ICAO 9303-10 §4.6.2 uses them: one
+// SignerInfo, with signed attributes whose contentType is the eContentType (which is itself not
+// signed) and whose messageDigest is the digest of the LDSSecurityObject. CMS_verify checks the
+// digest again but reports neither failure by name; an empty string when all hold.
+std::string check_signed_attributes(const lds::SignedData& sd) {
+  if (sd.signer_infos.size() != 1) return "EF.SOD must have exactly one SignerInfo";
+  const lds::SignerInfoData& si = sd.signer_infos[0];
+  if (!si.signed_attributes) return "EF.SOD's SignerInfo has no signed attributes";
+  if (!si.content_type) return "EF.SOD's signed attributes have no contentType";
+  if (*si.content_type != sd.econtent_type)
+    return "EF.SOD's signed contentType attribute is not the eContentType (id-icao-ldsSecurityObject)";
+  if (!si.message_digest) return "EF.SOD's signed attributes have no messageDigest";
+  auto alg = lds::digest_alg_from_oid(si.digest_algorithm.algorithm);
+  if (!alg) return "EF.SOD's SignerInfo names an unsupported digest algorithm";
+  auto actual = crypto::digest(*alg, sd.econtent);
+  if (!actual.ok() || !equal_bytes(*actual, *si.message_digest))
+    return "EF.SOD's signed messageDigest does not match the LDSSecurityObject";
+  return {};
+}
+
 }  // namespace
 
 const char* passive_status_name(PassiveStatus status) {
@@ -108,6 +129,10 @@ Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& option
     }
   }
 
+  if (std::string bad = check_signed_attributes(sod.signed_data); !bad.empty()) {
+    v.reason = std::move(bad);
+    return v;
+  }
   SignatureCheck sig = check_cms_signature(sod.signed_data.content_info);
   if (!sig.ok) {
     v.reason = sig.reason;
