@@ -76,10 +76,11 @@ SignatureCheck check_cms_signature(ByteView content_info) {
   return out;
 }
 
-// check_signed_attributes: RFC 5652 §5.3, §11.1, §11.2 as ICAO 9303-10 §4.6.2 uses them: one
-// SignerInfo, with signed attributes whose contentType is the eContentType (which is itself not
-// signed) and whose messageDigest is the digest of the LDSSecurityObject. CMS_verify checks the
-// digest again but reports neither failure by name; an empty string when all hold.
+// check_signed_attributes: one SignerInfo (ICAO 9303-10 §4.6.2), with signed attributes (RFC 5652
+// §5.3: required when the content is not id-data) whose contentType is the eContentType (§11.1:
+// eContentType itself is not signed, and OpenSSL 3.0's CMS_verify does not compare them) and
+// whose messageDigest is the digest of the LDSSecurityObject (§11.2: CMS_verify checks it too,
+// but does not say which check failed). The reason, or an empty string when all hold.
 std::string check_signed_attributes(const lds::SignedData& sd) {
   if (sd.signer_infos.size() != 1) return "EF.SOD must have exactly one SignerInfo";
   const lds::SignerInfoData& si = sd.signer_infos[0];
