@@ -65,8 +65,24 @@ Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector
     } else if (a.size() == 2) {
       spec = find_short(a[1]);
     } else {
-      // A negative number or hex that starts with '-' is not expected; treat as unknown.
-      spec = nullptr;
+      // Clustered short flags (-vv, -vh): each letter a flag that takes no value, as getopt
+      // reads them. Anything else (a negative number, hex after '-') is an unknown option.
+      std::vector<const OptionSpec*> flags;
+      for (size_t k = 1; k < a.size(); ++k) {
+        const OptionSpec* f = find_short(a[k]);
+        if (f == nullptr || f->takes_value) {
+          flags.clear();
+          break;
+        }
+        flags.push_back(f);
+      }
+      if (flags.empty()) return make_error(ErrorCode::kInvalidArgument, "unknown option " + a);
+      for (const OptionSpec* f : flags) {
+        if (out.values_.count(f->name) && !f->repeatable)
+          return make_error(ErrorCode::kInvalidArgument, "option --" + f->name + " given twice");
+        out.values_[f->name].push_back("");
+      }
+      continue;
     }
     if (spec == nullptr) return make_error(ErrorCode::kInvalidArgument, "unknown option " + a);
     if (out.values_.count(spec->name) && !spec->repeatable)

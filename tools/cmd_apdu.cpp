@@ -57,19 +57,6 @@ struct Sent {
   apdu::ResponseApdu response;
 };
 
-std::vector<std::string> expand_short_flags(const std::vector<std::string>& argv) {
-  std::vector<std::string> out;
-  for (const auto& a : argv) {
-    if (a == "-vv") {
-      out.push_back("-v");
-      out.push_back("-v");
-    } else {
-      out.push_back(a);
-    }
-  }
-  return out;
-}
-
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
@@ -101,7 +88,7 @@ int cmd_apdu(const std::vector<std::string>& argv) {
       {"reader", true}, {"raw"}, {"length", true}, {"exclusive"}, {"stop-on-error"}, {"wait", true},
       {"json"}, {"verbose", false, true, 'v'}, {"help", false, false, 'h'},
   };
-  auto args = Args::parse(expand_short_flags(argv), specs);
+  auto args = Args::parse(argv, specs);
   if (!args.ok()) {
     print_error("apdu", args.error());
     std::fputs(kHelp, stderr);

@@ -112,16 +112,7 @@ struct ProgressBar {
 }  // namespace
 
 int cmd_read(const std::vector<std::string>& argv) {
-  std::vector<std::string> expanded;
-  for (const auto& a : argv) {
-    if (a == "-vv") {
-      expanded.push_back("-v");
-      expanded.push_back("-v");
-    } else {
-      expanded.push_back(a);
-    }
-  }
-  auto args = Args::parse(expanded, {{"reader", true}, {"can", true}, {"mrz", true}, {"doc", true}, {"dob", true},
+  auto args = Args::parse(argv, {{"reader", true}, {"can", true}, {"mrz", true}, {"doc", true}, {"dob", true},
                                      {"expiry", true}, {"access", true}, {"trust", true, true}, {"crl", true, true},
                                      {"files", true}, {"no-chip-auth"}, {"no-active-auth"}, {"aa-challenge", true},
                                      {"out", true}, {"json"}, {"reveal"}, {"wait", true}, {"timeout", true},

@@ -80,25 +80,12 @@ Probe probe_card(const select::ReaderInfo& reader, int verbosity) {
   return probe;
 }
 
-std::vector<std::string> expand_short_flags(const std::vector<std::string>& argv) {
-  std::vector<std::string> out;
-  for (const auto& a : argv) {
-    if (a == "-vv") {
-      out.push_back("-v");
-      out.push_back("-v");
-    } else {
-      out.push_back(a);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_readers(const std::vector<std::string>& argv) {
   const std::vector<OptionSpec> specs = {
       {"json"}, {"no-probe"}, {"verbose", false, true, 'v'}, {"help", false, false, 'h'}};
-  auto args = Args::parse(expand_short_flags(argv), specs);
+  auto args = Args::parse(argv, specs);
   if (!args.ok() || !args->positional().empty()) {
     print_error("readers", args.ok() ? make_error(ErrorCode::kInvalidArgument, "takes no arguments") : args.error());
     std::fputs(kHelp, stderr);

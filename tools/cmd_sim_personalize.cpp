@@ -1,6 +1,7 @@
 // idtap sim personalize: writes a complete simulated card image (README: "The simulated card
 // image").
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ constexpr const char* kUsage =
     "  --telephone TEXT\n"
     "chip:\n"
     "  --face-format F      jpeg (default, about 15-20 KB) or jp2 (JPEG 2000)\n"
+    "  --face-bytes N       make the face image about N bytes (1000..200000), e.g. 20000\n"
     "  --pace-mapping M     gm (default), im, cam (PACE-CAM; adds EF.CardSecurity)\n"
     "  --cam                the same as --pace-mapping cam\n"
     "  --pace-cipher C      aes128 (default), aes192, aes256\n"
@@ -70,7 +72,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"document-number", true}, {"issuing-state", true}, {"issue-date", true}, {"expiry-date", true},
     {"authority", true},    {"surname", true},       {"given-names", true},  {"full-name", true},
     {"personal-number", true}, {"birth", true},      {"sex", true},          {"nationality", true},
-    {"place-of-birth", true}, {"address", true},     {"telephone", true},    {"face-format", true},
+    {"place-of-birth", true}, {"address", true},     {"telephone", true},    {"face-format", true}, {"face-bytes", true},
     {"pace-mapping", true}, {"cam", false},          {"pace-cipher", true},  {"pace-curve", true},
     {"ca-curve", true},     {"aa", true},            {"aa-hash", true},      {"ds-key", true},
     {"hash", true},         {"tamper", true, true},  {"cloned", false},      {"no-extended", false},
@@ -158,6 +160,12 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
     if (*v == "jpeg" || *v == "jpg") o.face_format = sim::FaceFormat::kJpeg;
     else if (*v == "jp2" || *v == "jpeg2000") o.face_format = sim::FaceFormat::kJpeg2000;
     else return usage_error("--face-format must be jpeg or jp2");
+  }
+  if (auto v = a.get("face-bytes")) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < 1000 || n > 200000) return usage_error("--face-bytes must be a number from 1000 to 200000");
+    o.face_bytes = n;
   }
   if (o.profile == sim::CardProfile::kPassport)
     for (const char* pace_option : {"can", "pace-mapping", "cam", "pace-cipher", "pace-curve"})

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli.h"
+#include "idtap/base/file_io.h"
 #include "idtap/base/hex.h"
 #include "idtap/base/redact.h"
 #include "idtap/reader/photo.h"
@@ -42,36 +43,6 @@ const lds::FaceImage* first_face(const reader::ReadResult& r, std::vector<lds::F
   if (!r.dg2) return nullptr;
   storage = r.dg2->images();
   return storage.empty() ? nullptr : &storage.front();
-}
-
-Status write_atomically(const std::string& path, ByteView data) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return make_error(ErrorCode::kIo, "cannot create " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error(ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kIo, "cannot sync " + path + ": " + std::strerror(e));
-  }
-  if (::close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kIo, "cannot rename into " + path + ": " + std::strerror(e));
-  }
-  return ok_status();
 }
 
 }  // namespace
@@ -231,10 +202,11 @@ Status write_out_dir(const std::string& dir, const reader::ReadResult& r) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
-  auto put = [&](const std::string& name, ByteView data) { return write_atomically(dir + "/" + name, data); };
+  auto put = [&](const std::string& name, ByteView data) { return write_file_atomic(dir + "/" + name, data); };
   if (r.card_access) IDTAP_TRY(put("ef_cardaccess.bin", *r.card_access));
   if (r.ef_com) IDTAP_TRY(put("ef_com.bin", r.ef_com->raw));
   if (r.ef_sod) IDTAP_TRY(put("ef_sod.bin", r.ef_sod->raw));
+  if (r.card_security) IDTAP_TRY(put("ef_cardsecurity.bin", r.card_security->raw));
   for (const auto& [n, rec] : r.data_groups)
     if (!rec.raw.empty()) IDTAP_TRY(put("dg" + std::to_string(n) + ".bin", rec.raw));
   std::vector<lds::FaceImage> faces;

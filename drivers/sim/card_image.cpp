@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "idtap/base/file_io.h"
 #include "idtap/base/hex.h"
 
 namespace idtap::sim {
@@ -139,74 +140,13 @@ Error conf_error(std::string_view origin, size_t line, std::string what) {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-Result<SecureBytes> read_file_secure(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    if (e == ENOENT) return make_error(ErrorCode::kNotFound, path.string() + ": no such file");
-    return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(e));
-  }
-  SecureBytes out;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  uint8_t buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      secure_zero(buf, sizeof buf);
-      ::close(fd);
-      return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(e));
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  secure_zero(buf, sizeof buf);
-  ::close(fd);
-  return out;
-}
-
-Result<Bytes> read_file(const fs::path& path) {
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes s, read_file_secure(path));
-  return Bytes(s.begin(), s.end());
-}
-
-Status write_file(const fs::path& path, ByteView data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    return make_error(ErrorCode::kIo, path.string() + ": fsync: " + errno_text(e));
-  }
-  if (::close(fd) != 0) return make_error(ErrorCode::kIo, path.string() + ": " + errno_text(errno));
-  return ok_status();
-}
-
 Status make_dir(const fs::path& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0) return make_error(ErrorCode::kIo, path.string() + ": mkdir: " + errno_text(errno));
   return ok_status();
 }
 
-void sync_dir(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
-}
+// sync_dir: best effort (the rename that follows is what makes the image appear whole).
+void sync_dir(const fs::path& path) { (void)sync_directory(path); }
 
 // The names under files/ and what they hold.
 struct EfName {
@@ -298,20 +238,20 @@ Status validate_for_write(const CardImage& image) {
 
 Status write_tree(const fs::path& root, const CardImage& image) {
   SecureBytes conf = format_card_conf(image.config);
-  IDTAP_TRY(write_file(root / "card.conf", conf, 0600));
+  IDTAP_TRY(write_new_file_durable(root / "card.conf", conf, 0600));
   IDTAP_TRY(make_dir(root / "files", 0755));
   for (const auto& ef : kEfNames)
-    if (const auto& content = image.files.*(ef.member)) IDTAP_TRY(write_file(root / "files" / ef.name, *content, 0644));
+    if (const auto& content = image.files.*(ef.member)) IDTAP_TRY(write_new_file_durable(root / "files" / ef.name, *content, 0644));
   for (const auto& [dg, content] : image.files.data_groups) {
     IDTAP_ASSIGN_OR_RETURN(std::string name, file_name_for_dg(dg));
-    IDTAP_TRY(write_file(root / "files" / name, content, 0644));
+    IDTAP_TRY(write_new_file_durable(root / "files" / name, content, 0644));
   }
   IDTAP_TRY(make_dir(root / "chip", 0700));
-  if (!image.chip.ca_key_pem.empty()) IDTAP_TRY(write_file(root / "chip" / "ca_key.pem", image.chip.ca_key_pem, 0600));
-  if (!image.chip.aa_key_pem.empty()) IDTAP_TRY(write_file(root / "chip" / "aa_key.pem", image.chip.aa_key_pem, 0600));
+  if (!image.chip.ca_key_pem.empty()) IDTAP_TRY(write_new_file_durable(root / "chip" / "ca_key.pem", image.chip.ca_key_pem, 0600));
+  if (!image.chip.aa_key_pem.empty()) IDTAP_TRY(write_new_file_durable(root / "chip" / "aa_key.pem", image.chip.aa_key_pem, 0600));
   if (!image.pki.empty()) {
     IDTAP_TRY(make_dir(root / "pki", 0700));
-    for (const auto& [name, content] : image.pki) IDTAP_TRY(write_file(root / "pki" / name, content, 0600));
+    for (const auto& [name, content] : image.pki) IDTAP_TRY(write_new_file_durable(root / "pki" / name, content, 0600));
   }
   sync_dir(root / "files");
   sync_dir(root / "chip");

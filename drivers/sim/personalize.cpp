@@ -321,11 +321,24 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
     in.dg14.active_authentication.push_back({lds::oid::kAa, 1, aa_signature_oid(o.aa_hash)});
   if (aa_key) in.aa_spki = aa_key->spki;
 
-  // DG2: a synthetic face, about 15-20 KB as JPEG.
+  // DG2: a synthetic face, about 15-20 KB as JPEG unless a size is asked for.
   FaceImageSpec face;
   face.format = o.face_format;
   face.seed = seed_of(o.holder.primary_identifier + o.holder.secondary_identifier);
+  if (o.face_bytes != 0 && o.face_format == FaceFormat::kJpeg2000) face.jpeg2000_bytes = o.face_bytes;
   IDTAP_ASSIGN_OR_RETURN(in.face, make_face_image(face));
+  if (o.face_bytes != 0 && o.face_format == FaceFormat::kJpeg) {
+    // JPEG has no rate control: the lowest quality whose image is at least that large (or 100).
+    int low = 1, high = 100;
+    while (low < high) {
+      face.jpeg_quality = (low + high) / 2;
+      IDTAP_ASSIGN_OR_RETURN(Bytes image, make_face_image(face));
+      if (image.size() >= o.face_bytes) high = face.jpeg_quality;
+      else low = face.jpeg_quality + 1;
+    }
+    face.jpeg_quality = low;
+    IDTAP_ASSIGN_OR_RETURN(in.face, make_face_image(face));
+  }
   in.face_format = o.face_format;
   in.face_width = face.width;
   in.face_height = face.height;

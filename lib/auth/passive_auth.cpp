@@ -9,6 +9,7 @@
 #include <string>
 
 #include "idtap/crypto/mac.h"
+#include "idtap/lds/card_security.h"
 
 namespace idtap::auth {
 namespace {
@@ -38,12 +39,12 @@ struct SignatureCheck {
   Bytes content;
 };
 
-SignatureCheck check_cms_signature(ByteView content_info) {
+SignatureCheck check_cms_signature(ByteView content_info, const std::string& file = "EF.SOD") {
   SignatureCheck out;
   std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(content_info.data(), static_cast<int>(content_info.size())));
   std::unique_ptr<CMS_ContentInfo, CmsFree> cms(d2i_CMS_bio(in.get(), nullptr));
   if (!cms) {
-    out.reason = "EF.SOD's CMS structure is not readable by OpenSSL: " + openssl_reason();
+    out.reason = file + "'s CMS structure is not readable by OpenSSL: " + openssl_reason();
     return out;
   }
   STACK_OF(X509)* signers = nullptr;
@@ -51,13 +52,13 @@ SignatureCheck check_cms_signature(ByteView content_info) {
   // The chain is checked separately against the trust store (TrustStore::verify_signer), so no
   // store here; CMS_verify still checks the signed attributes' message digest and the signature.
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, content.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-    out.reason = "EF.SOD signature does not verify: " + openssl_reason();
+    out.reason = file + " signature does not verify: " + openssl_reason();
     return out;
   }
   signers = CMS_get0_signers(cms.get());
   if (signers == nullptr || sk_X509_num(signers) != 1) {
     sk_X509_free(signers);
-    out.reason = "EF.SOD must have exactly one signer";
+    out.reason = file + " must have exactly one signer";
     return out;
   }
   unsigned char* der = nullptr;
@@ -79,22 +80,59 @@ SignatureCheck check_cms_signature(ByteView content_info) {
 // check_signed_attributes: one SignerInfo (ICAO 9303-10 §4.6.2), with signed attributes (RFC 5652
 // §5.3: required when the content is not id-data) whose contentType is the eContentType (§11.1:
 // eContentType itself is not signed, and OpenSSL 3.0's CMS_verify does not compare them) and
-// whose messageDigest is the digest of the LDSSecurityObject (§11.2: CMS_verify checks it too,
-// but does not say which check failed). The reason, or an empty string when all hold.
-std::string check_signed_attributes(const lds::SignedData& sd) {
-  if (sd.signer_infos.size() != 1) return "EF.SOD must have exactly one SignerInfo";
+// whose messageDigest is the digest of the signed content (§11.2: CMS_verify checks it too, but
+// does not say which check failed). The reason, or an empty string when all hold.
+std::string check_signed_attributes(const lds::SignedData& sd, const std::string& file) {
+  if (sd.signer_infos.size() != 1) return file + " must have exactly one SignerInfo";
   const lds::SignerInfoData& si = sd.signer_infos[0];
-  if (!si.signed_attributes) return "EF.SOD's SignerInfo has no signed attributes";
-  if (!si.content_type) return "EF.SOD's signed attributes have no contentType";
-  if (*si.content_type != sd.econtent_type)
-    return "EF.SOD's signed contentType attribute is not the eContentType (id-icao-ldsSecurityObject)";
-  if (!si.message_digest) return "EF.SOD's signed attributes have no messageDigest";
+  if (!si.signed_attributes) return file + "'s SignerInfo has no signed attributes";
+  if (!si.content_type) return file + "'s signed attributes have no contentType";
+  if (*si.content_type != sd.econtent_type) return file + "'s signed contentType attribute is not its eContentType";
+  if (!si.message_digest) return file + "'s signed attributes have no messageDigest";
   auto alg = lds::digest_alg_from_oid(si.digest_algorithm.algorithm);
-  if (!alg) return "EF.SOD's SignerInfo names an unsupported digest algorithm";
+  if (!alg) return file + "'s SignerInfo names an unsupported digest algorithm";
   auto actual = crypto::digest(*alg, sd.econtent);
   if (!actual.ok() || !equal_bytes(*actual, *si.message_digest))
-    return "EF.SOD's signed messageDigest does not match the LDSSecurityObject";
+    return file + "'s signed messageDigest does not match its content";
   return {};
+}
+
+// check_signed_file: ICAO 9303-11 §5.1.1: the CMS signature (with the certificate the file
+// carries) over the signed attributes, the signed content being the content parsed (described by
+// `content`), then the signer's chain to a trusted CSCA.
+SignedFileCheck check_signed_file(const lds::SignedData& sd, const std::string& file, const std::string& content,
+                                  const PassiveOptions& options) {
+  SignedFileCheck v;
+  if (std::string bad = check_signed_attributes(sd, file); !bad.empty()) {
+    v.reason = std::move(bad);
+    return v;
+  }
+  const ByteView econtent = sd.econtent;
+  SignatureCheck sig = check_cms_signature(sd.content_info, file);
+  if (!sig.ok) {
+    v.reason = sig.reason;
+    return v;
+  }
+  if (!equal_bytes(sig.content, econtent)) {
+    v.reason = file + " signed content differs from the parsed " + content;
+    return v;
+  }
+  v.signature_ok = true;
+  if (options.trust == nullptr) {
+    v.status = PassiveStatus::kNoTrustAnchor;
+    v.reason = "no trust store given: " + file + "'s signer was not chained to a CSCA";
+    return v;
+  }
+  auto chain = options.trust->verify_signer(sig.signer_der, options.when);
+  if (!chain.ok()) {
+    v.status = chain.error().code == ErrorCode::kNoTrustAnchor ? PassiveStatus::kNoTrustAnchor : PassiveStatus::kInvalid;
+    v.reason = chain.error().context;
+    return v;
+  }
+  v.signer_subject = chain->signer_subject;
+  v.chain = std::move(chain).value();
+  v.status = PassiveStatus::kValid;
+  return v;
 }
 
 }  // namespace
@@ -130,36 +168,8 @@ Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& option
     }
   }
 
-  if (std::string bad = check_signed_attributes(sod.signed_data); !bad.empty()) {
-    v.reason = std::move(bad);
-    return v;
-  }
-  SignatureCheck sig = check_cms_signature(sod.signed_data.content_info);
-  if (!sig.ok) {
-    v.reason = sig.reason;
-    return v;
-  }
-  // The content OpenSSL verified must be the LDSSecurityObject we read the hashes from.
-  if (!equal_bytes(sig.content, sod.signed_data.econtent)) {
-    v.reason = "EF.SOD signed content differs from the parsed LDSSecurityObject";
-    return v;
-  }
-  v.signature_ok = true;
-
-  if (options.trust == nullptr) {
-    v.status = PassiveStatus::kNoTrustAnchor;
-    v.reason = "no trust store given: the Document Signer was not chained to a CSCA";
-    return v;
-  }
-  auto chain = options.trust->verify_signer(sig.signer_der, options.when);
-  if (!chain.ok()) {
-    v.status = chain.error().code == ErrorCode::kNoTrustAnchor ? PassiveStatus::kNoTrustAnchor : PassiveStatus::kInvalid;
-    v.reason = chain.error().context;
-    return v;
-  }
-  v.signer_subject = chain->signer_subject;
-  v.chain = std::move(chain).value();
-  v.status = PassiveStatus::kValid;
+  static_cast<SignedFileCheck&>(v) =
+      check_signed_file(sod.signed_data, "EF.SOD", "LDSSecurityObject", options);
   return v;
 }
 
@@ -168,6 +178,15 @@ Result<DataGroupCheck> check_data_group(const SodVerification& sod, int number, 
   if (it == sod.hashes.end()) return DataGroupCheck::kNotSigned;
   IDTAP_ASSIGN_OR_RETURN(Bytes actual, crypto::digest(sod.hash, raw));
   return crypto::constant_time_equal(actual, it->second) ? DataGroupCheck::kHashOk : DataGroupCheck::kHashMismatch;
+}
+
+Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security, const PassiveOptions& options) {
+  CardSecurityVerification v;
+  IDTAP_ASSIGN_OR_RETURN(lds::CardSecurity cs, lds::parse_card_security(ef_card_security, lds::SignedDataOptions{.allow_ber = true}));
+  v.infos = std::move(cs.infos);
+  static_cast<SignedFileCheck&>(v) =
+      check_signed_file(cs.signed_data, "EF.CardSecurity", "SecurityInfos", options);
+  return v;
 }
 
 }  // namespace idtap::auth

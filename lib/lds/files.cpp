@@ -72,8 +72,8 @@ std::optional<int> data_group_number(uint32_t tag) {
   return static_cast<int>(f->id);
 }
 
-Result<FileLength> file_length(ByteView head, apdu::TlvMode mode) {
-  auto need_more = [] { return make_error(ErrorCode::kMalformed, "file header: need more bytes"); };
+Result<std::optional<FileLength>> peek_file_length(ByteView head, apdu::TlvMode mode) {
+  auto need_more = [] { return std::optional<FileLength>(); };
   size_t pos = 0;
   if (head.empty()) return need_more();
   // Tag (X.690 §8.1.2): one byte, or 1F-style continuation bytes.
@@ -110,6 +110,12 @@ Result<FileLength> file_length(ByteView head, apdu::TlvMode mode) {
   out.header_length = pos + count;
   out.total = out.header_length + len;
   return out;
+}
+
+Result<FileLength> file_length(ByteView head, apdu::TlvMode mode) {
+  IDTAP_ASSIGN_OR_RETURN(std::optional<FileLength> length, peek_file_length(head, mode));
+  if (!length) return make_error(ErrorCode::kMalformed, "file header: need more bytes");
+  return *length;
 }
 
 }  // namespace idtap::lds

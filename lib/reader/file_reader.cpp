@@ -5,6 +5,7 @@
 #include "idtap/apdu/commands.h"
 #include "idtap/apdu/status_words.h"
 #include "idtap/apdu/tlv.h"
+#include "idtap/lds/files.h"
 
 namespace idtap::reader {
 namespace {
@@ -14,26 +15,12 @@ Error malformed(const FileRef& f, const std::string& why) { return make_error(Er
 }  // namespace
 
 Result<size_t> tlv_total_length(ByteView head) {
-  size_t pos = 0;
-  if (head.empty()) return size_t{0};
-  if (head[0] == 0x00 || head[0] == 0xFF) return make_error(ErrorCode::kMalformed, "file does not start with a BER-TLV tag");
-  if ((head[pos++] & 0x1F) == 0x1F) {
-    for (size_t i = 0;; ++i) {
-      if (i == 3) return make_error(ErrorCode::kMalformed, "file tag longer than 4 bytes");
-      if (pos >= head.size()) return size_t{0};
-      if ((head[pos++] & 0x80) == 0) break;
-    }
-  }
-  if (pos >= head.size()) return size_t{0};
-  const uint8_t l0 = head[pos++];
-  if (l0 < 0x80) return pos + l0;
-  if (l0 == 0x80) return kIndefiniteLength;
-  const size_t count = l0 & 0x7F;
-  if (count > 4) return make_error(ErrorCode::kMalformed, "file length field longer than 4 bytes");
-  if (pos + count > head.size()) return size_t{0};
-  size_t len = 0;
-  for (size_t i = 0; i < count; ++i) len = len << 8 | head[pos + i];
-  return pos + count + len;
+  if (!head.empty() && (head[0] == 0x00 || head[0] == 0xFF))
+    return make_error(ErrorCode::kMalformed, "file does not start with a BER-TLV tag");
+  // BER leniency: some EF.SOD use an indefinite outer length (read on to the card's end).
+  IDTAP_ASSIGN_OR_RETURN(std::optional<lds::FileLength> length, lds::peek_file_length(head, apdu::TlvMode::kBerLenient));
+  if (!length) return size_t{0};
+  return length->total ? *length->total : kIndefiniteLength;
 }
 
 FileReader::FileReader(apdu::Transport& transport, FileReaderOptions options)

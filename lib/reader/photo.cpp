@@ -10,15 +10,10 @@
 #include <cstring>
 #include <memory>
 
+#include "idtap/lds/image_format.h"
+
 namespace idtap::reader {
 namespace {
-
-bool is_jpeg(ByteView b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
-bool is_jp2(ByteView b) {
-  static const uint8_t kSig[] = {0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
-  return b.size() >= sizeof kSig && std::memcmp(b.data(), kSig, sizeof kSig) == 0;
-}
-bool is_j2k(ByteView b) { return b.size() >= 4 && b[0] == 0xFF && b[1] == 0x4F && b[2] == 0xFF && b[3] == 0x51; }
 
 // libjpeg reports fatal errors through error_exit; jump back instead of exiting the process.
 struct JpegError {
@@ -158,17 +153,15 @@ bool raster_ok(const Raster& r) {
 
 }  // namespace
 
-std::string image_extension(ByteView image) {
-  if (is_jpeg(image)) return "jpg";
-  if (is_jp2(image)) return "jp2";
-  if (is_j2k(image)) return "j2k";
-  return "bin";
-}
+std::string image_extension(ByteView image) { return lds::image_file_extension(lds::detect_image_format(image)); }
 
 Result<Raster> decode_face_image(ByteView image) {
-  if (is_jpeg(image)) return decode_jpeg(image);
-  if (is_jp2(image)) return decode_jpeg2000(image, false);
-  if (is_j2k(image)) return decode_jpeg2000(image, true);
+  switch (lds::detect_image_format(image)) {
+    case lds::ImageFormat::kJpeg: return decode_jpeg(image);
+    case lds::ImageFormat::kJpeg2000: return decode_jpeg2000(image, false);
+    case lds::ImageFormat::kJpeg2000Codestream: return decode_jpeg2000(image, true);
+    case lds::ImageFormat::kUnknown: break;
+  }
   return make_error(ErrorCode::kNotSupported, "face image is neither JPEG nor JPEG 2000");
 }
 

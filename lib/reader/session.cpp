@@ -23,6 +23,7 @@ namespace {
 const FileRef kCardAccessRef{0x011C, 0x1C, "EF.CardAccess"};
 const FileRef kComRef{0x011E, 0x1E, "EF.COM"};
 const FileRef kSodRef{0x011D, 0x1D, "EF.SOD"};
+const FileRef kCardSecurityRef{0x011D, 0x1D, "EF.CardSecurity"};  // same FID and SFI, in the MF
 
 FileRef dg_ref(int n) { return FileRef{static_cast<uint16_t>(0x0100 + n), static_cast<uint8_t>(n), "DG" + std::to_string(n)}; }
 
@@ -76,6 +77,10 @@ class Session {
   std::unique_ptr<FileReader> reader_;
   bool card_access_done_ = false;
   bool ca_done_ = false;  // CA succeeded once: a recovered session does not repeat it
+  // PACE-CAM proved a key from EF.CardSecurity (not DG14): genuine needs that file's own
+  // Passive Authentication to have passed.
+  bool cam_key_from_card_security_ = false;
+  bool card_security_valid_ = false;
   size_t recoveries_ = 0;
   std::optional<auth::SodVerification> sod_;
   ReadResult out_;
@@ -116,6 +121,17 @@ Status Session::open_once() {
                                pace.algorithm.name() + " " + pace.domain;
     pace_ = std::move(pace);
     channel_ = pace_->channel.get();
+    // PACE-CAM: the chip's static key is in EF.CardSecurity, in the MF (ICAO 9303-11
+    // §4.4.3.5.2), so it is read now, before the application is selected.
+    if (pace_->chip_authentication_data && !out_.card_security) {
+      FileReader mf(*channel_, FileReaderOptions{.cancel = request_.cancel});
+      auto raw = mf.read_file(kCardSecurityRef);
+      if (raw.ok()) {
+        out_.card_security = make_record(kCardSecurityRef.name, std::move(raw).value());
+      } else if (raw.error().code != ErrorCode::kCardStatus) {
+        return raw.error();
+      }
+    }
     // ICAO 9303-11 §4.2: after PACE, select the eMRTD application under secure messaging.
     IDTAP_ASSIGN_OR_RETURN(auto sel, channel_->transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
     IDTAP_TRY(sel.status("SELECT eMRTD application"));
@@ -188,22 +204,46 @@ void Session::decode(int number, FileRecord& record) {
 void Session::complete_cam() {
   CheckResult& chip = out_.verification.chip;
   chip.method = "PACE-CAM";
-  if (!out_.dg14) {
+  // The key comes from EF.CardSecurity, verified on its own (ICAO 9303-11 §4.4.3.5.2); a card
+  // without that file may publish it in DG14, which EF.SOD signs.
+  std::optional<lds::SecurityInfos> from_card_security;
+  const lds::SecurityInfos* infos = nullptr;
+  if (out_.card_security) {
+    auto v = auth::verify_card_security(out_.card_security->raw, auth::PassiveOptions{.trust = request_.trust});
+    if (!v.ok()) {
+      chip.state = CheckState::kFailed;
+      chip.detail = "EF.CardSecurity: " + v.error().message();
+      return;
+    }
+    if (v->status == auth::PassiveStatus::kInvalid) {
+      chip.state = CheckState::kFailed;
+      chip.detail = "EF.CardSecurity failed passive authentication: " + v->reason;
+      return;
+    }
+    card_security_valid_ = v->status == auth::PassiveStatus::kValid;
+    from_card_security = std::move(v->infos);
+    infos = &*from_card_security;
+    cam_key_from_card_security_ = true;
+  } else if (out_.dg14) {
+    infos = &*out_.dg14;
+  } else {
     chip.state = CheckState::kFailed;
-    chip.detail = "PACE-CAM ran but DG14 with the chip's key could not be read and verified";
+    chip.detail = "PACE-CAM ran but the card gave neither EF.CardSecurity nor a verified DG14 with the chip's key";
     return;
   }
-  for (const auto& key : out_.dg14->chip_authentication_public_keys) {
+  const char* source = cam_key_from_card_security_ ? "EF.CardSecurity" : "DG14";
+  for (const auto& key : infos->chip_authentication_public_keys) {
     if (key.protocol != lds::oid::kPkEcdh) continue;
     auto pk = crypto::PublicKey::from_spki(key.subject_public_key_info);
     if (!pk.ok() || pk->ec_point() == nullptr) continue;
     auto st = auth::verify_pace_cam(*pace_, *pk->ec_point());
     chip.state = st.ok() ? CheckState::kPassed : CheckState::kFailed;
-    chip.detail = st.ok() ? "" : st.error().context;
+    chip.detail = st.ok() ? std::string("key from ") + source
+                          : std::string("the chip did not prove the key in ") + source + ": " + st.error().context;
     return;
   }
   chip.state = CheckState::kFailed;
-  chip.detail = "DG14 holds no ECDH chip key to complete PACE-CAM";
+  chip.detail = std::string(source) + " holds no ECDH chip key to complete PACE-CAM";
 }
 
 void Session::chip_authentication() {
@@ -269,7 +309,8 @@ void Session::finish_verdict() {
   }
   const bool dg14_ok = out_.data_groups.count(14) && out_.data_groups.at(14).hash_ok.value_or(false);
   const bool dg15_ok = out_.data_groups.count(15) && out_.data_groups.at(15).hash_ok.value_or(false);
-  const bool chip_proved = (v.chip.state == CheckState::kPassed && dg14_ok) || (v.active.state == CheckState::kPassed && dg15_ok);
+  const bool chip_key_signed = cam_key_from_card_security_ ? card_security_valid_ : dg14_ok;
+  const bool chip_proved = (v.chip.state == CheckState::kPassed && chip_key_signed) || (v.active.state == CheckState::kPassed && dg15_ok);
   v.genuine = v.passive == auth::PassiveStatus::kValid && chip_proved;
   if (v.passive != auth::PassiveStatus::kValid) {
     v.genuine_reason = std::string("passive authentication ") + auth::passive_status_name(v.passive) + ": " + v.passive_reason;
@@ -344,7 +385,7 @@ Result<ReadResult> Session::run() {
     IDTAP_TRY(read_dg(14));
     if (request_.chip_authentication) chip_authentication();
   } else if (pace_ && pace_->chip_authentication_data) {
-    out_.verification.chip = CheckResult{CheckState::kFailed, "PACE-CAM", "DG14 is not listed in EF.SOD"};
+    complete_cam();
   } else if (request_.chip_authentication) {
     out_.verification.chip = CheckResult{CheckState::kNotSupported, "", "the card has no DG14"};
   }

@@ -104,9 +104,9 @@ TEST_CASE("bad MRZs and fields are refused naming the field, never echoing the M
       {with(43, '3'), "composite check digit", "composite check digit"},
       {with(42, '7'), "personal number check digit", "TD3 personal number check digit"},
       {with(14, 'X'), "date of birth must be digits", "a letter inside the birth date (check digit fixed up below)"},
-      {td3.substr(0, 80), "expected TD1 (3 x 30), TD2 (2 x 36) or TD3 (2 x 44)", "truncated"},
-      {td3 + "<", "expected TD1", "one character too many"},
-      {"p<utoeriksson", "only 0-9, A-Z and '<'", "lower case"},
+      {td3.substr(0, 80), "(TD1 has 90, TD2 72, TD3 88)", "truncated"},
+      {td3 + "<", "TD1 has 90", "one character too many"},
+      {"p<utoeriksson", "is not 0-9, A-Z or '<'", "lower case"},
       {"I<UTOD23145890<<<<<<<<<<<<<<<<|3407127M9507122UTO<<<<<<<<<<<2|STEVENSON<<PETER<JOHN<<<<<<<<<",
        "optional data does not continue the number", "TD1 '<' check digit without the long number"},
   };

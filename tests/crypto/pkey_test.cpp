@@ -11,6 +11,7 @@
 #include "vectors/vector_file.h"
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/hex.h"
+#include "support/test_pki.h"
 
 using namespace idtap;
 using namespace idtap::crypto;
@@ -24,15 +25,6 @@ struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-Bytes spki_of(EVP_PKEY* k) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(k, &der);
-  REQUIRE(len > 0);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
 
 // Signs `msg` with `key`; `pad` is an RSA padding mode or 0, `salt` the PSS salt length.
 Bytes sign(EVP_PKEY* key, const char* md, ByteView msg, int pad = 0, int salt = 0) {
@@ -108,7 +100,7 @@ TEST_CASE("ECDSA keys with named and explicit parameters verify OpenSSL's signat
     for (bool explicit_params : {false, true}) {
       CAPTURE(explicit_params);
       if (explicit_params) REQUIRE(EVP_PKEY_set_utf8_string_param(k.get(), OSSL_PKEY_PARAM_EC_ENCODING, OSSL_PKEY_EC_ENCODING_EXPLICIT) == 1);
-      auto key = PublicKey::from_spki(spki_of(k.get()));
+      auto key = PublicKey::from_spki(testing::spki_der(k.get()));
       REQUIRE(key.ok());
       CHECK(key->type() == PublicKeyType::kEc);
       CHECK(key->ec_point()->group().curve().has_value());
@@ -136,7 +128,7 @@ TEST_CASE("ECDSA keys with named and explicit parameters verify OpenSSL's signat
 TEST_CASE("RSA PKCS#1 v1.5 and PSS signatures, and the raw recovery for ISO 9796-2") {
   Pkey k(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)));
   REQUIRE(k);
-  auto key = PublicKey::from_spki(spki_of(k.get()));
+  auto key = PublicKey::from_spki(testing::spki_der(k.get()));
   REQUIRE(key.ok());
   CHECK(key->type() == PublicKeyType::kRsa);
   CHECK(key->bits() == 2048);
@@ -184,7 +176,7 @@ TEST_CASE("DH public keys: X9.42 dhpublicnumber and the BSI standardized form") 
     REQUIRE(EVP_PKEY_generate(ctx.get(), &raw) == 1);
     params.reset(raw);
   }
-  auto key = PublicKey::from_spki(spki_of(params.get()));
+  auto key = PublicKey::from_spki(testing::spki_der(params.get()));
   REQUIRE(key.ok());
   CHECK(key->type() == PublicKeyType::kDh);
   REQUIRE(key->dh_group() != nullptr);
@@ -212,7 +204,7 @@ TEST_CASE("DH public keys: X9.42 dhpublicnumber and the BSI standardized form") 
 
 TEST_CASE("malformed and unsupported SubjectPublicKeyInfo") {
   Pkey ec(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-  const Bytes good = spki_of(ec.get());
+  const Bytes good = testing::spki_der(ec.get());
   Bytes off_curve = good;
   off_curve.back() ^= 0x01;  // last byte of Y
   Pkey ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
@@ -227,7 +219,7 @@ TEST_CASE("malformed and unsupported SubjectPublicKeyInfo") {
       {"trailing byte", concat({good, Bytes{0x00}}), ErrorCode::kMalformed},
       {"truncated", Bytes(good.begin(), good.end() - 1), ErrorCode::kMalformed},
       {"EC point not on the curve", off_curve, ErrorCode::kMalformed},
-      {"Ed25519 is not an ICAO key type", spki_of(ed.get()), ErrorCode::kNotSupported},
+      {"Ed25519 is not an ICAO key type", testing::spki_der(ed.get()), ErrorCode::kNotSupported},
   };
   for (const auto& c : cases) {
     INFO(std::string(c.what));

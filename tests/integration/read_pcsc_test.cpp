@@ -72,7 +72,7 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
   CHECK(r.out.find("\"access\": \"BAC\"") != std::string::npos);
   CHECK(r.out.find("\"document_number\": \"M12345678\"") != std::string::npos);
   CHECK(r.out.find("\"primary_identifier\": \"HONG\"") != std::string::npos);
-  CHECK(r.out.find("\"full_name\": \"홍<<길동\"") != std::string::npos);
+  CHECK(r.out.find("\"full_name\": \"홍길동\"") != std::string::npos);
   CHECK(r.out.find("\"personal_number\": \"900101-1******\"") != std::string::npos);
   CHECK(r.out.find(test::kCardResidentNumber) == std::string::npos);  // never whole without --reveal
   for (const auto& [n, raw] : card.image.files.data_groups) {

@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <winscard.h>
 
+#include <cctype>
 #include <cstring>
 #include <thread>
 
 #include "idtap/base/hex.h"
 #include "idtap/sim/card_image.h"
 #include "support/pcscd_fixture.h"
+#include "support/run_shell.h"
 #include "support/scratch_dir.h"
 #include "support/sim_images.h"
 
@@ -188,4 +190,50 @@ TEST_CASE("idtap sim serve --leave-after: the card leaves the reader and comes b
   CHECK(card.transmit("00A4020C02011E") == "9000");
   CAPTURE(pcscd.log());
   CHECK(serve.log().find("card left the field after 2 APDUs") != std::string::npos);
+}
+
+TEST_CASE("any PC/SC program sees the served card: opensc-tool and pcsc_scan") {
+  test::ScratchDir tmp("vpcd-tools");
+  const std::string card_dir = write_basic_card(tmp);
+  test::PcscdFixture pcscd;
+  REQUIRE_MESSAGE(pcscd.ok(), pcscd.error());
+  test::SimServeProcess serve(card_dir, pcscd.vpcd_port());
+  REQUIRE_MESSAGE(serve.ok(), serve.error());
+  REQUIRE_MESSAGE(pcscd.wait_card(true, 10000ms), serve.log());
+  const sim::CardImage image = test::basic_card_image();
+  const std::string atr_hex = to_hex(image.config.atr, true);
+
+  // opensc-tool: the reader list, the ATR, and an APDU sent through its own PC/SC layer.
+  auto list = test::run_shell("opensc-tool --list-readers");
+  CAPTURE(list.out);
+  CHECK(list.exit_code == 0);
+  CHECK(list.out.find(pcscd.reader_name()) != std::string::npos);
+  auto atr = test::run_shell("opensc-tool --reader 0 --atr");
+  CAPTURE(atr.out);
+  CHECK(atr.exit_code == 0);
+  std::string atr_colons = atr_hex;  // opensc-tool prints 3b:80:80:01:01
+  for (size_t i = 2; i < atr_colons.size(); i += 3) atr_colons.insert(i, ":");
+  for (char& c : atr_colons) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  CHECK(atr.out.find(atr_colons) != std::string::npos);
+  auto apdu = test::run_shell("opensc-tool --reader 0 --send-apdu 00:A4:04:0C:07:A0:00:00:02:47:10:01");
+  CAPTURE(apdu.out);
+  CHECK(apdu.out.find("SW1=0x90, SW2=0x00") != std::string::npos);
+
+  // pcsc_scan: the reader and the card's ATR, with its own ATR analysis.
+  test::ChildProcess scan;
+  const std::string log = tmp.path() + "/pcsc_scan.log";
+  REQUIRE(scan.start({"pcsc_scan", "-n"}, log));
+  std::string spaced;  // pcsc_scan prints 3B 80 80 01 01
+  for (size_t i = 0; i < atr_hex.size(); i += 2) spaced += (i ? " " : "") + atr_hex.substr(i, 2);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::string out;
+  while (std::chrono::steady_clock::now() < deadline) {
+    out = scan.log();
+    if (out.find(spaced) != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  scan.stop();
+  CAPTURE(out);
+  CHECK(out.find(pcscd.reader_name()) != std::string::npos);
+  CHECK(out.find(spaced) != std::string::npos);
 }

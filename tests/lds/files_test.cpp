@@ -89,3 +89,21 @@ TEST_CASE("file_length: malformed or short headers") {
   }
   CHECK(file_length(hex_or_die("0480"), apdu::TlvMode::kBerLenient).error().code == ErrorCode::kMalformed);  // primitive
 }
+
+TEST_CASE("peek_file_length: too short to tell is not an error, the rest is as file_length") {
+  for (const char* head : {"", "61", "7f", "7582 0f"}) {
+    CAPTURE(head);
+    auto l = peek_file_length(hex_or_die(head));
+    REQUIRE(l.ok());
+    CHECK_FALSE(l->has_value());
+  }
+  auto whole = peek_file_length(hex_or_die("7582 4e20"));
+  REQUIRE(whole.ok());
+  REQUIRE(whole->has_value());
+  CHECK((*whole)->total == size_t{0x4E20 + 4});
+  CHECK(peek_file_length(hex_or_die("778500000000 01")).error().code == ErrorCode::kMalformed);
+  auto ber = peek_file_length(hex_or_die("7780"), apdu::TlvMode::kBerLenient);
+  REQUIRE(ber.ok());
+  REQUIRE(ber->has_value());
+  CHECK_FALSE((*ber)->total.has_value());
+}

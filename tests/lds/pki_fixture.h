@@ -12,6 +12,7 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/secure_bytes.h"
+#include "support/test_pki.h"
 
 namespace idtap::lds_test {
 
@@ -24,14 +25,7 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 inline PkeyPtr make_ec_key(const char* curve = "prime256v1") { return PkeyPtr(EVP_EC_gen(curve)); }
 inline PkeyPtr make_rsa_key(unsigned bits = 2048) { return PkeyPtr(EVP_RSA_gen(bits)); }
 
-// spki_der: the SubjectPublicKeyInfo of `key`.
-inline Bytes spki_der(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  Bytes out(der, der + (len > 0 ? len : 0));
-  OPENSSL_free(der);
-  return out;
-}
+using testing::spki_der;
 
 // pkcs8_der: the private key as PKCS#8 DER.
 inline SecureBytes pkcs8_der(EVP_PKEY* key) {

@@ -2,7 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <map>
+
 #include "idtap/reader/photo.h"
+#include "idtap/sim/personalize.h"
 #include "idtap/sim/sim_transport.h"
 #include "support/test_card.h"
 
@@ -38,7 +42,7 @@ void check_identity(const ReadResult& r) {
   CHECK(r.dg1->mrz.primary_identifier == "HONG");
   CHECK(r.dg1->mrz.secondary_identifier == "GILDONG");
   REQUIRE(r.dg11.has_value());
-  CHECK(*r.dg11->dg11.full_name == "홍<<길동");
+  CHECK(*r.dg11->dg11.full_name == "홍길동");
   CHECK(r.dg11->dg11.personal_number->masked() == "900101-1******");
   REQUIRE(r.dg2.has_value());
   CHECK(r.dg2->images().size() == 1);
@@ -165,4 +169,202 @@ TEST_CASE("the card leaving the field at every APDU of a full read: a correct re
     check_identity(*r);
     for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
   }
+}
+
+// Cards made by the production personalization (idtap sim personalize), in every PACE profile.
+namespace {
+
+struct Personalized {
+  sim::PersonalizedCard card;
+  auth::TrustStore trust;
+};
+
+Personalized personalized(const sim::PersonalizeOptions& options) {
+  auto made = sim::personalize_card(options);
+  REQUIRE_MESSAGE(made.ok(), (made.ok() ? std::string() : made.error().message()));
+  Personalized p{std::move(made).value(), {}};
+  REQUIRE(p.card.image.pki.count("csca_cert.pem"));
+  REQUIRE(p.trust.add_certificates(p.card.image.pki.at("csca_cert.pem"), "pki/csca_cert.pem").ok());
+  return p;
+}
+
+ReadRequest can_request(const auth::TrustStore* trust) {
+  ReadRequest r;
+  r.can = auth::Password::can("123456").value();
+  r.trust = trust;
+  r.reconnect_timeout = std::chrono::milliseconds(100);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("PACE-CAN full reads in every mapping, cipher and curve the card profile allows") {
+  struct Case {
+    sim::PaceMapping mapping;
+    crypto::CipherAlg cipher;
+    int curve;
+    const char* access;   // what the verdict names
+    const char* chip;     // the chip check's method
+  };
+  const Case cases[] = {
+      {sim::PaceMapping::kGeneric, crypto::CipherAlg::kAes128, 13, "ECDH-GM-AES-CBC-CMAC-128", "CA "},
+      {sim::PaceMapping::kGeneric, crypto::CipherAlg::kAes256, 12, "ECDH-GM-AES-CBC-CMAC-256", "CA "},
+      {sim::PaceMapping::kIntegrated, crypto::CipherAlg::kAes128, 13, "ECDH-IM-AES-CBC-CMAC-128", "CA "},
+      {sim::PaceMapping::kIntegrated, crypto::CipherAlg::kAes256, 12, "ECDH-IM-AES-CBC-CMAC-256", "CA "},
+      {sim::PaceMapping::kChipAuthentication, crypto::CipherAlg::kAes128, 13, "ECDH-CAM-AES-CBC-CMAC-128", "PACE-CAM"},
+      {sim::PaceMapping::kChipAuthentication, crypto::CipherAlg::kAes256, 12, "ECDH-CAM-AES-CBC-CMAC-256", "PACE-CAM"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.access);
+    CAPTURE(c.curve);
+    sim::PersonalizeOptions o;
+    o.pace_mapping = c.mapping;
+    o.pace_cipher = c.cipher;
+    o.pace_parameter_id = c.curve;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(r->verification.access.find(c.access) != std::string::npos);
+    CHECK(r->verification.access.rfind("PACE-CAN ", 0) == 0);
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.chip.method.rfind(c.chip, 0) == 0);
+    CHECK(r->verification.passive == auth::PassiveStatus::kValid);
+    CHECK(r->verification.genuine);
+    if (c.mapping == sim::PaceMapping::kChipAuthentication) {
+      // The chip's key came from EF.CardSecurity, which the session read and verified.
+      REQUIRE(r->card_security.has_value());
+      CHECK(r->card_security->raw == *p.card.image.files.card_security);
+      CHECK(r->verification.chip.detail == "key from EF.CardSecurity");
+    } else {
+      CHECK_FALSE(r->card_security.has_value());
+    }
+    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
+    REQUIRE(r->dg11.has_value());
+    CHECK(*r->dg11->dg11.full_name == "홍길동");
+  }
+}
+
+TEST_CASE("a card that wants Le omitted on MSE is read the same way") {
+  for (sim::PaceMapping mapping : {sim::PaceMapping::kGeneric, sim::PaceMapping::kChipAuthentication}) {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = mapping;
+    o.quirks.mse_rejects_le = true;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.genuine);
+  }
+}
+
+TEST_CASE("PACE-CAM: a cloned chip, an EF.CardSecurity that fails passive authentication, no trust anchor") {
+  SUBCASE("a clone with copied files but its own chip key is not genuine") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    o.cloned = true;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.passive == auth::PassiveStatus::kValid);
+    CHECK(r->verification.chip.state == CheckState::kFailed);
+    CHECK(r->verification.chip.detail.find("EF.CardSecurity") != std::string::npos);
+    CHECK_FALSE(r->verification.genuine);
+  }
+  SUBCASE("EF.CardSecurity altered after signing: the chip check fails, not genuine") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    o.aa_key = sim::AaKeyType::kNone;  // AA cannot stand in for the chip check
+    Personalized p = personalized(o);
+    Bytes& cs = *p.card.image.files.card_security;
+    cs[cs.size() - 1] ^= 0x01;  // the last byte: inside the signature value
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.chip.state == CheckState::kFailed);
+    CHECK(r->verification.chip.detail.find("EF.CardSecurity") != std::string::npos);
+    CHECK_FALSE(r->verification.genuine);
+  }
+  SUBCASE("without a trust store the chip still proves its key, but nothing is genuine") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    Personalized p = personalized(o);
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(nullptr));
+    REQUIRE(r.ok());
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.passive == auth::PassiveStatus::kNoTrustAnchor);
+    CHECK_FALSE(r->verification.genuine);
+  }
+}
+
+TEST_CASE("PACE-CAM: the card leaving the field at every APDU, EF.CardSecurity included") {
+  sim::PersonalizeOptions o;
+  o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+  o.quirks.extended_length = false;
+  o.quirks.max_response = 223;
+  Personalized p = personalized(o);
+  size_t total = 0;
+  {
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    total = r->stats.apdus;
+  }
+  REQUIRE(total > 20);
+  for (size_t n = 1; n < total; ++n) {
+    CAPTURE(n);
+    sim::CardQuirks quirks = o.quirks;
+    quirks.leave_after = n;
+    auto card = sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks});
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    if (!r.ok()) {
+      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
+      continue;
+    }
+    CHECK(r->verification.genuine);
+    CHECK(r->verification.chip.method == "PACE-CAM");
+    REQUIRE(r->card_security.has_value());
+    CHECK(r->card_security->raw == *p.card.image.files.card_security);
+    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
+  }
+}
+
+TEST_CASE("progress per file, and a cancel from the progress callback ends the read with kCancelled") {
+  Personalized p = personalized(sim::PersonalizeOptions{});
+  std::map<std::string, std::pair<size_t, size_t>> last;  // file -> (done, expected)
+  {
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    ReadRequest req = can_request(&p.trust);
+    req.progress = [&](const FileRef& f, size_t done, size_t expected) { last[f.name] = {done, expected}; };
+    auto r = read_card(**card, req);
+    REQUIRE(r.ok());
+    for (const auto& [n, rec] : r->data_groups) {
+      CAPTURE(n);
+      REQUIRE(last.count(rec.name));
+      CHECK(last[rec.name].first == rec.raw.size());   // the last report is the whole file
+      CHECK(last[rec.name].second == rec.raw.size());  // known from the header
+    }
+  }
+  std::atomic<bool> cancel{false};
+  auto card = sim::open_sim_card_image(p.card.image);
+  REQUIRE(card.ok());
+  ReadRequest req = can_request(&p.trust);
+  req.cancel = &cancel;
+  req.progress = [&](const FileRef& f, size_t, size_t) {
+    if (f.name == "DG2") cancel = true;
+  };
+  auto r = read_card(**card, req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kCancelled);
 }

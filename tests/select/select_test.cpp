@@ -245,7 +245,9 @@ TEST_CASE("sim:DIR opens the simulated card in this process") {
   REQUIRE(selected.ok());
   CHECK(selected->sw == 0x9000);
   o.reader = "sim:" + tmp.path() + "/no-such-card";
-  CHECK_FALSE(open_reader(o).ok());
+  auto missing = open_reader(o);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == ErrorCode::kNoReader);  // the selector names a reader that is not there
 }
 
 TEST_CASE("ATRs are described in one line for listings") {

@@ -22,24 +22,15 @@ namespace {
 
 SecureBytes sb(const std::string& s) { return secure_copy(bytes_of(s)); }
 
-Bytes spki_of(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  REQUIRE(len > 0);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
 // ChipKeys: a CA key and an AA key for the test card, with their public keys as a terminal
 // would take them from DG14 / DG15.
 struct TestChipKeys {
   testing::EvpKey ca = testing::make_ec_key("brainpoolP256r1");
   testing::EvpKey aa_ec = testing::make_ec_key("P-256");
   testing::EvpKey aa_rsa = testing::make_rsa_key(1024);
-  crypto::PublicKey ca_public() const { return crypto::PublicKey::from_spki(spki_of(ca.get())).value(); }
-  crypto::PublicKey aa_ec_public() const { return crypto::PublicKey::from_spki(spki_of(aa_ec.get())).value(); }
-  crypto::PublicKey aa_rsa_public() const { return crypto::PublicKey::from_spki(spki_of(aa_rsa.get())).value(); }
+  crypto::PublicKey ca_public() const { return crypto::PublicKey::from_spki(testing::spki_der(ca.get())).value(); }
+  crypto::PublicKey aa_ec_public() const { return crypto::PublicKey::from_spki(testing::spki_der(aa_ec.get())).value(); }
+  crypto::PublicKey aa_rsa_public() const { return crypto::PublicKey::from_spki(testing::spki_der(aa_rsa.get())).value(); }
 };
 
 const TestChipKeys& chip_keys() {

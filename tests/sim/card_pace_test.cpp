@@ -24,15 +24,6 @@ namespace {
 
 SecureBytes sb(const std::string& s) { return secure_copy(bytes_of(s)); }
 
-Bytes spki_of(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  REQUIRE(len > 0);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
 // The chip's static key for PACE-CAM, on brainpoolP256r1 (the PACE curve of the CAM offer).
 const testing::EvpKey& cam_key() {
   static const testing::EvpKey k = testing::make_ec_key("brainpoolP256r1");
@@ -122,7 +113,7 @@ TEST_CASE("PACE with lib/auth's terminal: GM (AES-128/256, brainpoolP256r1, P-25
       CHECK(*dg1 == test::basic_card_image().files.data_groups.at(1));
       if (tc.offer.mapping == PaceMapping::kChipAuthentication) {
         // PACE-CAM: the chip proves its static key (EF.CardSecurity's) in the same run.
-        auto pk = crypto::PublicKey::from_spki(spki_of(cam_key().get()));
+        auto pk = crypto::PublicKey::from_spki(testing::spki_der(cam_key().get()));
         REQUIRE(pk.ok());
         CHECK(auth::verify_pace_cam(*result, *pk->ec_point()).ok());
       }

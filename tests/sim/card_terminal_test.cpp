@@ -23,15 +23,6 @@ namespace {
 
 SecureBytes sb(const std::string& s) { return secure_copy(bytes_of(s)); }
 
-Bytes spki_of(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  REQUIRE(len > 0);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
 struct Keys {
   testing::EvpKey ca = testing::make_ec_key("brainpoolP256r1");
   testing::EvpKey aa = testing::make_rsa_key(1024);
@@ -45,7 +36,7 @@ const Keys& keys() {
 lds::SecurityInfos dg14_infos(uint8_t ca_cipher) {
   lds::SecurityInfos infos;
   infos.chip_authentication.push_back({{0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, ca_cipher}, 1, std::nullopt});
-  infos.chip_authentication_public_keys.push_back({lds::oid::kPkEcdh, spki_of(keys().ca.get()), std::nullopt});
+  infos.chip_authentication_public_keys.push_back({lds::oid::kPkEcdh, testing::spki_der(keys().ca.get()), std::nullopt});
   return infos;
 }
 
@@ -156,12 +147,12 @@ TEST_CASE("lib/auth Chip Authentication against the card: 3DES, AES-128, AES-256
 
 TEST_CASE("lib/auth Active Authentication against the card (RSA, ISO 9796-2, SHA-1); a clone fails") {
   Terminal t = after_bac(false);
-  auto aa = auth::active_authenticate(*t.channel, spki_of(keys().aa.get()));
+  auto aa = auth::active_authenticate(*t.channel, testing::spki_der(keys().aa.get()));
   REQUIRE_MESSAGE(aa.ok(), (aa.ok() ? "" : aa.error().message()));
   CHECK(aa->signature.size() == 128);
 
   Terminal clone = after_bac(true);
-  auto bad = auth::active_authenticate(*clone.channel, spki_of(keys().aa.get()));
+  auto bad = auth::active_authenticate(*clone.channel, testing::spki_der(keys().aa.get()));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == ErrorCode::kVerificationFailed);
 }

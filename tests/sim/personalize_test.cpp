@@ -24,6 +24,7 @@
 #include "idtap/lds/ef_sod.h"
 #include "idtap/sim/card.h"
 #include "support/scratch_dir.h"
+#include "support/test_pki.h"
 
 using namespace idtap;
 using namespace idtap::sim;
@@ -47,13 +48,7 @@ X509Ptr load_cert(ByteView der) {
   return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
 }
 
-Bytes spki_of(X509* cert) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
+Bytes spki_of(X509* cert) { return testing::spki_der(X509_get0_pubkey(cert)); }
 
 // spki_of_pem: the public half of a private key PEM (chip/*.pem).
 Bytes spki_of_pem(const SecureBytes& pem) {
@@ -61,10 +56,7 @@ Bytes spki_of_pem(const SecureBytes& pem) {
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   REQUIRE(key != nullptr);
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
+  Bytes out = testing::spki_der(key);
   EVP_PKEY_free(key);
   return out;
 }
@@ -529,4 +521,27 @@ TEST_CASE("idtap sim personalize: --json summary, --help, and a bad --mrz") {
   CHECK(run(idtap + " sim personalize --out " + dir.path() + "/e --tamper dg99", &out) == 2);
   out.clear();
   CHECK(run(idtap + " sim personalize", &out) == 2);  // --out is required
+}
+
+TEST_CASE("--face-bytes sizes the face: JPEG at the lowest quality reaching it, JPEG 2000 rate-controlled") {
+  const struct {
+    FaceFormat format;
+    size_t target;
+    size_t at_most;  // JPEG steps in quality, JPEG 2000 hits its rate
+  } cases[] = {{FaceFormat::kJpeg, 20000, 30000}, {FaceFormat::kJpeg, 30000, 45000}, {FaceFormat::kJpeg2000, 20000, 21000}};
+  for (const auto& c : cases) {
+    CAPTURE(c.target);
+    PersonalizeOptions o;
+    o.face_format = c.format;
+    o.face_bytes = c.target;
+    auto card = personalize_card(o);
+    REQUIRE(card.ok());
+    auto dg2 = lds::parse_dg2(card->image.files.data_groups.at(2));
+    REQUIRE(dg2.ok());
+    auto faces = dg2->images();
+    REQUIRE(faces.size() == 1);
+    if (c.format == FaceFormat::kJpeg) CHECK(faces[0].data.size() >= c.target);
+    else CHECK(faces[0].data.size() >= c.target * 9 / 10);
+    CHECK(faces[0].data.size() <= c.at_most);
+  }
 }

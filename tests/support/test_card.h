@@ -1,16 +1,16 @@
-// support/test_card.h: a complete, correctly signed simulated card built from lib/lds's encoders
-// and a throw-away PKI, for read-session tests: DG1 (TD1), DG2 (a real JPEG or JPEG 2000 face),
-// DG11 (Hangul name, resident number), DG12, DG14 (CA key, AA info), DG15 (AA key), EF.COM,
-// EF.SOD signed by a Document Signer under a test CSCA, EF.CardAccess (PACE offers).
+// support/test_card.h: a complete, correctly signed simulated card for read-session tests, made
+// by the production personalization (sim::personalize_card) with fixed, known access keys:
+// DG1 (TD1 or TD3 MRZ), DG2 (a synthetic face, JPEG or JPEG 2000), DG11 (Hangul name, resident
+// number), DG12, DG14 (CA key, AA info), DG15 (AA key), EF.COM, EF.SOD signed by a Document
+// Signer under a fresh test CSCA, EF.CardAccess (PACE offers) and EF.CardSecurity (PACE-CAM).
 #pragma once
 
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "idtap/crypto/cipher.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/sim/card_image.h"
-#include "support/test_pki.h"
 
 namespace idtap::test {
 
@@ -22,15 +22,13 @@ inline constexpr const char* kCardResidentNumber = "900101-1234567";
 
 // TestCardOptions: the profile and the defects to build in.
 struct TestCardOptions {
-  bool pace = true;                                // EF.CardAccess with PACE offers, CAN set
-  bool bac = true;
-  std::vector<sim::PaceOffer> pace_offers = {sim::PaceOffer{}};  // GM AES-128 brainpoolP256r1
-  bool chip_authentication = true;                 // DG14 with a CA key
+  bool pace = true;                                // EF.CardAccess with a PACE offer, CAN set
+  bool bac = true;                                 // with pace: a passport offering both (TD3)
+  sim::PaceOffer pace_offer;                       // GM AES-128 brainpoolP256r1
   bool active_authentication = true;               // DG15 with an ECDSA key
   bool rsa_aa = false;                             // RSA-2048 AA key instead
   bool jpeg2000 = false;                           // DG2 holds JPEG 2000
-  size_t face_width = 240, face_height = 320;
-  size_t face_min_bytes = 0;                       // pad the JPEG (APP15 segment) to at least this
+  size_t face_bytes = 0;                           // the face image's size (0: about 17 KB)
   crypto::HashAlg hash = crypto::HashAlg::kSha256; // EF.SOD's digest
   std::optional<int> tamper_dg;                    // change this DG after signing
   sim::CardQuirks quirks;
@@ -40,7 +38,6 @@ struct TestCardOptions {
 struct TestCard {
   sim::CardImage image;
   std::string csca_pem;
-  Bytes ds_der;
 };
 
 // make_test_card: builds the card; aborts the test binary on an internal failure.

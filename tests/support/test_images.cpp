@@ -1,12 +1,13 @@
 #include "support/test_images.h"
 
-#include <jpeglib.h>
 #include <openjpeg.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
+
+#include "idtap/reader/photo.h"
 
 namespace idtap::test {
 
@@ -23,30 +24,10 @@ Bytes test_pattern(size_t width, size_t height) {
 }
 
 Bytes make_test_jpeg(size_t width, size_t height, int quality) {
-  Bytes px = test_pattern(width, height);
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr err;
-  cinfo.err = jpeg_std_error(&err);
-  jpeg_create_compress(&cinfo);
-  unsigned char* mem = nullptr;
-  unsigned long mem_size = 0;
-  jpeg_mem_dest(&cinfo, &mem, &mem_size);
-  cinfo.image_width = static_cast<JDIMENSION>(width);
-  cinfo.image_height = static_cast<JDIMENSION>(height);
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, quality, TRUE);
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = &px[cinfo.next_scanline * width * 3];
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  Bytes out(mem, mem + mem_size);
-  jpeg_destroy_compress(&cinfo);
-  std::free(mem);
-  return out;
+  reader::Raster raster{width, height, 3, test_pattern(width, height)};
+  auto jpeg = reader::encode_jpeg(raster, quality);
+  if (!jpeg.ok()) std::abort();
+  return std::move(jpeg).value();
 }
 
 Bytes make_test_jpeg2000(size_t width, size_t height, bool codestream) {

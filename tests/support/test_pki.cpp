@@ -195,4 +195,12 @@ void write_file(const std::string& path, ByteView data) {
 
 void write_file(const std::string& path, const std::string& text) { write_file(path, bytes_of(text)); }
 
+Bytes spki_der(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(key, &der);
+  Bytes out(der, der + (len > 0 ? len : 0));
+  OPENSSL_free(der);
+  return out;
+}
+
 }  // namespace idtap::testing

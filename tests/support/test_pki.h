@@ -49,6 +49,8 @@ Bytes cert_der(X509* cert);
 std::string cert_pem(X509* cert);
 // key_pem: the private key as unencrypted PKCS#8 PEM.
 std::string key_pem(EVP_PKEY* key);
+// spki_der: the public key as a DER SubjectPublicKeyInfo (empty if OpenSSL cannot encode it).
+Bytes spki_der(EVP_PKEY* key);
 
 // make_crl: a CRL by `issuer` revoking `revoked_serials`, valid from an hour ago for
 // `next_update` seconds (negative: already out of date). PEM when `pem`.

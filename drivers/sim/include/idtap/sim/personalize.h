@@ -81,6 +81,9 @@ struct PersonalizeOptions {
   std::optional<std::string> mrz;
   SecureBytes can = {'1', '2', '3', '4', '5', '6'};  // 6 digits; used by kResident and kBoth
   FaceFormat face_format = FaceFormat::kJpeg;
+  // face_bytes: the face image's size to aim for (0: about 17 KB JPEG, 12 KB JPEG 2000). JPEG 2000
+  // is rate-controlled to it; a JPEG gets the lowest quality reaching it (at most quality 100).
+  size_t face_bytes = 0;
   // PACE: one offer, advertised in EF.CardAccess and accepted by the chip.
   PaceMapping pace_mapping = PaceMapping::kGeneric;  // kChipAuthentication adds EF.CardSecurity
   crypto::CipherAlg pace_cipher = crypto::CipherAlg::kAes128;

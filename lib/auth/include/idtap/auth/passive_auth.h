@@ -12,6 +12,7 @@
 #include "idtap/base/result.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/lds/ef_sod.h"
+#include "idtap/lds/security_infos.h"
 
 namespace idtap::auth {
 
@@ -23,13 +24,20 @@ enum class PassiveStatus { kValid, kInvalid, kNoTrustAnchor };
 // passive_status_name: "valid", "invalid", "no_trust_anchor".
 const char* passive_status_name(PassiveStatus status);
 
-// SodVerification: what EF.SOD proves before any data group is checked.
-struct SodVerification {
+// SignedFileCheck: what the signature of a signed file (EF.SOD, EF.CardSecurity) and its
+// signer's chain prove. kValid needs both; kNoTrustAnchor means the signature verified with the
+// certificate inside the file but nothing trusted issued that certificate; kInvalid names what
+// failed in `reason`.
+struct SignedFileCheck {
   PassiveStatus status = PassiveStatus::kInvalid;
   std::string reason;              // empty when kValid
-  bool signature_ok = false;       // the CMS signature verified with the embedded DS certificate
+  bool signature_ok = false;       // the CMS signature verified with the embedded certificate
   std::optional<ChainVerdict> chain;
   std::string signer_subject;
+};
+
+// SodVerification: what EF.SOD proves before any data group is checked.
+struct SodVerification : SignedFileCheck {
   crypto::HashAlg hash = crypto::HashAlg::kSha256;  // the LDSSecurityObject's digest algorithm
   std::map<int, Bytes> hashes;     // data group number -> signed hash
   bool used_ber = false;           // EF.SOD needed the BER leniency
@@ -55,5 +63,17 @@ enum class DataGroupCheck { kHashOk, kHashMismatch, kNotSigned };
 // check_data_group: compares the hash of `raw` (the file as read) with the signed one, in
 // constant time. kNotSigned when EF.SOD lists no hash for `number`.
 Result<DataGroupCheck> check_data_group(const SodVerification& sod, int number, ByteView raw);
+
+// CardSecurityVerification: Passive Authentication of EF.CardSecurity (ICAO 9303-11 §4.4.3.5.2,
+// §9.2.11): its CMS signature and the signer's chain, and the SecurityInfos it signs (the chip's
+// static key for PACE-CAM).
+struct CardSecurityVerification : SignedFileCheck {
+  lds::SecurityInfos infos;  // filled whenever the file parsed, trusted only when kValid
+};
+
+// verify_card_security: parses EF.CardSecurity, verifies its CMS signature with the signer
+// certificate it carries and chains that certificate with `options.trust`. Like verify_sod, a
+// result that is not kValid is still returned; errors are only kMalformed and kInternal.
+Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security, const PassiveOptions& options = {});
 
 }  // namespace idtap::auth

@@ -73,4 +73,8 @@ inline constexpr size_t kFileHeadBytes = 8;
 // on a bad tag or a length field of more than 4 bytes.
 Result<FileLength> file_length(ByteView head, apdu::TlvMode mode = apdu::TlvMode::kDer);
 
+// peek_file_length: file_length for a reader that is still fetching the head: nullopt (not an
+// error) while `head` is too short to tell; the other errors as file_length's.
+Result<std::optional<FileLength>> peek_file_length(ByteView head, apdu::TlvMode mode = apdu::TlvMode::kDer);
+
 }  // namespace idtap::lds

@@ -1,5 +1,5 @@
-// idtap/provision/files.h: durable, atomic file writes for credentials, status lists and the
-// ledger key (temp file + fsync + rename + fsync of the directory).
+// idtap/provision/files.h: where a credential waits before the ledger commits it, and the
+// durable file writes (lib/base) provisioning uses for credentials, status lists and the ledger key.
 #pragma once
 
 #include <sys/types.h>
@@ -7,32 +7,23 @@
 #include <string>
 
 #include "idtap/base/bytes.h"
+#include "idtap/base/file_io.h"
 #include "idtap/base/result.h"
 
 namespace idtap::provision {
 
-// read_file: the whole file; kNotFound if it does not exist, kIo otherwise, kInvalidArgument
-// past `max_size`.
-Result<Bytes> read_file(const std::string& path, size_t max_size = 64 * 1024 * 1024);
-
-// write_new_file_durable: creates `path` (must not exist: O_EXCL), writes `data`, fsyncs it.
-// kIo on failure (a partial file is removed).
-Status write_new_file_durable(const std::string& path, ByteView data, mode_t mode);
-
-// rename_durable: renames `from` to `to` (atomic, replaces `to`) and fsyncs `to`'s directory.
-Status rename_durable(const std::string& from, const std::string& to);
-
-// write_file_atomic: `data` lands at `path` whole or not at all (temp, fsync, rename, fsync
-// of the directory). kIo on failure.
-Status write_file_atomic(const std::string& path, ByteView data, mode_t mode = 0644);
+// The durable file operations live in lib/base (idtap/base/file_io.h); provisioning code names
+// them unqualified.
+using ::idtap::directory_of;
+using ::idtap::read_file;
+using ::idtap::rename_durable;
+using ::idtap::write_file_atomic;
+using ::idtap::write_new_file_durable;
 
 // credential_temp_path: where a credential waits between its write and the ledger commit:
 // "<path>.idtap-tmp-<credential id>" (ledger verify recognises the pattern).
 std::string credential_temp_path(const std::string& path, const std::string& credential_id);
 // kTempMarker: the part of a temp name before the credential id.
 inline constexpr const char* kTempMarker = ".idtap-tmp-";
-
-// directory_of: the directory part of `path` ("." when none).
-std::string directory_of(const std::string& path);
 
 }  // namespace idtap::provision

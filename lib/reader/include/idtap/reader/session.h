@@ -104,6 +104,7 @@ struct ReadResult {
   std::optional<lds::SecurityInfos> card_access_infos;
   std::optional<FileRecord> ef_com;
   std::optional<FileRecord> ef_sod;
+  std::optional<FileRecord> card_security;     // EF.CardSecurity, read after PACE-CAM
   std::map<int, FileRecord> data_groups;       // by number
   std::optional<lds::Dg1> dg1;                 // decoded only when the hash matched
   std::optional<lds::Dg2> dg2;
