@@ -17,6 +17,7 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/auth/trust_store.h"
 #include "idtap/crypto/hash.h"
+#include "idtap/lds/card_security.h"
 #include "idtap/lds/ef_com.h"
 #include "idtap/lds/ef_sod.h"
 #include "idtap/lds/oid.h"
@@ -119,6 +120,23 @@ struct Pki {
 };
 
 std::string oid_text(const lds::Oid& oid) { return lds::oid_to_string(oid).value(); }
+
+// relabel: the CMS ContentInfo `content_info` with its (unsigned) eContentType set to `oid`.
+Bytes relabel(const Bytes& content_info, const char* oid) {
+  const unsigned char* p = content_info.data();
+  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(content_info.size()));
+  REQUIRE(cms != nullptr);
+  ASN1_OBJECT* type = OBJ_txt2obj(oid, 1);
+  REQUIRE(CMS_set1_eContentType(cms, type) == 1);
+  ASN1_OBJECT_free(type);
+  unsigned char* der = nullptr;
+  const int len = i2d_CMS_ContentInfo(cms, &der);
+  REQUIRE(len > 0);
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  CMS_ContentInfo_free(cms);
+  return out;
+}
 
 }  // namespace
 
@@ -267,25 +285,11 @@ TEST_CASE("EF.SOD that must not pass, each with its reason") {
   // A signer that signed id-SecurityObject content (BSI TR-03110, EF.CardSecurity), relabelled
   // as an LDSSecurityObject: eContentType is not signed, the contentType attribute is
   // (RFC 5652 §11.1).
-  Bytes relabelled;
-  {
-    auto lso_der = lds::encode_lds_security_object(lso_for(HashAlg::kSha256));
-    REQUIRE(lso_der.ok());
-    auto ci = lds::create_signed_data(lds::oid::kSecurityObject, *lso_der, signer_for(spec, ds_key.get(), good.get()));
-    REQUIRE(ci.ok());
-    const unsigned char* p = ci->data();
-    CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(ci->size()));
-    REQUIRE(cms != nullptr);
-    ASN1_OBJECT* lso_type = OBJ_txt2obj("2.23.136.1.1.1", 1);
-    REQUIRE(CMS_set1_eContentType(cms, lso_type) == 1);
-    ASN1_OBJECT_free(lso_type);
-    unsigned char* der = nullptr;
-    const int len = i2d_CMS_ContentInfo(cms, &der);
-    REQUIRE(len > 0);
-    relabelled = apdu::encode_tlv(0x77, ByteView(der, static_cast<size_t>(len)));
-    OPENSSL_free(der);
-    CMS_ContentInfo_free(cms);
-  }
+  auto lso_der = lds::encode_lds_security_object(lso_for(HashAlg::kSha256));
+  REQUIRE(lso_der.ok());
+  auto as_security_object = lds::create_signed_data(lds::oid::kSecurityObject, *lso_der, signer_for(spec, ds_key.get(), good.get()));
+  REQUIRE(as_security_object.ok());
+  const Bytes relabelled = apdu::encode_tlv(0x77, relabel(*as_security_object, "2.23.136.1.1.1"));
 
   const Bytes good_sod = make_sod(spec, ds_key.get(), good.get());
   struct Row {
@@ -551,4 +555,38 @@ TEST_CASE("a DER CSCA certificate whose name holds PEM armour text loads as DER"
   TrustStore pem;
   REQUIRE(pem.add_certificates(bytes_of(cert_pem(csca.get())), "odd.pem").ok());
   CHECK(pem.anchor_count() == 1);
+}
+
+TEST_CASE("EF.CardSecurity gets the same signature, signed attribute and chain checks") {
+  Pki pki;
+  EvpKey key = make_ec_key("brainpoolP256r1");
+  Cert signer = pki.ds(CertSpec{.common_name = "CardSecurity Signer", .country = "UT", .serial = 40}, key.get());
+  lds::SecurityInfos infos;
+  infos.pace.push_back(lds::PaceInfo{.protocol = lds::oid_or_die("0.4.0.127.0.7.2.2.4.2.2"), .version = 2, .parameter_id = 13});
+  const lds::CmsSigner cms_signer = signer_for(SodSpec{}, key.get(), signer.get());
+  auto file = lds::create_card_security(infos, cms_signer);
+  REQUIRE(file.ok());
+  auto good = verify_card_security(*file, PassiveOptions{.trust = &pki.trust});
+  REQUIRE(good.ok());
+  CHECK(good->status == PassiveStatus::kValid);
+  CHECK(good->infos.pace.size() == 1);
+
+  // SecurityInfos signed under another content type, relabelled id-SecurityObject.
+  auto infos_der = lds::encode_security_infos(infos);
+  REQUIRE(infos_der.ok());
+  auto other = lds::create_signed_data(lds::oid::kLdsSecurityObject, *infos_der, cms_signer);
+  REQUIRE(other.ok());
+  auto relabelled = verify_card_security(relabel(*other, "0.4.0.127.0.7.3.2.1"), PassiveOptions{.trust = &pki.trust});
+  REQUIRE(relabelled.ok());
+  CHECK(relabelled->status == PassiveStatus::kInvalid);
+  CHECK(relabelled->reason.find("contentType") != std::string::npos);
+
+  // The signed SecurityInfos altered (the PACE parameter ID 13 -> 12): the messageDigest fails.
+  auto parsed_cs = lds::parse_card_security(*file);
+  REQUIRE(parsed_cs.ok());
+  auto altered = verify_card_security(flip_last_byte_of(*file, parsed_cs->signed_data.econtent), PassiveOptions{.trust = &pki.trust});
+  REQUIRE(altered.ok());
+  CHECK(altered->infos.pace.at(0).parameter_id == 12);  // it parsed as altered
+  CHECK(altered->status == PassiveStatus::kInvalid);
+  CHECK(altered->reason.find("messageDigest") != std::string::npos);
 }
