@@ -237,9 +237,9 @@ void Session::complete_cam() {
     auto pk = crypto::PublicKey::from_spki(key.subject_public_key_info);
     if (!pk.ok() || pk->ec_point() == nullptr) continue;
     auto st = auth::verify_pace_cam(*pace_, *pk->ec_point());
+    chip.method = std::string("PACE-CAM, key from ") + source;
     chip.state = st.ok() ? CheckState::kPassed : CheckState::kFailed;
-    chip.detail = st.ok() ? std::string("key from ") + source
-                          : std::string("the chip did not prove the key in ") + source + ": " + st.error().context;
+    chip.detail = st.ok() ? "" : std::string("the chip did not prove the key in ") + source + ": " + st.error().context;
     return;
   }
   chip.state = CheckState::kFailed;

@@ -147,3 +147,18 @@ TEST_CASE("active_authenticate sends INTERNAL AUTHENTICATE with the challenge an
   (void)active_authenticate(b, spki);
   CHECK(a.sent().at(0) != b.sent().at(0));
 }
+
+TEST_CASE("RSA-4096 Active Authentication asks for the 512-byte signature with an extended Le") {
+  EvpKey key = make_rsa_key(4096);
+  Bytes spki = spki_of(key.get());
+  Bytes challenge = hex_or_die("0011223344556677");
+  Bytes sig = rsa_chip_sign(key.get(), challenge, true);
+  REQUIRE(sig.size() == 512);
+  apdu::ScriptedTransport card;
+  // 00 88 00 00, extended Lc 000008, the challenge, extended Le 0200 (512).
+  card.expect_bytes(hex_or_die("00880000000008001122334455667702 00"), concat({sig, hex_or_die("9000")}));
+  auto r = active_authenticate(card, spki, AaOptions{.challenge = challenge});
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+  CHECK(r->algorithm == "RSA-4096 ISO 9796-2 SHA-256");
+  CHECK(card.done());
+}
