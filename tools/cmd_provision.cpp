@@ -1,20 +1,29 @@
 // idtap provision: a verified card -> a mobile ID bound to one phone (ISO 18013-5 mdoc).
+#include <atomic>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "card_access.h"
 #include "cli.h"
 #include "commands.h"
+#include "idtap/auth/trust_store.h"
 #include "idtap/base/hex.h"
-#include "idtap/base/secure_bytes.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/holder.h"
+#include "idtap/provision/holder_from_read.h"
 #include "idtap/provision/ledger.h"
 #include "idtap/provision/mapping.h"
 #include "idtap/provision/proof.h"
 #include "idtap/provision/provisioning.h"
 #include "idtap/provision/signer.h"
+#include "idtap/reader/session.h"
+#include "idtap/select/select.h"
+#include "interrupt.h"
 #include "json.h"
+#include "read_report.h"
 
 namespace idtap::cli {
 namespace {
@@ -22,60 +31,56 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap provision [--reader R] (--can N | --mrz MRZ) --device-key FILE --proof FILE\n"
-    "                       --issuer-key FILE --issuer-cert FILE [--issuer-key-pass-file FILE]\n"
-    "                       [--trust PATH]... --ledger DB --out FILE [--mapping FILE] [--json]\n"
+    "usage: idtap provision [--reader R] (--can N | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD)\n"
+    "                       --device-key FILE --proof FILE --issuer-key FILE --issuer-cert FILE\n"
+    "                       [--issuer-key-pass-file FILE] [--trust PATH]... [--crl FILE]...\n"
+    "                       --ledger DB --out FILE [--mapping FILE] [--json]\n"
     "       idtap provision challenge --ledger DB [--ttl SECONDS] [--json]\n\n"
-    "Reads the card, and only when it is genuine (passive authentication passed and the chip\n"
+    "Reads the card (as `idtap read` does: PACE or BAC, Chip Authentication, Active and Passive\n"
+    "Authentication), and only when it is genuine (passive authentication passed and the chip\n"
     "proved itself), the holder is 17 or older and the card valid and not reported lost, issues\n"
     "an ISO 18013-5 mdoc bound to the phone's key, records it in the ledger (revoking the\n"
-    "holder's previous phone) and writes it to --out. Valid three years.\n\n"
+    "holder's previous phone) and writes it to --out. Valid three years. A card that does not\n"
+    "read as genuine is refused with the reason; nothing is issued or recorded.\n\n"
     "  challenge               start a proof of possession: prints a one-time challenge (hex)\n"
     "                          the phone signs with its P-256 key (ECDSA, SHA-256)\n"
-    "  --reader R              the reader (see `idtap readers`); default: the first with a card\n"
-    "  --can N | --mrz MRZ     the card access number, or the MRZ, for PACE/BAC\n"
+    "  --reader R              pcsc:NAME, pcsc:#N, nfc:CONNSTRING or sim:DIR (see `idtap readers`);\n"
+    "                          default: the only reader holding a card\n"
+    "  --can N                 the card access number, for PACE\n"
+    "  --mrz MRZ               the whole MRZ (or --doc --dob --expiry: its fields), for PACE/BAC\n"
+    "  --access M              auto (default), pace or bac\n"
     "  --device-key FILE       the phone's public key: PEM (BEGIN PUBLIC KEY) or a COSE_Key (CBOR)\n"
     "  --proof FILE            the proof of possession: 'challenge: HEX' and 'signature: HEX' lines\n"
     "  --issuer-key FILE       the issuer's P-256 private key (PEM; if encrypted, the passphrase\n"
     "                          comes from --issuer-key-pass-file or $IDTAP_ISSUER_KEY_PASSPHRASE)\n"
     "  --issuer-cert FILE      the issuer certificate chain (PEM, leaf first)\n"
-    "  --trust PATH            CSCA certificate(s) for passive authentication (repeatable)\n"
+    "  --trust PATH            CSCA certificate(s) for passive authentication (repeatable); without\n"
+    "                          it the card cannot read as genuine (no trust anchor)\n"
+    "  --crl FILE              a CRL (PEM or DER); repeatable\n"
     "  --ledger DB             the provisioning ledger (created when absent)\n"
     "  --out FILE              where the credential (IssuerSigned CBOR, mode 0600) goes\n"
     "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
     "  --json                  machine-readable output\n\n"
-    "Exit codes: 0 issued, 2 usage, 3 access denied, 4 card/reader, 5 passive authentication\n"
-    "failed, 6 chip authentication failed, 7 no trust anchor, 8 refused (the rules), 9 file error.\n";
+    "Exit codes: 0 issued, 2 usage, 3 access denied (wrong CAN/MRZ), 4 card/reader, 5 passive\n"
+    "authentication failed, 6 chip authentication failed, 7 no trust anchor, 8 refused (the\n"
+    "rules, a bad or replayed proof), 9 file error.\n";
 
-// The card-read options, handed to the read layer as they are.
-struct CardReadRequest {
-  std::string reader;
-  SecureBytes can;
-  SecureBytes mrz;
-  std::vector<std::string> trust;
-};
-
-// ---------------------------------------------------------------------------------------------
-// INTEGRATION POINT (the only one): read the card and return what it proved.
-// lib/reader (one read session: access control, chip authentication, reads, passive and
-// active authentication) does not exist yet. When it lands, run the session here with
-// `request` and convert its result with the single conversion function lib/provision will
-// then provide (VerifiedHolder from the reader's result: genuine = PA passed && chip proved;
-// the DG1/DG2/DG11/DG12 fields; the card identity; the card status). Everything after this
-// call (the rules, the proof, the ledger, the credential) is already complete.
-// ---------------------------------------------------------------------------------------------
-Result<VerifiedHolder> read_verified_holder(const CardReadRequest& request) {
-  (void)request;
-  return make_error(ErrorCode::kNotSupported,
-                    "reading the card is not available in this build yet (the read layer, lib/reader, has not landed); "
-                    "nothing was issued or recorded");
-}
-
-Result<SecureBytes> secret_option(const Args& args, const char* name) {
-  auto v = args.get(name);
-  if (!v) return SecureBytes();
-  SecureBytes out(v->begin(), v->end());
-  return out;
+// read_card_holder: one read session (lib/reader) on the reader `open` chooses, and, only when
+// the card read as genuine, the one conversion (provision::holder_from_read). A read that fails
+// (wrong CAN or MRZ, card or reader errors) returns its error; a card that is not genuine returns
+// kVerificationFailed with the verdict's reason, and `*verdict_exit` is set to the exit code
+// `idtap read` gives that verdict (passive authentication failed, chip failed, no trust anchor).
+Result<VerifiedHolder> read_card_holder(const select::OpenOptions& open, const reader::ReadRequest& request,
+                                        std::optional<int>* verdict_exit) {
+  IDTAP_ASSIGN_OR_RETURN(select::OpenedReader opened, select::open_reader(open));
+  IDTAP_ASSIGN_OR_RETURN(reader::ReadResult read, reader::read_card(*opened.transport, request));
+  if (!read.verification.genuine) {
+    *verdict_exit = exit_code_for_verdict(read.verification);
+    return make_error(ErrorCode::kVerificationFailed, "refused: the card was not read as genuine (" +
+                                                          read.verification.genuine_reason +
+                                                          "); nothing was issued or recorded");
+  }
+  return provision::holder_from_read(read);
 }
 
 int run_challenge(const std::vector<std::string>& argv) {
@@ -132,11 +137,12 @@ int run_challenge(const std::vector<std::string>& argv) {
 
 int cmd_provision(const std::vector<std::string>& argv) {
   if (!argv.empty() && argv[0] == "challenge") return run_challenge(std::vector<std::string>(argv.begin() + 1, argv.end()));
-  auto args = Args::parse(argv, {{"reader", true},     {"can", true},         {"mrz", true},
-                                 {"device-key", true}, {"proof", true},       {"issuer-key", true},
-                                 {"issuer-cert", true}, {"issuer-key-pass-file", true}, {"trust", true, true},
-                                 {"ledger", true},     {"out", true},         {"mapping", true},
-                                 {"json"},             {"help", false, false, 'h'}});
+  std::vector<OptionSpec> specs = {{"reader", true},      {"device-key", true},  {"proof", true},
+                                   {"issuer-key", true},  {"issuer-cert", true}, {"issuer-key-pass-file", true},
+                                   {"ledger", true},      {"out", true},         {"mapping", true},
+                                   {"json"},              {"help", false, false, 'h'}};
+  for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
+  auto args = Args::parse(argv, specs);
   if (!args.ok()) {
     print_error("provision", args.error());
     return kExitUsage;
@@ -151,10 +157,6 @@ int cmd_provision(const std::vector<std::string>& argv) {
       return kExitUsage;
     }
   }
-  if (args->has("can") == args->has("mrz")) {
-    print_error("provision", make_error(ErrorCode::kInvalidArgument, "give exactly one of --can N or --mrz MRZ"));
-    return kExitUsage;
-  }
   if (!args->positional().empty()) {
     print_error("provision", make_error(ErrorCode::kInvalidArgument, "unexpected argument '" + args->positional()[0] + "'"));
     return kExitUsage;
@@ -163,6 +165,9 @@ int cmd_provision(const std::vector<std::string>& argv) {
     print_error("provision", e);
     return exit_code_for(e.code);
   };
+  reader::ReadRequest read_request;
+  auth::TrustStore trust;
+  if (auto st = apply_card_access(*args, read_request, trust); !st.ok()) return fail(st.error());
 
   // Everything that can be checked without the card is checked before it is read.
   IssuerFiles files{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")};
@@ -187,15 +192,26 @@ int cmd_provision(const std::vector<std::string>& argv) {
   auto ledger = Ledger::open(*args->get("ledger"));
   if (!ledger.ok()) return fail(ledger.error());
 
-  CardReadRequest read;
-  read.reader = args->get("reader").value_or("");
-  read.can = secret_option(*args, "can").value();
-  read.mrz = secret_option(*args, "mrz").value();
-  read.trust = args->all("trust");
-  auto holder = read_verified_holder(read);
-  wipe(read.can);
-  wipe(read.mrz);
-  if (!holder.ok()) return fail(holder.error());
+  // The card, read and verified; nothing is recorded unless it is genuine.
+  select::OpenOptions open;
+  open.reader = args->get("reader");
+  std::atomic<bool> cancelled{false};
+  open.cancel = std::make_shared<select::CancelSlot>();
+  read_request.cancel = &cancelled;
+  std::optional<int> verdict_exit;
+  auto holder = [&] {
+    InterruptWatcher interrupt([slot = open.cancel, &cancelled] {
+      cancelled = true;
+      slot->cancel();
+    });
+    return read_card_holder(open, read_request, &verdict_exit);
+  }();
+  read_request.can.reset();
+  read_request.mrz.reset();
+  if (!holder.ok()) {
+    print_error("provision", holder.error());
+    return verdict_exit ? *verdict_exit : exit_code_for(holder.error().code);
+  }
 
   IssueRequest request;
   request.holder = &*holder;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "card_access.h"
 #include "cli.h"
 #include "commands.h"
 #include "idtap/auth/trust_store.h"
@@ -112,11 +113,11 @@ struct ProgressBar {
 }  // namespace
 
 int cmd_read(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"reader", true}, {"can", true}, {"mrz", true}, {"doc", true}, {"dob", true},
-                                     {"expiry", true}, {"access", true}, {"trust", true, true}, {"crl", true, true},
-                                     {"files", true}, {"no-chip-auth"}, {"no-active-auth"}, {"aa-challenge", true},
-                                     {"out", true}, {"json"}, {"reveal"}, {"wait", true}, {"timeout", true},
-                                     {"verbose", false, true, 'v'}, {"help", false, false, 'h'}});
+  std::vector<OptionSpec> specs = {{"reader", true}, {"files", true}, {"no-chip-auth"}, {"no-active-auth"},
+                                   {"aa-challenge", true}, {"out", true}, {"json"}, {"reveal"}, {"wait", true},
+                                   {"timeout", true}, {"verbose", false, true, 'v'}, {"help", false, false, 'h'}};
+  for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
+  auto args = Args::parse(argv, specs);
   if (!args.ok()) {
     print_error("read", args.error());
     std::fputs("(see idtap read --help)\n", stderr);
@@ -133,28 +134,11 @@ int cmd_read(const std::vector<std::string>& argv) {
   if (!args->positional().empty()) return usage_error("unexpected argument '" + args->positional().front() + "'");
 
   reader::ReadRequest request;
-  const bool has_fields = args->has("doc") || args->has("dob") || args->has("expiry");
-  const int keys = int(args->has("can")) + int(args->has("mrz")) + int(has_fields);
-  if (keys != 1) return usage_error("give exactly one access key: --can, --mrz, or --doc/--dob/--expiry");
-  if (args->has("can")) {
-    auto can = auth::Password::can(*args->get("can"));
-    if (!can.ok()) return usage_error(can.error().context);
-    request.can = std::move(can).value();
-  } else if (args->has("mrz")) {
-    auto mrz = auth::MrzKey::from_mrz(*args->get("mrz"));
-    if (!mrz.ok()) return usage_error("--mrz: " + mrz.error().context);
-    request.mrz = std::move(mrz).value();
-  } else {
-    if (!args->has("doc") || !args->has("dob") || !args->has("expiry")) return usage_error("--doc, --dob and --expiry go together");
-    auto mrz = auth::MrzKey::from_fields(*args->get("doc"), *args->get("dob"), *args->get("expiry"));
-    if (!mrz.ok()) return usage_error(mrz.error().context);
-    request.mrz = std::move(mrz).value();
-  }
-  if (auto access = args->get("access")) {
-    if (*access == "auto") request.access = reader::AccessMethod::kAuto;
-    else if (*access == "pace") request.access = reader::AccessMethod::kPace;
-    else if (*access == "bac") request.access = reader::AccessMethod::kBac;
-    else return usage_error("--access takes auto, pace or bac");
+  auth::TrustStore trust;
+  if (auto st = apply_card_access(*args, request, trust); !st.ok()) {
+    if (st.error().code == ErrorCode::kInvalidArgument) return usage_error(st.error().context);
+    print_error("read", st.error());
+    return exit_code_for(st.error().code);
   }
   if (auto files = args->get("files")) {
     auto list = parse_files(*files);
@@ -173,23 +157,6 @@ int cmd_read(const std::vector<std::string>& argv) {
     if (!s.ok()) return usage_error(s.error().context);
     request.reconnect_timeout = std::chrono::milliseconds(static_cast<int64_t>(*s * 1000));
   }
-
-  auth::TrustStore trust;
-  for (const auto& path : args->all("trust")) {
-    auto st = trust.add_path(path);
-    if (!st.ok()) {
-      print_error("read", st.error().with_context("--trust"));
-      return st.error().code == ErrorCode::kIo ? kExitIo : kExitUsage;
-    }
-  }
-  for (const auto& path : args->all("crl")) {
-    auto st = trust.add_path(path);
-    if (!st.ok()) {
-      print_error("read", st.error().with_context("--crl"));
-      return st.error().code == ErrorCode::kIo ? kExitIo : kExitUsage;
-    }
-  }
-  if (args->has("trust")) request.trust = &trust;
 
   select::OpenOptions open;
   open.reader = args->get("reader");

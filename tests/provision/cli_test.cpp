@@ -1,6 +1,7 @@
 // The idtap provisioning commands, run as a user runs them (the built binary).
 #include <doctest/doctest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +44,25 @@ Run run(const std::string& args) {
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 void write(const std::string& path, std::string_view text) { REQUIRE(write_file_atomic(path, bytes_of(text), 0600).ok()); }
+
+// challenge_of: the hex challenge out of `idtap provision challenge --json`.
+Bytes challenge_of(const std::string& json) {
+  const std::string key = "\"challenge\":\"";
+  auto at = json.find(key);
+  REQUIRE(at != std::string::npos);
+  auto end = json.find('"', at + key.size());
+  REQUIRE(end != std::string::npos);
+  return hex_or_die(json.substr(at + key.size(), end - at - key.size()));
+}
+
+// json_number: the value of "name": N in `json`, or -1.
+long json_number(const std::string& json, const std::string& name) {
+  auto at = json.find("\"" + name + "\":");
+  if (at == std::string::npos) return -1;
+  return std::strtol(json.c_str() + at + name.size() + 3, nullptr, 10);
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 }  // namespace
 
@@ -130,7 +150,7 @@ TEST_CASE("idtap mdoc / credential / card / status-list / ledger, end to end") {
   CHECK(contains(wrong.out, "NOT VALID: issuer:"));
 }
 
-TEST_CASE("idtap provision: usage, the proof challenge, and the card-read integration point") {
+TEST_CASE("idtap provision: usage, the proof challenge, Annex D through mdoc verify") {
   TempDir dir;
   CHECK(run("provision --help").rc == 0);
   CHECK(run("mdoc --help").rc == 0);
@@ -141,22 +161,16 @@ TEST_CASE("idtap provision: usage, the proof challenge, and the card-read integr
   auto missing = run("provision --can 123456");
   CHECK(missing.rc == 2);
   CHECK(contains(missing.out, "--device-key is required"));
+  // Exactly one access key, as `idtap read` takes it.
+  const std::string files = " --device-key d --proof p --issuer-key k --issuer-cert c --ledger " + dir.file("l.db") + " --out o";
+  auto two_keys = run("provision --can 123456 --doc M1 --dob 900101 --expiry 301231" + files);
+  CHECK(two_keys.rc == 2);
+  CHECK(contains(two_keys.out, "give exactly one access key"));
+  CHECK(run("provision --doc M1 --dob 900101" + files).rc == 2);  // --expiry missing
+  CHECK(run("provision" + files).rc == 2);                         // no access key at all
   auto ch = run("provision challenge --ledger " + dir.file("l.db") + " --json");
   CHECK(ch.rc == 0);
   CHECK(contains(ch.out, "\"challenge\":\""));
-
-  TestIssuer pki = make_test_issuer();
-  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
-  write(dir.file("issuer.pem"), pki.ds.to_pem());
-  auto phone = EcPrivateKey::generate().value();
-  write(dir.file("phone.pub"), phone.public_key().to_pem());
-  PossessionProof proof{Bytes(32, 1), phone.sign_der(Bytes(32, 1)).value()};
-  write(dir.file("proof.txt"), format_proof(proof));
-  auto p = run("provision --can 123456 --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") +
-               " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " +
-               dir.file("l.db") + " --out " + dir.file("out.mdoc"));
-  CHECK(p.rc == 1);
-  CHECK(contains(p.out, "not_supported: reading the card is not available"));
 
   // Annex D through the command line, at a time inside its validity.
   Bytes response = load_hex_vector("iso18013_5_annex_d_device_response.hex");
@@ -166,4 +180,106 @@ TEST_CASE("idtap provision: usage, the proof challenge, and the card-read integr
   auto annex = run("mdoc verify " + dir.file("annexd.cbor") + " --issuer-cert " + dir.file("ds.pem") + " --now 2021-01-01T00:00:00Z");
   CHECK_MESSAGE(annex.rc == 0, annex.out);
   CHECK(contains(annex.out, "6 elements, every digest matches"));
+}
+
+TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered and wrong CAN refused, a new phone revokes") {
+  TempDir dir;
+  // Two cards as `idtap sim personalize` writes them (CAN 123456, each with its own test CSCA
+  // under pki/): a genuine one and one whose DG1 was changed after EF.SOD was signed.
+  const std::string dates = " --issue-date 2025-01-15 --expiry-date 2035-01-14";
+  auto made = run("sim personalize --out " + dir.file("card") + dates);
+  REQUIRE_MESSAGE(made.rc == 0, made.out);
+  auto tampered_made = run("sim personalize --out " + dir.file("tampered") + dates + " --tamper dg1");
+  REQUIRE_MESSAGE(tampered_made.rc == 0, tampered_made.out);
+
+  TestIssuer pki = make_test_issuer();
+  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write(dir.file("iaca.pem"), pki.ca.to_pem());
+  const std::string db = dir.file("ledger.db");
+  const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db;
+
+  // The phone asks for a challenge and signs it (as a wallet does).
+  auto phone = EcPrivateKey::generate().value();
+  write(dir.file("phone.pub"), phone.public_key().to_pem());
+  auto ch = run("provision challenge --ledger " + db + " --json");
+  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
+  Bytes challenge = challenge_of(ch.out);
+  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, phone.sign_der(challenge).value()}));
+  const std::string phone_args = " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt");
+  auto card_args = [&](const std::string& card) {
+    return " --reader sim:" + dir.file(card) + " --trust " + dir.file(card + "/pki/csca_cert.pem");
+  };
+  auto ledger_state = [&] { return run("ledger verify --ledger " + db + " --json").out; };
+  const std::string before = ledger_state();
+  CHECK(json_number(before, "credentials") == 0);
+
+  // Refusals, each with its own exit code; nothing issued, nothing recorded, no file.
+  struct Refusal {
+    const char* what;
+    std::string args;
+    int rc;
+    const char* says;
+  };
+  const Refusal refusals[] = {
+      // A wrong CAN: PACE fails, access denied.
+      {"wrong CAN", card_args("card") + " --can 654321", 3, "auth_failed"},
+      // DG1 changed after signing: passive authentication fails, the card is not genuine.
+      {"tampered DG1", card_args("tampered") + " --can 123456", 5, "not read as genuine"},
+      // The genuine card without its CSCA: no trust anchor, so not genuine either.
+      {"no trust anchor", " --reader sim:" + dir.file("card") + " --can 123456", 7, "not read as genuine"},
+      // Another card's CSCA: the Document Signer does not chain to it.
+      {"wrong CSCA", " --reader sim:" + dir.file("card") + " --trust " + dir.file("tampered/pki/csca_cert.pem") + " --can 123456",
+       7, "not read as genuine"},
+  };
+  for (const auto& r : refusals) {
+    CAPTURE(r.what);
+    const std::string out = dir.file(std::string("refused-") + std::to_string(&r - refusals) + ".mdoc");
+    auto p = run("provision" + r.args + phone_args + issuer + " --out " + out);
+    CHECK_MESSAGE(p.rc == r.rc, p.out);
+    CHECK_MESSAGE(contains(p.out, r.says), p.out);
+    CHECK(!exists(out));
+    CHECK(!contains(p.out, "123456"));  // the CAN is never echoed
+  }
+  const std::string after_refusals = ledger_state();
+  CHECK(json_number(after_refusals, "credentials") == 0);
+  CHECK(json_number(after_refusals, "events") == json_number(before, "events"));
+  CHECK(contains(run("credential list --ledger " + db).out, "no credentials"));
+
+  // The genuine card: issued, and `mdoc verify` accepts it against the issuing CA alone.
+  auto first = run("provision" + card_args("card") + " --can 123456" + phone_args + issuer + " --out " +
+                   dir.file("phone1.mdoc") + " --json");
+  REQUIRE_MESSAGE(first.rc == 0, first.out);
+  CHECK(contains(first.out, "\"holder\":\"900101-1******\""));
+  CHECK(contains(first.out, "\"revoked\":[]"));
+  CHECK(!contains(first.out, "900101-1234567"));
+  auto verified = run("mdoc verify " + dir.file("phone1.mdoc") + " --issuer-cert " + dir.file("iaca.pem"));
+  CHECK_MESSAGE(verified.rc == 0, verified.out);
+  auto shown = run("mdoc show " + dir.file("phone1.mdoc"));
+  CHECK(contains(shown.out, "홍"));
+  CHECK(contains(shown.out, "900101-1******"));
+  const std::string first_id = run("credential list --ledger " + db + " --json").out;
+  CHECK(contains(first_id, "\"state\":\"active\""));
+
+  // The same proof again is a replay: refused by the rules (8), nothing more recorded.
+  auto replay = run("provision" + card_args("card") + " --can 123456" + phone_args + issuer + " --out " + dir.file("again.mdoc"));
+  CHECK_MESSAGE(replay.rc == 8, replay.out);
+  CHECK(!exists(dir.file("again.mdoc")));
+
+  // A new phone (read by the MRZ fields this time): issued, and the first phone's credential revoked.
+  auto phone2 = EcPrivateKey::generate().value();
+  write(dir.file("phone2.pub"), phone2.public_key().to_pem());
+  Bytes challenge2 = challenge_of(run("provision challenge --ledger " + db + " --json").out);
+  write(dir.file("proof2.txt"), format_proof(PossessionProof{challenge2, phone2.sign_der(challenge2).value()}));
+  auto second = run("provision" + card_args("card") + " --doc KR1234567 --dob 900101 --expiry 350114 --device-key " +
+                    dir.file("phone2.pub") + " --proof " + dir.file("proof2.txt") + issuer + " --out " + dir.file("phone2.mdoc"));
+  REQUIRE_MESSAGE(second.rc == 0, second.out);
+  CHECK(contains(second.out, "revoked the previous phone's credential"));
+  auto list = run("credential list --ledger " + db + " --json").out;
+  CHECK(contains(list, "\"state\":\"revoked\""));
+  CHECK(contains(list, "\"state\":\"active\""));
+  CHECK(run("mdoc verify " + dir.file("phone2.mdoc") + " --issuer-cert " + dir.file("iaca.pem")).rc == 0);
+  auto consistent = ledger_state();
+  CHECK(contains(consistent, "\"consistent\":true"));
+  CHECK(json_number(consistent, "credentials") == 2);
 }
