@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <string>
 
 #include "idtap/crypto/mac.h"
 #include "idtap/lds/card_security.h"
@@ -76,13 +77,38 @@ SignatureCheck check_cms_signature(ByteView content_info, const std::string& fil
   return out;
 }
 
+// check_signed_attributes: one SignerInfo (ICAO 9303-10 §4.6.2), with signed attributes (RFC 5652
+// §5.3: required when the content is not id-data) whose contentType is the eContentType (§11.1:
+// eContentType itself is not signed, and OpenSSL 3.0's CMS_verify does not compare them) and
+// whose messageDigest is the digest of the signed content (§11.2: CMS_verify checks it too, but
+// does not say which check failed). The reason, or an empty string when all hold.
+std::string check_signed_attributes(const lds::SignedData& sd, const std::string& file) {
+  if (sd.signer_infos.size() != 1) return file + " must have exactly one SignerInfo";
+  const lds::SignerInfoData& si = sd.signer_infos[0];
+  if (!si.signed_attributes) return file + "'s SignerInfo has no signed attributes";
+  if (!si.content_type) return file + "'s signed attributes have no contentType";
+  if (*si.content_type != sd.econtent_type) return file + "'s signed contentType attribute is not its eContentType";
+  if (!si.message_digest) return file + "'s signed attributes have no messageDigest";
+  auto alg = lds::digest_alg_from_oid(si.digest_algorithm.algorithm);
+  if (!alg) return file + "'s SignerInfo names an unsupported digest algorithm";
+  auto actual = crypto::digest(*alg, sd.econtent);
+  if (!actual.ok() || !equal_bytes(*actual, *si.message_digest))
+    return file + "'s signed messageDigest does not match its content";
+  return {};
+}
+
 // check_signed_file: ICAO 9303-11 §5.1.1: the CMS signature (with the certificate the file
-// carries), the signed content being the content parsed (`econtent`, described by `content`),
-// then the signer's chain to a trusted CSCA.
-SignedFileCheck check_signed_file(ByteView content_info, ByteView econtent, const std::string& file, const std::string& content,
-                              const PassiveOptions& options) {
+// carries) over the signed attributes, the signed content being the content parsed (described by
+// `content`), then the signer's chain to a trusted CSCA.
+SignedFileCheck check_signed_file(const lds::SignedData& sd, const std::string& file, const std::string& content,
+                                  const PassiveOptions& options) {
   SignedFileCheck v;
-  SignatureCheck sig = check_cms_signature(content_info, file);
+  if (std::string bad = check_signed_attributes(sd, file); !bad.empty()) {
+    v.reason = std::move(bad);
+    return v;
+  }
+  const ByteView econtent = sd.econtent;
+  SignatureCheck sig = check_cms_signature(sd.content_info, file);
   if (!sig.ok) {
     v.reason = sig.reason;
     return v;
@@ -143,7 +169,7 @@ Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& option
   }
 
   static_cast<SignedFileCheck&>(v) =
-      check_signed_file(sod.signed_data.content_info, sod.signed_data.econtent, "EF.SOD", "LDSSecurityObject", options);
+      check_signed_file(sod.signed_data, "EF.SOD", "LDSSecurityObject", options);
   return v;
 }
 
@@ -159,7 +185,7 @@ Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security,
   IDTAP_ASSIGN_OR_RETURN(lds::CardSecurity cs, lds::parse_card_security(ef_card_security, lds::SignedDataOptions{.allow_ber = true}));
   v.infos = std::move(cs.infos);
   static_cast<SignedFileCheck&>(v) =
-      check_signed_file(cs.signed_data.content_info, cs.signed_data.econtent, "EF.CardSecurity", "SecurityInfos", options);
+      check_signed_file(cs.signed_data, "EF.CardSecurity", "SecurityInfos", options);
   return v;
 }
 

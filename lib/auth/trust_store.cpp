@@ -44,7 +44,11 @@ using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
 // ICAO 9303-12 §8: id-icao-cscaMasterList.
 constexpr const char* kMasterListOid = "2.23.136.1.1.2";
 
+// looks_like_pem: PEM armour in `data`, unless `data` is one DER SEQUENCE (a certificate or CRL,
+// whose names may well contain the armour text).
 bool looks_like_pem(ByteView data) {
+  apdu::TlvReader der(data, apdu::TlvMode::kBerLenient);
+  if (auto t = der.next(); t.ok() && t->tag == 0x30 && der.empty()) return false;
   static const char kBegin[] = "-----BEGIN";
   auto it = std::search(data.begin(), data.end(), kBegin, kBegin + sizeof kBegin - 1);
   return it != data.end();
@@ -101,6 +105,29 @@ bool has_extension(const std::string& path, std::initializer_list<const char*> e
 }
 
 }  // namespace
+
+Result<std::vector<Bytes>> parse_csca_master_list(ByteView content) {
+  // CscaMasterList ::= SEQUENCE { version CscaMasterListVersion (v0), certList SET OF Certificate }
+  // (ICAO 9303-12 §8.1)
+  apdu::TlvReader top(content, apdu::TlvMode::kBerLenient);
+  IDTAP_ASSIGN_OR_RETURN(apdu::TlvReader seq, top.enter(0x30));
+  IDTAP_TRY(top.expect_end());
+  IDTAP_ASSIGN_OR_RETURN(apdu::Tlv version, seq.read(0x02));
+  if (version.value.size() != 1 || version.value[0] != 0)
+    return make_error(ErrorCode::kMalformed, "CscaMasterList version is not v0");
+  IDTAP_ASSIGN_OR_RETURN(apdu::TlvReader set, seq.enter(0x31));
+  IDTAP_TRY(seq.expect_end());
+  std::vector<Bytes> certs;
+  while (!set.empty()) {
+    IDTAP_ASSIGN_OR_RETURN(apdu::Tlv t, set.next());
+    if (t.tag != 0x30) return make_error(ErrorCode::kMalformed, "CscaMasterList certList entry is not a Certificate");
+    auto cert = parse_der_certificate(t.raw);
+    if (!cert.ok()) return cert.error().with_context("CscaMasterList certList entry");
+    certs.push_back(to_bytes(t.raw));
+  }
+  if (certs.empty()) return make_error(ErrorCode::kMalformed, "CscaMasterList holds no certificate");
+  return certs;
+}
 
 struct TrustStore::Impl {
   std::vector<X509Ptr> anchors;
@@ -164,8 +191,9 @@ Status TrustStore::add_crl(ByteView data, std::string_view source) {
 
 Status TrustStore::add_master_list(ByteView der, std::string_view source, const MasterListPolicy& policy) {
   const std::string where(source);
+  if (der.empty()) return make_error(ErrorCode::kMalformed, where + ": empty master list");
   std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
-  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(d2i_CMS_bio(in.get(), nullptr));
+  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(in ? d2i_CMS_bio(in.get(), nullptr) : nullptr);
   if (!cms) {
     ERR_clear_error();
     return make_error(ErrorCode::kMalformed, where + ": not a CMS SignedData master list");
@@ -183,25 +211,14 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
   long content_len = BIO_get_mem_data(out.get(), &content_ptr);
   ByteView content(reinterpret_cast<const uint8_t*>(content_ptr), static_cast<size_t>(content_len));
 
-  // CscaMasterList ::= SEQUENCE { version CscaMasterListVersion (v0), certList SET OF Certificate }
+  auto certs = parse_csca_master_list(content);
+  if (!certs.ok()) return certs.error().with_context(where);
   std::vector<X509Ptr> listed;
-  {
-    apdu::TlvReader top(content, apdu::TlvMode::kBerLenient);
-    auto seq = top.enter(0x30);
-    if (!seq.ok()) return seq.error().with_context(where + ": CscaMasterList");
-    auto version = seq->read(0x02);
-    if (!version.ok()) return version.error().with_context(where + ": CscaMasterList version");
-    auto set = seq->enter(0x31);
-    if (!set.ok()) return set.error().with_context(where + ": CscaMasterList certList");
-    while (!set->empty()) {
-      auto t = set->next();
-      if (!t.ok()) return t.error().with_context(where + ": certList");
-      auto cert = parse_der_certificate(t->raw);
-      if (!cert.ok()) return cert.error().with_context(where + ": certList entry");
-      listed.push_back(std::move(cert).value());
-    }
+  for (const Bytes& der_cert : *certs) {
+    auto cert = parse_der_certificate(der_cert);
+    if (!cert.ok()) return cert.error().with_context(where + ": certList entry");
+    listed.push_back(std::move(cert).value());
   }
-  if (listed.empty()) return make_error(ErrorCode::kMalformed, where + ": master list holds no certificate");
 
   if (policy.require_signer_chain) {
     STACK_OF(X509)* signers = CMS_get0_signers(cms.get());

@@ -29,6 +29,14 @@ FileRef dg_ref(int n) { return FileRef{static_cast<uint16_t>(0x0100 + n), static
 
 bool channel_broken(const Error& e) { return e.code == ErrorCode::kSecureMessaging || e.code == ErrorCode::kState; }
 
+// connection_lost: the card left for good, the reader went away, or the user cancelled: the
+// read cannot go on and nothing was learnt about the chip, so a chip check that ends so is not a
+// failed check (that would say "clone") but the read's error.
+bool connection_lost(const Error& e) {
+  return e.code == ErrorCode::kCardRemoved || e.code == ErrorCode::kDeviceGone || e.code == ErrorCode::kNoReader ||
+         e.code == ErrorCode::kServiceUnavailable || e.code == ErrorCode::kCancelled;
+}
+
 FileRecord make_record(const std::string& name, Bytes raw) {
   FileRecord r;
   r.name = name;
@@ -51,9 +59,9 @@ class Session {
   Result<apdu::Transport*> recover();
   Result<Bytes> read(const FileRef& ref);
   Status read_card_access();
-  void chip_authentication();
+  Status chip_authentication();  // fails only when the connection is lost (connection_lost)
   void complete_cam();
-  void active_authentication();
+  Status active_authentication();  // likewise
   void decode(int number, FileRecord& record);
   void finish_verdict();
 
@@ -246,34 +254,39 @@ void Session::complete_cam() {
   chip.detail = std::string(source) + " holds no ECDH chip key to complete PACE-CAM";
 }
 
-void Session::chip_authentication() {
+Status Session::chip_authentication() {
   CheckResult& chip = out_.verification.chip;
-  if (pace_ && pace_->chip_authentication_data) return complete_cam();
+  if (pace_ && pace_->chip_authentication_data) {
+    complete_cam();
+    return ok_status();
+  }
   if (!out_.dg14) {
     chip.state = out_.data_groups.count(14) ? CheckState::kFailed : CheckState::kNotSupported;
     chip.detail = out_.data_groups.count(14) ? "DG14 did not verify against EF.SOD" : "the card has no DG14";
-    return;
+    return ok_status();
   }
   auto ca = with_recovery([&]() { return auth::chip_authenticate(*channel_, *out_.dg14); });
   if (!ca.ok()) {
     const Error& e = ca.error();
+    if (connection_lost(e)) return e.with_context("Chip Authentication");
     chip.state = e.code == ErrorCode::kNotSupported ? CheckState::kNotSupported : CheckState::kFailed;
     chip.detail = e.message();
     if (channel_broken(e)) (void)restart();
-    return;
+    return ok_status();
   }
   chip.method = "CA " + ca->algorithm.name;
   chip.state = CheckState::kPassed;  // confirmed (or revoked) by the next protected response
   ca_done_ = true;
+  return ok_status();
 }
 
-void Session::active_authentication() {
+Status Session::active_authentication() {
   CheckResult& active = out_.verification.active;
-  if (!request_.active_authentication) return;
+  if (!request_.active_authentication) return ok_status();
   if (!out_.dg15) {
     active.state = out_.data_groups.count(15) ? CheckState::kFailed : CheckState::kNotSupported;
     active.detail = out_.data_groups.count(15) ? "DG15 did not verify against EF.SOD" : "the card has no DG15";
-    return;
+    return ok_status();
   }
   auth::AaOptions options;
   options.challenge = request_.aa_challenge;
@@ -283,14 +296,16 @@ void Session::active_authentication() {
   auto aa = with_recovery([&]() { return auth::active_authenticate(*channel_, out_.dg15->key.der, options); });
   if (!aa.ok()) {
     const Error& e = aa.error();
+    if (connection_lost(e)) return e.with_context("Active Authentication");
     active.state = (e.code == ErrorCode::kCardStatus && (e.sw == 0x6D00 || e.sw == 0x6A81)) || e.code == ErrorCode::kNotSupported
                        ? CheckState::kNotSupported
                        : CheckState::kFailed;
     active.detail = e.message();
-    return;
+    return ok_status();
   }
   active.state = CheckState::kPassed;
   active.method = "AA " + aa->algorithm;
+  return ok_status();
 }
 
 void Session::finish_verdict() {
@@ -383,7 +398,7 @@ Result<ReadResult> Session::run() {
   // DG14 next, so chip authentication runs before the personal data is read.
   if (std::find(wanted.begin(), wanted.end(), 14) != wanted.end()) {
     IDTAP_TRY(read_dg(14));
-    if (request_.chip_authentication) chip_authentication();
+    if (request_.chip_authentication) IDTAP_TRY(chip_authentication());
   } else if (pace_ && pace_->chip_authentication_data) {
     complete_cam();
   } else if (request_.chip_authentication) {
@@ -410,7 +425,7 @@ Result<ReadResult> Session::run() {
   for (int n : wanted)
     if (n != 14) IDTAP_TRY(read_dg(n));
 
-  active_authentication();
+  IDTAP_TRY(active_authentication());
   out_.stats.apdus_after_access = counted_.stats().apdus - out_.stats.apdus_after_access;
   finish_verdict();
   return std::move(out_);

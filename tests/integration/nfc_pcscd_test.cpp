@@ -2,22 +2,28 @@
 // board, libnfc's pn532_uart driver inside a private pcscd that loads idtap's IFD handler, and
 // PC/SC clients (the winscard API and pcsc_scan) on the other side.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <winscard.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
 #include "idtap/apdu/commands.h"
 #include "idtap/base/hex.h"
+#include "idtap/crypto/hash.h"
 #include "idtap/select/select.h"
 #include "idtap/sim/sim_transport.h"
 #include "support/pcscd_fixture.h"
 #include "support/pn532_emulator.h"
+#include "support/run_shell.h"
+#include "support/scratch_dir.h"
 #include "support/sim_images.h"
+#include "support/test_card.h"
 
 using namespace idtap;
 using namespace std::chrono_literals;
@@ -41,13 +47,14 @@ std::vector<std::string> sanitizer_env() {
   return {};
 }
 
-// Rig: the emulated board with the simulated card, and pcscd serving it.
+// Rig: the emulated board with the simulated card (`image`), and pcscd serving it.
 struct Rig {
   std::unique_ptr<Pn532Emulator> emu = Pn532Emulator::start().value();
+  sim::CardImage image;
   sim::SimTransport* sim = nullptr;  // owned by the card below
   std::unique_ptr<test::PcscdFixture> pcscd;
 
-  Rig() {
+  explicit Rig(sim::CardImage card_image = test::basic_card_image()) : image(std::move(card_image)) {
     insert_card();
     test::PcscdReader reader;
     reader.friendly_name = "idtap-pn532-" + std::to_string(::getpid());
@@ -58,7 +65,7 @@ struct Rig {
     REQUIRE_MESSAGE(pcscd->ok(), pcscd->error());
   }
   void insert_card() {
-    auto card = sim::open_sim_card_image(test::basic_card_image(), {}, "nfc-test");
+    auto card = sim::open_sim_card_image(image, {}, "nfc-test");
     REQUIRE(card.ok());
     sim = card->get();
     Pn532Card c;
@@ -230,4 +237,120 @@ TEST_CASE("idtap's PC/SC transport over the libnfc reader: card removed and read
   auto gone = again->transport->transmit(apdu::select_by_df_name(apdu::kEmrtdAid));
   REQUIRE_FALSE(gone.ok());
   CHECK_MESSAGE(gone.error().code == ErrorCode::kDeviceGone, gone.error().message());
+}
+
+TEST_CASE("idtap read --reader pcsc:... through pcscd and idtap's IFD handler reads and verifies the card") {
+  test::ScratchDir dir("nfc-pcscd-read");
+  const test::TestCard card = test::make_test_card();
+  const std::string csca = dir.path() + "/csca.pem";
+  std::ofstream(csca) << card.csca_pem;
+  Rig rig(card.image);
+  REQUIRE_MESSAGE(rig.pcscd->wait_card(true, 10s), rig.pcscd->log());
+
+  const std::string out_dir = dir.path() + "/out";
+  const test::ShellRun r = test::run_shell(test::idtap_binary() + " read --reader 'pcsc:" + rig.reader() + "' --can " +
+                                           test::kCardCan + " --trust " + csca + " --json --out " + out_dir);
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("\"genuine\": true") != std::string::npos);
+  CHECK(r.out.find("\"access\": \"PACE-CAN") != std::string::npos);
+  CHECK(r.out.find("\"passive\": \"valid\"") != std::string::npos);
+  CHECK(r.out.find("\"chip\": \"passed\"") != std::string::npos);
+  CHECK(r.out.find("\"active\": \"passed\"") != std::string::npos);
+  CHECK(r.out.find(std::string("\"document_number\": \"") + test::kCardDocumentNumber + "\"") != std::string::npos);
+  CHECK(r.out.find("\"full_name\": \"홍길동\"") != std::string::npos);
+  CHECK(r.out.find("\"personal_number\": \"900101-1******\"") != std::string::npos);
+  for (const auto& [n, raw] : card.image.files.data_groups) {
+    CAPTURE(n);
+    const std::string sha = to_hex(crypto::digest(crypto::HashAlg::kSha256, raw).value());
+    CHECK(r.out.find("\"sha256\": \"" + sha + "\"") != std::string::npos);
+    std::ifstream in(out_dir + "/dg" + std::to_string(n) + ".bin", std::ios::binary);
+    CHECK(Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()) == raw);
+  }
+  // The APDUs went through the handler and the emulated chip: the card saw them all.
+  CHECK(rig.emu->stats().apdus > 40);
+}
+
+// The whole chain for `idtap read --reader pcsc:...` (the CLI, pcsc-lite, pcscd, idtap's IFD
+// handler, libnfc's pn532_uart driver, the emulated chip, the card) when the card leaves mid-read
+// (and comes back, or not) or the board vanishes mid-read.
+namespace {
+
+struct PcscReadRig {
+  test::ScratchDir dir{"nfc-pcscd-fault"};
+  test::TestCard card = test::make_test_card();
+  std::string csca = dir.path() + "/csca.pem";
+  std::unique_ptr<Rig> rig;
+  PcscReadRig() {
+    std::ofstream(csca) << card.csca_pem;
+    rig = std::make_unique<Rig>(card.image);
+    REQUIRE_MESSAGE(rig->pcscd->wait_card(true, 10s), rig->pcscd->log());
+  }
+  struct Run {
+    int status = -1;  // wait status; -1 when it had not ended within the limit (killed)
+    std::string out;
+    std::chrono::milliseconds took{0};
+  };
+  Run read(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {test::idtap_binary(), "read", "--reader", "pcsc:" + rig->reader(), "--can",
+                                     test::kCardCan,       "--trust", csca, "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    test::ChildProcess p;
+    REQUIRE(p.start(argv, dir.path() + "/read.log"));
+    const auto start = std::chrono::steady_clock::now();
+    Run r;
+    r.status = p.wait_exit(30s);
+    r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    r.out = p.log();
+    return r;
+  }
+};
+
+constexpr size_t kPcscMidReadApdu = 30;  // inside DG2, past PACE and Chip Authentication
+
+}  // namespace
+
+TEST_CASE("idtap read over pcscd and the IFD handler: the card leaving mid-read and coming back, the read completes") {
+  PcscReadRig r;
+  r.rig->emu->remove_card_at_apdu(kPcscMidReadApdu, 1000ms);  // long enough for pcscd's polling to see it gone
+  auto run = r.read();
+  INFO(run.out);
+  INFO(r.rig->pcscd->log().substr(0, 4000));
+  REQUIRE(run.status != -1);
+  REQUIRE(WIFEXITED(run.status));
+  CHECK(WEXITSTATUS(run.status) == 0);
+  CHECK(run.out.find("\"genuine\": true") != std::string::npos);
+  CHECK(run.out.find("\"chip\": \"passed\"") != std::string::npos);
+  CHECK(run.out.find("\"recoveries\": 1") != std::string::npos);
+  CHECK(r.rig->emu->stats().activations >= 2);
+}
+
+TEST_CASE("idtap read over pcscd and the IFD handler: the card leaving for good is card_removed, exit 4") {
+  PcscReadRig r;
+  r.rig->emu->remove_card_at_apdu(kPcscMidReadApdu);
+  auto run = r.read({"--timeout", "1"});
+  INFO(run.out);
+  REQUIRE(run.status != -1);
+  REQUIRE(WIFEXITED(run.status));
+  CHECK(WEXITSTATUS(run.status) == 4);
+  CHECK(run.out.find("card_removed") != std::string::npos);
+  CHECK(run.out.find("\"genuine\"") == std::string::npos);
+  CHECK(run.took < 10s);
+}
+
+TEST_CASE("idtap read over pcscd and the IFD handler: the board vanishing mid-read is device_gone, exit 4") {
+  PcscReadRig r;
+  r.rig->emu->unplug_at_apdu(kPcscMidReadApdu);
+  auto run = r.read();
+  INFO(run.out);
+  REQUIRE(run.status != -1);       // no hang
+  REQUIRE(WIFEXITED(run.status));  // no crash
+  CHECK(WEXITSTATUS(run.status) == 4);
+  CHECK(run.out.find("device_gone") != std::string::npos);  // IFD_NO_SUCH_DEVICE, SCARD_E_READER_UNAVAILABLE
+  CHECK(run.out.find("\"genuine\"") == std::string::npos);
+  CHECK(run.took < 15s);
+  // pcscd itself stays up and stops cleanly (no deadlock in the handler).
+  const auto stop_start = std::chrono::steady_clock::now();
+  r.rig->pcscd->stop();
+  CHECK(std::chrono::steady_clock::now() - stop_start < 3s);
 }

@@ -249,6 +249,45 @@ TEST_CASE("the reader disappearing is kDeviceGone, everywhere, at once") {
   CHECK(t->close().ok());
 }
 
+TEST_CASE("the emulator's armed faults: the card leaves at the chosen APDU and returns; the board vanishes at one") {
+  SUBCASE("remove_card_at_apdu with back_after") {
+    Rig rig;
+    auto t = rig.open();
+    rig.emu->remove_card_at_apdu(2, 100ms);  // the third APDU from now
+    const size_t before = rig.card->apdus();
+    CHECK(t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid))->sw == 0x9000);
+    CHECK(t->transmit(apdu::select_by_fid(0x011E))->sw == 0x9000);
+    auto gone = t->transmit(apdu::read_binary(0, 4).value());
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.error().code == ErrorCode::kCardRemoved);
+    CHECK(rig.card->apdus() == before + 2);  // the third never reached the card
+    REQUIRE(t->reconnect(2000ms).ok());       // back after 100 ms, as a fresh card session
+    CHECK(rig.emu->stats().activations == 2);
+    CHECK(read_file(*t, 0x011E, 4, 4).ok());
+  }
+  SUBCASE("remove_card_at_apdu without back_after: gone for good") {
+    Rig rig;
+    auto t = rig.open();
+    rig.emu->remove_card_at_apdu(0);
+    CHECK(t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid)).error().code == ErrorCode::kCardRemoved);
+    CHECK(t->reconnect(300ms).error().code == ErrorCode::kTimeout);
+  }
+  SUBCASE("unplug_at_apdu") {
+    Rig rig;
+    auto t = rig.open();
+    rig.emu->unplug_at_apdu(1);
+    CHECK(t->transmit(apdu::select_by_df_name(apdu::kEmrtdAid))->sw == 0x9000);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = t->transmit(apdu::select_by_fid(0x011E));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kDeviceGone);
+    CHECK(std::chrono::steady_clock::now() - start < 2s);  // the closed link, not the 3 s exchange timeout
+    CHECK(t->reconnect(100ms).error().code == ErrorCode::kDeviceGone);
+    rig.emu->unplug();  // tidies up after the board's own unplug
+    REQUIRE(rig.emu->replug().ok());
+  }
+}
+
 TEST_CASE("an answer that does not come in time is kTimeout, and the link recovers") {
   Rig rig;
   NfcTransportOptions o = rig.options();

@@ -369,3 +369,55 @@ TEST_CASE("progress per file, and a cancel from the progress callback ends the r
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ErrorCode::kCancelled);
 }
+
+namespace {
+
+// GoneAfter: the reader behind `inner` disappears after `n` APDUs: every later exchange, and
+// every reconnect, fails with kDeviceGone (as the nfc and pcsc transports report an unplugged
+// reader).
+class GoneAfter final : public apdu::Transport {
+ public:
+  GoneAfter(apdu::Transport& inner, size_t n) : inner_(inner), left_(n) {}
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override {
+    if (left_ == 0) return make_error(ErrorCode::kDeviceGone, "the reader is gone");
+    --left_;
+    return inner_.transmit(command);
+  }
+  Bytes atr() const override { return inner_.atr(); }
+  apdu::TransportCaps capabilities() const override { return inner_.capabilities(); }
+  Status reconnect(std::chrono::milliseconds timeout) override {
+    if (left_ == 0) return make_error(ErrorCode::kDeviceGone, "the reader is gone");
+    return inner_.reconnect(timeout);
+  }
+  Status close() override { return inner_.close(); }
+  std::string describe() const override { return "gone-after:" + inner_.describe(); }
+
+ private:
+  apdu::Transport& inner_;
+  size_t left_;
+};
+
+}  // namespace
+
+TEST_CASE("the reader disappearing at every APDU of a full read: always kDeviceGone, never a failed chip check") {
+  Fixture f(test::TestCardOptions{.quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
+  size_t total = 0;
+  {
+    auto card = f.open();
+    auto r = read_card(*card, can_request(&f.trust));
+    REQUIRE(r.ok());
+    REQUIRE(r->verification.genuine);
+    total = r->stats.apdus;
+  }
+  REQUIRE(total > 20);
+  for (size_t n = 0; n < total; ++n) {
+    CAPTURE(n);
+    auto card = f.open();
+    GoneAfter gone(*card, n);
+    auto r = read_card(gone, can_request(&f.trust));
+    // Chip and Active Authentication included (the last APDUs): a lost reader says nothing about
+    // the chip, so it is the read's error, not a "failed" check that would suggest a clone.
+    REQUIRE_FALSE(r.ok());
+    CHECK_MESSAGE(r.error().code == ErrorCode::kDeviceGone, r.error().message());
+  }
+}

@@ -157,6 +157,8 @@ Pn532Emulator::~Pn532Emulator() {
 void Pn532Emulator::place_card(Pn532Card card) {
   std::lock_guard<std::mutex> lock(mutex_);
   card_ = std::move(card);
+  remove_countdown_.reset();
+  returning_card_.reset();
   card_was_activated_ = false;
   target_active_ = false;
 }
@@ -164,6 +166,40 @@ void Pn532Emulator::place_card(Pn532Card card) {
 void Pn532Emulator::remove_card() {
   std::lock_guard<std::mutex> lock(mutex_);
   card_.reset();  // the chip still holds its target: exchanges now time out, as on the air
+  returning_card_.reset();
+}
+
+void Pn532Emulator::remove_card_at_apdu(size_t index, std::optional<std::chrono::milliseconds> back_after) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  remove_countdown_ = index;
+  remove_back_after_ = back_after;
+}
+
+void Pn532Emulator::unplug_at_apdu(size_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  unplug_countdown_ = index;
+}
+
+void Pn532Emulator::return_card_if_due() {
+  if (!returning_card_ || card_ || std::chrono::steady_clock::now() < return_at_) return;
+  card_ = std::move(*returning_card_);  // back in the field, idle until the next activation
+  returning_card_.reset();
+  card_was_activated_ = false;
+  target_active_ = false;
+}
+
+void Pn532Emulator::close_link() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unplugged_ = true;
+    unplug_now_ = false;
+    target_active_ = false;
+  }
+  ::close(master_fd_);
+  master_fd_ = -1;
+  ::close(slave_fd_);
+  slave_fd_ = -1;
+  if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());
 }
 
 void Pn532Emulator::unplug() {
@@ -174,10 +210,11 @@ void Pn532Emulator::unplug() {
   const uint8_t b = 1;
   (void)::write(stop_pipe_[1], &b, 1);
   if (worker_.joinable()) worker_.join();
-  // Both our ends go: the host's next read or write on the slave fails with EIO.
-  ::close(master_fd_);
+  // Both our ends go: the host's next read or write on the slave fails with EIO. (Already
+  // closed when the worker unplugged the board itself: unplug_at_apdu.)
+  if (master_fd_ >= 0) ::close(master_fd_);
   master_fd_ = -1;
-  ::close(slave_fd_);
+  if (slave_fd_ >= 0) ::close(slave_fd_);
   slave_fd_ = -1;
   if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());  // the device node goes too
 }
@@ -211,6 +248,7 @@ void Pn532Emulator::run() {
         input_.insert(input_.end(), buf, buf + got);
         lock.unlock();
         process_input();
+        if (master_fd_ < 0) return;  // unplugged by unplug_at_apdu
       }
     }
   }
@@ -349,6 +387,15 @@ void Pn532Emulator::process_input() {
 
     send_raw(kAck);
     std::optional<Bytes> answer = handle_command(payload);
+    bool unplug_now = false;
+    {
+      std::lock_guard<std::mutex> l(mutex_);
+      unplug_now = unplug_now_;
+    }
+    if (unplug_now) {  // the board goes between the ACK and the answer
+      close_link();
+      return;
+    }
     if (!answer) {
       {
         std::lock_guard<std::mutex> l(mutex_);
@@ -375,6 +422,7 @@ std::optional<Bytes> Pn532Emulator::handle_command(ByteView payload) {
   const ByteView data = payload.subspan(1);
   Bytes out = {static_cast<uint8_t>(cmd + 1)};
   std::unique_lock<std::mutex> lock(mutex_);
+  return_card_if_due();
   switch (cmd) {
     case kDiagnose: {
       if (data.empty()) return std::nullopt;
@@ -551,6 +599,21 @@ Bytes Pn532Emulator::in_data_exchange(ByteView data) {
     }
     command = std::move(pending_in_);
     pending_in_.clear();
+    // Faults armed for this APDU: the board goes (no answer at all), or the card leaves.
+    if (unplug_countdown_ && (*unplug_countdown_)-- == 0) {
+      unplug_countdown_.reset();
+      unplug_now_ = true;
+      return answer(kStatusTimeout, {});  // never sent
+    }
+    if (remove_countdown_ && (*remove_countdown_)-- == 0) {
+      remove_countdown_.reset();
+      if (remove_back_after_) {
+        returning_card_ = std::move(card_);
+        return_at_ = std::chrono::steady_clock::now() + *remove_back_after_;
+      }
+      card_.reset();
+      return answer(kStatusTimeout, {});  // the card left with the command on the air
+    }
     application = card_->application;
   }
   Bytes response;

@@ -108,6 +108,17 @@ class Pn532Emulator {
   // cancels the pending answer, as a real host abort does.
   void set_response_delay(std::chrono::milliseconds delay);
 
+  // remove_card_at_apdu: the card leaves the field when APDU number `index` reaches it (counted
+  // from now: 0 is the next APDU, whatever card is then in the field): that exchange is not
+  // answered (status Timeout, as on the air). With `back_after`, the same card is in the field
+  // again that long after it left (the next activation from then on finds it, as a fresh card
+  // session). Replaces an earlier arming; place_card() disarms.
+  void remove_card_at_apdu(size_t index, std::optional<std::chrono::milliseconds> back_after = std::nullopt);
+  // unplug_at_apdu: the board disappears when APDU number `index` (counted from now) arrives:
+  // after its ACK, the pseudo-terminal closes as unplug() closes it and no answer comes.
+  // unplug() afterwards only tidies up; replug() brings the board back.
+  void unplug_at_apdu(size_t index);
+
   // stats: a snapshot of the counters.
   Pn532Stats stats() const;
   // target_active: a card is activated (selected) right now.
@@ -125,6 +136,8 @@ class Pn532Emulator {
   void send_raw(ByteView bytes);
   void send_answer(ByteView payload);  // frames D5 + payload
   bool wait_or_abort(std::chrono::milliseconds delay);
+  void return_card_if_due();  // with mutex_ held
+  void close_link();          // the worker's half of unplug(): both pseudo-terminal ends close
 
   Options options_;
   std::string tty_path_;
@@ -151,6 +164,13 @@ class Pn532Emulator {
   uint8_t picc_block_number_ = 1;  // the card's ISO/IEC 14443-4 block number
   Bytes last_i_block_;             // the card's last I-block (PCB || INF), for R(NAK)
   bool unplugged_ = false;
+  // Faults armed for a chosen APDU (remove_card_at_apdu, unplug_at_apdu): APDUs still to pass.
+  std::optional<size_t> remove_countdown_;
+  std::optional<std::chrono::milliseconds> remove_back_after_;
+  std::optional<size_t> unplug_countdown_;
+  bool unplug_now_ = false;  // the worker closes the link and stops after this frame
+  std::optional<Pn532Card> returning_card_;  // a removed card coming back at return_at_
+  std::chrono::steady_clock::time_point return_at_;
 };
 
 }  // namespace idtap::testing

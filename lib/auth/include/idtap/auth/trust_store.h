@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
@@ -27,6 +28,12 @@ struct MasterListPolicy {
   // CSCA is loaded separately later.
   bool require_signer_chain = true;
 };
+
+// parse_csca_master_list: the certificates (DER, in list order) of a CscaMasterList, the content
+// a master list's CMS SignedData signs (ICAO 9303-12 §8.1). Parses only: nothing is verified or
+// trusted. kMalformed on a bad encoding, a version other than v0, trailing bytes, an entry that
+// is not an X.509 certificate, or an empty list.
+Result<std::vector<Bytes>> parse_csca_master_list(ByteView content);
 
 // TrustStore: CSCA certificates (self-signed or link certificates) and CRLs. Move-only. Not
 // thread-safe for adding; verify_signer may be called from several threads once loading is done.

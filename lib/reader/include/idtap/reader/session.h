@@ -123,7 +123,9 @@ struct ReadResult {
 // than reconnect_timeout, or more than max_recoveries times), kCancelled, transport errors, and
 // kCardStatus for a mandatory file (EF.SOD) the card refuses. Everything after access control
 // that concerns genuineness (a bad signature, a tampered data group, a cloned chip) is NOT an
-// error: it is reported in the Verification.
+// error: it is reported in the Verification. A connection lost during Chip or Active
+// Authentication (card gone for good, reader gone, cancelled) ends the read with that error: it
+// is not a failed check.
 Result<ReadResult> read_card(apdu::Transport& card, const ReadRequest& request);
 
 }  // namespace idtap::reader
