@@ -44,7 +44,7 @@ std::string render_value(const std::string& identifier, ByteView encoded, bool r
     if (identifier == "resident_registration_number" && !reveal) return mask_resident_number(s);
     return s;
   }
-  if (cbor_is_bool(v)) return cbor_get_bool(v) ? "true" : "false";
+  if (cbor::is_bool(v)) return cbor_get_bool(v) ? "true" : "false";
   if (cbor_isa_bytestring(v)) {
     if (is_bytes) *is_bytes = true;
     auto b = cbor::get_bytes(v);

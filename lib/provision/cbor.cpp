@@ -121,11 +121,11 @@ void diag(const cbor_item_t* item, size_t max_bytes, std::string& out) {
       out += ")";
       break;
     case CBOR_TYPE_FLOAT_CTRL:
-      if (cbor_is_bool(item)) {
+      if (is_bool(item)) {
         out += cbor_get_bool(item) ? "true" : "false";
-      } else if (cbor_is_null(item)) {
+      } else if (is_null(item)) {
         out += "null";
-      } else if (cbor_is_undef(item)) {
+      } else if (is_undefined(item)) {
         out += "undefined";
       } else if (cbor_is_float(item)) {
         std::snprintf(buf, sizeof buf, "%g", cbor_float_get_float(item));
@@ -409,8 +409,26 @@ Result<ByteView> get_bytes(const cbor_item_t* item) {
   return ByteView(cbor_bytestring_handle(item), n);
 }
 
+namespace {
+
+// is_simple_value: a simple value (major type 7 without a float payload), the only kind
+// cbor_ctrl_value() accepts (RFC 8949 §3.3).
+bool is_simple_value(const cbor_item_t* item) {
+  return item != nullptr && cbor_isa_float_ctrl(item) && cbor_float_get_width(item) == CBOR_FLOAT_0;
+}
+
+}  // namespace
+
+bool is_bool(const cbor_item_t* item) {
+  if (!is_simple_value(item)) return false;
+  const uint8_t v = cbor_ctrl_value(item);
+  return v == CBOR_CTRL_FALSE || v == CBOR_CTRL_TRUE;
+}
+bool is_null(const cbor_item_t* item) { return is_simple_value(item) && cbor_ctrl_value(item) == CBOR_CTRL_NULL; }
+bool is_undefined(const cbor_item_t* item) { return is_simple_value(item) && cbor_ctrl_value(item) == CBOR_CTRL_UNDEF; }
+
 Result<bool> get_bool(const cbor_item_t* item) {
-  if (item == nullptr || !cbor_is_bool(item)) return malformed("expected a boolean");
+  if (!is_bool(item)) return malformed("expected a boolean");
   return cbor_get_bool(item);
 }
 

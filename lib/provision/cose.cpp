@@ -65,7 +65,7 @@ Result<CoseSign1> parse_cose_sign1(const cbor_item_t* item) {
   CoseSign1 s;
   IDTAP_ASSIGN_OR_RETURN(ByteView prot, cbor::get_bytes(parts[0]));
   s.protected_header = to_bytes(prot);
-  if (cbor_is_null(parts[2])) return make_error(ErrorCode::kMalformed, "COSE_Sign1: detached payload");
+  if (cbor::is_null(parts[2])) return make_error(ErrorCode::kMalformed, "COSE_Sign1: detached payload");
   IDTAP_ASSIGN_OR_RETURN(ByteView payload, cbor::get_bytes(parts[2]));
   s.payload = to_bytes(payload);
   IDTAP_ASSIGN_OR_RETURN(ByteView sig, cbor::get_bytes(parts[3]));

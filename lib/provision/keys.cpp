@@ -196,7 +196,7 @@ Result<EcPublicKey> EcPublicKey::from_cose_key(const cbor_item_t* key) {
   IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* x_item, cbor::require_int(key, -2));
   IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* y_item, cbor::require_int(key, -3));
   IDTAP_ASSIGN_OR_RETURN(ByteView x, cbor::get_bytes(x_item));
-  if (cbor_is_bool(y_item)) return make_error(ErrorCode::kNotSupported, "COSE_Key with a compressed point");
+  if (cbor::is_bool(y_item)) return make_error(ErrorCode::kNotSupported, "COSE_Key with a compressed point");
   IDTAP_ASSIGN_OR_RETURN(ByteView y, cbor::get_bytes(y_item));
   auto k = from_coordinates(x, y);
   if (!k.ok()) return make_error(ErrorCode::kMalformed, "COSE_Key: " + k.error().context);

@@ -6,6 +6,9 @@
 #include <set>
 
 #include "fixtures.h"
+#include "idtap/provision/cbor.h"
+#include "idtap/provision/cose.h"
+#include "idtap/provision/keys.h"
 #include "idtap/provision/status_list.h"
 
 using namespace idtap;
@@ -278,6 +281,45 @@ TEST_CASE("malformed mdoc inputs are structure errors, never crashes") {
     CHECK(r.error().code == ErrorCode::kMalformed);
     CHECK(starts_with(r.error().context, "structure:"));
   }
+}
+
+TEST_CASE("a float where a simple value is checked is an error, never an abort") {
+  // libcbor 0.8's cbor_is_bool / cbor_is_null assert (abort) on a float item; the fuzzer found
+  // it with "f9ff00" through cbor::diagnostic. cbor::is_bool / is_null / is_undefined check first.
+  const char* floats[] = {
+      "f9ff00",              // half precision NaN (the fuzzer's input)
+      "f93c00",              // half precision 1.0
+      "fa3f800000",          // single precision 1.0
+      "fb3ff0000000000000",  // double precision 1.0
+  };
+  for (const char* hex : floats) {
+    CAPTURE(hex);
+    auto item = cbor::decode(hex_or_die(hex));
+    REQUIRE(item.ok());
+    CHECK_FALSE(cbor::is_bool(item->get()));
+    CHECK_FALSE(cbor::is_null(item->get()));
+    CHECK_FALSE(cbor::is_undefined(item->get()));
+    auto b = cbor::get_bool(item->get());
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().code == ErrorCode::kMalformed);
+    CHECK_FALSE(cbor::diagnostic(item->get()).empty());
+  }
+  // The simple values themselves still read as what they are.
+  CHECK(cbor::get_bool(cbor::decode(hex_or_die("f5")).value().get()).value());
+  CHECK_FALSE(cbor::get_bool(cbor::decode(hex_or_die("f4")).value().get()).value());
+  CHECK(cbor::is_null(cbor::decode(hex_or_die("f6")).value().get()));
+  CHECK(cbor::is_undefined(cbor::decode(hex_or_die("f7")).value().get()));
+  CHECK(cbor::diagnostic(cbor::decode(hex_or_die("f7")).value().get()) == "undefined");
+
+  // A COSE_Sign1 whose payload is a float: malformed, not a detached payload, no abort.
+  auto sign1 = cbor::decode(hex_or_die("8443a10126a0f93c0040")).value();
+  auto parsed = parse_cose_sign1(sign1.get());
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.error().code == ErrorCode::kMalformed);
+  // A COSE_Key whose y is a float (where a compressed point would put a boolean).
+  auto cose_key = cbor::decode(hex_or_die("a4010220012158200000000000000000000000000000000000000000000000000000000000000001"
+                                          "22f93c00")).value();
+  CHECK_FALSE(EcPublicKey::from_cose_key(cose_key.get()).ok());
 }
 
 TEST_CASE("deterministic CBOR: map keys in encoded-key order, shortest integers") {

@@ -131,6 +131,14 @@ Item encoded_cbor(ByteView inner_encoding);
 // unwrap_encoded_cbor: the bytes inside #6.24(bstr); kMalformed if `item` is not that.
 Result<ByteView> unwrap_encoded_cbor(const cbor_item_t* item);
 
+// is_bool / is_null / is_undefined: whether `item` is that simple value. Use these, never
+// libcbor's cbor_is_bool / cbor_is_null / cbor_is_undef: in libcbor 0.8 those call
+// cbor_ctrl_value(), which asserts (aborts the process) when the item is a float (a half,
+// single or double precision value a hostile input can hold anywhere). False for null `item`.
+bool is_bool(const cbor_item_t* item);
+bool is_null(const cbor_item_t* item);
+bool is_undefined(const cbor_item_t* item);
+
 // Readers. The views returned point into the item's storage: valid while the item lives.
 Result<uint64_t> get_uint(const cbor_item_t* item);
 Result<int64_t> get_int(const cbor_item_t* item);
