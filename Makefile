@@ -319,9 +319,13 @@ uninstall:
 clean:
 	rm -rf build
 
-# Objects built through pattern chains (bench, fuzz) are kept, not deleted as intermediates; a
-# recipe that fails removes its half-written target.
-.SECONDARY:
+# Objects built through pattern chains (bench, fuzz) are kept, not deleted as intermediates.
+# They are named: a bare .SECONDARY would make every target intermediate, and make then skips a
+# new test's missing object whenever the test binary is newer than the new source. A recipe
+# that fails removes its half-written target.
+BENCH_OBJS := $(patsubst tests/bench/%.cpp,$(BUILD)/obj/tests/bench/%.o,$(BENCH_SRCS))
+FUZZ_OBJS  := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(FUZZ_SRCS))
+.SECONDARY: $(BENCH_OBJS) $(FUZZ_OBJS)
 .DELETE_ON_ERROR:
 
 # Header dependencies (-MMD -MP) of every object this build knows about.
