@@ -2,12 +2,15 @@
 // key can live in software now and in an HSM later (the HSM implements IssuerSigner).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
 #include "idtap/provision/keys.h"
+
+typedef struct evp_pkey_ctx_st EVP_PKEY_CTX;
 
 namespace idtap::provision {
 
@@ -24,7 +27,9 @@ class IssuerSigner {
   virtual const std::vector<Bytes>& certificate_chain() const = 0;
 };
 
-// SoftwareIssuer: an IssuerSigner over a private key held in memory.
+// SoftwareIssuer: an IssuerSigner over a private key held in memory. sign() reuses one
+// OpenSSL signing context per object: use one SoftwareIssuer per thread (a copy sets up its
+// own context).
 class SoftwareIssuer final : public IssuerSigner {
  public:
   // SoftwareIssuer::create: kInvalidArgument if `chain` is empty or its leaf certificate is
@@ -34,13 +39,31 @@ class SoftwareIssuer final : public IssuerSigner {
   // encrypted) and a PEM certificate chain (leaf first).
   static Result<SoftwareIssuer> load(ByteView key_pem, ByteView passphrase, ByteView chain_pem);
 
-  Result<Bytes> sign(ByteView to_be_signed) override { return key_.sign_es256(to_be_signed); }
+  // SoftwareIssuer::sign: the same ECDSA P-256 SHA-256 signature (fresh nonce each time) as
+  // EcPrivateKey::sign_es256, through a context initialised once; kInternal if OpenSSL fails.
+  Result<Bytes> sign(ByteView to_be_signed) override;
   const std::vector<Bytes>& certificate_chain() const override { return chain_der_; }
   const std::vector<Certificate>& certificates() const { return chain_; }
 
  private:
   SoftwareIssuer(EcPrivateKey key, std::vector<Certificate> chain);
+  // SignContext: the EVP_PKEY_sign context for key_, set up on first use. Copies start empty.
+  struct SignContextFree {
+    void operator()(EVP_PKEY_CTX* ctx) const;
+  };
+  struct SignContext {
+    SignContext() = default;
+    SignContext(const SignContext&) {}
+    SignContext& operator=(const SignContext&) {
+      ctx.reset();
+      return *this;
+    }
+    SignContext(SignContext&&) = default;
+    SignContext& operator=(SignContext&&) = default;
+    std::unique_ptr<EVP_PKEY_CTX, SignContextFree> ctx;
+  };
   EcPrivateKey key_;
+  SignContext sign_ctx_;
   std::vector<Certificate> chain_;
   std::vector<Bytes> chain_der_;
 };
