@@ -267,6 +267,36 @@ Result<Bytes> encode(const cbor_item_t* item) {
   return out;
 }
 
+namespace {
+
+// write_head: the head of a data item with major type `major` and argument `v` at `out`, in
+// its shortest form (RFC 8949 §3 and §4.2.1: preferred serialisation, as libcbor's
+// cbor_encode_* write it); returns its size (1 to 9 bytes).
+size_t write_head(uint8_t* out, uint8_t major, uint64_t v) {
+  const uint8_t mt = static_cast<uint8_t>(major << 5);
+  size_t n;
+  if (v < 24) {
+    out[0] = static_cast<uint8_t>(mt | v);
+    return 1;
+  } else if (v <= 0xFF) {
+    out[0] = mt | 24;
+    n = 1;
+  } else if (v <= 0xFFFF) {
+    out[0] = mt | 25;
+    n = 2;
+  } else if (v <= 0xFFFFFFFFu) {
+    out[0] = mt | 26;
+    n = 4;
+  } else {
+    out[0] = mt | 27;
+    n = 8;
+  }
+  for (size_t i = 0; i < n; ++i) out[1 + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+  return 1 + n;
+}
+
+}  // namespace
+
 bool Writer::reserve(size_t extra) {
   if (failed_) return false;
   if (size_ + extra > buf_.size()) buf_.resize(std::max<size_t>(buf_.size() * 2, size_ + extra + 256));
@@ -280,20 +310,21 @@ bool Writer::reserve(size_t extra) {
     size_ += n_;                               \
   } while (0)
 
-Writer& Writer::uint(uint64_t v) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_uint(v, buf_.data() + size_, buf_.size() - size_));
+Writer& Writer::head(uint8_t major, uint64_t v) {
+  if (reserve(9)) size_ += write_head(buf_.data() + size_, major, v);
   return *this;
 }
 
+Writer& Writer::uint(uint64_t v) { return head(0, v); }
+
 Writer& Writer::integer(int64_t v) {
   if (v >= 0) return uint(static_cast<uint64_t>(v));
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_negint(static_cast<uint64_t>(-(v + 1)), buf_.data() + size_, buf_.size() - size_));
-  return *this;
+  return head(1, static_cast<uint64_t>(-(v + 1)));
 }
 
 Writer& Writer::text(std::string_view s) {
   if (reserve(9 + s.size())) {
-    IDTAP_CBOR_WRITE(cbor_encode_string_start(s.size(), buf_.data() + size_, buf_.size() - size_));
+    size_ += write_head(buf_.data() + size_, 3, s.size());
     if (!s.empty()) std::memcpy(buf_.data() + size_, s.data(), s.size());
     size_ += s.size();
   }
@@ -302,7 +333,7 @@ Writer& Writer::text(std::string_view s) {
 
 Writer& Writer::bytes(ByteView b) {
   if (reserve(9 + b.size())) {
-    IDTAP_CBOR_WRITE(cbor_encode_bytestring_start(b.size(), buf_.data() + size_, buf_.size() - size_));
+    size_ += write_head(buf_.data() + size_, 2, b.size());
     if (!b.empty()) std::memcpy(buf_.data() + size_, b.data(), b.size());
     size_ += b.size();
   }
@@ -314,20 +345,9 @@ Writer& Writer::boolean(bool b) {
   return *this;
 }
 
-Writer& Writer::map(size_t pairs) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_map_start(pairs, buf_.data() + size_, buf_.size() - size_));
-  return *this;
-}
-
-Writer& Writer::array(size_t elements) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_array_start(elements, buf_.data() + size_, buf_.size() - size_));
-  return *this;
-}
-
-Writer& Writer::tag(uint64_t tag_value) {
-  if (reserve(9)) IDTAP_CBOR_WRITE(cbor_encode_tag(tag_value, buf_.data() + size_, buf_.size() - size_));
-  return *this;
-}
+Writer& Writer::map(size_t pairs) { return head(5, pairs); }
+Writer& Writer::array(size_t elements) { return head(4, elements); }
+Writer& Writer::tag(uint64_t tag_value) { return head(6, tag_value); }
 
 Writer& Writer::item(const cbor_item_t* item) {
   size_t bound = size_bound(item);
@@ -353,9 +373,8 @@ bool text_key_less(std::string_view a, std::string_view b) {
 
 EncodedCborHeader encoded_cbor_header(size_t inner_size) {
   EncodedCborHeader h;
-  size_t a = cbor_encode_tag(kTagEncodedCbor, h.bytes, sizeof h.bytes);
-  size_t b = cbor_encode_bytestring_start(inner_size, h.bytes + a, sizeof h.bytes - a);
-  h.size = a + b;
+  size_t a = write_head(h.bytes, 6, kTagEncodedCbor);
+  h.size = a + write_head(h.bytes + a, 2, inner_size);
   return h;
 }
 

@@ -16,17 +16,22 @@ Result<Bytes> sig_structure(ByteView protected_header, ByteView payload, ByteVie
   return w.take();
 }
 
-void write_cose_sign1(cbor::Writer& w, const CoseSign1& s) {
-  w.array(4).bytes(s.protected_header);
-  if (s.x5chain.empty()) {
+void write_cose_sign1(cbor::Writer& w, ByteView protected_header, const std::vector<Bytes>& x5chain, ByteView payload,
+                      ByteView signature) {
+  w.array(4).bytes(protected_header);
+  if (x5chain.empty()) {
     w.map(0);
-  } else if (s.x5chain.size() == 1) {
-    w.map(1).uint(kCoseHeaderX5chain).bytes(s.x5chain[0]);
+  } else if (x5chain.size() == 1) {
+    w.map(1).uint(kCoseHeaderX5chain).bytes(x5chain[0]);
   } else {
-    w.map(1).uint(kCoseHeaderX5chain).array(s.x5chain.size());
-    for (const auto& c : s.x5chain) w.bytes(c);
+    w.map(1).uint(kCoseHeaderX5chain).array(x5chain.size());
+    for (const auto& c : x5chain) w.bytes(c);
   }
-  w.bytes(s.payload).bytes(s.signature);
+  w.bytes(payload).bytes(signature);
+}
+
+void write_cose_sign1(cbor::Writer& w, const CoseSign1& s) {
+  write_cose_sign1(w, s.protected_header, s.x5chain, s.payload, s.signature);
 }
 
 Result<Bytes> encode_cose_sign1(const CoseSign1& s, bool tagged) {

@@ -57,7 +57,13 @@ class RandomPool {
   size_t pos_ = 0;
 };
 
-// issuer_signed_item: #6.24(bstr .cbor IssuerSignedItem) as an item, and its digest.
+// Digest: one value digest, held inline (issuance keeps a few dozen without allocating).
+struct Digest {
+  uint8_t bytes[EVP_MAX_MD_SIZE];
+  size_t size = 0;
+  ByteView view() const { return ByteView(bytes, size); }
+};
+
 // DigestContext: one reusable EVP digest context for value_digest (issuance hashes 17 or
 // more items in a row; OpenSSL's per-context set-up would cost more than the hashing).
 class DigestContext {
@@ -71,15 +77,20 @@ class DigestContext {
     if (!c.ctx_) return make_error(ErrorCode::kInternal, "EVP_MD_CTX_new");
     return c;
   }
-  // DigestContext::digest: the digest of head || tail.
-  Result<Bytes> digest(ByteView head, ByteView tail) {
-    Bytes out(EVP_MD_get_size(md_));
+  // DigestContext::digest_to: the digest of head || tail into `out`.
+  Status digest_to(ByteView head, ByteView tail, Digest& out) {
     unsigned int n = 0;
     if (EVP_DigestInit_ex(ctx_.get(), md_, nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), head.data(), head.size()) != 1 ||
-        EVP_DigestUpdate(ctx_.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.data(), &n) != 1)
+        EVP_DigestUpdate(ctx_.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.bytes, &n) != 1)
       return make_error(ErrorCode::kInternal, "digest failed");
-    out.resize(n);
-    return out;
+    out.size = n;
+    return ok_status();
+  }
+  // DigestContext::digest: the digest of head || tail.
+  Result<Bytes> digest(ByteView head, ByteView tail) {
+    Digest d;
+    IDTAP_TRY(digest_to(head, tail, d));
+    return to_bytes(d.view());
   }
 
  private:
@@ -109,39 +120,92 @@ void write_value(cbor::Writer& w, const ElementValue& v) {
 // write_item: appends IssuerSignedItem (§8.3.2.1.2.2) to `w` in deterministic key order
 // (RFC 8949 §4.2.1: encoded keys bytewise): "random" (66…), "digestID" (68…), "elementValue"
 // (6c…), "elementIdentifier" (71…); mdoc_test re-encodes it through MapBuilder and compares.
-// Returns the digest of its IssuerSignedItemBytes (the tag-24 header, then the item).
-Result<Bytes> write_item(cbor::Writer& w, DigestContext& digest, uint64_t digest_id, ByteView random,
-                         std::string_view identifier, const std::function<void(cbor::Writer&)>& write_element_value) {
+// Sets `out` to the digest of its IssuerSignedItemBytes (the tag-24 header, then the item).
+template <class WriteElementValue>
+Status write_item(cbor::Writer& w, DigestContext& digest, uint64_t digest_id, ByteView random, std::string_view identifier,
+                  const WriteElementValue& write_element_value, Digest& out) {
   size_t begin = w.size();
   w.map(4).text("random").bytes(random).text("digestID").uint(digest_id).text("elementValue");
   write_element_value(w);
   w.text("elementIdentifier").text(identifier);
   ByteView inner = w.view().subspan(begin);
-  return digest.digest(cbor::encoded_cbor_header(inner.size()).view(), inner);
+  return digest.digest_to(cbor::encoded_cbor_header(inner.size()).view(), inner, out);
 }
 
-// write_issuer_signed: {"issuerAuth": COSE_Sign1, "nameSpaces": {ns: [#6.24(bstr)]}} with
-// `items` holding each item's bstr contents.
-Result<Bytes> write_issuer_signed(const std::map<std::string, std::vector<ByteView>>& items, const CoseSign1& auth) {
-  std::vector<const std::string*> names;
-  for (const auto& [ns, list] : items) names.push_back(&ns);
-  std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return cbor::text_key_less(*a, *b); });
+// NameSpaceView: one namespace's IssuerSignedItem encodings (the bstr contents), borrowed.
+struct NameSpaceView {
+  std::string_view name;
+  std::vector<ByteView> items;
+};
+
+// CoseSign1View: the parts of the issuerAuth COSE_Sign1, borrowed.
+struct CoseSign1View {
+  ByteView protected_header;
+  const std::vector<Bytes>& x5chain;
+  ByteView payload;
+  ByteView signature;
+};
+
+// write_issuer_signed: {"issuerAuth": COSE_Sign1, "nameSpaces": {ns: [#6.24(bstr)]}};
+// `name_spaces` in any order (written in deterministic order).
+Result<Bytes> write_issuer_signed(std::vector<NameSpaceView> name_spaces, const CoseSign1View& auth) {
+  std::sort(name_spaces.begin(), name_spaces.end(),
+            [](const NameSpaceView& a, const NameSpaceView& b) { return cbor::text_key_less(a.name, b.name); });
   size_t hint = auth.payload.size() + auth.protected_header.size() + auth.signature.size() + 512;
   for (const auto& c : auth.x5chain) hint += c.size() + 4;
-  for (const auto& [ns, list] : items) {
-    hint += ns.size() + 9;
-    for (ByteView b : list) hint += b.size() + 12;
+  for (const auto& ns : name_spaces) {
+    hint += ns.name.size() + 9;
+    for (ByteView b : ns.items) hint += b.size() + 12;
   }
   cbor::Writer w(hint);
   w.map(2).text("issuerAuth");  // "issuerAuth" (6a 69…) before "nameSpaces" (6a 6e…)
-  write_cose_sign1(w, auth);
-  w.text("nameSpaces").map(names.size());
-  for (const std::string* ns : names) {
-    const auto& list = items.at(*ns);
-    w.text(*ns).array(list.size());
-    for (ByteView inner : list) w.tag(cbor::kTagEncodedCbor).bytes(inner);
+  write_cose_sign1(w, auth.protected_header, auth.x5chain, auth.payload, auth.signature);
+  w.text("nameSpaces").map(name_spaces.size());
+  for (const auto& ns : name_spaces) {
+    w.text(ns.name).array(ns.items.size());
+    for (ByteView inner : ns.items) w.tag(cbor::kTagEncodedCbor).bytes(inner);
   }
   return w.take();
+}
+
+// MsoFields: the MSO's members besides valueDigests, borrowed.
+struct MsoFields {
+  std::string_view version;
+  std::string_view digest_algorithm;
+  std::string_view doc_type;
+  const EcPublicKey& device_key;
+  const ValidityInfo& validity;
+  const std::optional<StatusReference>& status;
+};
+
+// write_mso: the MSO with `write_value_digests` writing the valueDigests map. Keys in
+// deterministic order (RFC 8949 §4.2.1), checked against MapBuilder by mdoc_test: status,
+// docType, version, validityInfo, valueDigests, deviceKeyInfo, digestAlgorithm.
+template <class WriteValueDigests>
+void write_mso(cbor::Writer& w, const MsoFields& mso, const WriteValueDigests& write_value_digests) {
+  w.map(mso.status ? 7 : 6);
+  if (mso.status)
+    w.text("status").map(1).text("status_list").map(2).text("idx").uint(mso.status->idx).text("uri").text(mso.status->uri);
+  w.text("docType").text(mso.doc_type);
+  w.text("version").text(mso.version);
+  const ValidityInfo& v = mso.validity;
+  w.text("validityInfo").map(v.expected_update ? 4 : 3);
+  w.text("signed").tag(cbor::kTagTdate).text(format_tdate(v.signed_at));
+  w.text("validFrom").tag(cbor::kTagTdate).text(format_tdate(v.valid_from));
+  w.text("validUntil").tag(cbor::kTagTdate).text(format_tdate(v.valid_until));
+  if (v.expected_update) w.text("expectedUpdate").tag(cbor::kTagTdate).text(format_tdate(*v.expected_update));
+  w.text("valueDigests");
+  write_value_digests(w);
+  // COSE_Key (RFC 9052 §7): 1 (kty: EC2), -1 (crv: P-256), -2 (x), -3 (y).
+  w.text("deviceKeyInfo").map(1).text("deviceKey").map(4);
+  w.uint(1).uint(2).integer(-1).uint(1).integer(-2).bytes(mso.device_key.x()).integer(-3).bytes(mso.device_key.y());
+  w.text("digestAlgorithm").text(mso.digest_algorithm);
+}
+
+// es256_protected: the protected header {1: -7} of every issuerAuth (encoded once; immutable).
+ByteView es256_protected() {
+  static const Bytes kProtected = es256_protected_header().value();
+  return kProtected;
 }
 
 std::string_view as_text(const SecureBytes& s) { return std::string_view(reinterpret_cast<const char*>(s.data()), s.size()); }
@@ -227,8 +291,9 @@ Result<Bytes> encode_issuer_signed_item(const IssuerSignedItem& item) {
   IDTAP_ASSIGN_OR_RETURN(cbor::Item value, cbor::decode(item.element_value));
   IDTAP_ASSIGN_OR_RETURN(DigestContext digest, DigestContext::create("SHA-256"));
   cbor::Writer inner;
+  Digest unused;
   IDTAP_TRY(write_item(inner, digest, item.digest_id, item.random, item.element_identifier,
-                       [&](cbor::Writer& w) { w.item(value.get()); }));
+                       [&](cbor::Writer& w) { w.item(value.get()); }, unused));
   cbor::Writer w;
   w.tag(cbor::kTagEncodedCbor).bytes(inner.view());
   return w.take();
@@ -255,33 +320,19 @@ Result<IssuerSignedItem> decode_issuer_signed_item(ByteView item_bytes) {
 }
 
 Result<Bytes> encode_mso(const MobileSecurityObject& mso) {
-  // Keys in deterministic order (RFC 8949 §4.2.1), checked against MapBuilder by mdoc_test:
-  // status, docType, version, validityInfo, valueDigests, deviceKeyInfo, digestAlgorithm.
-  cbor::Writer w;
-  w.map(mso.status ? 7 : 6);
-  if (mso.status)
-    w.text("status").map(1).text("status_list").map(2).text("idx").uint(mso.status->idx).text("uri").text(mso.status->uri);
-  w.text("docType").text(mso.doc_type);
-  w.text("version").text(mso.version);
-  const ValidityInfo& v = mso.validity;
-  w.text("validityInfo").map(v.expected_update ? 4 : 3);
-  w.text("signed").tag(cbor::kTagTdate).text(format_tdate(v.signed_at));
-  w.text("validFrom").tag(cbor::kTagTdate).text(format_tdate(v.valid_from));
-  w.text("validUntil").tag(cbor::kTagTdate).text(format_tdate(v.valid_until));
-  if (v.expected_update) w.text("expectedUpdate").tag(cbor::kTagTdate).text(format_tdate(*v.expected_update));
   std::vector<const std::string*> names;
   for (const auto& [ns, ids] : mso.value_digests) names.push_back(&ns);
   std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return cbor::text_key_less(*a, *b); });
-  w.text("valueDigests").map(names.size());
-  for (const std::string* ns : names) {
-    const auto& ids = mso.value_digests.at(*ns);
-    w.text(*ns).map(ids.size());
-    for (const auto& [id, d] : ids) w.uint(id).bytes(d);  // ascending unsigned = deterministic order
-  }
-  // COSE_Key (RFC 9052 §7): 1 (kty: EC2), -1 (crv: P-256), -2 (x), -3 (y).
-  w.text("deviceKeyInfo").map(1).text("deviceKey").map(4);
-  w.uint(1).uint(2).integer(-1).uint(1).integer(-2).bytes(mso.device_key.x()).integer(-3).bytes(mso.device_key.y());
-  w.text("digestAlgorithm").text(mso.digest_algorithm);
+  cbor::Writer w;
+  write_mso(w, MsoFields{mso.version, mso.digest_algorithm, mso.doc_type, mso.device_key, mso.validity, mso.status},
+            [&](cbor::Writer& w) {
+              w.map(names.size());
+              for (const std::string* ns : names) {
+                const auto& ids = mso.value_digests.at(*ns);
+                w.text(*ns).map(ids.size());
+                for (const auto& [id, d] : ids) w.uint(id).bytes(d);  // ascending unsigned = deterministic order
+              }
+            });
   return w.take();
 }
 
@@ -337,9 +388,9 @@ Result<MobileSecurityObject> decode_mso(ByteView encoded) {
 
 Result<Bytes> encode_issuer_signed(const IssuerSigned& is) {
   std::vector<cbor::Item> keep;  // the decoded tag-24 items the views point into
-  std::map<std::string, std::vector<ByteView>> items;
+  std::vector<NameSpaceView> items;
   for (const auto& [ns, list] : is.name_spaces) {
-    auto& views = items[ns];
+    auto& views = items.emplace_back(NameSpaceView{ns, {}}).items;
     for (const auto& b : list) {
       IDTAP_ASSIGN_OR_RETURN(cbor::Item it, cbor::decode(b));
       IDTAP_ASSIGN_OR_RETURN(ByteView inner, cbor::unwrap_encoded_cbor(it.get()));
@@ -347,7 +398,8 @@ Result<Bytes> encode_issuer_signed(const IssuerSigned& is) {
       keep.push_back(std::move(it));
     }
   }
-  return write_issuer_signed(items, is.issuer_auth);
+  const CoseSign1& a = is.issuer_auth;
+  return write_issuer_signed(std::move(items), CoseSign1View{a.protected_header, a.x5chain, a.payload, a.signature});
 }
 
 Result<IssuerSigned> decode_issuer_signed(ByteView encoded, size_t document_index) {
@@ -398,69 +450,119 @@ Result<PreparedMdoc> prepare_mdoc(const MdocContent& c) {
     return make_error(ErrorCode::kInvalidArgument, "validity must satisfy signed <= validFrom < validUntil");
   if (c.mapping.doc_type.empty()) return make_error(ErrorCode::kInvalidArgument, "mapping has no doc type");
   const Date issue_day = date_of(v.signed_at);
+  const std::string_view digest_algorithm = "SHA-256";
+  constexpr size_t kDecoyBytes = 32;  // a decoy is as long as a SHA-256 digest
 
-  PreparedMdoc p;
-  p.mso_.doc_type = c.mapping.doc_type;
-  p.mso_.device_key = c.device_key;
-  p.mso_.validity = v;
-  p.mso_.status = c.status;
-  IDTAP_ASSIGN_OR_RETURN(RandomPool pool, RandomPool::create(c.mapping.elements.size() * (kSaltBytes + 8) + 64));
-  IDTAP_ASSIGN_OR_RETURN(DigestContext digest, DigestContext::create(p.mso_.digest_algorithm));
+  // One state per namespace, in the order the mapping first names it (a mapping has one or two).
+  struct IdDigest {
+    uint64_t id;
+    Digest digest;
+  };
+  struct NameSpaceState {
+    std::string_view name;
+    size_t mapped = 0;              // elements the mapping puts here
+    std::vector<uint64_t> ids;      // digest IDs drawn so far (elements and decoys)
+    std::vector<IdDigest> digests;  // valueDigests entries
+    std::vector<std::pair<size_t, size_t>> spans;  // the items, [begin, end) in `items`
+  };
+  std::vector<NameSpaceState> name_spaces;
+  auto state_of = [&](std::string_view ns) -> NameSpaceState& {
+    for (auto& s : name_spaces)
+      if (s.name == ns) return s;
+    return name_spaces.emplace_back(NameSpaceState{ns});
+  };
+  for (const auto& e : c.mapping.elements) ++state_of(e.name_space).mapped;
+  // The random bytes every salt, digest ID and decoy needs (a digest ID that repeats draws more).
+  size_t random_bytes = 64;
+  for (auto& s : name_spaces) {
+    size_t slots = c.digest_bucket > 1 ? (s.mapped + c.digest_bucket - 1) / c.digest_bucket * c.digest_bucket : s.mapped;
+    random_bytes += slots * (std::max(kSaltBytes, kDecoyBytes) + 4);
+    s.ids.reserve(slots);
+    s.digests.reserve(slots);
+    s.spans.reserve(s.mapped);
+  }
+  IDTAP_ASSIGN_OR_RETURN(RandomPool pool, RandomPool::create(random_bytes));
+  IDTAP_ASSIGN_OR_RETURN(DigestContext digest, DigestContext::create(digest_algorithm));
   cbor::Writer items(c.holder->portrait_jpeg.size() + c.mapping.elements.size() * 160);
-  std::map<std::string, std::vector<uint64_t>> used_ids;
   for (const auto& e : c.mapping.elements) {
     IDTAP_ASSIGN_OR_RETURN(std::optional<ElementValue> value, element_value(e.field, *c.holder, issue_day));
     if (!value) continue;  // optional and empty
     if (value->kind == ElementValue::Kind::kFullDate) value->text = value->date;
     if (!value->secret.empty()) value->text = as_text(value->secret);
-    auto& ids = used_ids[e.name_space];
-    IDTAP_ASSIGN_OR_RETURN(uint64_t id, pool.digest_id(ids));
+    NameSpaceState& ns = state_of(e.name_space);
+    IDTAP_ASSIGN_OR_RETURN(uint64_t id, pool.digest_id(ns.ids));
     IDTAP_ASSIGN_OR_RETURN(ByteView salt, pool.take(kSaltBytes));
     size_t begin = items.size();
-    IDTAP_ASSIGN_OR_RETURN(Bytes d, write_item(items, digest, id, salt, e.element_identifier,
-                                               [&](cbor::Writer& w) { write_value(w, *value); }));
-    p.mso_.value_digests[e.name_space][id] = std::move(d);
-    p.name_spaces_[e.name_space].emplace_back(begin, items.size());
+    IdDigest& entry = ns.digests.emplace_back();
+    entry.id = id;
+    IDTAP_TRY(write_item(items, digest, id, salt, e.element_identifier, [&](cbor::Writer& w) { write_value(w, *value); },
+                         entry.digest));
+    ns.spans.emplace_back(begin, items.size());
   }
-  IDTAP_ASSIGN_OR_RETURN(p.items_, items.take());
-  if (p.name_spaces_.empty()) return make_error(ErrorCode::kInvalidArgument, "no element to issue");
+  // A namespace whose every element was optional and empty is left out.
+  std::erase_if(name_spaces, [](const NameSpaceState& s) { return s.spans.empty(); });
+  if (name_spaces.empty()) return make_error(ErrorCode::kInvalidArgument, "no element to issue");
   // Decoy digests (§9.1.2.5 / §E.8): pad each namespace's digest count to the bucket size.
   if (c.digest_bucket > 1) {
-    for (auto& [ns, ids] : used_ids) {
-      size_t n = ids.size();
+    for (auto& ns : name_spaces) {
+      size_t n = ns.ids.size();
       size_t target = (n + c.digest_bucket - 1) / c.digest_bucket * c.digest_bucket;
       for (size_t i = n; i < target; ++i) {
-        IDTAP_ASSIGN_OR_RETURN(uint64_t id, pool.digest_id(ids));
-        IDTAP_ASSIGN_OR_RETURN(ByteView fake, pool.take(32));
-        p.mso_.value_digests[ns][id] = to_bytes(fake);
+        IDTAP_ASSIGN_OR_RETURN(uint64_t id, pool.digest_id(ns.ids));
+        IDTAP_ASSIGN_OR_RETURN(ByteView fake, pool.take(kDecoyBytes));
+        IdDigest& entry = ns.digests.emplace_back();
+        entry.id = id;
+        std::copy(fake.begin(), fake.end(), entry.digest.bytes);
+        entry.digest.size = fake.size();
       }
     }
   }
-  IDTAP_ASSIGN_OR_RETURN(Bytes mso_bytes, encode_mso(p.mso_));
-  cbor::Writer payload;
+  // Deterministic order: namespaces by text_key_less, digest IDs ascending (unsigned keys).
+  std::sort(name_spaces.begin(), name_spaces.end(),
+            [](const NameSpaceState& a, const NameSpaceState& b) { return cbor::text_key_less(a.name, b.name); });
+  size_t mso_hint = 512 + c.mapping.doc_type.size() + (c.status ? c.status->uri.size() : 0);
+  for (auto& ns : name_spaces) {
+    std::sort(ns.digests.begin(), ns.digests.end(), [](const IdDigest& a, const IdDigest& b) { return a.id < b.id; });
+    mso_hint += ns.name.size() + 9 + ns.digests.size() * (EVP_MAX_MD_SIZE + 10);
+  }
+
+  PreparedMdoc p;
+  IDTAP_ASSIGN_OR_RETURN(p.items_, items.take());
+  p.name_spaces_.reserve(name_spaces.size());
+  for (auto& ns : name_spaces) p.name_spaces_.push_back({std::string(ns.name), std::move(ns.spans)});
+  cbor::Writer mso(mso_hint);
+  write_mso(mso, MsoFields{"1.0", digest_algorithm, c.mapping.doc_type, c.device_key, v, c.status}, [&](cbor::Writer& w) {
+    w.map(name_spaces.size());
+    for (const auto& ns : name_spaces) {
+      w.text(ns.name).map(ns.digests.size());
+      for (const auto& d : ns.digests) w.uint(d.id).bytes(d.digest.view());
+    }
+  });
+  IDTAP_ASSIGN_OR_RETURN(Bytes mso_bytes, mso.take());
+  cbor::Writer payload(mso_bytes.size() + 16);
   payload.tag(cbor::kTagEncodedCbor).bytes(mso_bytes);  // MobileSecurityObjectBytes
   IDTAP_ASSIGN_OR_RETURN(p.payload_, payload.take());
-  static const Bytes kProtected = es256_protected_header().value();  // {1: -7}, immutable
-  p.protected_header_ = kProtected;
-  IDTAP_ASSIGN_OR_RETURN(p.to_be_signed_, sig_structure(p.protected_header_, p.payload_));
+  IDTAP_ASSIGN_OR_RETURN(p.to_be_signed_, sig_structure(es256_protected(), p.payload_));
   return p;
+}
+
+Result<MobileSecurityObject> PreparedMdoc::mso() const {
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item payload, cbor::decode(payload_));
+  IDTAP_ASSIGN_OR_RETURN(ByteView mso_bytes, cbor::unwrap_encoded_cbor(payload.get()));
+  return decode_mso(mso_bytes);
 }
 
 Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes>& x5chain) const {
   if (signature.size() != 64) return make_error(ErrorCode::kInvalidArgument, "ES256 signature must be 64 bytes (r||s)");
   if (x5chain.empty()) return make_error(ErrorCode::kInvalidArgument, "no issuer certificate for x5chain");
-  CoseSign1 auth;
-  auth.protected_header = protected_header_;
-  auth.payload = payload_;
-  auth.signature = to_bytes(signature);
-  auth.x5chain = x5chain;
-  auth.alg = kCoseAlgEs256;
-  std::map<std::string, std::vector<ByteView>> items;
-  for (const auto& [ns, spans] : name_spaces_) {
-    auto& views = items[ns];
-    for (const auto& [begin, end] : spans) views.push_back(ByteView(items_).subspan(begin, end - begin));
+  std::vector<NameSpaceView> items;
+  items.reserve(name_spaces_.size());
+  for (const auto& ns : name_spaces_) {
+    auto& views = items.emplace_back(NameSpaceView{ns.name, {}}).items;
+    views.reserve(ns.spans.size());
+    for (const auto& [begin, end] : ns.spans) views.push_back(ByteView(items_).subspan(begin, end - begin));
   }
-  return write_issuer_signed(items, auth);
+  return write_issuer_signed(std::move(items), CoseSign1View{es256_protected(), x5chain, payload_, signature});
 }
 
 Result<Bytes> issue_mdoc(const MdocContent& content, IssuerSigner& signer) {

@@ -168,6 +168,12 @@ TEST_CASE("prepare -> bytes to sign -> complete equals the one-call issuance con
   CHECK(cbor::get_text(parts[0]).value() == "Signature1");
   CHECK(to_hex(cbor::get_bytes(parts[1]).value()) == "a10126");
   CHECK(cbor::get_bytes(parts[2])->empty());
+  // The payload is #6.24(bstr .cbor MSO) and mso() reads it back.
+  auto mso = prepared.mso();
+  REQUIRE(mso.ok());
+  CHECK(mso->digest_algorithm == "SHA-256");
+  CHECK(mso->value_digests.at(kResidentIdDocType).size() == 16);
+  CHECK(equal_bytes(cbor::encode(cbor::encoded_cbor(encode_mso(*mso).value())).value(), cbor::get_bytes(parts[3]).value()));
 }
 
 TEST_CASE("verify rejects each kind of tampering with the reason") {
@@ -334,6 +340,47 @@ TEST_CASE("deterministic CBOR: map keys in encoded-key order, shortest integers"
   // A decoded map with a key twice is rejected on lookup.
   auto twice = cbor::decode(hex_or_die("a2616101616102")).value();
   CHECK(cbor::find_text(twice.get(), "a").error().code == ErrorCode::kMalformed);
+}
+
+TEST_CASE("cbor::Writer heads are libcbor's shortest encodings at every size boundary") {
+  // RFC 8949 §4.2.1: arguments below 24 in the initial byte, then 1, 2, 4 and 8 bytes.
+  const uint64_t values[] = {0, 1, 23, 24, 255, 256, 65535, 65536, 0xFFFFFFFFull, 0x100000000ull, UINT64_MAX};
+  for (uint64_t v : values) {
+    CAPTURE(v);
+    cbor::Writer u;
+    u.uint(v);
+    CHECK(equal_bytes(u.take().value(), cbor::encode(cbor::uint(v)).value()));
+    cbor::Writer t;
+    t.tag(v).uint(0);
+    CHECK(equal_bytes(t.take().value(), cbor::encode(cbor::tag(v, cbor::uint(0))).value()));
+    // Collection and string heads against libcbor's own encoders (no item of that size built).
+    uint8_t expected[9];
+    cbor::Writer m;
+    m.map(v);
+    CHECK(equal_bytes(m.take().value(), ByteView(expected, cbor_encode_map_start(v, expected, sizeof expected))));
+    cbor::Writer a;
+    a.array(v);
+    CHECK(equal_bytes(a.take().value(), ByteView(expected, cbor_encode_array_start(v, expected, sizeof expected))));
+    if (v <= static_cast<uint64_t>(INT64_MAX)) {
+      cbor::Writer n;
+      n.integer(-1 - static_cast<int64_t>(v));
+      CHECK(equal_bytes(n.take().value(), cbor::encode(cbor::integer(-1 - static_cast<int64_t>(v))).value()));
+    }
+  }
+  // Text and byte strings whose lengths cross the boundaries.
+  for (size_t n : {size_t(0), size_t(23), size_t(24), size_t(255), size_t(256), size_t(65535), size_t(65536)}) {
+    CAPTURE(n);
+    std::string text(n, 'x');
+    Bytes bytes(n, 0xA5);
+    cbor::Writer w;
+    w.text(text).bytes(bytes);
+    Bytes expected = cbor::encode(cbor::text(text)).value();
+    Bytes b = cbor::encode(cbor::bytes(bytes)).value();
+    expected.insert(expected.end(), b.begin(), b.end());
+    CHECK(equal_bytes(w.take().value(), expected));
+    CHECK(equal_bytes(cbor::encoded_cbor_header(n).view(), ByteView(cbor::encode(cbor::encoded_cbor(bytes)).value()).first(
+                                                               cbor::encode(cbor::encoded_cbor(bytes)).value().size() - n)));
+  }
 }
 
 TEST_CASE("prepare_mdoc refuses unusable input") {

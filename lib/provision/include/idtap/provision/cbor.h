@@ -65,8 +65,9 @@ class MapBuilder {
 // share: another owning reference to `item` (libcbor reference counting: no copy).
 Item share(const Item& item);
 
-// Writer: a streaming encoder over libcbor's own encoding functions (cbor_encode_*), for the
-// hot path of issuance where building an item tree costs more than the bytes themselves.
+// Writer: a streaming encoder for the hot path of issuance, where building an item tree costs
+// more than the bytes themselves. Heads are written in their shortest form (what libcbor's
+// cbor_encode_* write; mdoc_test compares with libcbor's encodings), items through libcbor.
 // The caller writes map keys in deterministic order (RFC 8949 §4.2.1; text_key_less() gives
 // it for text keys); the tests re-encode every output through MapBuilder and compare. Once an
 // operation fails the writer stays failed and take() reports it.
@@ -93,6 +94,7 @@ class Writer {
 
  private:
   bool reserve(size_t extra);
+  Writer& head(uint8_t major, uint64_t v);
   Bytes buf_;
   size_t size_ = 0;
   bool failed_ = false;

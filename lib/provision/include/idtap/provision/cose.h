@@ -45,6 +45,10 @@ Result<Bytes> sig_structure(ByteView protected_header, ByteView payload, ByteVie
 // write_cose_sign1: [protected, {33: x5chain}, payload, signature] into `w`. A single
 // certificate is written as a bstr, several as an array (RFC 9360 §2).
 void write_cose_sign1(cbor::Writer& w, const CoseSign1& sign1);
+// write_cose_sign1 (parts): the same from borrowed parts (issuance writes its COSE_Sign1
+// without first copying the payload and the chain into a CoseSign1).
+void write_cose_sign1(cbor::Writer& w, ByteView protected_header, const std::vector<Bytes>& x5chain, ByteView payload,
+                      ByteView signature);
 // encode_cose_sign1: the same as bytes, tagged 18 when `tagged` (a CWT).
 Result<Bytes> encode_cose_sign1(const CoseSign1& sign1, bool tagged = false);
 

@@ -111,7 +111,9 @@ class PreparedMdoc {
  public:
   // PreparedMdoc::to_be_signed: the COSE Sig_structure to sign with ES256.
   const Bytes& to_be_signed() const { return to_be_signed_; }
-  const MobileSecurityObject& mso() const { return mso_; }
+  // PreparedMdoc::mso: the MSO being signed, decoded from the payload (prepare_mdoc writes
+  // the MSO's CBOR directly); kMalformed only if that encoding were broken.
+  Result<MobileSecurityObject> mso() const;
   // PreparedMdoc::complete: the IssuerSigned encoding with `signature` (raw r||s, 64 bytes)
   // and `x5chain` (DER, leaf first) attached; kInvalidArgument for a signature of another
   // size. The signature is not re-verified here (verify_mdoc does that).
@@ -119,11 +121,14 @@ class PreparedMdoc {
 
  private:
   friend Result<PreparedMdoc> prepare_mdoc(const MdocContent& content);
-  MobileSecurityObject mso_;
-  Bytes items_;  // every encoded IssuerSignedItem, back to back
-  std::map<std::string, std::vector<std::pair<size_t, size_t>>> name_spaces_;  // [begin, end) in items_
-  Bytes protected_header_;
-  Bytes payload_;
+  // NameSpaceItems: one namespace's items as [begin, end) spans of items_.
+  struct NameSpaceItems {
+    std::string name;
+    std::vector<std::pair<size_t, size_t>> spans;
+  };
+  Bytes items_;                              // every encoded IssuerSignedItem, back to back
+  std::vector<NameSpaceItems> name_spaces_;  // in deterministic order (cbor::text_key_less)
+  Bytes payload_;                            // MobileSecurityObjectBytes: #6.24(bstr .cbor MSO)
   Bytes to_be_signed_;
 };
 
