@@ -286,23 +286,13 @@ struct PcscReadRig {
     rig = std::make_unique<Rig>(card.image);
     REQUIRE_MESSAGE(rig->pcscd->wait_card(true, 10s), rig->pcscd->log());
   }
-  struct Run {
-    int status = -1;  // wait status; -1 when it had not ended within the limit (killed)
-    std::string out;
-    std::chrono::milliseconds took{0};
-  };
+  using Run = test::TimedRun;
+
   Run read(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {test::idtap_binary(), "read", "--reader", "pcsc:" + rig->reader(), "--can",
                                      test::kCardCan,       "--trust", csca, "--json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    test::ChildProcess p;
-    REQUIRE(p.start(argv, dir.path() + "/read.log"));
-    const auto start = std::chrono::steady_clock::now();
-    Run r;
-    r.status = p.wait_exit(30s);
-    r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    r.out = p.log();
-    return r;
+    return test::run_to_end(argv, dir.path() + "/read.log", {}, 30s);
   }
 };
 

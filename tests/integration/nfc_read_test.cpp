@@ -46,24 +46,14 @@ struct ReadRig {
     emu->place_card(c);
   }
 
-  struct Run {
-    int status = -1;  // wait status; -1 when it had not ended within the time limit (killed)
-    std::string out;  // stdout and stderr
-    std::chrono::milliseconds took{0};
-  };
+  using Run = test::TimedRun;
+
   // read: `idtap read --reader nfc:CONNSTRING --can ... --trust CSCA --json EXTRA...`.
   Run read(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {test::idtap_binary(), "read", "--reader", "nfc:" + emu->connstring(),
                                      "--can",              test::kCardCan, "--trust", csca, "--json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    test::ChildProcess p;
-    REQUIRE(p.start(argv, dir.path() + "/read.log", {"LIBNFC_AUTO_SCAN=false", "LIBNFC_LOG_LEVEL=0"}));
-    const auto start = std::chrono::steady_clock::now();
-    Run r;
-    r.status = p.wait_exit(30s);
-    r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    r.out = p.log();
-    return r;
+    return test::run_to_end(argv, dir.path() + "/read.log", {"LIBNFC_AUTO_SCAN=false", "LIBNFC_LOG_LEVEL=0"}, 30s);
   }
 };
 

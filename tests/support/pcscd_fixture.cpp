@@ -385,4 +385,19 @@ SimServeProcess::~SimServeProcess() {
   if (!dir_.empty()) fs::remove_all(dir_, ec);
 }
 
+TimedRun run_to_end(const std::vector<std::string>& argv, const std::string& log_path, const std::vector<std::string>& env,
+                    std::chrono::milliseconds limit) {
+  TimedRun r;
+  ChildProcess p;
+  if (!p.start(argv, log_path, env)) {
+    r.out = p.error();
+    return r;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  r.status = p.wait_exit(limit);
+  r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  r.out = p.log();
+  return r;
+}
+
 }  // namespace idtap::test

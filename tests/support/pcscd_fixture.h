@@ -70,6 +70,19 @@ class ChildProcess {
   std::string error_;
 };
 
+// TimedRun: how a command run to its end by run_to_end finished.
+struct TimedRun {
+  int status = -1;                     // wait status; -1 when it was still running at the limit (killed)
+  std::string out;                     // stdout and stderr
+  std::chrono::milliseconds took{0};
+};
+
+// run_to_end: runs `argv` as ChildProcess::start does (output to `log_path`, extra `env`), waits
+// up to `limit` for it to exit (then stops it), and returns its status, output and duration.
+TimedRun run_to_end(const std::vector<std::string>& argv, const std::string& log_path,
+                    const std::vector<std::string>& env = {},
+                    std::chrono::milliseconds limit = std::chrono::milliseconds(30000));
+
 // PcscdReader: a reader.conf entry for a fixture that serves another IFD handler than vpcd
 // (idtap's libnfc driver, drivers/ifd): the reader appears as "FRIENDLYNAME 00 00".
 struct PcscdReader {
