@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "ossl.h"
