@@ -57,6 +57,7 @@ class Session {
   Status open_once();
   Status restart();
   Result<apdu::Transport*> recover();
+  Error not_returned(const Error& reconnect_error) const;
   Result<Bytes> read(const FileRef& ref);
   Status read_card_access();
   Status chip_authentication();  // fails only when the connection is lost (connection_lost)
@@ -157,16 +158,21 @@ Status Session::open_once() {
   return ok_status();
 }
 
+// not_returned: a reconnect that failed; a timeout means the card stayed away: say where and how
+// long it was waited for.
+Error Session::not_returned(const Error& reconnect_error) const {
+  if (reconnect_error.code != ErrorCode::kTimeout) return reconnect_error;
+  return make_error(ErrorCode::kCardRemoved, "the card left the field of " + card_.describe() + " and did not return in time (waited " +
+                                                 std::to_string(request_.reconnect_timeout.count()) + " ms)");
+}
+
 Status Session::open() {
   for (;;) {
     auto st = open_once();
     if (st.ok() || st.error().code != ErrorCode::kCardRemoved) return st;
     if (++recoveries_ > request_.max_recoveries)
       return st.error().with_context("the card kept leaving the field during access control");
-    auto back = card_.reconnect(request_.reconnect_timeout);
-    if (!back.ok()) return back.error().code == ErrorCode::kTimeout
-                               ? make_error(ErrorCode::kCardRemoved, "the card left the field and did not return in time")
-                               : back.error();
+    if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
   }
 }
 
@@ -180,11 +186,7 @@ Status Session::restart() {
 Result<apdu::Transport*> Session::recover() {
   if (++recoveries_ > request_.max_recoveries)
     return make_error(ErrorCode::kCardRemoved, "the card kept leaving the field (" + std::to_string(request_.max_recoveries) + " times)");
-  auto back = card_.reconnect(request_.reconnect_timeout);
-  if (!back.ok())
-    return back.error().code == ErrorCode::kTimeout
-               ? make_error(ErrorCode::kCardRemoved, "the card left the field and did not return in time")
-               : back.error();
+  if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
   IDTAP_TRY(open());
   return static_cast<apdu::Transport*>(channel_);
 }

@@ -179,7 +179,8 @@ TEST_CASE("idtap read over nfc: the card leaving mid-read for good is card_remov
     REQUIRE(WIFEXITED(r.status));
     CHECK(WEXITSTATUS(r.status) == 4);  // README: reader or card error
     CHECK(contains(r.out, "card_removed"));
-    CHECK(contains(r.out, "did not return in time"));
+    CHECK(contains(r.out, "did not return in time (waited 300 ms)"));
+    CHECK(contains(r.out, "left the field of nfc:pn532_uart:"));  // names the reader
     CHECK_FALSE(contains(r.out, "\"genuine\""));  // no report for a read that did not finish
     CHECK(r.took < 10s);                            // --timeout 0.3: polled a moment, then gave up
   }
