@@ -24,6 +24,7 @@ Result<Bytes> SoftwareIssuer::sign(ByteView to_be_signed) {
   // create, fetch the ECDSA and SHA-256 implementations for, duplicate and free a context on
   // every call, which costs a sixth of the signature itself. OpenSSL still draws a fresh nonce
   // for every signature.
+  std::lock_guard<std::mutex> lock(sign_ctx_.mutex);
   if (!sign_ctx_.ctx) {
     std::unique_ptr<EVP_PKEY_CTX, SignContextFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.pkey(), nullptr));
     if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), ossl::sha256_md()) != 1)

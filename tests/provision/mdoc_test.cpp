@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "fixtures.h"
 #include "idtap/provision/cbor.h"
@@ -586,4 +589,28 @@ TEST_CASE("keys: COSE_Key, PEM, thumbprint, DER and raw signatures") {
   // The issuer key must match its certificate.
   TestIssuer pki = make_test_issuer();
   CHECK(SoftwareIssuer::create(EcPrivateKey::generate().value(), {pki.ds}).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("one SoftwareIssuer shared by threads: every signature verifies") {
+  TestIssuer pki = make_test_issuer("threads");
+  SoftwareIssuer signer = signer_of(pki);
+  constexpr int kThreads = 4, kEach = 100;
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const Bytes message = bytes_of("message " + std::to_string(t) + "/" + std::to_string(i));
+        auto sig = signer.sign(message);
+        if (sig.ok() && pki.ds_key.public_key().verify_es256(message, *sig).ok()) ++good;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(good == kThreads * kEach);
+  // A copy signs with its own context.
+  SoftwareIssuer copy = signer;
+  const Bytes m = bytes_of("copy");
+  auto sig = copy.sign(m);
+  REQUIRE(sig.ok());
+  CHECK(pki.ds_key.public_key().verify_es256(m, *sig).ok());
 }

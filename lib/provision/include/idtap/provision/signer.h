@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,8 @@ class IssuerSigner {
 };
 
 // SoftwareIssuer: an IssuerSigner over a private key held in memory. sign() reuses one
-// OpenSSL signing context per object: use one SoftwareIssuer per thread (a copy sets up its
-// own context).
+// OpenSSL signing context per object, behind a mutex: one SoftwareIssuer may be shared by
+// threads (their signatures are then made one at a time; a copy sets up its own context).
 class SoftwareIssuer final : public IssuerSigner {
  public:
   // SoftwareIssuer::create: kInvalidArgument if `chain` is empty or its leaf certificate is
@@ -58,9 +59,13 @@ class SoftwareIssuer final : public IssuerSigner {
       ctx.reset();
       return *this;
     }
-    SignContext(SignContext&&) = default;
-    SignContext& operator=(SignContext&&) = default;
+    SignContext(SignContext&& other) noexcept : ctx(std::move(other.ctx)) {}
+    SignContext& operator=(SignContext&& other) noexcept {
+      ctx = std::move(other.ctx);
+      return *this;
+    }
     std::unique_ptr<EVP_PKEY_CTX, SignContextFree> ctx;
+    std::mutex mutex;  // an EVP_PKEY_CTX is not safe to use from two threads at once
   };
   EcPrivateKey key_;
   SignContext sign_ctx_;
