@@ -10,6 +10,7 @@
 
 #include "idtap/crypto/mac.h"
 #include "idtap/lds/card_security.h"
+#include "signed_attributes.h"
 
 namespace idtap::auth {
 namespace {
@@ -75,26 +76,6 @@ SignatureCheck check_cms_signature(ByteView content_info, const std::string& fil
   out.content.assign(reinterpret_cast<uint8_t*>(p), reinterpret_cast<uint8_t*>(p) + len);
   out.ok = true;
   return out;
-}
-
-// check_signed_attributes: one SignerInfo (ICAO 9303-10 §4.6.2), with signed attributes (RFC 5652
-// §5.3: required when the content is not id-data) whose contentType is the eContentType (§11.1:
-// eContentType itself is not signed, and OpenSSL 3.0's CMS_verify does not compare them) and
-// whose messageDigest is the digest of the signed content (§11.2: CMS_verify checks it too, but
-// does not say which check failed). The reason, or an empty string when all hold.
-std::string check_signed_attributes(const lds::SignedData& sd, const std::string& file) {
-  if (sd.signer_infos.size() != 1) return file + " must have exactly one SignerInfo";
-  const lds::SignerInfoData& si = sd.signer_infos[0];
-  if (!si.signed_attributes) return file + "'s SignerInfo has no signed attributes";
-  if (!si.content_type) return file + "'s signed attributes have no contentType";
-  if (*si.content_type != sd.econtent_type) return file + "'s signed contentType attribute is not its eContentType";
-  if (!si.message_digest) return file + "'s signed attributes have no messageDigest";
-  auto alg = lds::digest_alg_from_oid(si.digest_algorithm.algorithm);
-  if (!alg) return file + "'s SignerInfo names an unsupported digest algorithm";
-  auto actual = crypto::digest(*alg, sd.econtent);
-  if (!actual.ok() || !equal_bytes(*actual, *si.message_digest))
-    return file + "'s signed messageDigest does not match its content";
-  return {};
 }
 
 // check_signed_file: ICAO 9303-11 §5.1.1: the CMS signature (with the certificate the file

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "idtap/apdu/tlv.h"
+#include "idtap/lds/signed_data.h"
+#include "signed_attributes.h"
 
 namespace idtap::auth {
 namespace {
@@ -202,6 +204,12 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
   OBJ_obj2txt(oid, sizeof oid, CMS_get0_eContentType(cms.get()), 1);
   if (std::strcmp(oid, kMasterListOid) != 0)
     return make_error(ErrorCode::kMalformed, where + ": CMS content type " + oid + " is not id-icao-cscaMasterList");
+  // The signed attributes as for EF.SOD: one SignerInfo, a contentType that is the list's
+  // eContentType (OpenSSL does not compare them), the messageDigest of the list.
+  auto signed_data = lds::parse_signed_data(der, lds::SignedDataOptions{.allow_ber = true});
+  if (!signed_data.ok()) return signed_data.error().with_context(where);
+  if (std::string bad = check_signed_attributes(*signed_data, "the master list"); !bad.empty())
+    return make_error(ErrorCode::kVerificationFailed, where + ": " + bad);
   // The signature over the list, checked with the signer certificate embedded in the CMS; the
   // signer's own chain is checked below against the list (ICAO 9303-12 §8.1).
   std::unique_ptr<BIO, BioFree> out(BIO_new(BIO_s_mem()));

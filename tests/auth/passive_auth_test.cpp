@@ -538,6 +538,17 @@ TEST_CASE("CscaMasterList content: the certificates in order, and malformed list
   REQUIRE(v0.ok());
   REQUIRE(store.add_master_list(*v0, "v0.ml").ok());
   CHECK(store.anchor_count() == 2);
+  // A list signed as another content type (an LDSSecurityObject), relabelled as a master list:
+  // the signature verifies, but the signed contentType attribute gives it away.
+  auto other = lds::create_signed_data(lds::oid::kLdsSecurityObject, csca_master_list({0x00}, both),
+                                       lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+  REQUIRE(other.ok());
+  TrustStore relabelled_store;
+  auto relabelled = relabelled_store.add_master_list(relabel(*other, "2.23.136.1.1.2"), "relabelled.ml");
+  REQUIRE_FALSE(relabelled.ok());
+  CHECK(relabelled.error().code == ErrorCode::kVerificationFailed);
+  CHECK(relabelled.error().context.find("contentType") != std::string::npos);
+  CHECK(relabelled_store.anchor_count() == 0);
 }
 
 TEST_CASE("a DER CSCA certificate whose name holds PEM armour text loads as DER") {
