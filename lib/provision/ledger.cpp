@@ -108,6 +108,15 @@ class Stmt {
       if (!row) return ok_status();
     }
   }
+  // texts: column 0 of every remaining row, as text (a list of ids).
+  Result<std::vector<std::string>> texts() {
+    std::vector<std::string> out;
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, step());
+      if (!row) return out;
+      out.push_back(text(0));
+    }
+  }
   int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
   bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
   std::string text(int c) const {
@@ -451,11 +460,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state IN ('active', 'suspended')"));
     s.bind(1, holder_id);
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-      if (!row) break;
-      out.revoked.push_back(s.text(0));
-    }
+    IDTAP_ASSIGN_OR_RETURN(out.revoked, s.texts());
   }
   for (const auto& old : out.revoked)
     IDTAP_TRY(set_credential_state(old, CredentialState::kRevoked, "replaced by " + out.credential_id, r.now, "revoked"));
@@ -607,11 +612,7 @@ Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& ca
   if (holder_id != 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'active'"));
     s.bind(1, holder_id);
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-      if (!row) break;
-      suspended.push_back(s.text(0));
-    }
+    IDTAP_ASSIGN_OR_RETURN(suspended, s.texts());
   }
   for (const auto& id : suspended) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, "card_lost", now, "suspended"));
   IDTAP_TRY(txn.commit());
@@ -641,11 +642,7 @@ Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& card, Un
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(
         "SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'suspended' AND state_reason = 'card_lost' AND valid_until > ?2"));
     s.bind(1, holder_id).bind(2, now);
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-      if (!row) break;
-      resumed.push_back(s.text(0));
-    }
+    IDTAP_ASSIGN_OR_RETURN(resumed, s.texts());
   }
   for (const auto& id : resumed) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
   IDTAP_TRY(txn.commit());
@@ -658,11 +655,7 @@ Result<std::vector<std::string>> Ledger::expire_due(UnixSeconds now) {
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE state IN ('active', 'suspended') AND valid_until <= ?1"));
     s.bind(1, now);
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-      if (!row) break;
-      due.push_back(s.text(0));
-    }
+    IDTAP_ASSIGN_OR_RETURN(due, s.texts());
   }
   for (const auto& id : due) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kExpired, "validity ended", now, "expired"));
   IDTAP_TRY(txn.commit());
