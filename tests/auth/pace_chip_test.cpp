@@ -8,6 +8,7 @@
 #include "idtap/auth/mrz_key.h"
 #include "idtap/auth/pace.h"
 #include "idtap/base/hex.h"
+#include "auth/pace_vectors.h"
 #include "vectors/vector_file.h"
 
 using namespace idtap;
@@ -16,17 +17,12 @@ using idtap::test::VectorFile;
 
 namespace {
 
-const VectorFile& vectors() {
-  static const VectorFile v = VectorFile::load("icao9303_11_pace.txt");
-  return v;
-}
+const VectorFile& vectors() { return test::pace_vectors(); }
 
-Password g_password() { return Password::mrz(MrzKey::from_fields("T22000129", "640812", "101031").value()); }
-Password i_password() { return Password::mrz(MrzKey::from_fields("C11T002JM", "960812", "231031").value()); }
+using test::g_password;
+using test::i_password;
 
-lds::PaceInfo info_of(const std::string& section) {
-  return lds::PaceInfo{vectors().hex(section, "oid"), 2, static_cast<int>(vectors().hex(section, "parameter_id")[0])};
-}
+lds::PaceInfo info_of(const std::string& section) { return test::pace_info_of(section); }
 
 PaceChipPassword chip_password(const Password& p) { return PaceChipPassword{p.kind(), p.pace_key_seed().value()}; }
 

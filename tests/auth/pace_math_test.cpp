@@ -6,6 +6,7 @@
 #include "idtap/auth/password.h"
 #include "idtap/base/hex.h"
 #include "idtap/crypto/mac.h"
+#include "auth/pace_vectors.h"
 #include "vectors/vector_file.h"
 
 using namespace idtap;
@@ -15,10 +16,7 @@ using idtap::test::VectorFile;
 
 namespace {
 
-const VectorFile& vectors() {
-  static const VectorFile v = VectorFile::load("icao9303_11_pace.txt");
-  return v;
-}
+const VectorFile& vectors() { return test::pace_vectors(); }
 
 PaceAlgorithm algorithm_of(const std::string& section) { return pace_algorithm_from_oid(vectors().hex(section, "oid")).value(); }
 
