@@ -328,16 +328,26 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   if (o.face_bytes != 0 && o.face_format == FaceFormat::kJpeg2000) face.jpeg2000_bytes = o.face_bytes;
   IDTAP_ASSIGN_OR_RETURN(in.face, make_face_image(face));
   if (o.face_bytes != 0 && o.face_format == FaceFormat::kJpeg) {
-    // JPEG has no rate control: the lowest quality whose image is at least that large (or 100).
+    // JPEG has no rate control: the lowest quality whose image is at least that large, found by
+    // bisection (quality 100 when none is); the best image so far is kept, never re-encoded.
+    std::optional<Bytes> best;  // the image at quality `high`, once one reached the size
     int low = 1, high = 100;
     while (low < high) {
       face.jpeg_quality = (low + high) / 2;
       IDTAP_ASSIGN_OR_RETURN(Bytes image, make_face_image(face));
-      if (image.size() >= o.face_bytes) high = face.jpeg_quality;
-      else low = face.jpeg_quality + 1;
+      if (image.size() >= o.face_bytes) {
+        high = face.jpeg_quality;
+        best = std::move(image);
+      } else {
+        low = face.jpeg_quality + 1;
+      }
     }
-    face.jpeg_quality = low;
-    IDTAP_ASSIGN_OR_RETURN(in.face, make_face_image(face));
+    face.jpeg_quality = high;
+    if (best) {
+      in.face = std::move(*best);
+    } else {
+      IDTAP_ASSIGN_OR_RETURN(in.face, make_face_image(face));  // quality 100: as large as it gets
+    }
   }
   in.face_format = o.face_format;
   in.face_width = face.width;

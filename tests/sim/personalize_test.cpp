@@ -544,4 +544,11 @@ TEST_CASE("--face-bytes sizes the face: JPEG at the lowest quality reaching it, 
     else CHECK(faces[0].data.size() >= c.target * 9 / 10);
     CHECK(faces[0].data.size() <= c.at_most);
   }
+  // A JPEG size no quality reaches: the quality-100 image, as large as the face gets.
+  PersonalizeOptions o;
+  o.face_bytes = 200000;
+  auto card = personalize_card(o);
+  REQUIRE(card.ok());
+  CHECK(card->summary.face_bytes < 200000);
+  CHECK(card->summary.face_bytes > 45000);
 }
