@@ -8,7 +8,7 @@ namespace {
 Error usage(std::string what) { return make_error(ErrorCode::kInvalidArgument, std::move(what)); }
 
 // add_trust: one --trust or --crl path into `trust`; a file that cannot be read stays kIo, one
-// that does not parse is a usage error.
+// that does not exist or does not parse is a usage error.
 Status add_trust(auth::TrustStore& trust, const std::string& path, const char* option) {
   auto st = trust.add_path(path);
   if (st.ok()) return st;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "idtap/auth/trust_store.h"
+#include "idtap/base/file_io.h"
 #include "idtap/provision/holder_from_read.h"
 #include "idtap/provision/date.h"
 #include "idtap/provision/keys.h"
@@ -152,12 +153,8 @@ int cmd_demo(const std::vector<std::string>& argv) {
   issue.file_path = out + "/credential.cbor";
   auto issued = provision::issue_to_file(*ledger, std::move(issue), *issuer);
   if (!issued.ok()) return fail(issued.error());
-  auto write_text = [&](const std::string& name, const std::string& text) -> Status {
-    std::FILE* f = std::fopen((out + "/" + name).c_str(), "w");
-    if (!f) return make_error(ErrorCode::kIo, "cannot write " + out + "/" + name);
-    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    ok = std::fclose(f) == 0 && ok;
-    return ok ? ok_status() : make_error(ErrorCode::kIo, "cannot write " + out + "/" + name);
+  auto write_text = [&](const std::string& name, const std::string& text) {
+    return write_file_atomic(out + "/" + name, bytes_of(text));
   };
   if (auto st = write_text("issuer-cert.pem", issuer_cert->to_pem()); !st.ok()) return fail(st.error());
   if (auto st = write_text("device-key.pem", phone->public_key().to_pem()); !st.ok()) return fail(st.error());

@@ -11,11 +11,10 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "idtap/apdu/tlv.h"
+#include "idtap/base/file_io.h"
 #include "idtap/lds/signed_data.h"
 #include "signed_attributes.h"
 
@@ -88,14 +87,6 @@ bool issued_by(X509* subject, X509* issuer) {
   bool ok = key != nullptr && X509_verify(subject, key) == 1;
   ERR_clear_error();
   return ok;
-}
-
-Result<Bytes> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kIo, "cannot open " + path);
-  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return make_error(ErrorCode::kIo, "cannot read " + path);
-  return data;
 }
 
 bool has_extension(const std::string& path, std::initializer_list<const char*> exts) {

@@ -175,7 +175,7 @@ TEST_CASE("bad trust inputs give typed errors") {
     ErrorCode code;
     const char* why;
   } cases[] = {
-      {dir.path() + "/missing.pem", ErrorCode::kIo, "the file does not exist"},
+      {dir.path() + "/missing.pem", ErrorCode::kNotFound, "the file does not exist"},
       {dir.path() + "/junk.pem", ErrorCode::kMalformed, "PEM armour around garbage"},
       {dir.path() + "/junk.der", ErrorCode::kMalformed, "DER that is no certificate, CRL or master list"},
   };

@@ -96,6 +96,7 @@ TEST_CASE("idtap read: one exit code per verdict, on simulated cards") {
       {good, "--can 123456 --trust " + tampered + "/pki/csca_cert.pem", 7, "no_trust_anchor", "another card's CSCA"},
       {tmp.path() + "/no-such-card", "--can 123456", 4, "", "a card image that is not there"},
       {good, "--can 123456" + trust + " --out /proc/idtap-cannot-write", 9, "", "--out where nothing can be written"},
+      {good, "--can 123456 --trust " + tmp.path() + "/no-such-csca.pem", 2, "no such file", "a --trust path that is not there"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.why);

@@ -47,8 +47,9 @@ class TrustStore {
   // TrustStore::add_path: loads `path` by what it is: a directory (every *.pem, *.crt, *.cer,
   // *.der, *.ml, *.crl file in it, not recursive), a master list (*.ml, or CMS content of type
   // id-icao-cscaMasterList), a CRL (*.crl or PEM "X509 CRL"), or certificates (PEM with any number
-  // of certificates, or one DER certificate). kIo when unreadable, kMalformed when the content is
-  // none of these, kVerificationFailed for a master list whose signature does not verify.
+  // of certificates, or one DER certificate). kNotFound when it does not exist, kIo when it
+  // cannot be read, kMalformed when the content is none of these, kVerificationFailed for a
+  // master list whose signature does not verify.
   Status add_path(const std::string& path, const MasterListPolicy& policy = {});
   // TrustStore::add_certificates: PEM (one or more) or DER certificate bytes as trusted CSCAs.
   // `source` names them in errors. kMalformed when nothing parses.
