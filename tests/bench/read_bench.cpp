@@ -50,6 +50,29 @@ Result<Measure> read_common_way(const test::TestCard& card, const sim::SimOption
   return delta(start, sim_card->statistics());
 }
 
+struct ReadRun {
+  sim::LinkStatistics link;
+  size_t after_access = 0;
+};
+
+// One full read through idtap's read session on a fresh simulated card under `model`.
+Result<ReadRun> run_read(const test::TestCard& card, const auth::TrustStore& trust, const sim::LinkModel& model) {
+  sim::SimOptions options;
+  options.link = model;
+  IDTAP_ASSIGN_OR_RETURN(auto sim_card, sim::open_sim_card_image(card.image, options));
+  reader::ReadRequest request;
+  request.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
+  request.trust = &trust;
+  IDTAP_ASSIGN_OR_RETURN(auto read, reader::read_card(*sim_card, request));
+  if (!read.verification.genuine) return make_error(ErrorCode::kInternal, "the bench card did not read as genuine");
+  return ReadRun{sim_card->statistics(), read.stats.apdus_after_access};
+}
+
+// Pure airtime: every APDU byte moved costs 9 bit times (8 data bits + parity, ISO 14443-2 Type A).
+double airtime_us(const sim::LinkStatistics& link, int kbps) {
+  return double(link.bytes_to_card + link.bytes_from_card) * 9.0 * 1000.0 / kbps;
+}
+
 }  // namespace
 
 int main() {
@@ -61,35 +84,32 @@ int main() {
   if (!trust.add_certificates(bytes_of(card.csca_pem), "csca").ok()) return 1;
   std::printf("profile: DG2 %zu bytes, %zu data groups\n", card.image.files.data_groups.at(2).size(),
               card.image.files.data_groups.size());
+  constexpr uint32_t kCardTimeUs = 3000;
   bool all_pass = true;
   for (int kbps : {106, 848}) {
-    sim::SimOptions options;
-    options.link.bit_rate_kbps = kbps;
-    options.link.frame_size = 256;
-    options.link.card_time_us = 3000;
-    auto sim_card = sim::open_sim_card_image(card.image, options);
-    if (!sim_card.ok()) return 1;
-    reader::ReadRequest request;
-    request.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
-    request.trust = &trust;
-    auto read = reader::read_card(**sim_card, request);
-    if (!read.ok() || !read->verification.genuine) {
-      std::fprintf(stderr, "read failed\n");
+    sim::LinkModel model;
+    model.bit_rate_kbps = kbps;
+    model.frame_size = 256;
+    model.card_time_us = kCardTimeUs;
+    auto run = run_read(card, trust, model);
+    if (!run.ok()) {
+      std::fprintf(stderr, "read failed: %s\n", run.error().message().c_str());
       return 1;
     }
-    const sim::LinkStatistics link = (*sim_card)->statistics();
+    const sim::LinkStatistics& link = run->link;
+    sim::SimOptions options;
+    options.link = model;
     auto common = read_common_way(card, options);
     if (!common.ok()) {
       std::fprintf(stderr, "common-way read failed: %s\n", common.error().message().c_str());
       return 1;
     }
-    // Pure airtime: every byte moved costs 9 bit times (8 data bits + parity, ISO 14443-2 Type A).
-    const double airtime_us = double(link.bytes_to_card + link.bytes_from_card) * 9.0 * 1000.0 / kbps;
-    const double ratio_air = double(link.modeled_us) / airtime_us;
-    const size_t after_access = read->stats.apdus_after_access;
+    const double air_us = airtime_us(link, kbps);
+    const double ratio_air = double(link.modeled_us) / air_us;
+    const size_t after_access = run->after_access;
     const bool apdus_ok = after_access <= 12, air_ok = ratio_air <= 1.25;
     all_pass = all_pass && apdus_ok && air_ok;
-    std::printf("\n%d kbit/s, card time 3 ms/APDU\n", kbps);
+    std::printf("\n%d kbit/s, card time %.0f ms/APDU, FSC %zu\n", kbps, kCardTimeUs / 1000.0, model.frame_size);
     std::printf("  idtap:      %3llu APDUs (%zu after access control), %6llu bytes, modeled %8.1f ms\n",
                 (unsigned long long)link.apdus, after_access, (unsigned long long)(link.bytes_to_card + link.bytes_from_card),
                 link.modeled_us / 1000.0);
@@ -97,14 +117,40 @@ int main() {
                 (unsigned long long)common->apdus, (unsigned long long)common->bytes, common->modeled_us / 1000.0);
     std::printf("  common / idtap modeled time: %.2fx; APDUs after access %zu (target <= 12): %s\n",
                 double(common->modeled_us) / double(link.modeled_us), after_access, apdus_ok ? "PASS" : "MISS");
-    std::printf("  idtap modeled / pure airtime %.1f ms: %.2fx (target <= 1.25x): %s\n", airtime_us / 1000.0, ratio_air,
+    std::printf("  idtap modeled / pure airtime %.1f ms: %.2fx (target <= 1.25x): %s\n", air_us / 1000.0, ratio_air,
                 air_ok ? "PASS" : "MISS");
     // Where the time beyond the airtime goes: the chip's fixed time per APDU, and ISO 14443-4
     // framing (PCB/CRC, R(ACK)s and turnaround for each of the frames).
-    const double card_us = double(link.apdus) * options.link.card_time_us;
-    std::printf("  beyond airtime: card time %.1f ms (%llu APDUs x 3 ms), framing %.1f ms (%llu frames)\n", card_us / 1000.0,
-                (unsigned long long)link.apdus, (double(link.modeled_us) - airtime_us - card_us) / 1000.0,
-                (unsigned long long)link.frames);
+    const double card_us = double(link.apdus) * model.card_time_us;
+    const double framing_us = double(link.modeled_us) - air_us - card_us;
+    std::printf("  beyond airtime: card time %.1f ms (%llu APDUs x %.0f ms), framing %.1f ms (%llu frames)\n", card_us / 1000.0,
+                (unsigned long long)link.apdus, kCardTimeUs / 1000.0, framing_us / 1000.0, (unsigned long long)link.frames);
+
+    // Why the ratio is what it is: the read is one APDU per file or protocol step (EF.CardAccess,
+    // SELECT, BAC 2, EF.SOD, DG14, CA 2 (AES), EF.COM, DG1, DG2, DG11, DG12, DG15, AA 1: the
+    // profile's minimum) and each file moves whole, so card time and framing are what any read of
+    // this profile pays under this model. The same read under other assumptions, for the record;
+    // the target above is judged on the model as stated, not on these.
+    if (kbps == 848) {
+      const double max_card_us = (1.25 * air_us - air_us - framing_us) / double(link.apdus);
+      std::printf("  sensitivity: 1.25x holds up to %.2f ms card time per APDU at FSC %zu\n", max_card_us / 1000.0,
+                  model.frame_size);
+      sim::LinkModel big = model;
+      big.frame_size = 4096;  // ISO/IEC 14443-4:2016 FSCI up to 'C' (4096 bytes), when card and reader have it
+      auto big_run = run_read(card, trust, big);
+      sim::LinkModel on_air = model;  // no turnaround, no card time: only the frames' bits on the air
+      on_air.frame_delay_us = 0;
+      on_air.card_time_us = 0;
+      auto air_run = run_read(card, trust, on_air);
+      if (!big_run.ok() || !air_run.ok()) {
+        std::fprintf(stderr, "sensitivity read failed\n");
+        return 1;
+      }
+      std::printf("  sensitivity: at FSC 4096 the same read is %.2fx (%llu frames)\n",
+                  double(big_run->link.modeled_us) / airtime_us(big_run->link, kbps), (unsigned long long)big_run->link.frames);
+      std::printf("  sensitivity: against the airtime of every frame bit (PCB, CRC, R(ACK)s too) it is %.2fx\n",
+                  double(link.modeled_us) / double(air_run->link.modeled_us));
+    }
   }
   std::printf("\nread_bench: %s\n", all_pass ? "all targets met" : "some targets missed");
   return 0;
