@@ -1,5 +1,6 @@
 #include "card_access.h"
 
+#include <cstdio>
 #include <string>
 
 namespace idtap::cli {
@@ -50,6 +51,9 @@ Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::T
   }
   for (const auto& path : args.all("trust")) IDTAP_TRY(add_trust(trust, path, "--trust"));
   for (const auto& path : args.all("crl")) IDTAP_TRY(add_trust(trust, path, "--crl"));
+  // What a --trust directory scan passed over (a Document Signer's certificate, a key file), for -v.
+  if (!args.all("verbose").empty())
+    for (const auto& note : trust.skipped()) std::fprintf(stderr, "idtap: --trust: skipped %s\n", note.c_str());
   if (args.has("trust")) request.trust = &trust;
   return ok_status();
 }

@@ -22,7 +22,8 @@ std::vector<OptionSpec> card_access_option_specs();
 // the caller keeps `trust` alive for the read). kInvalidArgument (a usage error: no key or more
 // than one, --doc/--dob/--expiry incomplete, a malformed CAN, MRZ or field, a certificate or CRL
 // that does not parse) or kIo (a --trust / --crl path that cannot be read); the message names
-// the option, never the key itself.
+// the option, never the key itself. With -v (a "verbose" option), what a --trust directory
+// scan skipped goes to stderr, a line each.
 Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::TrustStore& trust);
 
 }  // namespace idtap::cli

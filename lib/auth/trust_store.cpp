@@ -80,6 +80,43 @@ Result<X509Ptr> parse_der_certificate(ByteView der) {
   return cert;
 }
 
+// pem_has: a PEM block labelled `label` ("CERTIFICATE", "X509 CRL") in `text`.
+bool pem_has(const std::string& text, std::string_view label) {
+  return text.find("-----BEGIN " + std::string(label) + "-----") != std::string::npos;
+}
+bool pem_has_certificate(const std::string& text) {
+  return pem_has(text, "CERTIFICATE") || pem_has(text, "X509 CERTIFICATE") || pem_has(text, "TRUSTED CERTIFICATE");
+}
+
+// parse_certificates: every certificate in `data`, PEM (any number; other PEM blocks such as
+// keys or CRLs are passed over) or one DER certificate. kMalformed when none parses.
+Result<std::vector<X509Ptr>> parse_certificates(ByteView data, const std::string& where) {
+  std::vector<X509Ptr> certs;
+  if (looks_like_pem(data)) {
+    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
+    for (;;) {
+      X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+      if (!cert) break;
+      certs.push_back(std::move(cert));
+    }
+    ERR_clear_error();  // the loop ends on "no start line"
+    if (certs.empty()) return make_error(ErrorCode::kMalformed, where + ": no PEM certificate in it");
+    return certs;
+  }
+  auto cert = parse_der_certificate(data);
+  if (!cert.ok()) return cert.error().with_context(where);
+  certs.push_back(std::move(cert).value());
+  return certs;
+}
+
+// not_a_ca: why `cert` cannot be a CSCA (a Document Signer or other end-entity certificate: no
+// basicConstraints cA, no keyCertSign), or "" when it is a CA certificate.
+std::string not_a_ca(X509* cert) {
+  if (X509_check_ca(cert) != 0) return "";
+  return subject_line(cert) + " is not a CA certificate (no basicConstraints cA), so it cannot be a CSCA";
+}
+
 // issued_by: `issuer` issued `subject` and its signature verifies.
 bool issued_by(X509* subject, X509* issuer) {
   if (X509_check_issued(issuer, subject) != X509_V_OK) return false;
@@ -125,6 +162,7 @@ Result<std::vector<Bytes>> parse_csca_master_list(ByteView content) {
 struct TrustStore::Impl {
   std::vector<X509Ptr> anchors;
   std::vector<CrlPtr> crls;
+  std::vector<std::string> skipped;
 
   void add_anchor(X509Ptr cert) {
     for (const auto& a : anchors)
@@ -140,26 +178,14 @@ TrustStore::~TrustStore() = default;
 
 size_t TrustStore::anchor_count() const { return impl_->anchors.size(); }
 size_t TrustStore::crl_count() const { return impl_->crls.size(); }
+const std::vector<std::string>& TrustStore::skipped() const { return impl_->skipped; }
 
 Status TrustStore::add_certificates(ByteView data, std::string_view source) {
   const std::string where(source);
-  if (looks_like_pem(data)) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-    if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
-    size_t count = 0;
-    for (;;) {
-      X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-      if (!cert) break;
-      impl_->add_anchor(std::move(cert));
-      ++count;
-    }
-    ERR_clear_error();  // the loop ends on "no start line"
-    if (count == 0) return make_error(ErrorCode::kMalformed, where + ": no PEM certificate in it");
-    return ok_status();
-  }
-  auto cert = parse_der_certificate(data);
-  if (!cert.ok()) return cert.error().with_context(where);
-  impl_->add_anchor(std::move(cert).value());
+  IDTAP_ASSIGN_OR_RETURN(auto certs, parse_certificates(data, where));
+  for (const auto& cert : certs)
+    if (std::string why = not_a_ca(cert.get()); !why.empty()) return make_error(ErrorCode::kRefused, where + ": " + why);
+  for (auto& cert : certs) impl_->add_anchor(std::move(cert));
   return ok_status();
 }
 
@@ -238,28 +264,57 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
 
 Status TrustStore::add_path(const std::string& path, const MasterListPolicy& policy) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(path, ec))
-      if (entry.is_regular_file() && has_extension(entry.path().string(), {".pem", ".crt", ".cer", ".der", ".ml", ".crl"}))
-        files.push_back(entry.path().string());
-    if (ec) return make_error(ErrorCode::kIo, "cannot list " + path + ": " + ec.message());
-    std::sort(files.begin(), files.end());
-    // Certificates and master lists first, so a CRL or a master list signer finds its CSCA.
-    std::stable_partition(files.begin(), files.end(), [](const std::string& f) { return !has_extension(f, {".crl"}); });
-    for (const auto& f : files) IDTAP_TRY(add_path(f, policy));
-    return ok_status();
-  }
+  if (!std::filesystem::is_directory(path, ec)) return add_file(path, policy, false);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+    if (entry.is_regular_file() && has_extension(entry.path().string(), {".pem", ".crt", ".cer", ".der", ".ml", ".crl"}))
+      files.push_back(entry.path().string());
+  if (ec) return make_error(ErrorCode::kIo, "cannot list " + path + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  // Certificates and master lists first, so a CRL or a master list signer finds its CSCA.
+  std::stable_partition(files.begin(), files.end(), [](const std::string& f) { return !has_extension(f, {".crl"}); });
+  const size_t anchors_before = impl_->anchors.size(), crls_before = impl_->crls.size();
+  for (const auto& f : files) IDTAP_TRY(add_file(f, policy, true));
+  if (impl_->anchors.size() == anchors_before && impl_->crls.size() == crls_before)
+    return make_error(ErrorCode::kNotFound, path + ": no CSCA certificate (*.pem, *.crt, *.cer, *.der), master list (*.ml) or CRL (*.crl) in it");
+  return ok_status();
+}
+
+Status TrustStore::add_file(const std::string& path, const MasterListPolicy& policy, bool in_directory) {
   IDTAP_ASSIGN_OR_RETURN(Bytes data, read_file(path));
   if (has_extension(path, {".ml"})) return add_master_list(data, path, policy);
   if (has_extension(path, {".crl"})) return add_crl(data, path);
+  // A directory scan passes over what cannot be a CSCA (a Document Signer's certificate, a key
+  // file) and notes it in skipped(); named on its own, such a file is an error.
+  auto add_cas = [&](std::vector<X509Ptr> certs) -> Status {
+    for (auto& cert : certs) {
+      if (std::string why = not_a_ca(cert.get()); !why.empty()) {
+        if (!in_directory) return make_error(ErrorCode::kRefused, path + ": " + why);
+        impl_->skipped.push_back(path + ": " + why);
+        continue;
+      }
+      impl_->add_anchor(std::move(cert));
+    }
+    return ok_status();
+  };
   if (looks_like_pem(data)) {
+    // PEM: the certificates and the CRL, whichever the file holds (a bundle may hold both).
     const std::string text = string_of(data);
-    if (text.find("-----BEGIN X509 CRL-----") != std::string::npos) return add_crl(data, path);
-    return add_certificates(data, path);
+    const bool certs = pem_has_certificate(text), crl = pem_has(text, "X509 CRL");
+    if (!certs && !crl) {
+      if (!in_directory) return make_error(ErrorCode::kMalformed, path + ": no PEM certificate or CRL in it");
+      impl_->skipped.push_back(path + ": no certificate or CRL in it (a key?)");
+      return ok_status();
+    }
+    if (certs) {
+      IDTAP_ASSIGN_OR_RETURN(auto parsed, parse_certificates(data, path));
+      IDTAP_TRY(add_cas(std::move(parsed)));
+    }
+    if (crl) IDTAP_TRY(add_crl(data, path));
+    return ok_status();
   }
   // DER: a certificate, a CRL, or a CMS master list; try in that order.
-  if (add_certificates(data, path).ok()) return ok_status();
+  if (auto cert = parse_certificates(data, path); cert.ok()) return add_cas(std::move(cert).value());
   if (add_crl(data, path).ok()) return ok_status();
   auto ml = add_master_list(data, path, policy);
   if (ml.ok() || ml.error().code != ErrorCode::kMalformed) return ml;

@@ -188,3 +188,75 @@ TEST_CASE("bad trust inputs give typed errors") {
   CHECK(store.anchor_count() == 0);
   CHECK(store.verify_signer(Bytes{}).error().code == ErrorCode::kMalformed);
 }
+
+TEST_CASE("a trust directory takes its CSCAs and CRLs and passes over keys and Document Signers") {
+  // What `idtap sim personalize` leaves in pki/: the CSCA, its key, the Document Signer and its
+  // key, and a CRL; here the CSCA and the CRL share one PEM bundle.
+  Pki pki;
+  test::ScratchDir dir("trust");
+  Bytes crl = make_crl(pki.csca.get(), pki.csca_key.get(), {7}, true);
+  write_file(dir.path() + "/csca_bundle.pem", cert_pem(pki.csca.get()) + string_of(crl));
+  write_file(dir.path() + "/csca_key.pem", key_pem(pki.csca_key.get()));
+  write_file(dir.path() + "/ds_cert.pem", cert_pem(pki.ds.get()));
+  write_file(dir.path() + "/ds_cert.der", cert_der(pki.ds.get()));
+  TrustStore store;
+  auto st = store.add_path(dir.path());
+  if (!st.ok()) MESSAGE(st.error().message());
+  REQUIRE(st.ok());
+  CHECK(store.anchor_count() == 1);
+  CHECK(store.crl_count() == 1);  // the CRL in the bundle is loaded with the certificate
+  REQUIRE(store.skipped().size() == 3);
+  int key_notes = 0, ds_notes = 0;
+  for (const auto& note : store.skipped()) {
+    INFO(note);
+    if (note.find("csca_key.pem") != std::string::npos && note.find("no certificate") != std::string::npos) ++key_notes;
+    if (note.find("ds_cert.") != std::string::npos && note.find("not a CA certificate") != std::string::npos) ++ds_notes;
+  }
+  CHECK(key_notes == 1);
+  CHECK(ds_notes == 2);
+  // The Document Signer did not become an anchor: it still chains to the CSCA, and the bundle's
+  // CRL revokes it (serial 7).
+  auto verdict = store.verify_signer(cert_der(pki.ds.get()));
+  REQUIRE_FALSE(verdict.ok());
+  CHECK(verdict.error().context.find("revoked") != std::string::npos);
+
+  // Named on their own, the same files are errors.
+  struct Case {
+    std::string file;
+    ErrorCode code;
+    const char* why;
+  } cases[] = {
+      {"/csca_key.pem", ErrorCode::kMalformed, "a key, no certificate"},
+      {"/ds_cert.pem", ErrorCode::kRefused, "a Document Signer (PEM) is not a CSCA"},
+      {"/ds_cert.der", ErrorCode::kRefused, "a Document Signer (DER) is not a CSCA"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.why);
+    TrustStore one;
+    auto r = one.add_path(dir.path() + c.file);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == c.code);
+    CHECK(one.anchor_count() == 0);
+  }
+  // A bundle with a CSCA and a Document Signer is refused whole through add_certificates.
+  TrustStore bundle;
+  auto mixed = bundle.add_certificates(bytes_of(cert_pem(pki.csca.get()) + cert_pem(pki.ds.get())), "mixed.pem");
+  REQUIRE_FALSE(mixed.ok());
+  CHECK(mixed.error().code == ErrorCode::kRefused);
+  CHECK(mixed.error().context.find("DS KR") != std::string::npos);
+  CHECK(bundle.anchor_count() == 0);
+}
+
+TEST_CASE("a trust directory with nothing to load is an error, not an empty trust store") {
+  Pki pki;
+  test::ScratchDir dir("trust");
+  write_file(dir.path() + "/notes.txt", std::string("not a certificate extension"));
+  write_file(dir.path() + "/ds_key.pem", key_pem(pki.ds_key.get()));
+  TrustStore store;
+  auto st = store.add_path(dir.path());
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code == ErrorCode::kNotFound);
+  CHECK(st.error().context.find("no CSCA certificate") != std::string::npos);
+  test::ScratchDir empty("trust-empty");
+  CHECK(TrustStore().add_path(empty.path()).error().code == ErrorCode::kNotFound);
+}

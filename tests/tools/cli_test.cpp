@@ -67,6 +67,29 @@ TEST_CASE("idtap read -vv: the APDU trace never shows the CAN, the resident numb
   }
 }
 
+TEST_CASE("idtap read --trust DIR: a card's pki/ directory (CSCA, CRL, keys, Document Signer) just works") {
+  idtap::test::ScratchDir tmp("cli-trustdir");
+  const std::string card = tmp.path() + "/card";
+  auto made = run_shell(idtap_binary() + " sim personalize --out " + card);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+  // The keys and the Document Signer are passed over (and said so with -v); the CSCA and its CRL load.
+  auto read = run_shell(idtap_binary() + " read --reader sim:" + card + " --can 123456 --trust " + card + "/pki --json -v 2>" +
+                        tmp.path() + "/err.txt; echo; cat " + tmp.path() + "/err.txt");
+  INFO(read.out);
+  CHECK(read.exit_code == 0);
+  CHECK(read.out.find("\"genuine\": true") != std::string::npos);
+  CHECK(read.out.find("skipped " + card + "/pki/ds_cert.pem") != std::string::npos);
+  CHECK(read.out.find("skipped " + card + "/pki/csca_key.pem") != std::string::npos);
+  // A directory with nothing to trust is a usage error, not a silent "no trust anchor".
+  auto nothing = run_shell(idtap_binary() + " read --reader sim:" + card + " --can 123456 --trust " + card + " 2>&1");
+  CHECK(nothing.exit_code == 2);
+  CHECK(nothing.out.find("no CSCA certificate") != std::string::npos);
+  // A Document Signer's certificate named as the trust anchor is refused with the reason.
+  auto ds = run_shell(idtap_binary() + " read --reader sim:" + card + " --can 123456 --trust " + card + "/pki/ds_cert.pem 2>&1");
+  CHECK(ds.exit_code == 2);
+  CHECK(ds.out.find("not a CA certificate") != std::string::npos);
+}
+
 TEST_CASE("idtap read: one exit code per verdict, on simulated cards") {
   idtap::test::ScratchDir tmp("cli-exit");
   auto personalize = [&](const std::string& name, const std::string& options) {

@@ -46,13 +46,18 @@ class TrustStore {
 
   // TrustStore::add_path: loads `path` by what it is: a directory (every *.pem, *.crt, *.cer,
   // *.der, *.ml, *.crl file in it, not recursive), a master list (*.ml, or CMS content of type
-  // id-icao-cscaMasterList), a CRL (*.crl or PEM "X509 CRL"), or certificates (PEM with any number
-  // of certificates, or one DER certificate). kNotFound when it does not exist, kIo when it
-  // cannot be read, kMalformed when the content is none of these, kVerificationFailed for a
-  // master list whose signature does not verify.
+  // id-icao-cscaMasterList), a CRL (*.crl, or PEM "X509 CRL"), or certificates (PEM with any
+  // number of certificates, and CRLs too, or one DER certificate). Only CA certificates can be
+  // CSCAs: a directory scan passes over end-entity certificates (a Document Signer) and PEM files
+  // with no certificate or CRL (keys), noting each in skipped(); named on its own such a file is
+  // kRefused (an end-entity certificate) or kMalformed (no certificate). kNotFound when `path`
+  // does not exist or is a directory with nothing to load, kIo when it cannot be read,
+  // kMalformed when the content is none of these, kVerificationFailed for a master list whose
+  // signature does not verify.
   Status add_path(const std::string& path, const MasterListPolicy& policy = {});
   // TrustStore::add_certificates: PEM (one or more) or DER certificate bytes as trusted CSCAs.
-  // `source` names them in errors. kMalformed when nothing parses.
+  // `source` names them in errors. kMalformed when nothing parses; kRefused, and nothing added,
+  // when one of them is not a CA certificate.
   Status add_certificates(ByteView pem_or_der, std::string_view source);
   // TrustStore::add_master_list: an ICAO CSCA master list (CMS SignedData over CscaMasterList,
   // ICAO 9303-12 §8). The CMS signature is verified with the embedded signer certificate, and
@@ -66,6 +71,8 @@ class TrustStore {
   // TrustStore::anchor_count / crl_count: what is loaded.
   size_t anchor_count() const;
   size_t crl_count() const;
+  // TrustStore::skipped: what directory scans passed over and why, one line each.
+  const std::vector<std::string>& skipped() const;
 
   // TrustStore::verify_signer: checks that the DER certificate `signer_der` chains to a loaded
   // CSCA, that every certificate is valid at `when` (now when nullopt), that it is not revoked by
@@ -77,6 +84,7 @@ class TrustStore {
   Result<ChainVerdict> verify_signer(ByteView signer_der, std::optional<std::time_t> when = std::nullopt) const;
 
  private:
+  Status add_file(const std::string& path, const MasterListPolicy& policy, bool in_directory);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
