@@ -580,3 +580,115 @@ TEST_CASE("idtap read: the progress bar is drawn on a terminal's stderr, never i
     CHECK_FALSE(contains(r.out, "DG2"));
   }
 }
+
+namespace {
+
+// readme_json_example: the ```json block under README.md's "### `idtap read --json`".
+std::string readme_json_example() {
+  const std::string readme = read_text(std::string(IDTAP_SOURCE_DIR) + "/README.md");
+  const size_t section = readme.find("### `idtap read --json`");
+  REQUIRE(section != std::string::npos);
+  const size_t open = readme.find("```json\n", section);
+  REQUIRE(open != std::string::npos);
+  const size_t close = readme.find("\n```", open + 8);
+  REQUIRE(close != std::string::npos);
+  return readme.substr(open + 8, close - open - 8);
+}
+
+const char* kind_name(JsonValue::Kind k) {
+  switch (k) {
+    case JsonValue::Kind::kNull: return "null";
+    case JsonValue::Kind::kBool: return "bool";
+    case JsonValue::Kind::kNumber: return "number";
+    case JsonValue::Kind::kString: return "string";
+    case JsonValue::Kind::kArray: return "array";
+    case JsonValue::Kind::kObject: return "object";
+  }
+  return "?";
+}
+
+// compare_schema: the README's example `doc` against the real output `real` at `path`: the same
+// kind everywhere; objects with the same keys in the same order (data_groups: the README shows
+// some of the real ones); booleans equal; strings equal unless the README elides them ("…",
+// "...") or they are a path of this run; numbers only by kind; arrays by their first element.
+void compare_schema(const JsonValue& doc, const JsonValue& real, const std::string& path) {
+  CAPTURE(path);
+  REQUIRE(std::string(kind_name(doc.kind)) == kind_name(real.kind));
+  switch (doc.kind) {
+    case JsonValue::Kind::kObject:
+      if (path == "/data_groups") {
+        for (const auto& [k, v] : doc.object) {
+          REQUIRE(real.find(k) != nullptr);
+          compare_schema(v, real[k], path + "/" + k);
+        }
+      } else {
+        CHECK(doc.keys() == real.keys());
+        for (const auto& [k, v] : doc.object)
+          if (real.find(k)) compare_schema(v, real[k], path + "/" + k);
+      }
+      break;
+    case JsonValue::Kind::kArray:
+      if (!doc.array.empty() && !real.array.empty()) compare_schema(doc.array.front(), real.array.front(), path + "/0");
+      break;
+    case JsonValue::Kind::kBool: CHECK(doc.boolean == real.boolean); break;
+    case JsonValue::Kind::kString:
+      if (!contains(doc.string, "…") && !contains(doc.string, "...") && path != "/out/dir") CHECK(doc.string == real.string);
+      break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("README's idtap read --json example is the real output's schema, key for key") {
+  test::ScratchDir tmp("read-readme");
+  // The README's example card: the sample holder, M12345678, issued 2025-01-02, expiring 2030-12-31.
+  const std::string card =
+      personalize(tmp, "card", "--document-number M12345678 --issue-date 2025-01-02 --expiry-date 2030-12-31");
+  auto r = run_split(read_command(card, "--can 123456 --trust " + card + "/pki/csca_cert.pem --crl " + card +
+                                            "/pki/csca_crl.pem --json --out " + tmp.path() + "/out"),
+                     tmp);
+  REQUIRE(r.exit_code == 0);
+  const JsonValue real = parse_or_fail(r.out);
+  const JsonValue doc = parse_or_fail(readme_json_example());
+  compare_schema(doc, real, "");
+}
+
+TEST_CASE("tests' JSON parser: what RFC 8259 allows, and what it does not") {
+  auto v = test::parse_json(R"( {"a": [1, -2.5e3, true, false, null], "b": {"c": "x\"\\\/\n\u00e9\ud83d\ude00"}, "d": 0} )");
+  REQUIRE(v.has_value());
+  CHECK(v->keys() == std::vector<std::string>{"a", "b", "d"});
+  CHECK((*v)["a"].array.size() == 5);
+  CHECK((*v)["a"].array[0].is_uint());
+  CHECK((*v)["a"].array[0].as_uint() == 1);
+  CHECK_FALSE((*v)["a"].array[1].is_uint());
+  CHECK((*v)["a"].array[1].number == "-2.5e3");
+  CHECK((*v)["a"].array[4].is_null());
+  CHECK((*v)["b"]["c"].string == "x\"\\/\n\xC3\xA9\xF0\x9F\x98\x80");
+  CHECK((*v)["d"].is_uint());
+  CHECK((*v)["missing"].is_null());
+  const struct {
+    const char* text;
+    const char* why;
+  } bad[] = {
+      {"", "nothing"},
+      {"{", "unterminated object"},
+      {"{\"a\" 1}", "no colon"},
+      {"{\"a\": 1,}", "trailing comma"},
+      {"[1 2]", "no comma"},
+      {"{\"a\": 1, \"a\": 2}", "a repeated key"},
+      {"01", "a leading zero"},
+      {"1.", "a fraction without digits"},
+      {"\"a\nb\"", "a raw newline in a string"},
+      {"\"\\x\"", "an unknown escape"},
+      {"\"\\ud83d\"", "a lone surrogate"},
+      {"tru", "a cut literal"},
+      {"{} {}", "two documents"},
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.why);
+    std::string error;
+    CHECK_FALSE(test::parse_json(b.text, &error).has_value());
+    CHECK_FALSE(error.empty());
+  }
+}
