@@ -146,33 +146,6 @@ TEST_CASE("with extended length the whole profile takes few APDUs after access c
   CHECK(r->stats.apdus_after_access <= 12);
 }
 
-TEST_CASE("the card leaving the field at every APDU of a full read: a correct read or a typed error") {
-  Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
-  size_t total = 0;
-  {
-    auto card = f.open();
-    auto r = read_card(*card, mrz_request(&f.trust));
-    REQUIRE(r.ok());
-    total = r->stats.apdus;
-  }
-  REQUIRE(total > 20);
-  for (size_t n = 1; n < total; ++n) {  // leaving after the last APDU needs no recovery
-    CAPTURE(n);
-    sim::CardQuirks quirks{.extended_length = false, .max_response = 223, .leave_after = n};
-    auto card = f.open(sim::SimOptions{.quirks = quirks});
-    auto r = read_card(*card, mrz_request(&f.trust));
-    if (!r.ok()) {
-      // Only typed, explainable errors: never a crash or a half-result.
-      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
-      continue;
-    }
-    CHECK(r->verification.genuine);
-    CHECK(r->stats.recoveries >= 1);
-    check_identity(*r);
-    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
-  }
-}
-
 // Cards made by the production personalization (idtap sim personalize), in every PACE profile.
 namespace {
 
@@ -330,10 +303,8 @@ TEST_CASE("PACE-CAM: the card leaving the field at every APDU, EF.CardSecurity i
     auto card = sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks});
     REQUIRE(card.ok());
     auto r = read_card(**card, can_request(&p.trust));
-    if (!r.ok()) {
-      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
-      continue;
-    }
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));  // the card came back: the read completes
+    CHECK(r->stats.recoveries == 1);
     CHECK(r->verification.genuine);
     CHECK(r->verification.chip.method.rfind("PACE-CAM", 0) == 0);
     REQUIRE(r->card_security.has_value());
