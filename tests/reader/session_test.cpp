@@ -690,3 +690,35 @@ TEST_CASE("a genuine card swapped for a clone while out of the field is not genu
     swap_at_every_apdu(p.card.image, small, can_request(&p.trust));
   }
 }
+
+TEST_CASE("a card that refuses Active Authentication is not failed by it, even when it left the field during it") {
+  // DG15 is there but the chip has no AA key: INTERNAL AUTHENTICATE gets 6D00 under secure
+  // messaging. That response's MAC verified, so it also confirms a CA run again after a removal.
+  Fixture f(test::TestCardOptions{.pace = false});
+  f.card.image.chip.aa_key_pem = SecureBytes{};
+  const sim::CardQuirks small{.extended_length = false, .max_response = 223};
+  size_t total = 0;
+  {
+    auto card = f.open(sim::SimOptions{.quirks = small});
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.active.state == CheckState::kNotSupported);
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+    CHECK(r->verification.genuine);
+    total = r->stats.apdus;
+  }
+  size_t completed = every_removal(
+      total,
+      [&](size_t n) {
+        sim::CardQuirks quirks = small;
+        quirks.leave_after = n;
+        return f.open(sim::SimOptions{.quirks = quirks});
+      },
+      [&]() { return mrz_request(&f.trust); },
+      [&](const ReadResult& r) {
+        CHECK(r.verification.active.state == CheckState::kNotSupported);
+        CHECK_MESSAGE(r.verification.chip.state == CheckState::kPassed, r.verification.chip.detail);
+        CHECK(r.verification.genuine);
+      });
+  CHECK(completed == total - 1);
+}
