@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include "idtap/apdu/tlv.h"
+#include "idtap/auth/active_auth.h"
 #include "idtap/base/hex.h"
 #include "idtap/crypto/ec.h"
 #include "idtap/crypto/hash.h"
@@ -264,11 +265,20 @@ TEST_CASE("Active Authentication with ECDSA: a plain r || s signature over the c
   }
 }
 
-TEST_CASE("Active Authentication with RSA: ISO/IEC 9796-2 scheme 1, trailer BC for SHA-1, 34CC for SHA-256") {
-  for (auto hash : {crypto::HashAlg::kSha1, crypto::HashAlg::kSha256}) {
+TEST_CASE("Active Authentication with RSA: ISO/IEC 9796-2 scheme 1, the trailer naming each hash") {
+  // ISO/IEC 9796-2 §8.1.2: BC for SHA-1; the ISO/IEC 10118-3 identifier || CC otherwise.
+  struct Case {
+    crypto::HashAlg hash;
+    const char* trailer;
+  } cases[] = {
+      {crypto::HashAlg::kSha1, "BC"},   {crypto::HashAlg::kSha224, "38CC"}, {crypto::HashAlg::kSha256, "34CC"},
+      {crypto::HashAlg::kSha384, "36CC"}, {crypto::HashAlg::kSha512, "35CC"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.trailer);
     CardOptions o;
     o.rsa_aa = true;
-    o.aa_hash = hash;
+    o.aa_hash = c.hash;
     Session s = bac_session(o);
     const Bytes challenge = hex_or_die("F173589974BF40C6");
     auto r = s.send(command(0x00, 0x88, 0x00, 0x00, challenge, 256));
@@ -278,18 +288,18 @@ TEST_CASE("Active Authentication with RSA: ISO/IEC 9796-2 scheme 1, trailer BC f
     auto f = chip_keys().aa_rsa_public().rsa_recover(r->data);
     REQUIRE(f.ok());
     // F = 6A || M1 || H(M1 || challenge) || trailer.
-    const size_t h_len = crypto::digest_size(hash);
-    const size_t t_len = hash == crypto::HashAlg::kSha1 ? 1 : 2;
+    const size_t h_len = crypto::digest_size(c.hash);
+    const size_t t_len = std::string_view(c.trailer).size() / 2;
     REQUIRE(f->size() == 128);
     CHECK(f->front() == 0x6A);
-    if (hash == crypto::HashAlg::kSha1) {
-      CHECK(f->back() == 0xBC);
-    } else {
-      CHECK(to_hex(ByteView(*f).last(2), true) == "34CC");
-    }
+    CHECK(to_hex(ByteView(*f).last(t_len), true) == c.trailer);
     const ByteView m1 = ByteView(*f).subspan(1, 128 - 1 - h_len - t_len);
     const ByteView h = ByteView(*f).subspan(128 - h_len - t_len, h_len);
-    CHECK(to_hex(crypto::digest(hash, concat({m1, challenge})).value()) == to_hex(h));
+    CHECK(to_hex(crypto::digest(c.hash, concat({m1, challenge})).value()) == to_hex(h));
+    // The terminal's verification accepts it and names the hash.
+    auto verified = auth::verify_aa_signature(testing::spki_der(chip_keys().aa_rsa.get()), challenge, r->data);
+    REQUIRE(verified.ok());
+    CHECK(verified->ends_with(crypto::hash_name(c.hash)));
   }
 }
 
