@@ -89,8 +89,20 @@ Result<Bytes> FileReader::read_file(const FileRef& file) {
         selected = false;  // a fresh card session: nothing selected
         continue;
       }
-      // A reader that cannot carry this size fails the exchange itself: step down and retry.
-      if (code == ErrorCode::kTransport && lower_chunk()) continue;
+      // A reader that cannot carry this size fails the exchange itself; a card under secure
+      // messaging refuses it in plain (and so ends secure messaging): step down and retry, on a
+      // fresh card session when the channel died.
+      const uint16_t plain_sw = code == ErrorCode::kSecureMessaging ? r.error().sw : 0;
+      const bool size_refused = code == ErrorCode::kTransport ||
+                                (plain_sw == apdu::sw::kWrongLength || (plain_sw == apdu::sw::kWrongP1P2 && offset == 0));
+      if (size_refused && (code == ErrorCode::kTransport || options_.restart) && lower_chunk()) {
+        if (options_.restart) {
+          IDTAP_ASSIGN_OR_RETURN(apdu::Transport * next, options_.restart());
+          transport_ = next;
+          selected = false;  // a fresh card session: nothing selected
+        }
+        continue;
+      }
       return r.error().with_context(file.name);
     }
     const uint16_t sw = r->sw;

@@ -57,6 +57,10 @@ class Session {
   Status open_once();
   Status restart();
   Result<apdu::Transport*> recover();
+  Result<apdu::Transport*> fresh_session();
+  Status prove_chip_again();
+  void chip_failed(std::string detail);
+  void confirm_chip();
   Error not_returned(const Error& reconnect_error) const;
   Result<Bytes> read(const FileRef& ref);
   Status read_card_access();
@@ -85,7 +89,17 @@ class Session {
   sm::SecureChannel* channel_ = nullptr;
   std::unique_ptr<FileReader> reader_;
   bool card_access_done_ = false;
-  bool ca_done_ = false;  // CA succeeded once: a recovered session does not repeat it
+  // What the chip proved in this read, proved again in every later card session (after the card
+  // left the field, or a reset to step the read size down): the card that comes back may be
+  // another one, and data read under keys the chip did not prove is not the chip's.
+  enum class ChipProof { kNone, kCa, kCam };
+  ChipProof chip_proof_ = ChipProof::kNone;
+  std::optional<Bytes> cam_key_spki_;  // the static key PACE-CAM was completed with
+  // CA ran on the current card session but no protected response has verified under its keys
+  // yet: until one does, the chip has proved nothing (ICAO 9303-11 §6.2: a chip without the
+  // DG14 private key cannot derive the session keys).
+  bool ca_unconfirmed_ = false;
+  size_t restarts_ = 0;  // fresh card sessions to step the read size down (not removals)
   // PACE-CAM proved a key from EF.CardSecurity (not DG14): genuine needs that file's own
   // Passive Authentication to have passed.
   bool cam_key_from_card_security_ = false;
@@ -183,17 +197,77 @@ Status Session::restart() {
   return open();
 }
 
-Result<apdu::Transport*> Session::recover() {
-  if (++recoveries_ > request_.max_recoveries)
-    return make_error(ErrorCode::kCardRemoved, "the card kept leaving the field (" + std::to_string(request_.max_recoveries) + " times)");
-  if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
+// chip_failed: the chip did not prove its key; nothing is proved again after this.
+void Session::chip_failed(std::string detail) {
+  out_.verification.chip.state = CheckState::kFailed;
+  out_.verification.chip.detail = std::move(detail);
+  chip_proof_ = ChipProof::kNone;
+  ca_unconfirmed_ = false;
+}
+
+// confirm_chip: a protected response verified under the keys of the last CA: the chip holds the
+// DG14 key.
+void Session::confirm_chip() {
+  if (!ca_unconfirmed_) return;
+  ca_unconfirmed_ = false;
+  out_.verification.chip.state = CheckState::kPassed;
+  out_.verification.chip.detail.clear();
+}
+
+// prove_chip_again: after access control on a new card session, the chip proof this read already
+// holds, once more: PACE-CAM checked against the same static key, or CA v1 run again with DG14
+// (confirmed by the next protected response). A chip that cannot is marked failed and the read
+// goes on without chip authentication (over a fresh session when CA broke the channel).
+Status Session::prove_chip_again() {
+  if (chip_proof_ == ChipProof::kCam) {
+    auto pk = cam_key_spki_ ? crypto::PublicKey::from_spki(*cam_key_spki_) : make_error(ErrorCode::kInternal, "no CAM key");
+    Status st = !pace_ || !pace_->chip_authentication_data || !pk.ok() || pk->ec_point() == nullptr
+                    ? make_error(ErrorCode::kVerificationFailed, "the card did not run PACE-CAM again")
+                    : auth::verify_pace_cam(*pace_, *pk->ec_point());
+    if (!st.ok()) chip_failed("after the card came back, the chip did not prove the key again (another card?): " + st.error().context);
+    return ok_status();
+  }
+  if (chip_proof_ != ChipProof::kCa) return ok_status();
+  auto ca = auth::chip_authenticate(*channel_, *out_.dg14);
+  if (ca.ok()) {
+    ca_unconfirmed_ = true;
+    return ok_status();
+  }
+  if (connection_lost(ca.error())) return ca.error().with_context("Chip Authentication");
+  chip_failed("after the card came back, Chip Authentication failed (another card?): " + ca.error().message());
+  if (channel_broken(ca.error())) IDTAP_TRY(restart());
+  return ok_status();
+}
+
+// fresh_session: access control and the chip proof again on the card session just opened.
+Result<apdu::Transport*> Session::fresh_session() {
   IDTAP_TRY(open());
+  IDTAP_TRY(prove_chip_again());
   return static_cast<apdu::Transport*>(channel_);
+}
+
+Result<apdu::Transport*> Session::recover() {
+  for (;;) {
+    if (++recoveries_ > request_.max_recoveries)
+      return make_error(ErrorCode::kCardRemoved, "the card kept leaving the field (" + std::to_string(request_.max_recoveries) + " times)");
+    if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
+    auto next = fresh_session();
+    if (next.ok() || next.error().code != ErrorCode::kCardRemoved) return next;
+  }
 }
 
 Result<Bytes> Session::read(const FileRef& ref) {
   reader_->set_transport(*channel_);
   auto r = reader_->read_file(ref);
+  if (!r.ok() && ca_unconfirmed_ && channel_broken(r.error())) {
+    // The first protected responses after CA did not verify under the new keys: a chip without
+    // the DG14 private key (a clone). Say so, and read on over a fresh session without CA.
+    chip_failed("secure messaging failed after Chip Authentication: the chip does not hold the DG14 key");
+    IDTAP_TRY(restart());
+    reader_->set_transport(*channel_);
+    r = reader_->read_file(ref);
+  }
+  if (r.ok()) confirm_chip();
   if (channel_ != nullptr) reader_->set_transport(*channel_);
   return r;
 }
@@ -250,6 +324,10 @@ void Session::complete_cam() {
     chip.method = std::string("PACE-CAM, key from ") + source;
     chip.state = st.ok() ? CheckState::kPassed : CheckState::kFailed;
     chip.detail = st.ok() ? "" : std::string("the chip did not prove the key in ") + source + ": " + st.error().context;
+    if (st.ok()) {
+      chip_proof_ = ChipProof::kCam;
+      cam_key_spki_ = key.subject_public_key_info;
+    }
     return;
   }
   chip.state = CheckState::kFailed;
@@ -277,8 +355,9 @@ Status Session::chip_authentication() {
     return ok_status();
   }
   chip.method = "CA " + ca->algorithm.name;
-  chip.state = CheckState::kPassed;  // confirmed (or revoked) by the next protected response
-  ca_done_ = true;
+  chip.detail = "not yet confirmed by a protected response";
+  chip_proof_ = ChipProof::kCa;
+  ca_unconfirmed_ = true;  // kPassed once the next protected response verifies (confirm_chip)
   return ok_status();
 }
 
@@ -295,18 +374,29 @@ Status Session::active_authentication() {
   if (out_.dg14)
     for (const auto& info : out_.dg14->active_authentication)
       if (auto oid = lds::oid_to_string(info.signature_algorithm); oid.ok()) options.ecdsa_signature_oid = *oid;
-  auto aa = with_recovery([&]() { return auth::active_authenticate(*channel_, out_.dg15->key.der, options); });
+  auto run_aa = [&]() { return with_recovery([&]() { return auth::active_authenticate(*channel_, out_.dg15->key.der, options); }); };
+  auto aa = run_aa();
+  if (!aa.ok() && ca_unconfirmed_ && channel_broken(aa.error())) {
+    // The first protected response after a CA (run again after a removal) did not verify.
+    chip_failed("secure messaging failed after Chip Authentication: the chip does not hold the DG14 key");
+    IDTAP_TRY(restart());
+    aa = run_aa();
+  }
   if (!aa.ok()) {
     const Error& e = aa.error();
     if (connection_lost(e)) return e.with_context("Active Authentication");
-    active.state = (e.code == ErrorCode::kCardStatus && (e.sw == 0x6D00 || e.sw == 0x6A81)) || e.code == ErrorCode::kNotSupported
-                       ? CheckState::kNotSupported
-                       : CheckState::kFailed;
+    // A card that refuses INTERNAL AUTHENTICATE proved nothing but contradicted nothing either;
+    // a signature that does not verify (or a broken response) is a failed check.
+    active.state = e.code == ErrorCode::kCardStatus || e.code == ErrorCode::kNotSupported ? CheckState::kNotSupported
+                                                                                          : CheckState::kFailed;
     active.detail = e.message();
     return ok_status();
   }
+  confirm_chip();
   active.state = CheckState::kPassed;
   active.method = "AA " + aa->algorithm;
+  out_.verification.active_challenge = aa->challenge;
+  out_.verification.active_signature = aa->signature;
   return ok_status();
 }
 
@@ -327,16 +417,19 @@ void Session::finish_verdict() {
   const bool dg14_ok = out_.data_groups.count(14) && out_.data_groups.at(14).hash_ok.value_or(false);
   const bool dg15_ok = out_.data_groups.count(15) && out_.data_groups.at(15).hash_ok.value_or(false);
   const bool chip_key_signed = cam_key_from_card_security_ ? card_security_valid_ : dg14_ok;
+  // A CA that no protected response confirmed proved nothing (the read ended right after it).
+  if (ca_unconfirmed_) chip_failed("Chip Authentication was never confirmed by a protected response");
   const bool chip_proved = (v.chip.state == CheckState::kPassed && chip_key_signed) || (v.active.state == CheckState::kPassed && dg15_ok);
-  v.genuine = v.passive == auth::PassiveStatus::kValid && chip_proved;
+  // One failed chip check is enough to say no: a genuine chip passes every check it takes.
+  const bool chip_contradicted = v.chip.state == CheckState::kFailed || v.active.state == CheckState::kFailed;
+  v.genuine = v.passive == auth::PassiveStatus::kValid && chip_proved && !chip_contradicted;
   if (v.passive != auth::PassiveStatus::kValid) {
     v.genuine_reason = std::string("passive authentication ") + auth::passive_status_name(v.passive) + ": " + v.passive_reason;
+  } else if (chip_contradicted) {
+    v.genuine_reason = "the chip did not prove the key its signed data names (a cloned chip?): " +
+                       (v.chip.state == CheckState::kFailed ? v.chip.detail : v.active.detail);
   } else if (!chip_proved) {
-    if (v.chip.state == CheckState::kFailed || v.active.state == CheckState::kFailed)
-      v.genuine_reason = "the chip did not prove the key its signed data names (a cloned chip?): " +
-                         (v.chip.state == CheckState::kFailed ? v.chip.detail : v.active.detail);
-    else
-      v.genuine_reason = "the chip could not be authenticated (no chip or active authentication available)";
+    v.genuine_reason = "the chip could not be authenticated (no chip or active authentication available)";
   }
   const WireStats& w = counted_.stats();
   out_.stats.apdus = w.apdus;
@@ -353,6 +446,12 @@ Result<ReadResult> Session::run() {
   out_.stats.apdus_after_access = counted_.stats().apdus;  // subtracted below
   reader_ = std::make_unique<FileReader>(*channel_, FileReaderOptions{.progress = request_.progress,
                                                                       .recover = [this]() { return recover(); },
+                                                                      .restart = [this]() -> Result<apdu::Transport*> {
+                                                                        if (++restarts_ > kChunkLadderSteps)
+                                                                          return make_error(ErrorCode::kTransport, "the card session had to be reset too often");
+                                                                        IDTAP_TRY(card_.reconnect(request_.reconnect_timeout));
+                                                                        return fresh_session();
+                                                                      },
                                                                       .cancel = request_.cancel,
                                                                       .max_recoveries = request_.max_recoveries});
 
@@ -407,14 +506,8 @@ Result<ReadResult> Session::run() {
     out_.verification.chip = CheckResult{CheckState::kNotSupported, "", "the card has no DG14"};
   }
 
-  // EF.COM: the first command after CA, so it also confirms the chip holds the DG14 key.
+  // EF.COM: the first command after CA, so it also confirms the chip holds the DG14 key (read()).
   auto com = read(kComRef);
-  if (!com.ok() && ca_done_ && channel_broken(com.error())) {
-    out_.verification.chip.state = CheckState::kFailed;
-    out_.verification.chip.detail = "secure messaging failed after Chip Authentication: the chip does not hold the DG14 key";
-    IDTAP_TRY(restart());
-    com = read(kComRef);
-  }
   if (com.ok()) {
     out_.ef_com = make_record(kComRef.name, *com);
     if (auto parsed = lds::parse_ef_com(*com); parsed.ok() && sod_)

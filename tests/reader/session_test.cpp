@@ -5,6 +5,8 @@
 #include <atomic>
 #include <map>
 
+#include "idtap/apdu/tlv.h"
+#include "idtap/auth/active_auth.h"
 #include "idtap/reader/photo.h"
 #include "idtap/sim/personalize.h"
 #include "idtap/sim/sim_transport.h"
@@ -142,33 +144,6 @@ TEST_CASE("with extended length the whole profile takes few APDUs after access c
   REQUIRE(r.ok());
   // EF.SOD, DG14, CA (MSE + GA), EF.COM, DG1, DG2, DG11, DG12, DG15, AA.
   CHECK(r->stats.apdus_after_access <= 12);
-}
-
-TEST_CASE("the card leaving the field at every APDU of a full read: a correct read or a typed error") {
-  Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
-  size_t total = 0;
-  {
-    auto card = f.open();
-    auto r = read_card(*card, mrz_request(&f.trust));
-    REQUIRE(r.ok());
-    total = r->stats.apdus;
-  }
-  REQUIRE(total > 20);
-  for (size_t n = 1; n < total; ++n) {  // leaving after the last APDU needs no recovery
-    CAPTURE(n);
-    sim::CardQuirks quirks{.extended_length = false, .max_response = 223, .leave_after = n};
-    auto card = f.open(sim::SimOptions{.quirks = quirks});
-    auto r = read_card(*card, mrz_request(&f.trust));
-    if (!r.ok()) {
-      // Only typed, explainable errors: never a crash or a half-result.
-      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
-      continue;
-    }
-    CHECK(r->verification.genuine);
-    CHECK(r->stats.recoveries >= 1);
-    check_identity(*r);
-    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
-  }
 }
 
 // Cards made by the production personalization (idtap sim personalize), in every PACE profile.
@@ -328,10 +303,8 @@ TEST_CASE("PACE-CAM: the card leaving the field at every APDU, EF.CardSecurity i
     auto card = sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks});
     REQUIRE(card.ok());
     auto r = read_card(**card, can_request(&p.trust));
-    if (!r.ok()) {
-      CHECK((r.error().code == ErrorCode::kCardRemoved || r.error().code == ErrorCode::kAuthFailed));
-      continue;
-    }
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));  // the card came back: the read completes
+    CHECK(r->stats.recoveries == 1);
     CHECK(r->verification.genuine);
     CHECK(r->verification.chip.method.rfind("PACE-CAM", 0) == 0);
     REQUIRE(r->card_security.has_value());
@@ -419,5 +392,301 @@ TEST_CASE("the reader disappearing at every APDU of a full read: always kDeviceG
     // the chip, so it is the read's error, not a "failed" check that would suggest a clone.
     REQUIRE_FALSE(r.ok());
     CHECK_MESSAGE(r.error().code == ErrorCode::kDeviceGone, r.error().message());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chip proof across card sessions, and the read-size ladder under secure messaging.
+
+namespace {
+
+// every_removal: reads the card `open_card()` gives with the card leaving the field after n
+// APDUs, for every n of a full read; `check` sees each completed read. Returns how many
+// completed. A failed read must be a card removal (the card stayed away): never an access error
+// (that would say "wrong key") nor anything else.
+template <class Open, class Request, class Check>
+size_t every_removal(size_t total, Open open_card, Request request, Check check) {
+  size_t completed = 0;
+  for (size_t n = 1; n < total; ++n) {
+    CAPTURE(n);
+    auto card = open_card(n);
+    auto r = read_card(*card, request());
+    if (!r.ok()) {
+      CHECK_MESSAGE(r.error().code == ErrorCode::kCardRemoved, r.error().message());
+      continue;
+    }
+    ++completed;
+    check(*r);
+  }
+  return completed;
+}
+
+}  // namespace
+
+TEST_CASE("a cloned chip that leaves the field at any APDU is never genuine (CA proved again on return)") {
+  // The clone holds copied, correctly signed data but its own chip keys. Leaving right after CA
+  // (before a protected response could expose it) must not let it pass: CA is run again on the
+  // new card session and confirmed by the next protected response.
+  Fixture f(test::TestCardOptions{.pace = false,
+                                  .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223, .cloned_chip = true}});
+  size_t total = 0;
+  {
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    REQUIRE_FALSE(r->verification.genuine);
+    total = r->stats.apdus;
+  }
+  REQUIRE(total > 20);
+  size_t completed = every_removal(
+      total,
+      [&](size_t n) {
+        sim::CardQuirks quirks{.extended_length = false, .max_response = 223, .leave_after = n, .cloned_chip = true};
+        return f.open(sim::SimOptions{.quirks = quirks});
+      },
+      [&]() { return mrz_request(&f.trust); },
+      [&](const ReadResult& r) {
+        CHECK(r.verification.passive == auth::PassiveStatus::kValid);
+        CHECK(r.verification.chip.state == CheckState::kFailed);
+        CHECK_FALSE(r.verification.genuine);
+        check_identity(r);
+      });
+  CHECK(completed == total - 1);  // the card always came back: every read completed
+}
+
+TEST_CASE("a PACE-CAM clone that leaves the field at any APDU is never genuine (CAM checked again on return)") {
+  sim::PersonalizeOptions o;
+  o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+  o.cloned = true;
+  o.quirks.extended_length = false;
+  o.quirks.max_response = 223;
+  Personalized p = personalized(o);
+  size_t total = 0;
+  {
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    auto r = read_card(**card, can_request(&p.trust));
+    REQUIRE(r.ok());
+    REQUIRE_FALSE(r->verification.genuine);
+    total = r->stats.apdus;
+  }
+  size_t completed = every_removal(
+      total,
+      [&](size_t n) {
+        sim::CardQuirks quirks = o.quirks;
+        quirks.leave_after = n;
+        return std::move(sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks})).value();
+      },
+      [&]() { return can_request(&p.trust); },
+      [&](const ReadResult& r) {
+        CHECK(r.verification.chip.state == CheckState::kFailed);
+        CHECK_FALSE(r.verification.genuine);
+      });
+  CHECK(completed == total - 1);
+}
+
+TEST_CASE("a genuine card leaving at any APDU: every read completes, genuine, with the chip proved again") {
+  Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
+  size_t total = 0;
+  size_t apdus_undisturbed = 0;
+  {
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    total = r->stats.apdus;
+    apdus_undisturbed = r->stats.apdus;
+  }
+  size_t completed = every_removal(
+      total,
+      [&](size_t n) { return f.open(sim::SimOptions{.quirks = sim::CardQuirks{.extended_length = false, .max_response = 223, .leave_after = n}}); },
+      [&]() { return mrz_request(&f.trust); },
+      [&](const ReadResult& r) {
+        CHECK(r.stats.recoveries == 1);  // one card session: the removal always hit the read
+        CHECK(r.verification.genuine);
+        CHECK(r.verification.chip.state == CheckState::kPassed);
+        CHECK(r.verification.active.state == CheckState::kPassed);
+        check_identity(r);
+        for (const auto& [dg, rec] : r.data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
+        // Resumed, not restarted: access control (and CA) again, then the rest of the interrupted
+        // file, so a recovery costs a handful of APDUs, not a whole second read.
+        CHECK(r.stats.apdus < apdus_undisturbed + 12);
+      });
+  CHECK(completed == total - 1);
+}
+
+namespace {
+
+// RefusesSize: a reader (or card) between the session and the simulated card that refuses
+// READ BINARY responses larger than `max_ne` under secure messaging, as a transport error (a
+// reader that cannot carry the frame) or as a plain status word (a card that rejects the size
+// before secure messaging and so ends it). The protected command's Le is in DO 97 (ICAO 9303-11
+// §9.8.4), in the clear.
+class RefusesSize final : public apdu::Transport {
+ public:
+  enum class Mode { kTransportError, kPlain6700, kPlain6B00 };
+  RefusesSize(apdu::Transport& inner, size_t max_ne, Mode mode) : inner_(inner), max_ne_(max_ne), mode_(mode) {}
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override {
+    if ((command.cla & 0x0C) == 0x0C && (command.ins == 0xB0 || command.ins == 0xB1)) {
+      size_t ne = 0;
+      apdu::TlvReader tlv(command.data);
+      while (!tlv.empty()) {
+        auto t = tlv.next();
+        if (!t.ok()) break;
+        if (t->tag != 0x97) continue;
+        for (uint8_t b : t->value) ne = ne << 8 | b;
+        if (ne == 0) ne = t->value.size() == 1 ? 256 : 65536;
+      }
+      if (ne > max_ne_) {
+        ++refusals;
+        if (mode_ == Mode::kTransportError) return make_error(ErrorCode::kTransport, "the reader cannot carry this frame");
+        return apdu::ResponseApdu{{}, static_cast<uint16_t>(mode_ == Mode::kPlain6700 ? 0x6700 : 0x6B00)};
+      }
+    }
+    return inner_.transmit(command);
+  }
+  Bytes atr() const override { return inner_.atr(); }
+  apdu::TransportCaps capabilities() const override { return inner_.capabilities(); }
+  Status reconnect(std::chrono::milliseconds timeout) override { return inner_.reconnect(timeout); }
+  Status close() override { return inner_.close(); }
+  std::string describe() const override { return "refuses-size:" + inner_.describe(); }
+  size_t refusals = 0;
+
+ private:
+  apdu::Transport& inner_;
+  size_t max_ne_;
+  Mode mode_;
+};
+
+}  // namespace
+
+TEST_CASE("a size refused under secure messaging steps down the ladder on a fresh session, keeping the chip proof") {
+  struct Case {
+    RefusesSize::Mode mode;
+    size_t max_ne;
+    size_t expected_chunk;
+    const char* why;
+  } cases[] = {
+      {RefusesSize::Mode::kTransportError, 256, 223, "a reader that fails extended frames"},
+      {RefusesSize::Mode::kPlain6700, 256, 223, "a card that answers plain 6700 to extended Le"},
+      {RefusesSize::Mode::kPlain6B00, 256, 223, "a card that answers plain 6B00 to extended Le"},
+      {RefusesSize::Mode::kPlain6700, 200, 160, "a card that takes no more than 200 bytes"},
+      {RefusesSize::Mode::kTransportError, 150, 112, "a reader that carries no more than 150 bytes"},
+  };
+  for (bool pace : {false, true}) {
+    Fixture f(test::TestCardOptions{.pace = pace});
+    for (const Case& c : cases) {
+      INFO(c.why);
+      CAPTURE(pace);
+      auto card = f.open();
+      RefusesSize refusing(*card, c.max_ne, c.mode);
+      ReadRequest req = pace ? can_request(&f.trust) : mrz_request(&f.trust);
+      auto r = read_card(refusing, req);
+      REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+      CHECK(refusing.refusals >= 1);
+      CHECK(r->stats.chunk_size == c.expected_chunk);  // kept for the session
+      CHECK(r->stats.recoveries == 0);                 // not a card removal
+      CHECK(r->verification.chip.state == CheckState::kPassed);
+      CHECK(r->verification.genuine);
+      check_identity(*r);
+      for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
+    }
+  }
+}
+
+TEST_CASE("Active Authentication: the challenge and signature are kept, and a caller's challenge is the one signed") {
+  Fixture f(test::TestCardOptions{.pace = false});
+  {
+    auto card = f.open();
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    const Verification& v = r->verification;
+    REQUIRE(v.active.state == CheckState::kPassed);
+    CHECK(v.active_challenge.size() == 8);
+    REQUIRE(r->dg15.has_value());
+    CHECK(auth::verify_aa_signature(r->dg15->key.der, v.active_challenge, v.active_signature).ok());
+  }
+  auto card = f.open();
+  ReadRequest req = mrz_request(&f.trust);
+  req.aa_challenge = Bytes{1, 2, 3, 4, 5, 6, 7, 8};
+  auto r = read_card(*card, req);
+  REQUIRE(r.ok());
+  CHECK(r->verification.active_challenge == *req.aa_challenge);
+  CHECK(auth::verify_aa_signature(r->dg15->key.der, *req.aa_challenge, r->verification.active_signature).ok());
+  Bytes other = *req.aa_challenge;
+  other[0] ^= 1;
+  CHECK_FALSE(auth::verify_aa_signature(r->dg15->key.der, other, r->verification.active_signature).ok());
+}
+
+namespace {
+
+// SwapOnReturn: the card in the field until the first removal is `first`; the one that comes
+// back is `second` (same printed data, so the same CAN/MRZ opens it). A relay or a quick swap
+// must not let the second card ride on the first one's chip proof.
+class SwapOnReturn final : public apdu::Transport {
+ public:
+  SwapOnReturn(apdu::Transport& first, apdu::Transport& second) : current_(&first), second_(second) {}
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override { return current_->transmit(command); }
+  Bytes atr() const override { return current_->atr(); }
+  apdu::TransportCaps capabilities() const override { return current_->capabilities(); }
+  Status reconnect(std::chrono::milliseconds) override {
+    current_ = &second_;
+    ++swaps;
+    return ok_status();
+  }
+  Status close() override { return current_->close(); }
+  std::string describe() const override { return "swap:" + current_->describe(); }
+  size_t swaps = 0;
+
+ private:
+  apdu::Transport* current_;
+  apdu::Transport& second_;
+};
+
+}  // namespace
+
+// swap_at_every_apdu: the genuine card leaves after n APDUs and a clone of it comes back, for
+// every n of a full read; each read must complete (the clone opens with the same key) and none
+// may be genuine.
+void swap_at_every_apdu(const sim::CardImage& image, sim::CardQuirks quirks, const ReadRequest& req) {
+  size_t total = 0;
+  {
+    auto card = sim::open_sim_card_image(image, sim::SimOptions{.quirks = quirks});
+    REQUIRE(card.ok());
+    auto r = read_card(**card, req);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    REQUIRE(r->verification.genuine);
+    total = r->stats.apdus;
+  }
+  REQUIRE(total > 20);
+  for (size_t n = 1; n < total; ++n) {
+    CAPTURE(n);
+    sim::CardQuirks leaving = quirks;
+    leaving.leave_after = n;
+    sim::CardQuirks cloned = quirks;
+    cloned.cloned_chip = true;
+    auto first = sim::open_sim_card_image(image, sim::SimOptions{.quirks = leaving});
+    auto second = sim::open_sim_card_image(image, sim::SimOptions{.quirks = cloned});
+    REQUIRE((first.ok() && second.ok()));
+    SwapOnReturn swap(**first, **second);
+    auto r = read_card(swap, req);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    REQUIRE(swap.swaps >= 1);  // more when a failed CA reset the clone
+    CHECK(r->verification.chip.state == CheckState::kFailed);
+    CHECK_FALSE(r->verification.genuine);
+  }
+}
+
+TEST_CASE("a genuine card swapped for a clone while out of the field is not genuine") {
+  const sim::CardQuirks small{.extended_length = false, .max_response = 223};
+  SUBCASE("BAC with CA v1: CA runs again on the card that came back") {
+    Fixture f(test::TestCardOptions{.pace = false});
+    swap_at_every_apdu(f.card.image, small, mrz_request(&f.trust));
+  }
+  SUBCASE("PACE-CAM: the returning card's CAM proof is checked against the same key") {
+    sim::PersonalizeOptions o;
+    o.pace_mapping = sim::PaceMapping::kChipAuthentication;
+    o.aa_key = sim::AaKeyType::kNone;  // the chip proof rests on CAM alone
+    Personalized p = personalized(o);
+    swap_at_every_apdu(p.card.image, small, can_request(&p.trust));
   }
 }

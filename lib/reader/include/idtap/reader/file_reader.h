@@ -36,11 +36,17 @@ using RecoverFn = std::function<Result<apdu::Transport*>()>;
 // size (6700, 6Cxx-less wrong length, a transport error): whole-file extended reads first,
 // then the ICAO-typical short sizes.
 inline constexpr size_t kChunkLadder[] = {65536, 223, 160, 112};
+inline constexpr size_t kChunkLadderSteps = sizeof kChunkLadder / sizeof kChunkLadder[0];
 
 // FileReaderOptions: tuning.
 struct FileReaderOptions {
   ProgressFn progress;                         // may be empty
   RecoverFn recover;                           // empty: card removal ends the read
+  // restart: a fresh card session (reset, access control, chip authentication) after the
+  // channel died with the card still there: a size refused under secure messaging (a transport
+  // error, or 6700 / 6B00 in plain, which ends secure messaging). Empty: retry on the same
+  // transport (a plain one survives a refused size).
+  RecoverFn restart;
   const std::atomic<bool>* cancel = nullptr;   // set to true (from any thread) to cancel
   size_t max_recoveries = 8;                   // per read_file call
   size_t max_file_size = 1 << 20;              // larger declared lengths are kMalformed
@@ -56,9 +62,12 @@ class FileReader {
   // FileReader::read_file: the whole file. The first READ BINARY uses the SFI form (no SELECT)
   // when the file has one, asking for as much as the channel carries; the file's length comes
   // from its BER-TLV header; the rest is read with even-INS offsets up to 32767 and the odd INS
-  // (offset DO 54) beyond. 6282 (end of file) ends the file. Errors: kCardStatus (6A82 file
-  // not found, 6982 ...), kMalformed (bad TLV header, a card returning no data), kCancelled,
-  // kCardRemoved when it left and could not be recovered, and whatever the transport returns.
+  // (offset DO 54) beyond. 6282 (end of file) ends the file. A size the reader or card refuses
+  // (6700, 6B00 at offset 0, a transport error; under secure messaging also those status words
+  // in plain) is retried one kChunkLadder step smaller from the same offset, after `restart`
+  // when the channel died; what was read is kept. Errors: kCardStatus (6A82 file not found,
+  // 6982 ...), kMalformed (bad TLV header, a card returning no data), kCancelled, kCardRemoved
+  // when it left and could not be recovered, and whatever the transport returns.
   Result<Bytes> read_file(const FileRef& file);
 
   // FileReader::chunk_size: the current largest plaintext response asked for.

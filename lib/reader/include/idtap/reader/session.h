@@ -82,6 +82,8 @@ struct Verification {
   std::optional<auth::ChainVerdict> chain;
   CheckResult chip;                                // CA or PACE-CAM
   CheckResult active;                              // AA
+  Bytes active_challenge;                          // AA passed: the challenge the chip signed
+  Bytes active_signature;                          // and its signature, for a server to check
   std::vector<int> unsigned_data_groups;           // in EF.COM but not in EF.SOD: reported, not trusted
   bool genuine = false;
   std::string genuine_reason;
