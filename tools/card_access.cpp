@@ -49,6 +49,9 @@ Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::T
     else if (*access == "bac") request.access = reader::AccessMethod::kBac;
     else return usage("--access takes auto, pace or bac");
   }
+  // A CRL is checked against the CSCAs it revokes for: without --trust there is no chain to check,
+  // and silently ignoring it would look like a revocation check that passed.
+  if (args.has("crl") && !args.has("trust")) return usage("--crl needs --trust (the CSCAs the CRL is checked against)");
   for (const auto& path : args.all("trust")) IDTAP_TRY(add_trust(trust, path, "--trust"));
   for (const auto& path : args.all("crl")) IDTAP_TRY(add_trust(trust, path, "--crl"));
   // What a --trust directory scan passed over (a Document Signer's certificate, a key file), for -v.

@@ -20,10 +20,10 @@ std::vector<OptionSpec> card_access_option_specs();
 // apply_card_access: sets `request`'s access key and method from `args`, and adds the --trust
 // certificates and --crl CRLs to `trust` (pointing `request.trust` at it when --trust was given;
 // the caller keeps `trust` alive for the read). kInvalidArgument (a usage error: no key or more
-// than one, --doc/--dob/--expiry incomplete, a malformed CAN, MRZ or field, a certificate or CRL
-// that does not parse) or kIo (a --trust / --crl path that cannot be read); the message names
-// the option, never the key itself. With -v (a "verbose" option), what a --trust directory
-// scan skipped goes to stderr, a line each.
+// than one, --doc/--dob/--expiry incomplete, --crl without --trust, a malformed CAN, MRZ or
+// field, a certificate or CRL that does not parse) or kIo (a --trust / --crl path that cannot be
+// read); the message names the option, never the key itself. With -v (a "verbose" option), what
+// a --trust directory scan skipped goes to stderr, a line each.
 Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::TrustStore& trust);
 
 }  // namespace idtap::cli

@@ -1,5 +1,6 @@
 // idtap read: read an identity card, prove the chip and its data genuine, and report.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,8 @@ constexpr const char* kHelp =
     "  --no-chip-auth        skip Chip Authentication\n"
     "  --no-active-auth      skip Active Authentication\n"
     "  --aa-challenge HEX    the 8-byte Active Authentication challenge (e.g. from a server)\n"
-    "  --out DIR             write the raw files, the face image as stored and photo.png\n"
+    "  --out DIR             write the raw files, the face image as stored and photo.png (a face\n"
+    "                        that does not decode is reported; the other files are kept)\n"
     "  --json                one JSON document on stdout (schema in the README)\n"
     "  --reveal              show the resident registration number whole (masked by default)\n"
     "  --wait SECONDS        wait for a card this long (default 0)\n"
@@ -184,19 +186,22 @@ int cmd_read(const std::vector<std::string>& argv) {
   auto result = reader::read_card(*opened->transport, request);
   bar.done();
   if (!result.ok()) {
-    print_error("read", result.error());
-    return exit_code_for(result.error().code);
+    Error e = result.error();
+    if (e.code == ErrorCode::kNotSupported && request.access == reader::AccessMethod::kPace)
+      e = e.with_context("--access pace: the card does not offer PACE (--access bac or auto reads it with BAC)");
+    print_error("read", e);
+    return exit_code_for(e.code);
   }
   ReportOptions report;
   report.reveal = args->has("reveal");
   if (auto link = sim::sim_statistics(*opened->transport)) report.modeled_link_us = link->modeled_us;
 
-  if (auto out = args->get("out")) {
-    auto st = write_out_dir(*out, *result);
-    if (!st.ok()) {
-      print_error("read", st.error().with_context("--out"));
-      return st.error().code == ErrorCode::kIo ? kExitIo : kExitFailure;
-    }
+  // --out is written first so the report can say what it holds, and the report is printed
+  // whatever became of it: a full disk or a face that does not decode loses no verdict.
+  std::optional<OutDirReport> out;
+  if (auto dir = args->get("out")) {
+    out = write_out_files(*dir, *result);
+    report.out = &*out;
   }
   if (args->has("json")) {
     JsonWriter json(true);
@@ -204,6 +209,13 @@ int cmd_read(const std::vector<std::string>& argv) {
     std::printf("%s\n", json.str().c_str());
   } else {
     print_summary(*result, report);
+  }
+  std::fflush(stdout);
+  if (out && !out->photo.written && !out->photo.face_file.empty())
+    std::fprintf(stderr, "idtap read: --out: photo.png not written: %s\n", out->photo.error.c_str());
+  if (out && !out->status.ok()) {
+    print_error("read", out->status.error().with_context("--out"));
+    return out->status.error().code == ErrorCode::kIo ? kExitIo : kExitFailure;
   }
   return exit_code_for_verdict(result->verification);
 }

@@ -47,6 +47,24 @@ const lds::FaceImage* first_face(const reader::ReadResult& r, std::vector<lds::F
 
 }  // namespace
 
+std::vector<std::string> verdict_reasons(const reader::Verification& v) {
+  std::vector<std::string> out;
+  if (v.genuine) return out;
+  if (v.passive != auth::PassiveStatus::kValid) {
+    std::string line = std::string("passive: ") + auth::passive_status_name(v.passive);
+    if (!v.passive_reason.empty()) line += ": " + v.passive_reason;
+    out.push_back(line);
+  }
+  for (const auto& [name, check] : {std::pair{"chip", &v.chip}, std::pair{"active", &v.active}}) {
+    if (check->state == CheckState::kPassed) continue;
+    std::string line = std::string(name) + ": " + reader::check_state_name(check->state);
+    if (!check->detail.empty()) line += ": " + check->detail;
+    out.push_back(line);
+  }
+  out.push_back("genuine: " + (v.genuine_reason.empty() ? std::string("not genuine") : v.genuine_reason));
+  return out;
+}
+
 int exit_code_for_verdict(const reader::Verification& v) {
   if (v.genuine) return kExitOk;
   if (v.passive == auth::PassiveStatus::kNoTrustAnchor) return kExitNoTrustAnchor;
@@ -104,6 +122,11 @@ void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
   if (options.modeled_link_us) stats += fmt::format(", modeled link time {:.1f} ms", *options.modeled_link_us / 1000.0);
   if (r.stats.recoveries) stats += fmt::format(", survived {} card removal(s)", r.stats.recoveries);
   row("Read", stats);
+  if (const OutDirReport* out = options.out) {
+    if (out->status.ok()) row("Saved", fmt::format("{} files in {}", out->files.size(), out->dir));
+    else row("Saved", fmt::format("FAILED after {} files in {}: {}", out->files.size(), out->dir, out->status.error().message()));
+    row("Photo file", out->photo.written ? "photo.png" : "not written: " + out->photo.error);
+  }
 }
 
 void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions& options) {
@@ -183,6 +206,9 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   j.end_array();
   j.field("genuine", v.genuine);
   j.field("genuine_reason", v.genuine_reason);
+  j.key("reasons").begin_array();
+  for (const auto& reason : verdict_reasons(v)) j.value(reason);
+  j.end_array();
   j.end_object();
 
   j.key("stats").begin_object();
@@ -195,28 +221,89 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   j.field("chunk_size", static_cast<uint64_t>(r.stats.chunk_size));
   if (options.modeled_link_us) j.field("modeled_link_us", *options.modeled_link_us);
   j.end_object();
+
+  if (const OutDirReport* out = options.out) {
+    j.key("out").begin_object();
+    j.field("dir", out->dir);
+    j.key("files").begin_array();
+    for (const auto& f : out->files) j.value(f);
+    j.end_array();
+    j.field("error", out->status.ok() ? std::string() : out->status.error().message());
+    j.key("photo").begin_object();
+    j.field("written", out->photo.written);
+    j.field("face_file", out->photo.face_file);
+    j.field("error", out->photo.error);
+    j.end_object();
+    j.end_object();
+  }
   j.end_object();
 }
 
-Status write_out_dir(const std::string& dir, const reader::ReadResult& r) {
+OutDirReport write_out_files(const std::string& dir, const reader::ReadResult& r) {
+  OutDirReport report;
+  report.dir = dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
-  auto put = [&](const std::string& name, ByteView data) { return write_file_atomic(dir + "/" + name, data); };
-  if (r.card_access) IDTAP_TRY(put("ef_cardaccess.bin", *r.card_access));
-  if (r.ef_com) IDTAP_TRY(put("ef_com.bin", r.ef_com->raw));
-  if (r.ef_sod) IDTAP_TRY(put("ef_sod.bin", r.ef_sod->raw));
-  if (r.card_security) IDTAP_TRY(put("ef_cardsecurity.bin", r.card_security->raw));
-  for (const auto& [n, rec] : r.data_groups)
-    if (!rec.raw.empty()) IDTAP_TRY(put("dg" + std::to_string(n) + ".bin", rec.raw));
-  std::vector<lds::FaceImage> faces;
-  if (const lds::FaceImage* face = first_face(r, faces)) {  // r.dg2 is set only when DG2's hash matched
-    IDTAP_TRY(put(std::string("face.") + lds::image_file_extension(face->format), face->data));
-    IDTAP_ASSIGN_OR_RETURN(reader::Raster raster, reader::decode_face_image(face->data));
-    IDTAP_ASSIGN_OR_RETURN(Bytes png, reader::encode_png(raster));
-    IDTAP_TRY(put("photo.png", png));
+  if (ec) {
+    report.status = make_error(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
+    report.photo.error = "not written: the directory could not be created";
+    return report;
   }
-  return ok_status();
+  auto put = [&](const std::string& name, ByteView data) -> Status {
+    IDTAP_TRY(write_file_atomic(dir + "/" + name, data));
+    report.files.push_back(name);
+    return ok_status();
+  };
+  auto raw_files = [&]() -> Status {
+    if (r.card_access) IDTAP_TRY(put("ef_cardaccess.bin", *r.card_access));
+    if (r.card_security) IDTAP_TRY(put("ef_cardsecurity.bin", r.card_security->raw));
+    if (r.ef_com) IDTAP_TRY(put("ef_com.bin", r.ef_com->raw));
+    if (r.ef_sod) IDTAP_TRY(put("ef_sod.bin", r.ef_sod->raw));
+    for (const auto& [n, rec] : r.data_groups)
+      if (!rec.raw.empty()) IDTAP_TRY(put("dg" + std::to_string(n) + ".bin", rec.raw));
+    return ok_status();
+  };
+  report.status = raw_files();
+  if (!report.status.ok()) {
+    report.photo.error = "not written: an earlier file could not be written";
+    return report;
+  }
+
+  // Why there is no face to decode: r.dg2 is set only when DG2's hash matched and it parsed.
+  std::vector<lds::FaceImage> faces;
+  const lds::FaceImage* face = first_face(r, faces);
+  if (face == nullptr) {
+    auto dg2 = r.data_groups.find(2);
+    if (dg2 == r.data_groups.end()) report.photo.error = "DG2 was not read";
+    else if (!dg2->second.hash_ok.value_or(false)) report.photo.error = "DG2 did not match a hash in EF.SOD: its image is not decoded";
+    else if (!dg2->second.decode_error.empty()) report.photo.error = "DG2 did not parse: " + dg2->second.decode_error;
+    else report.photo.error = "DG2 holds no face image";
+    return report;
+  }
+  const std::string face_file = std::string("face.") + lds::image_file_extension(face->format);
+  report.status = put(face_file, face->data);
+  if (!report.status.ok()) {
+    report.photo.error = "not written: the face image could not be written";
+    return report;
+  }
+  report.photo.face_file = face_file;
+  auto png = [&]() -> Result<Bytes> {
+    IDTAP_ASSIGN_OR_RETURN(reader::Raster raster, reader::decode_face_image(face->data));
+    return reader::encode_png(raster);
+  }();
+  if (!png.ok()) {
+    report.photo.error = "the face image (" + face_file + ") does not convert to PNG: " + png.error().message();
+    return report;
+  }
+  report.status = put("photo.png", *png);
+  if (!report.status.ok()) {
+    report.photo.error = "not written: " + report.status.error().message();
+    return report;
+  }
+  report.photo.written = true;
+  return report;
 }
+
+Status write_out_dir(const std::string& dir, const reader::ReadResult& r) { return write_out_files(dir, r).status; }
 
 }  // namespace idtap::cli

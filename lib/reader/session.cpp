@@ -267,7 +267,9 @@ Result<Bytes> Session::read(const FileRef& ref) {
     reader_->set_transport(*channel_);
     r = reader_->read_file(ref);
   }
-  if (r.ok()) confirm_chip();
+  // A status word the card sent under secure messaging (kCardStatus) came in a response whose MAC
+  // verified: it confirms CA as well as data does.
+  if (r.ok() || r.error().code == ErrorCode::kCardStatus) confirm_chip();
   if (channel_ != nullptr) reader_->set_transport(*channel_);
   return r;
 }
@@ -385,6 +387,7 @@ Status Session::active_authentication() {
   if (!aa.ok()) {
     const Error& e = aa.error();
     if (connection_lost(e)) return e.with_context("Active Authentication");
+    if (e.code == ErrorCode::kCardStatus) confirm_chip();  // a refusal under verified secure messaging
     // A card that refuses INTERNAL AUTHENTICATE proved nothing but contradicted nothing either;
     // a signature that does not verify (or a broken response) is a failed check.
     active.state = e.code == ErrorCode::kCardStatus || e.code == ErrorCode::kNotSupported ? CheckState::kNotSupported

@@ -10,10 +10,14 @@
 
 #include "idtap/base/hex.h"
 #include "idtap/crypto/hash.h"
+#include "idtap/lds/dg1.h"
+#include "idtap/lds/dg11.h"
+#include "idtap/lds/dg12.h"
 #include "idtap/sim/card_image.h"
 #include "support/pcscd_fixture.h"
 #include "support/scratch_dir.h"
 #include "support/test_card.h"
+#include "tools/json_value.h"
 
 using namespace idtap;
 using namespace std::chrono_literals;
@@ -81,6 +85,62 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
     CHECK(r.out.find("\"sha256\": \"" + sha + "\"") != std::string::npos);
     CHECK(read_file(out_dir + "/dg" + std::to_string(n) + ".bin") == raw);
   }
+
+  // The same, value by value: what the card holds (decoded here from the card image's own
+  // files, and the values make_test_card fixed) against the JSON document.
+  std::string parse_error;
+  const auto parsed = test::parse_json(r.out, &parse_error);
+  REQUIRE_MESSAGE(parsed.has_value(), parse_error);
+  const test::JsonValue& doc = *parsed;
+  const test::JsonValue& d = doc["document"];
+  const auto dg1 = lds::parse_dg1(card.image.files.data_groups.at(1));
+  const auto dg11 = lds::parse_dg11(card.image.files.data_groups.at(11));
+  const auto dg12 = lds::parse_dg12(card.image.files.data_groups.at(12));
+  REQUIRE(dg1.ok());
+  REQUIRE(dg11.ok());
+  REQUIRE(dg12.ok());
+  const lds::Mrz& mrz = dg1->mrz;
+  const struct {
+    const char* field;
+    std::string card_value;  // decoded from the card image
+    const char* fixed;       // what make_test_card put there
+  } fields[] = {
+      {"format", "TD3", "TD3"},
+      {"document_code", mrz.document_code, "P"},
+      {"issuing_state", mrz.issuing_state, "KOR"},
+      {"document_number", mrz.document_number, test::kCardDocumentNumber},
+      {"primary_identifier", mrz.primary_identifier, "HONG"},
+      {"secondary_identifier", mrz.secondary_identifier, "GILDONG"},
+      {"nationality", mrz.nationality, "KOR"},
+      {"sex", std::string(1, mrz.sex), "M"},
+      {"date_of_birth", mrz.date_of_birth.date->iso(), "1990-01-01"},
+      {"date_of_expiry", mrz.date_of_expiry.date->iso(), "2030-12-31"},
+      {"full_date_of_birth", dg11->dg11.full_date_of_birth->date->iso(), "1990-01-01"},
+      {"full_name", *dg11->dg11.full_name, "홍길동"},
+      {"address", *dg11->dg11.address, nullptr},
+      {"place_of_birth", *dg11->dg11.place_of_birth, nullptr},
+      {"issuing_authority", *dg12->dg12.issuing_authority, nullptr},
+      {"date_of_issue", dg12->dg12.date_of_issue->date->iso(), "2020-12-31"},
+  };
+  for (const auto& f : fields) {
+    CAPTURE(f.field);
+    CHECK(d[f.field].string == f.card_value);
+    if (f.fixed) CHECK(f.card_value == f.fixed);
+    CHECK_FALSE(f.card_value.empty());
+  }
+  CHECK(d["mrz_checks_valid"].boolean);
+  // Every data group the card holds was read, matched EF.SOD, and nothing else is reported.
+  CHECK(doc["data_groups"].object.size() == card.image.files.data_groups.size());
+  for (const auto& [n, raw] : card.image.files.data_groups) {
+    CAPTURE(n);
+    const test::JsonValue& group = doc["data_groups"][std::to_string(n)];
+    REQUIRE(group.is_object());
+    CHECK(group["hash_ok"].is_bool());
+    CHECK(group["hash_ok"].boolean);
+    CHECK(group["bytes"].as_uint() == raw.size());
+  }
+  CHECK(doc["verification"]["reasons"].array.empty());
+  CHECK(read_file(out_dir + "/ef_com.bin") == *card.image.files.com);
   CHECK(read_file(out_dir + "/ef_sod.bin") == *card.image.files.sod);
   const Bytes png = read_file(out_dir + "/photo.png");
   REQUIRE(png.size() > 8);

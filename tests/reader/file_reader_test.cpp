@@ -21,7 +21,11 @@ namespace {
 class FileCard : public Transport {
  public:
   std::map<uint16_t, Bytes> files;  // by FID; SFI = low byte
-  size_t max_ne = 65536;            // larger Ne gets 6700
+  size_t max_ne = 65536;            // larger Ne is refused as `refusal` says
+  // How a too-large Ne is refused: the status word (6700, or 6B00), a transport error (a reader
+  // that cannot carry the frame), or as SecureChannel reports a plain status word under secure
+  // messaging (kSecureMessaging with the SW).
+  enum class Refusal { k6700, k6B00, kTransport, kSmPlain6700 } refusal = Refusal::k6700;
   bool extended = true;
   size_t leave_after = 0;           // 0: never
   size_t transmits = 0;
@@ -56,7 +60,18 @@ class FileCard : public Transport {
       }
       if (!current_) return ResponseApdu{{}, 0x6986};
       size_t ne = c.ne;
-      if (ne > max_ne) return ResponseApdu{{}, 0x6700};
+      if (ne > max_ne) {
+        switch (refusal) {
+          case Refusal::k6700: return ResponseApdu{{}, 0x6700};
+          case Refusal::k6B00: return ResponseApdu{{}, 0x6B00};
+          case Refusal::kTransport: return make_error(ErrorCode::kTransport, "the reader cannot carry the frame");
+          case Refusal::kSmPlain6700: {
+            Error e = make_error(ErrorCode::kSecureMessaging, "plain 6700 under secure messaging");
+            e.sw = 0x6700;
+            return e;
+          }
+        }
+      }
       const Bytes& f = files[*current_];
       if (offset > f.size()) return ResponseApdu{{}, 0x6B00};
       size_t n = std::min(ne - (c.ins == 0xB1 ? 4 : 0), f.size() - offset);
@@ -144,18 +159,56 @@ TEST_CASE("short APDUs: SFI first, then offsets, the odd INS beyond 32767") {
 }
 
 TEST_CASE("a card that refuses the size is retried one step smaller, and the size is kept") {
+  using Refusal = FileCard::Refusal;
+  struct Case {
+    Refusal refusal;
+    bool restart;     // the reader is given a restart (a secure channel's fresh session)
+    int restarts;     // how many it must use
+    const char* why;
+  } cases[] = {
+      {Refusal::k6700, false, 0, "6700 (wrong length) on a plain transport"},
+      {Refusal::k6B00, false, 0, "6B00 at offset 0 on a plain transport"},
+      {Refusal::kTransport, false, 0, "a transport error: the same (plain) transport survives it"},
+      {Refusal::kTransport, true, 2, "a transport error under secure messaging: a fresh session per step"},
+      {Refusal::kSmPlain6700, true, 2, "6700 in plain under secure messaging: a fresh session per step"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.why);
+    FileCard card;
+    card.max_ne = 160;  // refuses 65536 and 223
+    card.refusal = c.refusal;
+    card.files[0x0102] = make_file(0x75, 1000);
+    card.files[0x011E] = make_file(0x60, 30);
+    CountingTransport counted(card);
+    int restarts = 0;
+    FileReaderOptions options;
+    if (c.restart)
+      options.restart = [&]() -> Result<Transport*> {
+        ++restarts;
+        IDTAP_TRY(card.reconnect(std::chrono::milliseconds(10)));
+        return static_cast<Transport*>(&counted);
+      };
+    FileReader reader(counted, options);
+    auto data = reader.read_file(kDg2);
+    REQUIRE_MESSAGE(data.ok(), (data.ok() ? std::string() : data.error().message()));
+    CHECK(*data == card.files[0x0102]);
+    CHECK(reader.chunk_size() == 160);
+    CHECK(restarts == c.restarts);
+    const size_t before = counted.stats().apdus;
+    CHECK(before == 2 + (1004 + 159) / 160);  // two refusals, then 160-byte chunks
+    REQUIRE(reader.read_file(kCom).ok());
+    CHECK(counted.stats().apdus == before + 1);  // no further refusals
+  }
+  // Under secure messaging without a way to a fresh session, a plain 6700 ends the read (the
+  // card has ended secure messaging): no blind retry on a dead channel.
   FileCard card;
-  card.max_ne = 160;  // refuses 65536 and 223
+  card.max_ne = 160;
+  card.refusal = Refusal::kSmPlain6700;
   card.files[0x0102] = make_file(0x75, 1000);
-  card.files[0x011E] = make_file(0x60, 30);
-  CountingTransport counted(card);
-  FileReader reader(counted, {});
-  REQUIRE(reader.read_file(kDg2).ok());
-  CHECK(reader.chunk_size() == 160);
-  const size_t before = counted.stats().apdus;
-  CHECK(before == 2 + (1004 + 159) / 160);  // two refusals, then 160-byte chunks
-  REQUIRE(reader.read_file(kCom).ok());
-  CHECK(counted.stats().apdus == before + 1);  // no further refusals
+  FileReader reader(card, {});
+  auto r = reader.read_file(kDg2);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kSecureMessaging);
 }
 
 TEST_CASE("the card leaving mid-file is recovered and the read continues from the last good offset") {

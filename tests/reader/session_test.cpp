@@ -50,6 +50,40 @@ void check_identity(const ReadResult& r) {
   CHECK(r.dg2->images().size() == 1);
 }
 
+// undisturbed_apdus: the APDUs a full read of `image` (with `quirks`, no removal) takes, after
+// checking that it reads and is genuine or not as `genuine` says: the range removal tests walk.
+size_t undisturbed_apdus(const sim::CardImage& image, const sim::CardQuirks& quirks, const ReadRequest& req, bool genuine) {
+  auto card = sim::open_sim_card_image(image, sim::SimOptions{.quirks = quirks});
+  REQUIRE(card.ok());
+  auto r = read_card(**card, req);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+  REQUIRE(r->verification.genuine == genuine);
+  REQUIRE(r->stats.apdus > 20);
+  return r->stats.apdus;
+}
+
+// every_removal: reads `image` with `quirks` and the card leaving the field after n APDUs, for
+// every n of a full read; the card always comes back, so every read must complete (never an
+// access error, which would say "wrong key"); `check` sees each. Returns how many completed.
+template <class Check>
+size_t every_removal(const sim::CardImage& image, const sim::CardQuirks& quirks, const ReadRequest& req, bool genuine, Check check) {
+  const size_t total = undisturbed_apdus(image, quirks, req, genuine);
+  size_t completed = 0;
+  for (size_t n = 1; n < total; ++n) {
+    CAPTURE(n);
+    sim::CardQuirks leaving = quirks;
+    leaving.leave_after = n;
+    auto card = sim::open_sim_card_image(image, sim::SimOptions{.quirks = leaving});
+    REQUIRE(card.ok());
+    auto r = read_card(**card, req);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    ++completed;
+    check(*r, total);
+  }
+  CHECK(completed == total - 1);
+  return completed;
+}
+
 }  // namespace
 
 TEST_CASE("BAC card: a full read is genuine with CA and AA, every data group verified") {
@@ -287,30 +321,14 @@ TEST_CASE("PACE-CAM: the card leaving the field at every APDU, EF.CardSecurity i
   o.quirks.extended_length = false;
   o.quirks.max_response = 223;
   Personalized p = personalized(o);
-  size_t total = 0;
-  {
-    auto card = sim::open_sim_card_image(p.card.image);
-    REQUIRE(card.ok());
-    auto r = read_card(**card, can_request(&p.trust));
-    REQUIRE(r.ok());
-    total = r->stats.apdus;
-  }
-  REQUIRE(total > 20);
-  for (size_t n = 1; n < total; ++n) {
-    CAPTURE(n);
-    sim::CardQuirks quirks = o.quirks;
-    quirks.leave_after = n;
-    auto card = sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks});
-    REQUIRE(card.ok());
-    auto r = read_card(**card, can_request(&p.trust));
-    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));  // the card came back: the read completes
-    CHECK(r->stats.recoveries == 1);
-    CHECK(r->verification.genuine);
-    CHECK(r->verification.chip.method.rfind("PACE-CAM", 0) == 0);
-    REQUIRE(r->card_security.has_value());
-    CHECK(r->card_security->raw == *p.card.image.files.card_security);
-    for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
-  }
+  every_removal(p.card.image, o.quirks, can_request(&p.trust), true, [&](const ReadResult& r, size_t) {
+    CHECK(r.stats.recoveries == 1);
+    CHECK(r.verification.genuine);
+    CHECK(r.verification.chip.method.rfind("PACE-CAM", 0) == 0);
+    REQUIRE(r.card_security.has_value());
+    CHECK(r.card_security->raw == *p.card.image.files.card_security);
+    for (const auto& [dg, rec] : r.data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
+  });
 }
 
 TEST_CASE("progress per file, and a cancel from the progress callback ends the read with kCancelled") {
@@ -374,15 +392,7 @@ class GoneAfter final : public apdu::Transport {
 
 TEST_CASE("the reader disappearing at every APDU of a full read: always kDeviceGone, never a failed chip check") {
   Fixture f(test::TestCardOptions{.quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
-  size_t total = 0;
-  {
-    auto card = f.open();
-    auto r = read_card(*card, can_request(&f.trust));
-    REQUIRE(r.ok());
-    REQUIRE(r->verification.genuine);
-    total = r->stats.apdus;
-  }
-  REQUIRE(total > 20);
+  const size_t total = undisturbed_apdus(f.card.image, f.card.image.config.quirks, can_request(&f.trust), true);
   for (size_t n = 0; n < total; ++n) {
     CAPTURE(n);
     auto card = f.open();
@@ -398,60 +408,18 @@ TEST_CASE("the reader disappearing at every APDU of a full read: always kDeviceG
 // ---------------------------------------------------------------------------------------------
 // The chip proof across card sessions, and the read-size ladder under secure messaging.
 
-namespace {
-
-// every_removal: reads the card `open_card()` gives with the card leaving the field after n
-// APDUs, for every n of a full read; `check` sees each completed read. Returns how many
-// completed. A failed read must be a card removal (the card stayed away): never an access error
-// (that would say "wrong key") nor anything else.
-template <class Open, class Request, class Check>
-size_t every_removal(size_t total, Open open_card, Request request, Check check) {
-  size_t completed = 0;
-  for (size_t n = 1; n < total; ++n) {
-    CAPTURE(n);
-    auto card = open_card(n);
-    auto r = read_card(*card, request());
-    if (!r.ok()) {
-      CHECK_MESSAGE(r.error().code == ErrorCode::kCardRemoved, r.error().message());
-      continue;
-    }
-    ++completed;
-    check(*r);
-  }
-  return completed;
-}
-
-}  // namespace
-
 TEST_CASE("a cloned chip that leaves the field at any APDU is never genuine (CA proved again on return)") {
   // The clone holds copied, correctly signed data but its own chip keys. Leaving right after CA
   // (before a protected response could expose it) must not let it pass: CA is run again on the
   // new card session and confirmed by the next protected response.
-  Fixture f(test::TestCardOptions{.pace = false,
-                                  .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223, .cloned_chip = true}});
-  size_t total = 0;
-  {
-    auto card = f.open();
-    auto r = read_card(*card, mrz_request(&f.trust));
-    REQUIRE(r.ok());
-    REQUIRE_FALSE(r->verification.genuine);
-    total = r->stats.apdus;
-  }
-  REQUIRE(total > 20);
-  size_t completed = every_removal(
-      total,
-      [&](size_t n) {
-        sim::CardQuirks quirks{.extended_length = false, .max_response = 223, .leave_after = n, .cloned_chip = true};
-        return f.open(sim::SimOptions{.quirks = quirks});
-      },
-      [&]() { return mrz_request(&f.trust); },
-      [&](const ReadResult& r) {
-        CHECK(r.verification.passive == auth::PassiveStatus::kValid);
-        CHECK(r.verification.chip.state == CheckState::kFailed);
-        CHECK_FALSE(r.verification.genuine);
-        check_identity(r);
-      });
-  CHECK(completed == total - 1);  // the card always came back: every read completed
+  Fixture f(test::TestCardOptions{.pace = false});
+  const sim::CardQuirks clone{.extended_length = false, .max_response = 223, .cloned_chip = true};
+  every_removal(f.card.image, clone, mrz_request(&f.trust), false, [&](const ReadResult& r, size_t) {
+    CHECK(r.verification.passive == auth::PassiveStatus::kValid);
+    CHECK(r.verification.chip.state == CheckState::kFailed);
+    CHECK_FALSE(r.verification.genuine);
+    check_identity(r);
+  });
 }
 
 TEST_CASE("a PACE-CAM clone that leaves the field at any APDU is never genuine (CAM checked again on return)") {
@@ -461,57 +429,26 @@ TEST_CASE("a PACE-CAM clone that leaves the field at any APDU is never genuine (
   o.quirks.extended_length = false;
   o.quirks.max_response = 223;
   Personalized p = personalized(o);
-  size_t total = 0;
-  {
-    auto card = sim::open_sim_card_image(p.card.image);
-    REQUIRE(card.ok());
-    auto r = read_card(**card, can_request(&p.trust));
-    REQUIRE(r.ok());
-    REQUIRE_FALSE(r->verification.genuine);
-    total = r->stats.apdus;
-  }
-  size_t completed = every_removal(
-      total,
-      [&](size_t n) {
-        sim::CardQuirks quirks = o.quirks;
-        quirks.leave_after = n;
-        return std::move(sim::open_sim_card_image(p.card.image, sim::SimOptions{.quirks = quirks})).value();
-      },
-      [&]() { return can_request(&p.trust); },
-      [&](const ReadResult& r) {
-        CHECK(r.verification.chip.state == CheckState::kFailed);
-        CHECK_FALSE(r.verification.genuine);
-      });
-  CHECK(completed == total - 1);
+  every_removal(p.card.image, p.card.image.config.quirks, can_request(&p.trust), false, [&](const ReadResult& r, size_t) {
+    CHECK(r.verification.chip.state == CheckState::kFailed);
+    CHECK_FALSE(r.verification.genuine);
+  });
 }
 
 TEST_CASE("a genuine card leaving at any APDU: every read completes, genuine, with the chip proved again") {
-  Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.extended_length = false, .max_response = 223}});
-  size_t total = 0;
-  size_t apdus_undisturbed = 0;
-  {
-    auto card = f.open();
-    auto r = read_card(*card, mrz_request(&f.trust));
-    REQUIRE(r.ok());
-    total = r->stats.apdus;
-    apdus_undisturbed = r->stats.apdus;
-  }
-  size_t completed = every_removal(
-      total,
-      [&](size_t n) { return f.open(sim::SimOptions{.quirks = sim::CardQuirks{.extended_length = false, .max_response = 223, .leave_after = n}}); },
-      [&]() { return mrz_request(&f.trust); },
-      [&](const ReadResult& r) {
-        CHECK(r.stats.recoveries == 1);  // one card session: the removal always hit the read
-        CHECK(r.verification.genuine);
-        CHECK(r.verification.chip.state == CheckState::kPassed);
-        CHECK(r.verification.active.state == CheckState::kPassed);
-        check_identity(r);
-        for (const auto& [dg, rec] : r.data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
-        // Resumed, not restarted: access control (and CA) again, then the rest of the interrupted
-        // file, so a recovery costs a handful of APDUs, not a whole second read.
-        CHECK(r.stats.apdus < apdus_undisturbed + 12);
-      });
-  CHECK(completed == total - 1);
+  Fixture f(test::TestCardOptions{.pace = false});
+  const sim::CardQuirks small{.extended_length = false, .max_response = 223};
+  every_removal(f.card.image, small, mrz_request(&f.trust), true, [&](const ReadResult& r, size_t undisturbed) {
+    CHECK(r.stats.recoveries == 1);  // one card session: the removal always hit the read
+    CHECK(r.verification.genuine);
+    CHECK(r.verification.chip.state == CheckState::kPassed);
+    CHECK(r.verification.active.state == CheckState::kPassed);
+    check_identity(r);
+    for (const auto& [dg, rec] : r.data_groups) CHECK(rec.raw == f.card.image.files.data_groups.at(dg));
+    // Resumed, not restarted: access control (and CA) again, then the rest of the interrupted
+    // file, so a recovery costs a handful of APDUs, not a whole second read.
+    CHECK(r.stats.apdus < undisturbed + 12);
+  });
 }
 
 namespace {
@@ -648,16 +585,7 @@ class SwapOnReturn final : public apdu::Transport {
 // every n of a full read; each read must complete (the clone opens with the same key) and none
 // may be genuine.
 void swap_at_every_apdu(const sim::CardImage& image, sim::CardQuirks quirks, const ReadRequest& req) {
-  size_t total = 0;
-  {
-    auto card = sim::open_sim_card_image(image, sim::SimOptions{.quirks = quirks});
-    REQUIRE(card.ok());
-    auto r = read_card(**card, req);
-    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
-    REQUIRE(r->verification.genuine);
-    total = r->stats.apdus;
-  }
-  REQUIRE(total > 20);
+  const size_t total = undisturbed_apdus(image, quirks, req, true);
   for (size_t n = 1; n < total; ++n) {
     CAPTURE(n);
     sim::CardQuirks leaving = quirks;
@@ -689,4 +617,24 @@ TEST_CASE("a genuine card swapped for a clone while out of the field is not genu
     Personalized p = personalized(o);
     swap_at_every_apdu(p.card.image, small, can_request(&p.trust));
   }
+}
+
+TEST_CASE("a card that refuses Active Authentication is not failed by it, even when it left the field during it") {
+  // DG15 is there but the chip has no AA key: INTERNAL AUTHENTICATE gets 6D00 under secure
+  // messaging. That response's MAC verified, so it also confirms a CA run again after a removal.
+  Fixture f(test::TestCardOptions{.pace = false});
+  f.card.image.chip.aa_key_pem = SecureBytes{};
+  const sim::CardQuirks small{.extended_length = false, .max_response = 223};
+  {
+    auto card = f.open(sim::SimOptions{.quirks = small});
+    auto r = read_card(*card, mrz_request(&f.trust));
+    REQUIRE(r.ok());
+    CHECK(r->verification.active.state == CheckState::kNotSupported);
+    CHECK(r->verification.chip.state == CheckState::kPassed);
+  }
+  every_removal(f.card.image, small, mrz_request(&f.trust), true, [&](const ReadResult& r, size_t) {
+    CHECK(r.verification.active.state == CheckState::kNotSupported);
+    CHECK_MESSAGE(r.verification.chip.state == CheckState::kPassed, r.verification.chip.detail);
+    CHECK(r.verification.genuine);
+  });
 }
