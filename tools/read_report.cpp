@@ -201,6 +201,10 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   j.field("active", reader::check_state_name(v.active.state));
   j.field("active_method", v.active.method);
   j.field("active_reason", v.active.detail);
+  if (!v.active_challenge.empty()) {  // AA passed: what the chip signed, for a server to verify itself
+    j.field("active_challenge", to_hex(v.active_challenge));
+    j.field("active_signature", to_hex(v.active_signature));
+  }
   j.key("unsigned_data_groups").begin_array();
   for (int n : v.unsigned_data_groups) j.value(n);
   j.end_array();

@@ -15,9 +15,13 @@
 #include <set>
 #include <string>
 
+#include "idtap/auth/active_auth.h"
 #include "idtap/base/hex.h"
 #include "idtap/crypto/hash.h"
+#include "idtap/lds/dg14.h"
+#include "idtap/lds/dg15.h"
 #include "idtap/lds/dg2.h"
+#include "idtap/lds/oid.h"
 #include "idtap/lds/ef_sod.h"
 #include "idtap/sim/card_image.h"
 #include "idtap/sim/personalize.h"
@@ -646,7 +650,7 @@ TEST_CASE("README's idtap read --json example is the real output's schema, key f
   const std::string card =
       personalize(tmp, "card", "--document-number M12345678 --issue-date 2025-01-02 --expiry-date 2030-12-31");
   auto r = run_split(read_command(card, "--can 123456 --trust " + card + "/pki/csca_cert.pem --crl " + card +
-                                            "/pki/csca_crl.pem --json --out " + tmp.path() + "/out"),
+                                            "/pki/csca_crl.pem --aa-challenge 0102030405060708 --json --out " + tmp.path() + "/out"),
                      tmp);
   REQUIRE(r.exit_code == 0);
   const JsonValue real = parse_or_fail(r.out);
@@ -690,5 +694,55 @@ TEST_CASE("tests' JSON parser: what RFC 8259 allows, and what it does not") {
     std::string error;
     CHECK_FALSE(test::parse_json(b.text, &error).has_value());
     CHECK_FALSE(error.empty());
+  }
+}
+
+TEST_CASE("idtap read --json: the AA challenge and signature, which a server checks itself with DG15's key") {
+  test::ScratchDir tmp("read-aa-json");
+  const struct {
+    const char* card_options;
+    const char* read_options;
+    bool present;
+    const char* why;
+  } cases[] = {
+      {"", " --aa-challenge 0102030405060708", true, "ECDSA AA with the server's challenge"},
+      {"--aa rsa", " --aa-challenge 0102030405060708", true, "RSA AA (ISO/IEC 9796-2) with the server's challenge"},
+      {"", "", true, "ECDSA AA with a random challenge"},
+      {"", " --aa-challenge 0102030405060708 --no-active-auth", false, "AA not run"},
+      {"--aa none", " --aa-challenge 0102030405060708", false, "a card without AA"},
+      {"--cloned", " --aa-challenge 0102030405060708", false, "a clone: AA ran and failed"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    const std::string card = personalize(tmp, "card" + std::to_string(n), c.card_options);
+    const std::string out = tmp.path() + "/out" + std::to_string(n++);
+    auto r = run_split(read_command(card, "--can 123456 --json --trust " + card + "/pki/csca_cert.pem --out " + out + c.read_options), tmp);
+    CAPTURE(r.out);
+    const JsonValue doc = parse_or_fail(r.out);
+    const JsonValue& v = doc["verification"];
+    CHECK((v.find("active_challenge") != nullptr) == c.present);
+    CHECK((v.find("active_signature") != nullptr) == c.present);
+    if (!c.present) continue;
+    CHECK(v["active"].string == "passed");
+    const std::string challenge_hex = v["active_challenge"].string;
+    CHECK(std::regex_match(challenge_hex, std::regex("^[0-9a-f]{16}$")));
+    if (contains(c.read_options, "--aa-challenge")) CHECK(challenge_hex == "0102030405060708");
+    const std::string signature_hex = v["active_signature"].string;
+    CHECK(std::regex_match(signature_hex, std::regex("^([0-9a-f]{2})+$")));
+    // The server's side: DG15's key (from the signed dg15.bin) verifies the signature over its challenge.
+    auto dg15 = lds::parse_dg15(read_bytes(out + "/dg15.bin"));
+    REQUIRE(dg15.ok());
+    auto dg14 = lds::parse_dg14(read_bytes(out + "/dg14.bin"));
+    REQUIRE(dg14.ok());
+    std::optional<std::string> ecdsa_oid;
+    if (!dg14->active_authentication.empty())
+      ecdsa_oid = lds::oid_to_string(dg14->active_authentication.front().signature_algorithm).value();
+    const Bytes challenge = from_hex(challenge_hex).value();
+    Bytes signature = from_hex(signature_hex).value();
+    auto verified = auth::verify_aa_signature(dg15->key.der, challenge, signature, ecdsa_oid);
+    CHECK_MESSAGE(verified.ok(), (verified.ok() ? "" : verified.error().message()));
+    signature.back() ^= 0x01;  // and it is that signature: one bit off does not verify
+    CHECK_FALSE(auth::verify_aa_signature(dg15->key.der, challenge, signature, ecdsa_oid).ok());
   }
 }
