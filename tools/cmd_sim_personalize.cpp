@@ -44,9 +44,14 @@ constexpr const char* kUsage =
     "  --face-bytes N       make the face image about N bytes (1000..200000), e.g. 20000\n"
     "  --pace-mapping M     gm (default), im, cam (PACE-CAM; adds EF.CardSecurity)\n"
     "  --cam                the same as --pace-mapping cam\n"
+    "  --no-card-security   PACE-CAM without EF.CardSecurity: the chip's key only in DG14\n"
     "  --pace-cipher C      aes128 (default), aes192, aes256\n"
     "  --pace-curve C       brainpoolP256r1 (default), P-256, or an ICAO parameter ID\n"
     "  --ca-curve C         the Chip Authentication key's curve (default brainpoolP256r1)\n"
+    "  --ca-key K           the Chip Authentication key: ecdh (default, on --ca-curve), or DH\n"
+    "                       in an RFC 5114 group: dh (2048-bit, 256-bit subgroup), dh-2048-224,\n"
+    "                       dh-1024-160 (DG14 then names id-PK-DH / id-CA-DH-*)\n"
+    "  --ca-cipher C        the CA cipher: aes128 (default), aes192, aes256, 3des\n"
     "  --aa T               Active Authentication key: ecdsa (default), rsa (2048), none\n"
     "  --aa-hash H          sha1, sha224, sha256 (default), sha384, sha512\n"
     "signing:\n"
@@ -56,6 +61,8 @@ constexpr const char* kUsage =
     "  --tamper dgN         change data group N after signing (repeatable: dg1, dg2, dg11,\n"
     "                       dg12, dg14, dg15)\n"
     "  --cloned             chip keys that do not match DG14 / DG15\n"
+    "  --unsigned-dg dgN    add data group N (dg13 or dg16) to the card and EF.COM without\n"
+    "                       signing it in EF.SOD (repeatable)\n"
     "  --no-extended        refuse extended-length APDUs\n"
     "  --max-response N     largest response data field (e.g. 223)\n"
     "  --mse-rejects-le     answer MSE commands carrying Le with 6700\n"
@@ -74,7 +81,8 @@ const std::vector<OptionSpec> kSpecs = {
     {"personal-number", true}, {"birth", true},      {"sex", true},          {"nationality", true},
     {"place-of-birth", true}, {"address", true},     {"telephone", true},    {"face-format", true}, {"face-bytes", true},
     {"pace-mapping", true}, {"cam", false},          {"pace-cipher", true},  {"pace-curve", true},
-    {"ca-curve", true},     {"aa", true},            {"aa-hash", true},      {"ds-key", true},
+    {"ca-curve", true},     {"ca-key", true},        {"ca-cipher", true},    {"no-card-security", false},
+    {"unsigned-dg", true, true},                     {"aa", true},            {"aa-hash", true},      {"ds-key", true},
     {"hash", true},         {"tamper", true, true},  {"cloned", false},      {"no-extended", false},
     {"max-response", true}, {"mse-rejects-le", false}, {"leave-after", true}, {"today", true},
     {"json", false},        {"help", false, false, 'h'},
@@ -168,7 +176,7 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
     o.face_bytes = n;
   }
   if (o.profile == sim::CardProfile::kPassport)
-    for (const char* pace_option : {"can", "pace-mapping", "cam", "pace-cipher", "pace-curve"})
+    for (const char* pace_option : {"can", "pace-mapping", "cam", "pace-cipher", "pace-curve", "no-card-security"})
       if (a.has(pace_option))
         return usage_error(std::string("--") + pace_option + " needs a card with PACE (--profile resident or both)");
   if (auto v = a.get("pace-mapping")) {
@@ -193,6 +201,25 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
   }
   if (auto v = a.get("ca-curve")) {
     IDTAP_ASSIGN_OR_RETURN(o.ca_parameter_id, parse_curve("ca-curve", *v));
+  }
+  if (auto v = a.get("ca-key")) {
+    // DH: the RFC 5114 groups, standardized domain parameter IDs 0-2 (ICAO 9303-11 §9.5.1).
+    if (*v == "dh" || *v == "dh-2048-256") o.ca_parameter_id = 2;
+    else if (*v == "dh-2048-224") o.ca_parameter_id = 1;
+    else if (*v == "dh-1024-160") o.ca_parameter_id = 0;
+    else if (*v != "ecdh") return usage_error("--ca-key must be ecdh, dh, dh-2048-224 or dh-1024-160");
+    if (*v != "ecdh" && a.has("ca-curve")) return usage_error("--ca-curve names an ECDH curve: it contradicts --ca-key " + *v);
+  }
+  if (auto v = a.get("ca-cipher")) {
+    if (*v == "aes128") o.ca_cipher = crypto::CipherAlg::kAes128;
+    else if (*v == "aes192") o.ca_cipher = crypto::CipherAlg::kAes192;
+    else if (*v == "aes256") o.ca_cipher = crypto::CipherAlg::kAes256;
+    else if (*v == "3des") o.ca_cipher = crypto::CipherAlg::kTdes;
+    else return usage_error("--ca-cipher must be aes128, aes192, aes256 or 3des");
+  }
+  if (a.has("no-card-security")) {
+    if (o.pace_mapping != sim::PaceMapping::kChipAuthentication) return usage_error("--no-card-security needs --cam (PACE-CAM)");
+    o.card_security = false;
   }
   if (auto v = a.get("aa")) {
     if (*v == "ecdsa") o.aa_key = sim::AaKeyType::kEcdsa;
@@ -225,6 +252,11 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
       start = comma + 1;
     }
   }
+  for (const auto& word : a.all("unsigned-dg")) {
+    if (word.size() < 3 || word.substr(0, 2) != "dg") return usage_error("--unsigned-dg takes dg13 or dg16, not '" + word + "'");
+    IDTAP_ASSIGN_OR_RETURN(size_t n, parse_count("unsigned-dg", word.substr(2), 16));
+    o.unsigned_data_groups.push_back(static_cast<int>(n));
+  }
   o.cloned = a.has("cloned");
   if (a.has("no-extended")) o.quirks.extended_length = false;
   if (auto v = a.get("max-response")) {
@@ -254,11 +286,15 @@ void print_summary(const sim::PersonalizeSummary& s, bool json) {
     if (s.pace.empty()) w.key("pace").null();
     else w.field("pace", s.pace);
     w.field("ca_curve", s.ca_curve);
+    w.field("ca_cipher", s.ca_cipher);
     w.field("aa", s.aa);
     w.field("document_signer", s.ds);
     w.field("sod_hash", s.sod_hash);
     w.key("tampered").begin_array();
     for (int dg : s.tampered) w.value(dg);
+    w.end_array();
+    w.key("unsigned_data_groups").begin_array();
+    for (int dg : s.unsigned_data_groups) w.value(dg);
     w.end_array();
     w.field("cloned", s.cloned);
     w.end_object();
@@ -269,12 +305,18 @@ void print_summary(const sim::PersonalizeSummary& s, bool json) {
   std::printf("  profile        %s (%s MRZ)\n", sim::card_profile_name(s.profile), lds::mrz_format_name(s.mrz_format));
   std::printf("  access         %s\n", s.pace.empty() ? "BAC" : (s.profile == sim::CardProfile::kBoth ? ("PACE " + s.pace + ", BAC").c_str() : ("PACE " + s.pace).c_str()));
   std::printf("  face (DG2)     %s, %zu bytes\n", lds::image_format_name(s.face_format), s.face_bytes);
-  std::printf("  chip           CA %s, AA %s%s\n", s.ca_curve.c_str(), s.aa.c_str(), s.cloned ? ", cloned (keys do not match)" : "");
+  std::printf("  chip           CA %s %s, AA %s%s\n", s.ca_curve.c_str(), s.ca_cipher.c_str(), s.aa.c_str(),
+              s.cloned ? ", cloned (keys do not match)" : "");
   std::printf("  EF.SOD         %s, Document Signer %s\n", s.sod_hash.c_str(), s.ds.c_str());
   if (!s.tampered.empty()) {
     std::printf("  tampered       ");
     for (size_t i = 0; i < s.tampered.size(); ++i) std::printf("%sDG%d", i ? ", " : "", s.tampered[i]);
     std::printf(" (changed after signing)\n");
+  }
+  if (!s.unsigned_data_groups.empty()) {
+    std::printf("  unsigned       ");
+    for (size_t i = 0; i < s.unsigned_data_groups.size(); ++i) std::printf("%sDG%d", i ? ", " : "", s.unsigned_data_groups[i]);
+    std::printf(" (in EF.COM, not in EF.SOD)\n");
   }
   std::printf("  files         ");
   for (const auto& [name, size] : s.files) std::printf(" %s (%zu)", name.c_str(), size);

@@ -135,11 +135,8 @@ Status internal::load_chip_keys(internal::CardState& card) {
   };
   IDTAP_TRY(load(card.image.chip.ca_key_pem, "ca_key.pem", card.ca_key));
   IDTAP_TRY(load(card.image.chip.aa_key_pem, "aa_key.pem", card.aa_key));
-  if (card.ca_key && !card.ca_key->is_ec())
-    return make_error(ErrorCode::kNotSupported, "chip/ca_key.pem: Chip Authentication needs an EC key");
-  const crypto::HashAlg aa_hash = card.image.config.aa_hash;
-  if (card.aa_key && card.aa_key->is_rsa() && aa_hash != crypto::HashAlg::kSha1 && aa_hash != crypto::HashAlg::kSha256)
-    return make_error(ErrorCode::kNotSupported, "aa.hash: RSA Active Authentication (ISO/IEC 9796-2) uses sha1 or sha256");
+  if (card.ca_key && card.ca_key->is_rsa())
+    return make_error(ErrorCode::kNotSupported, "chip/ca_key.pem: Chip Authentication needs an EC or DH key");
   return ok_status();
 }
 

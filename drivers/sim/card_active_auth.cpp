@@ -1,7 +1,8 @@
 // The card's side of Active Authentication (ICAO 9303-11 §6.1): INTERNAL AUTHENTICATE signs the
 // terminal's challenge with the AA key of DG15: ECDSA (plain r || s), or RSA with the ISO/IEC
-// 9796-2 digital signature scheme 1 (partial message recovery; SHA-1 or SHA-256), whose message
-// representative comes from lib/auth and whose RSA operation is OpenSSL's.
+// 9796-2 digital signature scheme 1 (partial message recovery; SHA-1, -224, -256, -384 or -512,
+// the trailer naming the hash), whose message representative comes from lib/auth and whose RSA
+// operation is OpenSSL's.
 #include "card_internal.h"
 #include "idtap/auth/active_auth.h"
 #include "idtap/crypto/hash.h"
@@ -17,12 +18,11 @@ constexpr size_t kChallengeSize = 8;  // ICAO 9303-11 §6.1: RND.IFD, 8 bytes
 // trailer (lib/auth builds it; M1 is the chip's nonce, as long as the modulus allows, M2 the
 // terminal's challenge), then the RSA private operation.
 Result<Bytes> rsa_9796_2_signature(const CardState& card, const ChipKey& key, crypto::HashAlg hash, ByteView challenge) {
-  const bool sha256 = hash == crypto::HashAlg::kSha256;
   const size_t k = key.rsa_modulus_bytes();
-  const size_t overhead = 1 + crypto::digest_size(hash) + (sha256 ? 2 : 1);
+  const size_t overhead = 1 + crypto::digest_size(hash) + auth::iso9796_2_trailer_size(hash);
   if (k <= overhead) return make_error(ErrorCode::kInvalidArgument, "RSA key too small for AA");
   IDTAP_ASSIGN_OR_RETURN(Bytes m1, card.random_bytes(k - overhead));
-  IDTAP_ASSIGN_OR_RETURN(Bytes f, auth::iso9796_2_sign_representative(k, m1, challenge, sha256));
+  IDTAP_ASSIGN_OR_RETURN(Bytes f, auth::iso9796_2_sign_representative(k, m1, challenge, hash));
   return key.rsa_private_raw(f);
 }
 

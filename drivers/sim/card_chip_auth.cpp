@@ -1,7 +1,7 @@
 // The card's side of Chip Authentication version 1 (ICAO 9303-11 §6.2): MSE:Set KAT for 3DES,
 // MSE:Set AT + GENERAL AUTHENTICATE for AES. The chip agrees a key with the terminal's
-// ephemeral key using its static CA key (DG14's), answers under the old session keys and
-// continues under the new ones.
+// ephemeral key using its static CA key (DG14's: ECDH, or DH for id-CA-DH-*), answers under the
+// old session keys and continues under the new ones.
 #include "card_internal.h"
 #include "idtap/apdu/tlv.h"
 #include "idtap/auth/chip_auth.h"
@@ -13,11 +13,11 @@ namespace {
 
 namespace sw = apdu::sw;
 
-// ca_cipher_from_oid: the cipher of an id-CA-ECDH-* OID (ICAO 9303-11 §9.2.6); nullopt for
-// anything else (id-CA-DH-*: this chip's CA key is EC).
-std::optional<crypto::CipherAlg> ca_cipher_from_oid(ByteView oid) {
+// ca_cipher_from_oid: the cipher of an id-CA-ECDH-* OID for an EC chip key, of an id-CA-DH-*
+// OID for a DH one (ICAO 9303-11 §9.2.6); nullopt for anything else.
+std::optional<crypto::CipherAlg> ca_cipher_from_oid(const CardState& card, ByteView oid) {
   auto alg = auth::ca_algorithm(oid);
-  if (!alg.ok() || !alg->ecdh) return std::nullopt;
+  if (!alg.ok() || alg->ecdh != card.ca_key->is_ec()) return std::nullopt;
   return alg->cipher;
 }
 
@@ -27,13 +27,21 @@ bool cipher_offered(const CardState& card, crypto::CipherAlg alg) {
   return false;
 }
 
-// chip_authentication_keys: K = ECKA(SK_chip, PK_terminal); KS_enc, KS_mac = KDF(K, 1 / 2);
+// shared_secret: K = KA(SK_chip, PK_terminal): the x-coordinate of the ECDH point, or the DH
+// value y_terminal^x mod p as long as p (ICAO 9303-11 §9.6; PKCS#3), after validating the
+// terminal's key (on the curve; 1 < y < p - 1 and in the subgroup).
+Result<SecureBytes> shared_secret(const ChipKey& key, ByteView terminal_public_key) {
+  if (const crypto::DhKeyPair* dh = key.dh_key()) return dh->agree(terminal_public_key);
+  const crypto::EcKeyPair& chip = *key.ec_key();
+  IDTAP_ASSIGN_OR_RETURN(crypto::EcPoint peer, chip.public_point().group().decode_point(terminal_public_key));
+  return chip.agree_x(peer);
+}
+
+// chip_authentication_keys: K = KA(SK_chip, PK_terminal); KS_enc, KS_mac = KDF(K, 1 / 2);
 // SSC zero (ICAO 9303-11 §6.2.3, §9.7.1). The answer carrying them switches the session.
 Result<std::unique_ptr<sm::CardSecureMessaging>> chip_authentication_keys(const CardState& card, crypto::CipherAlg cipher,
                                                                           ByteView terminal_public_key) {
-  const crypto::EcKeyPair& chip = *card.ca_key->ec_key();
-  IDTAP_ASSIGN_OR_RETURN(crypto::EcPoint peer, chip.public_point().group().decode_point(terminal_public_key));
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes k, chip.agree_x(peer));
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes k, shared_secret(*card.ca_key, terminal_public_key));
   sm::SessionKeys keys;
   keys.alg = cipher;
   IDTAP_ASSIGN_OR_RETURN(keys.ks_enc, crypto::derive_key(cipher, k, crypto::KdfCounter::kEnc));
@@ -65,7 +73,7 @@ Answer mse_set_at_chip_authentication(CardState& card, const Context& ctx) {
     auto t = r.next();
     if (!t.ok()) return sw_only(sw::kWrongData);
     if (t->tag == 0x80) {
-      cipher = ca_cipher_from_oid(t->value);
+      cipher = ca_cipher_from_oid(card, t->value);
       if (!cipher) return sw_only(sw::kWrongData);
     } else if (t->tag != 0x84) {
       return sw_only(sw::kWrongData);

@@ -46,7 +46,7 @@ Result<auth::PaceChipConfig> chip_config(const CardState& card) {
     out.passwords.push_back({auth::PasswordKind::kMrz, std::move(seed)});
   }
   // PACE-CAM proves the chip with its static CA key (EF.CardSecurity's public key).
-  if (cam && card.ca_key) out.cam_private_key = card.ca_key->ec_key()->private_scalar();
+  if (cam && card.ca_key && card.ca_key->is_ec()) out.cam_private_key = card.ca_key->ec_key()->private_scalar();
   return out;
 }
 

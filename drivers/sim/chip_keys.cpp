@@ -34,6 +34,40 @@ struct BnFree {
 // A PEM password callback that refuses: an encrypted key is an error, never a prompt.
 int no_password(char*, int, int, void*) { return 0; }
 
+// bn_param: a BIGNUM parameter of `key` as minimal big-endian bytes; nullopt when absent.
+std::optional<SecureBytes> bn_param(const EVP_PKEY* key, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1 || raw == nullptr) return std::nullopt;
+  std::unique_ptr<BIGNUM, BnFree> bn(raw);
+  SecureBytes out(static_cast<size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), out.data());
+  return out;
+}
+
+// dh_group_of: the group of an X9.42 DH key: one of the RFC 5114 groups (ICAO 9303-11 §9.5.1
+// IDs 0-2) when p, q and g are one's, else the explicit parameters (checked by lib/crypto).
+Result<crypto::DhGroup> dh_group_of(const EVP_PKEY* key) {
+  auto p = bn_param(key, OSSL_PKEY_PARAM_FFC_P);
+  auto q = bn_param(key, OSSL_PKEY_PARAM_FFC_Q);
+  auto g = bn_param(key, OSSL_PKEY_PARAM_FFC_G);
+  if (!p || !g) return make_error(ErrorCode::kMalformed, "DH chip key without domain parameters");
+  if (!q) return make_error(ErrorCode::kNotSupported, "DH chip key without the subgroup order q (PKCS#3, not X9.42)");
+  auto padded = [](const SecureBytes& v, size_t n) {
+    Bytes out(n > v.size() ? n - v.size() : 0, 0);
+    out.insert(out.end(), v.begin(), v.end());
+    return out;
+  };
+  for (auto id : {crypto::DhGroupId::kModp1024_160, crypto::DhGroupId::kModp2048_224, crypto::DhGroupId::kModp2048_256}) {
+    IDTAP_ASSIGN_OR_RETURN(crypto::DhGroup standard, crypto::DhGroup::standard(id));
+    if (standard.p() == padded(*p, standard.p_size()) && standard.q() == padded(*q, 0) &&
+        standard.g() == padded(*g, standard.p_size()))
+      return standard;
+  }
+  auto group = crypto::DhGroup::from_parameters(*p, *q, *g);
+  if (!group.ok()) return make_error(ErrorCode::kMalformed, "DH chip key parameters: " + group.error().context);
+  return group;
+}
+
 }  // namespace
 
 struct ChipKey::Pkey {
@@ -41,8 +75,8 @@ struct ChipKey::Pkey {
   ~Pkey() { EVP_PKEY_free(key); }
 };
 
-ChipKey::ChipKey(std::unique_ptr<Pkey> pkey, std::optional<crypto::EcKeyPair> ec)
-    : pkey_(std::move(pkey)), ec_(std::move(ec)) {}
+ChipKey::ChipKey(std::unique_ptr<Pkey> pkey, std::optional<crypto::EcKeyPair> ec, std::optional<crypto::DhKeyPair> dh)
+    : pkey_(std::move(pkey)), ec_(std::move(ec)), dh_(std::move(dh)) {}
 ChipKey::ChipKey(ChipKey&&) noexcept = default;
 ChipKey& ChipKey::operator=(ChipKey&&) noexcept = default;
 ChipKey::~ChipKey() = default;
@@ -56,7 +90,14 @@ Result<ChipKey> ChipKey::from_pem(ByteView pem) {
   holder->key = key;
   const int id = EVP_PKEY_get_base_id(key);
   if (id == EVP_PKEY_RSA) return ChipKey(std::move(holder), std::nullopt);
-  if (id != EVP_PKEY_EC) return make_error(ErrorCode::kNotSupported, "chip keys are EC or RSA");
+  if (id == EVP_PKEY_DHX || id == EVP_PKEY_DH) {
+    IDTAP_ASSIGN_OR_RETURN(crypto::DhGroup group, dh_group_of(key));
+    auto x = bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY);
+    if (!x) return make_error(ErrorCode::kMalformed, "DH chip key without a private exponent");
+    IDTAP_ASSIGN_OR_RETURN(crypto::DhKeyPair pair, crypto::DhKeyPair::from_private(group, *x));
+    return ChipKey(std::move(holder), std::nullopt, std::move(pair));
+  }
+  if (id != EVP_PKEY_EC) return make_error(ErrorCode::kNotSupported, "chip keys are EC, DH or RSA");
   char group_name[64] = {0};
   size_t name_len = 0;
   if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group_name, sizeof group_name, &name_len) != 1)
@@ -77,7 +118,12 @@ Result<ChipKey> ChipKey::from_pem(ByteView pem) {
 
 Result<ChipKey> ChipKey::generate_like() const {
   EVP_PKEY* fresh = nullptr;
-  if (ec_) {
+  if (dh_) {
+    // The same domain parameters, a new exponent: keygen with the key itself as the template.
+    std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_generate(ctx.get(), &fresh) != 1)
+      return make_error(ErrorCode::kInternal, "DH key generation failed");
+  } else if (ec_) {
     char group_name[64] = {0};
     size_t name_len = 0;
     if (EVP_PKEY_get_utf8_string_param(pkey_->key, OSSL_PKEY_PARAM_GROUP_NAME, group_name, sizeof group_name, &name_len) != 1)
@@ -108,7 +154,7 @@ Result<SecureBytes> ChipKey::to_pem() const {
 }
 
 size_t ChipKey::rsa_modulus_bytes() const {
-  if (ec_) return 0;
+  if (!is_rsa()) return 0;
   return static_cast<size_t>(EVP_PKEY_get_size(pkey_->key));
 }
 
@@ -129,7 +175,7 @@ Result<Bytes> ChipKey::sign_ecdsa_plain(crypto::HashAlg hash, ByteView message) 
 }
 
 Result<Bytes> ChipKey::rsa_private_raw(ByteView representative) const {
-  if (ec_) return make_error(ErrorCode::kInvalidArgument, "the raw RSA operation needs an RSA key");
+  if (!is_rsa()) return make_error(ErrorCode::kInvalidArgument, "the raw RSA operation needs an RSA key");
   if (representative.size() != rsa_modulus_bytes())
     return make_error(ErrorCode::kInvalidArgument, "RSA representative must be the modulus length");
   std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));

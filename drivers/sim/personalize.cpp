@@ -9,10 +9,12 @@
 #include <memory>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "idtap/apdu/tlv.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/lds/card_security.h"
 #include "idtap/lds/dg1.h"
@@ -54,6 +56,24 @@ const char* openssl_curve(int parameter_id) {
   }
 }
 
+// OpenSSL group names of the DH standardized domain parameters (ICAO 9303-11 §9.5.1 Table 12,
+// IDs 0-2: the RFC 5114 groups).
+const char* openssl_dh_group(int parameter_id) {
+  switch (parameter_id) {
+    case 0: return "dh_1024_160";
+    case 1: return "dh_2048_224";
+    case 2: return "dh_2048_256";
+    default: return nullptr;
+  }
+}
+
+// ca_key_name: what the summary shows for the CA key of `parameter_id`.
+std::string ca_key_name(int parameter_id) {
+  if (const char* dh = openssl_dh_group(parameter_id)) return std::string("DH ") + dh + " (RFC 5114)";
+  const char* curve = openssl_curve(parameter_id);
+  return curve ? curve : "?";
+}
+
 // ChipKey: a generated key with what the card image and the data groups need of it.
 struct ChipKey {
   KeyPtr key;
@@ -61,13 +81,33 @@ struct ChipKey {
   SecureBytes pem;     // PKCS#8 PEM (chip/*.pem)
 };
 
+struct CtxFree { void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); } };
+
+// generate_dh: an X9.42 DH key ("DHX": p, q and g travel with it, so the SubjectPublicKeyInfo is
+// dhpublicnumber with DomainParameters, RFC 3279 §2.3.3, as ICAO 9303-11 §9.4 / BSI TR-03110-3
+// A.1.1.1 encode an id-PK-DH key) in the named RFC 5114 group. nullptr on failure.
+EVP_PKEY* generate_dh(const char* group) {
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "DHX", nullptr));
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+                          OSSL_PARAM_construct_end()};
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_params(ctx.get(), params) != 1 ||
+      EVP_PKEY_generate(ctx.get(), &key) != 1)
+    return nullptr;
+  return key;
+}
+
+// generate_key: an RSA-2048 key, or a key on the standardized domain parameters `parameter_id`
+// (8..18 an ECDH curve, 0..2 a DH group).
 Result<ChipKey> generate_key(bool rsa, int parameter_id) {
   ChipKey k;
   if (rsa) {
     k.key.reset(EVP_RSA_gen(2048));
+  } else if (const char* group = openssl_dh_group(parameter_id)) {
+    k.key.reset(generate_dh(group));
   } else {
     const char* curve = openssl_curve(parameter_id);
-    if (curve == nullptr) return bad_option("no ECDH curve for domain parameter ID " + std::to_string(parameter_id));
+    if (curve == nullptr) return bad_option("no ECDH curve or DH group for domain parameter ID " + std::to_string(parameter_id));
     k.key.reset(EVP_EC_gen(curve));
   }
   if (!k.key) return make_error(ErrorCode::kInternal, "personalization: key generation failed");
@@ -113,6 +153,37 @@ Result<lds::Oid> pace_protocol(PaceMapping mapping, crypto::CipherAlg cipher) {
   return oid;
 }
 
+// ca_protocol: id-CA-{DH .1, ECDH .2}-{3DES .1, AES-128 .2, -192 .3, -256 .4} (ICAO 9303-11
+// §9.2.6, BSI TR-03110-3 A.1.1.2).
+lds::Oid ca_protocol(bool dh, crypto::CipherAlg cipher) {
+  lds::Oid oid = lds::oid::kCa;
+  oid.push_back(dh ? 1 : 2);
+  oid.push_back(cipher == crypto::CipherAlg::kTdes ? 1 : cipher == crypto::CipherAlg::kAes128 ? 2
+                : cipher == crypto::CipherAlg::kAes192 ? 3 : 4);
+  return oid;
+}
+
+// unsigned_group: the content of a data group written to the card and EF.COM but left out of
+// EF.SOD. DG16 (persons to notify, ICAO 9303-10 §4.7.16): 70 { 02 count, A1 { 5F50 date
+// recorded, 5F51 name, 5F52 telephone, 5F53 address } }; DG13 (optional details, issuer-defined
+// content): 6D { 53 text }.
+Result<Bytes> unsigned_group(int dg, const lds::Date& today) {
+  apdu::TlvWriter w;
+  if (dg == 16) {
+    w.open(0x70).add_uint(0x02, 1).open(0xA1);
+    w.add(0x5F50, bytes_of(today.yyyymmdd()));
+    w.add(0x5F51, bytes_of("HONG<<CHUNHYANG"));
+    w.add(0x5F52, bytes_of("+82-2-0000-0000"));
+    w.add(0x5F53, bytes_of("SEOUL<KOREA"));
+    w.close().close();
+  } else if (dg == 13) {
+    w.open(0x6D).add(0x53, bytes_of("idtap: optional details, not signed")).close();
+  } else {
+    return bad_option("--unsigned-dg dg" + std::to_string(dg) + ": only dg13 and dg16 can be added unsigned");
+  }
+  return w.finish();
+}
+
 lds::Oid aa_signature_oid(crypto::HashAlg hash) {
   switch (hash) {
     case crypto::HashAlg::kSha1: return lds::oid::kEcdsaPlainSha1;
@@ -124,6 +195,15 @@ lds::Oid aa_signature_oid(crypto::HashAlg hash) {
   return lds::oid::kEcdsaPlainSha256;
 }
 
+const char* cipher_label(crypto::CipherAlg c) {
+  switch (c) {
+    case crypto::CipherAlg::kTdes: return "3des";
+    case crypto::CipherAlg::kAes128: return "aes128";
+    case crypto::CipherAlg::kAes192: return "aes192";
+    case crypto::CipherAlg::kAes256: return "aes256";
+  }
+  return "?";
+}
 const char* ds_name(DsKeyType t) { return t == DsKeyType::kEcdsa ? "ecdsa" : t == DsKeyType::kRsa ? "rsa" : "rsa-pss"; }
 const char* aa_name(AaKeyType t) { return t == AaKeyType::kEcdsa ? "ecdsa" : t == AaKeyType::kRsa2048 ? "rsa2048" : "none"; }
 
@@ -262,7 +342,13 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   }
   const bool cam = with_pace && o.pace_mapping == PaceMapping::kChipAuthentication;
   const int ca_param = cam ? o.pace_parameter_id : o.ca_parameter_id;
-  if (!openssl_curve(ca_param)) return bad_option("CA: no ECDH curve for parameter ID " + std::to_string(ca_param));
+  const bool ca_dh = openssl_dh_group(ca_param) != nullptr;
+  if (!ca_dh && !openssl_curve(ca_param))
+    return bad_option("CA: no ECDH curve or DH group for parameter ID " + std::to_string(ca_param));
+  if (!o.card_security && !cam) return bad_option("--no-card-security: only a PACE-CAM card has EF.CardSecurity");
+  if (cam && o.ca_cipher == crypto::CipherAlg::kTdes) return bad_option("--ca-cipher 3des: PACE-CAM is defined for AES only");
+  for (int dg : o.unsigned_data_groups)
+    if (dg != 13 && dg != 16) return bad_option("--unsigned-dg dg" + std::to_string(dg) + ": only dg13 and dg16 can be added unsigned");
   const lds::Date today = o.today.value_or(lds::today_utc());
   const lds::Date issued = o.document.date_of_issue.value_or(today);
   const lds::Date expires = o.document.date_of_expiry.value_or(add_years(issued, 10));
@@ -314,9 +400,10 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
     pace_info = lds::PaceInfo{protocol, 2, o.pace_parameter_id};
     in.dg14.pace.push_back(*pace_info);  // ICAO 9303-11 §9.2.11: DG14 repeats the PACEInfo
   }
-  // ChipAuthenticationInfo id-CA-ECDH-AES-CBC-CMAC-128, version 1 (ICAO 9303-11 §9.2.3).
-  in.dg14.chip_authentication.push_back({lds::oid::kCaEcdhAes128, 1, std::nullopt});
-  in.dg14.chip_authentication_public_keys.push_back({lds::oid::kPkEcdh, ca_key.spki, std::nullopt});
+  // ChipAuthenticationInfo id-CA-{ECDH,DH}-<cipher>, version 1, and the key as id-PK-ECDH or
+  // id-PK-DH (ICAO 9303-11 §9.2.3, §9.2.4).
+  in.dg14.chip_authentication.push_back({ca_protocol(ca_dh, o.ca_cipher), 1, std::nullopt});
+  in.dg14.chip_authentication_public_keys.push_back({ca_dh ? lds::oid::kPkDh : lds::oid::kPkEcdh, ca_key.spki, std::nullopt});
   if (o.aa_key == AaKeyType::kEcdsa)  // ICAO 9303-11 §9.2.5: only for ECDSA
     in.dg14.active_authentication.push_back({lds::oid::kAa, 1, aa_signature_oid(o.aa_hash)});
   if (aa_key) in.aa_spki = aa_key->spki;
@@ -392,6 +479,13 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
     IDTAP_ASSIGN_OR_RETURN(auto rebuilt, build_groups(changed));
     groups[dg] = rebuilt[dg];
   }
+  // Unsigned data groups: on the card and in EF.COM, not in EF.SOD.
+  std::vector<int> unsigned_groups = o.unsigned_data_groups;
+  std::sort(unsigned_groups.begin(), unsigned_groups.end());
+  unsigned_groups.erase(std::unique(unsigned_groups.begin(), unsigned_groups.end()), unsigned_groups.end());
+  for (int dg : unsigned_groups) {
+    IDTAP_ASSIGN_OR_RETURN(groups[dg], unsigned_group(dg, today));
+  }
 
   PersonalizedCard out;
   CardImage& image = out.image;
@@ -408,7 +502,7 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   image.config.mrz.document_number = secure_copy(bytes_of(number));
   image.config.mrz.date_of_birth = secure_copy(bytes_of(mrz.date_of_birth.raw));
   image.config.mrz.date_of_expiry = secure_copy(bytes_of(mrz.date_of_expiry.raw));
-  image.config.ca_ciphers = {crypto::CipherAlg::kAes128};
+  image.config.ca_ciphers = {o.ca_cipher};
   image.config.aa_hash = o.aa_hash;
   image.config.quirks = o.quirks;
   image.config.quirks.cloned_chip = o.quirks.cloned_chip || o.cloned;
@@ -423,8 +517,9 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
     lds::SecurityInfos access;
     access.pace.push_back(*pace_info);
     IDTAP_ASSIGN_OR_RETURN(image.files.card_access, lds::encode_security_infos(access));
-    if (cam) {
-      // PACE-CAM needs the chip's static key in a signed EF.CardSecurity (ICAO 9303-11 §4.4.3.5).
+    if (cam && o.card_security) {
+      // PACE-CAM needs the chip's static key in a signed EF.CardSecurity (ICAO 9303-11 §4.4.3.5);
+      // without one the terminal takes it from DG14 (as some early CAM cards require).
       lds::SecurityInfos security;
       security.pace.push_back(*pace_info);
       security.chip_authentication = in.dg14.chip_authentication;
@@ -463,7 +558,9 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   s.face_format = lds::detect_image_format(in.face);
   s.face_bytes = in.face.size();
   if (with_pace) s.pace = pace_offer_name(offer);
-  s.ca_curve = openssl_curve(ca_param);
+  s.ca_curve = ca_key_name(ca_param);
+  s.ca_cipher = cipher_label(o.ca_cipher);
+  s.unsigned_data_groups = unsigned_groups;
   s.aa = aa_name(o.aa_key);
   s.ds = ds_name(o.ds_key);
   s.sod_hash = crypto::hash_name(o.sod_hash);

@@ -121,23 +121,31 @@ Result<AaResult> active_authenticate(apdu::Transport& channel, ByteView dg15_pub
   return result;
 }
 
-Result<Bytes> iso9796_2_sign_representative(size_t modulus_bytes, ByteView m1, ByteView m2, bool sha256) {
-  const crypto::HashAlg alg = sha256 ? crypto::HashAlg::kSha256 : crypto::HashAlg::kSha1;
-  const size_t hlen = crypto::digest_size(alg);
-  const size_t trailer = sha256 ? 2 : 1;
+Result<Bytes> iso9796_2_sign_representative(size_t modulus_bytes, ByteView m1, ByteView m2, crypto::HashAlg hash) {
+  // ISO/IEC 9796-2 §8.1.2: SHA-1 may use the implicit trailer BC; every other hash is named by
+  // its ISO/IEC 10118-3 identifier in the trailer xx CC (the table the verifier reads).
+  const TrailerHash* named = nullptr;
+  for (const auto& h : kTrailerHashes)
+    if (h.alg == hash) named = &h;
+  if (named == nullptr) return make_error(ErrorCode::kInvalidArgument, "ISO 9796-2: no trailer for this hash");
+  const bool implicit = hash == crypto::HashAlg::kSha1;
+  const size_t hlen = crypto::digest_size(hash);
+  const size_t trailer = implicit ? 1 : 2;
   if (modulus_bytes < 1 + hlen + trailer + 1 || m1.size() != modulus_bytes - 1 - hlen - trailer)
     return make_error(ErrorCode::kInvalidArgument, "ISO 9796-2: M1 must fill the modulus less header, hash and trailer");
-  IDTAP_ASSIGN_OR_RETURN(Bytes h, crypto::digest(alg, concat({m1, m2})));
+  IDTAP_ASSIGN_OR_RETURN(Bytes h, crypto::digest(hash, concat({m1, m2})));
   Bytes rep = {0x6A};
   append(rep, m1);
   append(rep, h);
-  if (sha256) {
-    rep.push_back(0x34);
-    rep.push_back(0xCC);
-  } else {
+  if (implicit) {
     rep.push_back(0xBC);
+  } else {
+    rep.push_back(named->id);
+    rep.push_back(0xCC);
   }
   return rep;
 }
+
+size_t iso9796_2_trailer_size(crypto::HashAlg hash) { return hash == crypto::HashAlg::kSha1 ? 1 : 2; }
 
 }  // namespace idtap::auth

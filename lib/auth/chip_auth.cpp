@@ -113,6 +113,16 @@ Result<CaResult> chip_authenticate(sm::SecureChannel& channel, const lds::Securi
     } while (v != 0);
   }
 
+  // A DH public value of 2048 bits does not fit a short APDU: without extended length the
+  // commands would need chaining, which is not implemented. That is this terminal's limit, not
+  // a sign of a cloned chip: kNotSupported, before anything is sent.
+  const size_t max_data = channel.capabilities().max_command_data;
+  const size_t needed = agreement.ephemeral_public.size() + 4 + (key_id ? 2 + key_ref.size() : 0) + 4;
+  if (needed > max_data)
+    return make_error(ErrorCode::kNotSupported, "CA: the " + std::to_string(agreement.ephemeral_public.size()) +
+                                                    "-byte ephemeral public key needs extended length, which this card or reader "
+                                                    "does not offer (command chaining is not implemented)");
+
   if (algorithm.cipher == crypto::CipherAlg::kTdes) {
     // ICAO 9303-11 §6.2.4.1: MSE:Set KAT with the ephemeral public key (91) and key ID (84).
     apdu::TlvWriter w;

@@ -92,6 +92,23 @@ Result<SignerInfoData> read_signer_info(TlvReader si_reader) {
   return si;
 }
 
+// check_segments: the contents of a BER constructed OCTET STRING (24) hold only OCTET STRING
+// segments, primitive or (to a small depth) constructed again (X.690 §8.7.3.2). OpenSSL joins
+// segments of any tag, so this is checked here.
+Status check_segments(ByteView content, TlvMode mode, int depth) {
+  if (depth > 4) return bad("eContent: constructed OCTET STRING nested too deep");
+  TlvReader segments(content, mode);
+  while (!segments.empty()) {
+    IDTAP_ASSIGN_OR_RETURN(Tlv segment, segments.next());
+    if (segment.tag == 0x24) {
+      IDTAP_TRY(check_segments(segment.value, mode, depth + 1));
+    } else if (segment.tag != der::kOctetString) {
+      return bad("eContent: a segment of the constructed OCTET STRING is not an OCTET STRING");
+    }
+  }
+  return ok_status();
+}
+
 // walk: the structure read with TlvReader in `mode`; everything but eContent.
 Result<SignedData> walk(ByteView ci, TlvMode mode) {
   SignedData out;
@@ -123,6 +140,7 @@ Result<SignedData> walk(ByteView ci, TlvMode mode) {
     // OCTET STRING, primitive (04) or, in BER, constructed from segments (24).
     if (octets.tag != der::kOctetString && !(mode == TlvMode::kBerLenient && octets.tag == 0x24))
       return bad("eContent is not an OCTET STRING");
+    if (octets.tag == 0x24) IDTAP_TRY(check_segments(octets.value, mode, 1));
     IDTAP_TRY(inner.expect_end());
   }
   IDTAP_ASSIGN_OR_RETURN(auto certs, sd.read_optional(0xA0));

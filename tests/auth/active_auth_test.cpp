@@ -27,11 +27,11 @@ Bytes spki_of(EVP_PKEY* key) {
 }
 
 // The chip's side of RSA AA: the ISO 9796-2 representative, then the raw RSA private operation.
-Bytes rsa_chip_sign(EVP_PKEY* key, ByteView challenge, bool sha256) {
+Bytes rsa_chip_sign(EVP_PKEY* key, ByteView challenge, crypto::HashAlg hash) {
   const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key));
-  const size_t m1_len = k - 1 - (sha256 ? 32 : 20) - (sha256 ? 2 : 1);
+  const size_t m1_len = k - 1 - crypto::digest_size(hash) - iso9796_2_trailer_size(hash);
   Bytes m1 = crypto::random_bytes(m1_len).value();
-  Bytes rep = iso9796_2_sign_representative(k, m1, challenge, sha256).value();
+  Bytes rep = iso9796_2_sign_representative(k, m1, challenge, hash).value();
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
   REQUIRE(EVP_PKEY_sign_init(ctx) == 1);
   REQUIRE(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1);
@@ -62,26 +62,57 @@ Bytes ecdsa_chip_sign(EVP_PKEY* key, ByteView challenge, const char* md) {
 
 }  // namespace
 
-TEST_CASE("RSA Active Authentication with ISO 9796-2 scheme 1, SHA-1 and SHA-256 trailers") {
+TEST_CASE("RSA Active Authentication with ISO 9796-2 scheme 1: every hash, named by its trailer") {
   EvpKey key = make_rsa_key(2048);
   Bytes spki = spki_of(key.get());
   Bytes challenge = hex_or_die("0102030405060708");
-  for (bool sha256 : {false, true}) {
-    CAPTURE(sha256);
-    Bytes sig = rsa_chip_sign(key.get(), challenge, sha256);
+  // ISO/IEC 9796-2 §8.1.2 trailers: SHA-1 implicit BC, else the ISO/IEC 10118-3 hash identifier
+  // followed by CC.
+  struct Case {
+    crypto::HashAlg hash;
+    const char* trailer;
+    const char* name;
+  } cases[] = {
+      {crypto::HashAlg::kSha1, "BC", "SHA-1"},       {crypto::HashAlg::kSha224, "38CC", "SHA-224"},
+      {crypto::HashAlg::kSha256, "34CC", "SHA-256"}, {crypto::HashAlg::kSha384, "36CC", "SHA-384"},
+      {crypto::HashAlg::kSha512, "35CC", "SHA-512"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    // The representative: 6A || M1 || H(M1 || challenge) || trailer, 256 bytes.
+    const size_t hlen = crypto::digest_size(c.hash);
+    const size_t tlen = std::string_view(c.trailer).size() / 2;
+    CHECK(iso9796_2_trailer_size(c.hash) == tlen);
+    Bytes m1(256 - 1 - hlen - tlen, 0x5A);
+    auto rep = iso9796_2_sign_representative(256, m1, challenge, c.hash);
+    REQUIRE(rep.ok());
+    REQUIRE(rep->size() == 256);
+    CHECK(rep->front() == 0x6A);
+    CHECK(to_hex(ByteView(*rep).last(tlen), true) == c.trailer);
+    CHECK(to_hex(ByteView(*rep).subspan(1, m1.size())) == to_hex(m1));
+    CHECK(to_hex(ByteView(*rep).subspan(1 + m1.size(), hlen)) == to_hex(crypto::digest(c.hash, concat({m1, challenge})).value()));
+    // An M1 one byte off does not fill the modulus.
+    CHECK(iso9796_2_sign_representative(256, Bytes(m1.size() + 1, 0), challenge, c.hash).error().code ==
+          ErrorCode::kInvalidArgument);
+
+    // Signed by the chip's key, the signature verifies and names the hash.
+    Bytes sig = rsa_chip_sign(key.get(), challenge, c.hash);
     auto ok = verify_aa_signature(spki, challenge, sig);
-    REQUIRE(ok.ok());
-    CHECK(*ok == std::string("RSA-2048 ISO 9796-2 ") + (sha256 ? "SHA-256" : "SHA-1"));
-    // Another challenge, a flipped signature bit, another key: all refused.
+    REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? std::string() : ok.error().message()));
+    CHECK(*ok == std::string("RSA-2048 ISO 9796-2 ") + c.name);
+    // Another challenge, a flipped signature bit: refused.
     CHECK(verify_aa_signature(spki, hex_or_die("0102030405060709"), sig).error().code == ErrorCode::kVerificationFailed);
     Bytes flipped = sig;
     flipped[100] ^= 0x01;
     CHECK_FALSE(verify_aa_signature(spki, challenge, flipped).ok());
   }
   EvpKey other = make_rsa_key(2048);
-  Bytes sig = rsa_chip_sign(key.get(), challenge, true);
-  CHECK(verify_aa_signature(spki_of(other.get()), challenge, sig).error().code == ErrorCode::kVerificationFailed);
-
+  for (auto hash : {crypto::HashAlg::kSha256, crypto::HashAlg::kSha512}) {
+    Bytes sig = rsa_chip_sign(key.get(), challenge, hash);
+    CHECK(verify_aa_signature(spki_of(other.get()), challenge, sig).error().code == ErrorCode::kVerificationFailed);
+  }
+  // A modulus too small for SHA-512 (1 + 64 + 2 bytes and no room for M1).
+  CHECK(iso9796_2_sign_representative(67, Bytes{}, challenge, crypto::HashAlg::kSha512).error().code == ErrorCode::kInvalidArgument);
 }
 
 TEST_CASE("ECDSA Active Authentication with plain signatures and the DG14 hash") {
@@ -152,7 +183,7 @@ TEST_CASE("RSA-4096 Active Authentication asks for the 512-byte signature with a
   EvpKey key = make_rsa_key(4096);
   Bytes spki = spki_of(key.get());
   Bytes challenge = hex_or_die("0011223344556677");
-  Bytes sig = rsa_chip_sign(key.get(), challenge, true);
+  Bytes sig = rsa_chip_sign(key.get(), challenge, crypto::HashAlg::kSha256);
   REQUIRE(sig.size() == 512);
   apdu::ScriptedTransport card;
   // 00 88 00 00, extended Lc 000008, the challenge, extended Le 0200 (512).

@@ -1,6 +1,8 @@
 #include "idtap/lds/ef_sod.h"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -10,6 +12,7 @@
 #include "idtap/lds/card_security.h"
 #include "lds/pki_fixture.h"
 #include "lds/tlv_build.h"
+#include "support/test_card.h"
 
 using namespace idtap;
 using namespace idtap::lds;
@@ -189,6 +192,73 @@ TEST_CASE("BER indefinite lengths in EF.SOD: a named leniency") {
   CHECK(verify(lenient->signed_data.signer_infos[0], s.cms.certificate, EVP_sha256(), false));
   // A DER file parsed with the leniency allowed does not report it used.
   CHECK_FALSE(parse_ef_sod(*der_file, EfSodOptions{true})->signed_data.used_ber);
+}
+
+TEST_CASE("BER indefinite lengths inside EF.SOD: SignedData, encapContentInfo, a chunked eContent") {
+  Signer s = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  const Bytes der_file = create_ef_sod(sample_lso(crypto::HashAlg::kSha256, EVP_sha256()), s.cms).value();
+  const EfSod der = parse_ef_sod(der_file).value();
+  REQUIRE(der.signed_data.econtent.size() > 100);
+  struct Case {
+    const char* what;
+    test::BerSodOptions ber;
+  } cases[] = {
+      {"SignedData 30 80 (and ContentInfo's [0] A0 80)", {.signed_data = true}},
+      {"EncapsulatedContentInfo 30 80 (and its eContent [0] A0 80)", {.encap_content_info = true}},
+      {"eContent as a constructed OCTET STRING 24 80 of 16-byte segments", {.econtent_chunk = 16}},
+      {"eContent in 100-byte segments, the last one short", {.econtent_chunk = 100}},
+      {"eContent as one segment in a constructed OCTET STRING", {.econtent_chunk = 4096}},
+      {"every level indefinite, the eContent chunked",
+       {.outer = true, .content_info = true, .signed_data = true, .encap_content_info = true, .econtent_chunk = 32}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    const Bytes ber = test::reencode_sod_ber(der_file, c.ber);
+    REQUIRE(ber != der_file);
+    // Strict DER refuses it; the EF.SOD leniency reads it and says so.
+    auto strict = parse_ef_sod(ber);
+    REQUIRE_FALSE(strict.ok());
+    CHECK(strict.error().code == ErrorCode::kMalformed);
+    auto lenient = parse_ef_sod(ber, EfSodOptions{true});
+    REQUIRE_MESSAGE(lenient.ok(), (lenient.ok() ? std::string() : lenient.error().message()));
+    CHECK(lenient->signed_data.used_ber);
+    // The same content: eContent (the segments joined), the hashes, the signed attributes whose
+    // messageDigest covers eContent, and a signature that still verifies.
+    CHECK(lenient->signed_data.econtent == der.signed_data.econtent);
+    REQUIRE(lenient->security_object.hashes.size() == 3);
+    for (int n : {1, 2, 14}) CHECK(*lenient->security_object.hash_of(n) == *der.security_object.hash_of(n));
+    const auto& si = lenient->signed_data.signer_infos.at(0);
+    CHECK(*si.signed_attributes == *der.signed_data.signer_infos.at(0).signed_attributes);
+    CHECK(si.message_digest == sha(EVP_sha256(), lenient->signed_data.econtent));
+    CHECK(verify(si, s.cms.certificate, EVP_sha256(), false));
+    REQUIRE(lenient->document_signer_certificates().size() == 1);
+    CHECK(lenient->document_signer_certificates()[0] == s.cms.certificate);
+  }
+
+  // Broken BER is still refused, with the leniency on.
+  const Bytes chunked = test::reencode_sod_ber(der_file, {.econtent_chunk = 16});
+  Bytes not_octets = chunked;  // the first segment's tag 04 -> 05: not an OCTET STRING segment
+  const Bytes start = {0x24, 0x80, 0x04};
+  const auto first = std::search(not_octets.begin(), not_octets.end(), start.begin(), start.end());
+  REQUIRE(first != not_octets.end());
+  first[2] = 0x05;
+  Bytes trailing = test::reencode_sod_ber(der_file, {.outer = true, .content_info = true});
+  trailing.push_back(0x00);
+  struct Bad {
+    Bytes file;
+    const char* why;
+  } bad[] = {
+      {not_octets, "a segment of the constructed eContent that is not an OCTET STRING"},
+      {Bytes(chunked.begin(), chunked.end() - 1), "the last byte missing"},
+      {trailing, "a byte after the end-of-contents"},
+  };
+  for (const auto& b : bad) {
+    const std::string why = b.why;
+    CAPTURE(why);
+    auto r = parse_ef_sod(b.file, EfSodOptions{true});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kMalformed);
+  }
 }
 
 TEST_CASE("malformed EF.SOD and LDSSecurityObject") {

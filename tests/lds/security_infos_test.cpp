@@ -1,8 +1,14 @@
 #include "idtap/lds/security_infos.h"
 
 #include <doctest/doctest.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+
+#include <utility>
 
 #include "idtap/base/hex.h"
+#include "idtap/crypto/pkey.h"
+#include "idtap/lds/public_key_info.h"
 #include "idtap/lds/card_security.h"
 #include "idtap/lds/dg14.h"
 #include "idtap/lds/files.h"
@@ -101,6 +107,89 @@ TEST_CASE("every SecurityInfo kind round trips through DG14") {
       CHECK_FALSE(p.parameter_id.has_value());
     }
   CHECK(saw_cam);
+}
+
+TEST_CASE("DG14 with a DH Chip Authentication key (id-PK-DH) in both encodings TR-03110 allows") {
+  // The chip's DH key in the RFC 5114 2048-bit group with a 256-bit subgroup (ICAO 9303-11
+  // §9.5.1 parameter ID 2), generated as an X9.42 key so p, q and g travel with it.
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "DHX", nullptr);
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("dh_2048_256"), 0),
+                          OSSL_PARAM_construct_end()};
+  EVP_PKEY* raw = nullptr;
+  REQUIRE(EVP_PKEY_keygen_init(ctx) == 1);
+  REQUIRE(EVP_PKEY_CTX_set_params(ctx, params) == 1);
+  REQUIRE(EVP_PKEY_generate(ctx, &raw) == 1);
+  EVP_PKEY_CTX_free(ctx);
+  lds_test::PkeyPtr key(raw);
+  BIGNUM* y_bn = nullptr;
+  REQUIRE(EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, &y_bn) == 1);
+  Bytes y(static_cast<size_t>(BN_num_bytes(y_bn)));
+  BN_bn2bin(y_bn, y.data());
+  BN_free(y_bn);
+  // The DER INTEGER y (positive: a leading 00 when the top bit is set).
+  Bytes y_integer = y;
+  if (y_integer[0] & 0x80) y_integer.insert(y_integer.begin(), 0x00);
+  y_integer = apdu::encode_tlv(0x02, y_integer);
+
+  using lds_test::C;
+  using lds_test::H;
+  using lds_test::T;
+  struct Case {
+    const char* what;
+    Bytes spki;
+    bool dhpublicnumber;  // the algorithm is dhpublicnumber (else standardizedDomainParameters)
+  } cases[] = {
+      // RFC 3279 §2.3.3: dhpublicnumber with DomainParameters { p, g, q }, subjectPublicKey INTEGER y.
+      {"dhpublicnumber with explicit domain parameters", lds_test::spki_der(key.get()), true},
+      // BSI TR-03110-3 A.2.1.1 / ICAO 9303-11 §9.5.1: standardizedDomainParameters
+      // {0.4.0.127.0.7.1.2} with the parameter ID 2, subjectPublicKey INTEGER y.
+      {"standardizedDomainParameters ID 2",
+       T(0x30, {T(0x30, {H("0607 04007F00070102"), H("020102")}), T(0x03, {H("00"), y_integer})}), false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    for (const auto& [ca_oid, cipher] : {std::pair{oid_or_die("0.4.0.127.0.7.2.2.3.1.1"), "3DES-CBC-CBC"},
+                                         std::pair{oid_or_die("0.4.0.127.0.7.2.2.3.1.2"), "AES-CBC-CMAC-128"}}) {
+      CAPTURE(cipher);
+      SecurityInfos in;
+      in.chip_authentication.push_back({ca_oid, 1, 1});  // id-CA-DH-<cipher>, key ID 1
+      in.chip_authentication_public_keys.push_back({oid::kPkDh, c.spki, 1});
+      auto dg14 = encode_dg14(in);
+      REQUIRE(dg14.ok());
+      auto out = parse_dg14(*dg14);
+      REQUIRE(out.ok());
+      REQUIRE(out->chip_authentication.size() == 1);
+      CHECK(oid_to_string(out->chip_authentication[0].protocol).value() == oid_to_string(ca_oid).value());
+      CHECK(out->chip_authentication[0].key_id == 1);
+      REQUIRE(out->chip_authentication_public_keys.size() == 1);
+      const auto& pk = out->chip_authentication_public_keys[0];
+      CHECK(oid_to_string(pk.protocol).value() == "0.4.0.127.0.7.2.2.1.1");  // id-PK-DH
+      CHECK(pk.key_id == 1);
+      CHECK(pk.subject_public_key_info == c.spki);
+      // What Chip Authentication takes from it: a DH key in the RFC 5114 group with value y.
+      auto key_info = parse_subject_public_key_info(pk.subject_public_key_info);
+      REQUIRE(key_info.ok());
+      if (c.dhpublicnumber) {
+        CHECK(key_info->type == PublicKeyType::kDh);
+        CHECK(key_info->explicit_parameters);
+        CHECK(key_info->key_bits > 2000);
+      }
+      auto chip_key = crypto::PublicKey::from_spki(pk.subject_public_key_info);
+      REQUIRE_MESSAGE(chip_key.ok(), (chip_key.ok() ? std::string() : chip_key.error().message()));
+      CHECK(chip_key->type() == crypto::PublicKeyType::kDh);
+      CHECK(chip_key->bits() == 2048);
+      CHECK(chip_key->dh_group()->id() == crypto::DhGroupId::kModp2048_256);
+      CHECK(*chip_key->dh_public() == y);
+    }
+  }
+  // A y outside the subgroup (y = 1) does not make a key, though DG14 itself parses.
+  Bytes bad = T(0x30, {T(0x30, {H("0607 04007F00070102"), H("020102")}), T(0x03, {H("00"), H("020101")})});
+  SecurityInfos in;
+  in.chip_authentication_public_keys.push_back({oid::kPkDh, bad, std::nullopt});
+  auto parsed = parse_dg14(encode_dg14(in).value());
+  REQUIRE(parsed.ok());
+  CHECK(crypto::PublicKey::from_spki(parsed->chip_authentication_public_keys[0].subject_public_key_info).error().code ==
+        ErrorCode::kMalformed);
 }
 
 TEST_CASE("malformed SecurityInfos") {

@@ -1,10 +1,13 @@
 // Chip Authentication v1 and Active Authentication on the card's side, and the cloned chip: the
 // test plays the terminal with lib/crypto and lib/sm (BAC first, from ICAO 9303-11 Appendix D).
 #include <doctest/doctest.h>
+#include <openssl/core_names.h>
 #include <openssl/x509.h>
 
 #include "idtap/apdu/tlv.h"
+#include "idtap/auth/active_auth.h"
 #include "idtap/base/hex.h"
+#include "idtap/crypto/dh.h"
 #include "idtap/crypto/ec.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/crypto/kdf.h"
@@ -22,13 +25,29 @@ namespace {
 
 SecureBytes sb(const std::string& s) { return secure_copy(bytes_of(s)); }
 
+// make_dh_key: an X9.42 DH key in the RFC 5114 group `group` ("dh_2048_256").
+testing::EvpKey make_dh_key(const char* group) {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "DHX", nullptr);
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+                          OSSL_PARAM_construct_end()};
+  EVP_PKEY* key = nullptr;
+  REQUIRE(ctx != nullptr);
+  REQUIRE(EVP_PKEY_keygen_init(ctx) == 1);
+  REQUIRE(EVP_PKEY_CTX_set_params(ctx, params) == 1);
+  REQUIRE(EVP_PKEY_generate(ctx, &key) == 1);
+  EVP_PKEY_CTX_free(ctx);
+  return testing::EvpKey(key, EVP_PKEY_free);
+}
+
 // ChipKeys: a CA key and an AA key for the test card, with their public keys as a terminal
 // would take them from DG14 / DG15.
 struct TestChipKeys {
   testing::EvpKey ca = testing::make_ec_key("brainpoolP256r1");
+  testing::EvpKey ca_dh = make_dh_key("dh_2048_256");
   testing::EvpKey aa_ec = testing::make_ec_key("P-256");
   testing::EvpKey aa_rsa = testing::make_rsa_key(1024);
   crypto::PublicKey ca_public() const { return crypto::PublicKey::from_spki(testing::spki_der(ca.get())).value(); }
+  crypto::PublicKey ca_dh_public() const { return crypto::PublicKey::from_spki(testing::spki_der(ca_dh.get())).value(); }
   crypto::PublicKey aa_ec_public() const { return crypto::PublicKey::from_spki(testing::spki_der(aa_ec.get())).value(); }
   crypto::PublicKey aa_rsa_public() const { return crypto::PublicKey::from_spki(testing::spki_der(aa_rsa.get())).value(); }
 };
@@ -42,6 +61,7 @@ struct CardOptions {
   bool rsa_aa = false;
   bool cloned = false;
   bool with_ca = true;
+  bool dh_ca = false;  // the CA key is DH (RFC 5114 2048/256), not EC
   bool with_aa = true;
   crypto::HashAlg aa_hash = crypto::HashAlg::kSha256;
   std::vector<crypto::CipherAlg> ca_ciphers = {crypto::CipherAlg::kTdes, crypto::CipherAlg::kAes128,
@@ -55,7 +75,8 @@ struct Session {
 
   // send: `plain` protected with the current keys; the unwrapped response.
   Result<apdu::ResponseApdu> send(const apdu::CommandApdu& plain) {
-    IDTAP_ASSIGN_OR_RETURN(auto wrapped, sm->wrap_command(plain));
+    // Extended length, as the card accepts it: a DH public value is 128 or 256 bytes.
+    IDTAP_ASSIGN_OR_RETURN(auto wrapped, sm->wrap_command(plain, sm::WrapOptions{.extended_length = true}));
     IDTAP_ASSIGN_OR_RETURN(Bytes wire, wrapped.encode());
     IDTAP_ASSIGN_OR_RETURN(auto response, apdu::ResponseApdu::parse(card->process(wire)));
     return sm->unwrap_response(response);
@@ -79,7 +100,7 @@ Session bac_session(const CardOptions& o = {}) {
   const auto v = test::VectorFile::load("icao9303_11_appendix_d.txt");
   CardImage image = test::basic_card_image();
   image.files.com = hex_or_die(test::kAppendixDEfCom);
-  if (o.with_ca) image.chip.ca_key_pem = sb(testing::key_pem(chip_keys().ca.get()));
+  if (o.with_ca) image.chip.ca_key_pem = sb(testing::key_pem(o.dh_ca ? chip_keys().ca_dh.get() : chip_keys().ca.get()));
   if (o.with_aa) image.chip.aa_key_pem = sb(testing::key_pem(o.rsa_aa ? chip_keys().aa_rsa.get() : chip_keys().aa_ec.get()));
   image.config.ca_ciphers = o.ca_ciphers;
   image.config.aa_hash = o.aa_hash;
@@ -166,6 +187,95 @@ TEST_CASE("Chip Authentication with AES (MSE:Set AT + GENERAL AUTHENTICATE), 128
     auto read = s.send_hex("00B0810000");
     REQUIRE(read.ok());
     CHECK(read->data == dg1());
+  }
+}
+
+// id-CA-DH-* (ICAO 9303-11 §9.2.6).
+Bytes ca_dh_oid(uint8_t cipher) { return {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x01, cipher}; }
+
+TEST_CASE("Chip Authentication with a DH key (id-CA-DH-*): 3DES through Set KAT, AES through Set AT + GA") {
+  const crypto::PublicKey chip = chip_keys().ca_dh_public();
+  REQUIRE(chip.type() == crypto::PublicKeyType::kDh);
+  REQUIRE(chip.dh_group()->id() == crypto::DhGroupId::kModp2048_256);
+  struct Ephemeral {
+    crypto::DhKeyPair pair;
+    SecureBytes k;  // y_chip ^ x mod p, 256 bytes (PKCS#3)
+  };
+  auto ephemeral = [&] {
+    auto pair = crypto::DhKeyPair::generate(*chip.dh_group()).value();
+    SecureBytes k = pair.agree(*chip.dh_public()).value();
+    return Ephemeral{std::move(pair), std::move(k)};
+  };
+  CardOptions o;
+  o.dh_ca = true;
+  SUBCASE("3DES: MSE:Set KAT with the terminal's y") {
+    Session s = bac_session(o);
+    Ephemeral e = ephemeral();
+    CHECK(e.k.size() == 256);
+    auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, e.pair.public_value())));
+    REQUIRE_MESSAGE(kat.ok(), (kat.ok() ? std::string() : kat.error().message()));
+    CHECK(kat->sw == 0x9000);
+    CHECK(s.card->security_state() == SecurityState::kChipAuthenticated);
+    s.switch_keys(crypto::CipherAlg::kTdes, e.k);
+    auto read = s.send_hex("00B0810000");
+    REQUIRE(read.ok());
+    CHECK(read->data == dg1());
+  }
+  SUBCASE("AES-128 and AES-256: MSE:Set AT id-CA-DH-AES-CBC-CMAC-*, GENERAL AUTHENTICATE 7C { 80 y }") {
+    for (uint8_t cipher_id : {uint8_t{2}, uint8_t{4}}) {
+      CAPTURE(cipher_id);
+      Session s = bac_session(o);
+      Ephemeral e = ephemeral();
+      auto mse = s.send(command(0x00, 0x22, 0x41, 0xA4, apdu::encode_tlv(0x80, ca_dh_oid(cipher_id))));
+      REQUIRE(mse.ok());
+      CHECK(mse->sw == 0x9000);
+      auto ga = s.send(command(0x00, 0x86, 0x00, 0x00, apdu::encode_tlv(0x7C, apdu::encode_tlv(0x80, e.pair.public_value())), 256));
+      REQUIRE(ga.ok());
+      CHECK(ga->sw == 0x9000);
+      CHECK(to_hex(ga->data) == "7c00");
+      s.switch_keys(cipher_id == 2 ? crypto::CipherAlg::kAes128 : crypto::CipherAlg::kAes256, e.k);
+      auto read = s.send_hex("00B0810000");
+      REQUIRE(read.ok());
+      CHECK(read->data == dg1());
+    }
+  }
+  SUBCASE("refused: an ECDH protocol for a DH key, public values outside the subgroup") {
+    const Bytes p = chip.dh_group()->p();
+    Bytes p_minus_1 = p;
+    p_minus_1.back() -= 1;  // p is odd: no borrow
+    struct Case {
+      const char* what;
+      apdu::CommandApdu command;
+    } cases[] = {
+        // id-CA-ECDH-AES-CBC-CMAC-128 names ECDH: this chip's key is DH.
+        {"Set AT with an ECDH OID", command(0x00, 0x22, 0x41, 0xA4, apdu::encode_tlv(0x80, ca_oid(2)))},
+        // y = 1: the trivial subgroup (RFC 2631 §2.1.5: 1 < y < p - 1).
+        {"KAT with y = 1", command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, Bytes{0x01}))},
+        // y = p - 1: order 2.
+        {"KAT with y = p - 1", command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, p_minus_1))},
+        // An EC point where a DH value belongs (not in the subgroup).
+        {"KAT with an EC point", command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, ephemeral_for(chip_keys().ca_public()).pair.public_encoded()))},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.what);
+      Session s = bac_session(o);
+      auto r = s.send(c.command);
+      REQUIRE(r.ok());
+      CHECK(r->sw == 0x6A80);
+      CHECK(s.card->security_state() == SecurityState::kBac);
+    }
+  }
+  SUBCASE("a cloned chip holds another DH key in the same group: the terminal's keys do not match") {
+    o.cloned = true;
+    Session s = bac_session(o);
+    Ephemeral e = ephemeral();
+    auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, e.pair.public_value())));
+    REQUIRE(kat.ok());
+    CHECK(kat->sw == 0x9000);
+    s.switch_keys(crypto::CipherAlg::kTdes, e.k);
+    auto after = s.send_hex("00B0810000");
+    REQUIRE_FALSE(after.ok());
+    CHECK(after.error().code == ErrorCode::kSecureMessaging);
   }
 }
 
@@ -264,11 +374,20 @@ TEST_CASE("Active Authentication with ECDSA: a plain r || s signature over the c
   }
 }
 
-TEST_CASE("Active Authentication with RSA: ISO/IEC 9796-2 scheme 1, trailer BC for SHA-1, 34CC for SHA-256") {
-  for (auto hash : {crypto::HashAlg::kSha1, crypto::HashAlg::kSha256}) {
+TEST_CASE("Active Authentication with RSA: ISO/IEC 9796-2 scheme 1, the trailer naming each hash") {
+  // ISO/IEC 9796-2 §8.1.2: BC for SHA-1; the ISO/IEC 10118-3 identifier || CC otherwise.
+  struct Case {
+    crypto::HashAlg hash;
+    const char* trailer;
+  } cases[] = {
+      {crypto::HashAlg::kSha1, "BC"},   {crypto::HashAlg::kSha224, "38CC"}, {crypto::HashAlg::kSha256, "34CC"},
+      {crypto::HashAlg::kSha384, "36CC"}, {crypto::HashAlg::kSha512, "35CC"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.trailer);
     CardOptions o;
     o.rsa_aa = true;
-    o.aa_hash = hash;
+    o.aa_hash = c.hash;
     Session s = bac_session(o);
     const Bytes challenge = hex_or_die("F173589974BF40C6");
     auto r = s.send(command(0x00, 0x88, 0x00, 0x00, challenge, 256));
@@ -278,18 +397,18 @@ TEST_CASE("Active Authentication with RSA: ISO/IEC 9796-2 scheme 1, trailer BC f
     auto f = chip_keys().aa_rsa_public().rsa_recover(r->data);
     REQUIRE(f.ok());
     // F = 6A || M1 || H(M1 || challenge) || trailer.
-    const size_t h_len = crypto::digest_size(hash);
-    const size_t t_len = hash == crypto::HashAlg::kSha1 ? 1 : 2;
+    const size_t h_len = crypto::digest_size(c.hash);
+    const size_t t_len = std::string_view(c.trailer).size() / 2;
     REQUIRE(f->size() == 128);
     CHECK(f->front() == 0x6A);
-    if (hash == crypto::HashAlg::kSha1) {
-      CHECK(f->back() == 0xBC);
-    } else {
-      CHECK(to_hex(ByteView(*f).last(2), true) == "34CC");
-    }
+    CHECK(to_hex(ByteView(*f).last(t_len), true) == c.trailer);
     const ByteView m1 = ByteView(*f).subspan(1, 128 - 1 - h_len - t_len);
     const ByteView h = ByteView(*f).subspan(128 - h_len - t_len, h_len);
-    CHECK(to_hex(crypto::digest(hash, concat({m1, challenge})).value()) == to_hex(h));
+    CHECK(to_hex(crypto::digest(c.hash, concat({m1, challenge})).value()) == to_hex(h));
+    // The terminal's verification accepts it and names the hash.
+    auto verified = auth::verify_aa_signature(testing::spki_der(chip_keys().aa_rsa.get()), challenge, r->data);
+    REQUIRE(verified.ok());
+    CHECK(verified->ends_with(crypto::hash_name(c.hash)));
   }
 }
 

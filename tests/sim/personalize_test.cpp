@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "idtap/lds/dg2.h"
 #include "idtap/lds/ef_com.h"
 #include "idtap/lds/ef_sod.h"
+#include "idtap/lds/public_key_info.h"
 #include "idtap/sim/card.h"
 #include "support/scratch_dir.h"
 #include "support/test_pki.h"
@@ -410,6 +412,95 @@ TEST_CASE("variants: JPEG 2000 face, PACE-CAM on P-256 with AES-256, RSA AA, RSA
   CHECK(SimCard::create(card->image).ok());
 }
 
+TEST_CASE("a DH Chip Authentication key: id-PK-DH in DG14 (dhpublicnumber), id-CA-DH-* with the chosen cipher") {
+  struct Case {
+    int parameter_id;
+    crypto::CipherAlg cipher;
+    crypto::DhGroupId group;
+    uint8_t cipher_arc;  // the last arc of id-CA-DH-* (ICAO 9303-11 §9.2.6)
+    const char* conf_cipher;
+  } cases[] = {
+      {2, crypto::CipherAlg::kTdes, crypto::DhGroupId::kModp2048_256, 1, "3des"},
+      {2, crypto::CipherAlg::kAes128, crypto::DhGroupId::kModp2048_256, 2, "aes128"},
+      {0, crypto::CipherAlg::kAes256, crypto::DhGroupId::kModp1024_160, 4, "aes256"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.parameter_id);
+    CAPTURE(c.conf_cipher);
+    PersonalizeOptions o = base_options();
+    o.ca_parameter_id = c.parameter_id;
+    o.ca_cipher = c.cipher;
+    auto card = personalize_card(o);
+    REQUIRE_MESSAGE(card.ok(), (card.ok() ? std::string() : card.error().message()));
+    auto dg14 = lds::parse_dg14(card->image.files.data_groups.at(14));
+    REQUIRE(dg14.ok());
+    REQUIRE(dg14->chip_authentication.size() == 1);
+    lds::Oid ca = lds::oid::kCa;
+    ca.push_back(1);  // id-CA-DH
+    ca.push_back(c.cipher_arc);
+    CHECK(dg14->chip_authentication[0].protocol == ca);
+    CHECK(dg14->chip_authentication[0].version == 1);
+    REQUIRE(dg14->chip_authentication_public_keys.size() == 1);
+    const auto& key = dg14->chip_authentication_public_keys[0];
+    CHECK(key.protocol == lds::oid::kPkDh);
+    CHECK(lds::parse_subject_public_key_info(key.subject_public_key_info)->algorithm == lds::oid::kDhPublicNumber);
+    auto pk = crypto::PublicKey::from_spki(key.subject_public_key_info);
+    REQUIRE(pk.ok());
+    CHECK(pk->type() == crypto::PublicKeyType::kDh);
+    CHECK(pk->dh_group()->id() == c.group);
+    // The chip's key (chip/ca_key.pem) is the private half of DG14's key.
+    CHECK(spki_of_pem(card->image.chip.ca_key_pem) == key.subject_public_key_info);
+    CHECK(card->image.config.ca_ciphers == std::vector<crypto::CipherAlg>{c.cipher});
+    CHECK(card->summary.ca_curve.find("dh_") != std::string::npos);
+    CHECK(card->summary.ca_cipher == c.conf_cipher);
+    check_sod(*card, crypto::HashAlg::kSha256, crypto::SignatureScheme::kEcdsaDer);
+    CHECK(SimCard::create(card->image).ok());  // the card loads its DH key
+    // A clone gets another DH key in the same group.
+    o.cloned = true;
+    auto clone = personalize_card(o);
+    REQUIRE(clone.ok());
+    CHECK(spki_of_pem(clone->image.chip.ca_key_pem) != lds::parse_dg14(clone->image.files.data_groups.at(14))->chip_authentication_public_keys[0].subject_public_key_info);
+  }
+}
+
+TEST_CASE("PACE-CAM without EF.CardSecurity: the chip's key only in DG14") {
+  PersonalizeOptions o = base_options();
+  o.pace_mapping = PaceMapping::kChipAuthentication;
+  o.card_security = false;
+  auto card = personalize_card(o);
+  REQUIRE(card.ok());
+  CHECK_FALSE(card->image.files.card_security.has_value());
+  CHECK(lds::parse_card_access(*card->image.files.card_access)->pace[0].protocol == lds::oid::kPaceEcdhCamAes128);
+  auto dg14 = lds::parse_dg14(card->image.files.data_groups.at(14));
+  REQUIRE(dg14->chip_authentication_public_keys.size() == 1);
+  CHECK(dg14->chip_authentication_public_keys[0].subject_public_key_info == spki_of_pem(card->image.chip.ca_key_pem));
+  for (const auto& [name, size] : card->summary.files) CHECK(name != "ef_cardsecurity.bin");
+}
+
+TEST_CASE("unsigned data groups: on the card and in EF.COM, not in EF.SOD") {
+  PersonalizeOptions o = base_options();
+  o.unsigned_data_groups = {16, 13, 16};
+  auto card = personalize_card(o);
+  REQUIRE(card.ok());
+  const auto& g = card->image.files.data_groups;
+  REQUIRE(g.count(13));
+  REQUIRE(g.count(16));
+  CHECK(g.at(16)[0] == 0x70);  // DG16's tag (ICAO 9303-10 §4.7.16)
+  CHECK(g.at(13)[0] == 0x6D);
+  CHECK(apdu::parse_single(g.at(16), 0x70).ok());
+  auto com = lds::parse_ef_com(*card->image.files.com);
+  REQUIRE(com.ok());
+  const auto listed = com->data_groups();
+  CHECK(std::find(listed.begin(), listed.end(), 16) != listed.end());
+  CHECK(std::find(listed.begin(), listed.end(), 13) != listed.end());
+  auto sod = lds::parse_ef_sod(*card->image.files.sod);
+  REQUIRE(sod.ok());
+  CHECK(sod->security_object.hash_of(13) == nullptr);
+  CHECK(sod->security_object.hash_of(16) == nullptr);
+  CHECK(sod->security_object.hashes.size() == 6);  // 1, 2, 11, 12, 14, 15
+  CHECK(card->summary.unsigned_data_groups == std::vector<int>{13, 16});
+}
+
 TEST_CASE("option errors name the option") {
   struct Case {
     void (*set)(PersonalizeOptions&);
@@ -425,6 +516,14 @@ TEST_CASE("option errors name the option") {
        },
        "CAM", "PACE-CAM with 3DES"},
       {[](PersonalizeOptions& o) { o.holder.primary_identifier = "O'BRIEN"; }, "name", "apostrophe in the MRZ name"},
+      {[](PersonalizeOptions& o) { o.ca_parameter_id = 3; }, "CA", "a CA parameter ID that is neither DH (0-2) nor ECDH (8-18)"},
+      {[](PersonalizeOptions& o) {
+         o.pace_mapping = PaceMapping::kChipAuthentication;
+         o.ca_cipher = crypto::CipherAlg::kTdes;
+       },
+       "--ca-cipher", "PACE-CAM with a 3DES CA cipher"},
+      {[](PersonalizeOptions& o) { o.card_security = false; }, "--no-card-security", "no EF.CardSecurity on a GM card"},
+      {[](PersonalizeOptions& o) { o.unsigned_data_groups = {3}; }, "--unsigned-dg", "an unsigned DG3"},
       {[](PersonalizeOptions& o) { o.document.document_number = "KR12345678901234567890123456"; }, "optional data",
        "a document number too long even for the TD1 continuation"},
   };
@@ -519,6 +618,39 @@ TEST_CASE("idtap sim personalize: --json summary, --help, and a bad --mrz") {
   CHECK_FALSE(fs::exists(dir.path() + "/d"));  // never half a card
   out.clear();
   CHECK(run(idtap + " sim personalize --out " + dir.path() + "/e --tamper dg99", &out) == 2);
+  // The chip options: a DH CA key with 3DES, an unsigned DG16; PACE-CAM without EF.CardSecurity.
+  out.clear();
+  CHECK(run(idtap + " sim personalize --out " + dir.path() + "/dh --today 2024-03-15 --ca-key dh --ca-cipher 3des --unsigned-dg dg16 --json",
+            &out) == 0);
+  CHECK(out.find("\"ca_curve\": \"DH dh_2048_256 (RFC 5114)\"") != std::string::npos);
+  CHECK(out.find("\"ca_cipher\": \"3des\"") != std::string::npos);
+  CHECK(out.find("\"dg16.bin\"") != std::string::npos);
+  auto dh = load_card_image(dir.path() + "/dh");
+  REQUIRE(dh.ok());
+  CHECK(lds::parse_dg14(dh->files.data_groups.at(14))->chip_authentication_public_keys[0].protocol == lds::oid::kPkDh);
+  CHECK(dh->config.ca_ciphers == std::vector<crypto::CipherAlg>{crypto::CipherAlg::kTdes});
+  out.clear();
+  CHECK(run(idtap + " sim personalize --out " + dir.path() + "/cam --today 2024-03-15 --cam --no-card-security", &out) == 0);
+  CHECK_FALSE(fs::exists(dir.path() + "/cam/files/ef_cardsecurity.bin"));
+  CHECK(fs::exists(dir.path() + "/cam/files/ef_cardaccess.bin"));
+  struct Bad {
+    const char* options;
+    const char* names;
+  } bad[] = {
+      {"--no-card-security", "--cam"},                  // EF.CardSecurity exists only with PACE-CAM
+      {"--ca-key dh --ca-curve P-256", "--ca-curve"},  // a curve for a DH key
+      {"--ca-key rsa", "--ca-key"},                    // not a CA key type
+      {"--ca-cipher des", "--ca-cipher"},               // not a cipher
+      {"--unsigned-dg dg3", "--unsigned-dg"},           // DG3 cannot be added unsigned
+      {"--unsigned-dg 16", "--unsigned-dg"},            // dgN, not N
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.options);
+    out.clear();
+    CHECK(run(idtap + " sim personalize --out " + dir.path() + "/bad " + b.options, &out) == 2);
+    CHECK(out.find(b.names) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir.path() + "/bad"));
   out.clear();
   CHECK(run(idtap + " sim personalize", &out) == 2);  // --out is required
 }

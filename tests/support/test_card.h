@@ -8,9 +8,11 @@
 #include <optional>
 #include <string>
 
+#include "idtap/base/bytes.h"
 #include "idtap/crypto/cipher.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/sim/card_image.h"
+#include "idtap/sim/personalize.h"
 
 namespace idtap::test {
 
@@ -42,5 +44,30 @@ struct TestCard {
 
 // make_test_card: builds the card; aborts the test binary on an internal failure.
 TestCard make_test_card(const TestCardOptions& options = {});
+
+// test_card_personalization: the PersonalizeOptions make_test_card uses for `options` (the fixed
+// holder, document number, dates and CAN above), for tests that set personalization options
+// TestCardOptions does not name (DH CA key, unsigned data groups, PACE-CAM without
+// EF.CardSecurity, ...).
+sim::PersonalizeOptions test_card_personalization(const TestCardOptions& options = {});
+// personalize_test_card: the card `options` personalizes; aborts the test binary on failure.
+TestCard personalize_test_card(const sim::PersonalizeOptions& options);
+
+// BerSodOptions: which levels of EF.SOD reencode_sod_ber writes with the BER indefinite length
+// (tag 80 ... 00 00), as some issuing states do.
+struct BerSodOptions {
+  bool outer = false;               // the 77 application wrapper
+  bool content_info = false;        // ContentInfo SEQUENCE
+  bool signed_data = false;         // ContentInfo's [0] and the SignedData SEQUENCE
+  bool encap_content_info = false;  // EncapsulatedContentInfo SEQUENCE and its eContent [0]
+  size_t econtent_chunk = 0;        // > 0: eContent as a constructed OCTET STRING (24 80 ...
+                                    // 00 00) of primitive segments of at most this many bytes
+};
+
+// reencode_sod_ber: `der_sod` (a DER EF.SOD) with the levels `options` names re-encoded in BER.
+// Every content octet stays as it was (the LDSSecurityObject, the signed attributes whose
+// messageDigest covers it, the signature), so the file still verifies. Aborts the test binary
+// on a file that is not a DER EF.SOD.
+Bytes reencode_sod_ber(ByteView der_sod, const BerSodOptions& options);
 
 }  // namespace idtap::test

@@ -86,15 +86,27 @@ struct PersonalizeOptions {
   size_t face_bytes = 0;
   // PACE: one offer, advertised in EF.CardAccess and accepted by the chip.
   PaceMapping pace_mapping = PaceMapping::kGeneric;  // kChipAuthentication adds EF.CardSecurity
+  // card_security: with PACE-CAM, write the signed EF.CardSecurity holding the chip's key; false
+  // makes a CAM card without it, whose key the terminal must take from DG14 (ICAO 9303-11
+  // §4.4.3.5.2; only meaningful with kChipAuthentication).
+  bool card_security = true;
   crypto::CipherAlg pace_cipher = crypto::CipherAlg::kAes128;
   int pace_parameter_id = 13;            // 13 brainpoolP256r1, 12 NIST P-256
-  // Chip Authentication key curve (PACE-CAM uses the PACE curve instead: one key serves both).
+  // Chip Authentication key: standardized domain parameters (ICAO 9303-11 §9.5.1): 8..18 an ECDH
+  // curve (id-PK-ECDH), 0..2 an RFC 5114 DH group (id-PK-DH, the key in DG14 as dhpublicnumber).
+  // PACE-CAM uses the PACE curve instead: one key serves both.
   int ca_parameter_id = 13;
+  // ca_cipher: the CA v1 cipher DG14 names (id-CA-*-3DES-CBC-CBC or -AES-CBC-CMAC-*) and the chip
+  // accepts.
+  crypto::CipherAlg ca_cipher = crypto::CipherAlg::kAes128;
   AaKeyType aa_key = AaKeyType::kEcdsa;
   crypto::HashAlg aa_hash = crypto::HashAlg::kSha256;
   DsKeyType ds_key = DsKeyType::kEcdsa;
   crypto::HashAlg sod_hash = crypto::HashAlg::kSha256;
   std::vector<int> tamper;               // data groups changed after EF.SOD was signed
+  // unsigned_data_groups: data groups (13, 16) written to the card and named in EF.COM but not
+  // hashed in EF.SOD (a reader reports them, never trusts them).
+  std::vector<int> unsigned_data_groups;
   bool cloned = false;                   // chip keys that do not match DG14 / DG15
   CardQuirks quirks;                     // passed to card.conf (cloned sets cloned_chip)
   std::optional<lds::Date> today;        // the personalization date (default: today, UTC)
@@ -149,11 +161,13 @@ struct PersonalizeSummary {
   lds::ImageFormat face_format = lds::ImageFormat::kJpeg;
   size_t face_bytes = 0;
   std::string pace;                 // "gm-aes128-brainpoolP256r1", empty without PACE
-  std::string ca_curve;             // "brainpoolP256r1"
+  std::string ca_curve;             // "brainpoolP256r1", "DH dh_2048_256 (RFC 5114)"
+  std::string ca_cipher;            // "aes128", "3des" (the card.conf spelling)
   std::string aa;                   // "ecdsa", "rsa2048", "none"
   std::string ds;                   // "ecdsa", "rsa", "rsa-pss"
   std::string sod_hash;             // "SHA-256"
   std::vector<int> tampered;
+  std::vector<int> unsigned_data_groups;
   bool cloned = false;
 };
 
@@ -166,7 +180,9 @@ struct PersonalizedCard {
 // personalize_card: builds the card in memory (nothing is written). kInvalidArgument naming the
 // option for: an MRZ that does not parse, is TD2, or fails a check digit (the field is named),
 // a CAN that is not 6 digits, a holder field that does not fit the MRZ, a tamper target that
-// is not a data group of the card, an unsupported PACE curve or cipher, PACE-CAM with 3DES;
+// is not a data group of the card, an unsupported PACE curve or cipher, PACE-CAM with 3DES (as
+// PACE or CA cipher), an unsigned data group other than 13 and 16, card_security = false without
+// PACE-CAM;
 // kInternal if key generation or signing fails.
 Result<PersonalizedCard> personalize_card(const PersonalizeOptions& options);
 

@@ -8,6 +8,7 @@
 #include "idtap/apdu/transport.h"
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
+#include "idtap/crypto/hash.h"
 
 namespace idtap::auth {
 
@@ -42,9 +43,13 @@ Result<std::string> verify_aa_signature(ByteView dg15_public_key, ByteView chall
 
 // iso9796_2_sign_representative: the ISO/IEC 9796-2 scheme 1 message representative for a
 // modulus of `modulus_bytes` bytes: 6A || M1 || H(M1 || m2) || trailer, with M1 random filler
-// (partial recovery) and H SHA-1 (trailer BC) or SHA-256 (trailer 34CC). For the simulated
-// card's side; the RSA private operation itself is OpenSSL's. kInvalidArgument for a modulus too
-// small for the hash.
-Result<Bytes> iso9796_2_sign_representative(size_t modulus_bytes, ByteView m1, ByteView m2, bool sha256);
+// (partial recovery) and `hash` SHA-1 (implicit trailer BC) or SHA-224 / 256 / 384 / 512
+// (trailers 38CC, 34CC, 36CC, 35CC: the ISO/IEC 10118-3 identifiers). For the simulated card's
+// side; the RSA private operation itself is OpenSSL's. kInvalidArgument for a modulus too small
+// for the hash or an M1 that is not modulus_bytes - 1 - hash size - trailer size long.
+Result<Bytes> iso9796_2_sign_representative(size_t modulus_bytes, ByteView m1, ByteView m2, crypto::HashAlg hash);
+
+// iso9796_2_trailer_size: the trailer's length for `hash` (1 for SHA-1's BC, else 2).
+size_t iso9796_2_trailer_size(crypto::HashAlg hash);
 
 }  // namespace idtap::auth

@@ -45,7 +45,8 @@ struct CaResult {
 // the one whose key ID matches a ChipAuthenticationPublicKeyInfo), sends MSE:Set KAT (3DES) or
 // MSE:Set AT + GENERAL AUTHENTICATE (AES), derives KS_enc / KS_mac from the shared secret
 // (ICAO 9303-11 §9.7.1) and rekeys the channel with SSC 0. kNotSupported when DG14 offers no
-// usable CA; kMalformed for a bad public key; kCardStatus when the chip refuses a command
+// usable CA, or when the ephemeral public key (a 2048-bit DH value) does not fit the channel's
+// largest command without extended length (chaining is not implemented; nothing is sent); kMalformed for a bad public key; kCardStatus when the chip refuses a command
 // (the channel then stays on the old keys); kSecureMessaging/kState when the channel died.
 Result<CaResult> chip_authenticate(sm::SecureChannel& channel, const lds::SecurityInfos& dg14, const CaOptions& options = {});
 
