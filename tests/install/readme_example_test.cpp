@@ -13,6 +13,8 @@
 #include <iterator>
 #include <string>
 
+#include "support/scratch_dir.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -64,9 +66,8 @@ std::string readme_kiosk_example() {
 }  // namespace
 
 TEST_CASE("README's kiosk example compiles against the installed library and reads simulated cards") {
-  char tmpl[] = "/tmp/idtap-readme-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const fs::path tmp(tmpl);
+  idtap::test::ScratchDir scratch("readme");  // removed with everything in it, even when a check fails
+  const fs::path tmp(scratch.path());
   const fs::path destdir = tmp / "root";
   const fs::path prefix = destdir / "usr/local";
   const fs::path libdir = prefix / "lib";
@@ -134,6 +135,4 @@ TEST_CASE("README's kiosk example compiles against the installed library and rea
   Run usage = run(kiosk);
   CHECK(usage.status == 2);
   CHECK(contains(usage.output, "usage: kiosk READER CAN CSCA_PATH"));
-
-  fs::remove_all(tmp);
 }
