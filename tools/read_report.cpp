@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -243,7 +244,10 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   j.end_object();
 }
 
-OutDirReport write_out_files(const std::string& dir, const reader::ReadResult& r) {
+namespace {
+
+// write_new_outputs: write_out_files without the clean-up of an earlier read's files.
+OutDirReport write_new_outputs(const std::string& dir, const reader::ReadResult& r) {
   OutDirReport report;
   report.dir = dir;
   std::error_code ec;
@@ -305,6 +309,29 @@ OutDirReport write_out_files(const std::string& dir, const reader::ReadResult& r
     return report;
   }
   report.photo.written = true;
+  return report;
+}
+
+// remove_stale_outputs: deletes the files of an earlier read in `dir` that this one did not write
+// (a kiosk must never find the previous holder's photo.png next to this card's data). Only names
+// write_out_files itself uses are touched.
+void remove_stale_outputs(const std::string& dir, OutDirReport& report) {
+  std::vector<std::string> names = {"ef_cardaccess.bin", "ef_cardsecurity.bin", "ef_com.bin", "ef_sod.bin",
+                                    "face.jpg", "face.jp2", "face.j2k", "face.bin", "photo.png"};
+  for (int n = 1; n <= 16; ++n) names.push_back("dg" + std::to_string(n) + ".bin");
+  for (const auto& name : names) {
+    if (std::find(report.files.begin(), report.files.end(), name) != report.files.end()) continue;
+    std::error_code ec;
+    std::filesystem::remove(dir + "/" + name, ec);
+    if (ec && report.status.ok()) report.status = make_error(ErrorCode::kIo, "cannot remove " + dir + "/" + name + " of an earlier read: " + ec.message());
+  }
+}
+
+}  // namespace
+
+OutDirReport write_out_files(const std::string& dir, const reader::ReadResult& r) {
+  OutDirReport report = write_new_outputs(dir, r);
+  if (std::filesystem::is_directory(dir)) remove_stale_outputs(dir, report);
   return report;
 }
 

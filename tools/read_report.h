@@ -51,7 +51,9 @@ void write_json(JsonWriter& json, const reader::ReadResult& result, const Report
 // atomically (temporary file, fsync, rename) into `dir` (created if missing). The face image is
 // only decoded when DG2 passed its hash check. The first file-system failure stops the writing
 // and is the report's `status` (kIo with the path; a full disk leaves no half-written file); a
-// face that does not decode or convert is reported in `photo` and loses no other file. Never
+// face that does not decode or convert is reported in `photo` and loses no other file. Files of
+// those names that an earlier read left in `dir` and this one did not write (another holder's
+// photo.png, a data group not read this time) are removed; other files are left alone. Never
 // fails as a whole: the caller prints the report either way.
 OutDirReport write_out_files(const std::string& dir, const reader::ReadResult& result);
 

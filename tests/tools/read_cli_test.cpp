@@ -309,6 +309,41 @@ TEST_CASE("idtap read --out: a face that passes its hash but does not decode los
   CHECK(contains(text.err, "idtap read: --out: photo.png not written"));
 }
 
+TEST_CASE("idtap read --out into a directory an earlier read used: only this read's files remain") {
+  test::ScratchDir tmp("read-reuse");
+  const std::string good = personalize(tmp, "good");
+  const std::string bad_face = tmp.path() + "/bad-face";
+  const Bytes cut = make_card_with_undecodable_face(bad_face);
+  const std::string out = tmp.path() + "/out";
+  std::filesystem::create_directories(out);
+  { std::ofstream(out + "/notes.txt") << "the kiosk's own file"; }
+  auto exists = [&](const char* name) { return std::filesystem::exists(out + "/" + name); };
+
+  auto first = run_shell(read_command(good, "--can 123456 --trust " + good + "/pki/csca_cert.pem --out " + out));
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(exists("photo.png"));
+  REQUIRE(exists("dg12.bin"));
+  // The next card's face does not decode: the first holder's photo.png must not stay beside it.
+  auto second = run_shell(read_command(bad_face, "--can 123456 --trust " + bad_face + "/pki/csca_cert.der --out " + out));
+  CAPTURE(second.out);
+  CHECK(second.exit_code == 0);
+  CHECK_FALSE(exists("photo.png"));
+  CHECK(read_bytes(out + "/face.jpg") == cut);
+  CHECK(exists("dg12.bin"));
+  // A read of DG1 and DG11 only: DG2, DG12 and the face of the earlier read go.
+  auto third = run_shell(read_command(good, "--can 123456 --files 1,11 --trust " + good + "/pki/csca_cert.pem --out " + out));
+  CHECK(third.exit_code == 0);
+  for (const char* gone : {"dg2.bin", "dg12.bin", "face.jpg", "photo.png"}) {
+    CAPTURE(gone);
+    CHECK_FALSE(exists(gone));
+  }
+  for (const char* kept : {"dg1.bin", "dg11.bin", "ef_sod.bin", "notes.txt"}) {
+    CAPTURE(kept);
+    CHECK(exists(kept));
+  }
+  CHECK(read_text(out + "/notes.txt") == "the kiosk's own file");
+}
+
 TEST_CASE("idtap read --out where nothing can be written: the report is still printed, exit 9") {
   test::ScratchDir tmp("read-noout");
   const std::string card = personalize(tmp, "card");
