@@ -21,6 +21,7 @@
 #include "idtap/lds/ef_com.h"
 #include "idtap/lds/ef_sod.h"
 #include "idtap/lds/oid.h"
+#include "support/test_card.h"
 #include "support/test_pki.h"
 
 using namespace idtap;
@@ -417,6 +418,25 @@ TEST_CASE("an EF.SOD in BER (indefinite lengths) verifies and says so") {
   CHECK(v->used_ber);
   CHECK(v->status == PassiveStatus::kValid);
   CHECK(check_data_group(*v, 2, data_groups().at(2)).value() == DataGroupCheck::kHashOk);
+
+  // Deeper BER: SignedData and encapContentInfo indefinite, eContent chunked (X.690 §8.7.3):
+  // the messageDigest covers the joined segments, so the signature still verifies.
+  const Bytes deep = test::reencode_sod_ber(sod, {.signed_data = true, .encap_content_info = true, .econtent_chunk = 50});
+  auto d = verify_sod(deep, PassiveOptions{.trust = &pki.trust});
+  REQUIRE_MESSAGE(d.ok(), (d.ok() ? std::string() : d.error().message()));
+  CHECK(d->used_ber);
+  CHECK(d->status == PassiveStatus::kValid);
+  CHECK(check_data_group(*d, 2, data_groups().at(2)).value() == DataGroupCheck::kHashOk);
+  // A segment changed: the content no longer matches the signed messageDigest.
+  Bytes altered = deep;
+  const Bytes segment_start = {0x24, 0x80, 0x04, 50};
+  auto at = std::search(altered.begin(), altered.end(), segment_start.begin(), segment_start.end());
+  REQUIRE(at != altered.end());
+  at[4 + 49] ^= 0x01;  // the first segment's last byte
+  auto bad = verify_sod(altered, PassiveOptions{.trust = &pki.trust});
+  REQUIRE(bad.ok());
+  CHECK(bad->status == PassiveStatus::kInvalid);
+  CHECK(bad->reason.find("messageDigest") != std::string::npos);
 }
 
 TEST_CASE("trust from a CSCA master list instead of a directory") {

@@ -629,6 +629,7 @@ TEST_CASE("idtap sim personalize: --json summary, --help, and a bad --mrz") {
   REQUIRE(dh.ok());
   CHECK(lds::parse_dg14(dh->files.data_groups.at(14))->chip_authentication_public_keys[0].protocol == lds::oid::kPkDh);
   CHECK(dh->config.ca_ciphers == std::vector<crypto::CipherAlg>{crypto::CipherAlg::kTdes});
+  CHECK(SimCard::create(*dh).ok());  // chip/ca_key.pem: the DH key, as written to disk
   out.clear();
   CHECK(run(idtap + " sim personalize --out " + dir.path() + "/cam --today 2024-03-15 --cam --no-card-security", &out) == 0);
   CHECK_FALSE(fs::exists(dir.path() + "/cam/files/ef_cardsecurity.bin"));
