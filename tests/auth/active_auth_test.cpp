@@ -42,6 +42,19 @@ Bytes rsa_chip_sign(EVP_PKEY* key, ByteView challenge, crypto::HashAlg hash) {
   return sig;
 }
 
+// rsa_raw_sign: the raw RSA private operation on a representative the test built itself.
+Bytes rsa_raw_sign(EVP_PKEY* key, ByteView rep) {
+  const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key));
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
+  REQUIRE(EVP_PKEY_sign_init(ctx) == 1);
+  REQUIRE(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1);
+  Bytes sig(k);
+  size_t len = k;
+  REQUIRE(EVP_PKEY_sign(ctx, sig.data(), &len, rep.data(), rep.size()) == 1);
+  EVP_PKEY_CTX_free(ctx);
+  return sig;
+}
+
 // The chip's side of ECDSA AA: a plain r || s signature over the challenge.
 Bytes ecdsa_chip_sign(EVP_PKEY* key, ByteView challenge, const char* md) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -110,6 +123,36 @@ TEST_CASE("RSA Active Authentication with ISO 9796-2 scheme 1: every hash, named
   for (auto hash : {crypto::HashAlg::kSha256, crypto::HashAlg::kSha512}) {
     Bytes sig = rsa_chip_sign(key.get(), challenge, hash);
     CHECK(verify_aa_signature(spki_of(other.get()), challenge, sig).error().code == ErrorCode::kVerificationFailed);
+  }
+  // Representatives built by hand: SHA-1 may also be named explicitly (33CC); anything else
+  // in the header or trailer is refused (ISO/IEC 9796-2 §8.1.2).
+  auto rep_with = [&](uint8_t header, crypto::HashAlg hash, Bytes trailer) {
+    Bytes m1(256 - 1 - crypto::digest_size(hash) - trailer.size(), 0x33);
+    Bytes rep = {header};
+    append(rep, m1);
+    append(rep, crypto::digest(hash, concat({m1, challenge})).value());
+    append(rep, trailer);
+    return rsa_raw_sign(key.get(), rep);
+  };
+  auto explicit_sha1 = verify_aa_signature(spki, challenge, rep_with(0x6A, crypto::HashAlg::kSha1, {0x33, 0xCC}));
+  REQUIRE(explicit_sha1.ok());
+  CHECK(*explicit_sha1 == "RSA-2048 ISO 9796-2 SHA-1");
+  struct Bad {
+    Bytes signature;
+    ErrorCode code;
+    const char* why;
+  } bad[] = {
+      {rep_with(0x6A, crypto::HashAlg::kSha256, {0x37, 0xCC}), ErrorCode::kNotSupported, "trailer 37CC names WHIRLPOOL"},
+      {rep_with(0x6A, crypto::HashAlg::kSha256, {0x34, 0xBB}), ErrorCode::kVerificationFailed, "trailer neither BC nor xxCC"},
+      {rep_with(0x4B, crypto::HashAlg::kSha256, {0x34, 0xCC}), ErrorCode::kVerificationFailed, "header 4B (full recovery), not 6A"},
+      {rep_with(0x6A, crypto::HashAlg::kSha384, {0x34, 0xCC}), ErrorCode::kVerificationFailed, "SHA-384 digest under the SHA-256 trailer"},
+  };
+  for (const auto& b : bad) {
+    const std::string why = b.why;
+    CAPTURE(why);
+    auto r = verify_aa_signature(spki, challenge, b.signature);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == b.code);
   }
   // A modulus too small for SHA-512 (1 + 64 + 2 bytes and no room for M1).
   CHECK(iso9796_2_sign_representative(67, Bytes{}, challenge, crypto::HashAlg::kSha512).error().code == ErrorCode::kInvalidArgument);
