@@ -189,7 +189,7 @@ int cmd_read(const std::vector<std::string>& argv) {
   if (!result.ok()) {
     Error e = result.error();
     if (e.code == ErrorCode::kNotSupported && request.access == reader::AccessMethod::kPace)
-      e = e.with_context("--access pace: the card does not offer PACE (--access bac or auto reads it with BAC)");
+      e = e.with_context("--access pace (--access bac or auto reads this card with BAC)");
     print_error("read", e);
     return exit_code_for(e.code);
   }

@@ -132,8 +132,11 @@ Status Session::open_once() {
   bac_channel_.reset();
   IDTAP_TRY(read_card_access());
   auth::AccessChoice choice = auth::choose_access(out_.card_access_infos);
-  if (request_.access == AccessMethod::kPace && choice.method != auth::AccessControl::kPace)
-    return make_error(ErrorCode::kNotSupported, "PACE was asked for, but " + choice.reason);
+  if (request_.access == AccessMethod::kPace && choice.method != auth::AccessControl::kPace) {
+    std::string why = choice.reason;  // "no EF.CardAccess: BAC": why the card is read with BAC
+    if (why.size() > 5 && why.ends_with(": BAC")) why.resize(why.size() - 5);
+    return make_error(ErrorCode::kNotSupported, "PACE was asked for, but the card does not offer it (" + why + ")");
+  }
   const bool use_pace = request_.access != AccessMethod::kBac && choice.method == auth::AccessControl::kPace;
   if (use_pace) {
     std::optional<auth::Password> password = request_.can;

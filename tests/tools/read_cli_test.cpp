@@ -445,7 +445,7 @@ TEST_CASE("idtap read: the access options on passports (BAC) and cards that offe
       {specimen, "--mrz '" + bad_check_digit + "'", 2, "--mrz", "an MRZ whose document number check digit fails"},
       {passport, fields, 0, "Access        BAC", "document number, birth, expiry"},
       {passport, fields + " --access bac", 0, "Access        BAC", "BAC asked for and offered"},
-      {passport, fields + " --access pace", 1, "--access pace: the card does not offer PACE", "PACE asked for, only BAC offered"},
+      {passport, fields + " --access pace", 1, "PACE was asked for, but the card does not offer it", "PACE asked for, only BAC offered"},
       {passport, "--doc M12345678 --dob 900102 --expiry 301231", 3, "", "a wrong date of birth"},
       {passport, "--can 123456", 2, "a CAN cannot open it", "a CAN on a BAC-only card"},
       {both, fields + " --access bac", 0, "Access        BAC", "BAC forced on a card that offers PACE too"},
