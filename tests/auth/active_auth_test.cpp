@@ -26,22 +26,6 @@ Bytes spki_of(EVP_PKEY* key) {
   return out;
 }
 
-// The chip's side of RSA AA: the ISO 9796-2 representative, then the raw RSA private operation.
-Bytes rsa_chip_sign(EVP_PKEY* key, ByteView challenge, crypto::HashAlg hash) {
-  const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key));
-  const size_t m1_len = k - 1 - crypto::digest_size(hash) - iso9796_2_trailer_size(hash);
-  Bytes m1 = crypto::random_bytes(m1_len).value();
-  Bytes rep = iso9796_2_sign_representative(k, m1, challenge, hash).value();
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
-  REQUIRE(EVP_PKEY_sign_init(ctx) == 1);
-  REQUIRE(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1);
-  Bytes sig(k);
-  size_t len = k;
-  REQUIRE(EVP_PKEY_sign(ctx, sig.data(), &len, rep.data(), rep.size()) == 1);
-  EVP_PKEY_CTX_free(ctx);
-  return sig;
-}
-
 // rsa_raw_sign: the raw RSA private operation on a representative the test built itself.
 Bytes rsa_raw_sign(EVP_PKEY* key, ByteView rep) {
   const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key));
@@ -53,6 +37,14 @@ Bytes rsa_raw_sign(EVP_PKEY* key, ByteView rep) {
   REQUIRE(EVP_PKEY_sign(ctx, sig.data(), &len, rep.data(), rep.size()) == 1);
   EVP_PKEY_CTX_free(ctx);
   return sig;
+}
+
+// The chip's side of RSA AA: the ISO 9796-2 representative, then the raw RSA private operation.
+Bytes rsa_chip_sign(EVP_PKEY* key, ByteView challenge, crypto::HashAlg hash) {
+  const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key));
+  const size_t m1_len = k - 1 - crypto::digest_size(hash) - iso9796_2_trailer_size(hash);
+  Bytes m1 = crypto::random_bytes(m1_len).value();
+  return rsa_raw_sign(key, iso9796_2_sign_representative(k, m1, challenge, hash).value());
 }
 
 // The chip's side of ECDSA AA: a plain r || s signature over the challenge.

@@ -13,41 +13,17 @@
 #include <set>
 #include <string>
 
+#include "install/install_support.h"
+#include "support/run_shell.h"
+
 namespace fs = std::filesystem;
+using idtap::test::contains;
+using idtap::test::make_command;
+using idtap::test::quote;
+using idtap::test::run_shell;
+using idtap::test::ShellRun;
 
 namespace {
-
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// run: `command` through /bin/sh with stderr folded into stdout.
-Run run(const std::string& command) {
-  Run r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// A make that does not inherit the outer `make check`'s jobserver or variables.
-std::string make_command(const std::string& target, const std::string& destdir) {
-  std::string cmd = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make --no-print-directory -C " +
-                    quote(IDTAP_SOURCE_DIR) + " BUILD=" IDTAP_TEST_BUILD " DESTDIR=" + quote(destdir);
-  if (std::string(IDTAP_TEST_SANITIZE) == "1") cmd += " SANITIZE=1";
-  return cmd + " " + target;
-}
 
 // The files (and symlinks) under `root`, relative to it.
 std::set<std::string> files_under(const fs::path& root) {
@@ -107,9 +83,9 @@ TEST_CASE("make install DESTDIR=... gives a library pkg-config finds and a progr
   const fs::path prefix = destdir / "usr/local";  // the default PREFIX under DESTDIR
   const fs::path libdir = prefix / "lib";
 
-  Run install = run(make_command("install", destdir.string()));
-  INFO(install.output);
-  REQUIRE(install.status == 0);
+  ShellRun install = run_shell(make_command("install", destdir.string()));
+  INFO(install.out);
+  REQUIRE(install.exit_code == 0);
 
   // The layout.
   const std::string so = "libidtap.so." IDTAP_TEST_VERSION;
@@ -132,60 +108,60 @@ TEST_CASE("make install DESTDIR=... gives a library pkg-config finds and a progr
   }
 
   // The SONAME the dynamic linker records in programs.
-  Run elf = run("readelf -d " + quote((libdir / so).string()));
-  REQUIRE(elf.status == 0);
-  CHECK(contains(elf.output, "Library soname: [" + soname + "]"));
+  ShellRun elf = run_shell("readelf -d " + quote((libdir / so).string()));
+  REQUIRE(elf.exit_code == 0);
+  CHECK(contains(elf.out, "Library soname: [" + soname + "]"));
 
   // pkg-config: --define-prefix relocates the ${prefix}-relative pc file to where it lies;
   // PKG_CONFIG_SYSROOT_DIR prefixes the paths with DESTDIR. Both must find our tree.
   const std::string pc_env = "PKG_CONFIG_PATH=" + quote((libdir / "pkgconfig").string()) + " ";
-  Run version = run(pc_env + "pkg-config --modversion idtap");
-  CHECK(version.status == 0);
-  CHECK(version.output == IDTAP_TEST_VERSION "\n");
-  Run flags = run(pc_env + "pkg-config --define-prefix --cflags --libs idtap");
-  REQUIRE(flags.status == 0);
-  CHECK(contains(flags.output, "-I" + (prefix / "include").string()));
-  CHECK(contains(flags.output, "-L" + libdir.string()));
-  CHECK(contains(flags.output, "-lidtap"));
-  CHECK(contains(flags.output, "-std=c++20"));
-  Run sysroot = run(pc_env + "PKG_CONFIG_SYSROOT_DIR=" + quote(destdir.string()) + " pkg-config --cflags --libs idtap");
-  REQUIRE(sysroot.status == 0);
-  CHECK(contains(sysroot.output, "-I" + (prefix / "include").string()));
-  CHECK(contains(sysroot.output, "-L" + libdir.string()));
+  ShellRun version = run_shell(pc_env + "pkg-config --modversion idtap");
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == IDTAP_TEST_VERSION "\n");
+  ShellRun flags = run_shell(pc_env + "pkg-config --define-prefix --cflags --libs idtap");
+  REQUIRE(flags.exit_code == 0);
+  CHECK(contains(flags.out, "-I" + (prefix / "include").string()));
+  CHECK(contains(flags.out, "-L" + libdir.string()));
+  CHECK(contains(flags.out, "-lidtap"));
+  CHECK(contains(flags.out, "-std=c++20"));
+  ShellRun sysroot = run_shell(pc_env + "PKG_CONFIG_SYSROOT_DIR=" + quote(destdir.string()) + " pkg-config --cflags --libs idtap");
+  REQUIRE(sysroot.exit_code == 0);
+  CHECK(contains(sysroot.out, "-I" + (prefix / "include").string()));
+  CHECK(contains(sysroot.out, "-L" + libdir.string()));
 
   // A program built against the installed copy only (-I/-L from pkg-config), with the
   // sanitizer runtime when this build uses one (the library then needs it loaded first).
   const fs::path work = tmp / "work";
   fs::create_directories(work);
   { std::ofstream(work / "prog.cpp") << kProgram; }
-  std::string flag_text = flags.output;
+  std::string flag_text = flags.out;
   while (!flag_text.empty() && (flag_text.back() == '\n' || flag_text.back() == ' ')) flag_text.pop_back();
-  Run build = run(std::string(IDTAP_TEST_CXX) + " " + IDTAP_TEST_SANLDFLAGS + " -o " + quote((work / "prog").string()) +
+  ShellRun build = run_shell(std::string(IDTAP_TEST_CXX) + " " + IDTAP_TEST_SANLDFLAGS + " -o " + quote((work / "prog").string()) +
                   " " + quote((work / "prog.cpp").string()) + " " + flag_text);
-  INFO(build.output);
-  REQUIRE(build.status == 0);
-  Run needed = run("readelf -d " + quote((work / "prog").string()));
-  CHECK(contains(needed.output, "Shared library: [" + soname + "]"));
-  CHECK_FALSE(contains(needed.output, "RPATH"));
-  CHECK_FALSE(contains(needed.output, "RUNPATH"));
+  INFO(build.out);
+  REQUIRE(build.exit_code == 0);
+  ShellRun needed = run_shell("readelf -d " + quote((work / "prog").string()));
+  CHECK(contains(needed.out, "Shared library: [" + soname + "]"));
+  CHECK_FALSE(contains(needed.out, "RPATH"));
+  CHECK_FALSE(contains(needed.out, "RUNPATH"));
   const std::string ld = "LD_LIBRARY_PATH=" + quote(libdir.string()) + " ";
-  Run loaded = run(ld + "ldd " + quote((work / "prog").string()));
-  CHECK(contains(loaded.output, soname + " => " + (libdir / soname).string()));
-  Run prog = run(ld + quote((work / "prog").string()));
-  CHECK(prog.status == 0);
-  CHECK(prog.output == "00a4040c07a0000002471001\n");
+  ShellRun loaded = run_shell(ld + "ldd " + quote((work / "prog").string()));
+  CHECK(contains(loaded.out, soname + " => " + (libdir / soname).string()));
+  ShellRun prog = run_shell(ld + quote((work / "prog").string()));
+  CHECK(prog.exit_code == 0);
+  CHECK(prog.out == "00a4040c07a0000002471001\n");
 
   // The installed tool runs and decodes offline.
-  Run tool = run(quote((prefix / "bin/idtap").string()) + " atr 3B8F8001804F0CA000000306030001000000006A");
-  CHECK(tool.status == 0);
-  CHECK(contains(tool.output, "MIFARE Classic 1K"));
+  ShellRun tool = run_shell(quote((prefix / "bin/idtap").string()) + " atr 3B8F8001804F0CA000000306030001000000006A");
+  CHECK(tool.exit_code == 0);
+  CHECK(contains(tool.out, "MIFARE Classic 1K"));
 
   // Uninstall removes every file and link install created.
   const std::set<std::string> installed = files_under(destdir);
   CHECK(installed.size() >= headers.size() + 6);
-  Run uninstall = run(make_command("uninstall", destdir.string()));
-  INFO(uninstall.output);
-  CHECK(uninstall.status == 0);
+  ShellRun uninstall = run_shell(make_command("uninstall", destdir.string()));
+  INFO(uninstall.out);
+  CHECK(uninstall.exit_code == 0);
   const std::set<std::string> left = files_under(destdir);
   for (const std::string& f : left) CHECK_MESSAGE(false, "left behind by uninstall: " << f);
 

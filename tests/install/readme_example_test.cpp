@@ -13,41 +13,19 @@
 #include <iterator>
 #include <string>
 
+#include "install/install_support.h"
+#include "support/run_shell.h"
+
 #include "support/scratch_dir.h"
 
 namespace fs = std::filesystem;
+using idtap::test::contains;
+using idtap::test::make_command;
+using idtap::test::quote;
+using idtap::test::run_shell;
+using idtap::test::ShellRun;
 
 namespace {
-
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// run: `command` through /bin/sh with stderr folded into stdout.
-Run run(const std::string& command) {
-  Run r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
-
-// A make that does not inherit the outer `make check`'s jobserver or variables.
-std::string make_command(const std::string& target, const std::string& destdir) {
-  std::string cmd = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make --no-print-directory -C " +
-                    quote(IDTAP_SOURCE_DIR) + " BUILD=" IDTAP_TEST_BUILD " DESTDIR=" + quote(destdir);
-  if (std::string(IDTAP_TEST_SANITIZE) == "1") cmd += " SANITIZE=1";
-  return cmd + " " + target;
-}
 
 // readme_kiosk_example: the first ```cpp block after the C++ API heading, verbatim.
 std::string readme_kiosk_example() {
@@ -77,9 +55,9 @@ TEST_CASE("README's kiosk example compiles against the installed library and rea
   CHECK(contains(program, "idtap::reader::read_card("));
   { std::ofstream(tmp / "kiosk.cpp") << program; }
 
-  Run install = run(make_command("install", destdir.string()));
-  INFO(install.output);
-  REQUIRE(install.status == 0);
+  ShellRun install = run_shell(make_command("install", destdir.string()));
+  INFO(install.out);
+  REQUIRE(install.exit_code == 0);
   auto trimmed = [](std::string text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     return text;
@@ -89,19 +67,19 @@ TEST_CASE("README's kiosk example compiles against the installed library and rea
   // --define-prefix, which pkgconf also applies to libpcsclite.pc (found in a multiarch directory,
   // it would become /usr/lib/include/PCSC), so libpcsclite's own flags are added as they are.
   const std::string pc_env = "PKG_CONFIG_PATH=" + quote((libdir / "pkgconfig").string()) + " ";
-  Run pcsc = run("pkg-config --cflags libpcsclite");
-  REQUIRE(pcsc.status == 0);
-  Run installed = run(pc_env + "pkg-config --cflags idtap");
-  REQUIRE(installed.status == 0);
-  CHECK(contains(installed.output, trimmed(pcsc.output)));  // what `pkg-config --cflags idtap` gives where it is installed
-  Run flags = run(pc_env + "pkg-config --define-prefix --cflags --libs idtap");
-  REQUIRE(flags.status == 0);
-  const std::string flag_text = trimmed(flags.output) + " " + trimmed(pcsc.output);
+  ShellRun pcsc = run_shell("pkg-config --cflags libpcsclite");
+  REQUIRE(pcsc.exit_code == 0);
+  ShellRun installed = run_shell(pc_env + "pkg-config --cflags idtap");
+  REQUIRE(installed.exit_code == 0);
+  CHECK(contains(installed.out, trimmed(pcsc.out)));  // what `pkg-config --cflags idtap` gives where it is installed
+  ShellRun flags = run_shell(pc_env + "pkg-config --define-prefix --cflags --libs idtap");
+  REQUIRE(flags.exit_code == 0);
+  const std::string flag_text = trimmed(flags.out) + " " + trimmed(pcsc.out);
   // -O0: this checks that the example compiles and works, not how fast it runs.
-  Run build = run(std::string(IDTAP_TEST_CXX) + " -O0 -Wall -Wextra -Werror " + IDTAP_TEST_SANLDFLAGS + " -o " +
+  ShellRun build = run_shell(std::string(IDTAP_TEST_CXX) + " -O0 -Wall -Wextra -Werror " + IDTAP_TEST_SANLDFLAGS + " -o " +
                   quote((tmp / "kiosk").string()) + " " + quote((tmp / "kiosk.cpp").string()) + " " + flag_text);
-  INFO(build.output);
-  REQUIRE(build.status == 0);
+  INFO(build.out);
+  REQUIRE(build.exit_code == 0);
 
   const std::string idtap = quote((prefix / "bin/idtap").string());
   const std::string kiosk = "LD_LIBRARY_PATH=" + quote(libdir.string()) + " " + quote((tmp / "kiosk").string());
@@ -120,19 +98,19 @@ TEST_CASE("README's kiosk example compiles against the installed library and rea
   for (const auto& c : cases) {
     CAPTURE(c.why);
     const std::string card = (tmp / ("card" + std::to_string(n++))).string();
-    Run made = run(idtap + " sim personalize --out " + quote(card) + " " + c.card_options);
-    REQUIRE_MESSAGE(made.status == 0, made.output);
-    Run read = run(kiosk + " sim:" + quote(card) + " " + c.can + " " + quote(card + "/pki/csca_cert.pem"));
-    CAPTURE(read.output);
-    CHECK(read.status == c.status);
-    CHECK(contains(read.output, c.says));
+    ShellRun made = run_shell(idtap + " sim personalize --out " + quote(card) + " " + c.card_options);
+    REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+    ShellRun read = run_shell(kiosk + " sim:" + quote(card) + " " + c.can + " " + quote(card + "/pki/csca_cert.pem"));
+    CAPTURE(read.out);
+    CHECK(read.exit_code == c.status);
+    CHECK(contains(read.out, c.says));
     if (c.status != 3) {
-      CHECK(contains(read.output, "HONG, GILDONG\n"));
-      CHECK(contains(read.output, "홍길동\n"));
-      CHECK(contains(read.output, "DG2 "));  // the progress callback ran
+      CHECK(contains(read.out, "HONG, GILDONG\n"));
+      CHECK(contains(read.out, "홍길동\n"));
+      CHECK(contains(read.out, "DG2 "));  // the progress callback ran
     }
   }
-  Run usage = run(kiosk);
-  CHECK(usage.status == 2);
-  CHECK(contains(usage.output, "usage: kiosk READER CAN CSCA_PATH"));
+  ShellRun usage = run_shell(kiosk);
+  CHECK(usage.exit_code == 2);
+  CHECK(contains(usage.out, "usage: kiosk READER CAN CSCA_PATH"));
 }

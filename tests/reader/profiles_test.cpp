@@ -18,10 +18,13 @@
 #include "idtap/sim/sim_transport.h"
 #include "support/run_shell.h"
 #include "support/scratch_dir.h"
+#include "reader/read_requests.h"
 #include "support/test_card.h"
 
 using namespace idtap;
 using namespace idtap::reader;
+using idtap::test::can_request;
+using idtap::test::mrz_request;
 
 namespace {
 
@@ -40,22 +43,6 @@ struct Card {
 };
 
 sim::PersonalizeOptions options(const test::TestCardOptions& o = {}) { return test::test_card_personalization(o); }
-
-ReadRequest can_request(const auth::TrustStore* trust) {
-  ReadRequest r;
-  r.can = auth::Password::can(test::kCardCan).value();
-  r.trust = trust;
-  r.reconnect_timeout = std::chrono::milliseconds(100);
-  return r;
-}
-
-ReadRequest mrz_request(const auth::TrustStore* trust) {
-  ReadRequest r;
-  r.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
-  r.trust = trust;
-  r.reconnect_timeout = std::chrono::milliseconds(100);
-  return r;
-}
 
 std::string message(const Result<ReadResult>& r) { return r.ok() ? std::string() : r.error().message(); }
 

@@ -10,10 +10,13 @@
 #include "idtap/reader/photo.h"
 #include "idtap/sim/personalize.h"
 #include "idtap/sim/sim_transport.h"
+#include "reader/read_requests.h"
 #include "support/test_card.h"
 
 using namespace idtap;
 using namespace idtap::reader;
+using idtap::test::can_request;
+using idtap::test::mrz_request;
 
 namespace {
 
@@ -29,14 +32,6 @@ struct Fixture {
     return std::move(t).value();
   }
 };
-
-ReadRequest mrz_request(const auth::TrustStore* trust) {
-  ReadRequest r;
-  r.mrz = auth::MrzKey::from_fields(test::kCardDocumentNumber, test::kCardDateOfBirth, test::kCardDateOfExpiry).value();
-  r.trust = trust;
-  r.reconnect_timeout = std::chrono::milliseconds(100);
-  return r;
-}
 
 void check_identity(const ReadResult& r) {
   REQUIRE(r.dg1.has_value());
@@ -195,14 +190,6 @@ Personalized personalized(const sim::PersonalizeOptions& options) {
   REQUIRE(p.card.image.pki.count("csca_cert.pem"));
   REQUIRE(p.trust.add_certificates(p.card.image.pki.at("csca_cert.pem"), "pki/csca_cert.pem").ok());
   return p;
-}
-
-ReadRequest can_request(const auth::TrustStore* trust) {
-  ReadRequest r;
-  r.can = auth::Password::can("123456").value();
-  r.trust = trust;
-  r.reconnect_timeout = std::chrono::milliseconds(100);
-  return r;
 }
 
 }  // namespace
