@@ -1,5 +1,7 @@
 // idtap mdoc: show or independently verify an issued credential (ISO 18013-5 IssuerSigned).
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -7,6 +9,7 @@
 #include "commands.h"
 #include "idtap/base/redact.h"
 #include "idtap/provision/files.h"
+#include "idtap/provision/mapping.h"
 #include "idtap/provision/mdoc.h"
 #include "idtap/provision/status_list.h"
 #include "json.h"
@@ -17,12 +20,14 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap mdoc show FILE [--reveal] [--json]\n"
+    "usage: idtap mdoc show FILE [--mapping FILE] [--reveal] [--json]\n"
     "       idtap mdoc verify FILE --issuer-cert FILE [--issuer-cert FILE]... [--status-list FILE]\n"
     "                         [--now YYYY-MM-DDTHH:MM:SSZ] [--json]\n\n"
     "FILE is an IssuerSigned, a Document or a DeviceResponse (CBOR).\n"
     "  show      decodes it without checking anything; the resident registration number is\n"
-    "            masked unless --reveal\n"
+    "            masked unless --reveal: the element the mapping (--mapping, default the built-in\n"
+    "            one) issues it as, and any text element that holds one (YYMMDD-SNNNNNN or 13\n"
+    "            digits), whatever its name\n"
     "  verify    checks everything, independently of any ledger: the issuer certificate chain to\n"
     "            --issuer-cert (the issuer's certificate or its CA), the COSE_Sign1 ES256\n"
     "            signature, every element's digest, the doc type, the validity window (at --now,\n"
@@ -30,18 +35,44 @@ constexpr const char* kHelp =
     "            that signed status list (which must come from the same issuer)\n\n"
     "Exit codes: 0 valid, 1 not valid (the reason is printed), 2 usage, 7 untrusted issuer, 9 file error.\n";
 
-std::string render_value(const std::string& identifier, ByteView encoded, bool reveal, bool* is_bytes = nullptr) {
+// looks_like_resident_number: "YYMMDD-SNNNNNN" or 13 digits (what the personal number
+// element holds, whatever a mapping names it).
+bool looks_like_resident_number(std::string_view s) {
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (s.size() == 13) return digits(s);
+  return s.size() == 14 && s[6] == '-' && digits(s.substr(0, 6)) && digits(s.substr(7));
+}
+
+// PersonalElements: the (namespace, identifier) pairs a mapping issues the resident number as.
+using PersonalElements = std::set<std::pair<std::string, std::string>>;
+
+PersonalElements personal_elements(const DocTypeMapping& mapping) {
+  PersonalElements out;
+  for (const auto& e : mapping.elements)
+    if (e.field == HolderField::kResidentRegistrationNumber) out.insert({e.name_space, e.element_identifier});
+  return out;
+}
+
+// render_value: the element for display; `personal` says the mapping issues the resident
+// number as this element, which is masked (as is any text that holds one) unless `reveal`.
+std::string render_value(bool personal, ByteView encoded, bool reveal, bool* is_bytes = nullptr) {
   auto item = cbor::decode(encoded);
   if (!item.ok()) return "<undecodable>";
   const cbor_item_t* v = item->get();
   if (cbor_isa_tag(v)) {
     auto inner = cbor::get_tagged(v, cbor_tag_value(v));
-    if (inner.ok() && cbor_isa_string(*inner)) return cbor::get_text(*inner).value_or("?");
-    return cbor::diagnostic(v);
+    if (inner.ok() && cbor_isa_string(*inner)) {
+      std::string s = cbor::get_text(*inner).value_or("?");
+      if (!reveal && (personal || looks_like_resident_number(s))) return mask_resident_number(s);
+      return s;
+    }
+    return reveal || !personal ? cbor::diagnostic(v) : std::string("<masked>");
   }
   if (cbor_isa_string(v)) {
     std::string s = cbor::get_text(v).value_or("?");
-    if (identifier == "resident_registration_number" && !reveal) return mask_resident_number(s);
+    if (!reveal && (personal || looks_like_resident_number(s))) return mask_resident_number(s);
     return s;
   }
   if (cbor::is_bool(v)) return cbor_get_bool(v) ? "true" : "false";
@@ -52,10 +83,25 @@ std::string render_value(const std::string& identifier, ByteView encoded, bool r
     bool jpeg = b.ok() && n > 2 && (*b)[0] == 0xFF && (*b)[1] == 0xD8;
     return std::string(jpeg ? "JPEG, " : "") + std::to_string(n) + " bytes";
   }
-  return cbor::diagnostic(v);
+  return reveal || !personal ? cbor::diagnostic(v) : std::string("<masked>");
 }
 
 int run_show(const Args& args, const std::string& path) {
+  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
+  if (auto m = args.get("mapping")) {
+    auto text = read_file(*m, 1 << 20);
+    if (!text.ok()) {
+      print_error("mdoc show", text.error().with_context("mapping"));
+      return exit_code_for(text.error().code);
+    }
+    auto parsed = DocTypeMapping::parse(string_of(*text));
+    if (!parsed.ok()) {
+      print_error("mdoc show", parsed.error());
+      return exit_code_for(parsed.error().code);
+    }
+    mapping = std::move(parsed).value();
+  }
+  const PersonalElements personal = personal_elements(mapping);
   auto bytes = read_file(path);
   if (!bytes.ok()) {
     print_error("mdoc show", bytes.error());
@@ -100,7 +146,8 @@ int run_show(const Args& args, const std::string& path) {
         auto item = decode_issuer_signed_item(b);
         if (!item.ok()) continue;
         j.begin_object().field("namespace", ns).field("identifier", item->element_identifier)
-            .field("value", render_value(item->element_identifier, item->element_value, reveal)).end_object();
+            .field("value", render_value(personal.count({ns, item->element_identifier}) != 0, item->element_value, reveal))
+            .end_object();
       }
     j.end_array().end_object();
     std::printf("%s\n", j.str().c_str());
@@ -125,7 +172,7 @@ int run_show(const Args& args, const std::string& path) {
         std::printf("  <bad item: %s>\n", item.error().context.c_str());
         continue;
       }
-      std::printf("  %-32s %s\n", item->element_identifier.c_str(), render_value(item->element_identifier, item->element_value, reveal).c_str());
+      std::printf("  %-32s %s\n", item->element_identifier.c_str(), render_value(personal.count({ns, item->element_identifier}) != 0, item->element_value, reveal).c_str());
     }
   }
   return kExitOk;
@@ -193,7 +240,7 @@ int run_verify(const Args& args, const std::string& path) {
 }  // namespace
 
 int cmd_mdoc(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"reveal"}, {"json"}, {"issuer-cert", true, true}, {"status-list", true}, {"now", true},
+  auto args = Args::parse(argv, {{"reveal"}, {"json"}, {"mapping", true}, {"issuer-cert", true, true}, {"status-list", true}, {"now", true},
                                  {"help", false, false, 'h'}});
   if (!args.ok()) {
     print_error("mdoc", args.error());

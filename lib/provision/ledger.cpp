@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <map>
 #include <set>
@@ -153,6 +154,19 @@ Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, st
   return cbor::encode(cbor::array(std::move(row)));
 }
 
+// parse_meta_number: a meta value that must be a decimal number in [min, max]; kMalformed
+// ("ledger is corrupt: ...") otherwise, never an exception.
+Result<uint64_t> parse_meta_number(std::string_view key, std::string_view text, uint64_t min, uint64_t max) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
+    return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta '" + std::string(key) + "' is '" + std::string(text) +
+                                                 "', not a number in " + std::to_string(min) + ".." + std::to_string(max));
+  return v;
+}
+
+constexpr uint64_t kMaxStatusListSize = uint64_t(1) << 24;
+
 Status ensure_key_file(const std::string& key_path) {
   struct stat st;
   if (::stat(key_path.c_str(), &st) == 0) return ok_status();
@@ -259,8 +273,9 @@ struct Ledger::Impl {
                       std::string_view detail) {
     IDTAP_ASSIGN_OR_RETURN(std::string head, meta("event_head"));
     auto colon = head.find(':');
-    if (colon == std::string::npos) return make_error(ErrorCode::kMalformed, "ledger: bad event head");
-    int64_t seq = std::stoll(head.substr(0, colon)) + 1;
+    if (colon == std::string::npos) return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta 'event_head' has no ':'");
+    IDTAP_ASSIGN_OR_RETURN(uint64_t last, parse_meta_number("event_head", std::string_view(head).substr(0, colon), 0, INT64_MAX - 1));
+    int64_t seq = static_cast<int64_t>(last) + 1;
     IDTAP_ASSIGN_OR_RETURN(Bytes prev, from_hex(head.substr(colon + 1)));
     IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail));
     Bytes hash = ossl::sha256_two(prev, row);
@@ -343,8 +358,6 @@ Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& option
   const std::string key_path = path + ".key";
   struct stat st;
   bool creating = ::stat(path.c_str(), &st) != 0;
-  IDTAP_TRY(ensure_key_file(key_path));
-  IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
   int rc = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return ledger_error(impl->db, rc, "open " + path);
   if (creating) ::chmod(path.c_str(), 0600);
@@ -365,18 +378,25 @@ Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& option
         IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
         uri = "https://status.idtap.invalid/" + to_hex(r);
       }
-      if (options.status_list_size == 0 || options.status_list_size > (uint64_t(1) << 24))
+      if (options.status_list_size == 0 || options.status_list_size > kMaxStatusListSize)
         return make_error(ErrorCode::kInvalidArgument, "status list size must be 1 .. 2^24");
       IDTAP_TRY(impl->set_meta("schema_version", "1"));
       IDTAP_TRY(impl->set_meta("status_uri", uri));
       IDTAP_TRY(impl->set_meta("status_list_size", std::to_string(options.status_list_size)));
       IDTAP_TRY(impl->set_meta("event_head", "0:" + to_hex(kGenesis)));
+      // Only a new ledger gets a key: holder ids are HMACs under it.
+      IDTAP_TRY(ensure_key_file(key_path));
+    } else if (::stat(key_path.c_str(), &st) != 0 && errno == ENOENT) {
+      // A new key would give every holder a new id and silently break one phone per holder.
+      return make_error(ErrorCode::kNotFound, "ledger key " + key_path + " is missing but the ledger " + path +
+                                                  " exists: restore the key file from its backup (a new key would give every holder a new id)");
     }
     IDTAP_TRY(txn.commit());
   }
+  IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
   IDTAP_ASSIGN_OR_RETURN(impl->status_uri, impl->meta("status_uri"));
   IDTAP_ASSIGN_OR_RETURN(std::string size, impl->meta("status_list_size"));
-  impl->status_size = std::stoull(size);
+  IDTAP_ASSIGN_OR_RETURN(impl->status_size, parse_meta_number("status_list_size", size, 1, kMaxStatusListSize));
   return Ledger(std::move(impl));
 }
 
@@ -432,17 +452,25 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     IDTAP_TRY(s.bind_blob(1, holder_key).bind(2, r.now).run());
     holder_id = sqlite3_last_insert_rowid(db);
   }
-  // The card: refused when the ledger has it as lost or as another holder's.
+  // The card: refused when the ledger has it as lost or as another holder's. A card first
+  // recorded without a holder (reported lost before it was ever used, then found) gets this
+  // holder, so that a later loss report suspends the credential issued here.
   int64_t card_id = 0;
+  bool card_has_holder = false;
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id, state, holder_id FROM cards WHERE issuing_state = ?1 AND document_number = ?2"));
     s.bind(1, h.card.issuing_state).bind(2, h.card.document_number);
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
     if (row) {
       card_id = s.i64(0);
+      card_has_holder = !s.is_null(2);
       if (s.text(1) == "lost") return make_error(ErrorCode::kRefused, "the card is reported lost");
-      if (!s.is_null(2) && s.i64(2) != holder_id) return make_error(ErrorCode::kRefused, "the card is recorded for another holder");
+      if (card_has_holder && s.i64(2) != holder_id) return make_error(ErrorCode::kRefused, "the card is recorded for another holder");
     }
+  }
+  if (card_id != 0 && !card_has_holder) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE cards SET holder_id = ?2 WHERE id = ?1 AND holder_id IS NULL"));
+    IDTAP_TRY(s.bind(1, card_id).bind(2, holder_id).run());
   }
   if (card_id == 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) VALUES(?1, ?2, ?3, 'valid')"));
@@ -640,7 +668,8 @@ Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& card, Un
   std::vector<std::string> resumed;
   if (holder_id != 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(
-        "SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'suspended' AND state_reason = 'card_lost' AND valid_until > ?2"));
+        "SELECT c.id FROM credentials c JOIN cards k ON k.id = c.card_id WHERE c.holder_id = ?1 AND c.state = 'suspended' "
+        "AND c.state_reason = 'card_lost' AND c.valid_until > ?2 AND k.state <> 'lost'"));
     s.bind(1, holder_id).bind(2, now);
     IDTAP_ASSIGN_OR_RETURN(resumed, s.texts());
   }
@@ -817,12 +846,28 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       if (!equal_bytes(ossl::sha256(*final_bytes), f.sha)) find("credential " + f.id + ": " + f.path + " differs from the recorded credential");
       continue;
     }
+    // Only a file that is not there (ENOENT) is missing: a permission or I/O error says nothing
+    // about the credential, and a relative path (recorded by an older idtap) depends on the
+    // directory verify runs from. Neither is repaired.
+    if (final_bytes.error().code != ErrorCode::kNotFound) {
+      find("credential " + f.id + ": its file " + f.path + " cannot be read (" + final_bytes.error().context + "): not repaired");
+      continue;
+    }
     std::string temp = credential_temp_path(f.path, f.id);
     auto temp_bytes = read_file(temp);
+    if (!temp_bytes.ok() && temp_bytes.error().code != ErrorCode::kNotFound) {
+      find("credential " + f.id + ": its temp file " + temp + " cannot be read (" + temp_bytes.error().context + "): not repaired");
+      continue;
+    }
     if (temp_bytes.ok() && equal_bytes(ossl::sha256(*temp_bytes), f.sha)) {
       LedgerFinding finding{"credential " + f.id + ": committed but not yet renamed into " + f.path, false};
       if (options.repair) finding.repaired = rename_durable(temp, f.path).ok();
       report.findings.push_back(std::move(finding));
+      continue;
+    }
+    if ((f.state == "active" || f.state == "suspended") && f.path.front() != '/') {
+      find("credential " + f.id + ": its file " + f.path + " is recorded with a relative path and is not in " +
+           "the current directory: not repaired (run verify from the directory it was issued in)");
       continue;
     }
     if (f.state == "active" || f.state == "suspended") {

@@ -3,13 +3,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "idtap/provision/files.h"
 
 namespace idtap::provision {
 
 Result<IssuedCredential> issue_to_file(Ledger& ledger, IssueRequest request, IssuerSigner& signer) {
+  if (request.file_path.empty()) return make_error(ErrorCode::kInvalidArgument, "no output file");
+  // The ledger records the absolute path: `ledger verify --repair` may run from anywhere.
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(request.file_path, ec);
+  if (ec) return make_error(ErrorCode::kIo, request.file_path + ": " + ec.message());
+  request.file_path = absolute.lexically_normal().string();
   const std::string out = request.file_path;
-  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "no output file");
   struct stat st;
   if (::stat(out.c_str(), &st) == 0) return make_error(ErrorCode::kInvalidArgument, out + " already exists (not overwritten)");
   std::string temp;

@@ -1,5 +1,6 @@
 // The idtap provisioning commands, run as a user runs them (the built binary).
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -282,4 +283,74 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   auto consistent = ledger_state();
   CHECK(contains(consistent, "\"consistent\":true"));
   CHECK(json_number(consistent, "credentials") == 2);
+}
+
+TEST_CASE("idtap mdoc show masks the resident number whatever the mapping names it (L2)") {
+  TempDir dir;
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  Ledger ledger = Ledger::open(dir.file("ledger.db")).value();
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  const std::string mapping_text =
+      "doctype kr.example.id.1\n"
+      "family_name kr.example.id.1 surname\n"
+      "resident_registration_number kr.example.id.1 personal_no\n";
+  write(dir.file("mapping.txt"), mapping_text);
+  IssueRequest r = request_for(ledger, holder, phone, now_seconds());
+  r.mapping = DocTypeMapping::parse(mapping_text).value();
+  r.file_path = dir.file("renamed.mdoc");
+  REQUIRE(issue_to_file(ledger, r, signer).ok());
+  struct Case {
+    const char* why;
+    std::string args;
+    bool revealed;
+  };
+  const Case cases[] = {
+      // No mapping given: the element holds a resident number, so it is masked.
+      {"by its value", "", false},
+      {"by its value, JSON", " --json", false},
+      // The mapping says personal_no is the resident number.
+      {"by the mapping", " --mapping " + dir.file("mapping.txt"), false},
+      // --reveal shows it whole.
+      {"revealed", " --reveal", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto shown = run("mdoc show " + dir.file("renamed.mdoc") + c.args);
+    REQUIRE_MESSAGE(shown.rc == 0, shown.out);
+    CHECK(contains(shown.out, "personal_no"));
+    CHECK(contains(shown.out, "HONG"));
+    CHECK_MESSAGE(contains(shown.out, "900515-1234567") == c.revealed, shown.out);
+    CHECK_MESSAGE(contains(shown.out, "900515-1******") != c.revealed, shown.out);
+  }
+}
+
+TEST_CASE("idtap ledger verify says what is wrong instead of crashing or re-keying (H2, L1)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  REQUIRE(run("ledger init --ledger " + db).rc == 0);
+  REQUIRE(run("ledger verify --ledger " + db).rc == 0);
+  SUBCASE("the key file is missing") {
+    REQUIRE(::unlink((db + ".key").c_str()) == 0);
+    auto v = run("ledger verify --ledger " + db);
+    CHECK(v.rc != 0);
+    CHECK_MESSAGE(contains(v.out, "ledger key " + db + ".key is missing"), v.out);
+    CHECK(!exists(db + ".key"));
+  }
+  SUBCASE("the status list size is 0") {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    CHECK(sqlite3_exec(raw, "UPDATE meta SET value = '0' WHERE key = 'status_list_size'", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    // Before, the first aborted (an uncaught std::invalid_argument) and the others too.
+    for (const char* cmd : {"ledger verify", "provision challenge", "credential list", "card report-lost --document-number M1"}) {
+      CAPTURE(cmd);
+      auto v = run(std::string(cmd) + " --ledger " + db);
+      CHECK(v.rc >= 1);
+      CHECK(v.rc < 128);
+    }
+    auto v = run("ledger verify --ledger " + db);
+    CHECK_MESSAGE(contains(v.out, "ledger is corrupt: meta 'status_list_size' is '0'"), v.out);
+  }
 }

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -310,6 +312,170 @@ TEST_CASE("suspension: card lost suspends all, phone lost only that one; resume 
   auto report = w.ledger.verify().value();
   for (const auto& f : report.findings) MESSAGE(f.what);
   CHECK(report.consistent());
+}
+
+TEST_CASE("a card first reported lost while unknown gets its holder at issuance (H1)") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  // Unknown card: recorded lost with no holder, nothing suspended.
+  CHECK(w.ledger.report_card_lost(holder.card, w.now).value().empty());
+  CHECK(w.ledger.card_found(holder.card, w.now + 1).value().empty());
+  auto c = w.ledger.issue(request_for(w.ledger, holder, phone, w.now + 2), w.signer).value();
+  // The second report finds the holder through the card and suspends the credential.
+  auto suspended = w.ledger.report_card_lost(holder.card, w.now + 3).value();
+  CHECK(suspended == std::vector<std::string>{c.credential_id});
+  CHECK(w.ledger.credential(c.credential_id)->state == CredentialState::kSuspended);
+  CHECK(w.ledger.status_list()->get(c.status_idx).value() == kStatusInvalid);
+  // Once the card has a holder, another holder presenting it is still refused.
+  REQUIRE(w.ledger.card_found(holder.card, w.now + 4).ok());
+  VerifiedHolder other = sample_holder("850101-2345678", Date{1985, 1, 1});
+  auto r = w.ledger.issue(request_for(w.ledger, other, phone, w.now + 5), w.signer);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().context == "the card is recorded for another holder");
+  CHECK(w.ledger.verify()->consistent());
+}
+
+TEST_CASE("an existing ledger without its key file is refused, not given a new key (H2)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  const std::string key = db + ".key";
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  {
+    Ledger ledger = Ledger::open(db, fast_options()).value();
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder();
+    REQUIRE(ledger.issue(request_for(ledger, holder, phone, fixture_now()), signer).ok());
+  }
+  const std::string saved = read_text_file(key);
+  REQUIRE(saved.size() == 65);
+  REQUIRE(::unlink(key.c_str()) == 0);
+  auto reopened = Ledger::open(db, fast_options());
+  REQUIRE_FALSE(reopened.ok());
+  CHECK(reopened.error().code == ErrorCode::kNotFound);
+  CHECK_MESSAGE(reopened.error().context.find("is missing but the ledger") != std::string::npos, reopened.error().context);
+  CHECK(::access(key.c_str(), F_OK) != 0);  // no new key was made
+  // With the key restored the ledger opens and the holder keeps its id (one phone per holder).
+  {
+    std::ofstream out(key, std::ios::binary);
+    out << saved;
+  }
+  REQUIRE(::chmod(key.c_str(), 0600) == 0);
+  Ledger ledger = Ledger::open(db, fast_options()).value();
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  CHECK(ledger.issue(request_for(ledger, holder, phone, fixture_now() + 1), signer).value().revoked.size() == 1);
+}
+
+TEST_CASE("card found resumes only credentials whose own card is no longer lost (M1)") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder on_a = sample_holder("900515-1234567", Date{1990, 5, 15}, "M00000001");
+  VerifiedHolder on_b = sample_holder("900515-1234567", Date{1990, 5, 15}, "M00000002");
+  REQUIRE(w.ledger.issue(request_for(w.ledger, on_a, phone, w.now), w.signer).ok());
+  auto x = w.ledger.issue(request_for(w.ledger, on_b, phone, w.now + 1), w.signer).value();  // from card B
+  CHECK(w.ledger.report_card_lost(on_a.card, w.now + 2).value() == std::vector<std::string>{x.credential_id});
+  CHECK(w.ledger.report_card_lost(on_b.card, w.now + 3).value().empty());  // already suspended
+  // Card A found: X's own card B is still lost, so X stays suspended.
+  CHECK(w.ledger.card_found(on_a.card, w.now + 4).value().empty());
+  CHECK(w.ledger.credential(x.credential_id)->state == CredentialState::kSuspended);
+  CHECK(w.ledger.status_list()->get(x.status_idx).value() == kStatusInvalid);
+  // Card B found: now it is resumed.
+  CHECK(w.ledger.card_found(on_b.card, w.now + 5).value() == std::vector<std::string>{x.credential_id});
+  CHECK(w.ledger.credential(x.credential_id)->state == CredentialState::kActive);
+  CHECK(w.ledger.verify()->consistent());
+}
+
+TEST_CASE("a corrupt meta row is a typed error, not a crash (L1)") {
+  struct Case {
+    const char* why;
+    const char* sql;
+    bool open_fails;  // else open succeeds and the next event append fails
+  };
+  const Case cases[] = {
+      // status_list_size 0 would divide by zero when allocating an index.
+      {"status size zero", "UPDATE meta SET value = '0' WHERE key = 'status_list_size'", true},
+      {"status size not a number", "UPDATE meta SET value = 'many' WHERE key = 'status_list_size'", true},
+      {"status size with trailing junk", "UPDATE meta SET value = '4096x' WHERE key = 'status_list_size'", true},
+      {"status size negative", "UPDATE meta SET value = '-1' WHERE key = 'status_list_size'", true},
+      {"status size past 2^64", "UPDATE meta SET value = '99999999999999999999999' WHERE key = 'status_list_size'", true},
+      {"status size past 2^24", "UPDATE meta SET value = '16777217' WHERE key = 'status_list_size'", true},
+      {"status size empty", "UPDATE meta SET value = '' WHERE key = 'status_list_size'", true},
+      {"event head sequence not a number", "UPDATE meta SET value = 'x:' || substr(value, instr(value, ':') + 1) WHERE key = 'event_head'", false},
+      {"event head sequence too large", "UPDATE meta SET value = '99999999999999999999:00' WHERE key = 'event_head'", false},
+      {"event head without ':'", "UPDATE meta SET value = '0' WHERE key = 'event_head'", false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    TempDir dir;
+    const std::string db = dir.file("ledger.db");
+    { REQUIRE(Ledger::open(db, fast_options()).ok()); }
+    run_sql(db, c.sql);
+    auto opened = Ledger::open(db, fast_options());
+    if (c.open_fails) {
+      REQUIRE_FALSE(opened.ok());
+      CHECK(opened.error().code == ErrorCode::kMalformed);
+      CHECK_MESSAGE(opened.error().context.find("ledger is corrupt: meta 'status_list_size'") == 0, opened.error().context);
+      continue;
+    }
+    REQUIRE(opened.ok());
+    VerifiedHolder holder = sample_holder();
+    auto lost = opened->report_card_lost(holder.card, fixture_now());
+    REQUIRE_FALSE(lost.ok());
+    CHECK(lost.error().code == ErrorCode::kMalformed);
+    CHECK_MESSAGE(lost.error().context.find("ledger is corrupt: meta 'event_head'") == 0, lost.error().context);
+    auto report = opened->verify();
+    REQUIRE(report.ok());
+    CHECK_FALSE(report->consistent());
+  }
+}
+
+TEST_CASE("a relative --out is recorded absolute; repair revokes only a file that is not there (M4)") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  const std::string sub = w.dir.file("out");
+  REQUIRE(::mkdir(sub.c_str(), 0700) == 0);
+  std::string issued_id;
+  {
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(sub);
+    IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+    r.file_path = "./x/../phone.mdoc";
+    REQUIRE(::mkdir("x", 0700) == 0);
+    auto issued = issue_to_file(w.ledger, r, w.signer);
+    std::filesystem::current_path(cwd);
+    REQUIRE_MESSAGE(issued.ok(), issued.error().message());
+    issued_id = issued->credential_id;
+  }
+  const std::string abs = sub + "/phone.mdoc";
+  CHECK(w.ledger.credential(issued_id)->file_path == abs);
+  // Verified and repaired from another directory: the file is found, nothing is revoked.
+  {
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(w.dir.path());
+    auto report = w.ledger.verify({true, {}});
+    std::filesystem::current_path(cwd);
+    REQUIRE(report.ok());
+    CHECK(report->findings.empty());
+  }
+  CHECK(w.ledger.credential(issued_id)->state == CredentialState::kActive);
+  // Something unreadable in its place (a directory: read() fails with EISDIR): reported, not repaired.
+  REQUIRE(::rename(abs.c_str(), (abs + ".away").c_str()) == 0);
+  REQUIRE(::mkdir(abs.c_str(), 0700) == 0);
+  auto unreadable = w.ledger.verify({true, {}}).value();
+  REQUIRE(unreadable.findings.size() == 1);
+  CHECK(unreadable.findings[0].what.find("cannot be read") != std::string::npos);
+  CHECK_FALSE(unreadable.findings[0].repaired);
+  CHECK(w.ledger.credential(issued_id)->state == CredentialState::kActive);
+  // Really gone (ENOENT): repair revokes it.
+  REQUIRE(::rmdir(abs.c_str()) == 0);
+  auto gone = w.ledger.verify({true, {}}).value();
+  REQUIRE(gone.findings.size() == 1);
+  CHECK(gone.findings[0].what.find("is missing") != std::string::npos);
+  CHECK(gone.findings[0].repaired);
+  CHECK(w.ledger.credential(issued_id)->state == CredentialState::kRevoked);
 }
 
 TEST_CASE("batched issuance: one commit, each request on its own") {

@@ -3,7 +3,8 @@
 //
 // Holders are keyed by HMAC-SHA256(ledger key, the 13 digits of the resident registration
 // number); the number itself is never stored. The ledger key is 32 random bytes in
-// "<ledger>.key" (mode 0600), made when the ledger is created.
+// "<ledger>.key" (mode 0600), made only when the ledger is created: an existing ledger whose
+// key file is missing is refused (a new key would give every holder a new id).
 //
 // Every issuance and state change is one transaction (BEGIN IMMEDIATE). The one-phone rule
 // (at most one active or suspended credential per holder) is enforced by the transaction,
@@ -23,7 +24,8 @@
 // A crash before 2 leaves an orphan temp file and no record: verify() reports it and
 // repair deletes it (the credential never existed). A crash between 2 and 3 leaves a record
 // whose file is still the temp file: repair completes the rename (the bytes are checked
-// against the recorded SHA-256). A record whose file is gone altogether is revoked by repair.
+// against the recorded SHA-256). A record whose file is gone altogether (ENOENT) is revoked by
+// repair; a file that cannot be read for another reason is reported, not repaired.
 #pragma once
 
 #include <functional>
@@ -120,8 +122,10 @@ struct LedgerReport {
 // one Ledger per thread or process: SQLite serialises the writers).
 class Ledger {
  public:
-  // Ledger::open: opens (creating when absent) the ledger at `path` and its key file.
-  // kIo for file problems, kRefused if the key file is readable by group or others.
+  // Ledger::open: opens (creating when absent) the ledger at `path` and its key file (made
+  // only with a new ledger). kNotFound if the ledger exists but its key file does not, kIo for
+  // file problems, kRefused if the key file is readable by group or others, kMalformed
+  // ("ledger is corrupt: ...") for a corrupt meta row.
   static Result<Ledger> open(const std::string& path, const LedgerOptions& options = {});
   Ledger(Ledger&&) noexcept;
   Ledger& operator=(Ledger&&) noexcept;
@@ -155,10 +159,12 @@ class Ledger {
   Status revoke(const std::string& credential_id, const std::string& reason, UnixSeconds now);
   // Ledger::report_card_lost: the card is marked lost and every active credential of its
   // holder suspended ("card_lost"); returns their ids. An unknown card is recorded as lost
-  // (a later provisioning from it is refused). kState if already lost.
+  // with no holder (a later provisioning from it is refused; once found, the first issuance
+  // from it records its holder). kState if already lost.
   Result<std::vector<std::string>> report_card_lost(const CardIdentity& card, UnixSeconds now);
-  // Ledger::card_found: lifts a card loss: the card is valid again and the credentials it
-  // suspended (still unexpired) are resumed; returns their ids. kNotFound, kState.
+  // Ledger::card_found: lifts a card loss: the card is valid again and the holder's
+  // credentials suspended for a card loss (still unexpired) whose own card is not lost are
+  // resumed; returns their ids. kNotFound, kState.
   Result<std::vector<std::string>> card_found(const CardIdentity& card, UnixSeconds now);
   // Ledger::expire_due: active or suspended credentials past valid_until become expired.
   Result<std::vector<std::string>> expire_due(UnixSeconds now);
