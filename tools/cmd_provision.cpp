@@ -173,6 +173,12 @@ int cmd_provision(const std::vector<std::string>& argv) {
   IssuerFiles files{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")};
   auto issuer = load_issuer(files);
   if (!issuer.ok()) return fail(issuer.error());
+  {
+    // An issuer certificate that would make the credential fail verification: refused before
+    // the card is read (Ledger::issue checks it again at the moment of issue).
+    UnixSeconds now = now_seconds();
+    if (auto valid = check_issuer_validity(*issuer, now, credential_valid_until(now)); !valid.ok()) return fail(valid.error());
+  }
   auto device_file = read_file(*args->get("device-key"), 1 << 16);
   if (!device_file.ok()) return fail(device_file.error().with_context("device key"));
   auto device_key = EcPublicKey::load(*device_file);

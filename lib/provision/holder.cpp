@@ -65,4 +65,9 @@ Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day
   return ok_status();
 }
 
+UnixSeconds credential_valid_until(UnixSeconds issued_at) {
+  UnixSeconds day = start_of_day(date_of(issued_at));
+  return start_of_day(add_years(date_of(issued_at), kCredentialValidityYears)) + (issued_at - day);
+}
+
 }  // namespace idtap::provision

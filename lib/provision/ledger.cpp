@@ -496,7 +496,10 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   IDTAP_ASSIGN_OR_RETURN(out.status_idx, allocate_status_index());
   out.validity.signed_at = r.now;
   out.validity.valid_from = r.now;
-  out.validity.valid_until = start_of_day(add_years(date_of(r.now), kCredentialValidityYears)) + (r.now - start_of_day(date_of(r.now)));
+  out.validity.valid_until = credential_valid_until(r.now);
+  // A credential that would not verify (an issuer certificate expired, not yet valid, or
+  // expiring before validUntil) is not issued.
+  IDTAP_TRY(check_issuer_validity(signer, r.now, out.validity.valid_until));
 
   MdocContent content;
   content.holder = &h;

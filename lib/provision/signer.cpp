@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "idtap/provision/date.h"
 #include "idtap/provision/files.h"
 #include "ossl.h"
 
@@ -58,6 +59,20 @@ Result<SoftwareIssuer> SoftwareIssuer::load(ByteView key_pem, ByteView passphras
   auto chain = Certificate::load_pem_chain(chain_pem);
   if (!chain.ok()) return make_error(ErrorCode::kInvalidArgument, "issuer certificate: " + chain.error().context);
   return create(std::move(key), std::move(chain).value());
+}
+
+Status check_issuer_validity(const IssuerSigner& signer, UnixSeconds now, UnixSeconds valid_until) {
+  for (const auto& der : signer.certificate_chain()) {
+    IDTAP_ASSIGN_OR_RETURN(Certificate cert, Certificate::from_der(der));
+    const std::string which = "the issuer certificate " + cert.subject() + " (valid " + format_tdate(cert.not_before()) + " .. " +
+                              format_tdate(cert.not_after()) + ")";
+    if (now < cert.not_before()) return make_error(ErrorCode::kRefused, which + " is not valid yet at " + format_tdate(now));
+    if (now > cert.not_after()) return make_error(ErrorCode::kRefused, which + " expired before " + format_tdate(now));
+    if (cert.not_after() < valid_until)
+      return make_error(ErrorCode::kRefused, which + " expires before the credential's validUntil " + format_tdate(valid_until) +
+                                                 ": renew it first");
+  }
+  return ok_status();
 }
 
 Result<SoftwareIssuer> load_issuer(const IssuerFiles& files) {

@@ -354,3 +354,22 @@ TEST_CASE("idtap ledger verify says what is wrong instead of crashing or re-keyi
     CHECK_MESSAGE(contains(v.out, "ledger is corrupt: meta 'status_list_size' is '0'"), v.out);
   }
 }
+
+TEST_CASE("idtap provision refuses an expired issuer certificate before reading the card (M3)") {
+  TempDir dir;
+  auto ca_key = EcPrivateKey::generate().value();
+  CertificateRequest ca_req{"old IACA", "KR", start_of_day(Date{2015, 1, 1}), start_of_day(Date{2040, 1, 1}), true};
+  auto ca = make_certificate(ca_req, ca_key.public_key(), ca_key, nullptr).value();
+  auto ds_key = EcPrivateKey::generate().value();
+  CertificateRequest ds_req{"old DS", "KR", start_of_day(Date{2015, 1, 1}), start_of_day(Date{2020, 1, 1}), false};
+  auto ds = make_certificate(ds_req, ds_key.public_key(), ca_key, &ca).value();
+  write(dir.file("issuer.key"), string_of(ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), ds.to_pem() + ca.to_pem());
+  // No reader, device key or proof exists: the issuer certificate is refused first.
+  auto p = run("provision --reader sim:" + dir.file("nocard") + " --can 123456 --device-key " + dir.file("none.pub") + " --proof " +
+               dir.file("none.txt") + " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") +
+               " --ledger " + dir.file("ledger.db") + " --out " + dir.file("out.mdoc"));
+  CHECK_MESSAGE(p.rc == 8, p.out);
+  CHECK_MESSAGE(contains(p.out, "(valid 2015-01-01T00:00:00Z .. 2020-01-01T00:00:00Z) expired before"), p.out);
+  CHECK(!exists(dir.file("out.mdoc")));
+}

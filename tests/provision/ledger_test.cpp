@@ -478,6 +478,54 @@ TEST_CASE("a relative --out is recorded absolute; repair revokes only a file tha
   CHECK(w.ledger.credential(issued_id)->state == CredentialState::kRevoked);
 }
 
+TEST_CASE("an issuer certificate not valid for the credential's whole life issues nothing (M3)") {
+  // The credential issued at fixture_now() (2026-03-02T09:00:00Z) is valid until 2029-03-02T09:00:00Z.
+  struct Case {
+    const char* why;
+    Date ca_from, ca_until, ds_from, ds_until;
+    const char* says;  // "" when issued
+  };
+  const Case cases[] = {
+      {"valid from 2020 to 2040", {2020, 1, 1}, {2040, 1, 1}, {2020, 1, 1}, {2040, 1, 1}, ""},
+      {"valid until the day after validUntil", {2020, 1, 1}, {2040, 1, 1}, {2020, 1, 1}, {2029, 3, 3}, ""},
+      // The document signer expired last year: the credential would fail verification at once.
+      {"expired", {2020, 1, 1}, {2040, 1, 1}, {2020, 1, 1}, {2025, 1, 1},
+       "(valid 2020-01-01T00:00:00Z .. 2025-01-01T00:00:00Z) expired before 2026-03-02T09:00:00Z"},
+      {"not yet valid", {2020, 1, 1}, {2040, 1, 1}, {2026, 6, 1}, {2040, 1, 1}, "is not valid yet at 2026-03-02T09:00:00Z"},
+      // Valid today but not for the credential's three years.
+      {"expires before validUntil", {2020, 1, 1}, {2040, 1, 1}, {2020, 1, 1}, {2028, 1, 1},
+       "(valid 2020-01-01T00:00:00Z .. 2028-01-01T00:00:00Z) expires before the credential's validUntil 2029-03-02T09:00:00Z"},
+      // The CA in the chain expires first.
+      {"the CA expires before validUntil", {2020, 1, 1}, {2027, 1, 1}, {2020, 1, 1}, {2040, 1, 1}, "IACA,C=KR (valid 2020-01-01T00:00:00Z .. 2027-01-01T00:00:00Z) expires before"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    TempDir dir;
+    Ledger ledger = Ledger::open(dir.file("ledger.db"), fast_options()).value();
+    auto ca_key = EcPrivateKey::generate().value();
+    CertificateRequest ca_req{"idtap test IACA", "KR", start_of_day(c.ca_from), start_of_day(c.ca_until), true};
+    auto ca = make_certificate(ca_req, ca_key.public_key(), ca_key, nullptr).value();
+    auto ds_key = EcPrivateKey::generate().value();
+    CertificateRequest ds_req{"idtap test DS", "KR", start_of_day(c.ds_from), start_of_day(c.ds_until), false};
+    auto ds = make_certificate(ds_req, ds_key.public_key(), ca_key, &ca).value();
+    SoftwareIssuer signer = SoftwareIssuer::create(std::move(ds_key), {ds, ca}).value();
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder();
+    auto r = ledger.issue(request_for(ledger, holder, phone, fixture_now()), signer);
+    if (std::string(c.says).empty()) {
+      REQUIRE_MESSAGE(r.ok(), r.error().message());
+      MdocVerifyOptions o{{ca}, r->validity.valid_until - 1, nullptr, 0};
+      CHECK(verify_mdoc(r->issuer_signed, o).ok());  // still verifies on its last day
+      continue;
+    }
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kRefused);
+    CHECK_MESSAGE(r.error().context.find(c.says) != std::string::npos, r.error().context);
+    CHECK(count_rows(dir.file("ledger.db"), "credentials") == 0);
+    CHECK(count_rows(dir.file("ledger.db"), "events") == 0);
+  }
+}
+
 TEST_CASE("batched issuance: one commit, each request on its own") {
   World w;
   auto phone = EcPrivateKey::generate().value();

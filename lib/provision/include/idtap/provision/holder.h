@@ -62,6 +62,9 @@ Result<SecureBytes> resident_number_digits(const VerifiedHolder& holder);
 inline constexpr int kMinimumAge = 17;
 // kCredentialValidityYears: a credential is valid three years from issue, then re-issued.
 inline constexpr int kCredentialValidityYears = 3;
+// credential_valid_until: the validUntil of a credential issued at `issued_at`: the same time
+// of day kCredentialValidityYears later (29 February -> 1 March in a common year).
+UnixSeconds credential_valid_until(UnixSeconds issued_at);
 
 // check_issuance_policy: kRefused (with the reason) unless `holder` may receive a credential
 // on `issue_day`: read as genuine; a well-formed resident number that agrees with the date of

@@ -73,6 +73,11 @@ class SoftwareIssuer final : public IssuerSigner {
   std::vector<Bytes> chain_der_;
 };
 
+// check_issuer_validity: ok when every certificate of `signer`'s chain is valid at `now` and
+// stays valid until `valid_until` (the credential's validUntil); kRefused naming the
+// certificate and the dates otherwise, kMalformed if a certificate does not parse.
+Status check_issuer_validity(const IssuerSigner& signer, UnixSeconds now, UnixSeconds valid_until);
+
 // IssuerFiles: where the issuer key and certificate come from. The passphrase of an encrypted
 // key is read from `passphrase_file` (first line) or, when that is empty, from the environment
 // variable `passphrase_env`; never from a command line.
