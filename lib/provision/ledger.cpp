@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "idtap/base/hex.h"
+#include "idtap/crypto/mac.h"
 #include "idtap/provision/files.h"
 #include "ossl.h"
 
@@ -70,6 +71,21 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 )sql";
 
 const Bytes kGenesis(32, 0);
+
+// kSchemaVersion: 2 = the event chain links and the head are HMAC-SHA256 under the ledger
+// key (1 was a plain SHA-256 chain, which anyone who can write the database can recompute).
+constexpr const char* kSchemaVersion = "2";
+// kHeadLabel: the HMAC domain of the event head tag (the links are HMAC(prev || row)).
+constexpr std::string_view kHeadLabel = "idtap ledger event head";
+
+// EventHead: meta 'event_head' = "SEQ:HASH:TAG" (hex), TAG = HMAC(key, kHeadLabel || SEQ as 8
+// big-endian bytes || HASH). The tag is what makes rewinding the head to an earlier row (its
+// hash is in the table) detectable: only the key holder can make a tag.
+struct EventHead {
+  int64_t seq = 0;
+  Bytes hash;
+  Bytes tag;
+};
 
 Error ledger_error(sqlite3* db, int rc, const std::string& what) {
   std::string msg = "ledger: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -166,6 +182,24 @@ Result<uint64_t> parse_meta_number(std::string_view key, std::string_view text, 
 }
 
 constexpr uint64_t kMaxStatusListSize = uint64_t(1) << 24;
+
+Result<EventHead> parse_event_head(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta 'event_head' " + why);
+  };
+  auto c1 = text.find(':');
+  auto c2 = c1 == std::string::npos ? c1 : text.find(':', c1 + 1);
+  if (c2 == std::string::npos) return bad("is not SEQ:HASH:TAG");
+  EventHead h;
+  IDTAP_ASSIGN_OR_RETURN(uint64_t seq, parse_meta_number("event_head", std::string_view(text).substr(0, c1), 0, INT64_MAX - 1));
+  h.seq = static_cast<int64_t>(seq);
+  auto hash = from_hex(text.substr(c1 + 1, c2 - c1 - 1));
+  auto tag = from_hex(text.substr(c2 + 1));
+  if (!hash.ok() || hash->size() != 32 || !tag.ok() || tag->size() != 32) return bad("has a malformed hash or tag");
+  h.hash = std::move(hash).value();
+  h.tag = std::move(tag).value();
+  return h;
+}
 
 Status ensure_key_file(const std::string& key_path) {
   struct stat st;
@@ -268,20 +302,47 @@ struct Ledger::Impl {
     return s.bind(1, key).bind(2, value).run();
   }
 
-  // append_event: the next hash-chained row and the new head, inside the caller's transaction.
+  // event_link: one link of the event chain: HMAC-SHA256(key, previous link || canonical row).
+  Result<Bytes> event_link(ByteView prev, ByteView canonical) const {
+    Bytes data(prev.begin(), prev.end());
+    data.insert(data.end(), canonical.begin(), canonical.end());
+    return ossl::hmac_sha256(ByteView(key.data(), key.size()), data);
+  }
+
+  // head_tag: the HMAC that authenticates the head (seq, hash): see EventHead.
+  Result<Bytes> head_tag(int64_t seq, ByteView hash) const {
+    Bytes data(kHeadLabel.begin(), kHeadLabel.end());
+    for (int shift = 56; shift >= 0; shift -= 8) data.push_back(static_cast<uint8_t>(static_cast<uint64_t>(seq) >> shift));
+    data.insert(data.end(), hash.begin(), hash.end());
+    return ossl::hmac_sha256(ByteView(key.data(), key.size()), data);
+  }
+
+  Status set_event_head(int64_t seq, ByteView hash) {
+    IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(seq, hash));
+    return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash) + ":" + to_hex(tag));
+  }
+
+  // event_head: the authenticated head; kMalformed when it does not parse or its tag is wrong.
+  Result<EventHead> event_head() {
+    IDTAP_ASSIGN_OR_RETURN(std::string text, meta("event_head"));
+    IDTAP_ASSIGN_OR_RETURN(EventHead head, parse_event_head(text));
+    IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(head.seq, head.hash));
+    if (!crypto::constant_time_equal(tag, head.tag))
+      return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta 'event_head' is not authentic (rewound or forged): "
+                                               "run `idtap ledger verify`");
+    return head;
+  }
+
+  // append_event: the next chained row and the new head, inside the caller's transaction.
   Status append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
                       std::string_view detail) {
-    IDTAP_ASSIGN_OR_RETURN(std::string head, meta("event_head"));
-    auto colon = head.find(':');
-    if (colon == std::string::npos) return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta 'event_head' has no ':'");
-    IDTAP_ASSIGN_OR_RETURN(uint64_t last, parse_meta_number("event_head", std::string_view(head).substr(0, colon), 0, INT64_MAX - 1));
-    int64_t seq = static_cast<int64_t>(last) + 1;
-    IDTAP_ASSIGN_OR_RETURN(Bytes prev, from_hex(head.substr(colon + 1)));
+    IDTAP_ASSIGN_OR_RETURN(EventHead head, event_head());
+    int64_t seq = head.seq + 1;
     IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail));
-    Bytes hash = ossl::sha256_two(prev, row);
+    IDTAP_ASSIGN_OR_RETURN(Bytes hash, event_link(head.hash, row));
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash).run());
-    return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash));
+    return set_event_head(seq, hash);
   }
 
   Status set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
@@ -380,20 +441,28 @@ Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& option
       }
       if (options.status_list_size == 0 || options.status_list_size > kMaxStatusListSize)
         return make_error(ErrorCode::kInvalidArgument, "status list size must be 1 .. 2^24");
-      IDTAP_TRY(impl->set_meta("schema_version", "1"));
+      IDTAP_TRY(impl->set_meta("schema_version", kSchemaVersion));
       IDTAP_TRY(impl->set_meta("status_uri", uri));
       IDTAP_TRY(impl->set_meta("status_list_size", std::to_string(options.status_list_size)));
-      IDTAP_TRY(impl->set_meta("event_head", "0:" + to_hex(kGenesis)));
-      // Only a new ledger gets a key: holder ids are HMACs under it.
+      // Only a new ledger gets a key: holder ids and the event chain are HMACs under it.
       IDTAP_TRY(ensure_key_file(key_path));
-    } else if (::stat(key_path.c_str(), &st) != 0 && errno == ENOENT) {
-      // A new key would give every holder a new id and silently break one phone per holder.
-      return make_error(ErrorCode::kNotFound, "ledger key " + key_path + " is missing but the ledger " + path +
-                                                  " exists: restore the key file from its backup (a new key would give every holder a new id)");
+      IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
+      IDTAP_TRY(impl->set_event_head(0, kGenesis));
+    } else {
+      IDTAP_ASSIGN_OR_RETURN(std::string version, impl->meta("schema_version"));
+      if (version != kSchemaVersion)
+        return make_error(ErrorCode::kNotSupported,
+                          "ledger " + path + " has format version " + version + " (its event log is a plain SHA-256 chain); this idtap " +
+                              "needs version " + kSchemaVersion + " (an HMAC chain under the ledger key): create a new ledger with " +
+                              "`idtap ledger init`");
+      if (::stat(key_path.c_str(), &st) != 0 && errno == ENOENT)
+        // A new key would give every holder a new id and silently break one phone per holder.
+        return make_error(ErrorCode::kNotFound, "ledger key " + key_path + " is missing but the ledger " + path +
+                                                    " exists: restore the key file from its backup (a new key would give every holder a new id)");
+      IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
     }
     IDTAP_TRY(txn.commit());
   }
-  IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
   IDTAP_ASSIGN_OR_RETURN(impl->status_uri, impl->meta("status_uri"));
   IDTAP_ASSIGN_OR_RETURN(std::string size, impl->meta("status_list_size"));
   IDTAP_ASSIGN_OR_RETURN(impl->status_size, parse_meta_number("status_list_size", size, 1, kMaxStatusListSize));
@@ -786,8 +855,11 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       int64_t card = s.i64(4);
       IDTAP_ASSIGN_OR_RETURN(Bytes canonical, canonical_event(seq, s.i64(1), kind, cred, card, detail));
       Bytes stored = s.blob(6);
-      if (!prev.empty() && !equal_bytes(ossl::sha256_two(prev, canonical), stored))
-        find("event log: row " + std::to_string(seq) + " does not match the hash chain (edited)");
+      if (!prev.empty()) {
+        IDTAP_ASSIGN_OR_RETURN(Bytes link, impl_->event_link(prev, canonical));
+        if (!crypto::constant_time_equal(link, stored))
+          find("event log: row " + std::to_string(seq) + " does not match the hash chain (edited)");
+      }
       prev = stored;
       expect = seq + 1;
       ++report.events;
@@ -799,10 +871,11 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       else if (kind == "card_found") card_state[card] = "valid";
       else find("event log: row " + std::to_string(seq) + " has an unknown kind '" + kind + "'");
     }
-    IDTAP_ASSIGN_OR_RETURN(std::string head, impl_->meta("event_head"));
-    std::string expect_head = std::to_string(expect - 1) + ":" + to_hex(prev);
-    if (head != expect_head) find("event log: the recorded head (" + head.substr(0, head.find(':')) + ") is not the last row (" +
-                                  std::to_string(expect - 1) + "): rows were removed or added");
+    auto head = impl_->event_head();
+    if (!head.ok()) find("event log: " + head.error().context);
+    else if (head->seq != expect - 1 || !equal_bytes(head->hash, prev))
+      find("event log: the recorded head (" + std::to_string(head->seq) + ") is not the last row (" + std::to_string(expect - 1) +
+           "): rows were removed or added");
   }
 
   // Tables against the replay.

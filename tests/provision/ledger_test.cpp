@@ -589,6 +589,56 @@ TEST_CASE("ledger verify detects an edited, inserted or deleted row") {
   }
 }
 
+TEST_CASE("the event chain is keyed: truncating the log and rewinding the head is reported (M2)") {
+  struct Case {
+    const char* why;
+    const char* rewind;  // the SQL that points meta.event_head at row 1
+  };
+  const Case cases[] = {
+      // The head as the old format wrote it: "SEQ:HASH", HASH copied from the table.
+      {"head rewound to row 1's stored hash", "UPDATE meta SET value = '1:' || lower(hex((SELECT hash FROM events WHERE seq = 1))) "
+                                              "WHERE key = 'event_head'"},
+      // The same, keeping the tag that authenticated row 2 as the head.
+      {"head rewound, old tag kept", "UPDATE meta SET value = '1:' || lower(hex((SELECT hash FROM events WHERE seq = 1))) || "
+                                     "substr(value, -65) WHERE key = 'event_head'"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    World w;
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder();
+    auto cred = w.ledger.issue(request_for(w.ledger, holder, phone, w.now), w.signer).value();
+    REQUIRE(w.ledger.suspend(cred.credential_id, "phone_lost", w.now + 1).ok());
+    REQUIRE(w.ledger.verify()->consistent());
+    const std::string db = w.dir.file("ledger.db");
+    // The attacker undoes the suspension: the last event goes, the credential is active again.
+    run_sql(db, "DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;");
+    run_sql(db, "DELETE FROM events WHERE seq = 2; UPDATE credentials SET state = 'active', state_reason = ''");
+    run_sql(db, c.rewind);
+    Ledger fresh = Ledger::open(db, fast_options()).value();
+    auto report = fresh.verify().value();
+    std::string all;
+    for (const auto& f : report.findings) all += f.what + "\n";
+    CHECK_FALSE(report.consistent());
+    CHECK_MESSAGE(all.find("event log: ledger is corrupt: meta 'event_head'") != std::string::npos, all);
+    // Nothing more is appended on top of a forged head.
+    auto more = fresh.revoke(cred.credential_id, "x", w.now + 2);
+    REQUIRE_FALSE(more.ok());
+    CHECK(more.error().code == ErrorCode::kMalformed);
+  }
+}
+
+TEST_CASE("a ledger of the old format (plain SHA-256 chain) is refused with a clear message (M2)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  { REQUIRE(Ledger::open(db, fast_options()).ok()); }
+  run_sql(db, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  auto opened = Ledger::open(db, fast_options());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().code == ErrorCode::kNotSupported);
+  CHECK_MESSAGE(opened.error().context.find("has format version 1") != std::string::npos, opened.error().context);
+}
+
 TEST_CASE("crash consistency: kill -9 during a batch of issuances leaves a repairable, consistent ledger") {
   TempDir dir;
   TestIssuer pki = make_test_issuer();

@@ -10,10 +10,12 @@
 // (at most one active or suspended credential per holder) is enforced by the transaction,
 // which revokes the previous credential, and backed by a UNIQUE partial index.
 //
-// Events: each row holds hash = SHA-256(previous row's hash || canonical row), the canonical
-// row being the deterministic CBOR array [seq, at, kind, credential_id, card_id, detail]; the
-// first row chains from 32 zero bytes and the last hash is kept in meta, so an edited,
-// inserted or deleted row (even the last one) is found by verify(). verify() also replays the
+// Events: each row holds hash = HMAC-SHA256(ledger key, previous row's hash || canonical row),
+// the canonical row being the deterministic CBOR array [seq, at, kind, credential_id, card_id,
+// detail]; the first row chains from 32 zero bytes and the head (seq, last hash, and an HMAC
+// of both under the key) is kept in meta, so an edited, inserted or deleted row (even the last
+// one, with the head rewound) is found by verify() unless the editor also has the key file.
+// Format version 2; a version 1 ledger (plain SHA-256 chain) is refused (kNotSupported). verify() also replays the
 // events and compares the credential and card states they imply with the tables.
 //
 // Crash consistency with a credential file (what `idtap provision --out` does):
