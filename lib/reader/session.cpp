@@ -534,6 +534,12 @@ Result<ReadResult> Session::run() {
   // DG14 next, so chip authentication runs before the personal data is read.
   if (std::find(wanted.begin(), wanted.end(), 14) != wanted.end()) {
     IDTAP_TRY(read_dg(14));
+    // ICAO 9303-11 §9.2.11: DG14 repeats EF.CardAccess's PACEInfos, signed. A card opened with
+    // BAC on its own choice (auto) whose signed DG14 offers PACE did not show PACE in
+    // EF.CardAccess as read: missing or altered on the way, a downgrade to the weaker protocol.
+    if (!pace_ && request_.access == AccessMethod::kAuto && out_.dg14 && !out_.dg14->pace.empty())
+      out_.verification.access_warning =
+          "the card's signed DG14 offers PACE but EF.CardAccess as read did not, so BAC was used (a downgrade?)";
     if (request_.chip_authentication) IDTAP_TRY(chip_authentication());
   } else if (pace_ && pace_->chip_authentication_data) {
     complete_cam();

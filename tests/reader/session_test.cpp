@@ -681,3 +681,46 @@ TEST_CASE("a card session that cannot be opened again ends the read: no status w
     CHECK(r.error().message().find("could not be opened again") != std::string::npos);
   }
 }
+
+TEST_CASE("a card whose signed DG14 offers PACE but that shows no EF.CardAccess is read with BAC and flagged") {
+  auto mrz_of = [](const sim::CardImage& image) {
+    auto text = [](const SecureBytes& b) { return std::string(b.begin(), b.end()); };
+    const sim::MrzKeyFields& m = image.config.mrz;
+    ReadRequest r = can_request(nullptr);
+    r.can.reset();
+    r.mrz = auth::MrzKey::from_fields(text(m.document_number), text(m.date_of_birth), text(m.date_of_expiry)).value();
+    return r;
+  };
+  struct Case {
+    sim::CardProfile profile;
+    bool hide_card_access;  // EF.CardAccess missing (or stripped on the way)
+    AccessMethod access;
+    bool warned;
+    const char* why;
+  } cases[] = {
+      {sim::CardProfile::kBoth, false, AccessMethod::kAuto, false, "PACE offered and used"},
+      {sim::CardProfile::kBoth, true, AccessMethod::kAuto, true, "PACE in the signed DG14, EF.CardAccess gone: downgraded"},
+      {sim::CardProfile::kBoth, true, AccessMethod::kBac, false, "BAC asked for by the caller"},
+      {sim::CardProfile::kPassport, false, AccessMethod::kAuto, false, "a BAC-only passport (no PACE anywhere)"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.why));
+    sim::PersonalizeOptions o;
+    o.profile = c.profile;
+    Personalized p = personalized(o);
+    if (c.hide_card_access) p.card.image.files.card_access.reset();
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    ReadRequest req = mrz_of(p.card.image);
+    req.trust = &p.trust;
+    req.access = c.access;
+    auto r = read_card(**card, req);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(r->verification.genuine);  // the chip and the data are still genuine
+    CHECK(r->verification.access_warning.empty() == !c.warned);
+    if (c.warned) {
+      CHECK(r->verification.access == "BAC");
+      CHECK(r->verification.access_warning.find("downgrade") != std::string::npos);
+    }
+  }
+}
