@@ -104,7 +104,7 @@ void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
     row("Photo", fmt::format("{} {}x{}, {} bytes", lds::image_format_name(face->format), face->width, face->height, face->data.size()));
   fmt::print("\n");
   const reader::Verification& v = r.verification;
-  row("Access", v.access);
+  row("Access", v.access_warning.empty() ? v.access : v.access + " (warning: " + v.access_warning + ")");
   std::string passive = auth::passive_status_name(v.passive);
   if (!v.passive_reason.empty()) passive += ": " + v.passive_reason;
   row("Passive", passive);
@@ -189,6 +189,7 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   const reader::Verification& v = r.verification;
   j.key("verification").begin_object();
   j.field("access", v.access);
+  if (!v.access_warning.empty()) j.field("access_warning", v.access_warning);
   j.field("passive", auth::passive_status_name(v.passive));
   j.field("passive_reason", v.passive_reason);
   if (v.chain) {

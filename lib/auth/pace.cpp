@@ -140,7 +140,14 @@ Result<PaceKeyPair> key_pair(const PaceDomain& domain, const std::optional<Secur
 }
 
 Status reject_reflection(ByteView ours, ByteView theirs, const char* what) {
-  if (equal_bytes(ours, theirs)) {
+  // Compared as values: a DH public value is an integer, and 00 || PK is PK (an EC point starts
+  // with 04, so this changes nothing there).
+  auto value = [](ByteView v) {
+    size_t i = 0;
+    while (i + 1 < v.size() && v[i] == 0) ++i;
+    return v.subspan(i);
+  };
+  if (equal_bytes(value(ours), value(theirs))) {
     return make_error(ErrorCode::kAuthFailed, std::string("the chip sent back our own ") + what + " (reflection)");
   }
   return ok_status();

@@ -238,12 +238,20 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
 
   auto certs = parse_csca_master_list(content);
   if (!certs.ok()) return certs.error().with_context(where);
+  // Only CA certificates can be CSCAs: an end-entity certificate in the list is passed over (and
+  // noted), never trusted nor taken as the list signer's issuer.
   std::vector<X509Ptr> listed;
+  std::vector<std::string> passed_over;
   for (const Bytes& der_cert : *certs) {
     auto cert = parse_der_certificate(der_cert);
     if (!cert.ok()) return cert.error().with_context(where + ": certList entry");
+    if (std::string why = not_a_ca(cert->get()); !why.empty()) {
+      passed_over.push_back(where + ": " + why);
+      continue;
+    }
     listed.push_back(std::move(cert).value());
   }
+  if (listed.empty()) return make_error(ErrorCode::kMalformed, where + ": the master list holds no CA certificate");
 
   if (policy.require_signer_chain) {
     STACK_OF(X509)* signers = CMS_get0_signers(cms.get());
@@ -259,6 +267,7 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
                         where + ": the master list signer is not issued by a CSCA in the list or already trusted");
   }
   for (auto& c : listed) impl_->add_anchor(std::move(c));
+  for (auto& note : passed_over) impl_->skipped.push_back(std::move(note));
   return ok_status();
 }
 
@@ -357,9 +366,11 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
       return make_error(ErrorCode::kNoTrustAnchor, "document signer " + verdict.signer_subject + ": " + why);
     return make_error(ErrorCode::kVerificationFailed, "document signer " + verdict.signer_subject + ": " + why);
   }
-  // ICAO 9303-12 §7.1.1: a Document Signer certificate carries key usage digitalSignature.
-  if ((X509_get_extension_flags(signer.get()) & EXFLAG_KUSAGE) != 0 &&
-      (X509_get_key_usage(signer.get()) & KU_DIGITAL_SIGNATURE) == 0)
+  // ICAO 9303-12 §7.1.1 (Document Signer profile): keyUsage is mandatory, with digitalSignature.
+  if ((X509_get_extension_flags(signer.get()) & EXFLAG_KUSAGE) == 0)
+    return make_error(ErrorCode::kVerificationFailed,
+                      "document signer " + verdict.signer_subject + ": no keyUsage extension (ICAO 9303-12 requires digitalSignature)");
+  if ((X509_get_key_usage(signer.get()) & KU_DIGITAL_SIGNATURE) == 0)
     return make_error(ErrorCode::kVerificationFailed,
                       "document signer " + verdict.signer_subject + ": key usage lacks digitalSignature");
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());

@@ -1,7 +1,9 @@
 #include "idtap/reader/session.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "idtap/apdu/commands.h"
@@ -61,6 +63,10 @@ class Session {
   Status prove_chip_again();
   void chip_failed(std::string detail);
   void confirm_chip();
+  Error lose(Error e);
+  // fatal: the read cannot go on after `e`: the connection is gone, or a card session could not
+  // be opened again (then nothing, not even a status word, is evidence about the chip).
+  bool fatal(const Error& e) const { return lost_.has_value() || connection_lost(e); }
   Error not_returned(const Error& reconnect_error) const;
   Result<Bytes> read(const FileRef& ref);
   Status read_card_access();
@@ -99,6 +105,11 @@ class Session {
   // yet: until one does, the chip has proved nothing (ICAO 9303-11 §6.2: a chip without the
   // DG14 private key cannot derive the session keys).
   bool ca_unconfirmed_ = false;
+  uint64_t generation_ = 0;     // card sessions opened (access control run) so far
+  uint64_t ca_generation_ = 0;  // the card session the last CA ran in: only its responses confirm it
+  // lost_: a card session could not be opened again (reset or removal, then access control or
+  // the chip proof failed): the read ends with this error; no later status word counts.
+  std::optional<Error> lost_;
   size_t restarts_ = 0;  // fresh card sessions to step the read size down (not removals)
   // PACE-CAM proved a key from EF.CardSecurity (not DG14): genuine needs that file's own
   // Passive Authentication to have passed.
@@ -127,6 +138,7 @@ Status Session::read_card_access() {
 }
 
 Status Session::open_once() {
+  ++generation_;
   channel_ = nullptr;
   pace_.reset();
   bac_channel_.reset();
@@ -196,8 +208,16 @@ Status Session::open() {
 // A fresh card session after the secure channel broke without the card leaving (a failed chip
 // authentication): reset the card, repeat access control. Not a removal: not counted.
 Status Session::restart() {
-  IDTAP_TRY(card_.reconnect(request_.reconnect_timeout));
-  return open();
+  if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return lose(back.error());
+  if (auto st = open(); !st.ok()) return lose(st.error());
+  return ok_status();
+}
+
+// lose: a card session could not be opened again; the read ends with `e` (kept for every later
+// step, so none of them reads a null channel or takes a status word as evidence).
+Error Session::lose(Error e) {
+  if (!lost_) lost_ = std::move(e).with_context("the card session could not be opened again");
+  return *lost_;
 }
 
 // chip_failed: the chip did not prove its key; nothing is proved again after this.
@@ -211,7 +231,7 @@ void Session::chip_failed(std::string detail) {
 // confirm_chip: a protected response verified under the keys of the last CA: the chip holds the
 // DG14 key.
 void Session::confirm_chip() {
-  if (!ca_unconfirmed_) return;
+  if (!ca_unconfirmed_ || ca_generation_ != generation_ || lost_) return;
   ca_unconfirmed_ = false;
   out_.verification.chip.state = CheckState::kPassed;
   out_.verification.chip.detail.clear();
@@ -234,9 +254,10 @@ Status Session::prove_chip_again() {
   auto ca = auth::chip_authenticate(*channel_, *out_.dg14);
   if (ca.ok()) {
     ca_unconfirmed_ = true;
+    ca_generation_ = generation_;
     return ok_status();
   }
-  if (connection_lost(ca.error())) return ca.error().with_context("Chip Authentication");
+  if (fatal(ca.error())) return ca.error().with_context("Chip Authentication");
   chip_failed("after the card came back, Chip Authentication failed (another card?): " + ca.error().message());
   if (channel_broken(ca.error())) IDTAP_TRY(restart());
   return ok_status();
@@ -253,15 +274,19 @@ Result<apdu::Transport*> Session::recover() {
   for (;;) {
     if (++recoveries_ > request_.max_recoveries)
       return make_error(ErrorCode::kCardRemoved, "the card kept leaving the field (" + std::to_string(request_.max_recoveries) + " times)");
-    if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
+    if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return lose(not_returned(back.error()));
     auto next = fresh_session();
-    if (next.ok() || next.error().code != ErrorCode::kCardRemoved) return next;
+    if (next.ok()) return next;
+    if (next.error().code != ErrorCode::kCardRemoved || lost_) return lose(next.error());
   }
 }
 
 Result<Bytes> Session::read(const FileRef& ref) {
+  if (lost_) return *lost_;
+  if (channel_ == nullptr) return make_error(ErrorCode::kState, ref.name + ": no open card session");
   reader_->set_transport(*channel_);
   auto r = reader_->read_file(ref);
+  if (lost_) return *lost_;
   if (!r.ok() && ca_unconfirmed_ && channel_broken(r.error())) {
     // The first protected responses after CA did not verify under the new keys: a chip without
     // the DG14 private key (a clone). Say so, and read on over a fresh session without CA.
@@ -353,16 +378,17 @@ Status Session::chip_authentication() {
   auto ca = with_recovery([&]() { return auth::chip_authenticate(*channel_, *out_.dg14); });
   if (!ca.ok()) {
     const Error& e = ca.error();
-    if (connection_lost(e)) return e.with_context("Chip Authentication");
+    if (fatal(e)) return e.with_context("Chip Authentication");
     chip.state = e.code == ErrorCode::kNotSupported ? CheckState::kNotSupported : CheckState::kFailed;
     chip.detail = e.message();
-    if (channel_broken(e)) (void)restart();
+    if (channel_broken(e)) IDTAP_TRY(restart());
     return ok_status();
   }
   chip.method = "CA " + ca->algorithm.name;
   chip.detail = "not yet confirmed by a protected response";
   chip_proof_ = ChipProof::kCa;
   ca_unconfirmed_ = true;  // kPassed once the next protected response verifies (confirm_chip)
+  ca_generation_ = generation_;
   return ok_status();
 }
 
@@ -389,7 +415,7 @@ Status Session::active_authentication() {
   }
   if (!aa.ok()) {
     const Error& e = aa.error();
-    if (connection_lost(e)) return e.with_context("Active Authentication");
+    if (fatal(e)) return e.with_context("Active Authentication");
     if (e.code == ErrorCode::kCardStatus) confirm_chip();  // a refusal under verified secure messaging
     // A card that refuses INTERNAL AUTHENTICATE proved nothing but contradicted nothing either;
     // a signature that does not verify (or a broken response) is a failed check.
@@ -455,8 +481,11 @@ Result<ReadResult> Session::run() {
                                                                       .restart = [this]() -> Result<apdu::Transport*> {
                                                                         if (++restarts_ > kChunkLadderSteps)
                                                                           return make_error(ErrorCode::kTransport, "the card session had to be reset too often");
-                                                                        IDTAP_TRY(card_.reconnect(request_.reconnect_timeout));
-                                                                        return fresh_session();
+                                                                        if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok())
+                                                                          return lose(back.error());
+                                                                        auto next = fresh_session();
+                                                                        if (!next.ok()) return lose(next.error());
+                                                                        return next;
                                                                       },
                                                                       .cancel = request_.cancel,
                                                                       .max_recoveries = request_.max_recoveries});
@@ -484,7 +513,7 @@ Result<ReadResult> Session::run() {
   auto read_dg = [&](int n) -> Status {
     auto raw = read(dg_ref(n));
     if (!raw.ok()) {
-      if (raw.error().code != ErrorCode::kCardStatus) return raw.error();
+      if (raw.error().code != ErrorCode::kCardStatus || lost_) return raw.error();
       FileRecord rec;
       rec.name = "DG" + std::to_string(n);
       rec.decode_error = "not readable: " + raw.error().message();
@@ -505,6 +534,12 @@ Result<ReadResult> Session::run() {
   // DG14 next, so chip authentication runs before the personal data is read.
   if (std::find(wanted.begin(), wanted.end(), 14) != wanted.end()) {
     IDTAP_TRY(read_dg(14));
+    // ICAO 9303-11 §9.2.11: DG14 repeats EF.CardAccess's PACEInfos, signed. A card opened with
+    // BAC on its own choice (auto) whose signed DG14 offers PACE did not show PACE in
+    // EF.CardAccess as read: missing or altered on the way, a downgrade to the weaker protocol.
+    if (!pace_ && request_.access == AccessMethod::kAuto && out_.dg14 && !out_.dg14->pace.empty())
+      out_.verification.access_warning =
+          "the card's signed DG14 offers PACE but EF.CardAccess as read did not, so BAC was used (a downgrade?)";
     if (request_.chip_authentication) IDTAP_TRY(chip_authentication());
   } else if (pace_ && pace_->chip_authentication_data) {
     complete_cam();
@@ -519,7 +554,7 @@ Result<ReadResult> Session::run() {
     if (auto parsed = lds::parse_ef_com(*com); parsed.ok() && sod_)
       for (int n : parsed->data_groups())
         if (!sod_->hashes.count(n)) out_.verification.unsigned_data_groups.push_back(n);
-  } else if (com.error().code != ErrorCode::kCardStatus) {
+  } else if (com.error().code != ErrorCode::kCardStatus || lost_) {
     return com.error();
   }
 

@@ -119,6 +119,37 @@ TEST_CASE("ICAO 9303-11 Appendix G.2 replayed byte for byte: PACE-DH-GM, 1024-bi
   CHECK(to_hex(t.sent()[2]).substr(0, 22) == "10860000867c8183818180");
 }
 
+TEST_CASE("PACE-DH: our own public value sent back with a leading zero byte is still a reflection") {
+  // ICAO 9303-11 §4.4.3.3.2 (and TR-03110): the terminal rejects a chip public key equal to its
+  // own. DH values are integers: 00 || PK_IFD is PK_IFD, and must be caught as such.
+  const VectorFile& v = vectors();
+  struct Case {
+    size_t step;  // 2: mapping, 3: key agreement
+    const char* what;
+  } cases[] = {{2, "mapping public key"}, {3, "ephemeral public key"}};
+  for (const Case& c : cases) {
+    INFO(std::string(c.what));
+    apdu::ScriptedTransport t;
+    t.expect_bytes(v.hex("G.2", "cmd_mse"), v.hex("G.2", "rsp_mse"));
+    t.expect_bytes(v.hex("G.2", "cmd_ga1"), v.hex("G.2", "rsp_ga1"));
+    Bytes map_pk_ifd = v.hex("G.2", "map_pk_ifd");
+    Bytes padded = Bytes{0x00};
+    if (c.step == 2) {
+      append(padded, map_pk_ifd);
+      t.expect_bytes(ga_command(true, 0x81, map_pk_ifd), ga_response(0x82, padded));
+    } else {
+      t.expect_bytes(ga_command(true, 0x81, map_pk_ifd), ga_response(0x82, v.hex("G.2", "map_pk_ic")));
+      Bytes eph_pk_ifd = v.hex("G.2", "eph_pk_ifd");
+      append(padded, eph_pk_ifd);
+      t.expect_bytes(ga_command(true, 0x83, eph_pk_ifd), ga_response(0x84, padded));
+    }
+    auto r = run_pace(t, g_password(), select(info_of("G.2")), injected("G.2"));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kAuthFailed);
+    CHECK_MESSAGE(r.error().context.find("reflection") != std::string::npos, r.error().context);
+  }
+}
+
 TEST_CASE("ICAO 9303-11 Appendix H.1 / H.2 replayed: PACE-ECDH-IM and PACE-DH-IM") {
   // Appendix H's K_pi (591468CD...) is not derived from the MRZ it names; the nonce is
   // re-encrypted under Appendix G's MRZ key, everything after it is the appendix's own.

@@ -52,6 +52,8 @@ TEST_CASE("document signers that must not verify") {
   Cert no_sign = make_cert(CertSpec{.common_name = "DS no signing", .serial = 10, .key_usage = KU_KEY_ENCIPHERMENT},
                            pki.ds_key.get(), pki.csca.get(), pki.csca_key.get());
   Cert foreign = make_cert(CertSpec{.common_name = "DS foreign", .serial = 11}, pki.ds_key.get(), other_csca.get(), other_key.get());
+  Cert no_key_usage = make_cert(CertSpec{.common_name = "DS without keyUsage", .serial = 12, .key_usage = 0}, pki.ds_key.get(),
+                                pki.csca.get(), pki.csca_key.get());
 
   TrustStore store;
   REQUIRE(store.add_certificates(bytes_of(cert_pem(pki.csca.get())), "csca").ok());
@@ -65,9 +67,10 @@ TEST_CASE("document signers that must not verify") {
       {future, ErrorCode::kVerificationFailed, "not yet valid", "validity starts tomorrow"},
       {no_sign, ErrorCode::kVerificationFailed, "digitalSignature", "key usage without digitalSignature"},
       {foreign, ErrorCode::kNoTrustAnchor, "no trusted CSCA", "issued by a CSCA we do not trust"},
+      {no_key_usage, ErrorCode::kVerificationFailed, "no keyUsage", "no keyUsage at all (ICAO 9303-12 makes it mandatory)"},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.why);
+    INFO(std::string(c.why));
     auto r = store.verify_signer(cert_der(c.cert.get()));
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == c.code);
@@ -126,6 +129,20 @@ TEST_CASE("a CSCA master list is verified and its CSCAs trusted") {
   REQUIRE(by_content.add_path(dir.path() + "/list.bin").ok());
   CHECK(by_content.anchor_count() == 2);
 
+  SUBCASE("an end-entity certificate in the list does not become a trust anchor") {
+    Bytes with_ds = make_master_list({pki.csca.get(), pki.ds.get()}, mls.get(), mls_key.get());
+    TrustStore s;
+    REQUIRE(s.add_master_list(with_ds, "with-ds.ml").ok());
+    CHECK(s.anchor_count() == 1);
+    REQUIRE(s.skipped().size() == 1);
+    CHECK(s.skipped()[0].find("DS KR") != std::string::npos);
+    // A list of nothing but end-entity certificates trusts nothing: an error, not an empty load.
+    TrustStore none;
+    auto only_ds = none.add_master_list(make_master_list({pki.ds.get()}, mls.get(), mls_key.get()), "only-ds.ml");
+    REQUIRE_FALSE(only_ds.ok());
+    CHECK(only_ds.error().code == ErrorCode::kMalformed);
+    CHECK(none.anchor_count() == 0);
+  }
   SUBCASE("a master list whose signer no listed CSCA issued is refused") {
     Bytes rogue = make_master_list({other_csca.get()}, mls.get(), mls_key.get());
     TrustStore s;
@@ -180,7 +197,7 @@ TEST_CASE("bad trust inputs give typed errors") {
       {dir.path() + "/junk.der", ErrorCode::kMalformed, "DER that is no certificate, CRL or master list"},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.why);
+    INFO(std::string(c.why));
     auto st = store.add_path(c.path);
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code == c.code);

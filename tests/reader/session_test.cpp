@@ -625,3 +625,102 @@ TEST_CASE("a card that refuses Active Authentication is not failed by it, even w
     CHECK(r.verification.genuine);
   });
 }
+
+namespace {
+
+// TrapAfterCa: beneath secure messaging, answers the first protected READ BINARY after Chip
+// Authentication's GENERAL AUTHENTICATE with a plain 6700 (which ends secure messaging and makes
+// the reader step its size down on a fresh session), then answers the first command of that
+// fresh session with 6A80, so access control cannot be repeated. A clone would do this to dodge
+// the first response that must verify under the CA keys.
+class TrapAfterCa final : public apdu::Transport {
+ public:
+  explicit TrapAfterCa(apdu::Transport& inner) : inner_(inner) {}
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override {
+    const bool is_protected = (command.cla & 0x0C) == 0x0C;
+    if (reconnected_ && !trapped_open_) {
+      trapped_open_ = true;
+      return apdu::ResponseApdu{{}, 0x6A80};
+    }
+    if (is_protected && command.ins == 0x86) after_ca_ = true;  // CA's GENERAL AUTHENTICATE (AES)
+    if (after_ca_ && !refused_ && is_protected && (command.ins == 0xB0 || command.ins == 0xB1)) {
+      refused_ = true;
+      return apdu::ResponseApdu{{}, 0x6700};
+    }
+    return inner_.transmit(command);
+  }
+  Bytes atr() const override { return inner_.atr(); }
+  apdu::TransportCaps capabilities() const override { return inner_.capabilities(); }
+  Status reconnect(std::chrono::milliseconds timeout) override {
+    if (refused_) reconnected_ = true;
+    return inner_.reconnect(timeout);
+  }
+  Status close() override { return inner_.close(); }
+  std::string describe() const override { return "trap:" + inner_.describe(); }
+  bool trapped_open_ = false;
+
+ private:
+  apdu::Transport& inner_;
+  bool after_ca_ = false, refused_ = false, reconnected_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("a card session that cannot be opened again ends the read: no status word counts as the chip's proof") {
+  // Before the fix the failed re-open's status word confirmed CA, and the read went on over a
+  // null channel (a crash).
+  for (bool cloned : {false, true}) {
+    CAPTURE(cloned);
+    Fixture f(test::TestCardOptions{.pace = false, .quirks = sim::CardQuirks{.cloned_chip = cloned}});
+    auto card = f.open();
+    TrapAfterCa trap(*card);
+    auto r = read_card(trap, mrz_request(&f.trust));
+    REQUIRE(trap.trapped_open_);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kCardStatus);
+    CHECK(r.error().message().find("could not be opened again") != std::string::npos);
+  }
+}
+
+TEST_CASE("a card whose signed DG14 offers PACE but that shows no EF.CardAccess is read with BAC and flagged") {
+  auto mrz_of = [](const sim::CardImage& image) {
+    auto text = [](const SecureBytes& b) { return std::string(b.begin(), b.end()); };
+    const sim::MrzKeyFields& m = image.config.mrz;
+    ReadRequest r = can_request(nullptr);
+    r.can.reset();
+    r.mrz = auth::MrzKey::from_fields(text(m.document_number), text(m.date_of_birth), text(m.date_of_expiry)).value();
+    return r;
+  };
+  struct Case {
+    sim::CardProfile profile;
+    bool hide_card_access;  // EF.CardAccess missing (or stripped on the way)
+    AccessMethod access;
+    bool warned;
+    const char* why;
+  } cases[] = {
+      {sim::CardProfile::kBoth, false, AccessMethod::kAuto, false, "PACE offered and used"},
+      {sim::CardProfile::kBoth, true, AccessMethod::kAuto, true, "PACE in the signed DG14, EF.CardAccess gone: downgraded"},
+      {sim::CardProfile::kBoth, true, AccessMethod::kBac, false, "BAC asked for by the caller"},
+      {sim::CardProfile::kPassport, false, AccessMethod::kAuto, false, "a BAC-only passport (no PACE anywhere)"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.why));
+    sim::PersonalizeOptions o;
+    o.profile = c.profile;
+    Personalized p = personalized(o);
+    if (c.hide_card_access) p.card.image.files.card_access.reset();
+    auto card = sim::open_sim_card_image(p.card.image);
+    REQUIRE(card.ok());
+    ReadRequest req = mrz_of(p.card.image);
+    req.trust = &p.trust;
+    req.access = c.access;
+    auto r = read_card(**card, req);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(r->verification.genuine);  // the chip and the data are still genuine
+    CHECK(r->verification.access_warning.empty() == !c.warned);
+    if (c.warned) {
+      CHECK(r->verification.access == "BAC");
+      CHECK(r->verification.access_warning.find("downgrade") != std::string::npos);
+    }
+  }
+}

@@ -71,7 +71,8 @@ class TrustStore {
   // TrustStore::anchor_count / crl_count: what is loaded.
   size_t anchor_count() const;
   size_t crl_count() const;
-  // TrustStore::skipped: what directory scans passed over and why, one line each.
+  // TrustStore::skipped: what directory scans and master lists passed over (keys, end-entity
+  // certificates) and why, one line each.
   const std::vector<std::string>& skipped() const;
 
   // TrustStore::verify_signer: checks that the DER certificate `signer_der` chains to a loaded

@@ -77,6 +77,9 @@ struct FileRecord {
 // the chip proved the key that the signed DG14 (CA / PACE-CAM) or DG15 (AA) names.
 struct Verification {
   std::string access;                              // "PACE-CAN id-PACE-ECDH-GM-AES-CBC-CMAC-128 brainpoolP256r1"
+  // access_warning: set when the card was opened with BAC although its signed DG14 offers PACE
+  // (EF.CardAccess missing or altered on the way: a downgrade?); empty otherwise.
+  std::string access_warning;
   auth::PassiveStatus passive = auth::PassiveStatus::kInvalid;
   std::string passive_reason;
   std::optional<auth::ChainVerdict> chain;
