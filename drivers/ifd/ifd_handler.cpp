@@ -345,6 +345,9 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
   if (auto local = nfc::answer_pseudo_apdu(command, *r.card)) {
     response = std::move(*local);
   } else {
+    // The session is used from here on, even if the exchange fails or times out: the card may
+    // have acted on the command, so the next power-up or reset must activate it again.
+    r.fresh = false;
     auto rx = r.device->transceive(command, kExchangeTimeout);
     if (!rx.ok()) {
       switch (rx.error().code) {
@@ -365,7 +368,6 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
       }
     }
     response = std::move(*rx);
-    r.fresh = false;
   }
   if (response.size() > room) return IFD_ERROR_INSUFFICIENT_BUFFER;
   std::memcpy(RxBuffer, response.data(), response.size());

@@ -127,6 +127,20 @@ struct Channel {
   ~Channel() { CHECK(ifd().close(lun) == IFD_SUCCESS); }
 };
 
+// SilentOnce: the tiny card, except that once armed it falls silent on the next APDU (the
+// emulated chip then reports a timeout status, as when a card does not answer on the air).
+class SilentOnce : public TinyCard {
+ public:
+  void fall_silent_once() { silent_ = true; }
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& c) override {
+    if (silent_.exchange(false)) return make_error(ErrorCode::kTimeout, "the card fell silent");
+    return TinyCard::transmit(c);
+  }
+
+ private:
+  std::atomic<bool> silent_{false};
+};
+
 const char* kSelectEmrtd = "00A4040C07A0000002471001";
 const char* kSelectEfCom = "00A4020C02011E";
 const char* kReadEfCom = "00B0000016";
@@ -347,4 +361,31 @@ TEST_CASE("the handler refuses what it cannot do, with the codes ifdhandler.h do
   CHECK(h.control(ch.lun, CM_IOCTL_GET_FEATURE_REQUEST, nullptr, 0, buf, sizeof buf, &returned) == IFD_SUCCESS);
   CHECK(returned == 0);  // no PC/SC part 10 features
   CHECK(h.control(ch.lun, SCARD_CTL_CODE(1), nullptr, 0, buf, sizeof buf, &returned) == IFD_ERROR_NOT_SUPPORTED);
+}
+
+TEST_CASE("a first APDU that fails still uses up the fresh session: the next reset or power-up activates again") {
+  auto card = std::make_shared<SilentOnce>();
+  auto emu = Pn532Emulator::start().value();
+  Pn532Card c;
+  c.application = card;
+  emu->place_card(c);
+  Ifd& h = ifd();
+  Channel ch(0x000B0000, emu->connstring());
+  REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
+  REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);  // the card found by presence is fresh: no new activation
+  size_t activations = emu->stats().activations;
+
+  // The very first APDU of the session fails (the card may still have acted on it).
+  card->fall_silent_once();
+  CHECK(h.transmit(ch.lun, hex_or_die(kSelectEmrtd)).first == IFD_COMMUNICATION_ERROR);
+  REQUIRE(h.power_up(ch.lun, IFD_RESET).first == IFD_SUCCESS);
+  CHECK(emu->stats().activations == activations + 1);  // a reset is a new card session
+  activations = emu->stats().activations;
+
+  // The same with a power-up that follows the failed first APDU.
+  card->fall_silent_once();
+  CHECK(h.transmit(ch.lun, hex_or_die(kSelectEmrtd)).first == IFD_COMMUNICATION_ERROR);
+  REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
+  CHECK(emu->stats().activations == activations + 1);
+  CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
 }
