@@ -10,7 +10,9 @@
 //   it comes back.
 // - Several readers at once: all state is per Lun. The one shared object is the Lun table, which
 //   pcsc-lite's flat C model requires; its mutex is held only to find, add or remove an entry,
-//   never during I/O. Each reader has its own mutex, and every libnfc call is bounded by a
+//   never during I/O. Listing and opening libnfc devices (also the reopen of a device that came
+//   back) take one process-wide lock inside drivers/nfc, as libnfc's USB scan is not thread-safe;
+//   exchanges do not. Each reader has its own mutex, and every libnfc call is bounded by a
 //   timeout, so IFDHCloseChannel always returns (no shutdown deadlock: no thread of ours, no
 //   infinite select, no nfc_abort_command).
 extern "C" {  // pcsc-lite's driver headers are C without C++ guards

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -67,6 +68,17 @@ class PortLock {
   int fd_ = -1;
 };
 
+// libnfc_global_mutex: serializes what touches libnfc's process-wide state: device listing and
+// opening (libnfc's USB drivers scan with libusb-0.1, whose usb_find_busses / usb_find_devices
+// and libnfc's usbbus_prepare work on global bus lists and are not thread-safe), and nfc_init /
+// nfc_exit (libnfc's log set-up counts its users in a global). The pcscd IFD handler declares
+// itself thread-safe, so pcscd opens readers on several Luns at once: this is the one lock they
+// share. Exchanges on open devices do not take it and stay concurrent.
+std::mutex& libnfc_global_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 int milliseconds_of(std::chrono::milliseconds d) {
   // libnfc takes an int; 0 means "wait forever", which we never want: at least 1 ms.
   return static_cast<int>(std::clamp<long long>(d.count(), 1, 24LL * 3600 * 1000));
@@ -79,16 +91,26 @@ int milliseconds_of(std::chrono::milliseconds d) {
 
 Result<std::shared_ptr<NfcContext>> NfcContext::create() {
   nfc_context* raw = nullptr;
-  nfc_init(&raw);
+  {
+    std::lock_guard<std::mutex> lock(libnfc_global_mutex());
+    nfc_init(&raw);
+  }
   if (raw == nullptr) return make_error(ErrorCode::kInternal, "libnfc: nfc_init failed");
   return std::shared_ptr<NfcContext>(new NfcContext(raw));
 }
 
-NfcContext::~NfcContext() { nfc_exit(context_); }
+NfcContext::~NfcContext() {
+  std::lock_guard<std::mutex> lock(libnfc_global_mutex());
+  nfc_exit(context_);
+}
 
 std::vector<std::string> NfcContext::list_devices(size_t max) {
   std::vector<nfc_connstring> found(std::max<size_t>(max, 1));
-  const size_t n = nfc_list_devices(context_, found.data(), found.size());
+  size_t n = 0;
+  {
+    std::lock_guard<std::mutex> lock(libnfc_global_mutex());
+    n = nfc_list_devices(context_, found.data(), found.size());
+  }
   std::vector<std::string> out;
   for (size_t i = 0; i < n && i < found.size(); ++i) out.emplace_back(found[i]);
   return out;
@@ -238,7 +260,11 @@ Result<std::unique_ptr<NfcDevice>> NfcDevice::open(std::shared_ptr<NfcContext> c
   }
   nfc_connstring cs{};
   std::memcpy(cs, connstring.data(), connstring.size());
-  nfc_device* raw = nfc_open(context->get(), cs);
+  nfc_device* raw = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(libnfc_global_mutex());
+    raw = nfc_open(context->get(), cs);
+  }
   if (raw == nullptr) {
     // Our own lock goes first: flock locks taken through two opens of one file conflict even in
     // one process, so the facts would otherwise always find the port "claimed" by us.

@@ -389,3 +389,33 @@ TEST_CASE("a first APDU that fails still uses up the fresh session: the next res
   CHECK(emu->stats().activations == activations + 1);
   CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
 }
+
+TEST_CASE("channels on two Luns opened and closed from two threads at once (pcscd's thread-safe mode)") {
+  // TAG_IFD_THREAD_SAFE = 1 lets pcscd call different Luns concurrently. Each thread opens its
+  // emulated board and a usb: reader that is not there (which makes libnfc scan the USB buses),
+  // uses the board and closes both, again and again: no crash, and both readers keep working.
+  Board a, b;
+  Ifd& h = ifd();
+  CHECK(h.capability(0, TAG_IFD_THREAD_SAFE) == Bytes{1});
+  std::atomic<int> failures{0};
+  auto work = [&](DWORD lun, DWORD usb_lun, const std::string& name, const std::string& usb_name) {
+    for (int i = 0; i < 4; ++i) {
+      std::string n = name, u = usb_name;
+      if (h.create_by_name(lun, n.data()) != IFD_SUCCESS) {
+        ++failures;
+        continue;
+      }
+      if (h.create_by_name(usb_lun, u.data()) == IFD_SUCCESS) ++failures;  // nothing on that USB port
+      if (h.presence(lun) != IFD_ICC_PRESENT || h.power_up(lun).first != IFD_SUCCESS) ++failures;
+      if (h.transmit_hex(lun, kSelectEmrtd) != "9000") ++failures;
+      if (h.close(lun) != IFD_SUCCESS) ++failures;
+    }
+  };
+  std::thread ta(work, 0x000C0000, 0x000D0000, a.device_name(), "usb:04cc/2533:libusb-1.0:250:1:0");
+  std::thread tb(work, 0x000E0000, 0x000F0000, b.device_name(), "usb:04e6/5591:libudev:0:/dev/bus/usb/251/002");
+  ta.join();
+  tb.join();
+  CHECK(failures == 0);
+  CHECK(a.emu->stats().apdus == 4);
+  CHECK(b.emu->stats().apdus == 4);
+}

@@ -22,7 +22,9 @@ struct nfc_device;
 namespace idtap::nfc {
 
 // NfcContext: owns one libnfc context (nfc_init .. nfc_exit); no process-wide state. Devices keep
-// their context alive through a shared_ptr. Use one context from one thread at a time.
+// their context alive through a shared_ptr. Use one context from one thread at a time. Contexts
+// in different threads may list and open devices at once: those calls (and nfc_init / nfc_exit)
+// are serialized process-wide, because libnfc's USB scan works on libusb-0.1's global state.
 class NfcContext {
  public:
   // NfcContext::create: nfc_init. kInternal when libnfc cannot set up (bad configuration file,
