@@ -29,7 +29,8 @@ constexpr const char* kHelp =
     "removed, with the card's ATR) until interrupted with Ctrl-C. It starts by reporting the\n"
     "readers and cards already present, as added / inserted events, unless --no-initial.\n"
     "PC/SC readers come from pcscd; libnfc devices (reader nfc:CONNSTRING) are polled a few\n"
-    "times a second and held open while watched.\n"
+    "times a second and held open while watched; one plugged in later is found within a few\n"
+    "seconds.\n"
     "\n"
     "options:\n"
     "  --json             one JSON object per line (flushed at once):\n"
@@ -139,10 +140,13 @@ int cmd_watch(const std::vector<std::string>& argv) {
   auto nfc_watcher = nfc::NfcWatcher::create(nfc_options);
   std::vector<nfc::NfcEvent> nfc_pending;
   if (nfc_watcher.ok()) nfc_pending = (*nfc_watcher)->poll();
-  const bool nfc_active = nfc_watcher.ok() && (*nfc_watcher)->device_count() > 0;
+  // Watching libnfc devices goes on for the whole run, even with none present at start: a reader
+  // plugged in later is found by the watcher's own rescans (NfcWatchOptions::rescan).
+  const bool nfc_watching = nfc_watcher.ok();
+  const bool nfc_device_at_start = nfc_watching && (*nfc_watcher)->device_count() > 0;
 
   auto monitor = pcsc::EventMonitor::create(options);
-  if (!monitor.ok() && !nfc_active) {
+  if (!monitor.ok() && !nfc_device_at_start) {
     print_error("watch", monitor.error());
     return exit_code_for(monitor.error().code);
   }
@@ -168,7 +172,9 @@ int cmd_watch(const std::vector<std::string>& argv) {
                     ? std::chrono::milliseconds(60000)
                     : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
-    if (nfc_active) left = std::min(left, std::chrono::milliseconds(250));  // time for the next libnfc poll
+    // Time for the next libnfc poll. With no device watched a poll costs nothing until the
+    // watcher's rescan is due (it keeps its own interval), so the pace need not change.
+    if (nfc_watching) left = std::min(left, std::chrono::milliseconds(250));
     if (m) {
       auto event = m->next(left);
       if (!event.ok()) {
@@ -183,7 +189,7 @@ int cmd_watch(const std::vector<std::string>& argv) {
     } else {
       std::this_thread::sleep_for(left);
     }
-    if (nfc_active) nfc_pending = (*nfc_watcher)->poll();
+    if (nfc_watching) nfc_pending = (*nfc_watcher)->poll();
   }
   return kExitOk;
 }

@@ -116,3 +116,35 @@ TEST_CASE("idtap watch reports the libnfc reader, the card coming and going, and
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("idtap watch finds a libnfc reader plugged in after it started, with none there at start") {
+  // pcscd runs (its vpcd reader is watched), and libnfc is configured for a serial port that
+  // appears only later, as a USB-serial adapter plugged in while `idtap watch` runs.
+  test::ScratchDir dir("nfc-watch-late");
+  test::PcscdFixture pcscd;
+  REQUIRE_MESSAGE(pcscd.ok(), pcscd.error());
+  const std::string port = dir.path() + "/ttyPN532";
+  const std::string connstring = "pn532_uart:" + port;
+  test::ChildProcess watch;
+  REQUIRE(watch.start({test::idtap_binary(), "watch", "--json", "--timeout", "30"}, dir.path() + "/watch.log",
+                      {"LIBNFC_DEVICE=" + connstring, "LIBNFC_AUTO_SCAN=false", "LIBNFC_LOG_LEVEL=0"}));
+  auto wait_for = [&](const std::string& what) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (contains(watch.log(), what)) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  REQUIRE_MESSAGE(wait_for("\"reader\":\"pcsc:" + pcscd.reader_name(0) + "\""), watch.log());
+  CHECK_FALSE(contains(watch.log(), "nfc:"));
+
+  auto emu = Pn532Emulator::start({.max_frame_data = 262, .trace = false, .link_path = port}).value();
+  CHECK_MESSAGE(wait_for("\"event\":\"reader_added\",\"reader\":\"nfc:" + connstring + "\""), watch.log());
+  watch.signal(SIGINT);
+  const int status = watch.wait_exit(5s);
+  INFO(watch.log());
+  REQUIRE(status != -1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
