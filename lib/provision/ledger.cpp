@@ -216,7 +216,8 @@ Status ensure_key_file(const std::string& key_path) {
   int err = errno;
   ::unlink(temp.c_str());
   if (rc != 0 && err != EEXIST) return make_error(ErrorCode::kIo, "ledger key " + key_path + ": " + std::strerror(err));
-  return ok_status();
+  // The key's directory entry is durable before the ledger that depends on it commits.
+  return sync_directory(directory_of(key_path));
 }
 
 Result<SecureBytes> read_key_file(const std::string& key_path) {
@@ -937,7 +938,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
     }
     if (temp_bytes.ok() && equal_bytes(ossl::sha256(*temp_bytes), f.sha)) {
       LedgerFinding finding{"credential " + f.id + ": committed but not yet renamed into " + f.path, false};
-      if (options.repair) finding.repaired = rename_durable(temp, f.path).ok();
+      if (options.repair) finding.repaired = rename_no_replace_durable(temp, f.path).ok();
       report.findings.push_back(std::move(finding));
       continue;
     }

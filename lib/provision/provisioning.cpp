@@ -22,14 +22,21 @@ Result<IssuedCredential> issue_to_file(Ledger& ledger, IssueRequest request, Iss
   std::string temp;
   request.before_commit = [&](const IssuedCredential& c) -> Status {
     temp = credential_temp_path(out, c.credential_id);
-    return write_new_file_durable(temp, c.issuer_signed, 0600);
+    IDTAP_TRY(write_new_file_durable(temp, c.issuer_signed, 0600));
+    // The temp file's directory entry is durable before the commit that records it.
+    return sync_directory(directory_of(temp));
   };
   auto issued = ledger.issue(request, signer);
   if (!issued.ok()) {
     if (!temp.empty()) ::unlink(temp.c_str());  // the transaction rolled back: no record
     return issued.error();
   }
-  auto moved = rename_durable(temp, out);
+  // Not rename(): it would silently replace a file another process put at `out` meanwhile.
+  auto moved = rename_no_replace_durable(temp, out);
+  if (!moved.ok() && moved.error().code == ErrorCode::kState)
+    return make_error(ErrorCode::kIo, "credential " + issued->credential_id + " is recorded, but " + out +
+                                          " already exists (not overwritten: another provision to the same path?); the credential " +
+                                          "is in " + temp + ": move it where it belongs, or revoke it");
   if (!moved.ok())
     return make_error(ErrorCode::kIo, "credential " + issued->credential_id + " is recorded but its file is still " + temp + " (" +
                                           moved.error().context + "): run `idtap ledger verify --repair`");

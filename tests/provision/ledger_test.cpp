@@ -699,3 +699,69 @@ TEST_CASE("crash consistency: kill -9 during a batch of issuances leaves a repai
     }
   }
 }
+
+namespace {
+
+// RacingSigner: signs with `inner`, but first puts another file at `path`, as a concurrent
+// `idtap provision --out` of the same path would between issue_to_file's existence check and
+// its final rename.
+class RacingSigner final : public IssuerSigner {
+ public:
+  RacingSigner(IssuerSigner& inner, std::string path) : inner_(inner), path_(std::move(path)) {}
+  Result<Bytes> sign(ByteView to_be_signed) override {
+    std::ofstream(path_, std::ios::binary) << "the other provision's credential";
+    return inner_.sign(to_be_signed);
+  }
+  const std::vector<Bytes>& certificate_chain() const override { return inner_.certificate_chain(); }
+
+ private:
+  IssuerSigner& inner_;
+  std::string path_;
+};
+
+}  // namespace
+
+TEST_CASE("no-replace publication: a file that appears at --out meanwhile is never overwritten (L4)") {
+  struct Case {
+    const char* why;
+    bool target_exists;
+  };
+  const Case cases[] = {
+      {"target absent: moved", false},
+      // rename() would replace it; the no-replace move refuses and leaves both files.
+      {"target present: refused", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    TempDir dir;
+    const std::string from = dir.file("from"), to = dir.file("to");
+    std::ofstream(from, std::ios::binary) << "new";
+    if (c.target_exists) std::ofstream(to, std::ios::binary) << "old";
+    auto moved = rename_no_replace_durable(from, to);
+    CHECK(moved.ok() != c.target_exists);
+    if (c.target_exists) CHECK(moved.error().code == ErrorCode::kState);
+    CHECK(read_text_file(to) == (c.target_exists ? "old" : "new"));
+    CHECK((::access(from.c_str(), F_OK) == 0) == c.target_exists);
+  }
+
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  const std::string out = w.dir.file("phone.mdoc");
+  RacingSigner racing(w.signer, out);
+  IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+  r.file_path = out;
+  auto issued = issue_to_file(w.ledger, r, racing);
+  REQUIRE_FALSE(issued.ok());
+  CHECK(issued.error().code == ErrorCode::kIo);
+  CHECK_MESSAGE(issued.error().context.find("already exists (not overwritten") != std::string::npos, issued.error().context);
+  CHECK(read_text_file(out) == "the other provision's credential");
+  // The credential is recorded and its bytes wait in the temp file; verify says the file at
+  // --out is not the recorded one and repair does not replace it.
+  auto records = w.ledger.credentials().value();
+  REQUIRE(records.size() == 1);
+  CHECK(::access(credential_temp_path(out, records[0].id).c_str(), F_OK) == 0);
+  auto report = w.ledger.verify({true, {}}).value();
+  CHECK_FALSE(report.consistent());
+  CHECK(read_text_file(out) == "the other provision's credential");
+}

@@ -11,7 +11,9 @@ namespace idtap::provision {
 
 // issue_to_file: issues through `ledger` and puts the credential (IssuerSigned CBOR, mode
 // 0600: it holds personal data) at `request.file_path`: temp file written and fsynced inside
-// the transaction, commit, then rename + directory fsync. The path is made absolute (and
+// the transaction (and its directory fsynced), commit, then a no-replace rename + directory
+// fsync (a file another process put at the path meanwhile is never overwritten: kState, the
+// credential recorded and its temp file kept). The path is made absolute (and
 // lexically normal) first: that is what the ledger records. kInvalidArgument if the path is
 // empty or already exists; the ledger's errors otherwise (kRefused for the rules). If the
 // final rename fails the credential is recorded and its temp file kept: the error says to run
