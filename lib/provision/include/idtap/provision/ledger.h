@@ -127,7 +127,8 @@ class Ledger {
   // Ledger::open: opens (creating when absent) the ledger at `path` and its key file (made
   // only with a new ledger). kNotFound if the ledger exists but its key file does not, kIo for
   // file problems, kRefused if the key file is readable by group or others, kMalformed
-  // ("ledger is corrupt: ...") for a corrupt meta row.
+  // ("ledger is corrupt: ...") for a corrupt meta row, kNotSupported for a ledger of another
+  // format version (version 1: a plain SHA-256 event chain).
   static Result<Ledger> open(const std::string& path, const LedgerOptions& options = {});
   Ledger(Ledger&&) noexcept;
   Ledger& operator=(Ledger&&) noexcept;
