@@ -239,7 +239,12 @@ Result<std::unique_ptr<NfcDevice>> NfcDevice::open(std::shared_ptr<NfcContext> c
   nfc_connstring cs{};
   std::memcpy(cs, connstring.data(), connstring.size());
   nfc_device* raw = nfc_open(context->get(), cs);
-  if (raw == nullptr) return diagnose_open_failure(gather_open_failure_facts(*context, connstring));
+  if (raw == nullptr) {
+    // Our own lock goes first: flock locks taken through two opens of one file conflict even in
+    // one process, so the facts would otherwise always find the port "claimed" by us.
+    port_lock.release();
+    return diagnose_open_failure(gather_open_failure_facts(*context, connstring));
+  }
 
   auto impl = std::make_unique<Impl>();
   impl->context = std::move(context);

@@ -25,19 +25,34 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-// usb_location: "BBB:DDD" from pcscd's USB device names (libudev and libusb-1.0 forms).
+// libnfc_usb_location: "BBB:DDD" as libnfc's USB drivers spell a device: libusb-0.1 (libusb-compat)
+// names buses and devices "%03d", and libnfc compares connection strings as text, so the numbers
+// are zero-padded to three digits whatever width pcscd wrote. nullopt when not numbers (or > 999).
+std::optional<std::string> libnfc_usb_location(std::string_view bus, std::string_view device) {
+  auto three_digits = [](std::string_view s) -> std::optional<std::string> {
+    if (!all_digits(s)) return std::nullopt;
+    while (s.size() > 3 && s.front() == '0') s.remove_prefix(1);  // a wider padding than libnfc's
+    if (s.size() > 3) return std::nullopt;
+    return std::string(3 - s.size(), '0') + std::string(s);
+  };
+  const auto b = three_digits(bus), d = three_digits(device);
+  if (!b || !d) return std::nullopt;
+  return *b + ":" + *d;
+}
+
+// usb_location: "BBB:DDD" (libnfc's form) from pcscd's USB device names (libudev and libusb-1.0 forms).
 std::optional<std::string> usb_location(std::string_view name) {
   const auto parts = split(name, ':');
   if (parts.size() >= 5 && parts[2] == "libudev") {
     // usb:VVVV/PPPP:libudev:INTERFACE:/dev/bus/usb/BBB/DDD
     const auto path = split(parts[4], '/');
-    if (path.size() >= 2 && all_digits(path[path.size() - 2]) && all_digits(path.back()))
-      return std::string(path[path.size() - 2]) + ":" + std::string(path.back());
+    if (path.size() >= 2) return libnfc_usb_location(path[path.size() - 2], path.back());
     return std::nullopt;
   }
   if (parts.size() >= 5 && parts[2] == "libusb-1.0") {
-    // usb:VVVV/PPPP:libusb-1.0:BBB:DDD:INTERFACE
-    if (all_digits(parts[3]) && all_digits(parts[4])) return std::string(parts[3]) + ":" + std::string(parts[4]);
+    // usb:VVVV/PPPP:libusb-1.0:BUS:DEVICE:INTERFACE, written by pcsc-lite's hotplug_libusb.c
+    // with "%d" (unpadded: "usb:072f/2200:libusb-1.0:7:99:0").
+    return libnfc_usb_location(parts[3], parts[4]);
   }
   return std::nullopt;
 }

@@ -1,6 +1,9 @@
 // libnfc's own pn532_uart driver against the PN532 emulator: the nfc transport end to end.
 #include "idtap/nfc/transport.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -356,4 +359,20 @@ TEST_CASE("open failures: a missing port is kNoReader, a port another program ho
 
   auto unknown = NfcTransport::open(NfcTransportOptions{.connstring = "nosuchdriver:foo"});
   CHECK(unknown.error().code == ErrorCode::kNoReader);
+}
+
+TEST_CASE("a port with nothing behind it is 'no PN53x answered', not a port held by another program") {
+  // A pseudo-terminal nobody answers on: libnfc's pn532_uart driver gets no reply. Our own port
+  // lock must not be mistaken for another program's (flock conflicts across two opens).
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  const std::string port = ::ptsname(master);
+  auto context = NfcContext::create().value();
+  auto silent = NfcDevice::open(context, "pn532_uart:" + port);
+  ::close(master);
+  REQUIRE_FALSE(silent.ok());
+  CHECK(silent.error().code == ErrorCode::kNoReader);
+  CHECK(silent.error().context.find("no PN53x answered") != std::string::npos);
 }

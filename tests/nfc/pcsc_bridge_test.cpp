@@ -20,7 +20,11 @@ TEST_CASE("pcscd device names become libnfc connection strings") {
       {"nfc:pn532_uart:/dev/ttyS1", "pn532_uart:/dev/ttyS1", "nfc: prefix dropped"},
       {"pn532_uart:/dev/ttyUSB0:115200", "pn532_uart:/dev/ttyUSB0:115200", "a reader.conf connection string as it is"},
       {"usb:04cc/2533:libudev:0:/dev/bus/usb/001/004", "pn53x_usb:001:004", "pcscd hotplug (libudev): found in the list"},
-      {"usb:04cc/2533:libusb-1.0:001:004:0", "pn53x_usb:001:004", "pcscd hotplug (libusb-1.0): found in the list"},
+      {"usb:04cc/2533:libusb-1.0:1:4:0", "pn53x_usb:001:004",
+       "pcscd hotplug (libusb-1.0, written with %d: unpadded): found in the list as libnfc pads it"},
+      {"usb:04cc/2533:libusb-1.0:001:004:0", "pn53x_usb:001:004", "a padded libusb-1.0 name is accepted too"},
+      {"usb:072f/2200:libusb-1.0:7:99:0", "acr122_usb:007:099", "unpadded, not listed yet: named as libnfc would"},
+      {"usb:04e6/5591:libusb-1.0:12:104:0", "pn53x_usb:012:104", "two and three digits, not listed yet"},
       {"usb:072f/2200:libudev:0:/dev/bus/usb/002/011", "acr122_usb:002:011", "an ACS reader in the list"},
       {"usb:04e6/5591:libudev:0:/dev/bus/usb/003/002", "pn53x_usb:003:002", "not listed yet: named as libnfc would"},
       {"usb:072f/90cc:libudev:0:/dev/bus/usb/003/007", "acr122_usb:003:007", "not listed, ACS vendor: acr122_usb"},
@@ -38,6 +42,7 @@ TEST_CASE("pcscd device names become libnfc connection strings") {
       {"usb:04cc/2533", "no bus and device"},
       {"usb:04cc/2533:libudev:0:/dev/bus/usb/x/y", "bus and device not numbers"},
       {"usb:04cc/2533:libusb-1.0:1a:2", "libusb-1.0 form with a non-numeric bus"},
+      {"usb:04cc/2533:libusb-1.0:1:1000:0", "a device number libnfc's three digits cannot hold"},
   };
   for (const auto& b : bad) {
     INFO(b.why);

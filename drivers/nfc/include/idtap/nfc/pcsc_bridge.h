@@ -18,8 +18,10 @@ namespace idtap::nfc {
 //   ""  or "nfc:" or "nfc:default"           -> "" (libnfc's default device)
 //   "nfc:CONNSTRING" or "CONNSTRING"          -> CONNSTRING ("pn532_uart:/dev/ttyUSB0")
 //   "usb:VVVV/PPPP:libudev:0:/dev/bus/usb/BBB/DDD" and
-//   "usb:VVVV/PPPP:libusb-1.0:BBB:DDD:IF"     -> the listed connection string ending in ":BBB:DDD"
+//   "usb:VVVV/PPPP:libusb-1.0:B:D:IF"         -> the listed connection string ending in ":BBB:DDD"
 //                                               (else "acr122_usb:BBB:DDD" for ACS, "pn53x_usb:BBB:DDD")
+//   pcscd writes the libusb-1.0 numbers unpadded ("7:99"); libnfc's are zero-padded to three
+//   digits ("007:099") and compared as text, so both forms map to the padded one.
 // `listed` is what NfcContext::list_devices() returned. kInvalidArgument for a usb: name whose
 // bus and device numbers cannot be found.
 Result<std::string> connstring_for_device_name(std::string_view device_name, const std::vector<std::string>& listed);
