@@ -61,8 +61,13 @@ CommandApdu get_challenge(size_t ne) {
   return c;
 }
 
-CommandApdu get_response(size_t ne) {
-  CommandApdu c{0x00, 0xC0, 0x00, 0x00};
+CommandApdu get_response(size_t ne, uint8_t cla_of_command) {
+  // ISO 7816-4 §5.4.1: the logical channel bits of the command whose data is fetched (first
+  // interindustry CLA 0x0X: channels 0-3 in b2-b1; further interindustry 0x4X-0x7X: channels
+  // 4-19 in b4-b1 with b7 set); no secure messaging, no chaining on GET RESPONSE itself.
+  const uint8_t cla = (cla_of_command & 0x40) != 0 ? static_cast<uint8_t>(0x40 | (cla_of_command & 0x0F))
+                                                   : static_cast<uint8_t>(cla_of_command & 0x03);
+  CommandApdu c{cla, 0xC0, 0x00, 0x00};
   c.ne = ne;
   return c;
 }

@@ -19,7 +19,7 @@ Result<ResponseApdu> exchange(Transport& transport, const CommandApdu& command, 
   while (sw::is_more_data(r.sw)) {
     if (++rounds > options.max_get_response)
       return make_error(ErrorCode::kMalformed, "card kept answering 61xx past the GET RESPONSE bound");
-    IDTAP_ASSIGN_OR_RETURN(r, transport.transmit(get_response(r.sw2() == 0 ? 256 : r.sw2())));
+    IDTAP_ASSIGN_OR_RETURN(r, transport.transmit(get_response(r.sw2() == 0 ? 256 : r.sw2(), command.cla)));
     append(data, r.data);
   }
   r.data = std::move(data);

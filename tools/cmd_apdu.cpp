@@ -166,6 +166,12 @@ int cmd_apdu(const std::vector<std::string>& argv) {
   std::vector<Sent> sent;
   std::optional<Error> failure;
   for (const auto& command : *commands) {
+    // Ctrl-C between APDUs stops the script on every reader kind (PC/SC also cancels a blocked
+    // exchange through the cancel slot; sim and nfc exchanges end on their own).
+    if (interrupt.interrupted()) {
+      failure = make_error(ErrorCode::kCancelled, "interrupted after " + std::to_string(sent.size()) + " APDU(s)");
+      break;
+    }
     std::string wire = to_hex(command.encode().value(), true);
     if (!json) {
       std::printf("> %s\n", wire.c_str());

@@ -74,8 +74,10 @@ Result<std::vector<ReaderState>> Context::states(const std::vector<std::string>&
 
 Result<ReaderState> Context::state(const std::string& reader) {
   IDTAP_ASSIGN_OR_RETURN(auto all, states({reader}));
-  if (all.front().raw_state & SCARD_STATE_UNKNOWN)
-    return make_error(ErrorCode::kDeviceGone, "reader '" + reader + "' is gone");
+  // UNKNOWN: pcscd no longer lists it; UNAVAILABLE: its driver lost the device (IFD_NO_SUCH_DEVICE,
+  // e.g. an unplugged serial board): gone either way.
+  if (all.front().unavailable())
+    return make_error(ErrorCode::kDeviceGone, "reader '" + reader + "' is gone or unavailable");
   return all.front();
 }
 
@@ -93,8 +95,7 @@ Result<ReaderState> Context::wait_for_card(const std::string& reader, std::chron
     LONG rc = api_->get_status_change(handle_, rs.dwCurrentState == SCARD_STATE_UNAWARE ? 0 : slice, &rs, 1);
     if (rc == SCARD_S_SUCCESS) {
       ReaderState st = reader_state_from(rs);
-      if (st.raw_state & SCARD_STATE_UNKNOWN)
-        return make_error(ErrorCode::kDeviceGone, "reader '" + reader + "' is gone");
+      if (st.unavailable()) return make_error(ErrorCode::kDeviceGone, "reader '" + reader + "' is gone or unavailable");
       if (st.card_present() && !st.mute()) return st;
       rs.dwCurrentState = rs.dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
     } else if (rc == SCARD_E_CANCELLED) {

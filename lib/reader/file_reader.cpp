@@ -81,7 +81,8 @@ Result<Bytes> FileReader::read_file(const FileRef& file) {
     auto r = read_chunk(file, offset, ne, selected);
     if (!r.ok()) {
       const ErrorCode code = r.error().code;
-      if (code == ErrorCode::kCardRemoved && options_.recover) {
+      // The card left the field, or another program reset it: a recovered session, same offset.
+      if ((code == ErrorCode::kCardRemoved || code == ErrorCode::kCardReset) && options_.recover) {
         if (++recoveries > options_.max_recoveries)
           return r.error().with_context(file.name + ": card kept leaving the field");
         IDTAP_ASSIGN_OR_RETURN(apdu::Transport * next, options_.recover());

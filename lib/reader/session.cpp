@@ -39,6 +39,14 @@ bool connection_lost(const Error& e) {
          e.code == ErrorCode::kServiceUnavailable || e.code == ErrorCode::kCancelled;
 }
 
+// interrupted: the card session ended under the read (the card left the field, or another
+// program reset it): bring the card back (recover) and go on.
+bool interrupted(const Error& e) { return e.code == ErrorCode::kCardRemoved || e.code == ErrorCode::kCardReset; }
+
+// link_error: an exchange failed without an answer from the card (a timeout, a reader link
+// error): nothing was learnt about the chip, and the secure channel is gone.
+bool link_error(const Error& e) { return e.code == ErrorCode::kTimeout || e.code == ErrorCode::kTransport; }
+
 FileRecord make_record(const std::string& name, Bytes raw) {
   FileRecord r;
   r.name = name;
@@ -64,9 +72,11 @@ class Session {
   void chip_failed(std::string detail);
   void confirm_chip();
   Error lose(Error e);
-  // fatal: the read cannot go on after `e`: the connection is gone, or a card session could not
-  // be opened again (then nothing, not even a status word, is evidence about the chip).
-  bool fatal(const Error& e) const { return lost_.has_value() || connection_lost(e); }
+  // fatal: the read cannot go on after `e`, and `e` says nothing about the chip: the connection
+  // is gone, the card session was interrupted or the link failed (after with_recovery's retry),
+  // or a card session could not be opened again (then not even a status word is evidence).
+  bool fatal(const Error& e) const { return lost_.has_value() || connection_lost(e) || interrupted(e) || link_error(e); }
+  Result<apdu::Transport*> reset_session();
   Error not_returned(const Error& reconnect_error) const;
   Result<Bytes> read(const FileRef& ref);
   Status read_card_access();
@@ -76,13 +86,25 @@ class Session {
   void decode(int number, FileRecord& record);
   void finish_verdict();
 
+  // with_recovery: `step` (a chip check) again on a recovered card session when the card left or
+  // was reset, and once more on a fresh session after a link error (a timeout): such failures
+  // say nothing about the chip and must not read as a failed check.
   template <class Step>
   auto with_recovery(Step step) -> decltype(step()) {
+    bool link_retried = false;
     for (;;) {
       auto r = step();
-      if (r.ok() || r.error().code != ErrorCode::kCardRemoved) return r;
-      auto back = recover();
-      if (!back.ok()) return back.error();
+      if (r.ok() || lost_) return r;
+      if (interrupted(r.error())) {
+        auto back = recover();
+        if (!back.ok()) return back.error();
+      } else if (link_error(r.error()) && !link_retried) {
+        link_retried = true;
+        auto back = reset_session();
+        if (!back.ok()) return back.error();
+      } else {
+        return r;
+      }
     }
   }
 
@@ -198,7 +220,7 @@ Error Session::not_returned(const Error& reconnect_error) const {
 Status Session::open() {
   for (;;) {
     auto st = open_once();
-    if (st.ok() || st.error().code != ErrorCode::kCardRemoved) return st;
+    if (st.ok() || !interrupted(st.error())) return st;
     if (++recoveries_ > request_.max_recoveries)
       return st.error().with_context("the card kept leaving the field during access control");
     if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
@@ -270,6 +292,15 @@ Result<apdu::Transport*> Session::fresh_session() {
   return static_cast<apdu::Transport*>(channel_);
 }
 
+// reset_session: a fresh card session with the card still there (a reset): access control and
+// the chip proof again; a failure ends the read (lose).
+Result<apdu::Transport*> Session::reset_session() {
+  if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return lose(back.error());
+  auto next = fresh_session();
+  if (!next.ok()) return lose(next.error());
+  return next;
+}
+
 Result<apdu::Transport*> Session::recover() {
   for (;;) {
     if (++recoveries_ > request_.max_recoveries)
@@ -277,7 +308,7 @@ Result<apdu::Transport*> Session::recover() {
     if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return lose(not_returned(back.error()));
     auto next = fresh_session();
     if (next.ok()) return next;
-    if (next.error().code != ErrorCode::kCardRemoved || lost_) return lose(next.error());
+    if (!interrupted(next.error()) || lost_) return lose(next.error());
   }
 }
 
@@ -481,11 +512,7 @@ Result<ReadResult> Session::run() {
                                                                       .restart = [this]() -> Result<apdu::Transport*> {
                                                                         if (++restarts_ > kChunkLadderSteps)
                                                                           return make_error(ErrorCode::kTransport, "the card session had to be reset too often");
-                                                                        if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok())
-                                                                          return lose(back.error());
-                                                                        auto next = fresh_session();
-                                                                        if (!next.ok()) return lose(next.error());
-                                                                        return next;
+                                                                        return reset_session();
                                                                       },
                                                                       .cancel = request_.cancel,
                                                                       .max_recoveries = request_.max_recoveries});

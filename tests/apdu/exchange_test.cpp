@@ -20,6 +20,31 @@ TEST_CASE("61xx is followed with GET RESPONSE and the data concatenated") {
   CHECK(t.done());
 }
 
+TEST_CASE("GET RESPONSE goes out on the logical channel of the command it continues") {
+  struct Case {
+    const char* command;
+    const char* get_response;
+    const char* why;
+  } cases[] = {
+      {"0084000008", "00C0000004", "basic channel"},
+      {"0384000008", "03C0000004", "channel 3 (first interindustry CLA)"},
+      {"0F84000008", "03C0000004", "channel 3 with secure messaging bits: GET RESPONSE carries no SM"},
+      {"4584000008", "45C0000004", "channel 9 (further interindustry CLA)"},
+      {"6584000008", "45C0000004", "channel 9 with SM bit b6: dropped"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.why));
+    ScriptedTransport t;
+    t.expect(c.command, "6104").expect(c.get_response, "01020304 9000");
+    auto cmd = CommandApdu::parse(hex_or_die(c.command));
+    REQUIRE(cmd.ok());
+    auto r = exchange(t, *cmd);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK(to_hex(r->data) == "01020304");
+    CHECK(t.done());
+  }
+}
+
 TEST_CASE("6Cxx resends once with the right Le") {
   ScriptedTransport t;
   t.expect("00B0000010", "6C08").expect("00B0000008", "1122334455667788 9000");

@@ -288,3 +288,19 @@ TEST_CASE("cancel makes the next blocking call and transmit return kCancelled") 
   (*t)->cancel();
   CHECK((*t)->transmit(apdu::get_challenge()).error().code == ErrorCode::kCancelled);
 }
+
+TEST_CASE("a reader whose driver lost the device (SCARD_STATE_UNAVAILABLE) is gone, not merely empty") {
+  // pcscd reports a reader whose IFD handler answers IFD_NO_SUCH_DEVICE (an unplugged serial
+  // board) as unavailable: waiting for a card there must end at once with kDeviceGone, not
+  // after the whole timeout as "no card".
+  auto fake = one_reader(false);
+  fake->readers[0].extra_state = SCARD_STATE_UNAVAILABLE;
+  auto context = Context::establish(fake);
+  REQUIRE(context.ok());
+  auto r = (*context)->wait_for_card(fake->readers[0].name, std::chrono::seconds(2));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kDeviceGone);  // before: kTimeout, after the whole wait
+  auto st = (*context)->state(fake->readers[0].name);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code == ErrorCode::kDeviceGone);
+}

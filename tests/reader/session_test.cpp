@@ -724,3 +724,73 @@ TEST_CASE("a card whose signed DG14 offers PACE but that shows no EF.CardAccess 
     }
   }
 }
+
+namespace {
+
+// FailOn: beneath secure messaging, fails protected commands with instruction `ins` with
+// `code` (a timeout, a reset by another program, a reader link error) the first `times` times,
+// as the PC/SC and libnfc transports report them; everything else goes through.
+class FailOn final : public apdu::Transport {
+ public:
+  FailOn(apdu::Transport& inner, uint8_t ins, ErrorCode code, size_t times) : inner_(inner), ins_(ins), code_(code), left_(times) {}
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override {
+    if ((command.cla & 0x0C) == 0x0C && command.ins == ins_ && left_ > 0) {
+      --left_;
+      ++failures;
+      return make_error(code_, "injected failure");
+    }
+    return inner_.transmit(command);
+  }
+  Bytes atr() const override { return inner_.atr(); }
+  apdu::TransportCaps capabilities() const override { return inner_.capabilities(); }
+  Status reconnect(std::chrono::milliseconds timeout) override { return inner_.reconnect(timeout); }
+  Status close() override { return inner_.close(); }
+  std::string describe() const override { return "fail-on:" + inner_.describe(); }
+  size_t failures = 0;
+
+ private:
+  apdu::Transport& inner_;
+  uint8_t ins_;
+  ErrorCode code_;
+  size_t left_;
+};
+
+}  // namespace
+
+TEST_CASE("a timeout, a reset or a link error during Chip or Active Authentication is never a failed check") {
+  // Such a failure says nothing about the chip: once, the check runs again on a fresh session
+  // and the card reads genuine; for good, the read ends with the transport's error, never with
+  // a "failed" check that would suggest a clone.
+  struct Case {
+    uint8_t ins;     // 0x86: CA's GENERAL AUTHENTICATE (AES), 0x88: INTERNAL AUTHENTICATE (AA)
+    ErrorCode code;
+    size_t times;
+    bool completes;
+    const char* why;
+  } cases[] = {
+      {0x86, ErrorCode::kTimeout, 1, true, "CA times out once"},
+      {0x86, ErrorCode::kCardReset, 1, true, "another program resets the card during CA"},
+      {0x88, ErrorCode::kTimeout, 1, true, "AA times out once"},
+      {0x88, ErrorCode::kTransport, 1, true, "a reader link error during AA"},
+      {0x88, ErrorCode::kCardReset, 2, true, "the card is reset twice during AA (each a recovery)"},
+      {0x86, ErrorCode::kTimeout, 5, false, "CA keeps timing out"},
+      {0x88, ErrorCode::kTransport, 5, false, "AA keeps failing on the link"},
+  };
+  Fixture f(test::TestCardOptions{.pace = false});
+  for (const Case& c : cases) {
+    INFO(std::string(c.why));
+    auto card = f.open();
+    FailOn failing(*card, c.ins, c.code, c.times);
+    auto r = read_card(failing, mrz_request(&f.trust));
+    CHECK(failing.failures >= 1);
+    if (c.completes) {
+      REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+      CHECK(r->verification.chip.state == CheckState::kPassed);
+      CHECK(r->verification.active.state == CheckState::kPassed);
+      CHECK(r->verification.genuine);
+    } else {
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == c.code);
+    }
+  }
+}

@@ -2,8 +2,13 @@
 // work on every command, and what is not an option is refused with the usage exit code.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+
+#include <chrono>
+#include <csignal>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "support/pcscd_fixture.h"
 #include "support/run_shell.h"
@@ -128,4 +133,28 @@ TEST_CASE("idtap read: one exit code per verdict, on simulated cards") {
     CHECK(r.exit_code == c.exit_code);
     CHECK(r.out.find(c.says) != std::string::npos);
   }
+}
+
+TEST_CASE("idtap apdu: Ctrl-C stops a long script on a simulated card too (exit 1, what was sent is reported)") {
+  idtap::test::ScratchDir tmp("cli-apdu-int");
+  const std::string card = tmp.path() + "/card";
+  REQUIRE(run_shell(idtap_binary() + " sim personalize --out " + card).exit_code == 0);
+  const std::string script = tmp.path() + "/script.txt";
+  REQUIRE(run_shell("yes 00B0000004 | head -n 3000000 > " + script).exit_code == 0);
+  idtap::test::ChildProcess apdu;
+  // exec: the shell becomes idtap, so the signal reaches it.
+  REQUIRE(apdu.start({"/bin/sh", "-c", "exec " + idtap_binary() + " apdu --reader sim:" + card + " < " + script},
+                     tmp.path() + "/apdu.log"));
+  // Signal once the exchanges are under way (the script is read and parsed first).
+  for (int i = 0; i < 200 && apdu.log().find("\n< ") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(apdu.log().find("\n< ") != std::string::npos);
+  REQUIRE(apdu.running());  // far from done: 3,000,000 APDUs take many seconds
+  apdu.signal(SIGINT);
+  const int status = apdu.wait_exit(std::chrono::milliseconds(5000));
+  REQUIRE(status != -1);  // it stopped (before the fix it ran the whole script)
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const std::string log = apdu.log();
+  CHECK_MESSAGE(log.find("cancelled: interrupted after") != std::string::npos, log.substr(log.size() > 500 ? log.size() - 500 : 0));
 }

@@ -33,8 +33,9 @@ Result<CommandApdu> read_binary_odd(uint32_t offset, size_t ne);
 
 // get_challenge: GET CHALLENGE (84) for `ne` bytes (8 for BAC).
 CommandApdu get_challenge(size_t ne = 8);
-// get_response: GET RESPONSE (C0) with Ne = `ne` (1..256; 256 encodes Le=00).
-CommandApdu get_response(size_t ne);
+// get_response: GET RESPONSE (C0) with Ne = `ne` (1..256; 256 encodes Le=00), on the logical
+// channel of `cla_of_command` (the CLA of the command whose response is fetched; 00: basic).
+CommandApdu get_response(size_t ne, uint8_t cla_of_command = 0x00);
 // external_authenticate: EXTERNAL AUTHENTICATE (82) with `data`, Ne = `ne` (0 = no Le).
 CommandApdu external_authenticate(ByteView data, size_t ne);
 // internal_authenticate: INTERNAL AUTHENTICATE (88) with `data` (the AA challenge), Ne = `ne`.
