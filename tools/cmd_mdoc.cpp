@@ -28,11 +28,13 @@ constexpr const char* kHelp =
     "            masked unless --reveal: the element the mapping (--mapping, default the built-in\n"
     "            one) issues it as, and any text element that holds one (YYMMDD-SNNNNNN or 13\n"
     "            digits), whatever its name\n"
-    "  verify    checks everything, independently of any ledger: the issuer certificate chain to\n"
+    "  verify    checks the issuer-signed data, independently of any ledger: the issuer chain to\n"
     "            --issuer-cert (the issuer's certificate or its CA), the COSE_Sign1 ES256\n"
     "            signature, every element's digest, the doc type, the validity window (at --now,\n"
     "            default the current time) and, with --status-list, the credential's entry in\n"
-    "            that signed status list (which must come from the same issuer)\n\n"
+    "            that signed status list (which must come from the same issuer). It does not\n"
+    "            authenticate the holder's phone: a DeviceResponse's deviceAuth is made for one\n"
+    "            reader session and needs that session's SessionTranscript (ISO 18013-5 9.1.3)\n\n"
     "Exit codes: 0 valid, 1 not valid (the reason is printed), 2 usage, 7 untrusted issuer, 9 file error.\n";
 
 // looks_like_resident_number: "YYMMDD-SNNNNNN" or 13 digits (what the personal number
@@ -221,7 +223,8 @@ int run_verify(const Args& args, const std::string& path) {
     } else {
       j.field("doc_type", v->mso.doc_type).field("issuer", v->issuer_chain[0].subject())
           .field("elements", static_cast<uint64_t>(v->elements.size())).field("valid_until", format_tdate(v->mso.validity.valid_until))
-          .field("status_checked", v->status.has_value());
+          .field("status_checked", v->status.has_value())
+          .field("device_authentication", "not_checked");  // needs the reader session (ISO 18013-5 §9.1.3)
     }
     j.end_object();
     std::printf("%s\n", j.str().c_str());
@@ -234,6 +237,8 @@ int run_verify(const Args& args, const std::string& path) {
   std::printf("valid: %s issued by %s; %zu elements, every digest matches; valid until %s%s\n", v->mso.doc_type.c_str(),
               v->issuer_chain[0].subject().c_str(), v->elements.size(), format_tdate(v->mso.validity.valid_until).c_str(),
               v->status ? "; status list: valid" : (v->mso.status ? "; status not checked (no --status-list)" : ""));
+  std::printf("device authentication: not checked (the holder's phone proves itself to a reader in a live session, "
+              "ISO 18013-5 9.1.3; this checks what the issuer signed)\n");
   return kExitOk;
 }
 

@@ -181,6 +181,12 @@ TEST_CASE("idtap provision: usage, the proof challenge, Annex D through mdoc ver
   auto annex = run("mdoc verify " + dir.file("annexd.cbor") + " --issuer-cert " + dir.file("ds.pem") + " --now 2021-01-01T00:00:00Z");
   CHECK_MESSAGE(annex.rc == 0, annex.out);
   CHECK(contains(annex.out, "6 elements, every digest matches"));
+  // A DeviceResponse's deviceAuth needs the reader session: said so, never implied as checked.
+  CHECK(contains(annex.out, "device authentication: not checked"));
+  auto annex_json = run("mdoc verify " + dir.file("annexd.cbor") + " --issuer-cert " + dir.file("ds.pem") +
+                        " --now 2021-01-01T00:00:00Z --json");
+  CHECK(annex_json.rc == 0);
+  CHECK(contains(annex_json.out, "\"device_authentication\":\"not_checked\""));
 }
 
 TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered and wrong CAN refused, a new phone revokes") {
