@@ -126,7 +126,7 @@ int cmd_demo(const std::vector<std::string>& argv) {
   if (!phone.ok()) return fail(phone.error());
   auto challenge = ledger->new_challenge(now);
   if (!challenge.ok()) return fail(challenge.error());
-  auto signature = phone->sign_der(*challenge);
+  auto signature = provision::sign_possession(*phone, *challenge);
   if (!signature.ok()) return fail(signature.error());
   provision::PossessionProof proof{*challenge, *signature};
   fmt::print("device key {}, signed the one-time challenge\n", phone->public_key().thumbprint().substr(0, 16) + "…");

@@ -46,8 +46,19 @@ std::string format_proof(const PossessionProof& proof) {
   return "challenge: " + to_hex(proof.challenge) + "\nsignature: " + to_hex(proof.signature) + "\n";
 }
 
+Bytes possession_message(ByteView challenge) {
+  Bytes m(kPossessionLabel.begin(), kPossessionLabel.end());
+  m.push_back(0x00);
+  append(m, challenge);
+  return m;
+}
+
+Result<Bytes> sign_possession(const EcPrivateKey& device_key, ByteView challenge) {
+  return device_key.sign_der(possession_message(challenge));
+}
+
 Status verify_possession_signature(const PossessionProof& proof, const EcPublicKey& device_key) {
-  if (!device_key.verify_es256(proof.challenge, proof.signature, /*allow_der=*/true).ok())
+  if (!device_key.verify_es256(possession_message(proof.challenge), proof.signature, /*allow_der=*/true).ok())
     return make_error(ErrorCode::kRefused, "bad proof of possession: the signature over the challenge does not verify with the device key");
   return ok_status();
 }

@@ -165,7 +165,7 @@ int main() {
     requests[i].device_key = device.public_key();
     requests[i].now = now;
     requests[i].proof.challenge = (*challenges)[i];
-    requests[i].proof.signature = device.sign_der((*challenges)[i]).value();
+    requests[i].proof.signature = sign_possession(device, (*challenges)[i]).value();
   }
   size_t durable = 0;
   auto start = Clock::now();
@@ -198,7 +198,7 @@ int main() {
     r.device_key = device.public_key();
     r.now = now;
     r.proof.challenge = (*challenges)[kLedgerIssuances + i];
-    r.proof.signature = device.sign_der(r.proof.challenge).value();
+    r.proof.signature = sign_possession(device, r.proof.challenge).value();
     if (!ledger->issue(r, signer).ok()) return 1;
     ++singles;
   }

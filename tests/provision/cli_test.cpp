@@ -212,7 +212,7 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   auto ch = run("provision challenge --ledger " + db + " --json");
   REQUIRE_MESSAGE(ch.rc == 0, ch.out);
   Bytes challenge = challenge_of(ch.out);
-  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, phone.sign_der(challenge).value()}));
+  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
   const std::string phone_args = " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt");
   auto card_args = [&](const std::string& card) {
     return " --reader sim:" + dir.file(card) + " --trust " + dir.file(card + "/pki/csca_cert.pem");
@@ -277,7 +277,7 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   auto phone2 = EcPrivateKey::generate().value();
   write(dir.file("phone2.pub"), phone2.public_key().to_pem());
   Bytes challenge2 = challenge_of(run("provision challenge --ledger " + db + " --json").out);
-  write(dir.file("proof2.txt"), format_proof(PossessionProof{challenge2, phone2.sign_der(challenge2).value()}));
+  write(dir.file("proof2.txt"), format_proof(PossessionProof{challenge2, sign_possession(phone2, challenge2).value()}));
   auto second = run("provision" + card_args("card") + " --doc KR1234567 --dob 900101 --expiry 350114 --device-key " +
                     dir.file("phone2.pub") + " --proof " + dir.file("proof2.txt") + issuer + " --out " + dir.file("phone2.mdoc"));
   REQUIRE_MESSAGE(second.rc == 0, second.out);

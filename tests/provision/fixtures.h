@@ -121,7 +121,7 @@ inline IssueRequest request_for(Ledger& ledger, const VerifiedHolder& holder, co
   r.device_key = device.public_key();
   r.now = now;
   r.proof.challenge = ledger.new_challenge(now).value();
-  r.proof.signature = device.sign_der(r.proof.challenge).value();
+  r.proof.signature = sign_possession(device, r.proof.challenge).value();
   return r;
 }
 

@@ -169,8 +169,17 @@ TEST_CASE("proof of possession: bad or replayed proofs are refused") {
   }
   SUBCASE("a signature over another challenge") {
     IssueRequest r = request_for(w.ledger, holder, phone, w.now);
-    r.proof.signature = phone.sign_der(w.ledger.new_challenge(w.now).value()).value();
+    r.proof.signature = sign_possession(phone, w.ledger.new_challenge(w.now).value()).value();
     CHECK(w.ledger.issue(r, w.signer).error().code == ErrorCode::kRefused);
+  }
+  SUBCASE("a signature over the bare challenge (made for another protocol) is refused") {
+    IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+    r.proof.signature = phone.sign_der(r.proof.challenge).value();
+    auto out = w.ledger.issue(r, w.signer);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().code == ErrorCode::kRefused);
+    CHECK(out.error().context.find("bad proof of possession") == 0);
+    CHECK(possession_message(r.proof.challenge).size() == kPossessionLabel.size() + 1 + kChallengeBytes);
   }
   SUBCASE("a challenge idtap never issued") {
     IssueRequest r;
@@ -178,7 +187,7 @@ TEST_CASE("proof of possession: bad or replayed proofs are refused") {
     r.device_key = phone.public_key();
     r.now = w.now;
     r.proof.challenge = Bytes(32, 7);
-    r.proof.signature = phone.sign_es256(r.proof.challenge).value();
+    r.proof.signature = sign_possession(phone, r.proof.challenge).value();
     auto out = w.ledger.issue(r, w.signer);
     CHECK(out.error().context == "bad proof of possession: unknown challenge");
   }
@@ -197,7 +206,7 @@ TEST_CASE("proof of possession: bad or replayed proofs are refused") {
   }
   SUBCASE("the proof file round trip (raw r||s signature)") {
     PossessionProof p{w.ledger.new_challenge(w.now).value(), {}};
-    p.signature = phone.sign_es256(p.challenge).value();
+    p.signature = phone.sign_es256(possession_message(p.challenge)).value();  // raw r||s
     auto parsed = parse_proof(format_proof(p)).value();
     CHECK(equal_bytes(parsed.challenge, p.challenge));
     CHECK(verify_possession_signature(parsed, phone.public_key()).ok());
