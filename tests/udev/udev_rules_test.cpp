@@ -1,6 +1,7 @@
 // The udev rules and the modprobe blacklist in udev/: syntax (our own checker, and
 // `udevadm verify` where the installed udev has it: udev 252 in Debian 12 does not), every
-// VID:PID once, the readers community centres buy all present, and `make install` placing both
+// VID:PID once, exactly the readers idtap opens through libnfc (no CCID-only reader), the same
+// PN53x pairs as the pcscd driver's Info.plist, and `make install` placing both
 // where udev and modprobe read them.
 #include <doctest/doctest.h>
 
@@ -146,6 +147,46 @@ std::vector<fs::path> files_with(const std::string& extension) {
   return out;
 }
 
+// kPn53xUsbTable: the device table of libnfc 1.8's pn53x_usb driver (libnfc
+// libnfc/drivers/pn53x_usb.c, pn53x_usb_supported_devices; the same pairs as the PN531 and PN533
+// entries of libnfc's 93-pn53x.rules): Philips PN531, NXP PN533, SCM SCL3711, SCM SCL3712,
+// Sony PN531, ASK LoGO, Sony RC-S360.
+const std::set<std::string> kPn53xUsbTable = {"04cc:0531", "04cc:2533", "04e6:5591", "04e6:5594",
+                                              "054c:0193", "1fd3:0608", "054c:02e1"};
+
+// rules_pairs: every "vid:pid" the reader rules match.
+std::set<std::string> rules_pairs() {
+  std::set<std::string> out;
+  std::vector<std::string> errors;
+  for (const auto& f : files_with(".rules")) {
+    for (const auto& r : parse_rules_file(f, &errors)) {
+      std::string vid, pid;
+      for (const auto& a : r.parts) {
+        if (a.key == "ATTR" && a.attr == "idVendor") vid = a.value;
+        if (a.key == "ATTR" && a.attr == "idProduct") pid = a.value;
+      }
+      if (!vid.empty() || !pid.empty()) out.insert(vid + ":" + pid);
+    }
+  }
+  return out;
+}
+
+// plist_array: the <string> items of the <array> after <key>KEY</key> in an Info.plist.
+std::vector<std::string> plist_array(const std::string& plist, const std::string& key) {
+  std::vector<std::string> out;
+  const size_t at = plist.find("<key>" + key + "</key>");
+  if (at == std::string::npos) return out;
+  const size_t begin = plist.find("<array>", at), end = plist.find("</array>", at);
+  if (begin == std::string::npos || end == std::string::npos || end < begin) return out;
+  for (size_t pos = plist.find("<string>", begin); pos != std::string::npos && pos < end;
+       pos = plist.find("<string>", pos + 1)) {
+    const size_t close = plist.find("</string>", pos);
+    if (close == std::string::npos || close > end) break;
+    out.push_back(plist.substr(pos + 8, close - pos - 8));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("our rule checker rejects what udev rejects") {
@@ -208,10 +249,51 @@ TEST_CASE("the reader rules parse, and every VID:PID appears once") {
     for (const auto& g : gotos) CHECK_MESSAGE(labels.count(g), "GOTO without LABEL: " << g);
   }
   for (const auto& e : errors) FAIL_CHECK(e);
-  // The readers community centres buy (CCID list of libccid, libnfc's PN53x list).
-  const char* required[] = {"072f:2200", "072f:223b", "072f:2224", "04e6:5591", "04e6:5790", "076b:5022",
-                            "076b:5422", "076b:5427", "1c34:7141", "04cc:2533", "054c:02e1"};
-  for (const char* r : required) CHECK_MESSAGE(seen.count(r), r << " is missing");
+  // Exactly the readers idtap opens itself through libnfc: libnfc 1.8's pn53x_usb table and the
+  // ACR122U (acr122_usb).
+  std::set<std::string> listed;
+  for (const auto& [key, where] : seen) listed.insert(key);
+  std::set<std::string> expected = kPn53xUsbTable;
+  expected.insert("072f:2200");
+  CHECK(listed == expected);
+}
+
+TEST_CASE("no CCID-only reader gets uaccess or plugdev: pcscd (root) opens those, idtap never does") {
+  // Each one a CCID reader of libccid's supported list that idtap reaches only as pcsc:.
+  const char* ccid_only[] = {
+      "072f:223b",  // ACS ACR1252U
+      "072f:223e",  // ACS ACR1252U single slot
+      "072f:2224",  // ACS ACR1281U
+      "04e6:5790",  // Identiv uTrust 3700 F
+      "076b:5022",  // HID OMNIKEY 5022
+      "076b:5422",  // HID OMNIKEY 5422
+      "076b:5427",  // HID OMNIKEY 5427 CK
+      "1c34:7141",  // SpringCard Prox'N'Roll
+  };
+  const std::set<std::string> listed = rules_pairs();
+  for (const char* pair : ccid_only) CHECK_MESSAGE(listed.count(pair) == 0, pair << " is a CCID reader: not ours to open");
+}
+
+TEST_CASE("the pcscd driver's Info.plist and the udev rules list the same PN53x readers: libnfc's pn53x_usb table") {
+  const std::string plist = read_file(fs::path(IDTAP_SOURCE_DIR) / "drivers/ifd/Info.plist");
+  const auto vendors = plist_array(plist, "ifdVendorID");
+  const auto products = plist_array(plist, "ifdProductID");
+  const auto names = plist_array(plist, "ifdFriendlyName");
+  REQUIRE(vendors.size() == products.size());
+  CHECK(names.size() == vendors.size());
+  std::set<std::string> plist_pairs;
+  for (size_t i = 0; i < vendors.size(); ++i) {
+    std::string v = vendors[i], p = products[i];
+    REQUIRE(v.rfind("0x", 0) == 0);
+    REQUIRE(p.rfind("0x", 0) == 0);
+    std::string pair = v.substr(2) + ":" + p.substr(2);
+    for (char& c : pair) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    CHECK_MESSAGE(plist_pairs.insert(pair).second, pair << " twice in Info.plist");
+  }
+  CHECK(plist_pairs == kPn53xUsbTable);
+  std::set<std::string> rules_pn53x = rules_pairs();
+  rules_pn53x.erase("072f:2200");  // the ACR122U: libnfc's acr122_usb; under pcscd the CCID driver serves it
+  CHECK(rules_pn53x == plist_pairs);
 }
 
 TEST_CASE("udevadm verify accepts the rules, where udevadm has it") {
