@@ -9,6 +9,8 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -128,12 +130,26 @@ std::string connstring_bus(std::string_view connstring) {
   return "";
 }
 
+bool pn533_holds_a_reader(const std::string& sysfs_root) {
+  // The driver's directory holds its control files (bind, unbind, new_id, remove_id, uevent,
+  // module) and one symlink per bound interface, named BUS-PORT[.PORT...]:CONFIG.INTERFACE.
+  std::error_code ec;
+  std::filesystem::directory_iterator it(std::filesystem::path(sysfs_root) / "bus/usb/drivers/pn533_usb", ec);
+  if (ec) return false;
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) && name.find(':') != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
 OpenFailureFacts gather_open_failure_facts(NfcContext& context, std::string_view connstring) {
   OpenFailureFacts facts;
   facts.connstring = std::string(connstring);
   facts.devices_listed = context.list_devices(4).size();
   struct stat st{};
-  facts.kernel_pn533_loaded = ::stat("/sys/module/pn533_usb", &st) == 0 || ::stat("/sys/module/pn533", &st) == 0;
+  facts.kernel_pn533_bound = pn533_holds_a_reader("/sys");
   if (connstring_bus(connstring) == "serial") {
     const std::string port = serial_port_of(connstring);
     facts.serial_path_exists = !port.empty() && ::stat(port.c_str(), &st) == 0;
@@ -153,7 +169,7 @@ Error diagnose_open_failure(const OpenFailureFacts& facts) {
   if (facts.connstring.empty()) {
     if (facts.devices_listed == 0) {
       std::string context = "no libnfc device found";
-      if (facts.kernel_pn533_loaded) return make_error(ErrorCode::kSharingViolation, context + ": " + kBlacklistHint);
+      if (facts.kernel_pn533_bound) return make_error(ErrorCode::kSharingViolation, context + ": " + kBlacklistHint);
       context += " (USB PN53x and ACR122U readers are found automatically; name a PN532 board on a serial port, "
                  "e.g. nfc:pn532_uart:/dev/ttyUSB0)";
       return make_error(ErrorCode::kNoReader, context);
@@ -168,7 +184,7 @@ Error diagnose_open_failure(const OpenFailureFacts& facts) {
                         "serial port of " + facts.connstring + " is in use by another idtap program (pcscd's idtap driver?)");
     return make_error(ErrorCode::kNoReader, "no PN53x answered on " + facts.connstring + " (wrong port or speed?)");
   }
-  if (bus == "usb" && facts.kernel_pn533_loaded)
+  if (bus == "usb" && facts.kernel_pn533_bound)
     return make_error(ErrorCode::kSharingViolation, "cannot open " + facts.connstring + ": " + kBlacklistHint);
   if (bus.empty())
     return make_error(ErrorCode::kNoReader, "libnfc has no driver for \"" + facts.connstring + "\"");

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "idtap/nfc/device.h"
 #include "idtap/base/hex.h"
+#include "support/scratch_dir.h"
 
 using namespace idtap;
 using namespace idtap::nfc;
@@ -153,7 +155,8 @@ TEST_CASE("open failures become typed errors that say what to do") {
     const char* must_say;
     const char* why;
   } cases[] = {
-      {{"", 0, false, false, false}, ErrorCode::kNoReader, "no libnfc device found", "nothing plugged in"},
+      {{"", 0, false, false, false}, ErrorCode::kNoReader, "no libnfc device found",
+       "nothing plugged in (the pn533 module may be loaded, but it holds no reader)"},
       {{"", 0, true, false, false}, ErrorCode::kSharingViolation, "idtap-blacklist-pn533.conf",
        "a USB reader hidden by the kernel's pn533 driver"},
       {{"pn53x_usb:001:004", 0, true, false, false}, ErrorCode::kSharingViolation, "modprobe -r pn533",
@@ -178,4 +181,21 @@ TEST_CASE("open failures become typed errors that say what to do") {
   CHECK(connstring_bus("acr122_usb:001:002") == "usb");
   CHECK(connstring_bus("pn532_i2c:/dev/i2c-1") == "i2c");
   CHECK(connstring_bus("") == "");
+}
+
+TEST_CASE("the kernel's pn533 driver is blamed only when it holds a USB reader (a fake sysfs tree)") {
+  test::ScratchDir root("sysfs");
+  const std::filesystem::path driver = std::filesystem::path(root.path()) / "bus/usb/drivers/pn533_usb";
+  // No pn533_usb driver directory: the module is not loaded.
+  CHECK_FALSE(pn533_holds_a_reader(root.path()));
+  // The module loaded, nothing bound: only the driver's control files.
+  std::filesystem::create_directories(driver);
+  for (const char* control : {"bind", "unbind", "new_id", "remove_id", "uevent"}) std::ofstream(driver / control) << "";
+  std::filesystem::create_directory_symlink("../../../../module/pn533_usb", driver / "module");
+  CHECK_FALSE(pn533_holds_a_reader(root.path()));
+  // A reader's interface bound to it (as the kernel links it: BUS-PORT.PORT:CONFIG.INTERFACE).
+  std::filesystem::create_directory_symlink("../../../../devices/pci0000:00/usb3/3-1/3-1.2/3-1.2:1.0",
+                                            driver / "3-1.2:1.0");
+  CHECK(pn533_holds_a_reader(root.path()));
+  CHECK_FALSE(pn533_holds_a_reader(root.path() + "/no-such-root"));
 }

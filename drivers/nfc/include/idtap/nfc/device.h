@@ -54,13 +54,19 @@ class NfcContext {
 struct OpenFailureFacts {
   std::string connstring;          // as asked ("" for the default device)
   size_t devices_listed = 0;       // how many devices libnfc lists
-  bool kernel_pn533_loaded = false;  // the pn533 / pn533_usb kernel module is loaded
+  bool kernel_pn533_bound = false;  // the kernel's pn533_usb driver holds a USB reader (see pn533_holds_a_reader)
   bool serial_path_exists = false;   // for serial connstrings: the port exists
   bool serial_claimed = false;       // another idtap program holds the port (its flock)
 };
 
-// gather_open_failure_facts: reads /sys/module and the serial port (without claiming it).
+// gather_open_failure_facts: reads /sys/bus/usb/drivers and the serial port (without claiming it).
 OpenFailureFacts gather_open_failure_facts(NfcContext& context, std::string_view connstring);
+
+// pn533_holds_a_reader: whether the kernel's pn533_usb driver has a USB interface bound, i.e.
+// SYSFS_ROOT/bus/usb/drivers/pn533_usb/ holds an interface entry ("1-1.2:1.0"). The module being
+// loaded with nothing bound takes no reader from libnfc. `sysfs_root` is "/sys" (a test passes a
+// fake tree). false when the directory is missing or unreadable.
+bool pn533_holds_a_reader(const std::string& sysfs_root);
 
 // diagnose_open_failure: the typed error for a failed open: kNoReader (nothing there, or nothing
 // answered), kSharingViolation (the kernel's pn533 module or another program holds the device:
