@@ -65,7 +65,6 @@ class Session {
  private:
   Status open();
   Status open_once();
-  Status restart();
   Result<apdu::Transport*> recover();
   Result<apdu::Transport*> fresh_session();
   Status prove_chip_again();
@@ -123,12 +122,12 @@ class Session {
   enum class ChipProof { kNone, kCa, kCam };
   ChipProof chip_proof_ = ChipProof::kNone;
   std::optional<Bytes> cam_key_spki_;  // the static key PACE-CAM was completed with
-  // CA ran on the current card session but no protected response has verified under its keys
-  // yet: until one does, the chip has proved nothing (ICAO 9303-11 §6.2: a chip without the
-  // DG14 private key cannot derive the session keys).
-  bool ca_unconfirmed_ = false;
-  uint64_t generation_ = 0;     // card sessions opened (access control run) so far
-  uint64_t ca_generation_ = 0;  // the card session the last CA ran in: only its responses confirm it
+  uint64_t generation_ = 0;  // card sessions opened (access control run) so far
+  // ca_pending_: the card session (generation_) in which CA ran and no protected response has
+  // verified under its keys yet; only a response of that session confirms it. Until one does,
+  // the chip has proved nothing (ICAO 9303-11 §6.2: a chip without the DG14 private key cannot
+  // derive the session keys).
+  std::optional<uint64_t> ca_pending_;
   // lost_: a card session could not be opened again (reset or removal, then access control or
   // the chip proof failed): the read ends with this error; no later status word counts.
   std::optional<Error> lost_;
@@ -227,14 +226,6 @@ Status Session::open() {
   }
 }
 
-// A fresh card session after the secure channel broke without the card leaving (a failed chip
-// authentication): reset the card, repeat access control. Not a removal: not counted.
-Status Session::restart() {
-  if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return lose(back.error());
-  if (auto st = open(); !st.ok()) return lose(st.error());
-  return ok_status();
-}
-
 // lose: a card session could not be opened again; the read ends with `e` (kept for every later
 // step, so none of them reads a null channel or takes a status word as evidence).
 Error Session::lose(Error e) {
@@ -247,14 +238,14 @@ void Session::chip_failed(std::string detail) {
   out_.verification.chip.state = CheckState::kFailed;
   out_.verification.chip.detail = std::move(detail);
   chip_proof_ = ChipProof::kNone;
-  ca_unconfirmed_ = false;
+  ca_pending_.reset();
 }
 
 // confirm_chip: a protected response verified under the keys of the last CA: the chip holds the
 // DG14 key.
 void Session::confirm_chip() {
-  if (!ca_unconfirmed_ || ca_generation_ != generation_ || lost_) return;
-  ca_unconfirmed_ = false;
+  if (ca_pending_ != generation_ || lost_) return;
+  ca_pending_.reset();
   out_.verification.chip.state = CheckState::kPassed;
   out_.verification.chip.detail.clear();
 }
@@ -275,13 +266,12 @@ Status Session::prove_chip_again() {
   if (chip_proof_ != ChipProof::kCa) return ok_status();
   auto ca = auth::chip_authenticate(*channel_, *out_.dg14);
   if (ca.ok()) {
-    ca_unconfirmed_ = true;
-    ca_generation_ = generation_;
+    ca_pending_ = generation_;
     return ok_status();
   }
   if (fatal(ca.error())) return ca.error().with_context("Chip Authentication");
   chip_failed("after the card came back, Chip Authentication failed (another card?): " + ca.error().message());
-  if (channel_broken(ca.error())) IDTAP_TRY(restart());
+  if (channel_broken(ca.error())) IDTAP_TRY(reset_session());
   return ok_status();
 }
 
@@ -318,11 +308,11 @@ Result<Bytes> Session::read(const FileRef& ref) {
   reader_->set_transport(*channel_);
   auto r = reader_->read_file(ref);
   if (lost_) return *lost_;
-  if (!r.ok() && ca_unconfirmed_ && channel_broken(r.error())) {
+  if (!r.ok() && ca_pending_ && channel_broken(r.error())) {
     // The first protected responses after CA did not verify under the new keys: a chip without
     // the DG14 private key (a clone). Say so, and read on over a fresh session without CA.
     chip_failed("secure messaging failed after Chip Authentication: the chip does not hold the DG14 key");
-    IDTAP_TRY(restart());
+    IDTAP_TRY(reset_session());
     reader_->set_transport(*channel_);
     r = reader_->read_file(ref);
   }
@@ -412,14 +402,13 @@ Status Session::chip_authentication() {
     if (fatal(e)) return e.with_context("Chip Authentication");
     chip.state = e.code == ErrorCode::kNotSupported ? CheckState::kNotSupported : CheckState::kFailed;
     chip.detail = e.message();
-    if (channel_broken(e)) IDTAP_TRY(restart());
+    if (channel_broken(e)) IDTAP_TRY(reset_session());
     return ok_status();
   }
   chip.method = "CA " + ca->algorithm.name;
   chip.detail = "not yet confirmed by a protected response";
   chip_proof_ = ChipProof::kCa;
-  ca_unconfirmed_ = true;  // kPassed once the next protected response verifies (confirm_chip)
-  ca_generation_ = generation_;
+  ca_pending_ = generation_;  // kPassed once the next protected response verifies (confirm_chip)
   return ok_status();
 }
 
@@ -438,10 +427,10 @@ Status Session::active_authentication() {
       if (auto oid = lds::oid_to_string(info.signature_algorithm); oid.ok()) options.ecdsa_signature_oid = *oid;
   auto run_aa = [&]() { return with_recovery([&]() { return auth::active_authenticate(*channel_, out_.dg15->key.der, options); }); };
   auto aa = run_aa();
-  if (!aa.ok() && ca_unconfirmed_ && channel_broken(aa.error())) {
+  if (!aa.ok() && ca_pending_ && channel_broken(aa.error())) {
     // The first protected response after a CA (run again after a removal) did not verify.
     chip_failed("secure messaging failed after Chip Authentication: the chip does not hold the DG14 key");
-    IDTAP_TRY(restart());
+    IDTAP_TRY(reset_session());
     aa = run_aa();
   }
   if (!aa.ok()) {
@@ -481,7 +470,7 @@ void Session::finish_verdict() {
   const bool dg15_ok = out_.data_groups.count(15) && out_.data_groups.at(15).hash_ok.value_or(false);
   const bool chip_key_signed = cam_key_from_card_security_ ? card_security_valid_ : dg14_ok;
   // A CA that no protected response confirmed proved nothing (the read ended right after it).
-  if (ca_unconfirmed_) chip_failed("Chip Authentication was never confirmed by a protected response");
+  if (ca_pending_) chip_failed("Chip Authentication was never confirmed by a protected response");
   const bool chip_proved = (v.chip.state == CheckState::kPassed && chip_key_signed) || (v.active.state == CheckState::kPassed && dg15_ok);
   // One failed chip check is enough to say no: a genuine chip passes every check it takes.
   const bool chip_contradicted = v.chip.state == CheckState::kFailed || v.active.state == CheckState::kFailed;
