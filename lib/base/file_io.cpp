@@ -104,6 +104,22 @@ Status rename_durable(const std::string& from, const std::string& to) {
   return sync_directory(directory_of(to));
 }
 
+Status rename_no_replace_durable(const std::string& from, const std::string& to) {
+  int err = 0;
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    err = errno;
+    if (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP) {
+      // No RENAME_NOREPLACE here: link() fails with EEXIST rather than replace `to`.
+      err = ::link(from.c_str(), to.c_str()) == 0 ? 0 : errno;
+      if (err == 0 && ::unlink(from.c_str()) != 0)
+        return io_error("cannot remove", from + " (the file is now also at " + to + ")", errno);
+    }
+  }
+  if (err == EEXIST) return make_error(ErrorCode::kState, to + " already exists (not overwritten)");
+  if (err != 0) return io_error("cannot move " + from + " to", to, err);
+  return sync_directory(directory_of(to));
+}
+
 Status write_file_atomic(const std::string& path, ByteView data, mode_t mode) {
   std::string temp = path + ".tmp-XXXXXX";
   const int fd = ::mkstemp(temp.data());

@@ -46,6 +46,39 @@ TEST_CASE("write_file_atomic writes, replaces whole, sets the mode, and leaves n
   CHECK(secure->size() == 14);
 }
 
+TEST_CASE("rename_no_replace_durable moves onto a free name and never replaces a file that is there") {
+  struct Case {
+    const char* why;
+    bool target_exists;
+  };
+  const Case cases[] = {
+      {"target absent: moved", false},
+      // rename_durable would replace it; the no-replace move refuses and leaves both files.
+      {"target present: refused", true},
+  };
+  for (const auto& c : cases) {
+    INFO(std::string(c.why));
+    test::ScratchDir tmp("file-io-noreplace");
+    const std::string from = tmp.path() + "/from", to = tmp.path() + "/to";
+    REQUIRE(write_file_atomic(from, bytes_of("new")).ok());
+    if (c.target_exists) REQUIRE(write_file_atomic(to, bytes_of("old")).ok());
+    auto moved = rename_no_replace_durable(from, to);
+    CHECK(moved.ok() != c.target_exists);
+    if (c.target_exists) {
+      CHECK(moved.error().code == ErrorCode::kState);
+      CHECK(moved.error().context.find("already exists (not overwritten)") != std::string::npos);
+    }
+    CHECK(read_file(to).value() == bytes_of(c.target_exists ? "old" : "new"));
+    CHECK(fs::exists(from) == c.target_exists);
+  }
+  // A source that is not there: kIo naming it.
+  test::ScratchDir tmp("file-io-noreplace");
+  auto missing = rename_no_replace_durable(tmp.path() + "/absent", tmp.path() + "/to");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == ErrorCode::kIo);
+  CHECK(missing.error().context.find("absent") != std::string::npos);
+}
+
 TEST_CASE("file errors are typed and name the path") {
   test::ScratchDir tmp("file-io");
   auto missing = read_file(tmp.path() + "/nope");

@@ -29,6 +29,13 @@ Status write_new_file_durable(const std::string& path, ByteView data, mode_t mod
 // kIo on failure.
 Status rename_durable(const std::string& from, const std::string& to);
 
+// rename_no_replace_durable: moves `from` to `to` only if `to` does not exist
+// (renameat2(RENAME_NOREPLACE), or link() + unlink() where the file system lacks it), then
+// fsyncs `to`'s directory. kState ("... already exists (not overwritten)") when `to` exists,
+// `from` then left in place; kIo for other failures. Unlike rename_durable, a file another
+// process put at `to` in the meantime is never replaced.
+Status rename_no_replace_durable(const std::string& from, const std::string& to);
+
 // write_file_atomic: `data` lands at `path` whole or not at all: a unique temporary sibling
 // (mkstemp), fsync, rename, fsync of the directory. kIo on failure (the temporary is removed).
 Status write_file_atomic(const std::string& path, ByteView data, mode_t mode = 0644);

@@ -27,11 +27,4 @@ std::string credential_temp_path(const std::string& path, const std::string& cre
 // kTempMarker: the part of a temp name before the credential id.
 inline constexpr const char* kTempMarker = ".idtap-tmp-";
 
-// rename_no_replace_durable: moves `from` to `to` only if `to` does not exist
-// (renameat2(RENAME_NOREPLACE), or link() + unlink() where the file system lacks it), then
-// fsyncs `to`'s directory. kState ("... already exists (not overwritten)") when `to` exists,
-// `from` then left in place; kIo for other failures. Unlike rename(), a file another process
-// put at `to` in the meantime is never replaced.
-Status rename_no_replace_durable(const std::string& from, const std::string& to);
-
 }  // namespace idtap::provision
