@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstdlib>
 #include <cstring>
 
@@ -73,6 +74,16 @@ Status check_issuer_validity(const IssuerSigner& signer, UnixSeconds now, UnixSe
                                                  ": renew it first");
   }
   return ok_status();
+}
+
+Result<IssuerValidity> issuer_validity(const std::vector<Bytes>& chain) {
+  IssuerValidity window{std::numeric_limits<UnixSeconds>::min(), std::numeric_limits<UnixSeconds>::max()};
+  for (const auto& der : chain) {
+    IDTAP_ASSIGN_OR_RETURN(Certificate cert, Certificate::from_der(der));
+    window.not_before = std::max(window.not_before, cert.not_before());
+    window.not_after = std::min(window.not_after, cert.not_after());
+  }
+  return window;
 }
 
 Result<SoftwareIssuer> load_issuer(const IssuerFiles& files) {

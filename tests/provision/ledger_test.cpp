@@ -525,6 +525,16 @@ TEST_CASE("an issuer certificate not valid for the credential's whole life issue
       REQUIRE_MESSAGE(r.ok(), r.error().message());
       MdocVerifyOptions o{{ca}, r->validity.valid_until - 1, nullptr, 0};
       CHECK(verify_mdoc(r->issuer_signed, o).ok());  // still verifies on its last day
+      // The ledger keeps the chain's window from the first issuance; two days later the same
+      // chain no longer covers a new credential's three years, and the kept window says so.
+      auto later = ledger.issue(request_for(ledger, holder, phone, fixture_now() + 2 * 86400), signer);
+      if (c.ds_until.year == 2029) {
+        REQUIRE_FALSE(later.ok());
+        CHECK(later.error().code == ErrorCode::kRefused);
+        CHECK(later.error().context.find("expires before the credential's validUntil") != std::string::npos);
+      } else {
+        CHECK(later.ok());
+      }
       continue;
     }
     REQUIRE_FALSE(r.ok());

@@ -78,6 +78,18 @@ class SoftwareIssuer final : public IssuerSigner {
 // certificate and the dates otherwise, kMalformed if a certificate does not parse.
 Status check_issuer_validity(const IssuerSigner& signer, UnixSeconds now, UnixSeconds valid_until);
 
+// IssuerValidity: the window in which every certificate of an issuer chain is valid.
+struct IssuerValidity {
+  UnixSeconds not_before = 0;
+  UnixSeconds not_after = 0;
+  // covers: check_issuer_validity's answer for `now` and `valid_until`, from the window alone.
+  bool covers(UnixSeconds now, UnixSeconds valid_until) const { return not_before <= now && now <= not_after && valid_until <= not_after; }
+};
+
+// issuer_validity: that window for `chain` (DER certificates), parsed once so a caller issuing
+// many credentials need not parse the chain for each; kMalformed if a certificate does not parse.
+Result<IssuerValidity> issuer_validity(const std::vector<Bytes>& chain);
+
 // IssuerFiles: where the issuer key and certificate come from. The passphrase of an encrypted
 // key is read from `passphrase_file` (first line) or, when that is empty, from the environment
 // variable `passphrase_env`; never from a command line.
