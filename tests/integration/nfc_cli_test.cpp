@@ -89,17 +89,7 @@ TEST_CASE("idtap watch reports the libnfc reader, the card coming and going, and
   test::ChildProcess watch;
   REQUIRE(watch.start({test::idtap_binary(), "watch", "--json", "--timeout", "30"}, board.dir.path() + "/watch.log",
                       board.env()));
-  auto wait_for = [&](const std::string& what, size_t occurrences = 1) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string log = watch.log();
-      size_t n = 0;
-      for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
-      if (n >= occurrences) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  };
+  auto wait_for = [&](const std::string& what, size_t occurrences = 1) { return watch.wait_for_log(what, 10s, occurrences); };
   const std::string reader = "\"reader\":\"nfc:" + board.emu->connstring() + "\"";
   CHECK(wait_for("\"event\":\"reader_added\"," + reader));
   CHECK(wait_for("\"event\":\"card_inserted\"," + reader + ",\"atr\":\"3B8780014A434F5076323460\""));
@@ -128,14 +118,7 @@ TEST_CASE("idtap watch finds a libnfc reader plugged in after it started, with n
   test::ChildProcess watch;
   REQUIRE(watch.start({test::idtap_binary(), "watch", "--json", "--timeout", "30"}, dir.path() + "/watch.log",
                       {"LIBNFC_DEVICE=" + connstring, "LIBNFC_AUTO_SCAN=false", "LIBNFC_LOG_LEVEL=0"}));
-  auto wait_for = [&](const std::string& what) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (contains(watch.log(), what)) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  };
+  auto wait_for = [&](const std::string& what) { return watch.wait_for_log(what, 10s); };
   REQUIRE_MESSAGE(wait_for("\"reader\":\"pcsc:" + pcscd.reader_name(0) + "\""), watch.log());
   CHECK_FALSE(contains(watch.log(), "nfc:"));
 

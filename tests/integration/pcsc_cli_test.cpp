@@ -181,13 +181,7 @@ TEST_CASE("idtap watch sees the card come and go as idtap sim serve starts and s
 
   test::ChildProcess watch;
   REQUIRE(watch.start({test::idtap_binary(), "watch", "--json"}, tmp.path() + "/watch.log"));
-  auto wait_for = [&](const std::string& needle) {
-    for (int i = 0; i < 100; ++i) {
-      if (has(watch.log(), needle)) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  };
+  auto wait_for = [&](const std::string& needle) { return watch.wait_for_log(needle, 10s); };
   // The initial picture: both slots, no card.
   REQUIRE_MESSAGE(wait_for("\"reader\":\"pcsc:" + pcscd.reader_name(1) + "\""), watch.log());
   {

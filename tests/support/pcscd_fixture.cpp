@@ -210,6 +210,18 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
 
 std::string ChildProcess::log() const { return log_path_.empty() ? std::string() : read_all(log_path_); }
 
+bool ChildProcess::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout, size_t occurrences) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string text = log();
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos && n < occurrences; at = text.find(needle, at + 1)) ++n;
+    if (n >= occurrences) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 // ---- PcscdFixture ---------------------------------------------------------------------------
 
 PcscdFixture::PcscdFixture(std::chrono::milliseconds ready_timeout) {

@@ -61,6 +61,10 @@ class ChildProcess {
   int exit_status() const { return status_; }
   // ChildProcess::log: what the process wrote so far.
   std::string log() const;
+  // ChildProcess::wait_for_log: polls log() until `needle` appears `occurrences` times; false
+  // when `timeout` passes first.
+  bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+                    size_t occurrences = 1) const;
   const std::string& error() const { return error_; }
 
  private:

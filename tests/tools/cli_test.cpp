@@ -146,9 +146,7 @@ TEST_CASE("idtap apdu: Ctrl-C stops a long script on a simulated card too (exit 
   REQUIRE(apdu.start({"/bin/sh", "-c", "exec " + idtap_binary() + " apdu --reader sim:" + card + " < " + script},
                      tmp.path() + "/apdu.log"));
   // Signal once the exchanges are under way (the script is read and parsed first).
-  for (int i = 0; i < 200 && apdu.log().find("\n< ") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(apdu.log().find("\n< ") != std::string::npos);
+  REQUIRE(apdu.wait_for_log("\n< "));
   REQUIRE(apdu.running());  // far from done: 3,000,000 APDUs take many seconds
   apdu.signal(SIGINT);
   const int status = apdu.wait_exit(std::chrono::milliseconds(5000));
