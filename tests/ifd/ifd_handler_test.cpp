@@ -397,25 +397,33 @@ TEST_CASE("channels on two Luns opened and closed from two threads at once (pcsc
   Board a, b;
   Ifd& h = ifd();
   CHECK(h.capability(0, TAG_IFD_THREAD_SAFE) == Bytes{1});
-  std::atomic<int> failures{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
   auto work = [&](DWORD lun, DWORD usb_lun, const std::string& name, const std::string& usb_name) {
+    auto failed = [&](int i, const char* step) {
+      std::lock_guard<std::mutex> lock(failures_mutex);
+      failures.push_back(name + " round " + std::to_string(i) + ": " + step);
+    };
     for (int i = 0; i < 4; ++i) {
       std::string n = name, u = usb_name;
       if (h.create_by_name(lun, n.data()) != IFD_SUCCESS) {
-        ++failures;
+        failed(i, "create");
         continue;
       }
-      if (h.create_by_name(usb_lun, u.data()) == IFD_SUCCESS) ++failures;  // nothing on that USB port
-      if (h.presence(lun) != IFD_ICC_PRESENT || h.power_up(lun).first != IFD_SUCCESS) ++failures;
-      if (h.transmit_hex(lun, kSelectEmrtd) != "9000") ++failures;
-      if (h.close(lun) != IFD_SUCCESS) ++failures;
+      if (h.create_by_name(usb_lun, u.data()) == IFD_SUCCESS) failed(i, "usb create succeeded");  // nothing on that USB port
+      if (h.presence(lun) != IFD_ICC_PRESENT) failed(i, "presence");
+      else if (h.power_up(lun).first != IFD_SUCCESS) failed(i, "power up");
+      if (h.transmit_hex(lun, kSelectEmrtd) != "9000") failed(i, "transmit");
+      if (h.close(lun) != IFD_SUCCESS) failed(i, "close");
     }
   };
   std::thread ta(work, 0x000C0000, 0x000D0000, a.device_name(), "usb:04cc/2533:libusb-1.0:250:1:0");
   std::thread tb(work, 0x000E0000, 0x000F0000, b.device_name(), "usb:04e6/5591:libudev:0:/dev/bus/usb/251/002");
   ta.join();
   tb.join();
-  CHECK(failures == 0);
+  std::string all;
+  for (const auto& f : failures) all += f + "; ";
+  CHECK_MESSAGE(failures.empty(), all);
   CHECK(a.emu->stats().apdus == 4);
   CHECK(b.emu->stats().apdus == 4);
 }
