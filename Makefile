@@ -204,9 +204,23 @@ $(foreach d,$(TEST_DIRS),$(eval $(call test_template,$(d))))
 
 .PHONY: tests check
 tests: all $(TEST_BINS)
+# The build and every test run under tests/exec_trace (LD_PRELOAD), which logs each program
+# started to $(EXEC_LOG); tests/deps (run last) checks that each comes from a package of
+# DEB_PACKAGES or their dependencies, so a program installed only by hand fails here, not on a
+# fresh machine.
+EXEC_TRACE := $(BUILD)/lib/libexec_trace.so
+EXEC_LOG   := $(BUILD)/exec.log
+TRACE_ENV   = IDTAP_EXEC_LOG=$(CURDIR)/$(EXEC_LOG) LD_PRELOAD=$(CURDIR)/$(EXEC_TRACE) \
+              $(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=$${ASAN_OPTIONS:+$$ASAN_OPTIONS:}verify_asan_link_order=0)
+$(EXEC_TRACE): tests/exec_trace/exec_trace.cpp
+	@mkdir -p $(@D)
+	g++ -std=c++20 -O2 -fPIC -shared $(WARNFLAGS) -o $@ $< -ldl
 check: deps
-	@$(MAKE) --no-print-directory -j$$(nproc) tests
-	@IDTAP=$(CURDIR)/$(IDTAP) BUILD_DIR=$(CURDIR)/$(BUILD) tests/run.sh $(TEST_BINS)
+	@$(MAKE) --no-print-directory $(EXEC_TRACE)
+	@rm -f $(EXEC_LOG)
+	@$(TRACE_ENV) $(MAKE) --no-print-directory -j$$(nproc) tests
+	@$(TRACE_ENV) IDTAP=$(CURDIR)/$(IDTAP) BUILD_DIR=$(CURDIR)/$(BUILD) \
+	  tests/run.sh $(filter-out %/deps_tests,$(TEST_BINS)) $(filter %/deps_tests,$(TEST_BINS))
 
 # ---------------------------------------------------------------------------------------------
 # Benchmarks: tests/bench/*_bench.cpp, one binary each, run in turn by `make bench`.
@@ -262,7 +276,11 @@ fuzz: fuzz-build
 # Set-up: the Debian packages the project needs, installed only when missing.
 DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclite-dev pcscd \
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
-                libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux
+                libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
+                bsdutils mount opensc pcsc-tools
+.PHONY: print-deb-packages
+print-deb-packages:
+	@echo $(DEB_PACKAGES)
 .PHONY: deps
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
