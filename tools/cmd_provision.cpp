@@ -31,7 +31,7 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap provision [--reader R] (--can N | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD)\n"
+    "usage: idtap provision [--reader R] [--can-file FILE | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD]\n"
     "                       --device-key FILE --proof FILE --issuer-key FILE --issuer-cert FILE\n"
     "                       [--issuer-key-pass-file FILE] [--trust PATH]... [--crl FILE]...\n"
     "                       --ledger DB --out FILE [--mapping FILE] [--json]\n"
@@ -47,7 +47,9 @@ constexpr const char* kHelp =
     "                          'idtap device key possession v1' and a zero byte (README)\n"
     "  --reader R              pcsc:NAME, pcsc:#N, nfc:CONNSTRING or sim:DIR (see `idtap readers`);\n"
     "                          default: the only reader holding a card\n"
-    "  --can N                 the card access number, for PACE\n"
+    "  --can-file FILE         the card access number (6 digits), for PACE; without an access\n"
+    "                          key it comes from IDTAP_CAN, else it is asked for on the terminal\n"
+    "  --can N                 the same on the command line (visible in ps: for tests, scripts)\n"
     "  --mrz MRZ               the whole MRZ (or --doc --dob --expiry: its fields), for PACE/BAC\n"
     "  --access M              auto (default), pace or bac\n"
     "  --device-key FILE       the phone's public key: PEM (BEGIN PUBLIC KEY) or a COSE_Key (CBOR)\n"

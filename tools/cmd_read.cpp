@@ -22,7 +22,7 @@ namespace idtap::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: idtap read [--reader R] (--can N | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD)\n"
+    "usage: idtap read [--reader R] [--can-file FILE | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD]\n"
     "                  [--trust PATH]... [--crl FILE]... [--files LIST] [--json] [--out DIR]\n"
     "                  [--aa-challenge HEX] [options]\n"
     "\n"
@@ -31,8 +31,11 @@ constexpr const char* kHelp =
     "Active Authentication, and Passive Authentication against the trusted CSCAs. Prints who it\n"
     "is and whether the chip and its data are genuine.\n"
     "\n"
-    "access key (one of):\n"
-    "  --can N               the 6-digit card access number printed on the card (PACE)\n"
+    "access key (one of; without one, the CAN is taken from IDTAP_CAN, else asked for on the\n"
+    "terminal without echo):\n"
+    "  --can-file FILE       the 6-digit card access number printed on the card (PACE), from a file\n"
+    "  --can N               the same on the command line (it shows in ps and shell history:\n"
+    "                        for tests and scripts)\n"
     "  --mrz MRZ             the whole machine readable zone (TD1 3x30 or TD3 2x44, one string)\n"
     "  --doc NUM --dob YYMMDD --expiry YYMMDD   the MRZ fields BAC and PACE-MRZ need\n"
     "options:\n"

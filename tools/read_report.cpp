@@ -251,15 +251,20 @@ namespace {
 OutDirReport write_new_outputs(const std::string& dir, const reader::ReadResult& r) {
   OutDirReport report;
   report.dir = dir;
+  // What comes from a card is personal data (DG11 holds the resident number whole, DG2 the
+  // face): the directory is created 0700 and every file 0600, whatever the umask.
   std::error_code ec;
+  const bool existed = std::filesystem::exists(dir, ec);
   std::filesystem::create_directories(dir, ec);
+  if (!ec && !existed)
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
   if (ec) {
     report.status = make_error(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
     report.photo.error = "not written: the directory could not be created";
     return report;
   }
   auto put = [&](const std::string& name, ByteView data) -> Status {
-    IDTAP_TRY(write_file_atomic(dir + "/" + name, data));
+    IDTAP_TRY(write_file_atomic(dir + "/" + name, data, 0600));
     report.files.push_back(name);
     return ok_status();
   };

@@ -37,5 +37,27 @@ TEST_CASE("resident numbers and secrets are masked") {
   CHECK(mask_resident_number("6908062345678") == "690806-2******");
   CHECK(mask_resident_number("12345") == "1****");
   CHECK(mask_resident_number("") == "");
+}
+
+TEST_CASE("mask_resident_number masks by characters and always gives valid UTF-8") {
+  struct Case {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      // full-width digits (U+FF10..): the number is recognised and shown in ASCII
+      {"\xEF\xBC\x98\xEF\xBC\x95\xEF\xBC\x90\xEF\xBC\x93\xEF\xBC\x91\xEF\xBC\x95-"
+       "\xEF\xBC\x92\xEF\xBC\x94\xEF\xBC\x96\xEF\xBC\x98\xEF\xBC\x91\xEF\xBC\x93\xEF\xBC\x95",
+       "850315-2******"},
+      // Hangul: the first character whole, one '*' per further character (not per byte)
+      {"\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99", "\xED\x99\x8D**"},
+      // a broken UTF-8 sequence first: masked, never copied half
+      {"\xEF\xBC-12", "*****"},
+      // a lone continuation byte inside: one '*'
+      {"A\x80" "B", "A**"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.in);
+    CHECK(mask_resident_number(c.in) == c.out);
+  }
   CHECK(mask_secret("123456") == "******");
 }

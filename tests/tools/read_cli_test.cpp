@@ -4,6 +4,14 @@
 // --access, --aa-challenge), the readable summary, the progress bar only on a terminal, and the
 // README's JSON schema against the real output.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -70,6 +78,57 @@ std::string personalize(const test::ScratchDir& tmp, const std::string& name, co
   auto made = run_shell(idtap_binary() + " sim personalize --out " + dir + " " + options);
   REQUIRE_MESSAGE(made.exit_code == 0, made.out);
   return dir;
+}
+
+// answer_on_pty: runs `command` (with /bin/sh) on a new pseudo-terminal, types `answer` once the
+// output shows `prompt`, and collects everything the terminal showed until the command exits.
+// Bounded: gives up (exit -1) after 60 s without the command ending.
+test::ShellRun answer_on_pty(const std::string& command, const std::string& prompt, const std::string& answer) {
+  test::ShellRun r;
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  const std::string slave_name = ::ptsname(master);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::setsid();
+    int slave = ::open(slave_name.c_str(), O_RDWR);  // the first terminal opened: the controlling one
+    if (slave < 0) ::_exit(126);
+    ::dup2(slave, 0);
+    ::dup2(slave, 1);
+    ::dup2(slave, 2);
+    ::close(master);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool answered = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      char buf[4096];
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;  // EIO: the command and everything it started closed the terminal
+      r.out.append(buf, static_cast<size_t>(n));
+    }
+    if (!answered && r.out.find(prompt) != std::string::npos) {
+      (void)!::write(master, answer.data(), answer.size());
+      answered = true;
+    }
+  }
+  ::close(master);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 100 && (done = ::waitpid(pid, &status, WNOHANG)) == 0; ++i) ::usleep(100 * 1000);
+  if (done != pid) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return r;
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 // read_command: `idtap read --reader sim:CARD OPTIONS`.
@@ -778,4 +837,91 @@ TEST_CASE("idtap read --json: the AA challenge and signature, which a server che
     signature.back() ^= 0x01;  // and it is that signature: one bit off does not verify
     CHECK_FALSE(auth::verify_aa_signature(dg15->key.der, challenge, signature, ecdsa_oid).ok());
   }
+}
+
+TEST_CASE("idtap read: the CAN comes from --can-file, IDTAP_CAN or a prompt without echo, and a malformed one sends nothing") {
+  test::ScratchDir tmp("read-can-input");
+  const std::string card = personalize(tmp, "card");
+  const std::string trust = " --trust " + card + "/pki/csca_cert.pem";
+
+  // A CAN that is not six digits is refused before the card is touched: no APDU in the -vv trace
+  // (a wrong CAN sent to a card costs one of its PACE tries).
+  struct Bad {
+    const char* can;
+    const char* why;
+  } bad[] = {
+      {"1", "too short"},
+      {"1234567", "too long"},
+      {"12345a", "not digits"},
+      {"12 456", "a space"},
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.why);
+    auto r = run_shell("IDTAP_CAN= " + read_command(card, "-vv --can '" + std::string(b.can) + "'" + trust));
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.out, "--can: a CAN is the 6 digits printed on the card"));
+    CHECK_FALSE(contains(r.out, "> "));  // no command APDU went out
+  }
+
+  // --can-file: the first line of a file (a trailing newline is not part of the CAN).
+  const std::string can_file = tmp.path() + "/can.txt";
+  std::ofstream(can_file) << "123456\n";
+  auto from_file = run_shell(read_command(card, "--can-file " + can_file + trust));
+  CAPTURE(from_file.out);
+  CHECK(from_file.exit_code == 0);
+  CHECK(contains(from_file.out, "Genuine       YES"));
+  // a file that is not there is a usage error naming the option
+  auto no_file = run_shell(read_command(card, "--can-file " + tmp.path() + "/nope" + trust));
+  CHECK(no_file.exit_code == 2);
+  CHECK(contains(no_file.out, "--can-file " + tmp.path() + "/nope"));
+  // a file holding a malformed CAN is refused the same way, naming the file, not the value
+  std::ofstream(tmp.path() + "/bad.txt") << "99\n";
+  auto bad_file = run_shell(read_command(card, "--can-file " + tmp.path() + "/bad.txt" + trust));
+  CHECK(bad_file.exit_code == 2);
+  CHECK(contains(bad_file.out, "--can-file " + tmp.path() + "/bad.txt: a CAN is the 6 digits"));
+
+  // IDTAP_CAN: used when no access key is on the command line.
+  auto from_env = run_shell("IDTAP_CAN=123456 " + read_command(card, trust.substr(1)));
+  CAPTURE(from_env.out);
+  CHECK(from_env.exit_code == 0);
+  // --can and --can-file together are two keys
+  auto both = run_shell(read_command(card, "--can 123456 --can-file " + can_file + trust));
+  CHECK(both.exit_code == 2);
+
+  // No key and no terminal: a usage error that names every way to give one.
+  auto none = run_shell("IDTAP_CAN= " + read_command(card, trust.substr(1)) + " </dev/null");
+  CHECK(none.exit_code == 2);
+  CHECK(contains(none.out, "--can-file FILE, IDTAP_CAN"));
+
+  // On a terminal the CAN is asked for and not echoed: the command runs on a pseudo-terminal, and
+  // the CAN is typed once the prompt is there.
+  auto typed = answer_on_pty("IDTAP_CAN= " + read_command(card, trust.substr(1)), "printed on the card): ", "123456\n");
+  CAPTURE(typed.out);
+  CHECK(typed.exit_code == 0);
+  CHECK(contains(typed.out, "CAN (the 6 digits printed on the card): "));
+  CHECK(contains(typed.out, "Genuine       YES"));
+  // never echoed (the document number KR1234567 holds the same digits, so look at the prompt's line)
+  CHECK_FALSE(contains(typed.out, "card): 123456"));
+  CHECK_FALSE(contains(typed.out, "123456\r\n"));
+}
+
+TEST_CASE("idtap read --out: the directory is created 0700 and every file in it is 0600, whatever the umask") {
+  // DG11 holds the resident number whole and DG2 the face: nothing of it is readable by others.
+  test::ScratchDir tmp("read-out-modes");
+  const std::string card = personalize(tmp, "card");
+  const std::string out = tmp.path() + "/new/out";
+  auto r = run_shell("umask 022; " +
+                     read_command(card, "--can 123456 --trust " + card + "/pki/csca_cert.pem --out " + out));
+  CAPTURE(r.out);
+  REQUIRE(r.exit_code == 0);
+  namespace fs = std::filesystem;
+  CHECK((fs::status(out).permissions() & fs::perms::all) == fs::perms::owner_all);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(out)) {
+    CAPTURE(e.path().string());
+    CHECK((e.status().permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    ++files;
+  }
+  CHECK(files >= 8);  // the raw files, the face as stored and photo.png
+  CHECK(fs::exists(out + "/dg11.bin"));
 }
