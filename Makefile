@@ -54,9 +54,10 @@ EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libop
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
 # Dependencies flow downward only (see README "The layers").
-LAYERS := base apdu crypto lds sm auth sim pcsc nfc select reader provision
+LAYERS := base image apdu crypto lds sm auth sim pcsc nfc select reader provision
 
 dir_base      := lib/base
+dir_image     := lib/image
 dir_apdu      := apdu
 dir_crypto    := lib/crypto
 dir_lds       := lib/lds
@@ -70,21 +71,23 @@ dir_reader    := lib/reader
 dir_provision := lib/provision
 
 deps_base      :=
+deps_image     := base
 deps_apdu      := base
 deps_crypto    := base
-deps_lds       := base apdu crypto
+deps_lds       := base image apdu crypto
 deps_sm        := base apdu crypto
-deps_auth      := base apdu crypto sm lds
-deps_sim       := base apdu crypto sm lds auth
+deps_auth      := base image apdu crypto sm lds
+deps_sim       := base image apdu crypto sm lds auth
 deps_pcsc      := base apdu
 deps_nfc       := base apdu
-deps_select    := base apdu pcsc nfc sim crypto sm lds auth
-deps_reader    := base apdu crypto sm lds auth
-deps_provision := base apdu crypto lds auth reader
+deps_select    := base image apdu pcsc nfc sim crypto sm lds auth
+deps_reader    := base image apdu crypto sm lds auth
+deps_provision := base image apdu crypto lds auth reader
 
 flags_pcsc      := $(PCSC_CFLAGS)
 flags_nfc       := $(NFC_CFLAGS)
 flags_select    := $(PCSC_CFLAGS) $(NFC_CFLAGS)
+flags_image     := $(MEDIA_CFLAGS)
 flags_lds       := $(MEDIA_CFLAGS)
 flags_sim       := $(MEDIA_CFLAGS)
 flags_reader    := $(MEDIA_CFLAGS)

@@ -1,14 +1,9 @@
-// The synthetic face of the simulated card's DG2: drawn here, compressed with libjpeg or
-// OpenJPEG (JP2). No photograph of anyone is involved.
-#include <csetjmp>
+// The synthetic face of the simulated card's DG2: drawn here, compressed as JPEG or JPEG 2000
+// (JP2) by the image layer. No photograph of anyone is involved.
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <vector>
 
-#include <jpeglib.h>
-#include <openjpeg.h>
-
+#include "idtap/image/codec.h"
 #include "idtap/sim/personalize.h"
 
 namespace idtap::sim {
@@ -114,130 +109,6 @@ std::vector<uint8_t> draw_face(int w, int h, uint32_t seed) {
   return c.bytes();
 }
 
-// --- libjpeg -------------------------------------------------------------------------------
-
-struct JpegError {
-  jpeg_error_mgr mgr;
-  std::jmp_buf jump;
-};
-
-void jpeg_error_exit(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
-  std::longjmp(err->jump, 1);
-}
-
-// encode_jpeg: `rgb` as a baseline JFIF JPEG. C-style on purpose: libjpeg reports errors by
-// longjmp, so nothing with a destructor lives between setjmp and the end.
-bool encode_jpeg(const uint8_t* rgb, int w, int h, int quality, unsigned char** out, unsigned long* out_size) {
-  jpeg_compress_struct cinfo;
-  JpegError err;
-  cinfo.err = jpeg_std_error(&err.mgr);
-  err.mgr.error_exit = jpeg_error_exit;
-  if (setjmp(err.jump)) {
-    jpeg_destroy_compress(&cinfo);
-    return false;
-  }
-  jpeg_create_compress(&cinfo);
-  jpeg_mem_dest(&cinfo, out, out_size);
-  cinfo.image_width = static_cast<JDIMENSION>(w);
-  cinfo.image_height = static_cast<JDIMENSION>(h);
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, quality, TRUE);
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(rgb + static_cast<size_t>(cinfo.next_scanline) * static_cast<size_t>(w) * 3);
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  return true;
-}
-
-// --- OpenJPEG ------------------------------------------------------------------------------
-
-struct MemStream {
-  Bytes data;
-  size_t pos = 0;
-};
-
-OPJ_SIZE_T mem_write(void* buffer, OPJ_SIZE_T n, void* user) {
-  auto* s = static_cast<MemStream*>(user);
-  if (s->pos + n > s->data.size()) s->data.resize(s->pos + n);
-  std::memcpy(s->data.data() + s->pos, buffer, n);
-  s->pos += n;
-  return n;
-}
-
-OPJ_OFF_T mem_skip(OPJ_OFF_T n, void* user) {
-  auto* s = static_cast<MemStream*>(user);
-  if (n < 0 && static_cast<size_t>(-n) > s->pos) return -1;
-  s->pos = static_cast<size_t>(static_cast<OPJ_OFF_T>(s->pos) + n);
-  if (s->pos > s->data.size()) s->data.resize(s->pos);
-  return n;
-}
-
-OPJ_BOOL mem_seek(OPJ_OFF_T n, void* user) {
-  auto* s = static_cast<MemStream*>(user);
-  if (n < 0) return OPJ_FALSE;
-  s->pos = static_cast<size_t>(n);
-  if (s->pos > s->data.size()) s->data.resize(s->pos);
-  return OPJ_TRUE;
-}
-
-void opj_quiet(const char*, void*) {}
-
-Result<Bytes> encode_jp2(const std::vector<uint8_t>& rgb, int w, int h, size_t target_bytes) {
-  opj_image_cmptparm_t comp[3];
-  std::memset(comp, 0, sizeof comp);
-  for (auto& c : comp) {
-    c.dx = c.dy = 1;
-    c.w = static_cast<OPJ_UINT32>(w);
-    c.h = static_cast<OPJ_UINT32>(h);
-    c.prec = 8;
-    c.sgnd = 0;
-  }
-  opj_image_t* image = opj_image_create(3, comp, OPJ_CLRSPC_SRGB);
-  if (image == nullptr) return make_error(ErrorCode::kInternal, "OpenJPEG: cannot create the image");
-  image->x0 = image->y0 = 0;
-  image->x1 = static_cast<OPJ_UINT32>(w);
-  image->y1 = static_cast<OPJ_UINT32>(h);
-  const size_t n = static_cast<size_t>(w) * static_cast<size_t>(h);
-  for (size_t i = 0; i < n; ++i)
-    for (int k = 0; k < 3; ++k) image->comps[k].data[i] = rgb[i * 3 + static_cast<size_t>(k)];
-
-  opj_cparameters_t params;
-  opj_set_default_encoder_parameters(&params);
-  params.tcp_numlayers = 1;
-  params.cp_disto_alloc = 1;
-  // Rate: raw size / target size (OpenJPEG counts the rate against the uncompressed bytes).
-  params.tcp_rates[0] = static_cast<float>(static_cast<double>(n * 3) / static_cast<double>(target_bytes));
-  params.irreversible = 1;  // 9/7 wavelet: lossy, as ICAO's JPEG 2000 faces are
-  params.tcp_mct = 1;
-
-  opj_codec_t* codec = opj_create_compress(OPJ_CODEC_JP2);
-  MemStream mem;
-  opj_stream_t* stream = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_FALSE);
-  bool ok = codec != nullptr && stream != nullptr;
-  if (ok) {
-    opj_set_info_handler(codec, opj_quiet, nullptr);
-    opj_set_warning_handler(codec, opj_quiet, nullptr);
-    opj_set_error_handler(codec, opj_quiet, nullptr);
-    opj_stream_set_user_data(stream, &mem, nullptr);
-    opj_stream_set_write_function(stream, mem_write);
-    opj_stream_set_skip_function(stream, mem_skip);
-    opj_stream_set_seek_function(stream, mem_seek);
-    ok = opj_setup_encoder(codec, &params, image) && opj_start_compress(codec, image, stream) &&
-         opj_encode(codec, stream) && opj_end_compress(codec, stream);
-  }
-  if (stream) opj_stream_destroy(stream);
-  if (codec) opj_destroy_codec(codec);
-  opj_image_destroy(image);
-  if (!ok || mem.data.empty()) return make_error(ErrorCode::kInternal, "OpenJPEG: JPEG 2000 encoding failed");
-  return std::move(mem.data);
-}
-
 }  // namespace
 
 Result<Bytes> make_face_image(const FaceImageSpec& spec) {
@@ -246,18 +117,12 @@ Result<Bytes> make_face_image(const FaceImageSpec& spec) {
   if (spec.jpeg_quality < 1 || spec.jpeg_quality > 100)
     return make_error(ErrorCode::kInvalidArgument, "face image: JPEG quality must be 1..100");
   const std::vector<uint8_t> rgb = draw_face(spec.width, spec.height, spec.seed);
+  const image::Raster raster{static_cast<size_t>(spec.width), static_cast<size_t>(spec.height), 3, Bytes(rgb.begin(), rgb.end())};
   if (spec.format == FaceFormat::kJpeg2000) {
     if (spec.jpeg2000_bytes < 512) return make_error(ErrorCode::kInvalidArgument, "face image: JPEG 2000 target below 512 bytes");
-    return encode_jp2(rgb, spec.width, spec.height, spec.jpeg2000_bytes);
+    return image::encode_jpeg2000(raster, image::Jpeg2000Options{.codestream = false, .target_bytes = spec.jpeg2000_bytes});
   }
-  unsigned char* out = nullptr;
-  unsigned long size = 0;
-  const bool ok = encode_jpeg(rgb.data(), spec.width, spec.height, spec.jpeg_quality, &out, &size);
-  Bytes jpeg;
-  if (ok && out != nullptr) jpeg.assign(out, out + size);
-  std::free(out);
-  if (!ok || jpeg.empty()) return make_error(ErrorCode::kInternal, "libjpeg: JPEG encoding failed");
-  return jpeg;
+  return image::encode_jpeg(raster, spec.jpeg_quality);
 }
 
 }  // namespace idtap::sim

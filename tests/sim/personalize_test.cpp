@@ -1,8 +1,6 @@
 #include "idtap/sim/personalize.h"
 
 #include <doctest/doctest.h>
-#include <jpeglib.h>
-#include <openjpeg.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -14,6 +12,7 @@
 
 #include "idtap/crypto/hash.h"
 #include "idtap/crypto/pkey.h"
+#include "idtap/image/codec.h"
 #include "idtap/lds/card_security.h"
 #include "idtap/lds/dg1.h"
 #include "idtap/lds/dg11.h"
@@ -63,71 +62,14 @@ Bytes spki_of_pem(const SecureBytes& pem) {
   return out;
 }
 
-// jpeg_size: the dimensions libjpeg decodes (0, 0 when it cannot).
-std::pair<int, int> jpeg_size(const Bytes& jpeg) {
-  jpeg_decompress_struct c;
-  jpeg_error_mgr e;
-  c.err = jpeg_std_error(&e);
-  jpeg_create_decompress(&c);
-  jpeg_mem_src(&c, jpeg.data(), static_cast<unsigned long>(jpeg.size()));
-  jpeg_read_header(&c, TRUE);
-  jpeg_start_decompress(&c);
-  std::vector<unsigned char> row(c.output_width * c.output_components);
-  while (c.output_scanline < c.output_height) {
-    unsigned char* r = row.data();
-    jpeg_read_scanlines(&c, &r, 1);
-  }
-  std::pair<int, int> out{static_cast<int>(c.output_width), static_cast<int>(c.output_height)};
-  jpeg_finish_decompress(&c);
-  jpeg_destroy_decompress(&c);
-  return out;
+// jpeg_size / jp2_size: the dimensions the image layer decodes ({0, 0} when it cannot), and that
+// the data is that format.
+std::pair<int, int> decoded_size(const Result<image::Raster>& r) {
+  if (!r.ok()) return {0, 0};
+  return {static_cast<int>(r->width), static_cast<int>(r->height)};
 }
-
-struct MemIn {
-  const Bytes* data;
-  size_t pos = 0;
-};
-OPJ_SIZE_T mem_read(void* buf, OPJ_SIZE_T n, void* user) {
-  auto* m = static_cast<MemIn*>(user);
-  const size_t left = m->data->size() - m->pos;
-  if (left == 0) return static_cast<OPJ_SIZE_T>(-1);
-  n = std::min<size_t>(n, left);
-  std::memcpy(buf, m->data->data() + m->pos, n);
-  m->pos += n;
-  return n;
-}
-OPJ_OFF_T mem_skip(OPJ_OFF_T n, void* user) {
-  auto* m = static_cast<MemIn*>(user);
-  m->pos = std::min<size_t>(m->data->size(), m->pos + static_cast<size_t>(n));
-  return n;
-}
-OPJ_BOOL mem_seek(OPJ_OFF_T n, void* user) {
-  static_cast<MemIn*>(user)->pos = static_cast<size_t>(n);
-  return OPJ_TRUE;
-}
-
-// jp2_size: the dimensions OpenJPEG decodes from a JP2 file.
-std::pair<int, int> jp2_size(const Bytes& jp2) {
-  MemIn in{&jp2};
-  opj_stream_t* s = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
-  opj_stream_set_user_data(s, &in, nullptr);
-  opj_stream_set_user_data_length(s, jp2.size());
-  opj_stream_set_read_function(s, mem_read);
-  opj_stream_set_skip_function(s, mem_skip);
-  opj_stream_set_seek_function(s, mem_seek);
-  opj_codec_t* codec = opj_create_decompress(OPJ_CODEC_JP2);
-  opj_dparameters_t p;
-  opj_set_default_decoder_parameters(&p);
-  opj_setup_decoder(codec, &p);
-  opj_image_t* image = nullptr;
-  std::pair<int, int> out{0, 0};
-  if (opj_read_header(s, codec, &image) && opj_decode(codec, s, image) && opj_end_decompress(codec, s))
-    out = {static_cast<int>(image->x1 - image->x0), static_cast<int>(image->y1 - image->y0)};
-  if (image) opj_image_destroy(image);
-  opj_destroy_codec(codec);
-  opj_stream_destroy(s);
-  return out;
-}
+std::pair<int, int> jpeg_size(const Bytes& jpeg) { return decoded_size(image::decode_jpeg(jpeg)); }
+std::pair<int, int> jp2_size(const Bytes& jp2) { return decoded_size(image::decode_jpeg2000(jp2, false)); }
 
 // check_sod: EF.SOD parses, carries the Document Signer of pki/, its signature verifies, the DS
 // certificate chains to the CSCA, and the hashes match the data groups except `tampered`.

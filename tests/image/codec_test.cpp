@@ -1,4 +1,6 @@
-#include "idtap/reader/photo.h"
+// The image layer: JPEG, JPEG 2000 and PNG in and out of pixels, with typed errors for what does
+// not decode. PNG output is checked with libpng's own reader, independently of encode_png.
+#include "idtap/image/codec.h"
 
 #include <doctest/doctest.h>
 #include <png.h>
@@ -7,10 +9,16 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "idtap/image/format.h"
 #include "support/test_images.h"
 
 using namespace idtap;
-using namespace idtap::reader;
+using namespace idtap::image;
+
+namespace {
+std::string image_extension(ByteView b) { return image_file_extension(detect_image_format(b)); }
+Result<Raster> decode_face_image(ByteView b) { return decode(b); }
+}  // namespace
 
 namespace {
 
@@ -107,4 +115,35 @@ TEST_CASE("corrupt images give typed errors, never a crash") {
   // A JP2 with its codestream scrambled must not crash (it may or may not decode to noise).
   (void)decode_face_image(flipped);
   CHECK(encode_png(Raster{}).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("JPEG 2000 encoding: lossless round trips, grey rasters, and a lossy rate near its target") {
+  // grey (one channel), lossless, both containers
+  Raster grey{40, 30, 1, Bytes(40 * 30)};
+  for (size_t i = 0; i < grey.pixels.size(); ++i) grey.pixels[i] = static_cast<uint8_t>(i * 7);
+  for (bool codestream : {false, true}) {
+    CAPTURE(codestream);
+    auto j2k = encode_jpeg2000(grey, Jpeg2000Options{.codestream = codestream, .target_bytes = 0});
+    REQUIRE(j2k.ok());
+    auto back = decode_jpeg2000(*j2k, codestream);
+    REQUIRE(back.ok());
+    CHECK(back->channels == 1);
+    CHECK(back->pixels == grey.pixels);
+  }
+  // lossy at a target: the size stays within a factor of two of it (the rate is a ceiling: a
+  // smooth picture may need less), and the picture survives
+  const Raster rgb{240, 320, 3, test::test_pattern(240, 320)};
+  auto lossy = encode_jpeg2000(rgb, Jpeg2000Options{.codestream = false, .target_bytes = 4000});
+  REQUIRE(lossy.ok());
+  CHECK(lossy->size() <= 8000);
+  auto seen = decode(*lossy);
+  REQUIRE(seen.ok());
+  CHECK(seen->width == 240);
+  CHECK(max_difference(seen->pixels, rgb.pixels) < 64);
+  // bad arguments
+  CHECK(encode_jpeg2000(Raster{}).error().code == ErrorCode::kInvalidArgument);  // empty raster
+  CHECK(encode_jpeg2000(rgb, Jpeg2000Options{.codestream = false, .target_bytes = 100}).error().code ==
+        ErrorCode::kInvalidArgument);  // a target below 512 bytes
+  Raster two_channels{4, 4, 2, Bytes(32)};
+  CHECK_FALSE(raster_consistent(two_channels));  // grey+alpha is not a raster we write
 }

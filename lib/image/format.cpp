@@ -1,8 +1,8 @@
-#include "idtap/lds/image_format.h"
+#include "idtap/image/format.h"
 
 #include <algorithm>
 
-namespace idtap::lds {
+namespace idtap::image {
 
 const char* image_format_name(ImageFormat f) {
   switch (f) {
@@ -44,4 +44,4 @@ ImageFormat detect_image_format(ByteView d) {
   return ImageFormat::kUnknown;
 }
 
-}  // namespace idtap::lds
+}  // namespace idtap::image
