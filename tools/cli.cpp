@@ -30,6 +30,11 @@ int exit_code_for(ErrorCode code) {
   }
 }
 
+int exit_code_for_ledger_open(ErrorCode code) {
+  if (code == ErrorCode::kNotFound || code == ErrorCode::kMalformed) return kExitIo;
+  return exit_code_for(code);
+}
+
 Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs) {
   Args out;
   auto find_long = [&](std::string_view name) -> const OptionSpec* {

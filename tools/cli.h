@@ -30,6 +30,10 @@ enum ExitCode : int {
 
 // exit_code_for: the exit code for an error of `code`.
 int exit_code_for(ErrorCode code);
+// exit_code_for_ledger_open: the exit code when opening the ledger failed: a path that is not
+// an idtap ledger (nothing there, empty, foreign: kNotFound, kMalformed) or a missing key file
+// is a file error (kExitIo); otherwise exit_code_for(code).
+int exit_code_for_ledger_open(ErrorCode code);
 
 // OptionSpec: one option a command accepts. `takes_value` options are "--name VALUE" or
 // "--name=VALUE"; `repeatable` ones may be given several times.

@@ -14,18 +14,25 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap card report-lost --ledger DB --document-number N [--issuing-state KOR] [--json]\n"
+    "usage: idtap card report-lost --ledger DB --document-number N [--issuing-state KOR] [--unknown-ok] [--json]\n"
     "       idtap card found --ledger DB --document-number N [--issuing-state KOR] [--json]\n\n"
     "  report-lost   the card is lost: its record is marked lost (provisioning from it is then\n"
-    "                refused) and every active mobile credential of its holder is suspended\n"
+    "                refused) and every active mobile credential of its holder is suspended.\n"
+    "                A card the ledger does not know is refused (exit 1, nothing recorded)\n"
+    "                unless --unknown-ok: then it is recorded as lost, so that no mobile ID is\n"
+    "                ever issued from it\n"
     "  found         lifts that: the card is valid again and the credentials its loss suspended\n"
     "                are resumed\n"
-    "Run `idtap status-list publish` afterwards so verifiers see the change.\n";
+    "The document number is taken as the MRZ writes it: 'kr 123 4567' is KR1234567 (letters\n"
+    "upper-cased, spaces and fillers '<' dropped; anything but A-Z and 0-9 is a usage error).\n"
+    "Run `idtap status-list publish` afterwards so verifiers see the change.\n\n"
+    "Exit codes: 0 done, 1 no such card (or already lost / not lost), 2 usage, 9 DB is not an\n"
+    "idtap ledger.\n";
 
 }  // namespace
 
 int cmd_card(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"ledger", true}, {"document-number", true}, {"issuing-state", true}, {"json"},
+  auto args = Args::parse(argv, {{"ledger", true}, {"document-number", true}, {"issuing-state", true}, {"unknown-ok"}, {"json"},
                                  {"help", false, false, 'h'}});
   if (!args.ok()) {
     print_error("card", args.error());
@@ -44,29 +51,41 @@ int cmd_card(const std::vector<std::string>& argv) {
     print_error("card", make_error(ErrorCode::kInvalidArgument, "--ledger DB and --document-number N are required"));
     return kExitUsage;
   }
+  const bool lost = pos[0] == "report-lost";
+  if (!lost && args->has("unknown-ok")) {
+    print_error("card", make_error(ErrorCode::kInvalidArgument, "--unknown-ok is for `card report-lost`"));
+    return kExitUsage;
+  }
+  auto card = normalize_card_identity(CardIdentity{*args->get("document-number"), args->get("issuing-state").value_or("KOR")});
+  if (!card.ok()) {
+    print_error("card", card.error());
+    return kExitUsage;
+  }
   auto ledger = Ledger::open(*args->get("ledger"));
   if (!ledger.ok()) {
     print_error("card", ledger.error());
-    return exit_code_for(ledger.error().code);
+    return exit_code_for_ledger_open(ledger.error().code);
   }
-  CardIdentity card{*args->get("document-number"), args->get("issuing-state").value_or("KOR")};
-  const bool lost = pos[0] == "report-lost";
-  auto changed = lost ? ledger->report_card_lost(card, now_seconds()) : ledger->card_found(card, now_seconds());
+  const auto unknown = args->has("unknown-ok") ? Ledger::UnknownCard::kRecord : Ledger::UnknownCard::kRefuse;
+  bool known = true;
+  auto changed = lost ? ledger->report_card_lost(*card, now_seconds(), unknown, &known) : ledger->card_found(*card, now_seconds());
   if (!changed.ok()) {
     print_error("card", changed.error());
     return exit_code_for(changed.error().code);
   }
   if (args->has("json")) {
     JsonWriter j;
-    j.begin_object().field("card", card.issuing_state + " " + card.document_number).field("state", lost ? "lost" : "valid")
+    j.begin_object().field("card", card->issuing_state + " " + card->document_number).field("state", lost ? "lost" : "valid").field("known", known)
         .key(lost ? "suspended" : "resumed").begin_array();
     for (const auto& id : *changed) j.value(id);
     j.end_array().end_object();
     std::printf("%s\n", j.str().c_str());
   } else {
-    std::printf("card %s %s %s; %zu credential(s) %s\n", card.issuing_state.c_str(), card.document_number.c_str(),
+    std::printf("card %s %s %s; %zu credential(s) %s\n", card->issuing_state.c_str(), card->document_number.c_str(),
                 lost ? "reported lost" : "found", changed->size(), lost ? "suspended" : "resumed");
     for (const auto& id : *changed) std::printf("  %s\n", id.c_str());
+    if (!known)
+      std::printf("the ledger did not know this card: it is recorded as lost (--unknown-ok), so no mobile ID will be issued from it\n");
   }
   return kExitOk;
 }

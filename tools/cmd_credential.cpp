@@ -20,7 +20,8 @@ constexpr const char* kHelp =
     "       idtap credential resume ID --ledger DB [--json]\n"
     "       idtap credential revoke ID --ledger DB [--reason TEXT] [--json]\n"
     "       idtap credential report-lost ID --ledger DB [--json]\n\n"
-    "  list          the credentials (all, or those issued from one card); expired ones are\n"
+    "  list          the credentials (all, or those issued from one card: the document number\n"
+    "                as the MRZ writes it, case, spaces and '<' do not matter); expired ones are\n"
     "                marked expired first\n"
     "  show          one credential\n"
     "  suspend       active -> suspended (the status list then says invalid)\n"
@@ -85,10 +86,17 @@ int cmd_credential(const std::vector<std::string>& argv) {
     return usage("unknown action '" + verb + "' (list, show, suspend, resume, revoke, report-lost)");
   if (needs_id && pos.size() != 2) return usage("`credential " + verb + "` needs one credential ID");
   if (!needs_id && pos.size() != 1) return usage("unexpected argument '" + pos[1] + "'");
+  std::optional<CardIdentity> card;
+  if (auto n = args->get("document-number")) {
+    if (verb != "list") return usage("--document-number is for `credential list`");
+    auto normalized = normalize_card_identity(CardIdentity{*n, args->get("issuing-state").value_or("KOR")});
+    if (!normalized.ok()) return usage(normalized.error().context);
+    card = std::move(normalized).value();
+  }
   auto ledger = Ledger::open(*args->get("ledger"));
   if (!ledger.ok()) {
     print_error("credential", ledger.error());
-    return exit_code_for(ledger.error().code);
+    return exit_code_for_ledger_open(ledger.error().code);
   }
   auto fail = [](const Error& e) {
     print_error("credential", e);
@@ -99,8 +107,6 @@ int cmd_credential(const std::vector<std::string>& argv) {
   if (verb == "list") {
     auto expired = ledger->expire_due(now);
     if (!expired.ok()) return fail(expired.error());
-    std::optional<CardIdentity> card;
-    if (auto n = args->get("document-number")) card = CardIdentity{*n, args->get("issuing-state").value_or("KOR")};
     auto all = ledger->credentials(card);
     if (!all.ok()) return fail(all.error());
     if (json) {

@@ -120,7 +120,11 @@ int cmd_demo(const std::vector<std::string>& argv) {
   // 3. The phone.
   step(3, "Generating the phone's device key and proving possession");
   const provision::UnixSeconds now = static_cast<provision::UnixSeconds>(std::time(nullptr));
-  auto ledger = provision::Ledger::open(out + "/ledger.db");
+  // The demo's own ledger (only `ledger init` and this make one); its status list URI is a
+  // reserved .invalid name: the demo publishes nothing.
+  provision::LedgerOptions ledger_options;
+  ledger_options.status_uri = "https://status.idtap-demo.invalid/list/1";
+  auto ledger = provision::Ledger::create(out + "/ledger.db", ledger_options);
   if (!ledger.ok()) return fail(ledger.error());
   auto phone = provision::EcPrivateKey::generate();
   if (!phone.ok()) return fail(phone.error());

@@ -1,4 +1,5 @@
 // idtap ledger: create and verify the provisioning ledger.
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,17 +15,24 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap ledger init --ledger DB [--status-uri URI] [--status-size N] [--json]\n"
+    "usage: idtap ledger init --ledger DB --status-uri URI [--status-size N] [--json]\n"
     "       idtap ledger verify --ledger DB [--repair] [--scan DIR]... [--json]\n\n"
     "  init     creates the ledger (SQLite, WAL) and its key file DB.key (mode 0600); the status\n"
-    "           list URI and size are fixed here (default: 131072 entries)\n"
+    "           list URI (required) and size (default: 131072 entries) are fixed here. Only init\n"
+    "           creates a ledger: every other command refuses a path that is not one. On an\n"
+    "           existing ledger it changes nothing, and is refused (exit 8) if the URI or size\n"
+    "           differ from the ledger's.\n"
     "  verify   checks the database, the hash chain of the event log, that the credential and\n"
     "           card states agree with the events, and the credential files: an edited, inserted\n"
     "           or deleted row is reported. With --repair it finishes what a crash left half done:\n"
     "           a committed credential still in its temp file is renamed into place, an orphan\n"
-    "           temp file (never committed) is deleted, a live record whose file is gone is\n"
-    "           revoked. --scan DIR also looks for orphan temp files there.\n\n"
-    "Exit codes: 0 consistent, 1 findings left, 2 usage, 9 file error.\n";
+    "           temp file (never committed) is deleted. It never revokes: a live credential whose\n"
+    "           desk copy (file) is gone is reported (the phone still holds it); revoke it with\n"
+    "           `idtap credential revoke ID` if it must no longer be used. --scan DIR also looks\n"
+    "           for orphan temp files there.\n\n"
+    "Exit codes: 0 consistent (init: created or already so), 1 findings left, 2 usage, 8 init\n"
+    "refused (the ledger exists with another URI or size), 9 file error (DB is not an idtap\n"
+    "ledger, its key is missing).\n";
 
 }  // namespace
 
@@ -48,19 +56,34 @@ int cmd_ledger(const std::vector<std::string>& argv) {
     print_error("ledger", make_error(ErrorCode::kInvalidArgument, "--ledger DB is required"));
     return kExitUsage;
   }
+  const bool init = pos[0] == "init";
   LedgerOptions options;
-  if (auto u = args->get("status-uri")) options.status_uri = *u;
-  if (auto n = args->get("status-size")) {
-    try {
-      options.status_list_size = std::stoull(*n);
-    } catch (...) {
-      options.status_list_size = 0;
+  if (!init && (args->has("status-uri") || args->has("status-size"))) {
+    print_error("ledger", make_error(ErrorCode::kInvalidArgument, "--status-uri and --status-size are for `ledger init`"));
+    return kExitUsage;
+  }
+  if (init) {
+    auto uri = args->get("status-uri");
+    if (!uri || uri->empty()) {
+      print_error("ledger init", make_error(ErrorCode::kInvalidArgument,
+                                            "--status-uri URI is required (where verifiers fetch the status list; fixed here)"));
+      return kExitUsage;
+    }
+    options.status_uri = *uri;
+    if (auto n = args->get("status-size")) {
+      uint64_t size = 0;
+      auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), size);
+      if (n->empty() || ec != std::errc() || end != n->data() + n->size() || size == 0 || size > (uint64_t(1) << 24)) {
+        print_error("ledger init", make_error(ErrorCode::kInvalidArgument, "--status-size must be a number in 1..16777216, not '" + *n + "'"));
+        return kExitUsage;
+      }
+      options.status_list_size = size;
     }
   }
-  auto ledger = Ledger::open(*args->get("ledger"), options);
+  auto ledger = init ? Ledger::create(*args->get("ledger"), options) : Ledger::open(*args->get("ledger"), options);
   if (!ledger.ok()) {
-    print_error("ledger", ledger.error());
-    return exit_code_for(ledger.error().code);
+    print_error(init ? "ledger init" : "ledger verify", ledger.error());
+    return exit_code_for_ledger_open(ledger.error().code);
   }
   if (pos[0] == "init") {
     if (args->has("json")) {

@@ -60,7 +60,7 @@ constexpr const char* kHelp =
     "  --trust PATH            CSCA certificate(s) for passive authentication (repeatable); without\n"
     "                          it the card cannot read as genuine (no trust anchor)\n"
     "  --crl FILE              a CRL (PEM or DER); repeatable\n"
-    "  --ledger DB             the provisioning ledger (created when absent)\n"
+    "  --ledger DB             the provisioning ledger (made by `idtap ledger init`)\n"
     "  --out FILE              where the credential (IssuerSigned CBOR, mode 0600) goes\n"
     "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
     "  --json                  machine-readable output\n\n"
@@ -116,7 +116,7 @@ int run_challenge(const std::vector<std::string>& argv) {
   auto ledger = Ledger::open(*ledger_path);
   if (!ledger.ok()) {
     print_error("provision challenge", ledger.error());
-    return exit_code_for(ledger.error().code);
+    return exit_code_for_ledger_open(ledger.error().code);
   }
   UnixSeconds now = now_seconds();
   auto c = ledger->new_challenge(now, ttl);
@@ -199,7 +199,10 @@ int cmd_provision(const std::vector<std::string>& argv) {
     mapping = std::move(parsed).value();
   }
   auto ledger = Ledger::open(*args->get("ledger"));
-  if (!ledger.ok()) return fail(ledger.error());
+  if (!ledger.ok()) {
+    print_error("provision", ledger.error());
+    return exit_code_for_ledger_open(ledger.error().code);
+  }
 
   // The card, read and verified; nothing is recorded unless it is genuine.
   select::OpenOptions open;

@@ -107,7 +107,10 @@ int cmd_status_list(const std::vector<std::string>& argv) {
   auto issuer = load_issuer(IssuerFiles{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")});
   if (!issuer.ok()) return fail(issuer.error());
   auto ledger = Ledger::open(*args->get("ledger"));
-  if (!ledger.ok()) return fail(ledger.error());
+  if (!ledger.ok()) {
+    print_error("status-list publish", ledger.error());
+    return exit_code_for_ledger_open(ledger.error().code);
+  }
   UnixSeconds now = now_seconds();
   auto expired = ledger->expire_due(now);
   if (!expired.ok()) return fail(expired.error());

@@ -68,6 +68,9 @@ std::vector<std::string> verdict_reasons(const reader::Verification& v) {
 
 int exit_code_for_verdict(const reader::Verification& v) {
   if (v.genuine) return kExitOk;
+  // Genuine but for signed data groups the chip withheld: the signed data could not all be
+  // checked, a passive-authentication outcome (the withheld finding alone is the reason).
+  if (!v.withheld_data_groups.empty() && v.genuine_reason.rfind("EF.SOD lists", 0) == 0) return kExitPassiveFailed;
   if (v.passive == auth::PassiveStatus::kNoTrustAnchor) return kExitNoTrustAnchor;
   if (v.passive != auth::PassiveStatus::kValid) return kExitPassiveFailed;
   return kExitChipFailed;
@@ -114,6 +117,11 @@ void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
     std::string list;
     for (int n : v.unsigned_data_groups) list += (list.empty() ? "DG" : ", DG") + std::to_string(n);
     row("Unsigned", list + " (listed in EF.COM, not in EF.SOD: not trusted)");
+  }
+  if (!v.withheld_data_groups.empty()) {
+    std::string list;
+    for (int n : v.withheld_data_groups) list += (list.empty() ? "DG" : ", DG") + std::to_string(n);
+    row("Withheld", list + " (listed in EF.SOD, not delivered by the chip: the signed data is incomplete)");
   }
   for (const auto& [n, rec] : r.data_groups)
     if (!rec.decode_error.empty()) row(rec.name.c_str(), rec.decode_error);
@@ -209,6 +217,9 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   }
   j.key("unsigned_data_groups").begin_array();
   for (int n : v.unsigned_data_groups) j.value(n);
+  j.end_array();
+  j.key("withheld_data_groups").begin_array();
+  for (int n : v.withheld_data_groups) j.value(n);
   j.end_array();
   j.field("genuine", v.genuine);
   j.field("genuine_reason", v.genuine_reason);

@@ -1,5 +1,6 @@
 #include "idtap/provision/holder.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "idtap/base/redact.h"
@@ -9,6 +10,44 @@ namespace idtap::provision {
 std::string VerifiedHolder::masked_resident_number() const {
   std::string_view rrn(reinterpret_cast<const char*>(resident_registration_number.data()), resident_registration_number.size());
   return mask_resident_number(rrn);
+}
+
+Result<std::string> normalize_document_number(std::string_view typed) {
+  std::string out;
+  out.reserve(typed.size());
+  for (char c : typed) {
+    if (c == ' ' || c == '<') continue;
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+      const auto u = static_cast<unsigned char>(c);
+      std::string shown = u >= 0x21 && u < 0x7F ? "'" + std::string(1, c) + "'" : "byte " + std::to_string(u);
+      return make_error(ErrorCode::kInvalidArgument, "document number: " + shown + " is not a letter or digit (the MRZ has A-Z and 0-9)");
+    }
+    out.push_back(c);
+  }
+  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "document number: empty");
+  return out;
+}
+
+Result<std::string> normalize_issuing_state(std::string_view typed) {
+  std::string out;
+  for (char c : typed) {
+    if (c == ' ') continue;
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    out.push_back(c);
+  }
+  while (!out.empty() && out.back() == '<') out.pop_back();  // as lds::Mrz keeps it ("D<<" -> "D")
+  bool ok = !out.empty() && out.size() <= 3 &&
+            std::all_of(out.begin(), out.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (!ok) return make_error(ErrorCode::kInvalidArgument, "issuing state '" + std::string(typed) + "' is not an ICAO 3-letter code");
+  return out;
+}
+
+Result<CardIdentity> normalize_card_identity(const CardIdentity& card) {
+  CardIdentity out;
+  IDTAP_ASSIGN_OR_RETURN(out.document_number, normalize_document_number(card.document_number));
+  IDTAP_ASSIGN_OR_RETURN(out.issuing_state, normalize_issuing_state(card.issuing_state));
+  return out;
 }
 
 Result<SecureBytes> resident_number_digits(const VerifiedHolder& holder) {
@@ -43,6 +82,10 @@ Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day
     std::string why = holder.verdict_reason.empty() ? "no reason given" : holder.verdict_reason;
     return make_error(ErrorCode::kRefused, "the card was not read as genuine (" + why + ")");
   }
+  // The phone shows the portrait for its face check (ISO 18013-5 §7.2.1 makes it mandatory):
+  // a card that gave none (DG2 missing, withheld or not asked for) issues nothing.
+  if (holder.portrait_jpeg.empty())
+    return make_error(ErrorCode::kRefused, "the card gave no portrait (DG2): the mobile ID needs it for the face check");
   if (holder.card.document_number.empty() || holder.card.issuing_state.empty())
     return make_error(ErrorCode::kRefused, "the card's identity (document number, issuing state) is missing");
   if (!is_valid_date(holder.birth_date)) return make_error(ErrorCode::kRefused, "the date of birth is missing or invalid");

@@ -1,30 +1,12 @@
 #include "idtap/provision/holder_from_read.h"
 
+#include "idtap/provision/national_name.h"
 #include "idtap/reader/photo.h"
 
 namespace idtap::provision {
 namespace {
 
 Date to_date(const lds::Date& d) { return Date{d.year, d.month, d.day}; }
-
-// split_national_name: "홍<<길동", "홍 길동" or "홍길동" -> {"홍", "길동"}.
-std::pair<std::string, std::string> split_national_name(const std::string& full) {
-  if (auto p = full.find("<<"); p != std::string::npos) {
-    std::string given = full.substr(p + 2);
-    for (auto& c : given)
-      if (c == '<') c = ' ';
-    return {full.substr(0, p), given};
-  }
-  if (auto p = full.find(' '); p != std::string::npos) return {full.substr(0, p), full.substr(p + 1)};
-  // One UTF-8 code point: the lead byte says how many bytes it takes.
-  size_t n = 1;
-  if (!full.empty()) {
-    const auto lead = static_cast<unsigned char>(full[0]);
-    n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  }
-  if (full.size() <= n) return {full, ""};
-  return {full.substr(0, n), full.substr(n)};
-}
 
 }  // namespace
 
@@ -41,7 +23,11 @@ Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
   if (mrz.date_of_expiry.date) h.expiry_date = to_date(*mrz.date_of_expiry.date);
   if (read.dg11) {
     const lds::Dg11& d = read.dg11->dg11;
-    if (d.full_name) std::tie(h.family_name_national, h.given_name_national) = split_national_name(*d.full_name);
+    if (d.full_name) {
+      NationalName name = split_national_name(*d.full_name, mrz.primary_identifier, mrz.secondary_identifier);
+      h.family_name_national = std::move(name.family);
+      h.given_name_national = std::move(name.given);
+    }
     if (d.full_date_of_birth && d.full_date_of_birth->date) h.birth_date = to_date(*d.full_date_of_birth->date);
     if (d.personal_number) {
       std::string_view clear = d.personal_number->reveal();

@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS credentials(
 CREATE UNIQUE INDEX IF NOT EXISTS one_phone_per_holder ON credentials(holder_id)
   WHERE state IN ('active', 'suspended');
 CREATE INDEX IF NOT EXISTS credentials_by_card ON credentials(card_id);
+CREATE INDEX IF NOT EXISTS live_credentials_by_device ON credentials(device_thumbprint)
+  WHERE state IN ('active', 'suspended');
 CREATE TABLE IF NOT EXISTS challenges(
   challenge BLOB PRIMARY KEY,
   created_at INTEGER NOT NULL,
@@ -418,36 +420,73 @@ class Txn {
 
 }  // namespace
 
+namespace {
+
+// not_a_ledger: the one error for a path that is not an idtap ledger (nothing there, an empty
+// file, another program's SQLite database, not SQLite at all).
+Error not_a_ledger(ErrorCode code, const std::string& path, const std::string& why) {
+  return make_error(code, "ledger " + path + " is not an idtap ledger (" + why + "); only `idtap ledger init` creates one");
+}
+
+// is_idtap_ledger: whether the open database holds idtap's meta row 'schema_version' (any
+// version: a version mismatch is its own error). Reads only; kMalformed for a file that is not
+// a SQLite database.
+Result<bool> is_idtap_ledger(Ledger::Impl& l, const std::string& path);
+
+}  // namespace
+
 Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& options) {
+  return open_or_create(path, options, false);
+}
+
+Result<Ledger> Ledger::create(const std::string& path, const LedgerOptions& options) {
+  if (options.status_uri.empty())
+    return make_error(ErrorCode::kInvalidArgument, "ledger " + path + ": a status list URI is required to create a ledger");
+  if (options.status_list_size == 0 || options.status_list_size > kMaxStatusListSize)
+    return make_error(ErrorCode::kInvalidArgument, "status list size must be 1 .. 2^24");
+  return open_or_create(path, options, true);
+}
+
+Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptions& options, bool create) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   const std::string key_path = path + ".key";
   struct stat st;
-  bool creating = ::stat(path.c_str(), &st) != 0;
-  int rc = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  bool creating = false;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return make_error(ErrorCode::kIo, "ledger " + path + ": " + std::strerror(errno));
+    if (!create) return not_a_ledger(ErrorCode::kNotFound, path, "no such file");
+    creating = true;
+  } else if (!S_ISREG(st.st_mode)) {
+    return not_a_ledger(ErrorCode::kMalformed, path, "not a regular file");
+  } else if (st.st_size == 0) {
+    // SQLite would take an empty file for an empty database and make it a ledger.
+    return not_a_ledger(ErrorCode::kMalformed, path, "an empty file");
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (creating ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr);
   if (rc != SQLITE_OK) return ledger_error(impl->db, rc, "open " + path);
   if (creating) ::chmod(path.c_str(), 0600);
   sqlite3_busy_timeout(impl->db, options.busy_timeout_ms);
   sqlite3_extended_result_codes(impl->db, 1);
+  if (!creating) {
+    // Before anything is written: another program's database gets no tables added, and a file
+    // that is not SQLite is not turned into a WAL database.
+    IDTAP_ASSIGN_OR_RETURN(bool ours, is_idtap_ledger(*impl, path));
+    if (!ours) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
+  }
   IDTAP_TRY(impl->exec("PRAGMA journal_mode = WAL"));
   IDTAP_TRY(impl->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   IDTAP_TRY(impl->exec("PRAGMA foreign_keys = ON"));
   {
     IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl));
-    IDTAP_TRY(impl->exec(kSchema));
-    IDTAP_ASSIGN_OR_RETURN(Stmt has, impl->prepare("SELECT count(*) FROM meta WHERE key = 'schema_version'"));
-    IDTAP_ASSIGN_OR_RETURN(bool row, has.step());
-    bool fresh = row && has.i64(0) == 0;
-    if (fresh) {
-      std::string uri = options.status_uri;
-      if (uri.empty()) {
-        IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
-        uri = "https://status.idtap.invalid/" + to_hex(r);
-      }
-      if (options.status_list_size == 0 || options.status_list_size > kMaxStatusListSize)
-        return make_error(ErrorCode::kInvalidArgument, "status list size must be 1 .. 2^24");
+    IDTAP_ASSIGN_OR_RETURN(bool has_meta, is_idtap_ledger(*impl, path));
+    if (!has_meta) {
+      // A new ledger (only create() gets here: open() refused a database without idtap's tables).
+      if (!create) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
+      IDTAP_TRY(impl->exec(kSchema));
       IDTAP_TRY(impl->set_meta("schema_version", kSchemaVersion));
-      IDTAP_TRY(impl->set_meta("status_uri", uri));
+      IDTAP_TRY(impl->set_meta("status_uri", options.status_uri));
       IDTAP_TRY(impl->set_meta("status_list_size", std::to_string(options.status_list_size)));
       // Only a new ledger gets a key: holder ids and the event chain are HMACs under it.
       IDTAP_TRY(ensure_key_file(key_path));
@@ -460,6 +499,7 @@ Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& option
                           "ledger " + path + " has format version " + version + " (its event log is a plain SHA-256 chain); this idtap " +
                               "needs version " + kSchemaVersion + " (an HMAC chain under the ledger key): create a new ledger with " +
                               "`idtap ledger init`");
+      IDTAP_TRY(impl->exec(kSchema));  // idempotent: indexes and triggers a later idtap added
       if (::stat(key_path.c_str(), &st) != 0 && errno == ENOENT)
         // A new key would give every holder a new id and silently break one phone per holder.
         return make_error(ErrorCode::kNotFound, "ledger key " + key_path + " is missing but the ledger " + path +
@@ -471,8 +511,43 @@ Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& option
   IDTAP_ASSIGN_OR_RETURN(impl->status_uri, impl->meta("status_uri"));
   IDTAP_ASSIGN_OR_RETURN(std::string size, impl->meta("status_list_size"));
   IDTAP_ASSIGN_OR_RETURN(impl->status_size, parse_meta_number("status_list_size", size, 1, kMaxStatusListSize));
+  if (create && !creating) {
+    // `ledger init` on an existing ledger: the same settings are fine (nothing to do), others
+    // are refused rather than silently ignored (they are fixed at creation).
+    if (impl->status_uri != options.status_uri)
+      return make_error(ErrorCode::kRefused, "ledger " + path + " already exists with status list URI " + impl->status_uri +
+                                                 ", not " + options.status_uri + " (fixed at creation)");
+    if (impl->status_size != options.status_list_size)
+      return make_error(ErrorCode::kRefused, "ledger " + path + " already exists with a status list of " +
+                                                 std::to_string(impl->status_size) + " entries, not " +
+                                                 std::to_string(options.status_list_size) + " (fixed at creation)");
+  }
   return Ledger(std::move(impl));
 }
+
+namespace {
+
+Result<bool> is_idtap_ledger(Ledger::Impl& l, const std::string& path) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(l.db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", -1, &s, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW) {
+    // A table named meta alone is not enough: idtap's holds the schema version.
+    sqlite3_stmt* v = nullptr;
+    int vrc = sqlite3_prepare_v2(l.db, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1, &v, nullptr);
+    if (vrc == SQLITE_OK) vrc = sqlite3_step(v);
+    sqlite3_finalize(v);
+    if (vrc == SQLITE_ROW) return true;
+    if (vrc == SQLITE_DONE || (vrc & 0xFF) == SQLITE_ERROR) return false;
+    return ledger_error(l.db, vrc, "open " + path);
+  }
+  if ((rc & 0xFF) == SQLITE_NOTADB) return not_a_ledger(ErrorCode::kMalformed, path, "not a SQLite database");
+  return ledger_error(l.db, rc, "open " + path);
+}
+
+}  // namespace
 
 Result<Bytes> Ledger::new_challenge(UnixSeconds now, int64_t ttl_seconds) {
   IDTAP_ASSIGN_OR_RETURN(std::vector<Bytes> one, new_challenges(1, now, ttl_seconds));
@@ -526,14 +601,29 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     IDTAP_TRY(s.bind_blob(1, holder_key).bind(2, r.now).run());
     holder_id = sqlite3_last_insert_rowid(db);
   }
+  // One phone per person: a device key that holds another holder's live (active or suspended)
+  // credential is refused; that credential must be revoked first (a suspended one could be
+  // resumed, so it still binds the phone).
+  const std::string thumbprint = r.device_key.thumbprint();
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id, state FROM credentials WHERE device_thumbprint = ?1 AND holder_id <> ?2 "
+                                           "AND state IN ('active', 'suspended') LIMIT 1"));
+    s.bind(1, thumbprint).bind(2, holder_id);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row)
+      return make_error(ErrorCode::kRefused, "this phone's device key already holds another holder's mobile ID (credential " +
+                                                 s.text(0) + ", " + s.text(1) + "): a device key is bound to one holder; " +
+                                                 "that credential must be revoked before this phone can hold another person's ID");
+  }
   // The card: refused when the ledger has it as lost or as another holder's. A card first
   // recorded without a holder (reported lost before it was ever used, then found) gets this
   // holder, so that a later loss report suspends the credential issued here.
   int64_t card_id = 0;
   bool card_has_holder = false;
+  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(h.card));
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id, state, holder_id FROM cards WHERE issuing_state = ?1 AND document_number = ?2"));
-    s.bind(1, h.card.issuing_state).bind(2, h.card.document_number);
+    s.bind(1, card.issuing_state).bind(2, card.document_number);
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
     if (row) {
       card_id = s.i64(0);
@@ -548,7 +638,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
   if (card_id == 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) VALUES(?1, ?2, ?3, 'valid')"));
-    IDTAP_TRY(s.bind(1, h.card.issuing_state).bind(2, h.card.document_number).bind(3, holder_id).run());
+    IDTAP_TRY(s.bind(1, card.issuing_state).bind(2, card.document_number).bind(3, holder_id).run());
     card_id = sqlite3_last_insert_rowid(db);
   }
 
@@ -556,7 +646,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   IDTAP_ASSIGN_OR_RETURN(Bytes id_bytes, ossl::random_bytes(16));
   out.credential_id = to_hex(id_bytes);
   out.file_path = r.file_path;
-  out.device_thumbprint = r.device_key.thumbprint();
+  out.device_thumbprint = thumbprint;
 
   // One phone per holder: the previous live credential is revoked in this transaction.
   {
@@ -695,7 +785,9 @@ Status Ledger::revoke(const std::string& id, const std::string& reason, UnixSeco
   return txn.commit();
 }
 
-Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& card, UnixSeconds now) {
+Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& typed, UnixSeconds now, UnknownCard unknown,
+                                                           bool* was_known) {
+  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
   IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
   int64_t card_id = 0;
   int64_t holder_id = 0;
@@ -709,6 +801,11 @@ Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& ca
       holder_id = s.is_null(2) ? 0 : s.i64(2);
     }
   }
+  if (was_known != nullptr) *was_known = card_id != 0;
+  if (card_id == 0 && unknown == UnknownCard::kRefuse)
+    return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number +
+                                                " in the ledger: nothing was suspended and nothing recorded (check the number; " +
+                                                "to record a card never used here as lost, say so: --unknown-ok)");
   if (card_id == 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) VALUES(?1, ?2, NULL, 'lost')"));
     IDTAP_TRY(s.bind(1, card.issuing_state).bind(2, card.document_number).run());
@@ -729,7 +826,8 @@ Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& ca
   return suspended;
 }
 
-Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& card, UnixSeconds now) {
+Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& typed, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
   IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
   int64_t card_id = 0;
   int64_t holder_id = 0;
@@ -812,8 +910,12 @@ Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<Ca
   static const std::string all_sql = std::string(kCredentialSelect) + " ORDER BY c.issued_at, c.id";
   static const std::string card_sql =
       std::string(kCredentialSelect) + " WHERE k.issuing_state = ?1 AND k.document_number = ?2 ORDER BY c.issued_at, c.id";
+  std::optional<CardIdentity> normalized;
+  if (card) {
+    IDTAP_ASSIGN_OR_RETURN(normalized, normalize_card_identity(*card));
+  }
   IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(card ? card_sql.c_str() : all_sql.c_str()));
-  if (card) s.bind(1, card->issuing_state).bind(2, card->document_number);
+  if (normalized) s.bind(1, normalized->issuing_state).bind(2, normalized->document_number);
   std::vector<CredentialRecord> out;
   while (true) {
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
@@ -924,7 +1026,6 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
 
   // Credential files (the crash-consistency contract in the header).
   std::set<std::string> dirs(options.scan_dirs.begin(), options.scan_dirs.end());
-  std::vector<std::string> to_revoke;
   for (const auto& f : files) {
     dirs.insert(directory_of(f.path));
     auto final_bytes = read_file(f.path);
@@ -957,12 +1058,11 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       continue;
     }
     if (f.state == "active" || f.state == "suspended") {
-      LedgerFinding finding{"credential " + f.id + ": its file " + f.path + " is missing", false};
-      if (options.repair) {
-        to_revoke.push_back(f.id);
-        finding.repaired = true;
-      }
-      report.findings.push_back(std::move(finding));
+      // The file is the desk's copy: the phone holds the credential, which stays valid. Repair
+      // never revokes; revoking is the clerk's explicit action.
+      find("the desk copy of credential " + f.id + " is gone (" + f.path + "); the credential stays " + f.state +
+           " (the phone holds it): not repaired; revoke it with `idtap credential revoke " + f.id +
+           "` only if it must no longer be used");
     }
   }
   for (const auto& dir : dirs) {
@@ -980,10 +1080,6 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       report.findings.push_back(std::move(finding));
     }
     ::closedir(d);
-  }
-  for (const auto& id : to_revoke) {
-    auto r = revoke(id, "credential file lost", now_seconds());
-    if (!r.ok()) find("repair of " + id + " failed: " + r.error().message());
   }
   return report;
 }

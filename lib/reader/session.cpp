@@ -483,6 +483,7 @@ void Session::finish_verdict() {
   } else if (!chip_proved) {
     v.genuine_reason = "the chip could not be authenticated (no chip or active authentication available)";
   }
+  if (sod_) note_withheld_data_groups(out_, sod_->hashes);
   const WireStats& w = counted_.stats();
   out_.stats.apdus = w.apdus;
   out_.stats.bytes_sent = w.bytes_sent;

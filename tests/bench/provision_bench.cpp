@@ -146,7 +146,7 @@ int main() {
   LedgerOptions options;
   options.status_uri = "https://status.example.kr/lists/1";
   options.durable = true;
-  auto ledger = Ledger::open(dir.file("bench.db"), options);
+  auto ledger = Ledger::create(dir.file("bench.db"), options);
   if (!ledger.ok()) {
     std::fprintf(stderr, "ledger: %s\n", ledger.error().message().c_str());
     return 1;
@@ -159,13 +159,15 @@ int main() {
     std::fprintf(stderr, "challenges: %s\n", challenges.error().message().c_str());
     return 1;
   }
+  // One phone per person: each holder its own device key (a key is bound to one holder).
   std::vector<IssueRequest> requests(kLedgerIssuances);
   for (size_t i = 0; i < kLedgerIssuances; ++i) {
+    auto phone = EcPrivateKey::generate().value();
     requests[i].holder = &holders[i];
-    requests[i].device_key = device.public_key();
+    requests[i].device_key = phone.public_key();
     requests[i].now = now;
     requests[i].proof.challenge = (*challenges)[i];
-    requests[i].proof.signature = sign_possession(device, (*challenges)[i]).value();
+    requests[i].proof.signature = sign_possession(phone, (*challenges)[i]).value();
   }
   size_t durable = 0;
   auto start = Clock::now();

@@ -258,7 +258,7 @@ TEST_CASE("idtap read --reader pcsc:... through pcscd and idtap's IFD handler re
   CHECK(r.out.find("\"chip\": \"passed\"") != std::string::npos);
   CHECK(r.out.find("\"active\": \"passed\"") != std::string::npos);
   CHECK(r.out.find(std::string("\"document_number\": \"") + test::kCardDocumentNumber + "\"") != std::string::npos);
-  CHECK(r.out.find("\"full_name\": \"홍길동\"") != std::string::npos);
+  CHECK(r.out.find("\"full_name\": \"홍<<길동\"") != std::string::npos);
   CHECK(r.out.find("\"personal_number\": \"900101-1******\"") != std::string::npos);
   for (const auto& [n, raw] : card.image.files.data_groups) {
     CAPTURE(n);

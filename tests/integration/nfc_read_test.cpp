@@ -73,7 +73,7 @@ void check_genuine_report(const std::string& out, const test::TestCard& card) {
   CHECK(contains(out, "\"active\": \"passed\""));
   CHECK(contains(out, std::string("\"document_number\": \"") + test::kCardDocumentNumber + "\""));
   CHECK(contains(out, "\"primary_identifier\": \"HONG\""));
-  CHECK(contains(out, "\"full_name\": \"홍길동\""));
+  CHECK(contains(out, "\"full_name\": \"홍<<길동\""));
   CHECK(contains(out, "\"personal_number\": \"900101-1******\""));
   CHECK_FALSE(contains(out, test::kCardResidentNumber));  // never whole without --reveal
   for (const auto& [n, raw] : card.image.files.data_groups) {

@@ -76,7 +76,7 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
   CHECK(r.out.find("\"access\": \"BAC\"") != std::string::npos);
   CHECK(r.out.find("\"document_number\": \"M12345678\"") != std::string::npos);
   CHECK(r.out.find("\"primary_identifier\": \"HONG\"") != std::string::npos);
-  CHECK(r.out.find("\"full_name\": \"홍길동\"") != std::string::npos);
+  CHECK(r.out.find("\"full_name\": \"홍<<길동\"") != std::string::npos);
   CHECK(r.out.find("\"personal_number\": \"900101-1******\"") != std::string::npos);
   CHECK(r.out.find(test::kCardResidentNumber) == std::string::npos);  // never whole without --reveal
   for (const auto& [n, raw] : card.image.files.data_groups) {
@@ -116,7 +116,7 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
       {"date_of_birth", mrz.date_of_birth.date->iso(), "1990-01-01"},
       {"date_of_expiry", mrz.date_of_expiry.date->iso(), "2030-12-31"},
       {"full_date_of_birth", dg11->dg11.full_date_of_birth->date->iso(), "1990-01-01"},
-      {"full_name", *dg11->dg11.full_name, "홍길동"},
+      {"full_name", *dg11->dg11.full_name, "홍<<길동"},
       {"address", *dg11->dg11.address, nullptr},
       {"place_of_birth", *dg11->dg11.place_of_birth, nullptr},
       {"issuing_authority", *dg12->dg12.issuing_authority, nullptr},

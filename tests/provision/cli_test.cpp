@@ -65,6 +65,21 @@ long json_number(const std::string& json, const std::string& name) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+// kStatusUri: the status list URI the tests' ledgers are created with.
+const std::string kStatusUri = "https://status.example.kr/lists/1";
+
+LedgerOptions test_ledger_options() {
+  LedgerOptions o;
+  o.status_uri = kStatusUri;
+  return o;
+}
+
+// init_ledger: `idtap ledger init` (the only command that creates a ledger).
+void init_ledger(const std::string& db) {
+  auto made = run("ledger init --ledger " + db + " --status-uri " + kStatusUri);
+  REQUIRE_MESSAGE(made.rc == 0, made.out);
+}
+
 }  // namespace
 
 TEST_CASE("idtap mdoc / credential / card / status-list / ledger, end to end") {
@@ -80,7 +95,7 @@ TEST_CASE("idtap mdoc / credential / card / status-list / ledger, end to end") {
   std::string id;
   {
     SoftwareIssuer signer = signer_of(pki);
-    Ledger ledger = Ledger::open(db).value();
+    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
     auto phone = EcPrivateKey::generate().value();
     VerifiedHolder holder = sample_holder();
     IssueRequest r = request_for(ledger, holder, phone, now_seconds());
@@ -169,6 +184,7 @@ TEST_CASE("idtap provision: usage, the proof challenge, Annex D through mdoc ver
   CHECK(contains(two_keys.out, "give exactly one access key"));
   CHECK(run("provision --doc M1 --dob 900101" + files).rc == 2);  // --expiry missing
   CHECK(run("provision" + files).rc == 2);                         // no access key at all
+  init_ledger(dir.file("l.db"));
   auto ch = run("provision challenge --ledger " + dir.file("l.db") + " --json");
   CHECK(ch.rc == 0);
   CHECK(contains(ch.out, "\"challenge\":\""));
@@ -206,6 +222,7 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   const std::string db = dir.file("ledger.db");
   const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db;
 
+  init_ledger(db);
   // The phone asks for a challenge and signs it (as a wallet does).
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
@@ -295,7 +312,7 @@ TEST_CASE("idtap mdoc show masks the resident number whatever the mapping names 
   TempDir dir;
   TestIssuer pki = make_test_issuer();
   SoftwareIssuer signer = signer_of(pki);
-  Ledger ledger = Ledger::open(dir.file("ledger.db")).value();
+  Ledger ledger = Ledger::create(dir.file("ledger.db"), test_ledger_options()).value();
   auto phone = EcPrivateKey::generate().value();
   VerifiedHolder holder = sample_holder();
   const std::string mapping_text =
@@ -335,7 +352,7 @@ TEST_CASE("idtap mdoc show masks the resident number whatever the mapping names 
 TEST_CASE("idtap ledger verify says what is wrong instead of crashing or re-keying (H2, L1)") {
   TempDir dir;
   const std::string db = dir.file("ledger.db");
-  REQUIRE(run("ledger init --ledger " + db).rc == 0);
+  init_ledger(db);
   REQUIRE(run("ledger verify --ledger " + db).rc == 0);
   SUBCASE("the key file is missing") {
     REQUIRE(::unlink((db + ".key").c_str()) == 0);
@@ -378,4 +395,209 @@ TEST_CASE("idtap provision refuses an expired issuer certificate before reading 
   CHECK_MESSAGE(p.rc == 8, p.out);
   CHECK_MESSAGE(contains(p.out, "(valid 2015-01-01T00:00:00Z .. 2020-01-01T00:00:00Z) expired before"), p.out);
   CHECK(!exists(dir.file("out.mdoc")));
+}
+
+// ----- issue 14: desk daily use ------------------------------------------------------------------
+
+TEST_CASE("idtap card report-lost: any spelling of the number finds the card; an unknown card is said plainly (issue 14 item 1)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  std::string id;
+  {
+    TestIssuer pki = make_test_issuer();
+    SoftwareIssuer signer = signer_of(pki);
+    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder("900515-1234567", Date{1990, 5, 15}, "KR1234567");
+    id = ledger.issue(request_for(ledger, holder, phone, now_seconds()), signer).value().credential_id;
+  }
+  const std::string common = " --ledger " + db;
+  // The desk bug: lower case matched nothing, said "0 credential(s) suspended" and exited 0.
+  auto lost = run("card report-lost" + common + " --document-number kr1234567");
+  CHECK_MESSAGE(lost.rc == 0, lost.out);
+  CHECK_MESSAGE(contains(lost.out, "card KOR KR1234567 reported lost; 1 credential(s) suspended"), lost.out);
+  CHECK(contains(lost.out, id));
+  auto listed = run("credential list" + common + " --document-number 'kr 123 4567' --json");
+  CHECK(listed.rc == 0);
+  CHECK(contains(listed.out, "\"state\":\"suspended\""));
+  CHECK(contains(listed.out, "\"document_number\":\"KR1234567\""));
+  CHECK(run("card found" + common + " --document-number 'KR1234567<' --issuing-state kor").rc == 0);
+
+  // Unknown: said plainly, non-zero, nothing recorded.
+  auto unknown = run("card report-lost" + common + " --document-number KR7654321");
+  CHECK(unknown.rc == 1);
+  CHECK_MESSAGE(contains(unknown.out, "no card KOR KR7654321 in the ledger: nothing was suspended and nothing recorded"), unknown.out);
+  CHECK(!contains(unknown.out, "reported lost;"));
+  // On purpose, it can still be recorded.
+  auto on_purpose = run("card report-lost" + common + " --document-number KR7654321 --unknown-ok --json");
+  CHECK_MESSAGE(on_purpose.rc == 0, on_purpose.out);
+  CHECK(contains(on_purpose.out, "\"known\":false"));
+  CHECK(contains(run("card report-lost" + common + " --document-number KR7654321").out, "already reported lost"));
+  // Not an MRZ document number: a usage error before the ledger is touched.
+  struct Bad {
+    const char* why;
+    const char* args;
+  };
+  const Bad bads[] = {
+      {"a dash", " --document-number KR-1234567"},                    // not an MRZ character
+      {"only fillers", " --document-number '<<<'"},                   // nothing left
+      {"an issuing state too long", " --document-number KR1234567 --issuing-state KOREA"},  // not 3 letters
+      {"--unknown-ok with found", " --document-number KR1234567 --unknown-ok"},              // only for report-lost
+  };
+  for (const auto& b : bads) {
+    CAPTURE(b.why);
+    const char* verb = std::string(b.why).find("found") != std::string::npos ? "card found" : "card report-lost";
+    auto r = run(std::string(verb) + common + b.args);
+    CHECK_MESSAGE(r.rc == 2, r.out);
+  }
+}
+
+TEST_CASE("idtap provision refuses a phone that holds another person's ID, with the refusal exit code (issue 14 item 2)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  init_ledger(db);
+  const std::string dates = " --issue-date 2025-01-15 --expiry-date 2035-01-14";
+  // Two people's cards, as `idtap sim personalize` writes them.
+  REQUIRE(run("sim personalize --out " + dir.file("hong") + dates).rc == 0);
+  REQUIRE(run("sim personalize --out " + dir.file("kim") + dates + " --document-number KR7654321 --surname KIM --given-names MINJI" +
+              " --full-name '김<<민지' --personal-number 920202-2345678 --birth 1992-02-02 --sex F").rc == 0);
+  TestIssuer pki = make_test_issuer();
+  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db;
+  auto phone = EcPrivateKey::generate().value();
+  write(dir.file("phone.pub"), phone.public_key().to_pem());
+  auto provision = [&](const std::string& card, const std::string& out) {
+    Bytes challenge = challenge_of(run("provision challenge --ledger " + db + " --json").out);
+    write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+    return run("provision --reader sim:" + dir.file(card) + " --trust " + dir.file(card + "/pki/csca_cert.pem") +
+               " --can 123456 --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + issuer + " --out " +
+               dir.file(out));
+  };
+  auto first = provision("hong", "hong.mdoc");
+  REQUIRE_MESSAGE(first.rc == 0, first.out);
+  auto second = provision("kim", "kim.mdoc");
+  CHECK_MESSAGE(second.rc == 8, second.out);
+  CHECK_MESSAGE(contains(second.out, "this phone's device key already holds another holder's mobile ID"), second.out);
+  CHECK(!exists(dir.file("kim.mdoc")));
+  CHECK(json_number(run("ledger verify --ledger " + db + " --json").out, "credentials") == 1);
+}
+
+TEST_CASE("idtap ledger verify --repair reports a deleted desk copy and revokes nothing (issue 14 item 4)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  const std::string cred = dir.file("phone.mdoc");
+  std::string id;
+  {
+    TestIssuer pki = make_test_issuer();
+    SoftwareIssuer signer = signer_of(pki);
+    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder();
+    IssueRequest r = request_for(ledger, holder, phone, now_seconds());
+    r.file_path = cred;
+    id = issue_to_file(ledger, r, signer).value().credential_id;
+  }
+  REQUIRE(::unlink(cred.c_str()) == 0);
+  auto repaired = run("ledger verify --ledger " + db + " --repair");
+  CHECK(repaired.rc == 1);  // a finding left: the clerk decides
+  CHECK_MESSAGE(contains(repaired.out, "FOUND:    the desk copy of credential " + id + " is gone (" + cred + ")"), repaired.out);
+  CHECK(!contains(repaired.out, "repaired:"));
+  auto shown = run("credential show " + id + " --ledger " + db + " --json");
+  CHECK_MESSAGE(contains(shown.out, "\"state\":\"active\""), shown.out);
+  // Revoking stays the clerk's explicit action; after it nothing is left to report.
+  CHECK(run("credential revoke " + id + " --ledger " + db).rc == 0);
+  CHECK(run("ledger verify --ledger " + db).rc == 0);
+}
+
+TEST_CASE("only `idtap ledger init` creates a ledger; every other command refuses a path that is not one (issue 14 item 5)") {
+  TempDir dir;
+  write(dir.file("empty.db"), "");
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(dir.file("foreign.db").c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "CREATE TABLE photos(id INTEGER)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  struct Target {
+    const char* why;
+    const char* file;
+    const char* says;
+  };
+  const Target targets[] = {
+      {"a mistyped path", "nope.db", "is not an idtap ledger (no such file)"},
+      {"an empty file", "empty.db", "is not an idtap ledger (an empty file)"},
+      {"another program's database", "foreign.db", "is not an idtap ledger (a SQLite database without idtap's tables)"},
+  };
+  const char* commands[] = {"ledger verify", "ledger verify --repair", "credential list", "credential show 00", "provision challenge",
+                            "card report-lost --document-number M1 --unknown-ok", "card found --document-number M1"};
+  for (const auto& t : targets) {
+    for (const char* cmd : commands) {
+      CAPTURE(t.why);
+      CAPTURE(cmd);
+      const std::string path = dir.file(t.file);
+      auto r = run(std::string(cmd) + " --ledger " + path);
+      CHECK_MESSAGE(r.rc == 9, r.out);
+      CHECK_MESSAGE(contains(r.out, "ledger " + path + " " + t.says), r.out);
+      CHECK(!contains(r.out, "consistent:"));
+      CHECK(!contains(r.out, "no credentials"));
+      CHECK(!exists(path + ".key"));
+    }
+  }
+  CHECK(!exists(dir.file("nope.db")));
+  CHECK(read_text_file(dir.file("empty.db")).empty());
+  // init: the status URI is required; the same settings again are fine, others refused.
+  const std::string db = dir.file("ledger.db");
+  auto no_uri = run("ledger init --ledger " + db);
+  CHECK(no_uri.rc == 2);
+  CHECK(contains(no_uri.out, "--status-uri URI is required"));
+  CHECK(!exists(db));
+  CHECK(run("ledger init --ledger " + db + " --status-uri " + kStatusUri + " --status-size 0").rc == 2);
+  CHECK(run("ledger init --ledger " + db + " --status-uri " + kStatusUri + " --status-size 12x").rc == 2);
+  CHECK(!exists(db));
+  auto made = run("ledger init --ledger " + db + " --status-uri " + kStatusUri + " --status-size 4096 --json");
+  CHECK_MESSAGE(made.rc == 0, made.out);
+  CHECK(contains(made.out, "\"status_list_size\":4096"));
+  CHECK(run("ledger init --ledger " + db + " --status-uri " + kStatusUri + " --status-size 4096").rc == 0);
+  auto other_uri = run("ledger init --ledger " + db + " --status-uri https://status.example.kr/lists/2 --status-size 4096");
+  CHECK(other_uri.rc == 8);
+  CHECK_MESSAGE(contains(other_uri.out, "already exists with status list URI " + kStatusUri), other_uri.out);
+  auto other_size = run("ledger init --ledger " + db + " --status-uri " + kStatusUri + " --status-size 8192");
+  CHECK(other_size.rc == 8);
+  CHECK_MESSAGE(contains(other_size.out, "already exists with a status list of 4096 entries, not 8192"), other_size.out);
+  CHECK(run("ledger init --ledger " + dir.file("foreign.db") + " --status-uri " + kStatusUri).rc == 9);
+  // verify takes no creation options.
+  CHECK(run("ledger verify --ledger " + db + " --status-uri " + kStatusUri).rc == 2);
+}
+
+TEST_CASE("idtap read and provision: a portrait EF.SOD lists but the chip withholds (issue 14 item 9)") {
+  TempDir dir;
+  const std::string card = dir.file("card");
+  REQUIRE(run("sim personalize --out " + card + " --issue-date 2025-01-15 --expiry-date 2035-01-14").rc == 0);
+  REQUIRE(::unlink((card + "/files/dg2.bin").c_str()) == 0);  // the chip answers 6A82 for DG2
+  const std::string access = " --reader sim:" + card + " --trust " + card + "/pki/csca_cert.pem --can 123456";
+  auto read = run("read" + access);
+  CHECK_MESSAGE(read.rc == 5, read.out);
+  CHECK_MESSAGE(contains(read.out, "Genuine       NO: EF.SOD lists DG2 but the chip did not deliver it"), read.out);
+  CHECK(contains(read.out, "Withheld      DG2"));
+  CHECK(!contains(read.out, "Genuine       YES"));
+  auto json = run("read" + access + " --json");
+  CHECK_MESSAGE(contains(json.out, "\"withheld_data_groups\": [\n      2\n    ]"), json.out);
+
+  const std::string db = dir.file("ledger.db");
+  init_ledger(db);
+  TestIssuer pki = make_test_issuer();
+  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  auto phone = EcPrivateKey::generate().value();
+  write(dir.file("phone.pub"), phone.public_key().to_pem());
+  Bytes challenge = challenge_of(run("provision challenge --ledger " + db + " --json").out);
+  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  auto p = run("provision" + access + " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") +
+               " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db + " --out " +
+               dir.file("phone.mdoc"));
+  CHECK_MESSAGE(p.rc == 5, p.out);
+  CHECK_MESSAGE(contains(p.out, "not read as genuine (EF.SOD lists DG2 but the chip did not deliver it"), p.out);
+  CHECK(!exists(dir.file("phone.mdoc")));
+  CHECK(json_number(run("ledger verify --ledger " + db + " --json").out, "credentials") == 0);
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -35,7 +36,7 @@ struct World {
   TempDir dir;
   TestIssuer pki = make_test_issuer();
   SoftwareIssuer signer = signer_of(pki);
-  Ledger ledger = Ledger::open(dir.file("ledger.db"), fast_options()).value();
+  Ledger ledger = Ledger::create(dir.file("ledger.db"), fast_options()).value();
   UnixSeconds now = fixture_now();
 };
 
@@ -145,7 +146,7 @@ TEST_CASE("refusals: nothing is issued or recorded") {
   }
   SUBCASE("a card the ledger has as lost") {
     VerifiedHolder h = sample_holder();
-    REQUIRE(w.ledger.report_card_lost(h.card, w.now).ok());
+    REQUIRE(w.ledger.report_card_lost(h.card, w.now, Ledger::UnknownCard::kRecord).ok());
     auto r = w.ledger.issue(request_for(w.ledger, h, phone, w.now), w.signer);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().context == "the card is reported lost");
@@ -242,7 +243,7 @@ TEST_CASE("one phone per holder holds under two concurrent issuers") {
   TempDir dir;
   TestIssuer pki = make_test_issuer();
   const std::string path = dir.file("ledger.db");
-  { REQUIRE(Ledger::open(path, fast_options()).ok()); }
+  { REQUIRE(Ledger::create(path, fast_options()).ok()); }
   VerifiedHolder holder = sample_holder();
   constexpr int kPerThread = 12;
   std::atomic<int> issued{0}, failed{0};
@@ -328,7 +329,7 @@ TEST_CASE("a card first reported lost while unknown gets its holder at issuance 
   auto phone = EcPrivateKey::generate().value();
   VerifiedHolder holder = sample_holder();
   // Unknown card: recorded lost with no holder, nothing suspended.
-  CHECK(w.ledger.report_card_lost(holder.card, w.now).value().empty());
+  CHECK(w.ledger.report_card_lost(holder.card, w.now, Ledger::UnknownCard::kRecord).value().empty());
   CHECK(w.ledger.card_found(holder.card, w.now + 1).value().empty());
   auto c = w.ledger.issue(request_for(w.ledger, holder, phone, w.now + 2), w.signer).value();
   // The second report finds the holder through the card and suspends the credential.
@@ -339,7 +340,8 @@ TEST_CASE("a card first reported lost while unknown gets its holder at issuance 
   // Once the card has a holder, another holder presenting it is still refused.
   REQUIRE(w.ledger.card_found(holder.card, w.now + 4).ok());
   VerifiedHolder other = sample_holder("850101-2345678", Date{1985, 1, 1});
-  auto r = w.ledger.issue(request_for(w.ledger, other, phone, w.now + 5), w.signer);
+  auto others_phone = EcPrivateKey::generate().value();  // one person per phone (issue 14 item 2)
+  auto r = w.ledger.issue(request_for(w.ledger, other, others_phone, w.now + 5), w.signer);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().context == "the card is recorded for another holder");
   CHECK(w.ledger.verify()->consistent());
@@ -352,7 +354,7 @@ TEST_CASE("an existing ledger without its key file is refused, not given a new k
   TestIssuer pki = make_test_issuer();
   SoftwareIssuer signer = signer_of(pki);
   {
-    Ledger ledger = Ledger::open(db, fast_options()).value();
+    Ledger ledger = Ledger::create(db, fast_options()).value();
     auto phone = EcPrivateKey::generate().value();
     VerifiedHolder holder = sample_holder();
     REQUIRE(ledger.issue(request_for(ledger, holder, phone, fixture_now()), signer).ok());
@@ -419,7 +421,7 @@ TEST_CASE("a corrupt meta row is a typed error, not a crash (L1)") {
     CAPTURE(c.why);
     TempDir dir;
     const std::string db = dir.file("ledger.db");
-    { REQUIRE(Ledger::open(db, fast_options()).ok()); }
+    { REQUIRE(Ledger::create(db, fast_options()).ok()); }
     run_sql(db, c.sql);
     auto opened = Ledger::open(db, fast_options());
     if (c.open_fails) {
@@ -430,7 +432,7 @@ TEST_CASE("a corrupt meta row is a typed error, not a crash (L1)") {
     }
     REQUIRE(opened.ok());
     VerifiedHolder holder = sample_holder();
-    auto lost = opened->report_card_lost(holder.card, fixture_now());
+    auto lost = opened->report_card_lost(holder.card, fixture_now(), Ledger::UnknownCard::kRecord);
     REQUIRE_FALSE(lost.ok());
     CHECK(lost.error().code == ErrorCode::kMalformed);
     CHECK_MESSAGE(lost.error().context.find("ledger is corrupt: meta 'event_head'") == 0, lost.error().context);
@@ -440,7 +442,7 @@ TEST_CASE("a corrupt meta row is a typed error, not a crash (L1)") {
   }
 }
 
-TEST_CASE("a relative --out is recorded absolute; repair revokes only a file that is not there (M4)") {
+TEST_CASE("a relative --out is recorded absolute; a missing desk copy is reported, never revoked (M4, issue 14.4)") {
   World w;
   auto phone = EcPrivateKey::generate().value();
   VerifiedHolder holder = sample_holder();
@@ -478,13 +480,15 @@ TEST_CASE("a relative --out is recorded absolute; repair revokes only a file tha
   CHECK(unreadable.findings[0].what.find("cannot be read") != std::string::npos);
   CHECK_FALSE(unreadable.findings[0].repaired);
   CHECK(w.ledger.credential(issued_id)->state == CredentialState::kActive);
-  // Really gone (ENOENT): repair revokes it.
+  // Really gone (ENOENT): reported, and the credential stays active (issue 14 item 4: repair
+  // never revokes; the file was the desk's copy, the phone holds the credential).
   REQUIRE(::rmdir(abs.c_str()) == 0);
   auto gone = w.ledger.verify({true, {}}).value();
   REQUIRE(gone.findings.size() == 1);
-  CHECK(gone.findings[0].what.find("is missing") != std::string::npos);
-  CHECK(gone.findings[0].repaired);
-  CHECK(w.ledger.credential(issued_id)->state == CredentialState::kRevoked);
+  CHECK_MESSAGE(gone.findings[0].what.find("the desk copy of credential " + issued_id + " is gone") == 0, gone.findings[0].what);
+  CHECK_FALSE(gone.findings[0].repaired);
+  CHECK(w.ledger.credential(issued_id)->state == CredentialState::kActive);
+  CHECK(w.ledger.status_list()->get(w.ledger.credential(issued_id)->status_idx).value() == kStatusValid);
 }
 
 TEST_CASE("an issuer certificate not valid for the credential's whole life issues nothing (M3)") {
@@ -510,7 +514,7 @@ TEST_CASE("an issuer certificate not valid for the credential's whole life issue
   for (const auto& c : cases) {
     INFO(std::string(c.why));
     TempDir dir;
-    Ledger ledger = Ledger::open(dir.file("ledger.db"), fast_options()).value();
+    Ledger ledger = Ledger::create(dir.file("ledger.db"), fast_options()).value();
     auto ca_key = EcPrivateKey::generate().value();
     CertificateRequest ca_req{"idtap test IACA", "KR", start_of_day(c.ca_from), start_of_day(c.ca_until), true};
     auto ca = make_certificate(ca_req, ca_key.public_key(), ca_key, nullptr).value();
@@ -551,8 +555,9 @@ TEST_CASE("batched issuance: one commit, each request on its own") {
   VerifiedHolder a = sample_holder();
   VerifiedHolder minor = sample_holder("120101-3123456", Date{2012, 1, 1}, "M00000002");
   VerifiedHolder b = sample_holder("850101-2345678", Date{1985, 1, 1}, "M00000001");
+  auto b_phone = EcPrivateKey::generate().value();  // one person per phone (issue 14 item 2)
   std::vector<IssueRequest> reqs{request_for(w.ledger, a, phone, w.now), request_for(w.ledger, minor, phone, w.now),
-                                 request_for(w.ledger, b, phone, w.now)};
+                                 request_for(w.ledger, b, b_phone, w.now)};
   auto results = w.ledger.issue_batch(reqs, w.signer).value();
   REQUIRE(results.size() == 3);
   CHECK(results[0].ok());
@@ -650,7 +655,7 @@ TEST_CASE("the event chain is keyed: truncating the log and rewinding the head i
 TEST_CASE("a ledger of the old format (plain SHA-256 chain) is refused with a clear message (M2)") {
   TempDir dir;
   const std::string db = dir.file("ledger.db");
-  { REQUIRE(Ledger::open(db, fast_options()).ok()); }
+  { REQUIRE(Ledger::create(db, fast_options()).ok()); }
   run_sql(db, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
   auto opened = Ledger::open(db, fast_options());
   REQUIRE_FALSE(opened.ok());
@@ -664,7 +669,7 @@ TEST_CASE("crash consistency: kill -9 during a batch of issuances leaves a repai
   const std::string path = dir.file("ledger.db");
   const std::string out_dir = dir.file("out");
   REQUIRE(::mkdir(out_dir.c_str(), 0700) == 0);
-  { REQUIRE(Ledger::open(path, fast_options()).ok()); }
+  { REQUIRE(Ledger::create(path, fast_options()).ok()); }
   uint64_t seed = fixture_now();
   for (int round = 0; round < 4; ++round) {
     pid_t child = ::fork();
@@ -762,4 +767,230 @@ TEST_CASE("no-replace publication: a file that appears at --out meanwhile is nev
   auto report = w.ledger.verify({true, {}}).value();
   CHECK_FALSE(report.consistent());
   CHECK(read_text_file(out) == "the other provision's credential");
+}
+
+// ----- issue 14: desk daily use ------------------------------------------------------------------
+
+TEST_CASE("document numbers are taken as the MRZ writes them, wherever they enter (issue 14 item 1)") {
+  struct Good {
+    const char* typed;
+    const char* normalized;
+  };
+  const Good goods[] = {
+      {"M12345678", "M12345678"},    // as printed
+      {"m12345678", "M12345678"},    // lower case (the desk bug: matched nothing)
+      {"m1234 5678", "M12345678"},   // spaces as read aloud
+      {" M12345678 ", "M12345678"},  // pasted with blanks
+      {"M12345678<", "M12345678"},   // copied from the MRZ with its filler
+      {"kr<123<4567", "KR1234567"},  // fillers inside, as a TD1 line shows them
+  };
+  for (const auto& g : goods) {
+    CAPTURE(g.typed);
+    CHECK(normalize_document_number(g.typed).value() == g.normalized);
+  }
+  struct Bad {
+    const char* typed;
+    const char* why;
+  };
+  const Bad bads[] = {
+      {"", "nothing typed"},
+      {"<<< ", "only fillers and spaces"},
+      {"M1234-5678", "a dash is not an MRZ character"},
+      {"M12345678\xC3\xA9", "a non-ASCII letter"},
+      {"M1234\t5678", "a tab is not a space"},
+  };
+  for (const auto& b : bads) {
+    CAPTURE(b.why);
+    auto n = normalize_document_number(b.typed);
+    REQUIRE_FALSE(n.ok());
+    CHECK(n.error().code == ErrorCode::kInvalidArgument);
+  }
+  CHECK(normalize_issuing_state("kor").value() == "KOR");
+  CHECK(normalize_issuing_state("d<<").value() == "D");  // as lds::Mrz keeps Germany's code
+  CHECK_FALSE(normalize_issuing_state("KOREA").ok());     // not a 3-letter code
+  CHECK_FALSE(normalize_issuing_state("K0R").ok());       // a digit
+
+  // Through the ledger: every spelling finds the card the MRZ recorded.
+  for (const char* typed : {"m12345678", "m1234 5678", "M12345678<"}) {
+    CAPTURE(typed);
+    World w;
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder();  // MRZ document number M12345678
+    auto c = w.ledger.issue(request_for(w.ledger, holder, phone, w.now), w.signer).value();
+    const CardIdentity lower{typed, "kor"};
+    CHECK(w.ledger.credentials(lower).value().size() == 1);
+    CHECK(w.ledger.report_card_lost(lower, w.now + 1).value() == std::vector<std::string>{c.credential_id});
+    CHECK(w.ledger.credential(c.credential_id)->state == CredentialState::kSuspended);
+    CHECK(w.ledger.card_found(lower, w.now + 2).value() == std::vector<std::string>{c.credential_id});
+    CHECK(count_rows(w.dir.file("ledger.db"), "cards") == 1);  // no second, lower-case card
+  }
+}
+
+TEST_CASE("a card the ledger does not know is refused unless recording it is asked for (issue 14 item 1)") {
+  World w;
+  const std::string db = w.dir.file("ledger.db");
+  const CardIdentity unknown{"X9999999", "KOR"};
+  bool known = true;
+  auto refused = w.ledger.report_card_lost(unknown, w.now, Ledger::UnknownCard::kRefuse, &known);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kNotFound);
+  CHECK_MESSAGE(refused.error().context.find("no card KOR X9999999 in the ledger") == 0, refused.error().context);
+  CHECK_FALSE(known);
+  CHECK(count_rows(db, "cards") == 0);
+  CHECK(count_rows(db, "events") == 0);
+  // A malformed number is refused before anything is looked up.
+  CHECK(w.ledger.report_card_lost(CardIdentity{"X-1", "KOR"}, w.now).error().code == ErrorCode::kInvalidArgument);
+  // On purpose: recorded as lost, and a later provisioning from it is refused.
+  auto recorded = w.ledger.report_card_lost(CardIdentity{"x999 9999", "KOR"}, w.now, Ledger::UnknownCard::kRecord, &known);
+  REQUIRE(recorded.ok());
+  CHECK(recorded->empty());
+  CHECK_FALSE(known);
+  CHECK(count_rows(db, "cards") == 1);
+  VerifiedHolder holder = sample_holder("900515-1234567", Date{1990, 5, 15}, "X9999999");
+  auto phone = EcPrivateKey::generate().value();
+  auto issued = w.ledger.issue(request_for(w.ledger, holder, phone, w.now + 1), w.signer);
+  REQUIRE_FALSE(issued.ok());
+  CHECK(issued.error().context == "the card is reported lost");
+}
+
+TEST_CASE("a device key is bound to one holder (issue 14 item 2)") {
+  World w;
+  const std::string db = w.dir.file("ledger.db");
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder a = sample_holder("900515-1234567", Date{1990, 5, 15}, "M00000001");
+  VerifiedHolder b = sample_holder("850101-2345678", Date{1985, 1, 1}, "M00000002");
+  auto first = w.ledger.issue(request_for(w.ledger, a, phone, w.now), w.signer).value();
+
+  auto check_refused = [&](const char* why, UnixSeconds at) {
+    CAPTURE(why);
+    const int64_t credentials = count_rows(db, "credentials");
+    const int64_t events = count_rows(db, "events");
+    IssueRequest r = request_for(w.ledger, b, phone, at);
+    auto refused = w.ledger.issue(r, w.signer);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::kRefused);
+    CHECK_MESSAGE(refused.error().context.find("this phone's device key already holds another holder's mobile ID (credential " +
+                                               first.credential_id) == 0,
+                  refused.error().context);
+    CHECK(count_rows(db, "credentials") == credentials);  // nothing issued or recorded
+    CHECK(count_rows(db, "events") == events);
+    // The batch path applies the same rule.
+    IssueRequest again = request_for(w.ledger, b, phone, at);
+    auto batch = w.ledger.issue_batch(std::span<const IssueRequest>(&again, 1), w.signer).value();
+    REQUIRE_FALSE(batch[0].ok());
+    CHECK(batch[0].error().code == ErrorCode::kRefused);
+    CHECK(count_rows(db, "credentials") == credentials);
+  };
+  check_refused("holder A's credential is active", w.now + 1);
+  REQUIRE(w.ledger.suspend(first.credential_id, "phone_lost", w.now + 2).ok());
+  check_refused("holder A's credential is suspended (it could be resumed)", w.now + 3);
+
+  // The same holder may renew on the same phone (the old credential is replaced).
+  auto renewed = w.ledger.issue(request_for(w.ledger, a, phone, w.now + 4), w.signer).value();
+  CHECK(renewed.revoked == std::vector<std::string>{first.credential_id});
+  first = renewed;
+  check_refused("holder A's renewed credential is active", w.now + 5);
+
+  // Once the clerk revokes A's credential, the phone is free for B.
+  REQUIRE(w.ledger.revoke(renewed.credential_id, "phone handed over", w.now + 6).ok());
+  auto for_b = w.ledger.issue(request_for(w.ledger, b, phone, w.now + 7), w.signer);
+  REQUIRE_MESSAGE(for_b.ok(), for_b.error().message());
+  CHECK(w.ledger.verify()->consistent());
+}
+
+TEST_CASE("only create makes a ledger; open refuses what is not one and leaves it untouched (issue 14 item 5)") {
+  TempDir dir;
+  auto write_bytes = [](const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  };
+  auto foreign_db = [](const std::string& path) {
+    run_sql(path, "CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES('x');");
+  };
+  struct Case {
+    const char* why;
+    std::function<void(const std::string&)> make;  // what is at the path beforehand
+    ErrorCode code;
+    const char* says;
+  };
+  const Case cases[] = {
+      // A mistyped path: before, a new ledger (and key) was made and reported consistent.
+      {"nothing there", [](const std::string&) {}, ErrorCode::kNotFound, "(no such file)"},
+      // SQLite takes an empty file for an empty database.
+      {"an empty file", [&](const std::string& p) { write_bytes(p, ""); }, ErrorCode::kMalformed, "(an empty file)"},
+      // Another program's database got idtap's tables added.
+      {"another program's SQLite database", foreign_db, ErrorCode::kMalformed, "(a SQLite database without idtap's tables)"},
+      // A text file where the ledger should be.
+      {"a text file", [&](const std::string& p) { write_bytes(p, "hello, this is not a database at all\n"); }, ErrorCode::kMalformed,
+       "(not a SQLite database)"},
+      // A directory.
+      {"a directory", [](const std::string& p) { REQUIRE(::mkdir(p.c_str(), 0700) == 0); }, ErrorCode::kMalformed,
+       "(not a regular file)"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    const std::string path = dir.file("case" + std::to_string(n++) + ".db");
+    c.make(path);
+    struct stat before {};
+    const bool existed = ::stat(path.c_str(), &before) == 0;
+    const int64_t tables = existed && S_ISREG(before.st_mode) && before.st_size > 0 ? count_rows(path, "sqlite_master") : -1;
+    auto opened = Ledger::open(path, fast_options());
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().code == c.code);
+    CHECK_MESSAGE(opened.error().context.find("ledger " + path + " is not an idtap ledger " + c.says) == 0, opened.error().context);
+    CHECK(::access((path + ".key").c_str(), F_OK) != 0);  // no key made
+    struct stat after {};
+    CHECK((::stat(path.c_str(), &after) == 0) == existed);  // nothing created
+    if (existed) CHECK(after.st_size == before.st_size);
+    if (tables >= 0) CHECK(count_rows(path, "sqlite_master") == tables);  // no tables added
+    // create() refuses a path that holds something else too (only an absent path is created).
+    if (existed) CHECK_FALSE(Ledger::create(path, fast_options()).ok());
+  }
+}
+
+TEST_CASE("create: the status URI is required, and an existing ledger's settings are not silently changed (issue 14 item 5)") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  LedgerOptions no_uri = fast_options();
+  no_uri.status_uri.clear();
+  auto refused = Ledger::create(db, no_uri);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kInvalidArgument);
+  CHECK(::access(db.c_str(), F_OK) != 0);
+  LedgerOptions zero = fast_options();
+  zero.status_list_size = 0;
+  CHECK(Ledger::create(db, zero).error().code == ErrorCode::kInvalidArgument);
+  CHECK(::access(db.c_str(), F_OK) != 0);
+
+  REQUIRE(Ledger::create(db, fast_options()).ok());
+  // The same settings again: the ledger as it is (init is idempotent).
+  auto same = Ledger::create(db, fast_options());
+  REQUIRE(same.ok());
+  CHECK(same->status_uri() == fast_options().status_uri);
+  struct Case {
+    const char* why;
+    std::string uri;
+    uint64_t size;
+    const char* says;
+  };
+  const Case cases[] = {
+      // Another URI would leave every issued credential pointing at the old list.
+      {"another URI", "https://status.example.kr/lists/2", 4096, "already exists with status list URI https://status.example.kr/lists/1"},
+      // Another size: the indexes were allocated in the old one.
+      {"another size", "https://status.example.kr/lists/1", 8192, "already exists with a status list of 4096 entries, not 8192"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    LedgerOptions o = fast_options();
+    o.status_uri = c.uri;
+    o.status_list_size = c.size;
+    auto r = Ledger::create(db, o);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kRefused);
+    CHECK_MESSAGE(r.error().context.find(c.says) != std::string::npos, r.error().context);
+  }
+  auto opened = Ledger::open(db);
+  REQUIRE(opened.ok());
+  CHECK(opened->status_uri() == "https://status.example.kr/lists/1");
+  CHECK(opened->status_list_size() == 4096);
 }

@@ -39,7 +39,7 @@ void check_identity(const ReadResult& r) {
   CHECK(r.dg1->mrz.primary_identifier == "HONG");
   CHECK(r.dg1->mrz.secondary_identifier == "GILDONG");
   REQUIRE(r.dg11.has_value());
-  CHECK(*r.dg11->dg11.full_name == "홍길동");
+  CHECK(*r.dg11->dg11.full_name == "홍<<길동");
   CHECK(r.dg11->dg11.personal_number->masked() == "900101-1******");
   REQUIRE(r.dg2.has_value());
   CHECK(r.dg2->images().size() == 1);
@@ -239,7 +239,7 @@ TEST_CASE("PACE-CAN full reads in every mapping, cipher and curve the card profi
     }
     for (const auto& [dg, rec] : r->data_groups) CHECK(rec.raw == p.card.image.files.data_groups.at(dg));
     REQUIRE(r->dg11.has_value());
-    CHECK(*r->dg11->dg11.full_name == "홍길동");
+    CHECK(*r->dg11->dg11.full_name == "홍<<길동");
   }
 }
 

@@ -168,7 +168,7 @@ TEST_CASE("the default resident card: every file parses, EF.SOD covers every dat
   auto dg11 = lds::parse_dg11(img.files.data_groups.at(11));
   REQUIRE(dg11.ok());
   CHECK(dg11->tag_list_consistent);
-  CHECK(dg11->dg11.full_name == "홍길동");
+  CHECK(dg11->dg11.full_name == "홍<<길동");
   CHECK(dg11->dg11.other_names == std::vector<std::string>{"HONG<<GILDONG"});
   CHECK(dg11->dg11.personal_number->masked() == "900101-1******");
   CHECK(dg11->dg11.personal_number->reveal() == "900101-1234567");

@@ -534,7 +534,7 @@ TEST_CASE("idtap read --files 1,11: only those (and the chip-check groups), repo
   CHECK(doc["verification"]["genuine"].boolean);
   const JsonValue& d = doc["document"];
   CHECK(d["document_number"].string == "KR1234567");
-  CHECK(d["full_name"].string == "홍길동");
+  CHECK(d["full_name"].string == "홍<<길동");
   CHECK(d.find("face_image") == nullptr);         // DG2 not read
   CHECK(d.find("issuing_authority") == nullptr);  // DG12 not read
   CHECK(strings_of(doc["out"]["files"]) ==
@@ -601,7 +601,7 @@ TEST_CASE("idtap read: the readable summary names the holder, masks the resident
   auto r = run_split(read_command(good, "--can 123456 --trust " + good + "/pki/csca_cert.pem"), tmp);
   CAPTURE(r.out);
   CHECK(r.exit_code == 0);
-  for (const char* line : {"Document      ID KOR M12345678 (TD1)\n", "Name          HONG, GILDONG\n", "Full name     홍길동\n",
+  for (const char* line : {"Document      ID KOR M12345678 (TD1)\n", "Name          HONG, GILDONG\n", "Full name     홍<<길동\n",
                            "Nationality   KOR\n", "Sex           M\n", "Born          1990-01-01\n", "Expires       2030-12-31\n",
                            "Resident no.  900101-1******\n", "Passive       valid\n", "Genuine       YES\n"}) {
     CAPTURE(line);

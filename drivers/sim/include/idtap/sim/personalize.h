@@ -49,7 +49,9 @@ enum class DsKeyType { kEcdsa, kRsa, kRsaPss };
 struct Holder {
   std::string primary_identifier = "HONG";       // MRZ surname
   std::string secondary_identifier = "GILDONG";  // MRZ given names
-  std::string full_name = "홍길동";              // DG11 5F0E
+  // full_name: DG11 5F0E in national characters, primary identifier '<<' secondary identifier
+  // (ICAO 9303-10 §4.7.11), so a reader need not guess where the family name ends (남궁<<민수).
+  std::string full_name = "홍<<길동";
   lds::PersonalNumber personal_number{"900101-1234567"};  // DG11 5F10 (made up); empty: none
   lds::Date date_of_birth{1990, 1, 1};
   char sex = 'M';

@@ -19,11 +19,22 @@ namespace idtap::provision {
 enum class CardStatus { kValid, kReportedLost };
 
 // CardIdentity: the card a holder presented: document number and ICAO 3-letter issuing state
-// ("KOR"); unique together.
+// ("KOR"); unique together. The ledger keeps both in their MRZ form (normalize_card_identity).
 struct CardIdentity {
   std::string document_number;
   std::string issuing_state;
 };
+
+// normalize_document_number: `typed` as the MRZ writes a document number (ICAO 9303-3 §4.2:
+// A-Z and 0-9; 9303-4/5 fillers '<' are not part of the number): letters upper-cased, spaces
+// and '<' dropped ("kr 123<4567" -> "KR1234567"). kInvalidArgument naming the character when
+// another one is left, or when nothing is.
+Result<std::string> normalize_document_number(std::string_view typed);
+// normalize_issuing_state: the ICAO code as lds::Mrz keeps it: upper-cased, spaces and trailing
+// fillers dropped ("kor" -> "KOR", "d<<" -> "D"); kInvalidArgument unless 1-3 letters are left.
+Result<std::string> normalize_issuing_state(std::string_view typed);
+// normalize_card_identity: both fields normalized (errors as above).
+Result<CardIdentity> normalize_card_identity(const CardIdentity& card);
 
 // VerifiedHolder: the data of one card read. `genuine` is true only when passive
 // authentication passed (EF.SOD signature, Document Signer chain to a trusted CSCA, every data
@@ -67,7 +78,7 @@ inline constexpr int kCredentialValidityYears = 3;
 UnixSeconds credential_valid_until(UnixSeconds issued_at);
 
 // check_issuance_policy: kRefused (with the reason) unless `holder` may receive a credential
-// on `issue_day`: read as genuine; a well-formed resident number that agrees with the date of
+// on `issue_day`: read as genuine; a portrait (DG2); a well-formed resident number that agrees with the date of
 // birth; aged kMinimumAge or more; the card not expired and not reported lost. Nothing is
 // recorded by this check.
 Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day);

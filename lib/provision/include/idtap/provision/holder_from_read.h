@@ -9,8 +9,9 @@
 namespace idtap::provision {
 
 // holder_from_read: a VerifiedHolder from `read`: `genuine` and its reason from the verdict;
-// Latin names from the MRZ (DG1); the national-script name from DG11's full name (split at '<<'
-// or a space; otherwise the first character is the family name, the Korean convention); the
+// Latin names from the MRZ (DG1); the national-script name from DG11's full name, split by
+// split_national_name (national_name.h: the card's '<<', else the MRZ's split, the table of
+// two-syllable surnames, the first syllable); the
 // birth date from DG11's full date of birth, else the MRZ; the resident number from DG11; the
 // portrait from DG2 (a JPEG 2000 image re-encoded as JPEG); address (DG11), issuing authority
 // and date of issue (DG12), expiry (MRZ); the card identity (document number, issuing state).

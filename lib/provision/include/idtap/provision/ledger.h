@@ -4,11 +4,15 @@
 // Holders are keyed by HMAC-SHA256(ledger key, the 13 digits of the resident registration
 // number); the number itself is never stored. The ledger key is 32 random bytes in
 // "<ledger>.key" (mode 0600), made only when the ledger is created: an existing ledger whose
-// key file is missing is refused (a new key would give every holder a new id).
+// key file is missing is refused (a new key would give every holder a new id). Only
+// Ledger::create (`idtap ledger init`) makes a ledger; Ledger::open refuses any path that is
+// not one (nothing there, an empty file, another program's SQLite database).
 //
 // Every issuance and state change is one transaction (BEGIN IMMEDIATE). The one-phone rule
 // (at most one active or suspended credential per holder) is enforced by the transaction,
-// which revokes the previous credential, and backed by a UNIQUE partial index.
+// which revokes the previous credential, and backed by a UNIQUE partial index. Its other half,
+// one person per phone: a device key holding another holder's active or suspended credential
+// is refused (kRefused), never shared.
 //
 // Events: each row holds hash = HMAC-SHA256(ledger key, previous row's hash || canonical row),
 // the canonical row being the deterministic CBOR array [seq, at, kind, credential_id, card_id,
@@ -26,8 +30,10 @@
 // A crash before 2 leaves an orphan temp file and no record: verify() reports it and
 // repair deletes it (the credential never existed). A crash between 2 and 3 leaves a record
 // whose file is still the temp file: repair completes the rename (the bytes are checked
-// against the recorded SHA-256). A record whose file is gone altogether (ENOENT) is revoked by
-// repair; a file that cannot be read for another reason is reported, not repaired.
+// against the recorded SHA-256). A record whose file is gone altogether (ENOENT) is reported
+// and never revoked, not even by repair: the file is the desk's copy, the phone holds the
+// credential, and revoking it is the clerk's explicit action. A file that cannot be read for
+// another reason is reported, not repaired.
 #pragma once
 
 #include <functional>
@@ -49,11 +55,10 @@
 
 namespace idtap::provision {
 
-// LedgerOptions: how a ledger is opened (and, the first time, created).
+// LedgerOptions: how a ledger is opened, and (Ledger::create) what it is created with.
 struct LedgerOptions {
-  uint64_t status_list_size = uint64_t(1) << 17;  // entries in the status list (at creation)
-  std::string status_uri;                          // the status list URI (at creation; default
-                                                   // "https://status.idtap.invalid/<random>")
+  uint64_t status_list_size = uint64_t(1) << 17;  // entries in the status list (create)
+  std::string status_uri;                          // the status list URI (create: required)
   int busy_timeout_ms = 30000;                     // wait for another writer this long
   bool durable = true;                             // synchronous=FULL: a commit survives power loss
 };
@@ -124,12 +129,21 @@ struct LedgerReport {
 // one Ledger per thread or process: SQLite serialises the writers).
 class Ledger {
  public:
-  // Ledger::open: opens (creating when absent) the ledger at `path` and its key file (made
-  // only with a new ledger). kNotFound if the ledger exists but its key file does not, kIo for
-  // file problems, kRefused if the key file is readable by group or others, kMalformed
-  // ("ledger is corrupt: ...") for a corrupt meta row, kNotSupported for a ledger of another
-  // format version (version 1: a plain SHA-256 event chain).
+  // Ledger::open: opens the existing ledger at `path` and its key file; creates nothing (the
+  // status list options are ignored). kNotFound ("ledger P is not an idtap ledger (no such
+  // file) ...") when nothing is at `path` or the ledger exists but its key file does not;
+  // kMalformed naming the path for an empty file, a file that is not SQLite or a SQLite
+  // database without idtap's tables (left untouched), and ("ledger is corrupt: ...") for a
+  // corrupt meta row; kIo for file problems, kRefused if the key file is readable by group or
+  // others, kNotSupported for a ledger of another format version (version 1: a plain SHA-256
+  // event chain).
   static Result<Ledger> open(const std::string& path, const LedgerOptions& options = {});
+  // Ledger::create: creates the ledger at `path` (and its key file) with options.status_uri
+  // (required: kInvalidArgument when empty) and options.status_list_size (1..2^24, else
+  // kInvalidArgument). An existing ledger created with the same URI and size is opened as is;
+  // one with another URI or size is kRefused (they are fixed at creation); an existing path
+  // that is not an idtap ledger is refused as by open().
+  static Result<Ledger> create(const std::string& path, const LedgerOptions& options);
   Ledger(Ledger&&) noexcept;
   Ledger& operator=(Ledger&&) noexcept;
   ~Ledger();
@@ -143,8 +157,9 @@ class Ledger {
   // Ledger::new_challenges: `count` challenges under one commit (a kiosk or a batch run).
   Result<std::vector<Bytes>> new_challenges(size_t count, UnixSeconds now, int64_t ttl_seconds = 300);
 
-  // Ledger::issue: checks the rules (check_issuance_policy, the card not lost in the ledger,
-  // the proof of possession: signature, challenge known, unused and unexpired), then in one
+  // Ledger::issue: checks the rules (check_issuance_policy, the card not lost in the ledger nor
+  // another holder's, the device key not holding another holder's active or suspended
+  // credential, the proof of possession: signature, challenge known, unused and unexpired), then in one
   // transaction consumes the challenge, revokes the holder's previous credential, allocates a
   // status index, issues and records the credential. kRefused (nothing issued or recorded)
   // when a rule says no.
@@ -160,19 +175,28 @@ class Ledger {
   Status suspend(const std::string& credential_id, const std::string& reason, UnixSeconds now);
   Status resume(const std::string& credential_id, UnixSeconds now);
   Status revoke(const std::string& credential_id, const std::string& reason, UnixSeconds now);
-  // Ledger::report_card_lost: the card is marked lost and every active credential of its
-  // holder suspended ("card_lost"); returns their ids. An unknown card is recorded as lost
-  // with no holder (a later provisioning from it is refused; once found, the first issuance
-  // from it records its holder). kState if already lost.
-  Result<std::vector<std::string>> report_card_lost(const CardIdentity& card, UnixSeconds now);
-  // Ledger::card_found: lifts a card loss: the card is valid again and the holder's
-  // credentials suspended for a card loss (still unexpired) whose own card is not lost are
-  // resumed; returns their ids. kNotFound, kState.
+  // UnknownCard: what report_card_lost does with a card the ledger does not know.
+  enum class UnknownCard {
+    kRefuse,  // kNotFound, nothing recorded (a mistyped number must not look like success)
+    kRecord,  // recorded as lost with no holder, on purpose (`card report-lost --unknown-ok`)
+  };
+  // Ledger::report_card_lost: the card (normalized: normalize_card_identity) is marked lost and
+  // every active credential of its holder suspended ("card_lost"); returns their ids. An
+  // unknown card is kNotFound, or with UnknownCard::kRecord recorded as lost with no holder (a
+  // later provisioning from it is refused; once found, the first issuance from it records its
+  // holder). kState if already lost, kInvalidArgument for a malformed document number.
+  // `was_known` (optional, caller-owned) is set to whether the ledger knew the card before.
+  Result<std::vector<std::string>> report_card_lost(const CardIdentity& card, UnixSeconds now,
+                                                    UnknownCard unknown = UnknownCard::kRefuse, bool* was_known = nullptr);
+  // Ledger::card_found: lifts a card loss: the card (normalized) is valid again and the
+  // holder's credentials suspended for a card loss (still unexpired) whose own card is not lost
+  // are resumed; returns their ids. kNotFound, kState, kInvalidArgument.
   Result<std::vector<std::string>> card_found(const CardIdentity& card, UnixSeconds now);
   // Ledger::expire_due: active or suspended credentials past valid_until become expired.
   Result<std::vector<std::string>> expire_due(UnixSeconds now);
 
-  // Ledger::credential / credentials: records (all, or those of one card).
+  // Ledger::credential / credentials: records (all, or those of one card, normalized;
+  // kInvalidArgument for a malformed document number).
   Result<CredentialRecord> credential(const std::string& credential_id);
   Result<std::vector<CredentialRecord>> credentials(const std::optional<CardIdentity>& card = std::nullopt);
 
@@ -189,6 +213,7 @@ class Ledger {
 
  private:
   explicit Ledger(std::unique_ptr<Impl> impl);
+  static Result<Ledger> open_or_create(const std::string& path, const LedgerOptions& options, bool create);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -88,6 +88,10 @@ struct Verification {
   Bytes active_challenge;                          // AA passed: the challenge the chip signed
   Bytes active_signature;                          // and its signature, for a server to check
   std::vector<int> unsigned_data_groups;           // in EF.COM but not in EF.SOD: reported, not trusted
+  // withheld_data_groups: listed (hashed) in EF.SOD, asked for, but not delivered by the chip
+  // (it refused the file): the signed data is incomplete, so `genuine` is false (see
+  // note_withheld_data_groups).
+  std::vector<int> withheld_data_groups;
   bool genuine = false;
   std::string genuine_reason;
 };
@@ -120,6 +124,15 @@ struct ReadResult {
   Verification verification;
   ReadStats stats;
 };
+
+// note_withheld_data_groups: the completeness finding of a read, made once the session is over:
+// every data group in `signed_hashes` (EF.SOD's) that `result` asked the chip for and got no
+// bytes of (its FileRecord says "not readable") goes into withheld_data_groups; if there is
+// one, a read that was otherwise genuine is not ("EF.SOD lists DG2 but the chip did not deliver
+// it ..."): a chip that hides a signed data group (a portrait, say) must not pass as a complete,
+// genuine document. Data groups never asked for (DG3 / DG4, or outside ReadRequest::data_groups)
+// are no finding.
+void note_withheld_data_groups(ReadResult& result, const std::map<int, Bytes>& signed_hashes);
 
 // read_card: one whole session over `card` (a bare transport: PC/SC, libnfc or the simulated
 // card). Errors end the read: kInvalidArgument (no usable key for what the card offers),
