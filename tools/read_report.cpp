@@ -16,6 +16,7 @@
 #include "idtap/base/file_io.h"
 #include "idtap/base/hex.h"
 #include "idtap/base/redact.h"
+#include "idtap/provision/national_name.h"
 #include "idtap/reader/photo.h"
 
 namespace idtap::cli {
@@ -76,6 +77,16 @@ int exit_code_for_verdict(const reader::Verification& v) {
   return kExitChipFailed;
 }
 
+// full_name_text: DG11's full name as the clerk reads it: a Hangul name written whole, as Koreans
+// write it, with its surname named (남궁민수, surname 남궁), never with the card's '<<' fillers.
+std::string full_name_text(const std::string& full_name, const reader::ReadResult& r) {
+  const auto name = provision::split_national_name(full_name, r.dg1 ? r.dg1->mrz.primary_identifier : "",
+                                                   r.dg1 ? r.dg1->mrz.secondary_identifier : "");
+  if (name.given.empty()) return name.family;
+  const bool hangul = static_cast<unsigned char>(name.family[0]) >= 0x80;
+  return hangul ? name.family + name.given + " (surname " + name.family + ")" : name.family + ", " + name.given;
+}
+
 void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
   auto row = [](const char* label, const std::string& value) {
     if (!value.empty()) fmt::print("{:<14}{}\n", label, value);
@@ -85,7 +96,7 @@ void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
     row("Document", fmt::format("{} {} {} ({})", m.document_code, m.issuing_state, m.document_number, lds::mrz_format_name(m.format)));
     row("Name", m.primary_identifier + (m.secondary_identifier.empty() ? "" : ", " + m.secondary_identifier));
   }
-  if (r.dg11 && r.dg11->dg11.full_name) row("Full name", *r.dg11->dg11.full_name);
+  if (r.dg11 && r.dg11->dg11.full_name) row("Full name", full_name_text(*r.dg11->dg11.full_name, r));
   if (r.dg1) {
     const lds::Mrz& m = r.dg1->mrz;
     row("Nationality", m.nationality);

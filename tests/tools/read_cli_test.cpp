@@ -601,7 +601,7 @@ TEST_CASE("idtap read: the readable summary names the holder, masks the resident
   auto r = run_split(read_command(good, "--can 123456 --trust " + good + "/pki/csca_cert.pem"), tmp);
   CAPTURE(r.out);
   CHECK(r.exit_code == 0);
-  for (const char* line : {"Document      ID KOR M12345678 (TD1)\n", "Name          HONG, GILDONG\n", "Full name     홍<<길동\n",
+  for (const char* line : {"Document      ID KOR M12345678 (TD1)\n", "Name          HONG, GILDONG\n", "Full name     홍길동 (surname 홍)\n",
                            "Nationality   KOR\n", "Sex           M\n", "Born          1990-01-01\n", "Expires       2030-12-31\n",
                            "Resident no.  900101-1******\n", "Passive       valid\n", "Genuine       YES\n"}) {
     CAPTURE(line);
@@ -924,4 +924,25 @@ TEST_CASE("idtap read --out: the directory is created 0700 and every file in it 
   }
   CHECK(files >= 8);  // the raw files, the face as stored and photo.png
   CHECK(fs::exists(out + "/dg11.bin"));
+}
+
+TEST_CASE("idtap read shows a Hangul full name whole, with its surname named, never with the card's fillers") {
+  struct Case {
+    const char* full_name;  // as personalized into DG11 (5F0E)
+    const char* shown;
+  } cases[] = {
+      {"남궁<<민수", "Full name     남궁민수 (surname 남궁)\n"},  // the card's structure: a two-syllable surname
+      {"남궁민수", "Full name     남궁민수 (surname 남궁)\n"},    // no structure: the compound-surname table
+      {"홍<<길동", "Full name     홍길동 (surname 홍)\n"},
+  };
+  test::ScratchDir tmp("read-full-name");
+  int i = 0;
+  for (const auto& c : cases) {
+    CAPTURE(c.full_name);
+    const std::string card = personalize(tmp, "card" + std::to_string(i++), std::string("--full-name '") + c.full_name + "'");
+    auto r = run_shell(read_command(card, "--can 123456 --trust " + card + "/pki/csca_cert.pem"));
+    CAPTURE(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, c.shown));
+  }
 }
