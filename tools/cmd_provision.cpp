@@ -207,6 +207,9 @@ int cmd_provision(const std::vector<std::string>& argv) {
   // The card, read and verified; nothing is recorded unless it is genuine.
   select::OpenOptions open;
   open.reader = args->get("reader");
+  // A read session leaves secure messaging open and the application selected: reset the card
+  // when done, so the next program (or the next read) meets a card in its power-up state.
+  open.pcsc.reset_on_close = true;
   std::atomic<bool> cancelled{false};
   open.cancel = std::make_shared<select::CancelSlot>();
   read_request.cancel = &cancelled;

@@ -166,6 +166,9 @@ int cmd_read(const std::vector<std::string>& argv) {
 
   select::OpenOptions open;
   open.reader = args->get("reader");
+  // A read session leaves secure messaging open and the application selected: reset the card
+  // when done, so the next program (or the next read) meets a card in its power-up state.
+  open.pcsc.reset_on_close = true;
   open.verbosity = static_cast<int>(args->all("verbose").size());
   if (auto w = args->get("wait")) {
     auto s = parse_seconds(*w, "--wait");

@@ -37,6 +37,8 @@ constexpr const char* kServeUsage =
     "  --no-extended       refuse extended-length APDUs\n"
     "  --max-response N    refuse READ BINARY with Ne above N (e.g. 223, 160, 112)\n"
     "  --mse-rejects-le    answer MSE commands that carry Le with 6700\n"
+    "  --no-sfi            refuse READ BINARY by short file identifier (plain 6A82, which\n"
+    "                      ends secure messaging), as many issued passports do\n"
     "  --quiet             log connections only, not every APDU\n"
     "  --help              this text\n\n"
     "exit status: 0 after a signal, 2 bad usage, 4 the image could not be loaded or served.\n";
@@ -61,7 +63,7 @@ std::string timestamp() {
 
 int sim_serve(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {{"card", true}, {"vpcd", true}, {"leave-after", true}, {"return-after", true},
-                                 {"no-extended"}, {"max-response", true}, {"mse-rejects-le"}, {"quiet"}, {"help", false, false, 'h'}});
+                                 {"no-extended"}, {"max-response", true}, {"mse-rejects-le"}, {"no-sfi"}, {"quiet"}, {"help", false, false, 'h'}});
   if (!args.ok()) {
     print_error("sim serve", args.error());
     return kExitUsage;
@@ -109,6 +111,7 @@ int sim_serve(const std::vector<std::string>& argv) {
     quirks.max_response = *n;
   }
   if (args->has("mse-rejects-le")) quirks.mse_rejects_le = true;
+  if (args->has("no-sfi")) quirks.no_sfi = true;
   const bool quiet = args->has("quiet");
   options.log = [quiet](std::string_view line) {
     if (quiet && line.starts_with("APDU")) return;

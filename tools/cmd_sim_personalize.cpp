@@ -67,6 +67,7 @@ constexpr const char* kUsage =
     "  --no-extended        refuse extended-length APDUs\n"
     "  --max-response N     largest response data field (e.g. 223)\n"
     "  --mse-rejects-le     answer MSE commands carrying Le with 6700\n"
+    "  --no-sfi             refuse READ BINARY by short file identifier (plain 6A82)\n"
     "  --leave-after N      leave the field after N APDUs\n"
     "output:\n"
     "  --today DATE         the personalization date (default: today, UTC)\n"
@@ -85,7 +86,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"ca-curve", true},     {"ca-key", true},        {"ca-cipher", true},    {"no-card-security", false},
     {"unsigned-dg", true, true},                     {"aa", true},            {"aa-hash", true},      {"ds-key", true},
     {"hash", true},         {"tamper", true, true},  {"cloned", false},      {"no-extended", false},
-    {"max-response", true}, {"mse-rejects-le", false}, {"leave-after", true}, {"today", true},
+    {"max-response", true}, {"mse-rejects-le", false}, {"no-sfi", false}, {"leave-after", true}, {"today", true},
     {"json", false},        {"help", false, false, 'h'},
 };
 
@@ -264,6 +265,7 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
     IDTAP_ASSIGN_OR_RETURN(o.quirks.max_response, parse_count("max-response", *v, 65536));
   }
   if (a.has("mse-rejects-le")) o.quirks.mse_rejects_le = true;
+  if (a.has("no-sfi")) o.quirks.no_sfi = true;
   if (auto v = a.get("leave-after")) {
     IDTAP_ASSIGN_OR_RETURN(o.quirks.leave_after, parse_count("leave-after", *v, 1000000));
   }

@@ -92,6 +92,14 @@ Answer read_window(const Bytes& content, size_t offset, size_t ne) {
   return a;
 }
 
+// refuse_sfi: the no_sfi quirk: a card that does not implement reading by SFI answers as for
+// a file it does not know, 6A82, in plain; under secure messaging that error ends the session
+// (ICAO 9303-11 §9.8.1: the chip deletes the session keys), as on the passports that do this.
+Answer refuse_sfi(CardState& card) {
+  card.end_secure_messaging();
+  return sw_only(sw::kFileNotFound);
+}
+
 }  // namespace
 
 std::vector<CardFile> build_file_table(const CardFiles& files) {
@@ -165,6 +173,7 @@ Answer handle_read_binary(CardState& card, const Context& ctx) {
       if (cmd.p1 & 0x60) return sw_only(sw::kIncorrectP1P2);
       const uint8_t sfi = cmd.p1 & 0x1F;
       if (sfi == 0) return sw_only(sw::kIncorrectP1P2);
+      if (card.image.config.quirks.no_sfi) return refuse_sfi(card);
       target = find_sfi(card, sfi);
       if (!target) return sw_only(sw::kFileNotFound);
       offset = cmd.p2;
@@ -185,6 +194,7 @@ Answer handle_read_binary(CardState& card, const Context& ctx) {
       if (!card.current_ef) return sw_only(sw::kCommandNotAllowedNoEf);
       target = card.current_ef;
     } else if ((cmd.p1 & 0xE0) == 0x80 && cmd.p2 == 0x00) {
+      if (card.image.config.quirks.no_sfi) return refuse_sfi(card);
       target = find_sfi(card, cmd.p1 & 0x1F);
       if (!target) return sw_only(sw::kFileNotFound);
     } else {

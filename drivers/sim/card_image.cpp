@@ -363,6 +363,7 @@ SecureBytes format_card_conf(const CardConfig& c) {
   put(out, std::string("quirk.mse_rejects_le = ") + (q.mse_rejects_le ? "yes" : "no") + "\n");
   put(out, "quirk.leave_after = " + std::to_string(q.leave_after) + "\n");
   put(out, std::string("quirk.cloned_chip = ") + (q.cloned_chip ? "yes" : "no") + "\n");
+  put(out, std::string("quirk.no_sfi = ") + (q.no_sfi ? "yes" : "no") + "\n");
   return out;
 }
 
@@ -474,6 +475,8 @@ Result<CardConfig> parse_card_conf(std::string_view text, std::string_view origi
       IDTAP_TRY(count(c.quirks.leave_after, 100000000));
     } else if (key == "quirk.cloned_chip") {
       IDTAP_TRY(flag(c.quirks.cloned_chip));
+    } else if (key == "quirk.no_sfi") {
+      IDTAP_TRY(flag(c.quirks.no_sfi));
     } else {
       return conf_error(origin, line_no, "unknown key '" + key + "'");
     }

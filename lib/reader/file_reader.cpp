@@ -23,8 +23,13 @@ Result<size_t> tlv_total_length(ByteView head) {
   return length->total ? *length->total : kIndefiniteLength;
 }
 
+bool sfi_read_refused(uint16_t sw) {
+  return sw == apdu::sw::kFileNotFound || sw == apdu::sw::kIncorrectP1P2 || sw == apdu::sw::kInsNotSupported ||
+         sw == apdu::sw::kCommandNotAllowedNoEf;
+}
+
 FileReader::FileReader(apdu::Transport& transport, FileReaderOptions options)
-    : transport_(&transport), options_(std::move(options)) {
+    : transport_(&transport), options_(std::move(options)), use_sfi_(options_.use_sfi) {
   chunk_ = std::min(kChunkLadder[0], transport.capabilities().max_response_data);
   if (chunk_ == 0) chunk_ = 1;
 }
@@ -42,7 +47,7 @@ bool FileReader::lower_chunk() {
 Result<apdu::ResponseApdu> FileReader::read_chunk(const FileRef& file, size_t offset, size_t ne, bool selected) {
   // ICAO 9303-10 §3.5.2 / ISO 7816-4 §11.3.3: READ BINARY with P1 = 80|SFI selects and reads at
   // once, for offsets up to 255.
-  if (!selected && file.sfi != 0 && offset <= 0xFF) {
+  if (!selected && use_sfi_ && file.sfi != 0 && offset <= 0xFF) {
     IDTAP_ASSIGN_OR_RETURN(auto cmd, apdu::read_binary_sfi(file.sfi, static_cast<uint8_t>(offset), ne));
     return transport_->transmit(cmd);
   }
@@ -72,12 +77,17 @@ Result<Bytes> FileReader::read_file(const FileRef& file) {
   size_t total = 0;  // 0: not known yet
   bool selected = false;
   size_t recoveries = 0;
+  // by_fid_after_refusal: the SFI form was refused for this file and it is being read by FID;
+  // sfi_cost_channel: that refusal came in plain under secure messaging (the channel died).
+  bool by_fid_after_refusal = false;
+  bool sfi_cost_channel = false;
   for (;;) {
     if (total != 0 && total != kIndefiniteLength && data.size() >= total) break;
     if (options_.cancel && options_.cancel->load()) return make_error(ErrorCode::kCancelled, file.name + ": read cancelled");
     const size_t offset = data.size();
     size_t ne = chunk_;
     if (total != 0 && total != kIndefiniteLength) ne = std::min(ne, total - offset);
+    const bool by_sfi = !selected && use_sfi_ && file.sfi != 0 && offset <= 0xFF;
     auto r = read_chunk(file, offset, ne, selected);
     if (!r.ok()) {
       const ErrorCode code = r.error().code;
@@ -94,6 +104,17 @@ Result<Bytes> FileReader::read_file(const FileRef& file) {
       // messaging refuses it in plain (and so ends secure messaging): step down and retry, on a
       // fresh card session when the channel died.
       const uint16_t plain_sw = code == ErrorCode::kSecureMessaging ? r.error().sw : 0;
+      // A card that does not read by SFI may answer the SFI form in plain under secure
+      // messaging, which ends it (ICAO 9303-11 §9.8.1): a fresh card session, then SELECT by FID
+      // (ICAO 9303-10 §3.5.2: the FID form every eMRTD supports), for this file and the rest.
+      if (by_sfi && sfi_read_refused(plain_sw) && options_.restart) {
+        use_sfi_ = false;
+        by_fid_after_refusal = sfi_cost_channel = true;
+        IDTAP_ASSIGN_OR_RETURN(apdu::Transport * next, options_.restart());
+        transport_ = next;
+        selected = false;
+        continue;
+      }
       const bool size_refused = code == ErrorCode::kTransport ||
                                 (plain_sw == apdu::sw::kWrongLength || (plain_sw == apdu::sw::kWrongP1P2 && offset == 0));
       if (size_refused && (code == ErrorCode::kTransport || options_.restart) && lower_chunk()) {
@@ -107,6 +128,17 @@ Result<Bytes> FileReader::read_file(const FileRef& file) {
       return r.error().with_context(file.name);
     }
     const uint16_t sw = r->sw;
+    if (by_sfi && sfi_read_refused(sw)) {
+      // The SFI form refused with the channel intact (in plain before access control, or a
+      // protected status word): ask again by FID; the file may also just not be there.
+      use_sfi_ = false;
+      by_fid_after_refusal = true;
+      continue;
+    }
+    if (by_fid_after_refusal && !selected && sw == apdu::sw::kFileNotFound && !sfi_cost_channel) {
+      // Not there by FID either: the file is absent, and the card's SFI form was not at fault.
+      use_sfi_ = true;
+    }
     if (sw == apdu::sw::kWrongLength || (sw == apdu::sw::kWrongP1P2 && offset == 0)) {
       // ICAO 9303-10 readers meet cards that refuse large Ne: one step smaller, kept for the session.
       if (lower_chunk()) continue;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "idtap/apdu/commands.h"
+#include "idtap/apdu/status_words.h"
 #include "idtap/auth/active_auth.h"
 #include "idtap/auth/bac.h"
 #include "idtap/auth/chip_auth.h"
@@ -78,6 +79,8 @@ class Session {
   Result<apdu::Transport*> reset_session();
   Error not_returned(const Error& reconnect_error) const;
   Result<Bytes> read(const FileRef& ref);
+  Result<bool> select_mf();
+  Result<Bytes> read_card_access_file();
   Status read_card_access();
   Status chip_authentication();  // fails only when the connection is lost (connection_lost)
   void complete_cam();
@@ -116,6 +119,12 @@ class Session {
   sm::SecureChannel* channel_ = nullptr;
   std::unique_ptr<FileReader> reader_;
   bool card_access_done_ = false;
+  // sfi_ok_: false once the card refused a READ BINARY by SFI (and the FID form read the file
+  // instead): every later file of this read is selected by FID (ICAO 9303-10 §3.5.2).
+  bool sfi_ok_ = true;
+  // card_access_doubt_: why "no EF.CardAccess" is not certain (the card refused SELECT MF and
+  // could not be reset, so the 6A82 may mean "not in the current DF"); empty when it is.
+  std::string card_access_doubt_;
   // What the chip proved in this read, proved again in every later card session (after the card
   // left the field, or a reset to step the read size down): the card that comes back may be
   // another one, and data read under keys the chip did not prove is not the chip's.
@@ -141,12 +150,49 @@ class Session {
   ReadResult out_;
 };
 
+// select_mf: SELECT the MF in plain: true when the card confirmed it (9000). ISO 7816-4 §7.1.1:
+// P1 = 00 with FID 3F00, or with no data field. The card may be in the state another session
+// left (the eMRTD application selected, secure messaging open): the first plain command ends
+// secure messaging there (ICAO 9303-11 §9.8.1), and a chip may refuse that very command
+// (6987 / 6988), so the second form is also the retry. A card that refuses both is not an
+// error here: its current DF is just not known.
+Result<bool> Session::select_mf() {
+  const apdu::CommandApdu forms[] = {apdu::select_mf(), apdu::CommandApdu{0x00, 0xA4, 0x00, 0x0C, {}}};
+  for (const auto& form : forms) {
+    IDTAP_ASSIGN_OR_RETURN(auto r, counted_.transmit(form));
+    if (r.sw == apdu::sw::kOk) return true;
+  }
+  return false;
+}
+
+// read_card_access_file: EF.CardAccess from the MF, in plain (by SFI, or by FID when the card
+// refuses the SFI form). kCardStatus 6A82 only when the file is not in the MF: the MF was
+// selected first, or the card was reset (ISO 7816-4 §7.1.1: after the answer to reset the MF
+// is the current DF); "not in the current DF" alone never reads as "no EF.CardAccess".
+Result<Bytes> Session::read_card_access_file() {
+  IDTAP_ASSIGN_OR_RETURN(bool in_mf, select_mf());
+  auto read_once = [&]() {
+    FileReader plain(counted_, FileReaderOptions{.cancel = request_.cancel, .use_sfi = sfi_ok_});
+    auto raw = plain.read_file(kCardAccessRef);
+    sfi_ok_ = plain.uses_sfi();
+    return raw;
+  };
+  auto raw = read_once();
+  if (raw.ok() || in_mf || raw.error().code != ErrorCode::kCardStatus) return raw;
+  // The card would not say which DF is current: reset it to be in the MF, and read again.
+  if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) {
+    if (back.error().code != ErrorCode::kNotSupported) return not_returned(back.error());
+    card_access_doubt_ = "the card refused SELECT MF and the reader cannot reset it, so EF.CardAccess may be elsewhere";
+    return raw;
+  }
+  return read_once();
+}
+
 Status Session::read_card_access() {
   if (card_access_done_) return ok_status();
   // EF.CardAccess lives in the MF and is read in the clear before access control (ICAO 9303-10
-  // §3.11.3); its absence (6A82) means no PACE.
-  FileReader plain(counted_, FileReaderOptions{.cancel = request_.cancel});
-  auto raw = plain.read_file(kCardAccessRef);
+  // §3.11.3); its absence from the MF (6A82) means no PACE.
+  auto raw = read_card_access_file();
   if (raw.ok()) {
     auto infos = lds::parse_security_infos(*raw);
     out_.card_access = *raw;
@@ -160,6 +206,7 @@ Status Session::read_card_access() {
 
 Status Session::open_once() {
   ++generation_;
+  if (reader_) sfi_ok_ = sfi_ok_ && reader_->uses_sfi();  // what the file reader learnt so far
   channel_ = nullptr;
   pace_.reset();
   bac_channel_.reset();
@@ -183,10 +230,17 @@ Status Session::open_once() {
     // PACE-CAM: the chip's static key is in EF.CardSecurity, in the MF (ICAO 9303-11
     // §4.4.3.5.2), so it is read now, before the application is selected.
     if (pace_->chip_authentication_data && !out_.card_security) {
-      FileReader mf(*channel_, FileReaderOptions{.cancel = request_.cancel});
+      FileReader mf(*channel_, FileReaderOptions{.cancel = request_.cancel, .use_sfi = sfi_ok_});
       auto raw = mf.read_file(kCardSecurityRef);
+      sfi_ok_ = mf.uses_sfi();
       if (raw.ok()) {
         out_.card_security = make_record(kCardSecurityRef.name, std::move(raw).value());
+      } else if (sfi_ok_ && raw.error().code == ErrorCode::kSecureMessaging && sfi_read_refused(raw.error().sw)) {
+        // The SFI form refused in plain, which ended secure messaging: a fresh card session, and
+        // every file by FID from now on (once: sfi_ok_ is false in the next open_once).
+        sfi_ok_ = false;
+        if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return not_returned(back.error());
+        return open_once();
       } else if (raw.error().code != ErrorCode::kCardStatus) {
         return raw.error();
       }
@@ -198,7 +252,8 @@ Status Session::open_once() {
   }
   if (!request_.mrz)
     return make_error(ErrorCode::kInvalidArgument,
-                      "this card offers BAC only (" + choice.reason + "): give the MRZ (document number, birth and expiry dates); a CAN cannot open it");
+                      "this card offers BAC only (" + choice.reason + (card_access_doubt_.empty() ? "" : "; " + card_access_doubt_) +
+                          "): give the MRZ (document number, birth and expiry dates); a CAN cannot open it");
   IDTAP_ASSIGN_OR_RETURN(auto sel, counted_.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
   if (sel.sw == 0x6A82) return make_error(ErrorCode::kNotSupported, "the card has no eMRTD application");
   IDTAP_TRY(sel.status("SELECT eMRTD application"));
@@ -505,7 +560,8 @@ Result<ReadResult> Session::run() {
                                                                         return reset_session();
                                                                       },
                                                                       .cancel = request_.cancel,
-                                                                      .max_recoveries = request_.max_recoveries});
+                                                                      .max_recoveries = request_.max_recoveries,
+                                                                      .use_sfi = sfi_ok_});
 
   // EF.SOD first: it says which data groups exist and what they must hash to.
   IDTAP_ASSIGN_OR_RETURN(Bytes sod_raw, read(kSodRef));

@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <memory>
 
 #include "idtap/base/hex.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/lds/dg1.h"
 #include "idtap/lds/dg11.h"
 #include "idtap/lds/dg12.h"
+#include "idtap/reader/session.h"
+#include "idtap/select/select.h"
 #include "idtap/sim/card_image.h"
 #include "support/pcscd_fixture.h"
 #include "support/scratch_dir.h"
@@ -155,4 +158,102 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
   Run untrusted = run(base + " 2>/dev/null");
   CHECK(untrusted.exit_code == 7);
   CHECK(untrusted.out.find("no_trust_anchor") != std::string::npos);
+}
+
+namespace {
+
+// ServedCard: a test card written to a scratch directory (with its CSCA) and served by
+// `idtap sim serve` (with `serve_options`) to a private pcscd's vpcd reader.
+struct ServedCard {
+  test::ScratchDir tmp;
+  test::TestCard card;
+  std::string csca;
+  test::PcscdFixture pcscd;
+  std::unique_ptr<test::SimServeProcess> serve;
+
+  ServedCard(const char* name, const test::TestCardOptions& options, const std::vector<std::string>& serve_options = {"--quiet"})
+      : tmp(name), card(test::make_test_card(options)), csca(tmp.path() + "/csca.pem") {
+    const std::string card_dir = tmp.path() + "/card";
+    REQUIRE(sim::write_card_image(card_dir, card.image).ok());
+    std::ofstream(csca) << card.csca_pem;
+    REQUIRE_MESSAGE(pcscd.ok(), pcscd.error());
+    serve = std::make_unique<test::SimServeProcess>(card_dir, pcscd.vpcd_port(), serve_options);
+    REQUIRE_MESSAGE(serve->ok(), serve->error());
+    REQUIRE_MESSAGE(pcscd.wait_card(true, 10000ms), (std::string("card never appeared: ") + serve->log()));
+  }
+  std::string idtap(const std::string& args) const { return test::idtap_binary() + " " + args; }
+  std::string read_can() const { return idtap("read --reader pcsc:#0 --can " + std::string(test::kCardCan) + " --trust " + csca + " --json"); }
+  std::string read_mrz() const {
+    return idtap("read --reader pcsc:#0 --doc " + std::string(test::kCardDocumentNumber) + " --dob " + test::kCardDateOfBirth +
+                 " --expiry " + test::kCardDateOfExpiry + " --trust " + csca + " --json");
+  }
+};
+
+bool genuine(const Run& r) { return r.exit_code == 0 && r.out.find("\"genuine\": true") != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("one card read three times in a row through pcscd, and after idtap apdu left the application selected") {
+  ServedCard served("read-pcsc-again", test::TestCardOptions{.pace = true, .bac = false});
+  // Each read starts where the last one left the card (pcscd keeps it powered between programs).
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    Run r = run(served.read_can());
+    CAPTURE(r.out);
+    CHECK(genuine(r));
+    CHECK(r.out.find("\"access\": \"PACE-CAN") != std::string::npos);
+  }
+  // `idtap read` resets the card when it is done: the next program finds it as after power-up,
+  // with EF.CardAccess readable by SFI from the MF.
+  Run after = run(served.idtap("apdu --reader pcsc:#0 00B09C0000"));
+  CAPTURE(after.out);
+  CHECK(after.exit_code == 0);
+  CHECK(after.out.find(to_hex(*served.card.image.files.card_access, true) + " 6282") != std::string::npos);
+  // `idtap apdu` leaves the card as its commands left it (here: the application selected).
+  Run select = run(served.idtap("apdu --reader pcsc:#0 00A4040C07A0000002471001"));
+  CHECK(select.exit_code == 0);
+  Run stale = run(served.idtap("apdu --reader pcsc:#0 00B09C0000"));
+  CHECK(stale.out.find("6A82") != std::string::npos);  // EF.CardAccess is not in the application
+  Run read = run(served.read_can());
+  CAPTURE(read.out);
+  CHECK(genuine(read));
+}
+
+TEST_CASE("a BAC passport that does not read by SFI, through pcscd: read in full with the MRZ") {
+  ServedCard served("read-pcsc-no-sfi", test::TestCardOptions{.pace = false}, {"--quiet", "--no-sfi"});
+  Run r = run(served.read_mrz() + " -v 2>&1");
+  CAPTURE(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("\"genuine\": true") != std::string::npos);
+  CHECK(r.out.find("\"access\": \"BAC\"") != std::string::npos);
+  CHECK(r.out.find("> 0CB09D00") != std::string::npos);  // EF.SOD by SFI under BAC: refused in plain
+  CHECK(r.out.find("> 0CA4020C") != std::string::npos);  // then files selected by FID
+  for (const auto& [n, raw] : served.card.image.files.data_groups) {
+    CAPTURE(n);
+    const std::string sha = to_hex(crypto::digest(crypto::HashAlg::kSha256, raw).value());
+    CHECK(r.out.find("\"sha256\": \"" + sha + "\"") != std::string::npos);
+  }
+  // And again at once: the second session starts where the first one left the card.
+  CHECK(genuine(run(served.read_mrz())));
+}
+
+TEST_CASE("a kiosk loop through pcscd: read_card 20 times on one connection, every read genuine") {
+  ServedCard served("read-pcsc-kiosk", test::TestCardOptions{.pace = true, .bac = false});
+  auth::TrustStore trust;
+  REQUIRE(trust.add_certificates(bytes_of(served.card.csca_pem), "test csca").ok());
+  select::OpenOptions open;
+  open.reader = "pcsc:#0";
+  auto opened = select::open_reader(open);
+  REQUIRE_MESSAGE(opened.ok(), opened.error().message());
+  for (int i = 0; i < 20; ++i) {
+    CAPTURE(i);
+    reader::ReadRequest req;
+    req.can = auth::Password::can(test::kCardCan).value();
+    req.trust = &trust;
+    auto r = reader::read_card(*opened->transport, req);
+    REQUIRE_MESSAGE(r.ok(), r.error().message());
+    CHECK(r->verification.genuine);
+    CHECK(r->verification.access.rfind("PACE-CAN", 0) == 0);
+    CHECK(r->data_groups.size() == served.card.image.files.data_groups.size());
+  }
 }

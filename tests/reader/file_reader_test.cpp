@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "idtap/apdu/scripted_transport.h"
@@ -30,12 +31,25 @@ class FileCard : public Transport {
   size_t leave_after = 0;           // 0: never
   size_t transmits = 0;
   bool present = true;
+  // How the card answers READ BINARY by SFI: it reads (kNone), or it does not implement the form
+  // and answers with a status word (as issued passports do), or, under secure messaging, with
+  // that status word in plain (kSecureMessaging with the SW, as SecureChannel reports it).
+  enum class SfiRefusal { kNone, kStatus, kSmPlain } sfi_refusal = SfiRefusal::kNone;
+  uint16_t sfi_refusal_sw = 0x6A82;
+  std::vector<CommandApdu> sent;
 
   Result<ResponseApdu> transmit(const CommandApdu& c) override {
     if (!present) return make_error(ErrorCode::kCardRemoved, "card left the field");
     if (leave_after != 0 && ++transmits > leave_after) {
       present = false;
       return make_error(ErrorCode::kCardRemoved, "card left the field");
+    }
+    sent.push_back(c);
+    if (c.ins == 0xB0 && (c.p1 & 0x80) && sfi_refusal != SfiRefusal::kNone) {
+      if (sfi_refusal == SfiRefusal::kStatus) return ResponseApdu{{}, sfi_refusal_sw};
+      Error e = make_error(ErrorCode::kSecureMessaging, "plain SW under secure messaging");
+      e.sw = sfi_refusal_sw;
+      return e;
     }
     if (c.ins == 0xA4) {
       uint16_t fid = static_cast<uint16_t>(c.data.at(0) << 8 | c.data.at(1));
@@ -142,6 +156,91 @@ TEST_CASE("with extended length a whole file comes in one READ BINARY") {
   CHECK(*data == card.files[0x0102]);
   CHECK(counted.stats().apdus == 1);
   CHECK(progress == std::vector<size_t>{20004});
+}
+
+size_t count_sfi_reads(const std::vector<CommandApdu>& sent) {
+  return static_cast<size_t>(std::count_if(sent.begin(), sent.end(), [](const CommandApdu& c) { return c.ins == 0xB0 && (c.p1 & 0x80); }));
+}
+
+TEST_CASE("a card that refuses READ BINARY by SFI is read by FID, and the SFI form is given up for the reader") {
+  // 6A82 (as for a file it does not know), 6A86, 6D00, 6986: each a card without the SFI form.
+  for (uint16_t refusal : {uint16_t(0x6A82), uint16_t(0x6A86), uint16_t(0x6D00), uint16_t(0x6986)}) {
+    CAPTURE(refusal);
+    FileCard card;
+    card.sfi_refusal = FileCard::SfiRefusal::kStatus;
+    card.sfi_refusal_sw = refusal;
+    card.files[0x0102] = make_file(0x75, 20000);
+    card.files[0x011E] = make_file(0x60, 20);
+    FileReader reader(card, {});
+    auto dg2 = reader.read_file(kDg2);
+    REQUIRE(dg2.ok());
+    CHECK(*dg2 == card.files[0x0102]);
+    CHECK_FALSE(reader.uses_sfi());
+    // The refused SFI read, then SELECT 0102 and READ BINARY.
+    REQUIRE(card.sent.size() == 3);
+    CHECK(card.sent[1].ins == 0xA4);
+    CHECK(card.sent[1].data == Bytes{0x01, 0x02});
+    // The next file goes straight to SELECT by FID: no second refusal.
+    card.sent.clear();
+    auto com = reader.read_file(kCom);
+    REQUIRE(com.ok());
+    CHECK(*com == card.files[0x011E]);
+    CHECK(card.sent.size() == 2);
+    CHECK(count_sfi_reads(card.sent) == 0);
+  }
+}
+
+TEST_CASE("a refusal of the SFI form in plain under secure messaging restarts the session once, then reads by FID") {
+  FileCard card;
+  card.sfi_refusal = FileCard::SfiRefusal::kSmPlain;
+  card.files[0x0102] = make_file(0x75, 3000);
+  card.files[0x011E] = make_file(0x60, 20);
+  size_t restarts = 0;
+  FileReader reader(card, FileReaderOptions{.restart = [&]() -> Result<Transport*> {
+                                              ++restarts;
+                                              return static_cast<Transport*>(&card);
+                                            }});
+  auto dg2 = reader.read_file(kDg2);
+  REQUIRE(dg2.ok());
+  CHECK(*dg2 == card.files[0x0102]);
+  CHECK(restarts == 1);
+  CHECK_FALSE(reader.uses_sfi());
+  auto com = reader.read_file(kCom);
+  REQUIRE(com.ok());
+  CHECK(restarts == 1);
+  CHECK(count_sfi_reads(card.sent) == 1);
+  // Without a way to open a fresh session, the plain refusal is the read's error.
+  FileCard alone;
+  alone.sfi_refusal = FileCard::SfiRefusal::kSmPlain;
+  alone.files[0x0102] = make_file(0x75, 300);
+  FileReader no_restart(alone, {});
+  auto r = no_restart.read_file(kDg2);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kSecureMessaging);
+  CHECK(r.error().sw == 0x6A82);
+}
+
+TEST_CASE("a file that is not there by SFI nor by FID is absent, and a card that reads by SFI keeps the SFI form") {
+  FileCard card;
+  card.files[0x011E] = make_file(0x60, 20);
+  FileReader reader(card, {});
+  auto dg2 = reader.read_file(kDg2);
+  REQUIRE_FALSE(dg2.ok());
+  CHECK(dg2.error().code == ErrorCode::kCardStatus);
+  CHECK(dg2.error().sw == 0x6A82);
+  CHECK(card.sent.size() == 2);  // READ BINARY by SFI, SELECT by FID: both 6A82
+  CHECK(reader.uses_sfi());
+  card.sent.clear();
+  auto com = reader.read_file(kCom);
+  REQUIRE(com.ok());
+  CHECK(card.sent.size() == 1);  // by SFI, in one APDU
+  CHECK(count_sfi_reads(card.sent) == 1);
+  // A reader told the card refuses SFI (learnt earlier in the session) never tries it.
+  card.sent.clear();
+  FileReader by_fid(card, FileReaderOptions{.use_sfi = false});
+  REQUIRE(by_fid.read_file(kCom).ok());
+  CHECK(count_sfi_reads(card.sent) == 0);
+  CHECK(card.sent.size() == 2);
 }
 
 TEST_CASE("short APDUs: SFI first, then offsets, the odd INS beyond 32767") {

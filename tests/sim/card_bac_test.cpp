@@ -148,6 +148,54 @@ TEST_CASE("after BAC: protected reads work, plain ones end the session, a bad MA
   CHECK(run(*card, "00B0810004") == "6982");
 }
 
+TEST_CASE("card quirk no_sfi under secure messaging: READ BINARY by SFI gets a plain 6A82 that ends the session") {
+  const auto v = test::VectorFile::load("icao9303_11_appendix_d.txt");
+  CardImage image = test::basic_card_image();
+  image.config.quirks.no_sfi = true;
+  auto made = SimCard::create(std::move(image));
+  REQUIRE(made.ok());
+  auto card = std::move(*made);
+  card->set_random_source(test::scripted_random({v.hex("d3_bac", "rnd_icc"), v.hex("d3_bac", "k_icc")}));
+  card->power_on();
+  REQUIRE(run(*card, "00A4040C07A0000002471001") == "9000");
+  REQUIRE(run(*card, "0084000008").ends_with("9000"));
+  REQUIRE(run(*card, v.text("d3_bac", "external_authenticate")).ends_with("9000"));
+  REQUIRE(card->security_state() == SecurityState::kBac);
+  // A protected READ BINARY by SFI (DG1, 81): 6A82 without SM objects (a wrong MAC would get
+  // 6988), and the session is gone.
+  sm::SessionKeys keys;
+  keys.alg = crypto::CipherAlg::kTdes;
+  keys.ks_enc = secure_copy(v.hex("d3_bac", "ks_enc"));
+  keys.ks_mac = secure_copy(v.hex("d3_bac", "ks_mac"));
+  keys.ssc = v.hex("d3_bac", "ssc");
+  auto terminal = sm::TerminalSecureMessaging::create(keys);
+  REQUIRE(terminal.ok());
+  auto wrap = [&](std::string_view plain_hex) {
+    auto plain = apdu::CommandApdu::parse(hex_or_die(plain_hex));
+    REQUIRE(plain.ok());
+    auto wrapped = terminal->wrap_command(*plain);
+    REQUIRE(wrapped.ok());
+    return to_hex(wrapped->encode().value(), true);
+  };
+  CHECK(run(*card, wrap("00B0810004")) == "6A82");
+  CHECK(card->security_state() == SecurityState::kNone);
+  // A card that does read by SFI answers the same command under SM (the MAC was right).
+  auto fine = appendix_d_card(test::scripted_random({v.hex("d3_bac", "rnd_icc"), v.hex("d3_bac", "k_icc")}));
+  REQUIRE(run(*fine, "00A4040C07A0000002471001") == "9000");
+  REQUIRE(run(*fine, "0084000008").ends_with("9000"));
+  REQUIRE(run(*fine, v.text("d3_bac", "external_authenticate")).ends_with("9000"));
+  auto again = sm::TerminalSecureMessaging::create(keys);
+  REQUIRE(again.ok());
+  auto cmd = apdu::CommandApdu::parse(hex_or_die("00B0810004"));
+  REQUIRE(cmd.ok());
+  auto response = apdu::ResponseApdu::parse(fine->process(again->wrap_command(*cmd).value().encode().value()));
+  REQUIRE(response.ok());
+  auto unwrapped = again->unwrap_response(*response);
+  REQUIRE(unwrapped.ok());
+  CHECK(unwrapped->sw == 0x9000);
+  CHECK(fine->security_state() == SecurityState::kBac);
+}
+
 TEST_CASE("a plain command during secure messaging ends it") {
   const auto v = test::VectorFile::load("icao9303_11_appendix_d.txt");
   auto card = appendix_d_card(test::scripted_random({v.hex("d3_bac", "rnd_icc"), v.hex("d3_bac", "k_icc")}));

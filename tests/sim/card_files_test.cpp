@@ -172,6 +172,24 @@ TEST_CASE("card quirks: no extended length, small response buffer") {
   CHECK(run(*card, "00B00000DF").ends_with("6282"));
 }
 
+TEST_CASE("card quirk no_sfi: every READ BINARY by SFI is 6A82, the FID forms still read") {
+  CardImage image = test::basic_card_image();
+  image.config.quirks.no_sfi = true;
+  const std::string card_access = to_hex(*image.files.card_access, true);
+  auto card = powered_card(std::move(image));
+  // Even INS with P1 = 80|1C, and odd INS with P1-P2 = 100 SFI / 00: as for a file not there.
+  CHECK(run(*card, "00B09C0004") == "6A82");
+  CHECK(run(*card, "00B19C000354010004") == "6A82");
+  // SELECT by FID and READ BINARY on the current EF, and the odd INS by FID, still work.
+  CHECK(run(*card, "00A4020C02011C") == "9000");
+  CHECK(run(*card, "00B0000000") == card_access + "6282");
+  CHECK(run(*card, "00B1011C0354010103") == "530114" "9000");
+  // The file the refused SFI read would have selected is not selected by it.
+  CHECK(run(*card, "00A4000C023F00") == "9000");
+  CHECK(run(*card, "00B09C0004") == "6A82");
+  CHECK(run(*card, "00B0000004") == "6986");
+}
+
 TEST_CASE("a card that is not powered answers nothing useful; power cycles reset the session") {
   auto made = SimCard::create(test::basic_card_image());
   REQUIRE(made.ok());

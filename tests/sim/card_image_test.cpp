@@ -28,6 +28,7 @@ CardImage sample_image() {
   image.config.ca_ciphers = {crypto::CipherAlg::kTdes, crypto::CipherAlg::kAes128};
   image.config.quirks.max_response = 223;
   image.config.quirks.leave_after = 7;
+  image.config.quirks.no_sfi = true;
   image.files.card_access = hex_or_die("3100");
   image.files.com = hex_or_die("60055F0104303130");
   image.files.sod = Bytes(3000, 0x77);
@@ -109,6 +110,7 @@ TEST_CASE("the written card.conf is documented text that parses back") {
   CHECK(s.find("format = 1\n") != std::string::npos);
   CHECK(s.find("pace = gm-aes128-brainpoolP256r1, cam-aes256-secp256r1\n") != std::string::npos);
   CHECK(s.find("quirk.max_response = 223\n") != std::string::npos);
+  CHECK(s.find("quirk.no_sfi = yes\n") != std::string::npos);
   auto back = parse_card_conf(s);
   REQUIRE(back.ok());
   CHECK(back->pace_offers == c.pace_offers);
@@ -168,6 +170,7 @@ TEST_CASE("card.conf errors name the file, the line and the problem") {
       {"format = 1\nuid = 0102030405\n", "4, 7 or 10 bytes"},
       // booleans are yes/no
       {"format = 1\nquirk.cloned_chip = maybe\n", "expected yes or no"},
+      {"format = 1\nquirk.no_sfi = sometimes\n", "expected yes or no"},
       // a response limit beyond the extended maximum
       {"format = 1\nquirk.max_response = 70000\n", "0..65536"},
       // an unknown access protocol

@@ -81,6 +81,11 @@ struct CardQuirks {
   bool mse_rejects_le = false;     // answers MSE with an Le field with 6700
   size_t leave_after = 0;          // leaves the field after this many APDUs (0: never)
   bool cloned_chip = false;        // a clone: the chip keys are fresh, not DG14's / DG15's
+  // no_sfi: READ BINARY by short file identifier (P1 = 80|SFI, or odd INS with 100 SFI) is not
+  // implemented, as on many issued passports: answered 6A82 in plain, which under secure
+  // messaging ends the session (as a card that treats the command as an error). Files are still
+  // read after SELECT by FID.
+  bool no_sfi = false;
 
   bool operator==(const CardQuirks&) const = default;
 };

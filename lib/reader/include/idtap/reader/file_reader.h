@@ -49,6 +49,9 @@ struct FileReaderOptions {
   RecoverFn restart;
   const std::atomic<bool>* cancel = nullptr;   // set to true (from any thread) to cancel
   size_t max_recoveries = 8;                   // per read_file call
+  // use_sfi: read a file by its SFI first (the fast form: no SELECT). false: SELECT every file
+  // by FID, for a card already known to refuse SFI reads (see read_file).
+  bool use_sfi = true;
   size_t max_file_size = 1 << 20;              // larger declared lengths are kMalformed
 };
 
@@ -65,10 +68,20 @@ class FileReader {
   // (offset DO 54) beyond. 6282 (end of file) ends the file. A size the reader or card refuses
   // (6700, 6B00 at offset 0, a transport error; under secure messaging also those status words
   // in plain) is retried one kChunkLadder step smaller from the same offset, after `restart`
-  // when the channel died; what was read is kept. Errors: kCardStatus (6A82 file not found,
-  // 6982 ...), kMalformed (bad TLV header, a card returning no data), kCancelled, kCardRemoved
-  // when it left and could not be recovered, and whatever the transport returns.
+  // when the channel died; what was read is kept. A card that refuses the SFI form (6A82, 6A86,
+  // 6D00 or 6986 to it: many issued passports do not implement it) is asked again with SELECT
+  // by FID + READ BINARY; when that refusal came in plain under secure messaging (which ends
+  // it), after `restart`. The SFI form is then given up for this reader (uses_sfi() false) once
+  // the FID form read the file, or at once when the refusal cost the channel; a file the FID
+  // form does not find either is simply absent (the SFI form is kept). Errors: kCardStatus (6A82
+  // file not found, 6982 ...), kMalformed (bad TLV header, a card returning no data),
+  // kCancelled, kCardRemoved when it left and could not be recovered, and whatever the
+  // transport returns (kSecureMessaging for a plain refusal when there is no `restart`).
   Result<Bytes> read_file(const FileRef& file);
+
+  // FileReader::uses_sfi: false once the card was found to refuse reads by SFI (or when
+  // options.use_sfi said so): every file is then selected by FID.
+  bool uses_sfi() const { return use_sfi_; }
 
   // FileReader::chunk_size: the current largest plaintext response asked for.
   size_t chunk_size() const { return chunk_; }
@@ -84,7 +97,13 @@ class FileReader {
   apdu::Transport* transport_;
   FileReaderOptions options_;
   size_t chunk_;
+  bool use_sfi_ = true;
 };
+
+// sfi_read_refused: true for the status words a card that does not implement READ BINARY by
+// short file identifier answers it with: 6A82 (as for a file it does not know), 6A86 (P1-P2),
+// 6D00 (instruction) and 6986 (no current EF: the SFI was not taken as one).
+bool sfi_read_refused(uint16_t sw);
 
 // kIndefiniteLength: tlv_total_length's answer for a BER indefinite-length outer object (some
 // EF.SOD): the file is then read until the card signals its end.
