@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli.h"
 #include "idtap/base/file_io.h"
@@ -121,6 +122,7 @@ void print_summary(const reader::ReadResult& r, const ReportOptions& options) {
   row("Access", v.access_warning.empty() ? v.access : v.access + " (warning: " + v.access_warning + ")");
   std::string passive = auth::passive_status_name(v.passive);
   if (!v.passive_reason.empty()) passive += ": " + v.passive_reason;
+  if (!v.passive_leniencies.empty()) passive += " (leniencies: " + fmt::format("{}", fmt::join(v.passive_leniencies, ", ")) + ")";
   row("Passive", passive);
   row("Chip", check_line(v.chip));
   row("Active", check_line(v.active));
@@ -211,6 +213,9 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   if (!v.access_warning.empty()) j.field("access_warning", v.access_warning);
   j.field("passive", auth::passive_status_name(v.passive));
   j.field("passive_reason", v.passive_reason);
+  j.key("passive_leniencies").begin_array();  // the named leniencies EF.SOD needed
+  for (const auto& name : v.passive_leniencies) j.value(name);
+  j.end_array();
   if (v.chain) {
     j.field("document_signer", v.chain->signer_subject);
     j.field("csca", v.chain->anchor_subject);

@@ -5,11 +5,15 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "idtap/apdu/tlv.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/lds/card_security.h"
+#include "ec_params.h"
 #include "signed_attributes.h"
 
 namespace idtap::auth {
@@ -20,6 +24,12 @@ struct BioFree {
 };
 struct CmsFree {
   void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
+};
+struct X509StackFree {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
 };
 
 std::string openssl_reason() {
@@ -38,16 +48,97 @@ struct SignatureCheck {
   std::string reason;
   Bytes signer_der;
   Bytes content;
+  bool signer_issuer_rdn_order = false;  // the signer was matched with the RDN-order leniency
 };
 
-SignatureCheck check_cms_signature(ByteView content_info, const std::string& file = "EF.SOD") {
+// der_of: the DER of an OpenSSL object through its i2d function (empty on failure).
+template <typename T, typename F>
+Bytes der_of(T* object, F i2d) {
+  unsigned char* der = nullptr;
+  const int n = i2d(object, &der);
+  if (n <= 0) return {};
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+// sorted_rdns: the RelativeDistinguishedNames of a DER Name (RFC 5280 §4.1.2.4: SEQUENCE OF
+// SET), each as its exact TLV bytes, sorted; nullopt when `name` is not a DER Name.
+std::optional<std::vector<Bytes>> sorted_rdns(ByteView name) {
+  apdu::TlvReader top(name, apdu::TlvMode::kDer);
+  auto seq = top.enter(0x30);
+  if (!seq.ok() || !top.expect_end().ok()) return std::nullopt;
+  std::vector<Bytes> rdns;
+  while (!seq->empty()) {
+    auto rdn = seq->next();
+    if (!rdn.ok() || rdn->tag != 0x31) return std::nullopt;
+    rdns.push_back(to_bytes(rdn->raw));
+  }
+  std::sort(rdns.begin(), rdns.end());
+  return rdns;
+}
+
+// names_by_rdn_order: `signer` (the SignerInfo's issuerAndSerialNumber) names `cert` with the
+// same serial number (the INTEGER content, byte for byte) and an issuer Name holding the same
+// RDNs, byte for byte, in another order. Nothing else is forgiven: another serial, another
+// value, another string type or another attribute is another certificate.
+bool names_by_rdn_order(const lds::SignerInfoData& signer, X509* cert) {
+  if (!signer.issuer || !signer.serial_number) return false;
+  const Bytes serial = der_of(X509_get0_serialNumber(cert), i2d_ASN1_INTEGER);
+  apdu::TlvReader serial_reader(serial, apdu::TlvMode::kDer);
+  auto serial_tlv = serial_reader.read(0x02);
+  if (!serial_tlv.ok() || !equal_bytes(serial_tlv->value, *signer.serial_number)) return false;
+  const Bytes issuer = der_of(X509_get_issuer_name(cert), i2d_X509_NAME);
+  auto mine = sorted_rdns(issuer), named = sorted_rdns(*signer.issuer);
+  return mine && named && *mine == *named;
+}
+
+// match_signer: RFC 5652 §5.3: the SignerInfo's sid names the certificate that verifies the
+// signature. OpenSSL looks it up among the certificates the file carries (issuer Name compared
+// whole, serial number, or subjectKeyIdentifier). When none matches, a certificate named with
+// the same RDNs in another order (signer_issuer_rdn_order) is set as the signer, if exactly one
+// is. Returns false (and `reason`) when the SignerInfo names no certificate the file carries.
+bool match_signer(CMS_ContentInfo* cms, const lds::SignedData& sd, const std::string& file, SignatureCheck& out) {
+  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
+  if (infos == nullptr || sk_CMS_SignerInfo_num(infos) != 1 || sd.signer_infos.size() != 1) {
+    out.reason = file + " must have exactly one signer";
+    return false;
+  }
+  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
+  std::unique_ptr<STACK_OF(X509), X509StackFree> certs(CMS_get1_certs(cms));
+  const int count = certs ? sk_X509_num(certs.get()) : 0;
+  for (int i = 0; i < count; ++i)
+    if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs.get(), i)) == 0) return true;
+  X509* by_rdn_order = nullptr;
+  int matches = 0;
+  for (int i = 0; i < count; ++i) {
+    X509* cert = sk_X509_value(certs.get(), i);
+    if (names_by_rdn_order(sd.signer_infos[0], cert)) {
+      by_rdn_order = cert;
+      ++matches;
+    }
+  }
+  ERR_clear_error();
+  if (matches != 1) {
+    out.reason = file + "'s SignerInfo names no certificate " + file + " carries" +
+                 (matches > 1 ? " unambiguously" : "") + " (RFC 5652 §5.3 sid)";
+    return false;
+  }
+  CMS_SignerInfo_set1_signer_cert(si, by_rdn_order);
+  out.signer_issuer_rdn_order = true;
+  return true;
+}
+
+SignatureCheck check_cms_signature(const lds::SignedData& sd, const std::string& file = "EF.SOD") {
   SignatureCheck out;
+  const ByteView content_info = sd.content_info;
   std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(content_info.data(), static_cast<int>(content_info.size())));
   std::unique_ptr<CMS_ContentInfo, CmsFree> cms(d2i_CMS_bio(in.get(), nullptr));
   if (!cms) {
     out.reason = file + "'s CMS structure is not readable by OpenSSL: " + openssl_reason();
     return out;
   }
+  if (!match_signer(cms.get(), sd, file, out)) return out;
   STACK_OF(X509)* signers = nullptr;
   std::unique_ptr<BIO, BioFree> content(BIO_new(BIO_s_mem()));
   // The chain is checked separately against the trust store (TrustStore::verify_signer), so no
@@ -89,7 +180,8 @@ SignedFileCheck check_signed_file(const lds::SignedData& sd, const std::string& 
     return v;
   }
   const ByteView econtent = sd.econtent;
-  SignatureCheck sig = check_cms_signature(sd.content_info, file);
+  SignatureCheck sig = check_cms_signature(sd, file);
+  v.leniencies.signer_issuer_rdn_order = sig.signer_issuer_rdn_order;
   if (!sig.ok) {
     v.reason = sig.reason;
     return v;
@@ -99,6 +191,19 @@ SignedFileCheck check_signed_file(const lds::SignedData& sd, const std::string& 
     return v;
   }
   v.signature_ok = true;
+  // The signer's own key, with or without a trust store: explicit EC parameters must be a
+  // standardized curve (the chain check below applies the same rule to every certificate).
+  {
+    const unsigned char* p = sig.signer_der.data();
+    std::unique_ptr<X509, X509Free> signer(d2i_X509(nullptr, &p, static_cast<long>(sig.signer_der.size())));
+    const ExplicitEcParams params = signer ? explicit_ec_params(signer.get()) : ExplicitEcParams{};
+    ERR_clear_error();
+    v.leniencies.explicit_ec_params = params.is_explicit;
+    if (params.is_explicit && !params.refusal.empty()) {
+      v.reason = file + "'s signer certificate: " + params.refusal;
+      return v;
+    }
+  }
   if (options.trust == nullptr) {
     v.status = PassiveStatus::kNoTrustAnchor;
     v.reason = "no trust store given: " + file + "'s signer was not chained to a CSCA";
@@ -111,12 +216,22 @@ SignedFileCheck check_signed_file(const lds::SignedData& sd, const std::string& 
     return v;
   }
   v.signer_subject = chain->signer_subject;
+  v.leniencies.explicit_ec_params = v.leniencies.explicit_ec_params || !chain->explicit_ec_params.empty();
   v.chain = std::move(chain).value();
   v.status = PassiveStatus::kValid;
   return v;
 }
 
 }  // namespace
+
+std::vector<std::string> leniency_names(const Leniencies& leniencies) {
+  std::vector<std::string> out;
+  if (leniencies.ber) out.emplace_back("ber");
+  if (leniencies.id_data_content_type) out.emplace_back("id_data_content_type");
+  if (leniencies.explicit_ec_params) out.emplace_back("explicit_ec_params");
+  if (leniencies.signer_issuer_rdn_order) out.emplace_back("signer_issuer_rdn_order");
+  return out;
+}
 
 const char* passive_status_name(PassiveStatus status) {
   switch (status) {
@@ -129,9 +244,13 @@ const char* passive_status_name(PassiveStatus status) {
 
 Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& options) {
   SodVerification v;
-  // BER indefinite lengths are a named leniency: some issuing states write EF.SOD that way.
-  IDTAP_ASSIGN_OR_RETURN(lds::EfSod sod, lds::parse_ef_sod(ef_sod, lds::EfSodOptions{.allow_ber = true}));
+  // BER indefinite lengths and an id-data eContentType are named leniencies: some issuing states
+  // write EF.SOD that way.
+  IDTAP_ASSIGN_OR_RETURN(lds::EfSod sod, lds::parse_ef_sod(ef_sod, lds::EfSodOptions{.allow_ber = true,
+                                                                                     .allow_id_data_content_type = true}));
   v.used_ber = sod.signed_data.used_ber;
+  const Leniencies parsed{.ber = sod.signed_data.used_ber, .id_data_content_type = sod.id_data_content_type};
+  v.leniencies = parsed;
   auto hash = sod.security_object.hash_alg();
   if (!hash) {
     v.reason = "LDSSecurityObject names an unsupported hash algorithm";
@@ -151,6 +270,8 @@ Result<SodVerification> verify_sod(ByteView ef_sod, const PassiveOptions& option
 
   static_cast<SignedFileCheck&>(v) =
       check_signed_file(sod.signed_data, "EF.SOD", "LDSSecurityObject", options);
+  v.leniencies.ber = parsed.ber;
+  v.leniencies.id_data_content_type = parsed.id_data_content_type;
   return v;
 }
 
@@ -167,6 +288,7 @@ Result<CardSecurityVerification> verify_card_security(ByteView ef_card_security,
   v.infos = std::move(cs.infos);
   static_cast<SignedFileCheck&>(v) =
       check_signed_file(cs.signed_data, "EF.CardSecurity", "SecurityInfos", options);
+  v.leniencies.ber = cs.signed_data.used_ber;
   return v;
 }
 

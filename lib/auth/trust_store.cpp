@@ -16,6 +16,7 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/file_io.h"
 #include "idtap/lds/signed_data.h"
+#include "ec_params.h"
 #include "signed_attributes.h"
 
 namespace idtap::auth {
@@ -132,6 +133,30 @@ bool has_extension(const std::string& path, std::initializer_list<const char*> e
   for (const char* e : exts)
     if (ext == e) return true;
   return false;
+}
+
+// ExplicitParamsState: what forgive_explicit_ec_params saw during one X509_verify_cert.
+struct ExplicitParamsState {
+  std::string refusal;  // a certificate whose explicit parameters were not accepted, and why
+};
+
+// forgive_explicit_ec_params: the verify callback. OpenSSL refuses a key with explicit EC
+// parameters (X509_V_ERR_EC_KEY_EXPLICIT_PARAMS); BSI TR-03110 and several national PKIs use
+// them on purpose, so exactly that error is forgiven, and only for parameters that are a
+// standardized curve (explicit_ec_params). Every other error stands.
+int forgive_explicit_ec_params(int ok, X509_STORE_CTX* ctx) {
+  if (ok == 1 || X509_STORE_CTX_get_error(ctx) != X509_V_ERR_EC_KEY_EXPLICIT_PARAMS) return ok;
+  auto* state = static_cast<ExplicitParamsState*>(X509_STORE_CTX_get_app_data(ctx));
+  X509* cert = X509_STORE_CTX_get_current_cert(ctx);
+  if (state == nullptr || cert == nullptr) return ok;
+  const ExplicitEcParams params = explicit_ec_params(cert);
+  if (!params.is_explicit || !params.refusal.empty()) {
+    if (state->refusal.empty())
+      state->refusal = subject_line(cert) + ": " + (params.refusal.empty() ? "explicit EC parameters" : params.refusal);
+    return 0;
+  }
+  X509_STORE_CTX_set_error(ctx, X509_V_OK);
+  return 1;
 }
 
 }  // namespace
@@ -358,10 +383,14 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_flags(param, flags);
   X509_VERIFY_PARAM_set_time(param, when.value_or(std::time(nullptr)));
+  ExplicitParamsState explicit_state;
+  X509_STORE_CTX_set_app_data(ctx.get(), &explicit_state);
+  X509_STORE_CTX_set_verify_cb(ctx.get(), forgive_explicit_ec_params);
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
     std::string why = X509_verify_cert_error_string(err);
+    if (err == X509_V_ERR_EC_KEY_EXPLICIT_PARAMS && !explicit_state.refusal.empty()) why += " (" + explicit_state.refusal + ")";
     if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
       return make_error(ErrorCode::kNoTrustAnchor, "document signer " + verdict.signer_subject + ": " + why);
     return make_error(ErrorCode::kVerificationFailed, "document signer " + verdict.signer_subject + ": " + why);
@@ -375,6 +404,17 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
                       "document signer " + verdict.signer_subject + ": key usage lacks digitalSignature");
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
   if (chain && sk_X509_num(chain) > 1) verdict.anchor_subject = subject_line(sk_X509_value(chain, sk_X509_num(chain) - 1));
+  // Every certificate of the chain (OpenSSL flags explicit parameters only in some positions):
+  // explicit parameters are reported when they are a standardized curve and refused otherwise.
+  for (int i = 0; chain && i < sk_X509_num(chain); ++i) {
+    X509* cert = sk_X509_value(chain, i);
+    const ExplicitEcParams params = explicit_ec_params(cert);
+    if (!params.is_explicit) continue;
+    if (!params.refusal.empty())
+      return make_error(ErrorCode::kVerificationFailed, "document signer " + verdict.signer_subject + ": certificate " +
+                                                            subject_line(cert) + ": " + params.refusal);
+    verdict.explicit_ec_params.push_back(subject_line(cert) + " (" + params.curve + ")");
+  }
   verdict.crl_checked = have_crl;
   return verdict;
 }

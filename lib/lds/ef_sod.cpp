@@ -20,8 +20,13 @@ Result<EfSod> parse_ef_sod(ByteView file, const EfSodOptions& options) {
   if (!sd.ok()) return std::move(sd).error().with_context("EF.SOD");
   sod.signed_data = std::move(sd).value();
   sod.signed_data.used_ber |= ber;
-  if (sod.signed_data.econtent_type != oid::kLdsSecurityObject)
+  // ICAO 9303-10 §4.6.2.2: eContentType is id-icao-mrtd-security-ldsSecurityObject. Some issuing
+  // states write id-data (RFC 5652 §4) over the same LDSSecurityObject: a named leniency.
+  if (sod.signed_data.econtent_type == oid::kData && options.allow_id_data_content_type) {
+    sod.id_data_content_type = true;
+  } else if (sod.signed_data.econtent_type != oid::kLdsSecurityObject) {
     return make_error(ErrorCode::kMalformed, "EF.SOD: eContentType is not id-icao-mrtd-security-ldsSecurityObject");
+  }
   auto lso = parse_lds_security_object(sod.signed_data.econtent, apdu::TlvMode::kDer);
   if (!lso.ok() && options.allow_ber) {
     lso = parse_lds_security_object(sod.signed_data.econtent, apdu::TlvMode::kBerLenient);

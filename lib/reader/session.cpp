@@ -513,6 +513,7 @@ void Session::finish_verdict() {
     v.passive = sod_->status;
     v.passive_reason = sod_->reason;
     v.chain = sod_->chain;
+    v.passive_leniencies = auth::leniency_names(sod_->leniencies);
   }
   for (const auto& [n, rec] : out_.data_groups) {
     if (rec.hash_ok && !*rec.hash_ok) {

@@ -312,6 +312,46 @@ TEST_CASE("malformed EF.SOD and LDSSecurityObject") {
   CHECK(parse_ef_sod(signed_content(oid::kLdsSecurityObject, T(0x30, {H("020100"), sha256_alg, T(0x30, {h1, h2})}))).ok());
 }
 
+TEST_CASE("EF.SOD labelled id-data: malformed unless the named leniency is asked for, then reported") {
+  using lds_test::H;
+  using lds_test::T;
+  Signer s = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
+  auto signed_content = [&s](const Oid& type, const Bytes& content) {
+    return apdu::encode_tlv(0x77, create_signed_data(type, content, s.cms).value());
+  };
+  const Bytes lso = encode_lds_security_object(sample_lso(crypto::HashAlg::kSha256, EVP_sha256())).value();
+  const EfSodOptions lenient{.allow_id_data_content_type = true};
+  struct Case {
+    Bytes file;
+    EfSodOptions options;
+    bool ok;
+    bool id_data;
+    const char* why;
+  } cases[] = {
+      // ICAO 9303-10 §4.6.2.2 content type: fine either way, never reported.
+      {signed_content(oid::kLdsSecurityObject, lso), {}, true, false, "ICAO type, strict"},
+      {signed_content(oid::kLdsSecurityObject, lso), lenient, true, false, "ICAO type, lenient"},
+      // id-data over an LDSSecurityObject: refused strictly, accepted and reported when allowed.
+      {signed_content(oid::kData, lso), {}, false, false, "id-data, strict"},
+      {signed_content(oid::kData, lso), lenient, true, true, "id-data, lenient"},
+      // id-data over something else: still malformed.
+      {signed_content(oid::kData, H("0400")), lenient, false, false, "id-data over an OCTET STRING"},
+      // Another type (id-SecurityObject) is not covered by the leniency.
+      {signed_content(oid::kSecurityObject, lso), lenient, false, false, "id-SecurityObject, lenient"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto r = parse_ef_sod(c.file, c.options);
+    REQUIRE(r.ok() == c.ok);
+    if (r.ok()) {
+      CHECK(r->id_data_content_type == c.id_data);
+      CHECK(r->security_object.hashes.size() == 3);
+    } else {
+      CHECK(r.error().code == ErrorCode::kMalformed);
+    }
+  }
+}
+
 TEST_CASE("create_signed_data refuses keys that do not fit") {
   Signer ec = make_signer(lds_test::make_ec_key("prime256v1"), crypto::HashAlg::kSha256, SignatureScheme::kEcdsa);
   CmsSigner wrong_scheme = ec.cms;

@@ -277,6 +277,10 @@ TEST_CASE("idtap read --json: data groups keyed by number, each SHA-256 that of 
   CHECK(v["genuine"].boolean);
   REQUIRE(v["reasons"].is_array());
   CHECK(v["reasons"].array.empty());
+  // The simulated card's EF.SOD is strict DER, ICAO content type, named curves: no leniency.
+  REQUIRE(v.find("passive_leniencies") != nullptr);
+  REQUIRE(v["passive_leniencies"].is_array());
+  CHECK(v["passive_leniencies"].array.empty());
   CHECK(v["access"].string == "PACE-CAN id-PACE-ECDH-GM-AES-CBC-CMAC-128 brainpoolP256r1");
 
   // The files --out lists are there, byte for byte what the report hashes.

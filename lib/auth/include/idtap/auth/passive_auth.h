@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "idtap/auth/trust_store.h"
 #include "idtap/base/bytes.h"
@@ -24,6 +25,31 @@ enum class PassiveStatus { kValid, kInvalid, kNoTrustAnchor };
 // passive_status_name: "valid", "invalid", "no_trust_anchor".
 const char* passive_status_name(PassiveStatus status);
 
+// Leniencies: the named departures from ICAO 9303 and RFC 5652 that genuine documents are known to
+// need, each accepted only as narrowly as described here and reported with the verdict (a
+// verdict never forgives anything silently).
+struct Leniencies {
+  // ber: BER indefinite lengths (X.690 §8.1.3.6) where ICAO 9303-10 §4.6.2 says DER.
+  bool ber = false;
+  // id_data_content_type: EF.SOD's eContentType is id-data (RFC 5652 §4) instead of
+  // id-icao-mrtd-security-ldsSecurityObject (ICAO 9303-10 §4.6.2.2); the content is still an
+  // LDSSecurityObject and the signed contentType attribute still equals the eContentType.
+  bool id_data_content_type = false;
+  // explicit_ec_params: a Document Signer or CSCA key gives its EC domain parameters explicitly
+  // (RFC 3279 §2.3.5 ecParameters, as BSI TR-03110 and several national PKIs do) instead of a
+  // namedCurve; accepted only when they are a valid group equal to a standardized curve (NIST
+  // P-192..P-521, brainpool r1). ChainVerdict::explicit_ec_params names the certificates.
+  bool explicit_ec_params = false;
+  // signer_issuer_rdn_order: the SignerInfo's issuerAndSerialNumber (RFC 5652 §5.3) names the
+  // certificate EF.SOD carries with the same serial number and the same RDNs, byte for byte, but
+  // with the RDNs in another order (OpenSSL, comparing Names whole, finds no signer).
+  bool signer_issuer_rdn_order = false;
+};
+
+// leniency_names: the names of the leniencies used ("ber", "id_data_content_type",
+// "explicit_ec_params", "signer_issuer_rdn_order"), in that order; empty when none.
+std::vector<std::string> leniency_names(const Leniencies& leniencies);
+
 // SignedFileCheck: what the signature of a signed file (EF.SOD, EF.CardSecurity) and its
 // signer's chain prove. kValid needs both; kNoTrustAnchor means the signature verified with the
 // certificate inside the file but nothing trusted issued that certificate; kInvalid names what
@@ -34,13 +60,14 @@ struct SignedFileCheck {
   bool signature_ok = false;       // the CMS signature verified with the embedded certificate
   std::optional<ChainVerdict> chain;
   std::string signer_subject;
+  Leniencies leniencies;           // what the file needed to verify (also when it did not)
 };
 
 // SodVerification: what EF.SOD proves before any data group is checked.
 struct SodVerification : SignedFileCheck {
   crypto::HashAlg hash = crypto::HashAlg::kSha256;  // the LDSSecurityObject's digest algorithm
   std::map<int, Bytes> hashes;     // data group number -> signed hash
-  bool used_ber = false;           // EF.SOD needed the BER leniency
+  bool used_ber = false;           // EF.SOD needed the BER leniency (= leniencies.ber)
 };
 
 // PassiveOptions: `trust` may be null (then the chain is not checked: kNoTrustAnchor);
@@ -50,7 +77,8 @@ struct PassiveOptions {
   std::optional<std::time_t> when;
 };
 
-// verify_sod: parses EF.SOD (BER accepted, reported), verifies its CMS signature (and signed
+// verify_sod: parses EF.SOD (BER and an id-data eContentType accepted, reported in
+// `leniencies`), verifies its CMS signature (and signed
 // attributes: content type, message digest) with the Document Signer certificate it carries,
 // chains that certificate with `options.trust`, and returns the signed hashes. A result with
 // status kInvalid or kNoTrustAnchor is still returned (with the hashes when EF.SOD parsed), so

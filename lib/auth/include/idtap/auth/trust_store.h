@@ -19,6 +19,9 @@ struct ChainVerdict {
   std::string signer_subject;  // the DS certificate's subject, one line
   std::string anchor_subject;  // the CSCA (or link certificate) it chained to
   bool crl_checked = false;    // a CRL of the issuing CSCA was loaded and consulted
+  // explicit_ec_params: each certificate of the chain whose key gives explicit EC domain
+  // parameters (the named leniency, see Leniencies in passive_auth.h), as "subject (curve)".
+  std::vector<std::string> explicit_ec_params;
 };
 
 // MasterListPolicy: how strictly a CSCA master list is accepted.
@@ -79,6 +82,9 @@ class TrustStore {
   // CSCA, that every certificate is valid at `when` (now when nullopt), that it is not revoked by
   // a loaded CRL of its issuer (and the CRL itself is valid and signed by that issuer), and that
   // the signer may sign documents (key usage digitalSignature when the extension is present).
+  // A key with explicit EC parameters (OpenSSL: X509_V_ERR_EC_KEY_EXPLICIT_PARAMS) is accepted
+  // only when they are a valid group equal to a standardized curve, and reported in
+  // ChainVerdict::explicit_ec_params; other explicit parameters are kVerificationFailed.
   // kNoTrustAnchor when nothing loaded issued it; kVerificationFailed with the reason
   // ("certificate has expired", "certificate revoked", ...) otherwise; kMalformed if it does not
   // parse.

@@ -17,6 +17,7 @@ namespace idtap::lds {
 struct EfSod {
   SignedData signed_data;          // the CMS structure, certificates, signer infos, raw bytes
   LdsSecurityObject security_object;
+  bool id_data_content_type = false;  // eContentType was id-data (the named leniency)
 
   // EfSod::document_signer_certificates: the certificates carried (usually the one DS cert).
   const std::vector<Bytes>& document_signer_certificates() const { return signed_data.certificates; }
@@ -24,14 +25,20 @@ struct EfSod {
 
 // EfSodOptions: allow_ber accepts BER indefinite lengths in the 77 wrapper, the CMS structure
 // and the LDSSecurityObject (a named leniency: some issuing states use them); reported in
-// EfSod::signed_data.used_ber.
+// EfSod::signed_data.used_ber. allow_id_data_content_type accepts an eContentType of id-data
+// (1.2.840.113549.1.7.1) instead of id-icao-mrtd-security-ldsSecurityObject when the content
+// still parses as an LDSSecurityObject (a named leniency: some issuing states label it so);
+// reported in EfSod::id_data_content_type. The signed contentType attribute must still equal
+// the eContentType (Passive Authentication checks it).
 struct EfSodOptions {
   bool allow_ber = false;
+  bool allow_id_data_content_type = false;
 };
 
 // parse_ef_sod: decodes EF.SOD. kMalformed on a wrong outer tag, trailing bytes, a CMS structure
 // that does not parse (see parse_signed_data), an eContentType other than
-// id-icao-mrtd-security-ldsSecurityObject, or an LDSSecurityObject that does not parse.
+// id-icao-mrtd-security-ldsSecurityObject (or id-data, when allowed), or an LDSSecurityObject
+// that does not parse.
 Result<EfSod> parse_ef_sod(ByteView file, const EfSodOptions& options = {});
 
 // create_ef_sod: signs `lso` with `signer` and wraps it in 77 (personalization). Errors as

@@ -83,6 +83,9 @@ struct Verification {
   auth::PassiveStatus passive = auth::PassiveStatus::kInvalid;
   std::string passive_reason;
   std::optional<auth::ChainVerdict> chain;
+  // passive_leniencies: the named leniencies EF.SOD needed (auth::leniency_names: "ber",
+  // "id_data_content_type", "explicit_ec_params", "signer_issuer_rdn_order"); empty when none.
+  std::vector<std::string> passive_leniencies;
   CheckResult chip;                                // CA or PACE-CAM
   CheckResult active;                              // AA
   Bytes active_challenge;                          // AA passed: the challenge the chip signed
