@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "interrupt.h"
 #include "idtap/sim/card.h"
 #include "idtap/sim/card_image.h"
@@ -38,8 +39,7 @@ constexpr const char* kServeUsage =
     "  --max-response N    refuse READ BINARY with Ne above N (e.g. 223, 160, 112)\n"
     "  --mse-rejects-le    answer MSE commands that carry Le with 6700\n"
     "  --quiet             log connections only, not every APDU\n"
-    "  --help              this text\n\n"
-    "exit status: 0 after a signal, 2 bad usage, 4 the image could not be loaded or served.\n";
+    "  --help              this text\n";
 
 Result<size_t> parse_count(const std::string& name, const std::string& value, size_t max) {
   if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos)
@@ -67,7 +67,7 @@ int sim_serve(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kServeUsage, stdout);
+    print_help("sim serve", kServeUsage, stdout);
     return kExitOk;
   }
   if (!args->positional().empty()) {

@@ -126,7 +126,7 @@ class Ledger {
  public:
   // Ledger::open: opens (creating when absent) the ledger at `path` and its key file (made
   // only with a new ledger). kNotFound if the ledger exists but its key file does not, kIo for
-  // file problems, kRefused if the key file is readable by group or others, kMalformed
+  // file problems (a key file readable by group or others among them), kMalformed
   // ("ledger is corrupt: ...") for a corrupt meta row, kNotSupported for a ledger of another
   // format version (version 1: a plain SHA-256 event chain).
   static Result<Ledger> open(const std::string& path, const LedgerOptions& options = {});
