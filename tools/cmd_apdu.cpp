@@ -162,6 +162,8 @@ int cmd_apdu(const std::vector<std::string>& argv) {
 
   open.cancel = std::make_shared<select::CancelSlot>();
   InterruptWatcher interrupt([slot = open.cancel] { slot->cancel(); });
+  if (open.wait_for_card.count() > 0 && !json)
+    std::fprintf(stderr, "idtap apdu: waiting up to %s s for a card (Ctrl-C stops)\n", args->get("wait")->c_str());
   auto opened = select::open_reader(open);
   if (!opened.ok()) {
     print_error("apdu", opened.error());
@@ -244,7 +246,11 @@ int cmd_apdu(const std::vector<std::string>& argv) {
       w.end_object();
     }
     w.end_array();
-    if (stopped_at) w.field("stopped_at_sw", fmt::format("{:04X}", *stopped_at));
+    if (stopped_at) {
+      w.key("error").begin_object().field("code", error_code_name(ErrorCode::kCardStatus));
+      w.field("message", card_status_error(*stopped_at, "stopped by --stop-on-error").message());
+      w.field("sw", fmt::format("{:04X}", *stopped_at)).end_object();
+    }
     if (failure) {
       // The same members as the error document print_error writes without this one.
       w.key("error").begin_object().field("code", error_code_name(failure->code)).field("message", failure->message());

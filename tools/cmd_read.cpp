@@ -179,6 +179,8 @@ int cmd_read(const std::vector<std::string>& argv) {
   ProgressBar bar{stderr_is_tty() && !args->has("json")};
   request.progress = [&bar](const reader::FileRef& f, size_t done, size_t total) { bar.update(f, done, total); };
 
+  if (open.wait_for_card.count() > 0 && !args->has("json"))
+    std::fprintf(stderr, "idtap read: waiting up to %s s for a card (Ctrl-C stops)\n", args->get("wait")->c_str());
   auto opened = select::open_reader(open);
   if (!opened.ok()) {
     print_error("read", opened.error());
