@@ -132,7 +132,15 @@ $(SHLIB): $(ALL_LIB_OBJS)
 
 TOOL_SRCS  := $(sort $(wildcard tools/*.cpp))
 TOOL_OBJS  := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(TOOL_SRCS))
-$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS)
+$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) \
+  -DIDTAP_VERSION='"$(VERSION)"'
+# VERSION is a define of the tool's main.cpp and of tests/tools: recorded, so a new VERSION
+# rebuilds those objects.
+VERSION_STAMP := $(BUILD)/version
+$(VERSION_STAMP): FORCE
+	$(shell mkdir -p $(@D))$(file >$@.tmp,$(VERSION))
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/obj/tools/main.o: $(VERSION_STAMP)
 IDTAP      := $(BUILD)/bin/idtap
 $(IDTAP): $(TOOL_OBJS) $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
@@ -193,6 +201,10 @@ $(BUILD)/obj/tests/install/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"
   -DIDTAP_TEST_BUILD='"$(BUILD)"' -DIDTAP_TEST_SANITIZE='"$(SANITIZE)"' \
   -DIDTAP_TEST_SANLDFLAGS='"$(SANLDFLAGS)"' -DIDTAP_TEST_VERSION='"$(VERSION)"' \
   -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"'
+
+# tests/tools checks `idtap --version` against the Makefile's VERSION.
+$(BUILD)/obj/tests/tools/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_VERSION='"$(VERSION)"'
+$(BUILD)/obj/tests/tools/cli_test.o: $(VERSION_STAMP)
 
 test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
 define test_template

@@ -1,5 +1,6 @@
 #include "idtap/apdu/atr.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -140,6 +141,13 @@ ContactlessAtr classify_contactless(const Atr& atr) {
   // ISO 14443-3 §7.9.4: protocol info byte 1 b4 = 0, byte 2 b4 = 0; the MBLI byte's low
   // nibble is 0 (PC/SC part 3 table 3.2). Text-like bytes are an ATS's historical bytes.
   const bool atqb_shape = h.size() == 8 && (h[4] & 0x08) == 0 && (h[5] & 0x08) == 0 && (h[7] & 0x0F) == 0;
+  // PC/SC part 3 §3.1.3.2.3.1: an ATS without historical bytes and an ATQB are both mapped to
+  // no historical bytes at all; nothing then tells the types apart.
+  if (h.empty()) {
+    c.kind = ContactlessKind::kUnstated;
+    c.inferred = false;
+    return c;
+  }
   if (atqb_shape && !iso_reading_fits && !printable_ascii(h)) {
     c.kind = ContactlessKind::kTypeB;
     c.application_data.assign(h.begin(), h.begin() + 4);
@@ -229,18 +237,26 @@ HistoricalBytes decode_historical(ByteView raw) {
   return h;
 }
 
-Result<Atr> parse_atr(ByteView raw) {
-  if (raw.size() < 2) return malformed("only " + std::to_string(raw.size()) + " bytes; TS and T0 are mandatory");
-  if (raw.size() > kMaxAtrLength)
-    return malformed(std::to_string(raw.size()) + " bytes, more than the 33 ISO 7816-3 §8.2.1 allows");
+Atr decode_atr(ByteView raw) {
+  // Each check that parse_atr fails on is recorded in atr.errors instead, in the same order, and
+  // the decoding goes on with what the bytes still say: pcsc-tools' ATR_analysis does the same.
   Atr atr;
   atr.raw = to_bytes(raw);
+  auto problem = [&atr](const std::string& why) { atr.errors.push_back(why); };
+  if (raw.size() < 2) problem("only " + std::to_string(raw.size()) + " bytes; TS and T0 are mandatory");
+  if (raw.size() > kMaxAtrLength)
+    problem(std::to_string(raw.size()) + " bytes, more than the 33 ISO 7816-3 §8.2.1 allows");
+  if (raw.empty()) return atr;
   if (raw[0] == 0x3B)
     atr.convention = Convention::kDirect;
   else if (raw[0] == 0x3F)
     atr.convention = Convention::kInverse;
   else
-    return malformed("TS is " + hex2(raw[0]) + ", neither 3B (direct) nor 3F (inverse convention)");
+    problem("TS is " + hex2(raw[0]) + ", neither 3B (direct) nor 3F (inverse convention)");
+  if (raw.size() < 2) {
+    atr.protocols.push_back(0);
+    return atr;
+  }
   atr.t0 = raw[1];
 
   // ISO 7816-3 §8.2.3: Y1 (T0 b8-b5) announces TA1..TD1; each TDi's high nibble announces the
@@ -248,19 +264,24 @@ Result<Atr> parse_atr(ByteView raw) {
   size_t pos = 2;
   uint8_t y = atr.t0 >> 4;
   std::optional<uint8_t> protocol;
-  for (size_t i = 1;; ++i) {
+  bool truncated = false;
+  for (size_t i = 1; !truncated; ++i) {
     AtrInterfaceGroup g;
     g.protocol = protocol;
     const std::string by = i == 1 ? "T0" : "TD" + std::to_string(i - 1);
     const char* names[] = {"TA", "TB", "TC", "TD"};
     std::optional<uint8_t>* slots[] = {&g.ta, &g.tb, &g.tc, &g.td};
-    for (int b = 0; b < 4; ++b) {
+    for (int b = 0; b < 4 && !truncated; ++b) {
       if (!(y & (1 << b))) continue;
-      if (pos >= raw.size())
-        return malformed(names[b] + std::to_string(i) + " is announced by " + by + " but the ATR ends after " +
-                         std::to_string(raw.size()) + " bytes");
+      if (pos >= raw.size()) {
+        problem(names[b] + std::to_string(i) + " is announced by " + by + " but the ATR ends after " +
+                std::to_string(raw.size()) + " bytes");
+        truncated = true;
+        break;
+      }
       *slots[b] = raw[pos++];
     }
+    if (truncated) g.td.reset();  // a TD that is missing announces nothing
     atr.groups.push_back(g);
     if (!g.td) break;
     y = *g.td >> 4;
@@ -269,12 +290,16 @@ Result<Atr> parse_atr(ByteView raw) {
   }
 
   const size_t k = atr.t0 & 0x0F;
-  if (raw.size() - pos < k)
-    return malformed("T0 announces " + std::to_string(k) + " historical bytes but only " +
-                     std::to_string(raw.size() - pos) + " bytes follow the interface bytes");
-  const ByteView historical = raw.subspan(pos, k);
-  pos += k;
-
+  size_t k_present = k;
+  if (!truncated && raw.size() - pos < k) {
+    problem("T0 announces " + std::to_string(k) + " historical bytes but only " +
+            std::to_string(raw.size() - pos) + " bytes follow the interface bytes");
+    k_present = raw.size() - pos;
+    truncated = true;
+  }
+  if (truncated) k_present = std::min(k_present, raw.size() - pos);
+  const ByteView historical = raw.subspan(pos, k_present);
+  pos += k_present;
   for (size_t i = 1; i < atr.groups.size(); ++i) {
     const uint8_t t = *atr.groups[i].protocol;
     if (t != 0) atr.tck_required = true;
@@ -289,20 +314,28 @@ Result<Atr> parse_atr(ByteView raw) {
   uint8_t x = 0;
   for (size_t i = 1; i < raw.size(); ++i) x ^= raw[i];
   const size_t rest = raw.size() - pos;
-  if (atr.tck_required) {
-    if (rest == 0) return malformed("TCK is missing (required: a protocol other than T=0 is indicated, ISO 7816-3 §8.2.5)");
-    if (rest > 1)
-      return malformed(std::to_string(rest - 1) + " bytes follow TCK: more bytes than T0 and the TDi announce");
-    atr.tck = raw[pos];
-    if (x != 0)
-      return malformed("TCK is " + hex2(raw[pos]) + " but should be " + hex2(static_cast<uint8_t>(raw[pos] ^ x)) +
-                       " (the XOR of T0..TCK must be 00)");
+  if (truncated) {
+    // The ATR ended early: there is no TCK to check.
+  } else if (atr.tck_required) {
+    if (rest == 0) problem("TCK is missing (required: a protocol other than T=0 is indicated, ISO 7816-3 §8.2.5)");
+    if (rest > 1) problem(std::to_string(rest - 1) + " bytes follow TCK: more bytes than T0 and the TDi announce");
+    if (rest >= 1) {
+      atr.tck = raw[pos];
+      // The XOR runs from T0 to TCK: bytes after TCK do not count.
+      uint8_t xt = 0;
+      for (size_t i = 1; i <= pos; ++i) xt ^= raw[i];
+      if (xt != 0) {
+        atr.tck_ok = false;
+        problem("TCK is " + hex2(raw[pos]) + " but should be " + hex2(static_cast<uint8_t>(raw[pos] ^ xt)) +
+                " (the XOR of T0..TCK must be 00)");
+      }
+    }
   } else if (rest == 1 && x == 0) {
     atr.tck = raw[pos];
     atr.warnings.push_back("a TCK is present although only T=0 is indicated (ISO 7816-3 §8.2.5 says absent)");
   } else if (rest != 0) {
-    return malformed(std::to_string(rest) + " bytes follow the " + std::to_string(k) +
-                     " historical bytes T0 announces (only T=0 is indicated, so no TCK)");
+    problem(std::to_string(rest) + " bytes follow the " + std::to_string(k) +
+            " historical bytes T0 announces (only T=0 is indicated, so no TCK)");
   }
 
   // Global interface bytes (ISO 7816-3 §8.3).
@@ -355,7 +388,7 @@ Result<Atr> parse_atr(ByteView raw) {
   if (atr.offers(1) && !atr.t1) atr.t1 = T1Parameters{};
 
   atr.historical = decode_historical(historical);
-  if (is_pcsc_contactless(atr)) {
+  if (atr.errors.empty() && is_pcsc_contactless(atr)) {
     // PC/SC part 3 §3.1.3.2.3: TD1 = 80 and TD2 = 01 are fixed; the card is reached as T=1.
     atr.protocols = {1};
     atr.contactless = classify_contactless(atr);
@@ -367,6 +400,12 @@ Result<Atr> parse_atr(ByteView raw) {
         }
     }
   }
+  return atr;
+}
+
+Result<Atr> parse_atr(ByteView raw) {
+  Atr atr = decode_atr(raw);
+  if (!atr.errors.empty()) return malformed(atr.errors.front());
   return atr;
 }
 
@@ -490,10 +529,10 @@ std::string protocol_list(const Atr& atr) {
   return out;
 }
 
-std::string tck_state(const Atr& atr) { return atr.tck ? "TCK ok" : "no TCK"; }
+std::string tck_state(const Atr& atr) { return !atr.tck ? "no TCK" : atr.tck_ok ? "TCK ok" : "TCK wrong"; }
 
 std::string historical_text(ByteView h) {
-  std::string out = "historical '" + to_hex(h) + "'";
+  std::string out = "historical " + to_hex(h, true, ' ');
   if (printable_ascii(h)) out += " (\"" + std::string(h.begin(), h.end()) + "\")";
   return out;
 }
@@ -730,8 +769,10 @@ std::string atr_summary(const Atr& atr) {
                (standard ? std::string(standard) : "standard " + hex2(c.standard)) + "), " + tck;
       }
       case ContactlessKind::kTypeB:
-        return "ISO 14443-4 Type B, T=1, ATQB application data '" + to_hex(c.application_data) + "', protocol info '" +
-               to_hex(c.protocol_info) + "', " + tck;
+        return "ISO 14443-4 Type B, T=1, ATQB application data " + to_hex(c.application_data, true, ' ') +
+               ", protocol info " + to_hex(c.protocol_info, true, ' ') + ", " + tck;
+      case ContactlessKind::kUnstated:
+        return "contactless card without historical bytes (PC/SC part 3); type A or B not stated, T=1, " + tck;
       case ContactlessKind::kTypeA:
         return "ISO 14443-4 Type A, T=1, " + historical_text(atr.historical.raw) + ", " + tck;
     }
@@ -751,7 +792,20 @@ std::string atr_summary(const Atr& atr) {
 std::vector<AtrField> describe_atr(const Atr& atr) {
   std::vector<AtrField> out;
   const Bytes& raw = atr.raw;
-  out.push_back({"TS", {raw[0]}, atr.convention == Convention::kDirect ? "direct convention" : "inverse convention", 0});
+  auto errors = [&] {
+    for (const std::string& e : atr.errors) out.push_back({"error", {}, e, 0});
+  };
+  if (raw.empty()) {
+    errors();
+    return out;
+  }
+  const bool ts_ok = raw[0] == 0x3B || raw[0] == 0x3F;
+  out.push_back({"TS", {raw[0]}, !ts_ok ? "invalid (neither 3B nor 3F)"
+                                 : atr.convention == Convention::kDirect ? "direct convention" : "inverse convention", 0});
+  if (raw.size() < 2) {
+    errors();
+    return out;
+  }
   out.push_back({"T0", {atr.t0},
                  "Y1: " + announced(atr.t0 >> 4, 1) + "; K=" + std::to_string(atr.t0 & 0x0F) + " historical bytes", 0});
   for (size_t i = 0; i < atr.groups.size(); ++i) {
@@ -774,6 +828,7 @@ std::vector<AtrField> describe_atr(const Atr& atr) {
         case ContactlessKind::kStorageCard: meaning += ", PC/SC part 3 storage card"; break;
         case ContactlessKind::kTypeA: meaning += ", the ATS historical bytes (ISO 14443-4 Type A, inferred)"; break;
         case ContactlessKind::kTypeB: meaning += ", ATQB data (ISO 14443-4 Type B, inferred from their shape)"; break;
+        case ContactlessKind::kUnstated: break;  // no historical bytes: not reached
       }
     }
     out.push_back({"historical", h.raw, meaning, 0});
@@ -795,8 +850,11 @@ std::vector<AtrField> describe_atr(const Atr& atr) {
     }
   }
   if (atr.tck)
-    out.push_back({"TCK", {*atr.tck}, atr.tck_required ? "check byte ok (XOR of T0..TCK is 00)"
-                                                        : "check byte ok, although not required (only T=0)", 0});
+    out.push_back({"TCK", {*atr.tck}, !atr.tck_ok       ? "check byte wrong (the XOR of T0..TCK is not 00)"
+                                      : atr.tck_required ? "check byte ok (XOR of T0..TCK is 00)"
+                                                         : "check byte ok, although not required (only T=0)", 0});
+  if (atr.contactless && atr.contactless->kind == ContactlessKind::kUnstated)
+    out.push_back({"card", {}, "contactless card without historical bytes (PC/SC part 3); type A or B not stated", 0});
   out.push_back({"protocols", {}, protocol_list(atr) + (atr.protocols.size() > 1 ? " (first is the default)" : ""), 0});
   if (atr.t1)
     out.push_back({"T=1", {}, "IFSC " + std::to_string(atr.t1->ifsc) + ", BWI " + std::to_string(atr.t1->bwi) +
@@ -804,6 +862,7 @@ std::vector<AtrField> describe_atr(const Atr& atr) {
   if (const auto ext = atr.extended_length())
     out.push_back({"extended length", {}, *ext ? "supported (card capabilities)" : "not supported (card capabilities)", 0});
   for (const std::string& w : atr.warnings) out.push_back({"warning", {}, w, 0});
+  errors();
   return out;
 }
 

@@ -4,7 +4,25 @@
 
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include "json.h"
+
 namespace idtap::cli {
+namespace {
+
+// The invocation's output mode (see set_json_output): one per process, set before the command
+// runs and read only afterwards.
+struct JsonOutput {
+  bool on = false;
+  bool document_printed = false;
+};
+JsonOutput& json_state() {
+  static JsonOutput state;
+  return state;
+}
+
+}  // namespace
 
 int exit_code_for(ErrorCode code) {
   switch (code) {
@@ -25,7 +43,10 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::kSecureMessaging: return kExitCardOrReader;
     case ErrorCode::kNoTrustAnchor: return kExitNoTrustAnchor;
     case ErrorCode::kRefused: return kExitRefused;
-    case ErrorCode::kIo: return kExitIo;
+    case ErrorCode::kIo:
+    case ErrorCode::kNotFound: return kExitIo;
+    case ErrorCode::kMalformed: return kExitMalformed;
+    case ErrorCode::kCancelled: return kExitInterrupted;
     default: return kExitFailure;
   }
 }
@@ -119,8 +140,36 @@ std::vector<std::string> Args::all(std::string_view name) const {
   return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
+std::string error_json(const Error& error) {
+  JsonWriter w;
+  w.begin_object().key("error").begin_object();
+  w.field("code", error_code_name(error.code)).field("message", error.message());
+  if (error.sw != 0) w.field("sw", fmt::format("{:04X}", error.sw));
+  w.end_object().end_object();
+  return w.str();
+}
+
 void print_error(std::string_view command, const Error& error) {
-  std::fprintf(stderr, "idtap %.*s: %s\n", int(command.size()), command.data(), error.message().c_str());
+  if (command.empty())
+    std::fprintf(stderr, "idtap: %s\n", error.context.c_str());
+  else
+    std::fprintf(stderr, "idtap %.*s: %s\n", int(command.size()), command.data(), error.message().c_str());
+  JsonOutput& state = json_state();
+  if (state.on && !state.document_printed) print_json_document(error_json(error));
+}
+
+void set_json_output(bool on) { json_state().on = on; }
+bool json_output() { return json_state().on; }
+
+void print_json_document(const std::string& json) {
+  std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
+  json_state().document_printed = true;
+}
+
+void print_json_line(const std::string& json) {
+  std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
 }
 
 bool stderr_is_tty() { return isatty(2) == 1; }

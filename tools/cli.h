@@ -14,7 +14,9 @@
 
 namespace idtap::cli {
 
-// Exit codes (documented in the README). 0 is success (for `read`: genuine).
+// Exit codes: the same meaning in every command. Which command ends with which is listed once,
+// in tools/exit_codes.cpp (help texts and the README's table come from that list). 0 is success
+// (for `read`: genuine).
 enum ExitCode : int {
   kExitOk = 0,
   kExitUsage = 2,              // bad command line
@@ -24,8 +26,11 @@ enum ExitCode : int {
   kExitChipFailed = 6,         // chip (CA / CAM / AA) authentication failed
   kExitNoTrustAnchor = 7,      // no trusted CSCA for the document signer
   kExitRefused = 8,            // a policy refused (provisioning)
-  kExitIo = 9,                 // file system error
-  kExitFailure = 1,            // anything else
+  kExitIo = 9,                 // file error: cannot read or write, no such file or record,
+                               // a key file readable by others
+  kExitMalformed = 10,         // data that does not parse (an ATR, a credential, a key file)
+  kExitInterrupted = 130,      // SIGINT / SIGTERM (128 + SIGINT, the shells' convention)
+  kExitFailure = 1,            // a negative outcome the command names, or an unexpected failure
 };
 
 // exit_code_for: the exit code for an error of `code`.
@@ -64,8 +69,26 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-// print_error: "idtap CMD: message" on stderr (and a hint for common errors).
+// print_error: "idtap CMD: message" on stderr. With --json (set_json_output), also the error
+// document {"error": {"code", "message"[, "sw"]}} on stdout, unless this invocation already
+// printed its JSON document (print_json_document): every outcome is then one document on stdout.
 void print_error(std::string_view command, const Error& error);
+
+// set_json_output: whether this invocation reports in JSON. Set once by main() before the
+// command runs (--json on a command that offers it), read by print_error: the one place that
+// prints errors knows the output mode without every command passing it down.
+void set_json_output(bool on);
+bool json_output();
+
+// print_json_document: prints `json` and a newline on stdout and flushes it; in --json mode it
+// marks the invocation's document as printed (print_error then adds none). Streams of documents
+// (watch) print with print_json_line instead.
+void print_json_document(const std::string& json);
+// print_json_line: one line of a JSON Lines stream on stdout, flushed.
+void print_json_line(const std::string& json);
+
+// error_json: the error document {"error": {"code", "message"[, "sw"]}} as one line.
+std::string error_json(const Error& error);
 
 // stderr_is_tty / stdout_is_tty: whether progress bars and colours make sense.
 bool stderr_is_tty();

@@ -8,11 +8,13 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/apdu/command.h"
 #include "idtap/apdu/exchange.h"
 #include "idtap/apdu/status_words.h"
 #include "idtap/base/hex.h"
 #include "idtap/select/select.h"
+#include "idtap/pcsc/pcsc_transport.h"
 #include "interrupt.h"
 #include "json.h"
 
@@ -25,6 +27,7 @@ constexpr const char* kHelp =
     "Sends command APDUs to the card and prints each response with its status word explained.\n"
     "Each APDU argument is one command in hex (spaces allowed inside quotes). Without APDU\n"
     "arguments (or with '-'), reads a script from stdin: one APDU per line, '#' starts a comment.\n"
+    "A line (or argument) 'reset' resets the card and prints its ATR, as scriptor does.\n"
     "The whole script runs inside one PC/SC transaction, so no other program interleaves.\n"
     "\n"
     "options:\n"
@@ -35,27 +38,38 @@ constexpr const char* kHelp =
     "                    carry extended APDUs without saying so)\n"
     "  --exclusive       connect in exclusive mode (no other program may use the card meanwhile)\n"
     "  --stop-on-error   stop at the first status word other than 9000 / 61xx / 62xx / 63xx\n"
+    "                    (exit status 1)\n"
     "  --wait SECONDS    wait this long for a card when the reader is empty\n"
-    "  --json            print one JSON document with every exchange\n"
+    "  --json            one JSON document with every exchange (hex compact, upper case);\n"
+    "                    failures too: {\"error\": {\"code\", \"message\", \"sw\"}}\n"
     "  -v, -vv           APDU trace on stderr (see README: secrets are masked)\n"
     "  --help            this text\n"
     "\n"
     "examples:\n"
     "  idtap apdu --reader pcsc:ACR1252 '00 A4 04 0C 07 A0 00 00 02 47 10 01'\n"
-    "  printf '00A4040C07A0000002471001\\n00B0000004\\n' | idtap apdu --reader pcsc:#0\n"
-    "\n"
-    "exit status: 0 all sent, 2 usage or a malformed APDU, 4 reader or card problem (card\n"
-    "removed mid-script, no card, pcscd not running), 1 otherwise.\n";
+    "  printf '00A4040C07A0000002471001\\n00B0000004\\n' | idtap apdu --reader pcsc:#0\n";
 
 struct Line {
   size_t number;  // 0 for a command-line argument
   std::string text;
 };
 
-struct Sent {
-  std::string command;
-  apdu::ResponseApdu response;
+// Step: one line of a script: an APDU, or a card reset (scriptor's "reset").
+struct Step {
+  bool reset = false;
+  apdu::CommandApdu command;
 };
+
+// Sent: what one step did: the APDU and its response, or the reset and the ATR after it.
+struct Sent {
+  bool reset = false;
+  Bytes command;
+  apdu::ResponseApdu response;
+  Bytes atr;
+};
+
+// spaced: bytes as pcsc-tools print them, "3B 80 80 01 01".
+std::string spaced(ByteView b) { return to_hex(b, true, ' '); }
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -64,15 +78,19 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-Result<std::vector<apdu::CommandApdu>> parse_commands(const std::vector<Line>& lines) {
-  std::vector<apdu::CommandApdu> out;
+Result<std::vector<Step>> parse_commands(const std::vector<Line>& lines) {
+  std::vector<Step> out;
   for (const auto& l : lines) {
+    if (l.text == "reset" || l.text == "RESET") {
+      out.push_back(Step{true, {}});
+      continue;
+    }
     std::string where = l.number ? fmt::format("line {}", l.number) : fmt::format("'{}'", l.text);
     auto bytes = from_hex(l.text);
     if (!bytes.ok()) return make_error(ErrorCode::kInvalidArgument, where + ": " + bytes.error().context);
     auto command = apdu::CommandApdu::parse(*bytes);
     if (!command.ok()) return make_error(ErrorCode::kInvalidArgument, where + ": not a command APDU: " + command.error().context);
-    out.push_back(std::move(*command));
+    out.push_back(Step{false, std::move(*command)});
   }
   return out;
 }
@@ -91,11 +109,11 @@ int cmd_apdu(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, specs);
   if (!args.ok()) {
     print_error("apdu", args.error());
-    std::fputs(kHelp, stderr);
+    std::fputs("(see idtap apdu --help)\n", stderr);
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("apdu", kHelp, stdout);
     return kExitOk;
   }
   const bool json = args->has("json");
@@ -144,15 +162,10 @@ int cmd_apdu(const std::vector<std::string>& argv) {
 
   open.cancel = std::make_shared<select::CancelSlot>();
   InterruptWatcher interrupt([slot = open.cancel] { slot->cancel(); });
+  if (open.wait_for_card.count() > 0 && !json)
+    std::fprintf(stderr, "idtap apdu: waiting up to %s s for a card (Ctrl-C stops)\n", args->get("wait")->c_str());
   auto opened = select::open_reader(open);
   if (!opened.ok()) {
-    if (json) {
-      JsonWriter w;
-      w.begin_object().key("error").begin_object();
-      w.field("code", error_code_name(opened.error().code)).field("message", opened.error().message());
-      w.end_object().end_object();
-      std::printf("%s\n", w.str().c_str());
-    }
     print_error("apdu", opened.error());
     return exit_code_for(opened.error().code);
   }
@@ -165,54 +178,96 @@ int cmd_apdu(const std::vector<std::string>& argv) {
   }
   std::vector<Sent> sent;
   std::optional<Error> failure;
-  for (const auto& command : *commands) {
+  std::optional<uint16_t> stopped_at;  // --stop-on-error stopped at this status word
+  for (const auto& step : *commands) {
     // Ctrl-C between APDUs stops the script on every reader kind (PC/SC also cancels a blocked
     // exchange through the cancel slot; sim and nfc exchanges end on their own).
     if (interrupt.interrupted()) {
       failure = make_error(ErrorCode::kCancelled, "interrupted after " + std::to_string(sent.size()) + " APDU(s)");
       break;
     }
-    std::string wire = to_hex(command.encode().value(), true);
+    if (step.reset) {
+      if (!json) std::printf("> reset\n");
+      if (auto st = opened->transport->reconnect(std::chrono::milliseconds(0)); !st.ok()) {
+        failure = st.error().with_context("reset");
+        break;
+      }
+      Bytes atr = opened->transport->atr();
+      if (!json) {
+        std::printf("< ATR %s\n", spaced(atr).c_str());
+        std::fflush(stdout);
+      }
+      sent.push_back({true, {}, {}, atr});
+      continue;
+    }
+    Bytes wire = step.command.encode().value();
     if (!json) {
-      std::printf("> %s\n", wire.c_str());
+      std::printf("> %s\n", spaced(wire).c_str());
       std::fflush(stdout);
     }
-    auto response = apdu::exchange(*opened->transport, command, exchange_options);
+    auto response = apdu::exchange(*opened->transport, step.command, exchange_options);
     if (!response.ok()) {
       failure = response.error();
       break;
     }
     if (!json) {
-      std::string data = to_hex(response->data, true);
+      std::string data = spaced(response->data);
       std::printf("< %s%s%04X  %s\n", data.c_str(), data.empty() ? "" : " ", response->sw,
                   apdu::sw::describe(response->sw).c_str());
       std::fflush(stdout);
     }
-    sent.push_back({wire, *response});
-    if (args->has("stop-on-error") && is_error_sw(response->sw)) break;
+    sent.push_back({false, wire, *response, {}});
+    if (args->has("stop-on-error") && is_error_sw(response->sw)) {
+      stopped_at = response->sw;
+      break;
+    }
   }
   Status closed = opened->transport->close();
   if (!failure && !closed.ok()) failure = closed.error();
 
   if (json) {
     JsonWriter w;
-    w.begin_object().field("reader", opened->description).key("exchanges").begin_array();
+    w.begin_object().key("reader").begin_object();
+    w.field("name", opened->transport->describe());
+    w.key("protocol");
+    if (opened->pcsc) w.value(opened->pcsc->protocol() == SCARD_PROTOCOL_T0 ? "T=0" : "T=1"); else w.null();
+    const apdu::TransportCaps caps = opened->transport->capabilities();
+    w.field("extended_length", caps.extended_length)
+        .field("max_command_data", static_cast<uint64_t>(caps.max_command_data))
+        .field("max_response_data", static_cast<uint64_t>(caps.max_response_data));
+    w.end_object().key("exchanges").begin_array();
     for (const auto& s : sent) {
-      w.begin_object().field("command", s.command).field("response", to_hex(s.response.data, true));
+      if (s.reset) {
+        w.begin_object().field("command", "reset").field("atr", to_hex(s.atr, true)).end_object();
+        continue;
+      }
+      w.begin_object().field("command", to_hex(s.command, true)).field("response", to_hex(s.response.data, true));
       w.field("sw", fmt::format("{:04X}", s.response.sw)).field("sw_text", apdu::sw::describe(s.response.sw));
       w.end_object();
     }
     w.end_array();
+    if (stopped_at) {
+      w.key("error").begin_object().field("code", error_code_name(ErrorCode::kCardStatus));
+      w.field("message", card_status_error(*stopped_at, "stopped by --stop-on-error").message());
+      w.field("sw", fmt::format("{:04X}", *stopped_at)).end_object();
+    }
     if (failure) {
+      // The same members as the error document print_error writes without this one.
       w.key("error").begin_object().field("code", error_code_name(failure->code)).field("message", failure->message());
+      if (failure->sw != 0) w.field("sw", fmt::format("{:04X}", failure->sw));
       w.end_object();
     }
     w.end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_document(w.str());
   }
   if (failure) {
     print_error("apdu", *failure);
     return exit_code_for(failure->code);
+  }
+  if (stopped_at) {
+    std::fprintf(stderr, "idtap apdu: stopped at SW %04X (%s): --stop-on-error\n", *stopped_at,
+                 apdu::sw::describe(*stopped_at).c_str());
+    return kExitFailure;
   }
   return kExitOk;
 }

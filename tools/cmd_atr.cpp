@@ -1,11 +1,13 @@
 // idtap atr HEX: decodes an ATR offline, field by field (ISO 7816-3, ISO 7816-4 historical
 // bytes, PC/SC part 3 contactless ATRs).
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/apdu/atr.h"
 #include "idtap/base/hex.h"
 #include "json.h"
@@ -19,27 +21,30 @@ constexpr const char* kAtrHelp =
     "(Fi/Di, guard time, protocols, T=1 IFSC/BWI/CWI, T=15 clock stop and classes), the historical\n"
     "bytes (ISO 7816-4 compact-TLV: card service data, card capabilities, status) and TCK.\n"
     "PC/SC part 3 contactless ATRs (3B 8n 80 01 ...) are read as storage cards (MIFARE, FeliCa, ...),\n"
-    "ISO 14443-4 Type A (ATS historical bytes) or Type B (ATQB data).\n\n"
+    "ISO 14443-4 Type A (ATS historical bytes) or Type B (ATQB data); 3B 80 80 01 01 (no historical\n"
+    "bytes) does not say which. A malformed ATR is decoded as far as it goes, each problem flagged\n"
+    "as an error line (as pcsc-tools' ATR_analysis does), and the exit status says it is malformed.\n\n"
     "The hex may be split over several words and use spaces or colons: idtap atr 3B 8F 80 01 ...\n\n"
     "options:\n"
-    "  --json    print the decoded ATR as JSON\n"
-    "  --help    this text\n\n"
-    "exit status: 0 decoded, 1 malformed ATR, 2 bad command line or bad hex\n";
+    "  --json    print the decoded ATR as JSON (bytes as compact upper-case hex); a malformed\n"
+    "            ATR also has \"errors\" and \"error\": {\"code\": \"malformed\", \"message\"}\n"
+    "  --help    this text\n";
 
 const char* kind_name(apdu::ContactlessKind k) {
   switch (k) {
     case apdu::ContactlessKind::kStorageCard: return "storage_card";
     case apdu::ContactlessKind::kTypeA: return "iso14443_4_type_a";
     case apdu::ContactlessKind::kTypeB: return "iso14443_4_type_b";
+    case apdu::ContactlessKind::kUnstated: return "iso14443_4_type_not_stated";
   }
   return "unknown";
 }
 
-void print_json(const apdu::Atr& atr) {
+void print_json(const apdu::Atr& atr, const std::optional<Error>& malformed) {
   JsonWriter j(true);
   j.begin_object();
-  j.field("atr", to_hex(atr.raw));
-  j.field("summary", apdu::atr_summary(atr));
+  j.field("atr", to_hex(atr.raw, true));
+  j.field("summary", atr.errors.empty() ? apdu::atr_summary(atr) : std::string("malformed ATR"));
   j.field("convention", atr.convention == apdu::Convention::kDirect ? "direct" : "inverse");
   j.key("protocols").begin_array();
   for (uint8_t t : atr.protocols) j.value(unsigned(t));
@@ -73,18 +78,18 @@ void print_json(const apdu::Atr& atr) {
     if (atr.t15->classes) j.value(unsigned(*atr.t15->classes)); else j.null();
     j.end_object();
   }
-  j.field("historical", to_hex(atr.historical.raw));
+  j.field("historical", to_hex(atr.historical.raw, true));
   j.key("extended_length");
   if (auto e = atr.extended_length()) j.value(*e); else j.null();
   j.key("tck");
-  if (atr.tck) j.value(to_hex(Bytes{*atr.tck})); else j.null();
+  if (atr.tck) j.value(to_hex(Bytes{*atr.tck}, true)); else j.null();
   j.field("tck_required", atr.tck_required);
   if (atr.contactless) {
     const apdu::ContactlessAtr& c = *atr.contactless;
     j.key("contactless").begin_object();
     j.field("kind", kind_name(c.kind)).field("inferred", c.inferred);
     if (c.kind == apdu::ContactlessKind::kStorageCard) {
-      j.field("rid", to_hex(c.rid)).field("standard", unsigned(c.standard)).field("card_name", unsigned(c.card_name));
+      j.field("rid", to_hex(c.rid, true)).field("standard", unsigned(c.standard)).field("card_name", unsigned(c.card_name));
       const char* s = apdu::storage_standard_name(c.standard);
       const char* n = apdu::storage_card_name(c.card_name);
       j.key("standard_name");
@@ -92,7 +97,7 @@ void print_json(const apdu::Atr& atr) {
       j.key("card_name_text");
       if (n) j.value(n); else j.null();
     } else if (c.kind == apdu::ContactlessKind::kTypeB) {
-      j.field("application_data", to_hex(c.application_data)).field("protocol_info", to_hex(c.protocol_info));
+      j.field("application_data", to_hex(c.application_data, true)).field("protocol_info", to_hex(c.protocol_info, true));
       j.field("mbli", unsigned(c.mbli));
     }
     j.end_object();
@@ -100,19 +105,28 @@ void print_json(const apdu::Atr& atr) {
   j.key("fields").begin_array();
   for (const apdu::AtrField& f : apdu::describe_atr(atr)) {
     j.begin_object();
-    j.field("name", f.name).field("hex", to_hex(f.bytes)).field("meaning", f.meaning).field("level", f.level);
+    j.field("name", f.name).field("hex", to_hex(f.bytes, true)).field("meaning", f.meaning).field("level", f.level);
     j.end_object();
   }
   j.end_array();
   j.key("warnings").begin_array();
   for (const std::string& w : atr.warnings) j.value(w);
   j.end_array();
+  j.field("valid", atr.errors.empty());
+  j.key("errors").begin_array();
+  for (const std::string& e : atr.errors) j.value(e);
+  j.end_array();
+  if (malformed)
+    j.key("error").begin_object().field("code", error_code_name(malformed->code)).field("message", malformed->message()).end_object();
   j.end_object();
-  std::printf("%s\n", j.str().c_str());
+  print_json_document(j.str());
 }
 
 void print_text(const apdu::Atr& atr) {
-  std::printf("ATR  %s\n%s\n\n", to_hex(atr.raw, true, ' ').c_str(), apdu::atr_summary(atr).c_str());
+  const std::string summary = atr.errors.empty() ? apdu::atr_summary(atr)
+                                                 : "malformed ATR (" + std::to_string(atr.errors.size()) + " error" +
+                                                       (atr.errors.size() == 1 ? "" : "s") + ", below)";
+  std::printf("ATR  %s\n%s\n\n", to_hex(atr.raw, true, ' ').c_str(), summary.c_str());
   for (const apdu::AtrField& f : apdu::describe_atr(atr)) {
     const std::string indent(size_t(f.level) * 2, ' ');
     if (f.name.empty()) {
@@ -136,11 +150,11 @@ int cmd_atr(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::printf("%s", kAtrHelp);
+    print_help("atr", kAtrHelp, stdout);
     return kExitOk;
   }
   if (args->positional().empty()) {
-    std::fprintf(stderr, "%s", kAtrHelp);
+    print_help("atr", kAtrHelp, stderr);
     return kExitUsage;
   }
   std::string text;
@@ -150,15 +164,19 @@ int cmd_atr(const std::vector<std::string>& argv) {
     print_error("atr", bytes.error());
     return exit_code_for(bytes.error().code);
   }
-  auto atr = apdu::parse_atr(*bytes);
-  if (!atr.ok()) {
-    print_error("atr", atr.error());
-    return exit_code_for(atr.error().code);
-  }
+  // Decoded as far as it goes: a malformed ATR is shown with its problems, then reported.
+  const apdu::Atr atr = apdu::decode_atr(*bytes);
+  std::optional<Error> malformed;
+  if (auto strict = apdu::parse_atr(*bytes); !strict.ok()) malformed = strict.error();
   if (args->has("json"))
-    print_json(*atr);
+    print_json(atr, malformed);
   else
-    print_text(*atr);
+    print_text(atr);
+  if (malformed) {
+    std::fflush(stdout);
+    print_error("atr", *malformed);
+    return exit_code_for(malformed->code);
+  }
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/provision/ledger.h"
 #include "json.h"
 
@@ -39,7 +40,7 @@ int cmd_card(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help") || args->positional().empty()) {
-    std::fputs(kHelp, args->has("help") ? stdout : stderr);
+    print_help("card", kHelp, args->has("help") ? stdout : stderr);
     return args->has("help") ? kExitOk : kExitUsage;
   }
   const auto& pos = args->positional();
@@ -79,7 +80,7 @@ int cmd_card(const std::vector<std::string>& argv) {
         .key(lost ? "suspended" : "resumed").begin_array();
     for (const auto& id : *changed) j.value(id);
     j.end_array().end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     std::printf("card %s %s %s; %zu credential(s) %s\n", card->issuing_state.c_str(), card->document_number.c_str(),
                 lost ? "reported lost" : "found", changed->size(), lost ? "suspended" : "resumed");

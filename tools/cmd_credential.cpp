@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/provision/ledger.h"
 #include "json.h"
 
@@ -71,7 +72,7 @@ int cmd_credential(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help") || args->positional().empty()) {
-    std::fputs(kHelp, args->has("help") ? stdout : stderr);
+    print_help("credential", kHelp, args->has("help") ? stdout : stderr);
     return args->has("help") ? kExitOk : kExitUsage;
   }
   const auto& pos = args->positional();
@@ -114,7 +115,7 @@ int cmd_credential(const std::vector<std::string>& argv) {
       j.begin_array();
       for (const auto& c : *all) record_json(j, c);
       j.end_array();
-      std::printf("%s\n", j.str().c_str());
+      print_json_document(j.str());
     } else {
       for (const auto& c : *all) record_text(c, false);
       if (all->empty()) std::printf("no credentials\n");
@@ -133,7 +134,7 @@ int cmd_credential(const std::vector<std::string>& argv) {
   if (json) {
     JsonWriter j;
     record_json(j, *rec);
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     record_text(*rec, verb == "show");
   }

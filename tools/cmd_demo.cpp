@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/auth/trust_store.h"
 #include "idtap/base/file_io.h"
 #include "idtap/provision/holder_from_read.h"
@@ -31,7 +32,7 @@ namespace idtap::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: idtap demo [--out DIR] [--face jpeg|jp2] [--keep]\n"
+    "usage: idtap demo [--out DIR] [--face jpeg|jp2]\n"
     "\n"
     "Runs the whole mission against the built-in simulated card, in-process:\n"
     "  1. personalizes a sample resident card (Hangul name, resident number, JPEG face, a test\n"
@@ -63,7 +64,7 @@ int cmd_demo(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("demo", kHelp, stdout);
     return kExitOk;
   }
   const std::string out = args->get("out").value_or("demo-out");

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/provision/ledger.h"
 #include "json.h"
 
@@ -29,10 +30,7 @@ constexpr const char* kHelp =
     "           temp file (never committed) is deleted. It never revokes: a live credential whose\n"
     "           desk copy (file) is gone is reported (the phone still holds it); revoke it with\n"
     "           `idtap credential revoke ID` if it must no longer be used. --scan DIR also looks\n"
-    "           for orphan temp files there.\n\n"
-    "Exit codes: 0 consistent (init: created or already so), 1 findings left, 2 usage, 8 init\n"
-    "refused (the ledger exists with another URI or size), 9 file error (DB is not an idtap\n"
-    "ledger, its key is missing).\n";
+    "           for orphan temp files there.\n";
 
 }  // namespace
 
@@ -44,7 +42,7 @@ int cmd_ledger(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help") || args->positional().empty()) {
-    std::fputs(kHelp, args->has("help") ? stdout : stderr);
+    print_help("ledger", kHelp, args->has("help") ? stdout : stderr);
     return args->has("help") ? kExitOk : kExitUsage;
   }
   const auto& pos = args->positional();
@@ -90,7 +88,7 @@ int cmd_ledger(const std::vector<std::string>& argv) {
       JsonWriter j;
       j.begin_object().field("ledger", *args->get("ledger")).field("status_uri", ledger->status_uri())
           .field("status_list_size", ledger->status_list_size()).end_object();
-      std::printf("%s\n", j.str().c_str());
+      print_json_document(j.str());
     } else {
       std::printf("ledger %s: status list %s (%llu entries)\n", args->get("ledger")->c_str(), ledger->status_uri().c_str(),
                   static_cast<unsigned long long>(ledger->status_list_size()));
@@ -108,7 +106,7 @@ int cmd_ledger(const std::vector<std::string>& argv) {
         .field("credentials", report->credentials).key("findings").begin_array();
     for (const auto& f : report->findings) j.begin_object().field("what", f.what).field("repaired", f.repaired).end_object();
     j.end_array().end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     for (const auto& f : report->findings) std::printf("%s %s\n", f.repaired ? "repaired:" : "FOUND:   ", f.what.c_str());
     std::printf("%s: %llu events, %llu credentials\n", report->consistent() ? "consistent" : "NOT CONSISTENT",

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/base/redact.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/mapping.h"
@@ -34,8 +35,7 @@ constexpr const char* kHelp =
     "            default the current time) and, with --status-list, the credential's entry in\n"
     "            that signed status list (which must come from the same issuer). It does not\n"
     "            authenticate the holder's phone: a DeviceResponse's deviceAuth is made for one\n"
-    "            reader session and needs that session's SessionTranscript (ISO 18013-5 9.1.3)\n\n"
-    "Exit codes: 0 valid, 1 not valid (the reason is printed), 2 usage, 7 untrusted issuer, 9 file error.\n";
+    "            reader session and needs that session's SessionTranscript (ISO 18013-5 9.1.3)\n";
 
 // looks_like_resident_number: "YYMMDD-SNNNNNN" or 13 digits (what the personal number
 // element holds, whatever a mapping names it).
@@ -152,7 +152,7 @@ int run_show(const Args& args, const std::string& path) {
             .end_object();
       }
     j.end_array().end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
     return kExitOk;
   }
   std::printf("doc type:     %s\n", (mso ? mso->doc_type : is->doc_type).c_str());
@@ -218,8 +218,9 @@ int run_verify(const Args& args, const std::string& path) {
     if (!v.ok()) {
       const std::string& ctx = v.error().context;
       auto colon = ctx.find(':');
-      j.field("check", ctx.substr(0, colon)).field("reason", colon == std::string::npos ? ctx : ctx.substr(colon + 2))
-          .field("error", error_code_name(v.error().code));
+      j.field("check", ctx.substr(0, colon)).field("reason", colon == std::string::npos ? ctx : ctx.substr(colon + 2));
+      // The members of the error document every --json failure carries.
+      j.key("error").begin_object().field("code", error_code_name(v.error().code)).field("message", v.error().message()).end_object();
     } else {
       j.field("doc_type", v->mso.doc_type).field("issuer", v->issuer_chain[0].subject())
           .field("elements", static_cast<uint64_t>(v->elements.size())).field("valid_until", format_tdate(v->mso.validity.valid_until))
@@ -227,7 +228,7 @@ int run_verify(const Args& args, const std::string& path) {
           .field("device_authentication", "not_checked");  // needs the reader session (ISO 18013-5 §9.1.3)
     }
     j.end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
     return v.ok() ? kExitOk : exit_code_for(v.error().code);
   }
   if (!v.ok()) {
@@ -252,7 +253,7 @@ int cmd_mdoc(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help") || args->positional().empty()) {
-    std::fputs(kHelp, args->has("help") ? stdout : stderr);
+    print_help("mdoc", kHelp, args->has("help") ? stdout : stderr);
     return args->has("help") ? kExitOk : kExitUsage;
   }
   const auto& pos = args->positional();

@@ -9,6 +9,7 @@
 #include "card_access.h"
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/auth/trust_store.h"
 #include "idtap/base/hex.h"
 #include "idtap/provision/files.h"
@@ -63,10 +64,7 @@ constexpr const char* kHelp =
     "  --ledger DB             the provisioning ledger (made by `idtap ledger init`)\n"
     "  --out FILE              where the credential (IssuerSigned CBOR, mode 0600) goes\n"
     "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
-    "  --json                  machine-readable output\n\n"
-    "Exit codes: 0 issued, 2 usage, 3 access denied (wrong CAN/MRZ), 4 card/reader, 5 passive\n"
-    "authentication failed, 6 chip authentication failed, 7 no trust anchor, 8 refused (the\n"
-    "rules, a bad or replayed proof), 9 file error.\n";
+    "  --json                  machine-readable output\n";
 
 // read_card_holder: one read session (lib/reader) on the reader `open` chooses, and, only when
 // the card read as genuine, the one conversion (provision::holder_from_read). A read that fails
@@ -93,7 +91,7 @@ int run_challenge(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("provision", kHelp, stdout);
     return kExitOk;
   }
   auto ledger_path = args->get("ledger");
@@ -127,7 +125,7 @@ int run_challenge(const std::vector<std::string>& argv) {
   if (args->has("json")) {
     JsonWriter j;
     j.begin_object().field("challenge", to_hex(*c)).field("expires_at", format_tdate(now + ttl)).end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     std::printf("%s\n", to_hex(*c).c_str());
     std::fprintf(stderr, "challenge valid until %s; the phone signs these %zu bytes (ECDSA P-256, SHA-256)\n",
@@ -151,7 +149,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("provision", kHelp, stdout);
     return kExitOk;
   }
   for (const char* required : {"device-key", "proof", "issuer-key", "issuer-cert", "ledger", "out"}) {
@@ -252,7 +250,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
         .begin_array();
     for (const auto& r : issued->revoked) j.value(r);
     j.end_array().end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     std::printf("issued %s to %s (holder %s), valid until %s, status index %llu\n", issued->credential_id.c_str(),
                 issued->file_path.c_str(), holder->masked_resident_number().c_str(),

@@ -9,6 +9,7 @@
 #include "card_access.h"
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/auth/trust_store.h"
 #include "idtap/base/hex.h"
 #include "idtap/reader/session.h"
@@ -58,11 +59,7 @@ constexpr const char* kHelp =
     "  --wait SECONDS        wait for a card this long (default 0)\n"
     "  --timeout SECONDS     how long to wait for a card that left the field mid-read (default 20)\n"
     "  -v, -vv               APDU trace on stderr (keys, passwords and personal data masked)\n"
-    "  --help                this text\n"
-    "\n"
-    "exit status: 0 genuine, 3 wrong access key (or password blocked), 4 reader or card error,\n"
-    "5 passive authentication failed, 6 chip authentication failed (or the chip proved nothing),\n"
-    "7 no trust anchor, 2 usage, 9 could not write --out, 1 otherwise.\n";
+    "  --help                this text\n";
 
 Result<double> parse_seconds(const std::string& text, const char* option) {
   try {
@@ -130,7 +127,7 @@ int cmd_read(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("read", kHelp, stdout);
     return kExitOk;
   }
   auto usage_error = [](const std::string& what) {
@@ -185,6 +182,8 @@ int cmd_read(const std::vector<std::string>& argv) {
   ProgressBar bar{stderr_is_tty() && !args->has("json")};
   request.progress = [&bar](const reader::FileRef& f, size_t done, size_t total) { bar.update(f, done, total); };
 
+  if (open.wait_for_card.count() > 0 && !args->has("json"))
+    std::fprintf(stderr, "idtap read: waiting up to %s s for a card (Ctrl-C stops)\n", args->get("wait")->c_str());
   auto opened = select::open_reader(open);
   if (!opened.ok()) {
     print_error("read", opened.error());
@@ -213,7 +212,7 @@ int cmd_read(const std::vector<std::string>& argv) {
   if (args->has("json")) {
     JsonWriter json(true);
     write_json(json, *result, report);
-    std::printf("%s\n", json.str().c_str());
+    print_json_document(json.str());
   } else {
     print_summary(*result, report);
   }

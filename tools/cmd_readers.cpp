@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/apdu/commands.h"
 #include "idtap/apdu/exchange.h"
 #include "idtap/apdu/status_words.h"
@@ -30,14 +31,11 @@ constexpr const char* kHelp =
     "  --json       one JSON document: {\"readers\": [...], \"problems\": [...]}\n"
     "  --no-probe   do not connect to the cards (states and ATRs only)\n"
     "  -v, -vv      APDU trace of the probes on stderr\n"
-    "  --help       this text\n"
-    "\n"
-    "exit status: 0 when at least one reader was found, 4 when none was (the reason, such as\n"
-    "pcscd not running, is printed), 2 usage.\n";
+    "  --help       this text\n";
 
 // Probe: what connecting to a card told us.
 struct Probe {
-  std::optional<std::string> uid;    // hex
+  std::optional<Bytes> uid;          // the UID, when the reader gave it
   std::optional<bool> emrtd;         // nullopt: could not tell
   std::string description;           // the transport's description
   std::optional<std::string> error;  // why the probe failed, if it did
@@ -58,11 +56,11 @@ Probe probe_card(const select::ReaderInfo& reader, int verbosity) {
   probe.description = opened->description;
   if (opened->pcsc) {
     auto uid = opened->pcsc->contactless_uid();
-    if (uid.ok()) probe.uid = to_hex(*uid, true);
+    if (uid.ok()) probe.uid = *uid;
   } else if (reader.driver == "nfc") {
     // libnfc readers answer the PC/SC part 3 GET DATA pseudo-APDU themselves.
     auto uid = opened->transport->transmit(apdu::CommandApdu{0xFF, 0xCA, 0x00, 0x00, {}, 256});
-    if (uid.ok() && uid->ok()) probe.uid = to_hex(uid->data, true);
+    if (uid.ok() && uid->ok()) probe.uid = uid->data;
   }
   auto selected = apdu::exchange(*opened->transport, apdu::select_by_df_name(apdu::kEmrtdAid));
   if (!selected.ok()) {
@@ -88,11 +86,11 @@ int cmd_readers(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, specs);
   if (!args.ok() || !args->positional().empty()) {
     print_error("readers", args.ok() ? make_error(ErrorCode::kInvalidArgument, "takes no arguments") : args.error());
-    std::fputs(kHelp, stderr);
+    print_help("readers", kHelp, stderr);
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("readers", kHelp, stdout);
     return kExitOk;
   }
   const bool json = args->has("json");
@@ -117,7 +115,7 @@ int cmd_readers(const std::vector<std::string>& argv) {
       std::string summary = select::atr_one_line(r.atr);
       if (summary.empty()) w.key("atr_summary").null(); else w.field("atr_summary", summary);
       const auto& p = probes[i];
-      if (p && p->uid) w.field("uid", *p->uid); else w.key("uid").null();
+      if (p && p->uid) w.field("uid", to_hex(*p->uid, true)); else w.key("uid").null();
       if (p && p->emrtd) w.field("emrtd", *p->emrtd); else w.key("emrtd").null();
       if (p && !p->description.empty()) w.field("connection", p->description);
       if (p && p->error) w.field("probe_error", *p->error);
@@ -127,7 +125,7 @@ int cmd_readers(const std::vector<std::string>& argv) {
     for (const auto& e : inventory.problems)
       w.begin_object().field("code", error_code_name(e.code)).field("message", e.message()).end_object();
     w.end_array().end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_document(w.str());
   } else {
     for (size_t i = 0; i < inventory.readers.size(); ++i) {
       const auto& r = inventory.readers[i];
@@ -138,7 +136,7 @@ int cmd_readers(const std::vector<std::string>& argv) {
       std::printf("    state:  %s\n", r.state.c_str());
       if (!r.atr.empty()) {
         std::string summary = select::atr_one_line(r.atr);
-        std::printf("    ATR:    %s%s%s\n", to_hex(r.atr, true).c_str(), summary.empty() ? "" : "  ", summary.c_str());
+        std::printf("    ATR:    %s%s%s\n", to_hex(r.atr, true, ' ').c_str(), summary.empty() ? "" : "  ", summary.c_str());
       }
       const auto& p = probes[i];
       if (!p) {
@@ -146,7 +144,7 @@ int cmd_readers(const std::vector<std::string>& argv) {
         continue;
       }
       if (!p->description.empty()) std::printf("    link:   %s\n", p->description.c_str());
-      std::printf("    UID:    %s\n", p->uid ? p->uid->c_str() : "n/a (not given by this reader)");
+      std::printf("    UID:    %s\n", p->uid ? to_hex(*p->uid, true, ' ').c_str() : "n/a (not given by this reader)");
       std::printf("    eMRTD:  %s\n", !p->emrtd ? "unknown" : (*p->emrtd ? "yes (ICAO 9303 application present)" : "no"));
       if (p->error) std::printf("    probe:  %s\n", p->error->c_str());
     }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "interrupt.h"
 #include "idtap/sim/card.h"
 #include "idtap/sim/card_image.h"
@@ -40,8 +41,7 @@ constexpr const char* kServeUsage =
     "  --no-sfi            refuse READ BINARY by short file identifier (plain 6A82, which\n"
     "                      ends secure messaging), as many issued passports do\n"
     "  --quiet             log connections only, not every APDU\n"
-    "  --help              this text\n\n"
-    "exit status: 0 after a signal, 2 bad usage, 4 the image could not be loaded or served.\n";
+    "  --help              this text\n";
 
 Result<size_t> parse_count(const std::string& name, const std::string& value, size_t max) {
   if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos)
@@ -69,7 +69,7 @@ int sim_serve(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kServeUsage, stdout);
+    print_help("sim serve", kServeUsage, stdout);
     return kExitOk;
   }
   if (!args->positional().empty()) {

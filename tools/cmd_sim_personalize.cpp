@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "json.h"
 #include "idtap/base/redact.h"
 #include "idtap/lds/date.h"
@@ -73,8 +74,7 @@ constexpr const char* kUsage =
     "  --today DATE         the personalization date (default: today, UTC)\n"
     "  --json               print the summary as JSON\n"
     "  --help               this text\n\n"
-    "DATE is YYYY-MM-DD. The CAN and MRZ are written to DIR/card.conf (mode 0600) and not printed.\n"
-    "exit status: 0 written, 2 bad option (the message names it), 9 file system error, 1 other.\n";
+    "DATE is YYYY-MM-DD. The CAN and MRZ are written to DIR/card.conf (mode 0600) and not printed.\n";
 
 const std::vector<OptionSpec> kSpecs = {
     {"out", true},          {"profile", true},       {"mrz", true},          {"can", true},
@@ -301,7 +301,7 @@ void print_summary(const sim::PersonalizeSummary& s, bool json) {
     w.end_array();
     w.field("cloned", s.cloned);
     w.end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_document(w.str());
     return;
   }
   std::printf("card image written to %s\n", s.out_dir.c_str());
@@ -336,7 +336,7 @@ int cmd_sim_personalize(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kUsage, stdout);
+    print_help("sim personalize", kUsage, stdout);
     return kExitOk;
   }
   if (!args->positional().empty()) {

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/ledger.h"
 #include "idtap/provision/signer.h"
@@ -60,7 +61,7 @@ int run_show(const Args& args, const std::string& path) {
     j.begin_object().field("uri", t->uri).field("issued_at", format_tdate(t->issued_at))
         .field("expires_at", t->expires_at ? format_tdate(*t->expires_at) : std::string()).field("bits", t->list.bits())
         .field("size", t->list.size()).field("not_valid", invalid).end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     std::printf("status list %s: issued %s%s, %llu entries of %d bit, %llu not valid\n", t->uri.c_str(),
                 format_tdate(t->issued_at).c_str(), t->expires_at ? (", expires " + format_tdate(*t->expires_at)).c_str() : "",
@@ -79,7 +80,7 @@ int cmd_status_list(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   if (args->has("help") || args->positional().empty()) {
-    std::fputs(kHelp, args->has("help") ? stdout : stderr);
+    print_help("status-list", kHelp, args->has("help") ? stdout : stderr);
     return args->has("help") ? kExitOk : kExitUsage;
   }
   const auto& pos = args->positional();
@@ -129,7 +130,7 @@ int cmd_status_list(const std::vector<std::string>& argv) {
     j.begin_object().field("uri", token.uri).field("file", *args->get("out")).field("size", token.list.size())
         .field("not_valid", invalid).field("bytes", static_cast<uint64_t>(cwt->size())).field("expires_at", format_tdate(now + valid_for))
         .end_object();
-    std::printf("%s\n", j.str().c_str());
+    print_json_document(j.str());
   } else {
     std::printf("published %s to %s: %llu entries, %llu suspended or revoked, %zu bytes, expires %s\n", token.uri.c_str(),
                 args->get("out")->c_str(), static_cast<unsigned long long>(token.list.size()),

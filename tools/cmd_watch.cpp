@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "exit_codes.h"
 #include "idtap/base/hex.h"
 #include "idtap/nfc/watch.h"
 #include "idtap/pcsc/events.h"
@@ -38,10 +39,7 @@ constexpr const char* kHelp =
     "  --count N          stop after N events\n"
     "  --timeout SECONDS  stop after this long\n"
     "  --no-initial       do not report what is present at start\n"
-    "  --help             this text\n"
-    "\n"
-    "exit status: 0 when interrupted or when --count / --timeout ends it, 4 when pcscd is not\n"
-    "running (and no libnfc device is there) or stops, 2 usage.\n";
+    "  --help             this text\n";
 
 std::string now_utc() {
   timeval tv{};
@@ -72,10 +70,10 @@ void print_event(const pcsc::ReaderEvent& e, bool json) {
       if (!summary.empty()) w.field("atr_summary", summary);
     }
     w.end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_line(w.str());
   } else {
     std::string line = fmt::format("{}  {:<14} pcsc:{}", now_utc(), kind, e.reader);
-    if (inserted) line += "  ATR " + to_hex(e.state.atr, true) + (summary.empty() ? "" : "  " + summary);
+    if (inserted) line += "  ATR " + to_hex(e.state.atr, true, ' ') + (summary.empty() ? "" : "  " + summary);
     std::printf("%s\n", line.c_str());
   }
   std::fflush(stdout);
@@ -94,10 +92,10 @@ void print_nfc_event(const nfc::NfcEvent& e, bool json) {
       if (e.target) w.field("uid", to_hex(e.target->uid, true));
     }
     w.end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_line(w.str());
   } else {
     std::string line = fmt::format("{}  {:<14} {}", now_utc(), kind, e.reader);
-    if (inserted) line += "  ATR " + to_hex(e.atr, true) + (summary.empty() ? "" : "  " + summary);
+    if (inserted) line += "  ATR " + to_hex(e.atr, true, ' ') + (summary.empty() ? "" : "  " + summary);
     std::printf("%s\n", line.c_str());
   }
   std::fflush(stdout);
@@ -111,11 +109,11 @@ int cmd_watch(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, specs);
   if (!args.ok() || !args->positional().empty()) {
     print_error("watch", args.ok() ? make_error(ErrorCode::kInvalidArgument, "takes no arguments") : args.error());
-    std::fputs(kHelp, stderr);
+    print_help("watch", kHelp, stderr);
     return kExitUsage;
   }
   if (args->has("help")) {
-    std::fputs(kHelp, stdout);
+    print_help("watch", kHelp, stdout);
     return kExitOk;
   }
   const bool json = args->has("json");

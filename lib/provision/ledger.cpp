@@ -226,7 +226,7 @@ Result<SecureBytes> read_key_file(const std::string& key_path) {
   struct stat st;
   if (::stat(key_path.c_str(), &st) != 0) return make_error(ErrorCode::kIo, "ledger key " + key_path + ": " + std::strerror(errno));
   if ((st.st_mode & 077) != 0)
-    return make_error(ErrorCode::kRefused, "ledger key " + key_path + " is readable by group or others (chmod 600 it)");
+    return make_error(ErrorCode::kIo, "ledger key " + key_path + " is readable by group or others (chmod 600 it)");
   IDTAP_ASSIGN_OR_RETURN(Bytes text, read_file(key_path, 1024));
   std::string_view sv(reinterpret_cast<const char*>(text.data()), text.size());
   while (!sv.empty() && (sv.back() == '\n' || sv.back() == '\r')) sv.remove_suffix(1);

@@ -58,7 +58,7 @@ TEST_CASE("contact: NXP JCOP V241 JavaCard, T=1 with TA1/TB1/TC1 and T=1 paramet
   CHECK(a.tck_required);
   CHECK_FALSE(a.contactless.has_value());
   CHECK(a.warnings.empty());
-  CHECK(atr_summary(a) == "contact, T=1, Fi=372 Di=12 (5 MHz), historical '4a434f5076323431' (\"JCOPv241\"), TCK ok");
+  CHECK(atr_summary(a) == "contact, T=1, Fi=372 Di=12 (5 MHz), historical 4A 43 4F 50 76 32 34 31 (\"JCOPv241\"), TCK ok");
 }
 
 TEST_CASE("contact: Estonian ID card, T=0 and T=1 offered, T=15 clock stop and classes") {
@@ -167,7 +167,7 @@ TEST_CASE("contactless: German ePassport (2009), ISO 14443-4 Type B") {
   CHECK(to_hex(a.contactless->protocol_info) == "7783d5");
   CHECK(a.contactless->mbli == 0);
   CHECK(a.protocols == std::vector<uint8_t>{1});
-  CHECK(atr_summary(a) == "ISO 14443-4 Type B, T=1, ATQB application data 'e1f35e11', protocol info '7783d5', TCK ok");
+  CHECK(atr_summary(a) == "ISO 14443-4 Type B, T=1, ATQB application data E1 F3 5E 11, protocol info 77 83 D5, TCK ok");
 }
 
 TEST_CASE("contactless: German ID card (nPA), Type B, as two readers report it") {
@@ -212,7 +212,7 @@ TEST_CASE("contactless: German ID card (Personalausweis) Type A ATS historical b
   REQUIRE(a.historical.status.has_value());
   CHECK_FALSE(a.historical.status->lcs.has_value());  // tag 8 with 2 bytes: SW only
   CHECK(a.historical.status->sw == 0x9000);
-  CHECK(atr_summary(a) == "ISO 14443-4 Type A, T=1, historical '8031b8738401e0829000', TCK ok");
+  CHECK(atr_summary(a) == "ISO 14443-4 Type A, T=1, historical 80 31 B8 73 84 01 E0 82 90 00, TCK ok");
 }
 
 TEST_CASE("contactless: German passport (2007) Type A with category 00 historical bytes") {
@@ -328,7 +328,56 @@ TEST_CASE("malformed ATRs are kMalformed naming the fault, never an out-of-bound
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == ErrorCode::kMalformed);
     CHECK_MESSAGE(contains(r.error().message(), c.needle), r.error().message());
+    // decode_atr flags the same fault first, and describes what is there without failing.
+    Atr partial = decode_atr(Bytes(bytes.begin(), bytes.end()));
+    REQUIRE_FALSE(partial.errors.empty());
+    CHECK(r.error().context == "ATR: " + partial.errors.front());
+    const auto fields = describe_atr(partial);
+    CHECK(fields.back().name == "error");
   }
+}
+
+TEST_CASE("decode_atr: a malformed ATR decoded as far as it goes") {
+  // MIFARE 1K cut inside the historical bytes: TS, T0, TD1, TD2 and the 8 historical bytes
+  // present are decoded; the shortfall is the one error; no TCK is looked for.
+  Atr cut = decode_atr(hex_or_die("3B 8F 80 01 80 4F 0C A0 00 00 03 06"));
+  REQUIRE(cut.errors.size() == 1);
+  CHECK(contains(cut.errors[0], "announces 15 historical bytes but only 8"));
+  CHECK(cut.groups.size() == 3);
+  CHECK(cut.historical.raw.size() == 8);
+  CHECK_FALSE(cut.tck.has_value());
+  // A wrong TCK: everything decodes, the TCK is shown and flagged as wrong.
+  Atr bad_tck = decode_atr(hex_or_die("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6B"));
+  REQUIRE(bad_tck.errors.size() == 1);
+  CHECK(bad_tck.tck == uint8_t{0x6B});
+  CHECK_FALSE(bad_tck.tck_ok);
+  bool tck_line = false;
+  for (const auto& f : describe_atr(bad_tck))
+    if (f.name == "TCK") tck_line = contains(f.meaning, "wrong");
+  CHECK(tck_line);
+  // A bad TS and a missing interface byte: both flagged, in order.
+  Atr two = decode_atr(hex_or_die("3C F0 11"));
+  REQUIRE(two.errors.size() == 2);
+  CHECK(contains(two.errors[0], "neither 3B"));
+  CHECK(contains(two.errors[1], "TB1 is announced by T0"));
+  CHECK(two.groups[0].ta == uint8_t{0x11});
+  // Nothing at all: one error, no field but it.
+  Atr empty = decode_atr(Bytes{});
+  CHECK(empty.errors.size() == 1);
+  CHECK(describe_atr(empty).size() == 1);
+  // A well-formed ATR decodes with no error, as parse_atr does.
+  CHECK(decode_atr(hex_or_die("3B 80 80 01 01")).errors.empty());
+}
+
+TEST_CASE("3B 80 80 01 01: a contactless card without historical bytes, Type A or B not stated") {
+  // PC/SC part 3 §3.1.3.2.3.1 builds this ATR for an ISO 14443-4 card whose ATS has no
+  // historical bytes and for a Type B card whose ATQB data is absent: the ATR cannot say which.
+  Atr a = parse_ok("3B 80 80 01 01");
+  REQUIRE(a.contactless.has_value());
+  CHECK(a.contactless->kind == ContactlessKind::kUnstated);
+  CHECK(atr_summary(a) ==
+        "contactless card without historical bytes (PC/SC part 3); type A or B not stated, T=1, TCK ok");
+  CHECK_FALSE(contains(atr_summary(a), "Type A,"));
 }
 
 TEST_CASE("every prefix of a valid ATR is rejected cleanly") {

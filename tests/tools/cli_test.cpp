@@ -13,6 +13,7 @@
 #include "support/pcscd_fixture.h"
 #include "support/run_shell.h"
 #include "support/scratch_dir.h"
+#include "tools/json_value.h"
 
 using idtap::test::idtap_binary;
 using idtap::test::run_shell;
@@ -135,7 +136,7 @@ TEST_CASE("idtap read: one exit code per verdict, on simulated cards") {
   }
 }
 
-TEST_CASE("idtap apdu: Ctrl-C stops a long script on a simulated card too (exit 1, what was sent is reported)") {
+TEST_CASE("idtap apdu: Ctrl-C stops a long script on a simulated card too (exit 130, what was sent is reported)") {
   idtap::test::ScratchDir tmp("cli-apdu-int");
   const std::string card = tmp.path() + "/card";
   REQUIRE(run_shell(idtap_binary() + " sim personalize --out " + card).exit_code == 0);
@@ -152,7 +153,97 @@ TEST_CASE("idtap apdu: Ctrl-C stops a long script on a simulated card too (exit 
   const int status = apdu.wait_exit(std::chrono::milliseconds(5000));
   REQUIRE(status != -1);  // it stopped (before the fix it ran the whole script)
   CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(WEXITSTATUS(status) == 130);  // 128 + SIGINT, as shells report it (it was 1)
   const std::string log = apdu.log();
   CHECK_MESSAGE(log.find("cancelled: interrupted after") != std::string::npos, log.substr(log.size() > 500 ? log.size() - 500 : 0));
+}
+
+TEST_CASE("idtap help COMMAND prints that command's help, for every command; --version and -V") {
+  auto list = run_shell(idtap_binary() + " help");
+  REQUIRE(list.exit_code == 0);
+  const std::regex listed(R"(\n  ([a-z-]+) {2,})");
+  int commands = 0;
+  for (std::sregex_iterator it(list.out.begin(), list.out.end(), listed), end; it != end; ++it, ++commands) {
+    const std::string name = (*it)[1];
+    CAPTURE(name);
+    auto help = run_shell(idtap_binary() + " help " + name);
+    auto own = run_shell(idtap_binary() + " " + name + " --help");
+    CHECK(help.exit_code == 0);
+    CHECK(help.out == own.out);  // the command's own help, not the general one (it was)
+    CHECK(help.out.find("usage: idtap " + name) == 0);
+  }
+  CHECK(commands >= 14);
+  for (const char* flag : {"--version", "-V", "version"}) {
+    CAPTURE(flag);
+    auto v = run_shell(idtap_binary() + " " + flag);
+    CHECK(v.exit_code == 0);  // it was "unknown command", 2
+    CHECK(v.out == std::string("idtap ") + IDTAP_TEST_VERSION + "\n");
+  }
+}
+
+TEST_CASE("every option a usage line lists is accepted by the parser (demo listed --keep it rejected)") {
+  const struct {
+    const char* command;
+    const char* probe;  // the command with each listed option, stopped by --help before it runs
+  } cases[] = {
+      {"demo", "demo --out x --face jpeg --help"},  // the usage: [--out DIR] [--face jpeg|jp2]
+      {"atr", "atr --json --help"},
+      {"readers", "readers --json --no-probe --help"},
+      {"watch", "watch --json --count 1 --timeout 1 --no-initial --help"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.command);
+    auto help = run_shell(idtap_binary() + " " + c.command + " --help");
+    const std::string usage = help.out.substr(0, help.out.find('\n'));
+    CHECK(usage.find("--keep") == std::string::npos);
+    CHECK(run_shell(idtap_binary() + " " + c.probe).exit_code == 0);
+  }
+}
+
+TEST_CASE("idtap apdu: 'reset' in a script, spaced hex, and the reader's fields apart in --json") {
+  idtap::test::ScratchDir tmp("cli-apdu-reset");
+  const std::string card = tmp.path() + "/card";
+  REQUIRE(run_shell(idtap_binary() + " sim personalize --out " + card).exit_code == 0);
+  auto text = run_shell("printf '00A4040C07A0000002471001\\nreset\\n00B0000004\\n' | " + idtap_binary() +
+                        " apdu --reader sim:" + card + " 2>/dev/null; exit $?");
+  CAPTURE(text.out);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("> 00 A4 04 0C 07 A0 00 00 02 47 10 01\n< 9000") != std::string::npos);  // spaced (was 00A4040C...)
+  CHECK(text.out.find("> reset\n< ATR 3B 80 80 01 01\n") != std::string::npos);
+  // After the reset nothing is selected any more: the card says so.
+  CHECK(text.out.find("> 00 B0 00 00 04\n< 6986") != std::string::npos);
+  auto json = run_shell(idtap_binary() + " apdu --json --reader sim:" + card + " reset 00B0000004 2>/dev/null; exit $?");
+  CAPTURE(json.out);
+  auto doc = idtap::test::parse_json(json.out);
+  REQUIRE(doc.has_value());
+  const auto& reader = (*doc)["reader"];
+  REQUIRE(reader.is_object());  // it was one string with "(...)" glued on
+  CHECK(reader["name"].string == "sim:" + card);
+  CHECK(reader["protocol"].is_null());  // the simulated card has no T=0/T=1
+  CHECK(reader["extended_length"].boolean);
+  CHECK((*doc)["exchanges"].array.at(0)["command"].string == "reset");
+  CHECK((*doc)["exchanges"].array.at(0)["atr"].string == "3B80800101");
+}
+
+TEST_CASE("libnfc's log lines stay off stderr unless -v") {
+  // Without USB access (this test environment) libnfc logs "Unable to find USB busses" at its
+  // default level while it scans for devices. The test support turns the scan and the log off
+  // for the test process (tests/support/pn532_emulator.cpp); here both are back to libnfc's
+  // defaults, as a user has them.
+  const struct {
+    const char* args;
+    bool noise;
+    const char* why;
+  } cases[] = {
+      {"readers --no-probe", false, "the default: silenced (it was printed)"},
+      {"readers --no-probe -v", true, "-v: libnfc's own diagnostics are shown"},
+  };
+  for (const auto& c : cases) {
+    const std::string why = c.why;
+    CAPTURE(why);
+    // stderr alone (run_shell joins its 2>&1 after the last command).
+    auto r = run_shell("env -u LIBNFC_LOG_LEVEL -u LIBNFC_AUTO_SCAN " + idtap_binary() + " " + c.args + " 2>&1 >/dev/null; exit $?");
+    CAPTURE(r.out);
+    CHECK((r.out.find("libnfc") != std::string::npos) == c.noise);
+  }
 }

@@ -117,6 +117,8 @@ enum class ContactlessKind {
   kStorageCard,  // historical bytes 80 4F 0C RID SS NN NN 00 00 00 00 (memory cards, FeliCa)
   kTypeA,        // ISO 14443-4 Type A: the historical bytes are those of the ATS
   kTypeB,        // ISO 14443-4 Type B: ATQB application data, protocol info, MBLI
+  kUnstated,     // no historical bytes: an ISO 14443-4 card, Type A or B not stated (PC/SC
+                 // part 3 builds 3B 80 80 01 01 for both)
 };
 
 // ContactlessAtr: the PC/SC part 3 reading of the ATR. Type A and Type B are told apart by
@@ -157,6 +159,8 @@ struct Atr {
   std::optional<T15Parameters> t15;  // when T=15 global bytes are present
   std::optional<ContactlessAtr> contactless;  // when this is a PC/SC part 3 contactless ATR
   std::vector<std::string> warnings;  // oddities that are not errors (RFU values, extra TCK)
+  std::vector<std::string> errors;    // what makes it malformed (decode_atr only; parse_atr fails)
+  bool tck_ok = true;                 // false when TCK does not make the XOR of T0..TCK zero
 
   // Atr::offers: true when protocol `t` is offered.
   bool offers(uint8_t t) const;
@@ -170,6 +174,12 @@ struct Atr {
 // missing, fewer historical bytes remain than K says, TCK is missing where required or does
 // not make the XOR of T0..TCK zero, or bytes follow the last expected one.
 Result<Atr> parse_atr(ByteView raw);
+
+// decode_atr: decodes `raw` as far as its bytes go, for a diagnosis (as pcsc-tools'
+// ATR_analysis): every check parse_atr fails on is recorded in `errors` instead, in the same
+// order (so parse_atr's error is errors.front()), and the bytes that are there are decoded: the
+// interface bytes up to the missing one, the historical bytes present, a wrong TCK. Never fails.
+Atr decode_atr(ByteView raw);
 
 // fi_value / f_max_khz / di_value: ISO 7816-3 tables 7 and 8 for TA1's indices; nullopt for
 // RFU values.
@@ -188,7 +198,7 @@ const char* storage_card_name(uint16_t nn);
 const char* life_cycle_name(uint8_t lcs);
 
 // atr_summary: one line for `idtap readers`, e.g. "ISO 14443-4 Type A, T=1, historical
-// '8031b873...', TCK ok".
+// 80 31 B8 73 ..., TCK ok"; bytes are spaced upper-case hex, as pcsc-tools prints them.
 std::string atr_summary(const Atr& atr);
 
 // AtrField: one line of the field-by-field description: a name ("TA1"), the bytes it covers

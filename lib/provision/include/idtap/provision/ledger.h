@@ -134,8 +134,8 @@ class Ledger {
   // file) ...") when nothing is at `path` or the ledger exists but its key file does not;
   // kMalformed naming the path for an empty file, a file that is not SQLite or a SQLite
   // database without idtap's tables (left untouched), and ("ledger is corrupt: ...") for a
-  // corrupt meta row; kIo for file problems, kRefused if the key file is readable by group or
-  // others, kNotSupported for a ledger of another format version (version 1: a plain SHA-256
+  // corrupt meta row; kIo for file problems (a key file readable by group or others among
+  // them), kNotSupported for a ledger of another format version (version 1: a plain SHA-256
   // event chain).
   static Result<Ledger> open(const std::string& path, const LedgerOptions& options = {});
   // Ledger::create: creates the ledger at `path` (and its key file) with options.status_uri
