@@ -135,6 +135,8 @@ Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::T
   if (args.has("crl") && !args.has("trust")) return usage("--crl needs --trust (the CSCAs the CRL is checked against)");
   for (const auto& path : args.all("trust")) IDTAP_TRY(add_trust(trust, path, "--trust"));
   for (const auto& path : args.all("crl")) IDTAP_TRY(add_trust(trust, path, "--crl"));
+  // Files of a --trust directory that could not be loaded: said always (the rest still serves).
+  for (const auto& warning : trust.warnings()) std::fprintf(stderr, "idtap: --trust: warning: %s\n", warning.c_str());
   // What a --trust directory scan passed over (a Document Signer's certificate, a key file), for -v.
   if (!args.all("verbose").empty())
     for (const auto& note : trust.skipped()) std::fprintf(stderr, "idtap: --trust: skipped %s\n", note.c_str());

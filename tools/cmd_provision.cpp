@@ -1,6 +1,9 @@
 // idtap provision: a verified card -> a mobile ID bound to one phone (ISO 18013-5 mdoc).
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +27,7 @@
 #include "idtap/select/select.h"
 #include "interrupt.h"
 #include "json.h"
+#include "progress.h"
 #include "read_report.h"
 
 namespace idtap::cli {
@@ -66,15 +70,49 @@ constexpr const char* kHelp =
     "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
     "  --json                  machine-readable output\n";
 
+// check_out_path: --out names a new file in a directory that exists: kInvalidArgument naming
+// the path otherwise (checked before the card is read; the credential is published without ever
+// replacing a file).
+Status check_out_path(const std::string& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(out);
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    return make_error(ErrorCode::kInvalidArgument, "--out " + out + ": the directory " + dir.string() + " does not exist");
+  if (fs::exists(path, ec))
+    return make_error(ErrorCode::kInvalidArgument, "--out " + out + ": a file is already there (a credential never replaces one)");
+  if (::access(dir.c_str(), W_OK) != 0)
+    return make_error(ErrorCode::kInvalidArgument, "--out " + out + ": the directory " + dir.string() + " is not writable");
+  return ok_status();
+}
+
+// print_holder: the verified holder as the clerk checks it against the person at the desk.
+void print_holder(const VerifiedHolder& h) {
+  auto row = [](const char* label, const std::string& value) {
+    if (!value.empty()) std::printf("%-14s%s\n", label, value.c_str());
+  };
+  row("Name", h.family_name + (h.given_name.empty() ? "" : ", " + h.given_name));
+  row("Full name", h.family_name_national + h.given_name_national +
+                       (h.given_name_national.empty() ? "" : " (surname " + h.family_name_national + ")"));
+  row("Born", format_date(h.birth_date));
+  row("Resident no.", h.masked_resident_number());
+  row("Document", h.card.issuing_state + " " + h.card.document_number + ", expires " + format_date(h.expiry_date));
+  row("Genuine", h.genuine ? "YES (chip and data proved genuine)" : "NO: " + h.verdict_reason);
+}
+
 // read_card_holder: one read session (lib/reader) on the reader `open` chooses, and, only when
 // the card read as genuine, the one conversion (provision::holder_from_read). A read that fails
 // (wrong CAN or MRZ, card or reader errors) returns its error; a card that is not genuine returns
 // kVerificationFailed with the verdict's reason, and `*verdict_exit` is set to the exit code
 // `idtap read` gives that verdict (passive authentication failed, chip failed, no trust anchor).
 Result<VerifiedHolder> read_card_holder(const select::OpenOptions& open, const reader::ReadRequest& request,
-                                        std::optional<int>* verdict_exit) {
+                                        std::optional<int>* verdict_exit, const ProgressBar& bar) {
   IDTAP_ASSIGN_OR_RETURN(select::OpenedReader opened, select::open_reader(open));
-  IDTAP_ASSIGN_OR_RETURN(reader::ReadResult read, reader::read_card(*opened.transport, request));
+  auto result = reader::read_card(*opened.transport, request);
+  bar.done();
+  if (!result.ok()) return result.error();
+  const reader::ReadResult& read = *result;
   if (!read.verification.genuine) {
     *verdict_exit = exit_code_for_verdict(read.verification);
     return make_error(ErrorCode::kVerificationFailed, "refused: the card was not read as genuine (" +
@@ -171,6 +209,13 @@ int cmd_provision(const std::vector<std::string>& argv) {
   if (auto st = apply_card_access(*args, read_request, trust); !st.ok()) return fail(st.error());
 
   // Everything that can be checked without the card is checked before it is read.
+  if (!args->has("trust")) {
+    print_error("provision", make_error(ErrorCode::kInvalidArgument,
+                                        "--trust is required: without a CSCA no card reads as genuine, so nothing "
+                                        "could be issued (give the CSCA certificates or a master list)"));
+    return kExitUsage;
+  }
+  if (auto st = check_out_path(*args->get("out")); !st.ok()) return fail(st.error());
   IssuerFiles files{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")};
   auto issuer = load_issuer(files);
   if (!issuer.ok()) return fail(issuer.error());
@@ -212,12 +257,14 @@ int cmd_provision(const std::vector<std::string>& argv) {
   open.cancel = std::make_shared<select::CancelSlot>();
   read_request.cancel = &cancelled;
   std::optional<int> verdict_exit;
+  ProgressBar bar{stderr_is_tty() && !args->has("json")};
+  bar.attach(read_request);
   auto holder = [&] {
     InterruptWatcher interrupt([slot = open.cancel, &cancelled] {
       cancelled = true;
       slot->cancel();
     });
-    return read_card_holder(open, read_request, &verdict_exit);
+    return read_card_holder(open, read_request, &verdict_exit, bar);
   }();
   read_request.can.reset();
   read_request.mrz.reset();
@@ -225,6 +272,10 @@ int cmd_provision(const std::vector<std::string>& argv) {
     print_error("provision", holder.error());
     return verdict_exit ? *verdict_exit : exit_code_for(holder.error().code);
   }
+
+  // The clerk compares the card's holder with the person at the desk before the credential goes
+  // out: the names, the birth date, the document and the verdict.
+  if (!args->has("json")) print_holder(*holder);
 
   IssueRequest request;
   request.holder = &*holder;
@@ -242,6 +293,17 @@ int cmd_provision(const std::vector<std::string>& argv) {
         .field("credential_id", issued->credential_id)
         .field("file", issued->file_path)
         .field("holder", holder->masked_resident_number())
+        .key("holder_details")
+        .begin_object()
+        .field("family_name", holder->family_name)
+        .field("given_name", holder->given_name)
+        .field("family_name_national", holder->family_name_national)
+        .field("given_name_national", holder->given_name_national)
+        .field("birth_date", format_date(holder->birth_date))
+        .field("document_number", holder->card.document_number)
+        .field("issuing_state", holder->card.issuing_state)
+        .field("genuine", holder->genuine)
+        .end_object()
         .field("device_thumbprint", issued->device_thumbprint)
         .field("valid_from", format_tdate(issued->validity.valid_from))
         .field("valid_until", format_tdate(issued->validity.valid_until))

@@ -17,6 +17,7 @@
 #include "idtap/sim/sim_transport.h"
 #include "interrupt.h"
 #include "json.h"
+#include "progress.h"
 #include "read_report.h"
 
 namespace idtap::cli {
@@ -94,25 +95,6 @@ Result<std::vector<int>> parse_files(const std::string& list) {
   return out;
 }
 
-// ProgressBar: one line on stderr, redrawn per chunk, only when stderr is a terminal.
-struct ProgressBar {
-  bool enabled = false;
-  void update(const reader::FileRef& file, size_t done, size_t total) const {
-    if (!enabled) return;
-    if (total == 0) {
-      std::fprintf(stderr, "\r%-14s %8zu bytes        ", file.name.c_str(), done);
-    } else {
-      int width = 30, filled = static_cast<int>(width * done / total);
-      std::fprintf(stderr, "\r%-14s [%s%s] %3zu%%", file.name.c_str(), std::string(filled, '#').c_str(),
-                   std::string(width - filled, ' ').c_str(), done * 100 / total);
-    }
-    std::fflush(stderr);
-  }
-  void done() const {
-    if (enabled) std::fprintf(stderr, "\r%60s\r", "");
-  }
-};
-
 }  // namespace
 
 int cmd_read(const std::vector<std::string>& argv) {
@@ -180,7 +162,7 @@ int cmd_read(const std::vector<std::string>& argv) {
   });
   request.cancel = &cancelled;
   ProgressBar bar{stderr_is_tty() && !args->has("json")};
-  request.progress = [&bar](const reader::FileRef& f, size_t done, size_t total) { bar.update(f, done, total); };
+  bar.attach(request);
 
   if (open.wait_for_card.count() > 0 && !args->has("json"))
     std::fprintf(stderr, "idtap read: waiting up to %s s for a card (Ctrl-C stops)\n", args->get("wait")->c_str());

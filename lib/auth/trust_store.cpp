@@ -56,11 +56,14 @@ bool looks_like_pem(ByteView data) {
   return it != data.end();
 }
 
-std::string subject_line(const X509* x) {
+// name_text: an X.509 name as OpenSSL's one-line form ("/C=KR/CN=CSCA KOR").
+std::string name_text(const X509_NAME* name) {
   char buf[512];
-  X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof buf);
+  X509_NAME_oneline(name, buf, sizeof buf);
   return buf;
 }
+
+std::string subject_line(const X509* x) { return name_text(X509_get_subject_name(x)); }
 
 std::string openssl_reason() {
   unsigned long e = ERR_get_error();
@@ -188,6 +191,7 @@ struct TrustStore::Impl {
   std::vector<X509Ptr> anchors;
   std::vector<CrlPtr> crls;
   std::vector<std::string> skipped;
+  std::vector<std::string> warnings;
 
   void add_anchor(X509Ptr cert) {
     for (const auto& a : anchors)
@@ -204,6 +208,7 @@ TrustStore::~TrustStore() = default;
 size_t TrustStore::anchor_count() const { return impl_->anchors.size(); }
 size_t TrustStore::crl_count() const { return impl_->crls.size(); }
 const std::vector<std::string>& TrustStore::skipped() const { return impl_->skipped; }
+const std::vector<std::string>& TrustStore::warnings() const { return impl_->warnings; }
 
 Status TrustStore::add_certificates(ByteView data, std::string_view source) {
   const std::string where(source);
@@ -229,6 +234,19 @@ Status TrustStore::add_crl(ByteView data, std::string_view source) {
     ERR_clear_error();
     return make_error(ErrorCode::kMalformed, where + ": not a CRL");
   }
+  // The CRL must be its CSCA's own (ICAO 9303-12 §7.1.4: CRLs are signed by the CSCA): one of the
+  // loaded anchors of the issuer's name holds the key that signed it.
+  bool signed_by_anchor = false;
+  for (const auto& anchor : impl_->anchors) {
+    if (X509_NAME_cmp(X509_get_subject_name(anchor.get()), X509_CRL_get_issuer(crl.get())) != 0) continue;
+    if (X509_CRL_verify(crl.get(), X509_get0_pubkey(anchor.get())) == 1) signed_by_anchor = true;
+  }
+  ERR_clear_error();
+  if (!signed_by_anchor)
+    return make_error(ErrorCode::kVerificationFailed,
+                      where + ": this CRL (issuer " + name_text(X509_CRL_get_issuer(crl.get())) +
+                          ") is signed by none of the trusted CSCAs: give its CSCA with --trust, or leave it out (a CRL "
+                          "of another CSCA would make every card of a same-named CSCA fail)");
   impl_->crls.push_back(std::move(crl));
   return ok_status();
 }
@@ -308,7 +326,12 @@ Status TrustStore::add_path(const std::string& path, const MasterListPolicy& pol
   // Certificates and master lists first, so a CRL or a master list signer finds its CSCA.
   std::stable_partition(files.begin(), files.end(), [](const std::string& f) { return !has_extension(f, {".crl"}); });
   const size_t anchors_before = impl_->anchors.size(), crls_before = impl_->crls.size();
-  for (const auto& f : files) IDTAP_TRY(add_file(f, policy, true));
+  for (const auto& f : files) {
+    auto st = add_file(f, policy, true);
+    if (st.ok()) continue;
+    if (st.error().code == ErrorCode::kIo) return st;
+    impl_->warnings.push_back(f + ": passed over: " + st.error().message());
+  }
   if (impl_->anchors.size() == anchors_before && impl_->crls.size() == crls_before)
     return make_error(ErrorCode::kNotFound, path + ": no CSCA certificate (*.pem, *.crt, *.cer, *.der), master list (*.ml) or CRL (*.crl) in it");
   return ok_status();

@@ -955,6 +955,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT seq, at, kind, credential_id, card_id, detail, hash FROM events ORDER BY seq"));
     int64_t expect = 1;
     Bytes prev = kGenesis;
+    std::vector<int64_t> chain_breaks;  // rows whose HMAC link does not verify
     while (true) {
       IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
       if (!row) break;
@@ -969,8 +970,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       Bytes stored = s.blob(6);
       if (!prev.empty()) {
         IDTAP_ASSIGN_OR_RETURN(Bytes link, impl_->event_link(prev, canonical));
-        if (!crypto::constant_time_equal(link, stored))
-          find("event log: row " + std::to_string(seq) + " does not match the hash chain (edited)");
+        if (!crypto::constant_time_equal(link, stored)) chain_breaks.push_back(seq);
       }
       prev = stored;
       expect = seq + 1;
@@ -984,8 +984,17 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       else find("event log: row " + std::to_string(seq) + " has an unknown kind '" + kind + "'");
     }
     auto head = impl_->event_head();
-    if (!head.ok()) find("event log: " + head.error().context);
-    else if (head->seq != expect - 1 || !equal_bytes(head->hash, prev))
+    if (!chain_breaks.empty() && chain_breaks.size() == report.events && !head.ok()) {
+      // Every row and the head fail their HMAC: not N edits but a key that is not this ledger's
+      // (a replaced or another ledger's DB.key). One finding, which says so.
+      find("the key file does not belong to this ledger: all " + std::to_string(report.events) +
+           " event rows and the recorded head fail their HMAC, as with a wrong or replaced key file (the data itself "
+           "may be intact); put the ledger's own key back and verify again");
+    } else {
+      for (int64_t seq : chain_breaks) find("event log: row " + std::to_string(seq) + " does not match the hash chain (edited)");
+      if (!head.ok()) find("event log: the recorded head is not authentic (rewound or forged)");
+    }
+    if (head.ok() && (head->seq != expect - 1 || !equal_bytes(head->hash, prev)))
       find("event log: the recorded head (" + std::to_string(head->seq) + ") is not the last row (" + std::to_string(expect - 1) +
            "): rows were removed or added");
   }

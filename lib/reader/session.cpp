@@ -48,6 +48,14 @@ bool interrupted(const Error& e) { return e.code == ErrorCode::kCardRemoved || e
 // error): nothing was learnt about the chip, and the secure channel is gone.
 bool link_error(const Error& e) { return e.code == ErrorCode::kTimeout || e.code == ErrorCode::kTransport; }
 
+// sw_text: a status word as "6A82".
+std::string sw_text(uint16_t sw) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (int shift = 12; shift >= 0; shift -= 4) out += digits[(sw >> shift) & 0xF];
+  return out;
+}
+
 FileRecord make_record(const std::string& name, Bytes raw) {
   FileRecord r;
   r.name = name;
@@ -125,6 +133,8 @@ class Session {
   // card_access_doubt_: why "no EF.CardAccess" is not certain (the card refused SELECT MF and
   // could not be reset, so the 6A82 may mean "not in the current DF"); empty when it is.
   std::string card_access_doubt_;
+  // card_access_error_: why EF.CardAccess, present, did not parse (empty when it did or is absent).
+  std::string card_access_error_;
   // What the chip proved in this read, proved again in every later card session (after the card
   // left the field, or a reset to step the read size down): the card that comes back may be
   // another one, and data read under keys the chip did not prove is not the chip's.
@@ -197,6 +207,7 @@ Status Session::read_card_access() {
     auto infos = lds::parse_security_infos(*raw);
     out_.card_access = *raw;
     if (infos.ok()) out_.card_access_infos = std::move(infos).value();
+    else card_access_error_ = infos.error().message();
   } else if (raw.error().code != ErrorCode::kCardStatus && raw.error().code != ErrorCode::kMalformed) {
     return raw.error();
   }
@@ -250,12 +261,21 @@ Status Session::open_once() {
     IDTAP_TRY(sel.status("SELECT eMRTD application"));
     return ok_status();
   }
-  if (!request_.mrz)
-    return make_error(ErrorCode::kInvalidArgument,
-                      "this card offers BAC only (" + choice.reason + (card_access_doubt_.empty() ? "" : "; " + card_access_doubt_) +
-                          "): give the MRZ (document number, birth and expiry dates); a CAN cannot open it");
+  // BAC (ICAO 9303-11 §4.3) starts in the eMRTD application, selected in the clear. Selected
+  // before the key is asked for, so a card that is no identity document at all (a bank or
+  // transport card) is named as such instead of "give the MRZ".
   IDTAP_ASSIGN_OR_RETURN(auto sel, counted_.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
-  if (sel.sw == 0x6A82) return make_error(ErrorCode::kNotSupported, "the card has no eMRTD application");
+  if (sel.sw == 0x6A82 || sel.sw == 0x6A86 || sel.sw == 0x6D00)
+    return make_error(ErrorCode::kNotSupported, "the card has no eMRTD application (SELECT A0 00 00 02 47 10 01 answered " +
+                                                    sw_text(sel.sw) + "): it is not an ICAO identity document or passport");
+  if (!request_.mrz) {
+    const std::string why = card_access_error_.empty()
+                                ? choice.reason
+                                : "EF.CardAccess is there but does not parse (" + card_access_error_ + "), so PACE cannot run: BAC";
+    return make_error(ErrorCode::kInvalidArgument,
+                      "this card offers BAC only (" + why + (card_access_doubt_.empty() ? "" : "; " + card_access_doubt_) +
+                          "): give the MRZ (document number, birth and expiry dates); a CAN cannot open it");
+  }
   IDTAP_TRY(sel.status("SELECT eMRTD application"));
   IDTAP_ASSIGN_OR_RETURN(bac_channel_, auth::run_bac(counted_, *request_.mrz));
   channel_ = bac_channel_.get();
@@ -350,7 +370,9 @@ Result<apdu::Transport*> Session::recover() {
   for (;;) {
     if (++recoveries_ > request_.max_recoveries)
       return make_error(ErrorCode::kCardRemoved, "the card kept leaving the field (" + std::to_string(request_.max_recoveries) + " times)");
+    if (request_.on_card_event) request_.on_card_event(CardEvent::kLeft);
     if (auto back = card_.reconnect(request_.reconnect_timeout); !back.ok()) return lose(not_returned(back.error()));
+    if (request_.on_card_event) request_.on_card_event(CardEvent::kReturned);
     auto next = fresh_session();
     if (next.ok()) return next;
     if (!interrupted(next.error()) || lost_) return lose(next.error());
@@ -375,6 +397,9 @@ Result<Bytes> Session::read(const FileRef& ref) {
   // verified: it confirms CA as well as data does.
   if (r.ok() || r.error().code == ErrorCode::kCardStatus) confirm_chip();
   if (channel_ != nullptr) reader_->set_transport(*channel_);
+  // A file whose header does not parse is named: "DG1: file header: ...".
+  if (!r.ok() && r.error().code == ErrorCode::kMalformed && r.error().context.rfind(ref.name, 0) != 0)
+    return r.error().with_context(ref.name);
   return r;
 }
 
@@ -587,7 +612,11 @@ Result<ReadResult> Session::run() {
   auto read_dg = [&](int n) -> Status {
     auto raw = read(dg_ref(n));
     if (!raw.ok()) {
-      if (raw.error().code != ErrorCode::kCardStatus || lost_) return raw.error();
+      // A data group the card refuses (a status word) or sends with a header that does not parse
+      // (kMalformed: its length cannot be known, so it cannot be read whole or hashed) is recorded
+      // as not readable, and the read goes on to a verdict that names it.
+      const ErrorCode code = raw.error().code;
+      if ((code != ErrorCode::kCardStatus && code != ErrorCode::kMalformed) || lost_) return raw.error();
       FileRecord rec;
       rec.name = "DG" + std::to_string(n);
       rec.decode_error = "not readable: " + raw.error().message();

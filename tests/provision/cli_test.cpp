@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "fixtures.h"
@@ -250,8 +252,8 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
       {"wrong CAN", card_args("card") + " --can 654321", 3, "auth_failed"},
       // DG1 changed after signing: passive authentication fails, the card is not genuine.
       {"tampered DG1", card_args("tampered") + " --can 123456", 5, "not read as genuine"},
-      // The genuine card without its CSCA: no trust anchor, so not genuine either.
-      {"no trust anchor", " --reader sim:" + dir.file("card") + " --can 123456", 7, "not read as genuine"},
+      // No --trust at all: refused before the card is read (no card could read as genuine).
+      {"no --trust", " --reader sim:" + dir.file("card") + " --can 123456", 2, "--trust is required"},
       // Another card's CSCA: the Document Signer does not chain to it.
       {"wrong CSCA", " --reader sim:" + dir.file("card") + " --trust " + dir.file("tampered/pki/csca_cert.pem") + " --can 123456",
        7, "not read as genuine"},
@@ -388,8 +390,10 @@ TEST_CASE("idtap provision refuses an expired issuer certificate before reading 
   auto ds = make_certificate(ds_req, ds_key.public_key(), ca_key, &ca).value();
   write(dir.file("issuer.key"), string_of(ds_key.to_pem().value()));
   write(dir.file("issuer.pem"), ds.to_pem() + ca.to_pem());
+  write(dir.file("csca.pem"), ca.to_pem());
   // No reader, device key or proof exists: the issuer certificate is refused first.
-  auto p = run("provision --reader sim:" + dir.file("nocard") + " --can 123456 --device-key " + dir.file("none.pub") + " --proof " +
+  auto p = run("provision --reader sim:" + dir.file("nocard") + " --can 123456 --trust " + dir.file("csca.pem") +
+               " --device-key " + dir.file("none.pub") + " --proof " +
                dir.file("none.txt") + " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") +
                " --ledger " + dir.file("ledger.db") + " --out " + dir.file("out.mdoc"));
   CHECK_MESSAGE(p.rc == 8, p.out);
@@ -600,4 +604,121 @@ TEST_CASE("idtap read and provision: a portrait EF.SOD lists but the chip withho
   CHECK_MESSAGE(contains(p.out, "not read as genuine (EF.SOD lists DG2 but the chip did not deliver it"), p.out);
   CHECK(!exists(dir.file("phone.mdoc")));
   CHECK(json_number(run("ledger verify --ledger " + db + " --json").out, "credentials") == 0);
+}
+
+// ----- issue 14 items 10-12: the clerk's view ---------------------------------------------------
+
+TEST_CASE("idtap provision checks what it can before touching the card (issue 14 item 12)") {
+  TempDir dir;
+  TestIssuer pki = make_test_issuer();
+  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write(dir.file("csca.pem"), pki.ca.to_pem());
+  // The reader does not exist: a refusal that names the input proves the card was never reached.
+  const std::string base = "provision --reader sim:" + dir.file("nocard") + " --can 123456 --device-key " +
+                           dir.file("none.pub") + " --proof " + dir.file("none.txt") + " --issuer-key " +
+                           dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " +
+                           dir.file("ledger.db");
+  write(dir.file("taken.mdoc"), "x");
+  struct Case {
+    const char* what;
+    std::string args;
+    std::string says;
+  } cases[] = {
+      // no --trust: nothing could ever read as genuine
+      {"no trust", " --out " + dir.file("out.mdoc"), "--trust is required"},
+      // --out in a directory that is not there: named, not an internal temporary file
+      {"missing directory", " --trust " + dir.file("csca.pem") + " --out " + dir.file("nodir/out.mdoc"),
+       "the directory " + dir.file("nodir") + " does not exist"},
+      // --out already there: a credential never replaces a file
+      {"existing file", " --trust " + dir.file("csca.pem") + " --out " + dir.file("taken.mdoc"), "a file is already there"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    auto p = run(base + c.args);
+    CHECK_MESSAGE(p.rc == 2, p.out);
+    CHECK_MESSAGE(contains(p.out, c.says), p.out);
+    CHECK_FALSE(contains(p.out, "sim:"));  // the reader was never opened
+  }
+}
+
+TEST_CASE("idtap provision shows the holder before issuing, and says when the card leaves mid-read (issue 14 items 10, 11)") {
+  TempDir dir;
+  // The card leaves the field after 12 APDUs (mid-read) and comes back.
+  auto made = run("sim personalize --out " + dir.file("card") + " --leave-after 12 --full-name '남궁<<민수'");
+  REQUIRE_MESSAGE(made.rc == 0, made.out);
+  TestIssuer pki = make_test_issuer();
+  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  const std::string db = dir.file("ledger.db");
+  init_ledger(db);
+  auto phone = EcPrivateKey::generate().value();
+  write(dir.file("phone.pub"), phone.public_key().to_pem());
+  auto ch = run("provision challenge --ledger " + db + " --json");
+  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
+  Bytes challenge = challenge_of(ch.out);
+  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  auto p = run("provision --reader sim:" + dir.file("card") + " --can 123456 --trust " + dir.file("card/pki/csca_cert.pem") +
+               " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + " --issuer-key " +
+               dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db + " --out " +
+               dir.file("out.mdoc"));
+  CAPTURE(p.out);
+  REQUIRE(p.rc == 0);
+  // what the clerk compares with the person at the desk, before the "issued" line
+  for (const char* line : {"Name          HONG, GILDONG\n", "Full name     남궁민수 (surname 남궁)\n", "Born          1990-01-01\n",
+                           "Document      KOR KR1234567, expires ", "Genuine       YES"}) {
+    CAPTURE(line);
+    CHECK(contains(p.out, line));
+  }
+  CHECK(p.out.find("Genuine       YES") < p.out.find("issued "));
+  CHECK_FALSE(contains(p.out, "900101-1234567"));  // the resident number stays masked
+  // the card left and came back: said, not a frozen bar
+  CHECK(contains(p.out, "card removed: put it back on the reader"));
+  CHECK(contains(p.out, "card back: reading on"));
+}
+
+TEST_CASE("the README's test-issuer recipe makes an issuer that provision issues with and mdoc verify accepts (issue 14, README)") {
+  // The recipe is read out of README.md between its markers and run as written, with bash.
+  std::ifstream in(std::string(IDTAP_SOURCE_DIR) + "/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string readme = ss.str();
+  const auto start = readme.find("<!-- test-issuer-recipe -->");
+  const auto end = readme.find("<!-- end test-issuer-recipe -->");
+  REQUIRE(start != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  std::string block = readme.substr(start, end - start);
+  const auto fence = block.find("```sh\n");
+  REQUIRE(fence != std::string::npos);
+  block = block.substr(fence + 6);
+  block = block.substr(0, block.rfind("```"));
+  TempDir dir;
+  write(dir.file("recipe.sh"), "set -e\ncd '" + dir.path() + "'\n" + block);
+  FILE* p = ::popen(("bash " + dir.file("recipe.sh") + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  const bool recipe_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  REQUIRE_MESSAGE(recipe_ok, out);
+
+  auto made = run("sim personalize --out " + dir.file("card"));
+  REQUIRE_MESSAGE(made.rc == 0, made.out);
+  const std::string db = dir.file("ledger.db");
+  init_ledger(db);
+  auto phone = EcPrivateKey::generate().value();
+  write(dir.file("phone.pub"), phone.public_key().to_pem());
+  auto ch = run("provision challenge --ledger " + db + " --json");
+  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
+  Bytes challenge = challenge_of(ch.out);
+  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  auto issued = run("provision --reader sim:" + dir.file("card") + " --can 123456 --trust " + dir.file("card/pki/csca_cert.pem") +
+                    " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + " --issuer-key " +
+                    dir.file("ds.key") + " --issuer-cert " + dir.file("issuer-chain.pem") + " --ledger " + db + " --out " +
+                    dir.file("holder.mdoc"));
+  REQUIRE_MESSAGE(issued.rc == 0, issued.out);
+  auto verified = run("mdoc verify " + dir.file("holder.mdoc") + " --issuer-cert " + dir.file("iaca.pem"));
+  CHECK_MESSAGE(verified.rc == 0, verified.out);
 }

@@ -644,7 +644,7 @@ TEST_CASE("the event chain is keyed: truncating the log and rewinding the head i
     std::string all;
     for (const auto& f : report.findings) all += f.what + "\n";
     CHECK_FALSE(report.consistent());
-    CHECK_MESSAGE(all.find("event log: ledger is corrupt: meta 'event_head'") != std::string::npos, all);
+    CHECK_MESSAGE(all.find("event log: the recorded head is not authentic (rewound or forged)") != std::string::npos, all);
     // Nothing more is appended on top of a forged head.
     auto more = fresh.revoke(cred.credential_id, "x", w.now + 2);
     REQUIRE_FALSE(more.ok());
@@ -993,4 +993,35 @@ TEST_CASE("create: the status URI is required, and an existing ledger's settings
   REQUIRE(opened.ok());
   CHECK(opened->status_uri() == "https://status.example.kr/lists/1");
   CHECK(opened->status_list_size() == 4096);
+}
+
+TEST_CASE("a key file that is not the ledger's is one finding that says so, not a row-by-row list (issue 14 item 16)") {
+  TempDir dir;
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  const std::string db = dir.file("ledger.db"), other = dir.file("other.db");
+  {
+    Ledger ledger = Ledger::create(db, fast_options()).value();
+    for (int i = 0; i < 4; ++i) {  // several rows: before, each one was its own "(edited)" finding
+      auto phone = EcPrivateKey::generate().value();
+      VerifiedHolder holder = sample_holder();
+      REQUIRE(ledger.issue(request_for(ledger, holder, phone, fixture_now() + i), signer).ok());
+    }
+    REQUIRE(Ledger::create(other, fast_options()).ok());
+  }
+  // another ledger's key put in place of this one's
+  const std::string other_key = read_text_file(other + ".key");
+  {
+    std::ofstream out(db + ".key", std::ios::binary | std::ios::trunc);
+    out << other_key;
+  }
+  REQUIRE(::chmod((db + ".key").c_str(), 0600) == 0);
+  auto opened = Ledger::open(db, fast_options());
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? std::string() : opened.error().message()));
+  auto report = opened->verify();
+  REQUIRE(report.ok());
+  REQUIRE(report->findings.size() == 1);
+  CHECK(report->findings[0].what.find("the key file does not belong to this ledger") != std::string::npos);
+  CHECK(report->findings[0].what.find("run `idtap ledger verify`") == std::string::npos);  // verify is what runs
+  CHECK_FALSE(report->consistent());
 }

@@ -794,3 +794,61 @@ TEST_CASE("a timeout, a reset or a link error during Chip or Active Authenticati
     }
   }
 }
+
+namespace {
+
+// NoEmrtdApplication: a card that is no identity document (a bank or transit card): SELECT of
+// the eMRTD application by its AID answers 6A82, as such cards do; everything else passes.
+class NoEmrtdApplication final : public apdu::Transport {
+ public:
+  explicit NoEmrtdApplication(apdu::Transport& inner) : inner_(inner) {}
+  Result<apdu::ResponseApdu> transmit(const apdu::CommandApdu& command) override {
+    if (command.ins == 0xA4 && command.p1 == 0x04) return apdu::ResponseApdu{{}, 0x6A82};
+    return inner_.transmit(command);
+  }
+  Bytes atr() const override { return inner_.atr(); }
+  apdu::TransportCaps capabilities() const override { return inner_.capabilities(); }
+  Status reconnect(std::chrono::milliseconds timeout) override { return inner_.reconnect(timeout); }
+  Status close() override { return inner_.close(); }
+  std::string describe() const override { return "no-emrtd:" + inner_.describe(); }
+
+ private:
+  apdu::Transport& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("errors point the right way: no eMRTD application, a garbage EF.CardAccess, a garbage DG1 (issue 14 item 16)") {
+  SUBCASE("a card without the eMRTD application is said to be no identity document, not 'give the MRZ'") {
+    Fixture f;
+    f.card.image.files.card_access.reset();  // no EF.CardAccess either, as on such cards
+    auto sim = f.open();
+    NoEmrtdApplication card(*sim);
+    auto r = read_card(card, can_request(nullptr));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kNotSupported);
+    CHECK(r.error().context.find("no eMRTD application") != std::string::npos);
+    CHECK(r.error().context.find("give the MRZ") == std::string::npos);
+  }
+  SUBCASE("an EF.CardAccess that does not parse is named as such, not as missing") {
+    Fixture f;
+    f.card.image.files.card_access = Bytes{0x31, 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    auto sim = f.open();
+    auto r = read_card(*sim, can_request(nullptr));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().context.find("EF.CardAccess is there but does not parse") != std::string::npos);
+    CHECK(r.error().context.find("no EF.CardAccess") == std::string::npos);
+  }
+  SUBCASE("a DG1 whose header does not parse ends in a verdict that names DG1, not in a bare parse error") {
+    Fixture f;
+    f.card.image.files.data_groups[1] = Bytes{0x61, 0x85, 0x01, 0x02, 0x03, 0x04, 0x05, 0x5F, 0x1F};
+    auto sim = f.open();
+    auto r = read_card(*sim, can_request(&f.trust));
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message()));
+    CHECK_FALSE(r->verification.genuine);
+    CHECK(r->verification.genuine_reason.find("DG1") != std::string::npos);
+    REQUIRE(r->data_groups.count(1) == 1);
+    CHECK(r->data_groups.at(1).decode_error.find("DG1") != std::string::npos);
+    CHECK(r->dg11.has_value());  // the rest was still read
+  }
+}

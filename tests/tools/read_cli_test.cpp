@@ -464,6 +464,7 @@ TEST_CASE("idtap read --crl: checked against --trust, a revoked Document Signer 
   write_revoking_crl(card, revoked);
   const std::string garbage = tmp.path() + "/garbage.pem";
   { std::ofstream(garbage) << "-----BEGIN X509 CRL-----\nnot base64 at all\n-----END X509 CRL-----\n"; }
+  const std::string other = personalize(tmp, "other");
   const struct {
     std::string options;
     int exit_code;
@@ -476,6 +477,10 @@ TEST_CASE("idtap read --crl: checked against --trust, a revoked Document Signer 
       {csca + " --crl " + garbage, 2, "--crl", "a CRL file that does not parse"},
       {csca + " --crl " + tmp.path() + "/none.pem", 2, "--crl", "a CRL file that is not there"},
       {" --crl " + card + "/pki/csca_crl.pem", 2, "--crl needs --trust", "--crl without --trust would be ignored"},
+      // another card's CSCA (same name, other key) signed this CRL: a set-up error said at once,
+      // not "passive authentication failed" on a genuine card (issue 14 item 16)
+      {csca + " --crl " + other + "/pki/csca_crl.pem", 2, "is signed by none of the trusted CSCAs",
+       "a CRL of another CSCA"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.why);
@@ -949,4 +954,20 @@ TEST_CASE("idtap read shows a Hangul full name whole, with its surname named, ne
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, c.shown));
   }
+}
+
+TEST_CASE("idtap read --trust DIR: one corrupt file is passed over with a warning, the rest still serves (issue 14 item 16)") {
+  test::ScratchDir tmp("read-trust-dir");
+  const std::string card = personalize(tmp, "card");
+  const std::string dir = tmp.path() + "/trust";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(card + "/pki/csca_cert.pem", dir + "/csca.pem");
+  { std::ofstream(dir + "/broken.der") << "this is no certificate"; }                      // corrupt
+  { std::ofstream(dir + "/cut.pem") << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"; }  // truncated
+  auto r = run_shell(read_command(card, "--can 123456 --trust " + dir));
+  CAPTURE(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "Genuine       YES"));
+  CHECK(contains(r.out, "idtap: --trust: warning: " + dir + "/broken.der: passed over"));
+  CHECK(contains(r.out, "idtap: --trust: warning: " + dir + "/cut.pem: passed over"));
 }

@@ -56,7 +56,8 @@ class TrustStore {
   // kRefused (an end-entity certificate) or kMalformed (no certificate). kNotFound when `path`
   // does not exist or is a directory with nothing to load, kIo when it cannot be read,
   // kMalformed when the content is none of these, kVerificationFailed for a master list whose
-  // signature does not verify.
+  // signature does not verify. In a directory, a file that fails so is passed over and noted in
+  // warnings() (one corrupt file does not stop every read); a file that cannot be read is kIo.
   Status add_path(const std::string& path, const MasterListPolicy& policy = {});
   // TrustStore::add_certificates: PEM (one or more) or DER certificate bytes as trusted CSCAs.
   // `source` names them in errors. kMalformed when nothing parses; kRefused, and nothing added,
@@ -67,8 +68,10 @@ class TrustStore {
   // that certificate's issuer checked as `policy` says; then every certificate in the list is
   // trusted. kMalformed / kVerificationFailed with the reason.
   Status add_master_list(ByteView der, std::string_view source, const MasterListPolicy& policy = {});
-  // TrustStore::add_crl: a CRL (PEM or DER). Its signature is checked against a loaded CSCA when
-  // the chain is verified. kMalformed when it does not parse.
+  // TrustStore::add_crl: a CRL (PEM or DER) of a CSCA already loaded: its signature must verify
+  // with the key of a loaded CSCA of its issuer's name (load the CSCAs first). kMalformed when it
+  // does not parse; kVerificationFailed, and nothing added, when no loaded CSCA signed it (a CRL
+  // of another CSCA is a set-up error: kept, it would fail every card of a same-named CSCA).
   Status add_crl(ByteView pem_or_der, std::string_view source);
 
   // TrustStore::anchor_count / crl_count: what is loaded.
@@ -77,6 +80,10 @@ class TrustStore {
   // TrustStore::skipped: what directory scans and master lists passed over (keys, end-entity
   // certificates) and why, one line each.
   const std::vector<std::string>& skipped() const;
+  // TrustStore::warnings: files of a directory scan that could not be loaded (corrupt, unreadable
+  // content, a CRL of no loaded CSCA), one line each: passed over so the rest of the directory
+  // still serves, and to be shown to the user, not only under -v.
+  const std::vector<std::string>& warnings() const;
 
   // TrustStore::verify_signer: checks that the DER certificate `signer_der` chains to a loaded
   // CSCA, that every certificate is valid at `when` (now when nullopt), that it is not revoked by

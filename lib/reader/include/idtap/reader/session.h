@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,14 @@ namespace idtap::reader {
 // this library supports, BAC otherwise (ICAO 9303-11 §4.2).
 enum class AccessMethod { kAuto, kPace, kBac };
 
+// CardEvent: what happened to the card during a read, for a caller that shows it (a clerk's
+// screen, the command line): kLeft: the card left the field (or was reset by another program)
+// and the read waits up to reconnect_timeout for it; kReturned: it is back and the read goes on
+// (access control and the chip checks are run again first).
+enum class CardEvent { kLeft, kReturned };
+// CardEventFn: called on the reading thread; must not throw.
+using CardEventFn = std::function<void(CardEvent)>;
+
 // ReadRequest: what to read and how. Give the CAN (PACE only) or the MRZ key (PACE-MRZ or BAC).
 struct ReadRequest {
   std::optional<auth::Password> can;
@@ -47,6 +56,7 @@ struct ReadRequest {
   std::chrono::milliseconds reconnect_timeout{20000};  // per card removal
   size_t max_recoveries = 8;          // card removals survived in one read
   ProgressFn progress;                // per chunk of every file
+  CardEventFn on_card_event;          // the card left / came back mid-read (optional)
   const std::atomic<bool>* cancel = nullptr;
 };
 
