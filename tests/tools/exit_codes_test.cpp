@@ -186,7 +186,7 @@ TEST_CASE("every exit code in the README is provoked by a case") {
       {"sim personalize", 2, "sim personalize --out " + t + "/card3 --bogus", "", "an unknown option"},
       {"sim personalize", 9, "sim personalize --out /proc/idtap-card", "", "--out cannot be written"},
       {"provision", 2, "provision", "", "nothing given"},
-      {"provision", 9, "provision challenge --ledger /proc/idtap-no/ledger.db", "", "the ledger cannot be created"},
+      {"provision", 9, "provision challenge --ledger /proc/idtap-no/ledger.db", "", "a ledger path that is not there"},
       {"mdoc", 0, "mdoc verify " + t + "/demo/credential.cbor --issuer-cert " + t + "/demo/issuer-cert.pem", "", "valid"},
       {"mdoc", 1, "mdoc verify " + t + "/demo/credential.cbor --issuer-cert " + t + "/demo/issuer-cert.pem --now 2099-01-01T00:00:00Z",
        "", "expired at that time"},
@@ -212,6 +212,8 @@ TEST_CASE("every exit code in the README is provoked by a case") {
       {"ledger", 1, "!rm " + t + "/demo3/credential.cbor && " + idtap + " ledger verify --ledger " + t + "/demo3/ledger.db",
        "", "a recorded credential file is gone"},
       {"ledger", 2, "ledger frob", "", "no such action"},
+      {"ledger", 8, "ledger init" + ledger + " --status-uri https://other.example/status", "",
+       "init on an existing ledger with another status URI"},
       {"ledger", 9, "!chmod 644 " + t + "/demo3/ledger.db.key && " + idtap + " ledger verify --ledger " + t + "/demo3/ledger.db",
        "", "the ledger key readable by others (was 8, 'refused')"},
       {"status-list", 2, "status-list frob", "", "no such action"},
@@ -281,7 +283,7 @@ TEST_CASE("--json: every failure is one JSON document on stdout, with the exit c
       {"apdu --reader sim:" + t + "/card --stop-on-error 00B0000004", 1, "card_status", "6986", "stopped at an error SW"},
       {"mdoc verify /nonexistent --issuer-cert " + t + "/card/pki/csca_cert.pem", 9, "not_found", "", "no such file"},
       {"mdoc show /nonexistent", 9, "not_found", "", "no such file"},
-      {"credential list --ledger /proc/idtap-no/l.db", 9, "io", "", "a ledger that cannot be created"},
+      {"credential list --ledger /proc/idtap-no/l.db", 9, "not_found", "", "a ledger path that is not there (only init creates one)"},
       {"readers --bogus", 2, "invalid_argument", "", "an unknown option"},
   };
   for (const auto& c : cases) {
