@@ -53,6 +53,25 @@ Bytes real_sod(const std::string& name) {
   return std::move(bytes).value();
 }
 
+// real_file: the bytes of tests/vectors/lds/real/<name> (a CSCA certificate: '#' comment lines,
+// then PEM, which OpenSSL reads past the comments).
+Bytes real_file(const std::string& name) {
+  const std::string path = std::string(IDTAP_SOURCE_DIR) + "/tests/vectors/lds/real/" + name;
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// utc: seconds since the epoch of a UTC calendar date and time.
+std::time_t utc(int year, int month, int day, int hour = 0) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  return timegm(&tm);
+}
+
 lds::EfSod parsed(const Bytes& sod) {
   auto p = lds::parse_ef_sod(sod, lds::EfSodOptions{.allow_ber = true, .allow_id_data_content_type = true});
   REQUIRE(p.ok());
@@ -260,9 +279,9 @@ std::string curve_of_signer(const lds::EfSod& sod) {
 }  // namespace
 
 TEST_CASE("real EF.SODs: the signature verifies with the Document Signer each carries, with the leniency each needs") {
-  // Their CSCAs are not in the corpus (see tests/vectors/lds/real/README.md): without a trust
-  // store the verdict is no_trust_anchor with the signature proved, which is what these bytes
-  // can show; the chain rules are tested on the synthetic PKI below.
+  // Without a trust store the verdict is no_trust_anchor with the signature proved. Only the
+  // United Kingdom's CSCA is in the corpus (see tests/vectors/lds/real/README.md; its chain is
+  // tested below); the chain rules are otherwise tested on the synthetic PKI further down.
   struct Row {
     const char* file;
     HashAlg hash;                     // the LDSSecurityObject's digest
@@ -314,6 +333,74 @@ TEST_CASE("real EF.SODs: the signature verifies with the Document Signer each ca
     REQUIRE(untrusted.ok());
     CHECK(untrusted->status == PassiveStatus::kNoTrustAnchor);
   }
+}
+
+TEST_CASE("real United Kingdom EF.SOD: chains to the real UK CSCA at its signing time, and to nothing else") {
+  // uk_csca.pem issued the Document Signer uk_ef_sod.hex carries (its subjectKeyIdentifier is the
+  // DS certificate's authorityKeyIdentifier); de_csca_103.pem is a real CSCA of another country.
+  // The DS certificate is valid 2021-02-01 to 2032-06-01, its private key usage period (when it
+  // signs) 2021-02-01 to 2021-05-04; EF.SOD carries no signing time. Both CSCA keys, and the DS
+  // key, give explicit EC parameters.
+  const Bytes sod = real_sod("uk");
+  TrustStore uk, germany, both, empty;
+  REQUIRE(uk.add_certificates(real_file("uk_csca.pem"), "uk_csca.pem").ok());
+  REQUIRE(germany.add_certificates(real_file("de_csca_103.pem"), "de_csca_103.pem").ok());
+  REQUIRE(both.add_certificates(real_file("de_csca_103.pem"), "de_csca_103.pem").ok());
+  REQUIRE(both.add_certificates(real_file("uk_csca.pem"), "uk_csca.pem").ok());
+  const std::time_t signing_time = utc(2021, 3, 1);  // inside the private key usage period
+
+  struct Row {
+    const char* name;
+    const TrustStore* trust;
+    std::time_t when;
+    PassiveStatus status;
+    const char* reason;  // part of the reason when not valid
+  } rows[] = {
+      // The real chain, DS -> UK CSCA, at the time the DS signed.
+      {"UK CSCA at the signing time", &uk, signing_time, PassiveStatus::kValid, ""},
+      // Among other countries' CSCAs the right one is still found.
+      {"German and UK CSCAs at the signing time", &both, signing_time, PassiveStatus::kValid, ""},
+      // The last day the DS certificate is valid, and the day after it expired.
+      {"UK CSCA, last day of the DS", &uk, utc(2032, 5, 31, 12), PassiveStatus::kValid, ""},
+      {"UK CSCA, after the DS expired", &uk, utc(2032, 6, 2), PassiveStatus::kInvalid, "expired"},
+      // Before the DS certificate was issued.
+      {"UK CSCA, before the DS was issued", &uk, utc(2021, 1, 31), PassiveStatus::kInvalid, "not yet valid"},
+      // Another country's real CSCA: it did not issue this DS.
+      {"German CSCA only", &germany, signing_time, PassiveStatus::kNoTrustAnchor, "no trusted CSCA issued"},
+      // A trust store with no CSCA at all.
+      {"empty trust store", &empty, signing_time, PassiveStatus::kNoTrustAnchor, ""},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    auto v = verify_sod(sod, PassiveOptions{.trust = row.trust, .when = row.when});
+    REQUIRE(v.ok());
+    CHECK_MESSAGE(v->status == row.status, v->reason);
+    CHECK(v->signature_ok);
+    CHECK_MESSAGE(contains(v->reason, row.reason), v->reason);
+    CHECK(names(v->leniencies) == std::set<std::string>{"explicit_ec_params"});
+    if (row.status != PassiveStatus::kValid) continue;
+    REQUIRE(v->chain.has_value());
+    CHECK(contains(v->chain->signer_subject, "Document Signing Key 32"));
+    CHECK(contains(v->chain->anchor_subject, "Country Signing Authority"));
+    // Both keys of the chain are explicit, each named with the curve it equals.
+    REQUIRE(v->chain->explicit_ec_params.size() == 2);
+    CHECK(contains(v->chain->explicit_ec_params[0], "Document Signing Key 32 (secp256r1)"));
+    CHECK(contains(v->chain->explicit_ec_params[1], "Country Signing Authority (secp384r1)"));
+  }
+
+  // The chain alone, as `idtap` checks any DS certificate (TrustStore::verify_signer).
+  const lds::EfSod p = parsed(sod);
+  REQUIRE(p.signed_data.certificates.size() == 1);
+  const Bytes ds = p.signed_data.certificates.at(0);
+  auto chain = uk.verify_signer(ds, signing_time);
+  REQUIRE_MESSAGE(chain.ok(), chain.error().context);
+  CHECK(contains(chain->anchor_subject, "UKKPA"));
+  auto expired = uk.verify_signer(ds, utc(2032, 6, 2));
+  REQUIRE_FALSE(expired.ok());
+  CHECK(expired.error().code == ErrorCode::kVerificationFailed);
+  auto foreign = germany.verify_signer(ds, signing_time);
+  REQUIRE_FALSE(foreign.ok());
+  CHECK(foreign.error().code == ErrorCode::kNoTrustAnchor);
 }
 
 TEST_CASE("real Malaysian EF.SOD: only the certificate the SignerInfo names, in any RDN order, may sign") {
