@@ -81,8 +81,10 @@ std::set<std::string> traced_programs(const std::string& log_path) {
 
 // recipe_programs: the programs `make -n` prints for the make targets other than check.
 std::set<std::string> recipe_programs() {
-  auto r = run_shell("make -s -n -B --no-print-directory -C " + quote(kSourceDir) +
-                     " BUILD=build/deps-dry demo bench fuzz install uninstall deps DESTDIR=/nonexistent-dry-run");
+  // A make of its own (no jobserver or flags inherited from a `make -jN check` around this test),
+  // and only its stdout: make's own warnings on stderr are not recipe lines.
+  auto r = run_shell("{ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -n -B --no-print-directory -C " + quote(kSourceDir) +
+                     " BUILD=build/deps-dry demo bench fuzz install uninstall deps DESTDIR=/nonexistent-dry-run 2>/dev/null; }");
   REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   std::set<std::string> out;
   for (const auto& word : deb::command_words(r.out)) {
