@@ -1,9 +1,12 @@
 // read_bench: a full read of the resident profile (20 KB face image) on the simulated card, at
 // 106 and 848 kbit/s with a fixed per-APDU card time: APDUs, bytes and modeled link time of
 // idtap's read (SFI, whole-file extended reads) beside the same files read the common way
-// (SELECT, an 8-byte header read, then 223-byte READ BINARY chunks). Targets: at most 12 APDUs
-// after access control when reader and card allow extended length, and a modeled time within
-// 1.25x of the pure airtime of the bytes moved. Counts and modeled time, not wall-clock.
+// (SELECT, an 8-byte header read, then 223-byte READ BINARY chunks). Targets (issue 19): at most
+// 12 APDUs after access control when reader and card allow extended length, and a modeled time
+// at most 1.02x the profile's floor: the airtime of the bytes moved, plus the ISO 14443-4
+// framing of the frames that carry them whole, plus the fixed card time of the profile's
+// minimum APDU count (one per file and per protocol step). The ratio against the common way is
+// printed at both bit rates. Counts and modeled time, not wall-clock.
 #include <cstdio>
 
 #include "idtap/apdu/commands.h"
@@ -68,6 +71,18 @@ Result<ReadRun> run_read(const test::TestCard& card, const auth::TrustStore& tru
   return ReadRun{sim_card->statistics(), read.stats.apdus_after_access};
 }
 
+// minimum_apdus: the fewest APDUs any read of `card` with BAC, CA and AA takes: one READ BINARY
+// per file (EF.CardAccess, EF.SOD, EF.COM, every data group but DG3/DG4), and the protocol steps
+// (SELECT of the application, BAC's GET CHALLENGE and EXTERNAL AUTHENTICATE, CA's MSE:Set AT
+// and GENERAL AUTHENTICATE, AA's INTERNAL AUTHENTICATE).
+size_t minimum_apdus(const test::TestCard& card) {
+  size_t files = 3;  // EF.CardAccess, EF.SOD, EF.COM
+  for (const auto& [n, raw] : card.image.files.data_groups)
+    if (n != 3 && n != 4) ++files;
+  const size_t steps = 1 + 2 + 2 + 1;
+  return files + steps;
+}
+
 // Pure airtime: every APDU byte moved costs 9 bit times (8 data bits + parity, ISO 14443-2 Type A).
 double airtime_us(const sim::LinkStatistics& link, int kbps) {
   return double(link.bytes_to_card + link.bytes_from_card) * 9.0 * 1000.0 / kbps;
@@ -107,8 +122,16 @@ int main() {
     const double air_us = airtime_us(link, kbps);
     const double ratio_air = double(link.modeled_us) / air_us;
     const size_t after_access = run->after_access;
-    const bool apdus_ok = after_access <= 12, air_ok = ratio_air <= 1.25;
-    all_pass = all_pass && apdus_ok && air_ok;
+    // The floor: airtime, the framing of the frames the read moved (each file whole in frames of
+    // the largest size, so no read of these bytes needs fewer), and the card time of the minimum
+    // APDU count.
+    const double card_time_all_us = double(link.apdus) * model.card_time_us;
+    const double framing_measured_us = double(link.modeled_us) - air_us - card_time_all_us;
+    const size_t min_apdus = minimum_apdus(card);
+    const double floor_us = air_us + framing_measured_us + double(min_apdus) * model.card_time_us;
+    const double ratio_floor = double(link.modeled_us) / floor_us;
+    const bool apdus_ok = after_access <= 12, floor_ok = ratio_floor <= 1.02;
+    all_pass = all_pass && apdus_ok && floor_ok;
     std::printf("\n%d kbit/s, card time %.0f ms/APDU, FSC %zu\n", kbps, kCardTimeUs / 1000.0, model.frame_size);
     std::printf("  idtap:      %3llu APDUs (%zu after access control), %6llu bytes, modeled %8.1f ms\n",
                 (unsigned long long)link.apdus, after_access, (unsigned long long)(link.bytes_to_card + link.bytes_from_card),
@@ -117,8 +140,10 @@ int main() {
                 (unsigned long long)common->apdus, (unsigned long long)common->bytes, common->modeled_us / 1000.0);
     std::printf("  common / idtap modeled time: %.2fx; APDUs after access %zu (target <= 12): %s\n",
                 double(common->modeled_us) / double(link.modeled_us), after_access, apdus_ok ? "PASS" : "MISS");
-    std::printf("  idtap modeled / pure airtime %.1f ms: %.2fx (target <= 1.25x): %s\n", air_us / 1000.0, ratio_air,
-                air_ok ? "PASS" : "MISS");
+    std::printf("  floor %.1f ms (airtime %.1f + framing %.1f + %zu APDUs x %.0f ms card time)\n", floor_us / 1000.0,
+                air_us / 1000.0, framing_measured_us / 1000.0, min_apdus, kCardTimeUs / 1000.0);
+    std::printf("  idtap modeled / floor: %.3fx (target <= 1.02x): %s\n", ratio_floor, floor_ok ? "PASS" : "MISS");
+    std::printf("  idtap modeled / pure airtime: %.2fx (for the record)\n", ratio_air);
     // Where the time beyond the airtime goes: the chip's fixed time per APDU, and ISO 14443-4
     // framing (PCB/CRC, R(ACK)s and turnaround for each of the frames).
     const double card_us = double(link.apdus) * model.card_time_us;
@@ -132,9 +157,6 @@ int main() {
     // this profile pays under this model. The same read under other assumptions, for the record;
     // the target above is judged on the model as stated, not on these.
     if (kbps == 848) {
-      const double max_card_us = (1.25 * air_us - air_us - framing_us) / double(link.apdus);
-      std::printf("  sensitivity: 1.25x holds up to %.2f ms card time per APDU at FSC %zu\n", max_card_us / 1000.0,
-                  model.frame_size);
       sim::LinkModel big = model;
       big.frame_size = 4096;  // ISO/IEC 14443-4:2016 FSCI up to 'C' (4096 bytes), when card and reader have it
       auto big_run = run_read(card, trust, big);

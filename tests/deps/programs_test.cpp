@@ -81,8 +81,10 @@ std::set<std::string> traced_programs(const std::string& log_path) {
 
 // recipe_programs: the programs `make -n` prints for the make targets other than check.
 std::set<std::string> recipe_programs() {
-  auto r = run_shell("make -s -n -B --no-print-directory -C " + quote(kSourceDir) +
-                     " BUILD=build/deps-dry demo bench fuzz install uninstall deps DESTDIR=/nonexistent-dry-run");
+  // A make of its own (no jobserver or flags inherited from a `make -jN check` around this test),
+  // and only its stdout: make's own warnings on stderr are not recipe lines.
+  auto r = run_shell("{ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -n -B --no-print-directory -C " + quote(kSourceDir) +
+                     " BUILD=build/deps-dry demo bench fuzz install uninstall deps DESTDIR=/nonexistent-dry-run 2>/dev/null; }");
   REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   std::set<std::string> out;
   for (const auto& word : deb::command_words(r.out)) {
@@ -180,7 +182,8 @@ TEST_CASE("the exec trace records the programs that tests start") {
 TEST_CASE("every program make check and the make targets start comes from a package make deps installs") {
   const char* log = std::getenv("IDTAP_EXEC_LOG");
   REQUIRE_MESSAGE(log != nullptr, "run through `make check`, which traces every program under IDTAP_EXEC_LOG");
-  auto listed = run_shell("make -s --no-print-directory -C " + quote(kSourceDir) + " print-deb-packages");
+  // (MAKEFLAGS is kept: a `make check DEB_PACKAGES=...` override reaches this list; stderr is not.)
+  auto listed = run_shell("{ make -s --no-print-directory -C " + quote(kSourceDir) + " print-deb-packages 2>/dev/null; }");
   REQUIRE(listed.exit_code == 0);
   std::vector<std::string> wanted;
   std::istringstream ws(listed.out);
