@@ -208,7 +208,7 @@ TEST_CASE("one card read three times in a row through pcscd, and after idtap apd
   Run after = run(served.idtap("apdu --reader pcsc:#0 00B09C0000"));
   CAPTURE(after.out);
   CHECK(after.exit_code == 0);
-  CHECK(after.out.find(to_hex(*served.card.image.files.card_access, true) + " 6282") != std::string::npos);
+  CHECK(after.out.find(to_hex(*served.card.image.files.card_access, true, ' ') + " 6282") != std::string::npos);
   // `idtap apdu` leaves the card as its commands left it (here: the application selected).
   Run select = run(served.idtap("apdu --reader pcsc:#0 00A4040C07A0000002471001"));
   CHECK(select.exit_code == 0);
