@@ -49,12 +49,22 @@ EXT_CFLAGS := $(shell pkg-config --cflags openssl fmt 2>/dev/null)
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 NFC_CFLAGS := $(shell pkg-config --cflags libnfc 2>/dev/null)
 MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>/dev/null)
-EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libopenjp2 libpng fmt openssl 2>/dev/null) -ljpeg -lz -lpthread
+# What each part links. The core (every layer but pcsc, nfc and select: the reader, the
+# protocols, provisioning, the simulated card) needs neither pcsc-lite nor libnfc, to build or
+# to link (tests/install checks it); the drivers add them. The tool, the shared library, the
+# tests, benchmarks and fuzz targets link both.
+CORE_PC    := libcbor sqlite3 libopenjp2 libpng libjpeg zlib fmt openssl
+DRIVER_PC  := libpcsclite libnfc
+CORE_LIBS  := $(shell pkg-config --libs $(CORE_PC) 2>/dev/null) -lpthread
+EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
 
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
 # Dependencies flow downward only (see README "The layers").
 LAYERS := base image apdu crypto lds sm auth sim pcsc nfc select reader provision
+CORE_LAYERS := $(filter-out pcsc nfc select,$(LAYERS))
+# The core archives in link order (users before what they use), for a link without --start-group.
+CORE_LINK_ORDER := provision reader sim auth sm lds crypto apdu image base
 
 dir_base      := lib/base
 dir_image     := lib/image
@@ -171,8 +181,8 @@ PC_LINES   = 'prefix=$(PREFIX)' 'libdir=$(call pc_relative,$(LIBDIR))' \
 	  'includedir=$(call pc_relative,$(INCLUDEDIR))' '' \
 	  'Name: idtap' 'Description: NFC identity-card middleware (ICAO 9303 eMRTD, PC/SC, libnfc)' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lidtap' \
-	  'Libs.private: $(EXT_LIBS)' \
-	  'Requires.private: libpcsclite libnfc openssl fmt' \
+	  'Libs.private: -lpthread' \
+	  'Requires.private: $(DRIVER_PC) $(CORE_PC)' \
 	  'Cflags: -I$${includedir} -std=c++20'
 PC_FILE    := $(BUILD)/idtap.pc
 $(PC_FILE): FORCE
@@ -200,7 +210,9 @@ $(BUILD)/obj/tests/%.o: LAYER_FLAGS := $(TEST_FLAGS)
 $(BUILD)/obj/tests/install/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"$(CXX)"' \
   -DIDTAP_TEST_BUILD='"$(BUILD)"' -DIDTAP_TEST_SANITIZE='"$(SANITIZE)"' \
   -DIDTAP_TEST_SANLDFLAGS='"$(SANLDFLAGS)"' -DIDTAP_TEST_VERSION='"$(VERSION)"' \
-  -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"'
+  -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"' \
+  -DIDTAP_TEST_CORE_INCLUDES='"$(foreach l,$(CORE_LAYERS),-I$(CURDIR)/$(dir_$(l))/include) $(MEDIA_CFLAGS) $(shell pkg-config --cflags openssl fmt 2>/dev/null)"' \
+  -DIDTAP_TEST_CORE_LINK='"$(foreach l,$(CORE_LINK_ORDER),$(CURDIR)/$(LIB_$(l))) $(CORE_LIBS)"'
 
 # tests/tools checks `idtap --version` against the Makefile's VERSION.
 $(BUILD)/obj/tests/tools/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_VERSION='"$(VERSION)"'
@@ -274,18 +286,7 @@ $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CXX) -fsanitize=fuzzer $(SANLDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(EXT_LIBS)
 fuzz: fuzz-build
-	@mkdir -p $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts; failed=; \
-	for f in $(FUZZ_BINS); do n=$$(basename $$f); log=$(FUZZ_BUILD)/logs/$$n.log; \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
-	  if $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
-	       -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$n $$seeds >$$log 2>&1; then \
-	    printf '%-24s ok: %s runs in %ss, %s\n' $$n "$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log)" \
-	      $(FUZZ_SECONDS) "$$(grep -o 'cov: [0-9]* ft: [0-9]*' $$log | tail -n 1)"; \
-	  else \
-	    echo "== $$n FAILED (log: $$log)"; tail -n 50 $$log; failed="$$failed $$n"; \
-	  fi; \
-	done; \
-	if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_FLAGS)
 
 # ---------------------------------------------------------------------------------------------
 # Set-up: the Debian packages the project needs, installed only when missing.

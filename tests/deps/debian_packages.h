@@ -191,6 +191,10 @@ inline std::vector<std::string> command_words(const std::string& script) {
       ++i;
       continue;
     }
+    if (c == '#') {  // a comment, to the end of the line
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
     // one word, quotes kept together
     std::string word;
     char q = 0;

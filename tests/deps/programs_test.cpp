@@ -87,9 +87,18 @@ std::set<std::string> recipe_programs() {
                      " BUILD=build/deps-dry demo bench fuzz install uninstall deps DESTDIR=/nonexistent-dry-run 2>/dev/null; }");
   REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   std::set<std::string> out;
-  for (const auto& word : deb::command_words(r.out)) {
+  std::vector<std::string> words = deb::command_words(r.out);
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string word = words[i];
     if (word.find('/') != std::string::npos && word[0] != '/') {
-      out.insert(kSourceDir + "/" + word);  // built by the project (build/...)
+      out.insert(kSourceDir + "/" + word);  // built or shipped by the project (build/..., tests/...)
+      // A script of the project's (tests/fuzz/run.sh): the programs it starts count too.
+      if (word.size() > 3 && word.ends_with(".sh")) {
+        std::ifstream script(kSourceDir + "/" + word);
+        std::stringstream text;
+        text << script.rdbuf();
+        for (auto& inner : deb::command_words(text.str())) words.push_back(inner);
+      }
       continue;
     }
     auto path = deb::which(word);
@@ -115,6 +124,8 @@ TEST_CASE("the shell-command reader finds the program of every simple command") 
       {"FOO=1 BAR=\"x y\" pcscd -f -a $(id -u)", {"pcscd", "id"}},
       // a substitution inside a word, and one that is the command's first word
       {"make -j$(nproc) all; $(which cc) -v", {"make", "nproc", "which"}},
+      // comments are not commands
+      {"# runs every target, or exits\nsed -n p f  # and a trailing one, seeded", {"sed"}},
       // a substitution inside double quotes
       {"if [ \"$(id -u)\" != 0 ]; then exit 1; fi", {"id"}},
       // shell keywords and builtins are not programs; a for loop's words are not commands
