@@ -633,7 +633,8 @@ TEST_CASE("SignerInfo issuer with its RDNs in another order: the named certifica
   REQUIRE(trust.add_certificates(cert_der(csca.get()), "csca.der").ok());
   const Bytes sod = make_sod(ds_key.get(), ds.get());
   const Bytes reordered = rdn_reordered(sod);
-  const auto& si = parsed(reordered).signed_data.signer_infos.at(0);
+  const lds::EfSod reordered_sod = parsed(reordered);  // kept: `si` refers into it
+  const auto& si = reordered_sod.signed_data.signer_infos.at(0);
   const Bytes other_serial = {0x22};
 
   struct Row {
