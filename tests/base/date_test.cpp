@@ -41,7 +41,7 @@ TEST_CASE("is_valid_date: leap years, month ends, out-of-range fields") {
       {{40000, 1, 1}, false, "beyond std::chrono::year's range: not ok() either"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     CHECK(is_valid_date(c.d) == c.valid);
     // ymd() is ok() for every real day; years 0 and 10000 are days to chrono, not four digits.
     CHECK(c.d.ymd().ok() == (c.valid || c.d.year == 0 || c.d.year == 10000));
@@ -63,7 +63,7 @@ TEST_CASE("days_since_epoch, date_from_days, start_of_day and date_of agree") {
       {{9999, 12, 31}, 2932896, "the last four-digit day"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     CHECK(days_since_epoch(c.d) == c.days);
     CHECK(date_from_days(c.days) == c.d);
     CHECK(start_of_day(c.d) == c.days * 86400);
@@ -90,7 +90,7 @@ TEST_CASE("add_days crosses month and year ends") {
       {{2023, 1, 1}, 365, {2024, 1, 1}, "a common year's length"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     CHECK(add_days(c.from, c.days) == c.to);
   }
 }
@@ -114,7 +114,7 @@ TEST_CASE("anniversary: the rule for a card's expiry and a credential's validity
       {{2024, 12, 31}, 0, {2024, 12, 31}, "zero years: the day itself"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     CHECK(anniversary(c.from, c.years) == c.to);
   }
 }
@@ -145,7 +145,7 @@ TEST_CASE("age_on: completed years, birth day counted (Civil Act Arts. 158, 160)
       {{2000, 1, 1}, {2030, 2, 30}, -1, "the day is no date"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     CHECK(age_on(c.birth, c.on) == c.age);
   }
 }
@@ -173,7 +173,7 @@ TEST_CASE("format_date and parse_date: full-date YYYY-MM-DD") {
       {"1990051", false, {}, "seven digits"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     auto r = parse_date(c.text);
     if (!c.ok) {
       REQUIRE_FALSE(r.ok());

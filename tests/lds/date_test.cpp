@@ -33,7 +33,7 @@ TEST_CASE("mrz_date_of: YYMMDD with the century of a birth or an expiry date") {
       {"340229", MrzDateKind::kExpiry, std::nullopt, "29 February 2034: a common year"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     CHECK(mrz_date_of(c.raw, kToday, c.kind) == c.date);
   }
 }
@@ -63,7 +63,7 @@ TEST_CASE("parse_yyyymmdd: DG11/DG12 dates, kMalformed for anything else") {
       {"1974081", std::nullopt, "seven digits"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     auto r = parse_yyyymmdd(c.text);
     if (!c.date) {
       REQUIRE_FALSE(r.ok());

@@ -178,7 +178,7 @@ TEST_CASE("malformed DG12") {
   } cases[] = {
       {T(0x6B, {list_authority, authority}), "DG11 tag"},
       {H("6C00"), "no tag list"},
-      {T(0x6C, {H("5C035F195F"), authority}), "tag list of odd length"},
+      {T(0x6C, {H("5C035F195F"), authority}), "tag list with a truncated two-byte tag"},
       {T(0x6C, {H("5C025F26"), H("5F2609323032303033313500")}), "date of issue of 9 bytes"},
       {T(0x6C, {H("5C025F26"), H("5F26083230323030333341")}), "date of issue with a letter"},
       {T(0x6C, {H("5C025F55"), H("5F550E3230323031333135303933303030")}), "personalization time with month 13"},

@@ -41,7 +41,7 @@ TEST_CASE("card expiry and credential validity agree, 29 February included") {
       {{2024, 3, 1}, {2034, 3, 1}, {2027, 3, 1}, "1 March after a leap day: stays 1 March"},
   };
   for (const auto& c : cases) {
-    INFO(c.why);
+    INFO(std::string(c.why));
     const Date expires = card_expiry_read(c.issued);
     CHECK(expires == c.card_expires);
     CHECK(expires == sim::card_expiry(c.issued));
