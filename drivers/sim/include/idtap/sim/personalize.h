@@ -120,7 +120,7 @@ struct PersonalizeOptions {
   std::vector<int> unsigned_data_groups;
   bool cloned = false;                   // chip keys that do not match DG14 / DG15
   CardQuirks quirks;                     // passed to card.conf (cloned sets cloned_chip)
-  std::optional<Date> today;        // the personalization date (default: today, UTC)
+  std::optional<Date> today;             // the personalization date (default: today, UTC)
 };
 
 // TestPki: the throw-away PKI of one card. Keys are PKCS#8 DER.

@@ -53,10 +53,13 @@ Date date_from_days(int64_t days);
 // days_since_epoch.
 Date add_days(const Date& d, int64_t days);
 
-// anniversary: the day `years` years after `d` that a period of years ends on: the same month
-// and day, or, when that year has no such day (29 February in a common year), the last day of
-// the month, 28 February (Civil Act Art. 160(3)). The rule for a card's date of expiry (issue
-// date + 10 years) and a mobile credential's validity (issue + 3 years). `d` must be valid.
+// anniversary: `d` moved by `years` years: the same month and day, or, when that year has no
+// such day (29 February in a common year), the last day of that month, 28 February: the
+// fallback Civil Act Art. 160(3) gives a period whose last month has no corresponding day.
+// The rule for a card's date of expiry (issue date + 10 years) and a mobile credential's
+// validity (issue + 3 years). It is "issue date + N years", not a full Art. 157/160 period
+// count (which would start the day after `d` and so end on 29 February for a 28 February start
+// before a leap year). `d` must be valid.
 Date anniversary(const Date& d, int years);
 
 // age_on: the completed years (만 나이) on the day `on` of someone born on `birth`. The day
