@@ -120,7 +120,7 @@ int cmd_demo(const std::vector<std::string>& argv) {
 
   // 3. The phone.
   step(3, "Generating the phone's device key and proving possession");
-  const provision::UnixSeconds now = static_cast<provision::UnixSeconds>(std::time(nullptr));
+  const UnixSeconds now = static_cast<UnixSeconds>(std::time(nullptr));
   // The demo's own ledger (only `ledger init` and this make one); its status list URI is a
   // reserved .invalid name: the demo publishes nothing.
   provision::LedgerOptions ledger_options;

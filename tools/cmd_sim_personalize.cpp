@@ -10,7 +10,7 @@
 #include "exit_codes.h"
 #include "json.h"
 #include "idtap/base/redact.h"
-#include "idtap/lds/date.h"
+#include "idtap/base/date.h"
 #include "idtap/sim/personalize.h"
 
 namespace idtap::cli {
@@ -92,12 +92,10 @@ const std::vector<OptionSpec> kSpecs = {
 
 Error usage_error(const std::string& what) { return make_error(ErrorCode::kInvalidArgument, what); }
 
-Result<lds::Date> parse_date(const std::string& option, const std::string& text) {
-  std::string digits;
-  for (char c : text)
-    if (c != '-') digits.push_back(c);
-  auto d = lds::parse_yyyymmdd(digits);
-  if (!d.ok() || (text.size() != 8 && text.size() != 10)) return usage_error("--" + option + " needs a date YYYY-MM-DD, got '" + text + "'");
+// date_option: the date of option `option` ("YYYY-MM-DD" or "YYYYMMDD"); kInvalidArgument.
+Result<Date> date_option(const std::string& option, const std::string& text) {
+  auto d = parse_date(text);
+  if (!d.ok()) return usage_error("--" + option + " needs a date YYYY-MM-DD, got '" + text + "'");
   return *d;
 }
 
@@ -146,17 +144,17 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
   if (auto v = a.get("issuing-state")) o.document.issuing_state = *v;
   if (auto v = a.get("authority")) o.document.issuing_authority = *v;
   if (auto v = a.get("issue-date")) {
-    IDTAP_ASSIGN_OR_RETURN(o.document.date_of_issue, parse_date("issue-date", *v));
+    IDTAP_ASSIGN_OR_RETURN(o.document.date_of_issue, date_option("issue-date", *v));
   }
   if (auto v = a.get("expiry-date")) {
-    IDTAP_ASSIGN_OR_RETURN(o.document.date_of_expiry, parse_date("expiry-date", *v));
+    IDTAP_ASSIGN_OR_RETURN(o.document.date_of_expiry, date_option("expiry-date", *v));
   }
   if (auto v = a.get("surname")) o.holder.primary_identifier = *v;
   if (auto v = a.get("given-names")) o.holder.secondary_identifier = *v;
   if (auto v = a.get("full-name")) o.holder.full_name = *v;
   if (auto v = a.get("personal-number")) o.holder.personal_number = lds::PersonalNumber(*v);
   if (auto v = a.get("birth")) {
-    IDTAP_ASSIGN_OR_RETURN(o.holder.date_of_birth, parse_date("birth", *v));
+    IDTAP_ASSIGN_OR_RETURN(o.holder.date_of_birth, date_option("birth", *v));
   }
   if (auto v = a.get("sex")) {
     if (*v != "M" && *v != "F" && *v != "X") return usage_error("--sex must be M, F or X");
@@ -270,7 +268,7 @@ Result<sim::PersonalizeOptions> options_from(const Args& a) {
     IDTAP_ASSIGN_OR_RETURN(o.quirks.leave_after, parse_count("leave-after", *v, 1000000));
   }
   if (auto v = a.get("today")) {
-    IDTAP_ASSIGN_OR_RETURN(o.today, parse_date("today", *v));
+    IDTAP_ASSIGN_OR_RETURN(o.today, date_option("today", *v));
   }
   return o;
 }

@@ -25,9 +25,9 @@ namespace {
 
 using reader::CheckState;
 
-std::string date_text(const lds::MrzDate& d) { return d.date ? d.date->iso() : d.raw; }
+std::string date_text(const lds::MrzDate& d) { return d.date ? format_date(*d.date) : d.raw; }
 
-std::string lds_date_text(const lds::LdsDate& d) { return d.date ? d.date->iso() : d.raw; }
+std::string lds_date_text(const lds::LdsDate& d) { return d.date ? format_date(*d.date) : d.raw; }
 
 std::string resident_number(const reader::ReadResult& r, bool reveal) {
   if (!r.dg11 || !r.dg11->dg11.personal_number) return "";

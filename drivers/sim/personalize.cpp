@@ -134,12 +134,6 @@ Bytes pem_of(ByteView der, const char* label) {
   return Bytes(data, data + n);
 }
 
-lds::Date add_years(lds::Date d, int years) {
-  d.year += years;
-  if (!lds::is_valid_date(d)) d.day = 28;  // 29 February in a non-leap year
-  return d;
-}
-
 Result<lds::Oid> pace_protocol(PaceMapping mapping, crypto::CipherAlg cipher) {
   // id-PACE-ECDH-{GM .2, IM .4, CAM .6}-{3DES .1, AES-128 .2, -192 .3, -256 .4} (ICAO 9303-11
   // §9.2.1; BSI TR-03110-3 Table A.2).
@@ -167,11 +161,11 @@ lds::Oid ca_protocol(bool dh, crypto::CipherAlg cipher) {
 // EF.SOD. DG16 (persons to notify, ICAO 9303-10 §4.7.16): 70 { 02 count, A1 { 5F50 date
 // recorded, 5F51 name, 5F52 telephone, 5F53 address } }; DG13 (optional details, issuer-defined
 // content): 6D { 53 text }.
-Result<Bytes> unsigned_group(int dg, const lds::Date& today) {
+Result<Bytes> unsigned_group(int dg, const Date& today) {
   apdu::TlvWriter w;
   if (dg == 16) {
     w.open(0x70).add_uint(0x02, 1).open(0xA1);
-    w.add(0x5F50, bytes_of(today.yyyymmdd()));
+    w.add(0x5F50, bytes_of(lds::format_yyyymmdd(today)));
     w.add(0x5F51, bytes_of("HONG<<CHUNHYANG"));
     w.add(0x5F52, bytes_of("+82-2-0000-0000"));
     w.add(0x5F53, bytes_of("SEOUL<KOREA"));
@@ -259,10 +253,9 @@ Result<std::map<int, Bytes>> build_groups(const Inputs& in) {
 lds::LdsDate next_day(const lds::LdsDate& d) {
   lds::LdsDate out = d;
   if (!d.date) return out;
-  lds::Date n = *d.date;
-  n.day = n.day >= 28 ? 1 : n.day + 1;
+  const Date n = add_days(*d.date, 1);
   out.date = n;
-  out.raw = n.yyyymmdd();
+  out.raw = lds::format_yyyymmdd(n);
   return out;
 }
 
@@ -317,6 +310,8 @@ uint32_t seed_of(std::string_view s) {
 
 }  // namespace
 
+Date card_expiry(const Date& issued) { return anniversary(issued, kCardValidityYears); }
+
 const char* card_profile_name(CardProfile p) {
   switch (p) {
     case CardProfile::kResident: return "resident";
@@ -349,9 +344,9 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   if (cam && o.ca_cipher == crypto::CipherAlg::kTdes) return bad_option("--ca-cipher 3des: PACE-CAM is defined for AES only");
   for (int dg : o.unsigned_data_groups)
     if (dg != 13 && dg != 16) return bad_option("--unsigned-dg dg" + std::to_string(dg) + ": only dg13 and dg16 can be added unsigned");
-  const lds::Date today = o.today.value_or(lds::today_utc());
-  const lds::Date issued = o.document.date_of_issue.value_or(today);
-  const lds::Date expires = o.document.date_of_expiry.value_or(add_years(issued, 10));
+  const Date today = o.today.value_or(today_utc());
+  const Date issued = o.document.date_of_issue.value_or(today);
+  const Date expires = o.document.date_of_expiry.value_or(card_expiry(issued));
   const lds::MrzOptions mrz_options{today};
 
   // DG1: the given MRZ (check digits verified) or one composed from holder and document.
@@ -446,14 +441,14 @@ Result<PersonalizedCard> personalize_card(const PersonalizeOptions& o) {
   for (auto& ch : in.dg11.other_names[0])
     if (ch == ' ') ch = '<';
   if (!o.holder.personal_number.empty()) in.dg11.personal_number = o.holder.personal_number;
-  const lds::Date birth = mrz.date_of_birth.date.value_or(o.holder.date_of_birth);
-  in.dg11.full_date_of_birth = lds::LdsDate{birth.yyyymmdd(), birth, false};
+  const Date birth = mrz.date_of_birth.date.value_or(o.holder.date_of_birth);
+  in.dg11.full_date_of_birth = lds::LdsDate{lds::format_yyyymmdd(birth), birth, false};
   if (!o.holder.place_of_birth.empty()) in.dg11.place_of_birth = o.holder.place_of_birth;
   if (!o.holder.address.empty()) in.dg11.address = o.holder.address;
   if (!o.holder.telephone.empty()) in.dg11.telephone = o.holder.telephone;
   if (!o.document.issuing_authority.empty()) in.dg12.issuing_authority = o.document.issuing_authority;
-  in.dg12.date_of_issue = lds::LdsDate{issued.yyyymmdd(), issued, false};
-  in.dg12.personalization_time = today.yyyymmdd() + "090000";
+  in.dg12.date_of_issue = lds::LdsDate{lds::format_yyyymmdd(issued), issued, false};
+  in.dg12.personalization_time = lds::format_yyyymmdd(today) + "090000";
   in.dg12.personalization_device = "idtap-sim";
 
   IDTAP_ASSIGN_OR_RETURN(auto groups, build_groups(in));

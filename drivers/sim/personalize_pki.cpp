@@ -24,13 +24,9 @@ using CertPtr = std::unique_ptr<X509, CertFree>;
 Error openssl_failed(const char* what) { return make_error(ErrorCode::kInternal, std::string("test PKI: ") + what); }
 
 // start_of: `today` at 00:00 UTC (or now when absent).
-time_t start_of(const std::optional<lds::Date>& today) {
+time_t start_of(const std::optional<Date>& today) {
   if (!today) return std::time(nullptr);
-  std::tm tm{};
-  tm.tm_year = today->year - 1900;
-  tm.tm_mon = today->month - 1;
-  tm.tm_mday = today->day;
-  return timegm(&tm);
+  return static_cast<time_t>(start_of_day(*today));
 }
 
 constexpr long kDay = 86400;

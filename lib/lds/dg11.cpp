@@ -1,11 +1,10 @@
 #include "idtap/lds/dg11.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
 #include "idtap/apdu/tlv.h"
 #include "idtap/lds/der.h"
+#include "idtap/lds/tag_list.h"
 
 namespace idtap::lds {
 namespace {
@@ -15,7 +14,6 @@ using apdu::TlvReader;
 using apdu::TlvWriter;
 
 constexpr uint32_t kTagDg11 = 0x6B;
-constexpr uint32_t kTagList = 0x5C;
 constexpr uint32_t kTagOtherNamesTemplate = 0xA0;
 constexpr uint32_t kTagCount = 0x02;
 
@@ -51,24 +49,6 @@ Status set_text(std::optional<std::string>& field, const Tlv& t) {
   return ok_status();
 }
 
-// read_tag_list: the 5C value as a list of 1-, 2- or 3-byte tags.
-Result<std::vector<uint32_t>> read_tag_list(ByteView v) {
-  std::vector<uint32_t> out;
-  size_t i = 0;
-  while (i < v.size()) {
-    uint32_t tag = v[i++];
-    if ((tag & 0x1F) == 0x1F) {
-      for (int n = 0;; ++n) {
-        if (i >= v.size() || n > 2) return bad("truncated tag in the tag list");
-        tag = tag << 8 | v[i];
-        if ((v[i++] & 0x80) == 0) break;
-      }
-    }
-    out.push_back(tag);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<uint32_t> Dg11::tag_list() const {
@@ -90,16 +70,12 @@ std::vector<uint32_t> Dg11::tag_list() const {
 }
 
 Result<Dg11Parsed> parse_dg11(ByteView file) {
-  TlvReader top(file);
-  IDTAP_ASSIGN_OR_RETURN(TlvReader body, top.enter(kTagDg11));
-  IDTAP_TRY(top.expect_end());
-  IDTAP_ASSIGN_OR_RETURN(Tlv list, body.read(kTagList));
+  IDTAP_ASSIGN_OR_RETURN(TagListGroup group, parse_tag_list_group(file, kTagDg11, "DG11"));
   Dg11Parsed out;
-  IDTAP_ASSIGN_OR_RETURN(out.declared_tags, read_tag_list(list.value));
+  out.declared_tags = std::move(group.declared_tags);
   Dg11& d = out.dg11;
   bool other_names_seen = false;
-  while (!body.empty()) {
-    IDTAP_ASSIGN_OR_RETURN(Tlv t, body.next());
+  for (const Tlv& t : group.elements) {
     switch (t.tag) {
       case kFullName: IDTAP_TRY(set_text(d.full_name, t)); break;
       case kTagOtherNamesTemplate: {
@@ -147,21 +123,15 @@ Result<Dg11Parsed> parse_dg11(ByteView file) {
       default: return bad(fmt::format("unknown element {:X}", t.tag));
     }
   }
-  std::vector<uint32_t> present = d.tag_list();
-  std::vector<uint32_t> declared = out.declared_tags;
-  std::sort(present.begin(), present.end());
-  std::sort(declared.begin(), declared.end());
-  out.tag_list_consistent = present == declared;
+  out.tag_list_consistent = tag_list_matches(out.declared_tags, d.tag_list());
   return out;
 }
 
 Result<Bytes> encode_dg11(const Dg11& d) {
   const std::vector<uint32_t> tags = d.tag_list();
   if (tags.empty()) return make_error(ErrorCode::kInvalidArgument, "DG11: no element");
-  Bytes list;
-  for (uint32_t t : tags) append(list, apdu::encode_tag(t));
   TlvWriter w;
-  w.open(kTagDg11).add(kTagList, list);
+  w.open(kTagDg11).add(kTagTagList, encode_tag_list(tags));
   auto text_el = [&w](uint32_t tag, const std::optional<std::string>& v) -> Status {
     if (!v) return ok_status();
     if (!is_valid_utf8(*v)) return make_error(ErrorCode::kInvalidArgument, fmt::format("DG11: element {:X} is not UTF-8", tag));

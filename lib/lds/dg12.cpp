@@ -6,6 +6,7 @@
 
 #include "idtap/apdu/tlv.h"
 #include "idtap/lds/der.h"
+#include "idtap/lds/tag_list.h"
 
 namespace idtap::lds {
 namespace {
@@ -15,7 +16,6 @@ using apdu::TlvReader;
 using apdu::TlvWriter;
 
 constexpr uint32_t kTagDg12 = 0x6C;
-constexpr uint32_t kTagList = 0x5C;
 constexpr uint32_t kTagOtherPersonsTemplate = 0xA0;
 constexpr uint32_t kTagCount = 0x02;
 
@@ -69,19 +69,12 @@ std::vector<uint32_t> Dg12::tag_list() const {
 }
 
 Result<Dg12Parsed> parse_dg12(ByteView file) {
-  TlvReader top(file);
-  IDTAP_ASSIGN_OR_RETURN(TlvReader body, top.enter(kTagDg12));
-  IDTAP_TRY(top.expect_end());
-  IDTAP_ASSIGN_OR_RETURN(Tlv list, body.read(kTagList));
+  IDTAP_ASSIGN_OR_RETURN(TagListGroup group, parse_tag_list_group(file, kTagDg12, "DG12"));
   Dg12Parsed out;
-  // The tag list holds two-byte tags (5F19 ...): an odd length is malformed.
-  if (list.value.size() % 2 != 0) return bad("tag list of odd length");
-  for (size_t i = 0; i < list.value.size(); i += 2)
-    out.declared_tags.push_back(static_cast<uint32_t>(be_uint(list.value.subspan(i, 2))));
+  out.declared_tags = std::move(group.declared_tags);
   Dg12& d = out.dg12;
   bool persons_seen = false;
-  while (!body.empty()) {
-    IDTAP_ASSIGN_OR_RETURN(Tlv t, body.next());
+  for (const Tlv& t : group.elements) {
     switch (t.tag) {
       case kIssuingAuthority: IDTAP_TRY(set_text(d.issuing_authority, t)); break;
       case kDateOfIssue: {
@@ -122,10 +115,7 @@ Result<Dg12Parsed> parse_dg12(ByteView file) {
       default: return bad(fmt::format("unknown element {:X}", t.tag));
     }
   }
-  std::vector<uint32_t> present = d.tag_list(), declared = out.declared_tags;
-  std::sort(present.begin(), present.end());
-  std::sort(declared.begin(), declared.end());
-  out.tag_list_consistent = present == declared;
+  out.tag_list_consistent = tag_list_matches(out.declared_tags, d.tag_list());
   return out;
 }
 
@@ -134,10 +124,8 @@ Result<Bytes> encode_dg12(const Dg12& d) {
   if (tags.empty()) return make_error(ErrorCode::kInvalidArgument, "DG12: no element");
   if (d.personalization_time && !is_timestamp(*d.personalization_time))
     return make_error(ErrorCode::kInvalidArgument, "DG12: personalization time must be YYYYMMDDhhmmss");
-  Bytes list;
-  for (uint32_t t : tags) append(list, apdu::encode_tag(t));
   TlvWriter w;
-  w.open(kTagDg12).add(kTagList, list);
+  w.open(kTagDg12).add(kTagTagList, encode_tag_list(tags));
   auto text_el = [&w](uint32_t tag, const std::optional<std::string>& v) -> Status {
     if (!v) return ok_status();
     if (!is_valid_utf8(*v)) return make_error(ErrorCode::kInvalidArgument, fmt::format("DG12: element {:X} is not UTF-8", tag));

@@ -35,23 +35,9 @@ MrzCheckDigit check(std::string_view field, char read) {
   return c;
 }
 
-int two_digits(std::string_view s, size_t at) { return (s[at] - '0') * 10 + (s[at + 1] - '0'); }
-
-// mrz_date: YYMMDD with its century; for a birth date the latest date not after today, for an
-// expiry date the latest date not beyond today + 50 years.
+// mrz_date: a YYMMDD field as printed and, when it is a date, with its century (lds/date.h).
 MrzDate mrz_date(std::string_view raw, const Date& today, bool birth) {
-  MrzDate out{std::string(raw), std::nullopt};
-  if (!std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; })) return out;
-  const int yy = two_digits(raw, 0);
-  Date d{2000 + yy, two_digits(raw, 2), two_digits(raw, 4)};
-  if (birth) {
-    if (d > today) d.year -= 100;
-  } else {
-    if (d.year > today.year + 50) d.year -= 100;
-  }
-  // 29 February of a non-leap year under the other century is still not a date: report raw.
-  if (is_valid_date(d)) out.date = d;
-  return out;
+  return MrzDate{std::string(raw), mrz_date_of(raw, today, birth ? MrzDateKind::kBirth : MrzDateKind::kExpiry)};
 }
 
 void split_name(std::string_view field, Mrz& m) {
@@ -256,13 +242,6 @@ Result<std::string> field(std::string_view value, size_t width, const char* name
   return out;
 }
 
-std::string yymmdd(const Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02u%02u%02u", static_cast<unsigned>(d.year) % 100, static_cast<unsigned>(d.month) % 100,
-                static_cast<unsigned>(d.day) % 100);
-  return buf;
-}
-
 Result<std::string> name_field(const MrzFields& f, size_t width) {
   std::string name = f.primary_identifier;
   if (!f.secondary_identifier.empty()) name += "<<" + f.secondary_identifier;
@@ -278,7 +257,7 @@ Result<std::string> compose_mrz(const MrzFields& f) {
   IDTAP_ASSIGN_OR_RETURN(std::string state, field(f.issuing_state, 3, "issuing state"));
   IDTAP_ASSIGN_OR_RETURN(std::string nat, field(f.nationality, 3, "nationality"));
   IDTAP_ASSIGN_OR_RETURN(std::string sex, field(std::string(1, f.sex), 1, "sex"));
-  const std::string birth = yymmdd(f.date_of_birth), expiry = yymmdd(f.date_of_expiry);
+  const std::string birth = format_yymmdd(f.date_of_birth), expiry = format_yymmdd(f.date_of_expiry);
   const std::string birth_cd = birth + *mrz_check_digit(birth), expiry_cd = expiry + *mrz_check_digit(expiry);
   IDTAP_ASSIGN_OR_RETURN(std::string number, field(f.document_number, 9, "document number", f.format != MrzFormat::kTd3));
   // number9 + check (or '<' and the continuation in the optional data, ICAO 9303-5 §4.2.2).

@@ -109,8 +109,8 @@ Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day
 }
 
 UnixSeconds credential_valid_until(UnixSeconds issued_at) {
-  UnixSeconds day = start_of_day(date_of(issued_at));
-  return start_of_day(add_years(date_of(issued_at), kCredentialValidityYears)) + (issued_at - day);
+  const Date issue_day = date_of(issued_at);
+  return start_of_day(anniversary(issue_day, kCredentialValidityYears)) + (issued_at - start_of_day(issue_day));
 }
 
 }  // namespace idtap::provision

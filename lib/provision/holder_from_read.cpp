@@ -4,12 +4,6 @@
 #include "idtap/reader/photo.h"
 
 namespace idtap::provision {
-namespace {
-
-Date to_date(const lds::Date& d) { return Date{d.year, d.month, d.day}; }
-
-}  // namespace
-
 Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
   if (!read.dg1) return make_error(ErrorCode::kMalformed, "the read produced no verified DG1: nothing identifies the card");
   const lds::Mrz& mrz = read.dg1->mrz;
@@ -19,8 +13,8 @@ Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
   h.card = CardIdentity{mrz.document_number, mrz.issuing_state};
   h.family_name = mrz.primary_identifier;
   h.given_name = mrz.secondary_identifier;
-  if (mrz.date_of_birth.date) h.birth_date = to_date(*mrz.date_of_birth.date);
-  if (mrz.date_of_expiry.date) h.expiry_date = to_date(*mrz.date_of_expiry.date);
+  if (mrz.date_of_birth.date) h.birth_date = *mrz.date_of_birth.date;
+  if (mrz.date_of_expiry.date) h.expiry_date = *mrz.date_of_expiry.date;
   if (read.dg11) {
     const lds::Dg11& d = read.dg11->dg11;
     if (d.full_name) {
@@ -28,7 +22,7 @@ Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
       h.family_name_national = std::move(name.family);
       h.given_name_national = std::move(name.given);
     }
-    if (d.full_date_of_birth && d.full_date_of_birth->date) h.birth_date = to_date(*d.full_date_of_birth->date);
+    if (d.full_date_of_birth && d.full_date_of_birth->date) h.birth_date = *d.full_date_of_birth->date;
     if (d.personal_number) {
       std::string_view clear = d.personal_number->reveal();
       h.resident_registration_number = SecureBytes(clear.begin(), clear.end());
@@ -38,7 +32,7 @@ Result<VerifiedHolder> holder_from_read(const reader::ReadResult& read) {
   if (read.dg12) {
     if (read.dg12->dg12.issuing_authority) h.issuing_authority = *read.dg12->dg12.issuing_authority;
     if (read.dg12->dg12.date_of_issue && read.dg12->dg12.date_of_issue->date)
-      h.issue_date = to_date(*read.dg12->dg12.date_of_issue->date);
+      h.issue_date = *read.dg12->dg12.date_of_issue->date;
   }
   if (read.dg2) {
     auto images = read.dg2->images();

@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto m = idtap::lds::parse_mrz(text, idtap::lds::MrzOptions{idtap::lds::Date{2024, 1, 1}});
+  auto m = idtap::lds::parse_mrz(text, idtap::lds::MrzOptions{idtap::Date{2024, 1, 1}});
   if (m.ok()) {
     // Every field is a substring of the text; the lines re-join to it.
     std::string joined;

@@ -116,14 +116,14 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
       {"secondary_identifier", mrz.secondary_identifier, "GILDONG"},
       {"nationality", mrz.nationality, "KOR"},
       {"sex", std::string(1, mrz.sex), "M"},
-      {"date_of_birth", mrz.date_of_birth.date->iso(), "1990-01-01"},
-      {"date_of_expiry", mrz.date_of_expiry.date->iso(), "2030-12-31"},
-      {"full_date_of_birth", dg11->dg11.full_date_of_birth->date->iso(), "1990-01-01"},
+      {"date_of_birth", format_date(*mrz.date_of_birth.date), "1990-01-01"},
+      {"date_of_expiry", format_date(*mrz.date_of_expiry.date), "2030-12-31"},
+      {"full_date_of_birth", format_date(*dg11->dg11.full_date_of_birth->date), "1990-01-01"},
       {"full_name", *dg11->dg11.full_name, "홍<<길동"},
       {"address", *dg11->dg11.address, nullptr},
       {"place_of_birth", *dg11->dg11.place_of_birth, nullptr},
       {"issuing_authority", *dg12->dg12.issuing_authority, nullptr},
-      {"date_of_issue", dg12->dg12.date_of_issue->date->iso(), "2020-12-31"},
+      {"date_of_issue", format_date(*dg12->dg12.date_of_issue->date), "2020-12-31"},
   };
   for (const auto& f : fields) {
     CAPTURE(f.field);

@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const lds::Date kToday{2024, 3, 15};
+const Date kToday{2024, 3, 15};
 
 PersonalizeOptions base_options() {
   PersonalizeOptions o;
@@ -148,8 +148,8 @@ TEST_CASE("the default resident card: every file parses, EF.SOD covers every dat
   CHECK(dg1->mrz.document_code == "ID");
   CHECK(dg1->mrz.primary_identifier == "HONG");
   CHECK(dg1->mrz.secondary_identifier == "GILDONG");
-  CHECK(dg1->mrz.date_of_birth.date->iso() == "1990-01-01");
-  CHECK(dg1->mrz.date_of_expiry.date->iso() == "2034-03-15");
+  CHECK(format_date(*dg1->mrz.date_of_birth.date) == "1990-01-01");
+  CHECK(format_date(*dg1->mrz.date_of_expiry.date) == "2034-03-15");
 
   // DG2: one JPEG face of 240 x 320, 15-20 KB, that libjpeg decodes.
   auto dg2 = lds::parse_dg2(img.files.data_groups.at(2));
@@ -172,14 +172,14 @@ TEST_CASE("the default resident card: every file parses, EF.SOD covers every dat
   CHECK(dg11->dg11.other_names == std::vector<std::string>{"HONG<<GILDONG"});
   CHECK(dg11->dg11.personal_number->masked() == "900101-1******");
   CHECK(dg11->dg11.personal_number->reveal() == "900101-1234567");
-  CHECK(dg11->dg11.full_date_of_birth->date->iso() == "1990-01-01");
+  CHECK(format_date(*dg11->dg11.full_date_of_birth->date) == "1990-01-01");
   CHECK(dg11->dg11.address == "서울특별시 종로구 세종대로 209");
 
   // DG12: authority and date of issue.
   auto dg12 = lds::parse_dg12(img.files.data_groups.at(12));
   REQUIRE(dg12.ok());
   CHECK(dg12->dg12.issuing_authority == "서울특별시 종로구청");
-  CHECK(dg12->dg12.date_of_issue->date->iso() == "2024-03-15");
+  CHECK(format_date(*dg12->dg12.date_of_issue->date) == "2024-03-15");
 
   // DG14: PACEInfo, CA info and key (brainpoolP256r1, the key of chip/ca_key.pem), AA info.
   auto dg14 = lds::parse_dg14(img.files.data_groups.at(14));
@@ -247,7 +247,7 @@ TEST_CASE("a given MRZ is used as it is, and a wrong one is refused naming the f
   CHECK(string_of(card->image.config.mrz.date_of_birth) == "740812");
   CHECK(string_of(card->image.config.mrz.date_of_expiry) == "120415");
   auto dg11 = lds::parse_dg11(card->image.files.data_groups.at(11));
-  CHECK(dg11->dg11.full_date_of_birth->date->iso() == "1974-08-12");  // DG11 follows the MRZ
+  CHECK(format_date(*dg11->dg11.full_date_of_birth->date) == "1974-08-12");  // DG11 follows the MRZ
 
   struct Case {
     std::string mrz;
@@ -286,8 +286,8 @@ TEST_CASE("tampered data groups still parse but no longer match EF.SOD") {
   CHECK(dg1->mrz.primary_identifier == "IONG");  // the name changed, its check digits still hold
   CHECK(dg1->mrz.checks_valid());
   CHECK(lds::parse_dg2(g.at(2)).ok());
-  CHECK(lds::parse_dg11(g.at(11))->dg11.full_date_of_birth->date->iso() == "1990-01-02");
-  CHECK(lds::parse_dg12(g.at(12))->dg12.date_of_issue->date->iso() == "2024-03-16");
+  CHECK(format_date(*lds::parse_dg11(g.at(11))->dg11.full_date_of_birth->date) == "1990-01-02");
+  CHECK(format_date(*lds::parse_dg12(g.at(12))->dg12.date_of_issue->date) == "2024-03-16");
   // DG14 / DG15 carry another key than the chip's.
   CHECK(lds::parse_dg14(g.at(14))->chip_authentication_public_keys[0].subject_public_key_info != spki_of_pem(card->image.chip.ca_key_pem));
   CHECK(lds::parse_dg15(g.at(15))->key.der != spki_of_pem(card->image.chip.aa_key_pem));

@@ -40,10 +40,10 @@ sim::PersonalizeOptions test_card_personalization(const TestCardOptions& o) {
   p.holder.primary_identifier = "HONG";
   p.holder.secondary_identifier = "GILDONG";
   p.holder.personal_number = lds::PersonalNumber(kCardResidentNumber);
-  p.holder.date_of_birth = lds::Date{1990, 1, 1};
+  p.holder.date_of_birth = Date{1990, 1, 1};
   p.document.document_number = kCardDocumentNumber;
-  p.document.date_of_issue = lds::Date{2020, 12, 31};
-  p.document.date_of_expiry = lds::Date{2030, 12, 31};
+  p.document.date_of_issue = Date{2020, 12, 31};
+  p.document.date_of_expiry = Date{2030, 12, 31};
   p.can = SecureBytes(kCardCan, kCardCan + 6);
   p.pace_mapping = o.pace_offer.mapping;
   p.pace_cipher = o.pace_offer.cipher;

@@ -15,6 +15,7 @@
 #include "idtap/base/secure_bytes.h"
 #include "idtap/crypto/cipher.h"
 #include "idtap/crypto/hash.h"
+#include "idtap/base/date.h"
 #include "idtap/lds/date.h"
 #include "idtap/lds/image_format.h"
 #include "idtap/lds/mrz.h"
@@ -53,7 +54,7 @@ struct Holder {
   // (ICAO 9303-10 §4.7.11), so a reader need not guess where the family name ends (남궁<<민수).
   std::string full_name = "홍<<길동";
   lds::PersonalNumber personal_number{"900101-1234567"};  // DG11 5F10 (made up); empty: none
-  lds::Date date_of_birth{1990, 1, 1};
+  Date date_of_birth{1990, 1, 1};
   char sex = 'M';
   std::string nationality = "KOR";
   std::string place_of_birth = "서울특별시";
@@ -61,13 +62,21 @@ struct Holder {
   std::string telephone;                         // empty: not written
 };
 
-// Document: the document's own data. Dates default to `today` and today + 10 years.
+// kCardValidityYears: how long a personalized card is valid when no expiry date is given.
+inline constexpr int kCardValidityYears = 10;
+
+// card_expiry: the date of expiry of a card issued on `issued`: its anniversary
+// kCardValidityYears later (base/date.h: Civil Act Art. 160(3), so a card issued on 29 February
+// expires on 28 February). `issued` must be a valid date.
+Date card_expiry(const Date& issued);
+
+// Document: the document's own data. Dates default to `today` and card_expiry(date of issue).
 struct Document {
   std::string issuing_state = "KOR";
   std::string document_number = "KR1234567";
   std::string issuing_authority = "서울특별시 종로구청";
-  std::optional<lds::Date> date_of_issue;
-  std::optional<lds::Date> date_of_expiry;
+  std::optional<Date> date_of_issue;
+  std::optional<Date> date_of_expiry;
 };
 
 // PersonalizeOptions: everything personalization decides. The defaults give the resident card
@@ -111,7 +120,7 @@ struct PersonalizeOptions {
   std::vector<int> unsigned_data_groups;
   bool cloned = false;                   // chip keys that do not match DG14 / DG15
   CardQuirks quirks;                     // passed to card.conf (cloned sets cloned_chip)
-  std::optional<lds::Date> today;        // the personalization date (default: today, UTC)
+  std::optional<Date> today;             // the personalization date (default: today, UTC)
 };
 
 // TestPki: the throw-away PKI of one card. Keys are PKCS#8 DER.
@@ -128,7 +137,7 @@ struct TestPki {
 struct PkiOptions {
   DsKeyType ds_key = DsKeyType::kEcdsa;
   std::string country = "KR";
-  std::optional<lds::Date> today;
+  std::optional<Date> today;
 };
 
 // create_test_pki: a fresh CSCA (ECDSA P-256, self-signed, 15 years), a Document Signer (10

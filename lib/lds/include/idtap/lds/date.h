@@ -1,35 +1,33 @@
-// idtap/lds/date.h: calendar dates as the LDS writes them (YYMMDD in the MRZ, YYYYMMDD in
-// DG11/DG12).
+// idtap/lds/date.h: dates as the LDS writes them: YYMMDD in the MRZ (with the century rule a
+// reader needs), YYYYMMDD in DG11/DG12. The date itself is idtap's one Date (idtap/base/date.h).
 #pragma once
 
-#include <compare>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "idtap/base/date.h"
 #include "idtap/base/result.h"
 
 namespace idtap::lds {
 
-// Date: a proleptic Gregorian calendar date. Compare with <, ==.
-struct Date {
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  auto operator<=>(const Date&) const = default;
+// MrzDateKind: which MRZ date a YYMMDD field is; it decides the century.
+enum class MrzDateKind { kBirth, kExpiry };
 
-  // Date::iso: "1974-08-12".
-  std::string iso() const;
-  // Date::yyyymmdd: "19740812".
-  std::string yyyymmdd() const;
-};
+// mrz_date_of: the date of the MRZ field `yymmdd` (6 digits) with its century resolved against
+// `today`: a date of birth is the latest such date not after `today`; a date of expiry the
+// latest not beyond `today` + 50 years (ICAO 9303-3 gives no century: this is the usual
+// reading rule). nullopt when the field is not 6 digits or not a calendar date in that
+// century (290223 for a 2023 birth).
+std::optional<Date> mrz_date_of(std::string_view yymmdd, const Date& today, MrzDateKind kind);
 
-// is_valid_date: month 1..12 and day within that month (leap years counted), year 1..9999.
-bool is_valid_date(const Date& d);
+// format_yymmdd: the MRZ form of `d` ("740812"), the year modulo 100.
+std::string format_yymmdd(const Date& d);
 
 // parse_yyyymmdd: "19740812" -> 1974-08-12; kMalformed unless 8 digits forming a valid date.
 Result<Date> parse_yyyymmdd(std::string_view text);
 
-// today_utc: the current date in UTC (the reference for MRZ century resolution).
-Date today_utc();
+// format_yyyymmdd: the DG11/DG12 form of `d` ("19740812").
+std::string format_yyyymmdd(const Date& d);
 
 }  // namespace idtap::lds

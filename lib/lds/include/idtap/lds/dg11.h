@@ -47,8 +47,8 @@ struct Dg11Parsed {
   bool tag_list_consistent = true;
 };
 
-// parse_dg11: decodes DG11 in strict DER. kMalformed on a wrong tag, a missing tag list, an
-// element repeated, text that is not UTF-8, a bad date, an other-names count that differs from
+// parse_dg11: decodes DG11 in strict DER. kMalformed on a wrong tag, a missing tag list or one
+// that is not a list of BER tags (lds/tag_list.h), an element repeated, text that is not UTF-8, a bad date, an other-names count that differs from
 // the names, an unknown element, or trailing bytes.
 Result<Dg11Parsed> parse_dg11(ByteView file);
 

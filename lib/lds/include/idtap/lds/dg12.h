@@ -39,8 +39,8 @@ struct Dg12Parsed {
   bool tag_list_consistent = true;
 };
 
-// parse_dg12: decodes DG12 in strict DER. kMalformed on a wrong tag, a missing tag list, a
-// repeated or unknown element, text that is not UTF-8, a bad date or personalization time, an
+// parse_dg12: decodes DG12 in strict DER. kMalformed on a wrong tag, a missing tag list or one
+// that is not a list of BER tags (lds/tag_list.h), a repeated or unknown element, text that is not UTF-8, a bad date or personalization time, an
 // other-persons count that differs, or trailing bytes.
 Result<Dg12Parsed> parse_dg12(ByteView file);
 

@@ -74,7 +74,9 @@ inline constexpr int kMinimumAge = 17;
 // kCredentialValidityYears: a credential is valid three years from issue, then re-issued.
 inline constexpr int kCredentialValidityYears = 3;
 // credential_valid_until: the validUntil of a credential issued at `issued_at`: the same time
-// of day kCredentialValidityYears later (29 February -> 1 March in a common year).
+// of day on the issue day's anniversary kCredentialValidityYears later (base/date.h: Civil Act
+// Art. 160(3), so a credential issued on 29 February runs to 28 February, as a card's expiry
+// does).
 UnixSeconds credential_valid_until(UnixSeconds issued_at);
 
 // check_issuance_policy: kRefused (with the reason) unless `holder` may receive a credential
