@@ -200,8 +200,9 @@ inline std::vector<std::string> command_words(const std::string& script) {
     char q = 0;
     while (i < s.size()) {
       char d = s[i];
-      if (q == '"' && d == '$' && i + 1 < s.size() && s[i + 1] == '(') {
-        // a substitution inside double quotes runs its commands too
+      if ((q == '"' || q == 0) && d == '$' && i + 1 < s.size() && s[i + 1] == '(') {
+        // a command substitution (bare or inside double quotes): its commands are read on their
+        // own, and the word goes on after it
         size_t j = i + 2;
         for (int depth = 1; j < s.size() && depth > 0; ++j) depth += s[j] == '(' ? 1 : s[j] == ')' ? -1 : 0;
         auto inner = command_words(s.substr(i + 2, j - 1 - (i + 2)));
@@ -220,17 +221,6 @@ inline std::vector<std::string> command_words(const std::string& script) {
         q = d;
         word += d;
         ++i;
-        continue;
-      }
-      if (d == '$' && i + 1 < s.size() && s[i + 1] == '(') {
-        // a command substitution inside a word: its commands are read on their own, and the
-        // word goes on after it
-        size_t j = i + 2;
-        for (int depth = 1; j < s.size() && depth > 0; ++j) depth += s[j] == '(' ? 1 : s[j] == ')' ? -1 : 0;
-        auto inner = command_words(s.substr(i + 2, j - 1 - (i + 2)));
-        out.insert(out.end(), inner.begin(), inner.end());
-        word += "$()";
-        i = j;
         continue;
       }
       if (d == '&' && !word.empty() && (word.back() == '>' || word.back() == '<')) {  // 2>&1

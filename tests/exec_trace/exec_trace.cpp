@@ -102,8 +102,15 @@ const char* search_path(const char* file, char* out, size_t cap) {
   return file;
 }
 
-// collect_args: the argv of an execl-style call, up to kMaxArgs.
+// collect_args: the argv of an execl-style call into `argv` (kMaxArgs entries): `first`, then
+// the arguments `ap` holds up to and including their null (a longer list is cut, null-ended).
 constexpr int kMaxArgs = 1024;
+void collect_args(const char* first, va_list& ap, char** argv) {
+  int n = 0;
+  argv[n++] = const_cast<char*>(first);
+  while (n < kMaxArgs - 1 && (argv[n] = va_arg(ap, char*)) != nullptr) ++n;
+  argv[n] = nullptr;
+}
 
 }  // namespace
 
@@ -133,37 +140,28 @@ int execvpe(const char* file, char* const argv[], char* const envp[]) {
 
 int execl(const char* path, const char* arg, ...) {
   char* argv[kMaxArgs];
-  int n = 0;
-  argv[n++] = const_cast<char*>(arg);
   va_list ap;
   va_start(ap, arg);
-  while (n < kMaxArgs - 1 && (argv[n] = va_arg(ap, char*)) != nullptr) ++n;
+  collect_args(arg, ap, argv);
   va_end(ap);
-  argv[n] = nullptr;
   return execv(path, argv);
 }
 
 int execlp(const char* file, const char* arg, ...) {
   char* argv[kMaxArgs];
-  int n = 0;
-  argv[n++] = const_cast<char*>(arg);
   va_list ap;
   va_start(ap, arg);
-  while (n < kMaxArgs - 1 && (argv[n] = va_arg(ap, char*)) != nullptr) ++n;
+  collect_args(arg, ap, argv);
   va_end(ap);
-  argv[n] = nullptr;
   return execvp(file, argv);
 }
 
 int execle(const char* path, const char* arg, ...) {
   char* argv[kMaxArgs];
-  int n = 0;
-  argv[n++] = const_cast<char*>(arg);
   va_list ap;
   va_start(ap, arg);
-  while (n < kMaxArgs - 1 && (argv[n] = va_arg(ap, char*)) != nullptr) ++n;
-  argv[n] = nullptr;
-  char* const* envp = va_arg(ap, char* const*);
+  collect_args(arg, ap, argv);
+  char* const* envp = va_arg(ap, char* const*);  // after the argument list's null
   va_end(ap);
   return execve(path, argv, envp);
 }

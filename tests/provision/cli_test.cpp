@@ -608,6 +608,24 @@ TEST_CASE("idtap read and provision: a portrait EF.SOD lists but the chip withho
 
 // ----- issue 14 items 10-12: the clerk's view ---------------------------------------------------
 
+// provision_card: a fresh phone key and its proof of possession over a challenge of the ledger
+// `db` (which it initializes), then `idtap provision` of the simulated card `card` with the
+// issuer key and chain given, to `out`; everything under `dir`.
+Run provision_card(const TempDir& dir, const std::string& card, const std::string& issuer_key,
+                   const std::string& issuer_chain, const std::string& out) {
+  const std::string db = dir.file("ledger.db");
+  init_ledger(db);
+  auto phone = EcPrivateKey::generate().value();
+  write(dir.file("phone.pub"), phone.public_key().to_pem());
+  auto ch = run("provision challenge --ledger " + db + " --json");
+  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
+  Bytes challenge = challenge_of(ch.out);
+  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  return run("provision --reader sim:" + card + " --can 123456 --trust " + card + "/pki/csca_cert.pem --device-key " +
+             dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + " --issuer-key " + issuer_key +
+             " --issuer-cert " + issuer_chain + " --ledger " + db + " --out " + out);
+}
+
 TEST_CASE("idtap provision checks what it can before touching the card (issue 14 item 12)") {
   TempDir dir;
   TestIssuer pki = make_test_issuer();
@@ -650,18 +668,7 @@ TEST_CASE("idtap provision shows the holder before issuing, and says when the ca
   TestIssuer pki = make_test_issuer();
   write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
   write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
-  const std::string db = dir.file("ledger.db");
-  init_ledger(db);
-  auto phone = EcPrivateKey::generate().value();
-  write(dir.file("phone.pub"), phone.public_key().to_pem());
-  auto ch = run("provision challenge --ledger " + db + " --json");
-  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
-  Bytes challenge = challenge_of(ch.out);
-  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
-  auto p = run("provision --reader sim:" + dir.file("card") + " --can 123456 --trust " + dir.file("card/pki/csca_cert.pem") +
-               " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + " --issuer-key " +
-               dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db + " --out " +
-               dir.file("out.mdoc"));
+  auto p = provision_card(dir, dir.file("card"), dir.file("issuer.key"), dir.file("issuer.pem"), dir.file("out.mdoc"));
   CAPTURE(p.out);
   REQUIRE(p.rc == 0);
   // what the clerk compares with the person at the desk, before the "issued" line
@@ -706,18 +713,7 @@ TEST_CASE("the README's test-issuer recipe makes an issuer that provision issues
 
   auto made = run("sim personalize --out " + dir.file("card"));
   REQUIRE_MESSAGE(made.rc == 0, made.out);
-  const std::string db = dir.file("ledger.db");
-  init_ledger(db);
-  auto phone = EcPrivateKey::generate().value();
-  write(dir.file("phone.pub"), phone.public_key().to_pem());
-  auto ch = run("provision challenge --ledger " + db + " --json");
-  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
-  Bytes challenge = challenge_of(ch.out);
-  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
-  auto issued = run("provision --reader sim:" + dir.file("card") + " --can 123456 --trust " + dir.file("card/pki/csca_cert.pem") +
-                    " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + " --issuer-key " +
-                    dir.file("ds.key") + " --issuer-cert " + dir.file("issuer-chain.pem") + " --ledger " + db + " --out " +
-                    dir.file("holder.mdoc"));
+  auto issued = provision_card(dir, dir.file("card"), dir.file("ds.key"), dir.file("issuer-chain.pem"), dir.file("holder.mdoc"));
   REQUIRE_MESSAGE(issued.rc == 0, issued.out);
   auto verified = run("mdoc verify " + dir.file("holder.mdoc") + " --issuer-cert " + dir.file("iaca.pem"));
   CHECK_MESSAGE(verified.rc == 0, verified.out);
