@@ -54,11 +54,12 @@ EXT_LIBS   := $(shell pkg-config --libs libpcsclite libnfc libcbor sqlite3 libop
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
 # Dependencies flow downward only (see README "The layers").
-LAYERS := base image apdu crypto lds sm auth sim pcsc nfc select reader provision
+LAYERS := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision
 
 dir_base      := lib/base
 dir_image     := lib/image
 dir_apdu      := apdu
+dir_describe  := lib/describe
 dir_crypto    := lib/crypto
 dir_lds       := lib/lds
 dir_sm        := lib/sm
@@ -73,6 +74,7 @@ dir_provision := lib/provision
 deps_base      :=
 deps_image     := base
 deps_apdu      := base
+deps_describe  := base apdu
 deps_crypto    := base
 deps_lds       := base image apdu crypto
 deps_sm        := base apdu crypto
@@ -80,7 +82,7 @@ deps_auth      := base image apdu crypto sm lds
 deps_sim       := base image apdu crypto sm lds auth
 deps_pcsc      := base apdu
 deps_nfc       := base apdu
-deps_select    := base image apdu pcsc nfc sim crypto sm lds auth
+deps_select    := base image apdu describe pcsc nfc sim crypto sm lds auth
 deps_reader    := base image apdu crypto sm lds auth
 deps_provision := base image apdu crypto lds auth reader
 
