@@ -61,14 +61,15 @@ EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
 # Dependencies flow downward only (see README "The layers").
-LAYERS := base image apdu crypto lds sm auth sim pcsc nfc select reader provision
+LAYERS := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision
 CORE_LAYERS := $(filter-out pcsc nfc select,$(LAYERS))
 # The core archives in link order (users before what they use), for a link without --start-group.
-CORE_LINK_ORDER := provision reader sim auth sm lds crypto apdu image base
+CORE_LINK_ORDER := provision reader sim auth sm lds crypto describe apdu image base
 
 dir_base      := lib/base
 dir_image     := lib/image
 dir_apdu      := apdu
+dir_describe  := lib/describe
 dir_crypto    := lib/crypto
 dir_lds       := lib/lds
 dir_sm        := lib/sm
@@ -83,6 +84,7 @@ dir_provision := lib/provision
 deps_base      :=
 deps_image     := base
 deps_apdu      := base
+deps_describe  := base apdu
 deps_crypto    := base
 deps_lds       := base image apdu crypto
 deps_sm        := base apdu crypto
@@ -90,7 +92,7 @@ deps_auth      := base image apdu crypto sm lds
 deps_sim       := base image apdu crypto sm lds auth
 deps_pcsc      := base apdu
 deps_nfc       := base apdu
-deps_select    := base image apdu pcsc nfc sim crypto sm lds auth
+deps_select    := base image apdu describe pcsc nfc sim crypto sm lds auth
 deps_reader    := base image apdu crypto sm lds auth
 deps_provision := base image apdu crypto lds auth reader
 
@@ -293,7 +295,7 @@ fuzz: fuzz-build
 DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclite-dev pcscd \
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
                 libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
-                bsdutils mount opensc pcsc-tools openssl
+                bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(DEB_PACKAGES)

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "idtap/apdu/atr.h"
+#include "idtap/describe/atr.h"
 #include "idtap/base/hex.h"
 #include "json.h"
 
@@ -44,7 +45,7 @@ void print_json(const apdu::Atr& atr, const std::optional<Error>& malformed) {
   JsonWriter j(true);
   j.begin_object();
   j.field("atr", to_hex(atr.raw, true));
-  j.field("summary", atr.errors.empty() ? apdu::atr_summary(atr) : std::string("malformed ATR"));
+  j.field("summary", atr.errors.empty() ? describe::atr_summary(atr) : std::string("malformed ATR"));
   j.field("convention", atr.convention == apdu::Convention::kDirect ? "direct" : "inverse");
   j.key("protocols").begin_array();
   for (uint8_t t : atr.protocols) j.value(unsigned(t));
@@ -90,8 +91,8 @@ void print_json(const apdu::Atr& atr, const std::optional<Error>& malformed) {
     j.field("kind", kind_name(c.kind)).field("inferred", c.inferred);
     if (c.kind == apdu::ContactlessKind::kStorageCard) {
       j.field("rid", to_hex(c.rid, true)).field("standard", unsigned(c.standard)).field("card_name", unsigned(c.card_name));
-      const char* s = apdu::storage_standard_name(c.standard);
-      const char* n = apdu::storage_card_name(c.card_name);
+      const char* s = describe::storage_standard_name(c.standard);
+      const char* n = describe::storage_card_name(c.card_name);
       j.key("standard_name");
       if (s) j.value(s); else j.null();
       j.key("card_name_text");
@@ -103,7 +104,7 @@ void print_json(const apdu::Atr& atr, const std::optional<Error>& malformed) {
     j.end_object();
   }
   j.key("fields").begin_array();
-  for (const apdu::AtrField& f : apdu::describe_atr(atr)) {
+  for (const describe::AtrField& f : describe::describe_atr(atr)) {
     j.begin_object();
     j.field("name", f.name).field("hex", to_hex(f.bytes, true)).field("meaning", f.meaning).field("level", f.level);
     j.end_object();
@@ -123,11 +124,11 @@ void print_json(const apdu::Atr& atr, const std::optional<Error>& malformed) {
 }
 
 void print_text(const apdu::Atr& atr) {
-  const std::string summary = atr.errors.empty() ? apdu::atr_summary(atr)
+  const std::string summary = atr.errors.empty() ? describe::atr_summary(atr)
                                                  : "malformed ATR (" + std::to_string(atr.errors.size()) + " error" +
                                                        (atr.errors.size() == 1 ? "" : "s") + ", below)";
   std::printf("ATR  %s\n%s\n\n", to_hex(atr.raw, true, ' ').c_str(), summary.c_str());
-  for (const apdu::AtrField& f : apdu::describe_atr(atr)) {
+  for (const describe::AtrField& f : describe::describe_atr(atr)) {
     const std::string indent(size_t(f.level) * 2, ' ');
     if (f.name.empty()) {
       std::printf("%s  - %s\n", indent.c_str(), f.meaning.c_str());

@@ -1,6 +1,7 @@
 #include "idtap/select/select.h"
 
 #include "idtap/apdu/atr.h"
+#include "idtap/describe/atr.h"
 
 #include <fmt/format.h>
 
@@ -216,7 +217,7 @@ Result<OpenedReader> open_reader(const OpenOptions& options) {
 std::string atr_one_line(ByteView atr) {
   if (atr.empty()) return "";
   auto decoded = apdu::parse_atr(atr);
-  return decoded.ok() ? apdu::atr_summary(*decoded) : "malformed ATR: " + decoded.error().context;
+  return decoded.ok() ? describe::atr_summary(*decoded) : "malformed ATR: " + decoded.error().context;
 }
 
 Inventory list_readers(const ListOptions& options) {

@@ -269,30 +269,20 @@ Result<Bytes> encode(const cbor_item_t* item) {
 
 namespace {
 
-// write_head: the head of a data item with major type `major` and argument `v` at `out`, in
-// its shortest form (RFC 8949 §3 and §4.2.1: preferred serialisation, as libcbor's
-// cbor_encode_* write it); returns its size (1 to 9 bytes).
-size_t write_head(uint8_t* out, uint8_t major, uint64_t v) {
-  const uint8_t mt = static_cast<uint8_t>(major << 5);
-  size_t n;
-  if (v < 24) {
-    out[0] = static_cast<uint8_t>(mt | v);
-    return 1;
-  } else if (v <= 0xFF) {
-    out[0] = mt | 24;
-    n = 1;
-  } else if (v <= 0xFFFF) {
-    out[0] = mt | 25;
-    n = 2;
-  } else if (v <= 0xFFFFFFFFu) {
-    out[0] = mt | 26;
-    n = 4;
-  } else {
-    out[0] = mt | 27;
-    n = 8;
+// write_head: the head of a data item with major type `major` and argument `v` at `out`
+// (room for `room` bytes), written by libcbor's cbor_encode_* in its shortest form (RFC 8949 §3
+// and §4.2.1: preferred serialisation); returns its size (1 to 9 bytes), 0 when it does not fit.
+size_t write_head(uint8_t* out, size_t room, uint8_t major, uint64_t v) {
+  switch (major) {
+    case 0: return cbor_encode_uint(v, out, room);
+    case 1: return cbor_encode_negint(v, out, room);
+    case 2: return cbor_encode_bytestring_start(v, out, room);
+    case 3: return cbor_encode_string_start(v, out, room);
+    case 4: return cbor_encode_array_start(v, out, room);
+    case 5: return cbor_encode_map_start(v, out, room);
+    case 6: return cbor_encode_tag(v, out, room);
+    default: return 0;  // major type 7 (simple values, floats) has no head of this kind
   }
-  for (size_t i = 0; i < n; ++i) out[1 + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
-  return 1 + n;
 }
 
 }  // namespace
@@ -311,7 +301,7 @@ bool Writer::reserve(size_t extra) {
   } while (0)
 
 Writer& Writer::head(uint8_t major, uint64_t v) {
-  if (reserve(9)) size_ += write_head(buf_.data() + size_, major, v);
+  if (reserve(9)) IDTAP_CBOR_WRITE(write_head(buf_.data() + size_, buf_.size() - size_, major, v));
   return *this;
 }
 
@@ -324,7 +314,8 @@ Writer& Writer::integer(int64_t v) {
 
 Writer& Writer::text(std::string_view s) {
   if (reserve(9 + s.size())) {
-    size_ += write_head(buf_.data() + size_, 3, s.size());
+    IDTAP_CBOR_WRITE(write_head(buf_.data() + size_, buf_.size() - size_, 3, s.size()));
+    if (failed_) return *this;
     if (!s.empty()) std::memcpy(buf_.data() + size_, s.data(), s.size());
     size_ += s.size();
   }
@@ -333,7 +324,8 @@ Writer& Writer::text(std::string_view s) {
 
 Writer& Writer::bytes(ByteView b) {
   if (reserve(9 + b.size())) {
-    size_ += write_head(buf_.data() + size_, 2, b.size());
+    IDTAP_CBOR_WRITE(write_head(buf_.data() + size_, buf_.size() - size_, 2, b.size()));
+    if (failed_) return *this;
     if (!b.empty()) std::memcpy(buf_.data() + size_, b.data(), b.size());
     size_ += b.size();
   }
@@ -373,8 +365,8 @@ bool text_key_less(std::string_view a, std::string_view b) {
 
 EncodedCborHeader encoded_cbor_header(size_t inner_size) {
   EncodedCborHeader h;
-  size_t a = write_head(h.bytes, 6, kTagEncodedCbor);
-  h.size = a + write_head(h.bytes + a, 2, inner_size);
+  size_t a = write_head(h.bytes, sizeof h.bytes, 6, kTagEncodedCbor);
+  h.size = a + write_head(h.bytes + a, sizeof h.bytes - a, 2, inner_size);
   return h;
 }
 

@@ -6,9 +6,11 @@
 #include <cstdlib>
 
 #include "idtap/apdu/atr.h"
+#include "idtap/describe/atr.h"
 
 using namespace idtap;
 using namespace idtap::apdu;
+using namespace idtap::describe;
 
 namespace {
 

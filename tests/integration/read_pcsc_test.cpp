@@ -20,7 +20,7 @@
 #include "support/pcscd_fixture.h"
 #include "support/scratch_dir.h"
 #include "support/test_card.h"
-#include "tools/json_value.h"
+#include "tools/json.h"
 
 using namespace idtap;
 using namespace std::chrono_literals;
@@ -94,8 +94,8 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
   std::string parse_error;
   const auto parsed = test::parse_json(r.out, &parse_error);
   REQUIRE_MESSAGE(parsed.has_value(), parse_error);
-  const test::JsonValue& doc = *parsed;
-  const test::JsonValue& d = doc["document"];
+  const test::Json& doc = *parsed;
+  const test::Json& d = doc.at("document");
   const auto dg1 = lds::parse_dg1(card.image.files.data_groups.at(1));
   const auto dg11 = lds::parse_dg11(card.image.files.data_groups.at(11));
   const auto dg12 = lds::parse_dg12(card.image.files.data_groups.at(12));
@@ -127,22 +127,22 @@ TEST_CASE("idtap read --json through pcscd and vpcd matches the card field by fi
   };
   for (const auto& f : fields) {
     CAPTURE(f.field);
-    CHECK(d[f.field].string == f.card_value);
+    CHECK(d.at(f.field).get<std::string>() == f.card_value);
     if (f.fixed) CHECK(f.card_value == f.fixed);
     CHECK_FALSE(f.card_value.empty());
   }
-  CHECK(d["mrz_checks_valid"].boolean);
+  CHECK(d.at("mrz_checks_valid").get<bool>());
   // Every data group the card holds was read, matched EF.SOD, and nothing else is reported.
-  CHECK(doc["data_groups"].object.size() == card.image.files.data_groups.size());
+  CHECK(doc.at("data_groups").size() == card.image.files.data_groups.size());
   for (const auto& [n, raw] : card.image.files.data_groups) {
     CAPTURE(n);
-    const test::JsonValue& group = doc["data_groups"][std::to_string(n)];
+    const test::Json& group = doc.at("data_groups").at(std::to_string(n));
     REQUIRE(group.is_object());
-    CHECK(group["hash_ok"].is_bool());
-    CHECK(group["hash_ok"].boolean);
-    CHECK(group["bytes"].as_uint() == raw.size());
+    CHECK(group.at("hash_ok").is_boolean());
+    CHECK(group.at("hash_ok").get<bool>());
+    CHECK(group.at("bytes").get<uint64_t>() == raw.size());
   }
-  CHECK(doc["verification"]["reasons"].array.empty());
+  CHECK(doc.at("verification").at("reasons").empty());
   CHECK(read_file(out_dir + "/ef_com.bin") == *card.image.files.com);
   CHECK(read_file(out_dir + "/ef_sod.bin") == *card.image.files.sod);
   const Bytes png = read_file(out_dir + "/photo.png");

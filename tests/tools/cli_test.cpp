@@ -13,7 +13,7 @@
 #include "support/pcscd_fixture.h"
 #include "support/run_shell.h"
 #include "support/scratch_dir.h"
-#include "tools/json_value.h"
+#include "tools/json.h"
 
 using idtap::test::idtap_binary;
 using idtap::test::run_shell;
@@ -216,13 +216,13 @@ TEST_CASE("idtap apdu: 'reset' in a script, spaced hex, and the reader's fields 
   CAPTURE(json.out);
   auto doc = idtap::test::parse_json(json.out);
   REQUIRE(doc.has_value());
-  const auto& reader = (*doc)["reader"];
+  const auto& reader = doc->at("reader");
   REQUIRE(reader.is_object());  // it was one string with "(...)" glued on
-  CHECK(reader["name"].string == "sim:" + card);
-  CHECK(reader["protocol"].is_null());  // the simulated card has no T=0/T=1
-  CHECK(reader["extended_length"].boolean);
-  CHECK((*doc)["exchanges"].array.at(0)["command"].string == "reset");
-  CHECK((*doc)["exchanges"].array.at(0)["atr"].string == "3B80800101");
+  CHECK(reader.at("name").get<std::string>() == "sim:" + card);
+  CHECK(reader.at("protocol").is_null());  // the simulated card has no T=0/T=1
+  CHECK(reader.at("extended_length").get<bool>());
+  CHECK(doc->at("exchanges").at(0).at("command").get<std::string>() == "reset");
+  CHECK(doc->at("exchanges").at(0).at("atr").get<std::string>() == "3B80800101");
 }
 
 TEST_CASE("libnfc's log lines stay off stderr unless -v") {

@@ -20,7 +20,7 @@
 #include "support/pcscd_fixture.h"
 #include "support/run_shell.h"
 #include "support/scratch_dir.h"
-#include "tools/json_value.h"
+#include "tools/json.h"
 
 using idtap::test::idtap_binary;
 using idtap::test::run_shell;
@@ -296,17 +296,17 @@ TEST_CASE("--json: every failure is one JSON document on stdout, with the exit c
     auto doc = idtap::test::parse_json(r.out, &why_not);
     CAPTURE(why_not);
     REQUIRE_MESSAGE(doc.has_value(), "stdout is not one JSON document");
-    const auto* error = doc->find("error");
-    REQUIRE(error != nullptr);
-    REQUIRE(error->find("code") != nullptr);
-    CHECK(error->find("code")->string == c.error_code);
-    REQUIRE(error->find("message") != nullptr);
-    CHECK_FALSE(error->find("message")->string.empty());
+    REQUIRE(doc->contains("error"));
+    const auto& error = doc->at("error");
+    REQUIRE(error.contains("code"));
+    CHECK(error.at("code").get<std::string>() == c.error_code);
+    REQUIRE(error.contains("message"));
+    CHECK_FALSE(error.at("message").get<std::string>().empty());
     if (*c.sw) {
-      REQUIRE(error->find("sw") != nullptr);
-      CHECK(error->find("sw")->string == c.sw);
+      REQUIRE(error.contains("sw"));
+      CHECK(error.at("sw").get<std::string>() == c.sw);
     } else {
-      CHECK(error->find("sw") == nullptr);
+      CHECK_FALSE(error.contains("sw"));
     }
     // The same exit code without --json.
     CHECK(run_shell(idtap + " " + c.args + " >/dev/null 2>&1; exit $?").exit_code == c.code);

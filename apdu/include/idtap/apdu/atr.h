@@ -1,6 +1,7 @@
 // idtap/apdu/atr.h: Answer-To-Reset decoding: ISO/IEC 7816-3 §8 (contact cards), the
 // historical bytes of ISO/IEC 7816-4 §8.1.1, and the ATRs PC/SC part 3 §3.1.3.2.3 synthesizes
-// for contactless cards. Pure: no I/O.
+// for contactless cards. Pure: no I/O. The words for people (atr_summary, describe_atr, the
+// registry names) are in idtap/describe/atr.h.
 #pragma once
 
 #include <cstddef>
@@ -108,6 +109,10 @@ struct HistoricalBytes {
   std::optional<std::string> problem;            // the objects do not parse as ISO 7816-4
 };
 
+// compact_tag_name: the ISO 7816-4 §8.1.1.2 name of compact-TLV tag nibble `tag` ("card
+// capabilities"); nullptr for a tag the standard does not define (decode_historical reports it).
+const char* compact_tag_name(uint8_t tag);
+
 // decode_historical: `raw` read as ISO 7816-4 §8.1.1 historical bytes (also usable on the
 // historical bytes of an ISO 14443-4 ATS).
 HistoricalBytes decode_historical(ByteView raw);
@@ -186,31 +191,5 @@ Atr decode_atr(ByteView raw);
 std::optional<int> fi_value(uint8_t fi);
 std::optional<int> f_max_khz(uint8_t fi);
 std::optional<int> di_value(uint8_t di);
-
-// storage_standard_name: the PC/SC part 3 supplement name of standard byte SS ("ISO 14443 A
-// part 3"); nullptr when unknown.
-const char* storage_standard_name(uint8_t ss);
-// storage_card_name: the PC/SC part 3 supplement name of card name NN NN ("MIFARE Classic
-// 1K"), also the ACS reader codes F004/F011/F012 (Topaz, FeliCa 212K/424K); nullptr when
-// unknown.
-const char* storage_card_name(uint16_t nn);
-// life_cycle_name: ISO 7816-4 table 13 name of an LCS byte ("operational state (activated)").
-const char* life_cycle_name(uint8_t lcs);
-
-// atr_summary: one line for `idtap readers`, e.g. "ISO 14443-4 Type A, T=1, historical
-// 80 31 B8 73 ..., TCK ok"; bytes are spaced upper-case hex, as pcsc-tools prints them.
-std::string atr_summary(const Atr& atr);
-
-// AtrField: one line of the field-by-field description: a name ("TA1"), the bytes it covers
-// (may be empty for derived lines), what they mean, and a nesting level (0 top).
-struct AtrField {
-  std::string name;
-  Bytes bytes;
-  std::string meaning;
-  int level = 0;
-};
-
-// describe_atr: the field-by-field description (for `idtap atr`), in ATR order.
-std::vector<AtrField> describe_atr(const Atr& atr);
 
 }  // namespace idtap::apdu

@@ -117,7 +117,7 @@ struct ListOptions {
 // list_readers: the inventory. Never fails as a whole: a driver's failure goes in `problems`.
 Inventory list_readers(const ListOptions& options = {});
 
-// atr_one_line: a one-line description of `atr` for listings (apdu::atr_summary), "malformed
+// atr_one_line: a one-line description of `atr` for listings (describe::atr_summary), "malformed
 // ATR: why" when it does not parse, "" for an empty ATR.
 std::string atr_one_line(ByteView atr);
 

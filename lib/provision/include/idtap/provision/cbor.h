@@ -66,8 +66,8 @@ class MapBuilder {
 Item share(const Item& item);
 
 // Writer: a streaming encoder for the hot path of issuance, where building an item tree costs
-// more than the bytes themselves. Heads are written in their shortest form (what libcbor's
-// cbor_encode_* write; mdoc_test compares with libcbor's encodings), items through libcbor.
+// more than the bytes themselves. Heads are written by libcbor's cbor_encode_* (shortest form;
+// cbor_test checks the boundary arguments), items through libcbor's cbor_serialize.
 // The caller writes map keys in deterministic order (RFC 8949 §4.2.1; text_key_less() gives
 // it for text keys); the tests re-encode every output through MapBuilder and compare. Once an
 // operation fails the writer stays failed and take() reports it.
