@@ -10,16 +10,13 @@
 #include <openssl/x509v3.h>
 
 #include "idtap/sim/personalize.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::sim {
 namespace {
 
-struct KeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct CertFree { void operator()(X509* p) const { X509_free(p); } };
-struct CrlFree { void operator()(X509_CRL* p) const { X509_CRL_free(p); } };
-struct ExtFree { void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); } };
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-using CertPtr = std::unique_ptr<X509, CertFree>;
+using KeyPtr = crypto::EvpPkeyPtr;
+using CertPtr = crypto::X509Ptr;
 
 Error openssl_failed(const char* what) { return make_error(ErrorCode::kInternal, std::string("test PKI: ") + what); }
 
@@ -39,7 +36,7 @@ bool add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  crypto::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 
@@ -119,7 +116,7 @@ Result<TestPki> create_test_pki(const PkiOptions& options) {
   IDTAP_ASSIGN_OR_RETURN(CertPtr ds, make_cert(CertSpec{"idtap Test Document Signer", 2, start - kDay, 10 * 365 + 3, false},
                                                options.country, ds_key.get(), csca.get(), csca_key.get()));
   // ICAO 9303-12 §7.1.4: a v2 CRL by the CSCA with authorityKeyIdentifier and cRLNumber.
-  std::unique_ptr<X509_CRL, CrlFree> crl(X509_CRL_new());
+  crypto::X509CrlPtr crl(X509_CRL_new());
   if (!crl) return openssl_failed("X509_CRL_new");
   bool ok = X509_CRL_set_version(crl.get(), 1) == 1 && X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(csca.get())) == 1;
   ASN1_TIME* last = X509_time_adj_ex(nullptr, 0, 0, &start);
@@ -131,7 +128,7 @@ Result<TestPki> create_test_pki(const PkiOptions& options) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, csca.get(), nullptr, nullptr, crl.get(), 0);
-    std::unique_ptr<X509_EXTENSION, ExtFree> aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+    crypto::X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
     ASN1_INTEGER* number = ASN1_INTEGER_new();
     ok = aki && number && ASN1_INTEGER_set(number, 1) == 1 && X509_CRL_add_ext(crl.get(), aki.get(), -1) == 1 &&
          X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number, 0, 0) == 1 && X509_CRL_sort(crl.get()) == 1 &&

@@ -16,32 +16,15 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/file_io.h"
 #include "idtap/lds/signed_data.h"
+#include "idtap/crypto/ossl_ptr.h"
 #include "ec_params.h"
 #include "signed_attributes.h"
 
 namespace idtap::auth {
 namespace {
 
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CmsFree {
-  void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+using X509Ptr = crypto::X509Ptr;
+using CrlPtr = crypto::X509CrlPtr;
 
 // ICAO 9303-12 §8: id-icao-cscaMasterList.
 constexpr const char* kMasterListOid = "2.23.136.1.1.2";
@@ -97,7 +80,7 @@ bool pem_has_certificate(const std::string& text) {
 Result<std::vector<X509Ptr>> parse_certificates(ByteView data, const std::string& where) {
   std::vector<X509Ptr> certs;
   if (looks_like_pem(data)) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    crypto::BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
     if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
     for (;;) {
       X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -223,7 +206,7 @@ Status TrustStore::add_crl(ByteView data, std::string_view source) {
   const std::string where(source);
   CrlPtr crl;
   if (looks_like_pem(data)) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    crypto::BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
     crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
   } else {
     const unsigned char* p = data.data();
@@ -254,8 +237,8 @@ Status TrustStore::add_crl(ByteView data, std::string_view source) {
 Status TrustStore::add_master_list(ByteView der, std::string_view source, const MasterListPolicy& policy) {
   const std::string where(source);
   if (der.empty()) return make_error(ErrorCode::kMalformed, where + ": empty master list");
-  std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
-  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(in ? d2i_CMS_bio(in.get(), nullptr) : nullptr);
+  crypto::BioPtr in(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
+  crypto::CmsPtr cms(in ? d2i_CMS_bio(in.get(), nullptr) : nullptr);
   if (!cms) {
     ERR_clear_error();
     return make_error(ErrorCode::kMalformed, where + ": not a CMS SignedData master list");
@@ -272,7 +255,7 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
     return make_error(ErrorCode::kVerificationFailed, where + ": " + bad);
   // The signature over the list, checked with the signer certificate embedded in the CMS; the
   // signer's own chain is checked below against the list (ICAO 9303-12 §8.1).
-  std::unique_ptr<BIO, BioFree> out(BIO_new(BIO_s_mem()));
+  crypto::BioPtr out(BIO_new(BIO_s_mem()));
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1)
     return make_error(ErrorCode::kVerificationFailed, where + ": master list signature does not verify: " + openssl_reason());
   char* content_ptr = nullptr;
@@ -390,7 +373,7 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
   if (issuer == nullptr)
     return make_error(ErrorCode::kNoTrustAnchor, "no trusted CSCA issued the document signer " + verdict.signer_subject);
 
-  std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
+  crypto::X509StorePtr store(X509_STORE_new());
   if (!store) return make_error(ErrorCode::kInternal, "X509_STORE_new failed");
   for (const auto& a : impl_->anchors) X509_STORE_add_cert(store.get(), a.get());
   bool have_crl = false;
@@ -400,7 +383,7 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
   }
   unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;  // link certificates may terminate a chain
   if (have_crl) flags |= X509_V_FLAG_CRL_CHECK;     // the leaf's issuer published a CRL: use it
-  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
+  crypto::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), signer.get(), nullptr) != 1)
     return make_error(ErrorCode::kInternal, "X509_STORE_CTX_init failed");
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());

@@ -12,14 +12,12 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/secure_bytes.h"
+#include "idtap/crypto/ossl_ptr.h"
 #include "support/test_pki.h"
 
 namespace idtap::lds_test {
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+using PkeyPtr = crypto::EvpPkeyPtr;
 
 // make_ec_key / make_rsa_key: a fresh key ("prime256v1", "brainpoolP256r1", ...).
 inline PkeyPtr make_ec_key(const char* curve = "prime256v1") { return PkeyPtr(EVP_EC_gen(curve)); }

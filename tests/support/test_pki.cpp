@@ -23,7 +23,7 @@ namespace {
 
 EvpKey wrap(EVP_PKEY* k) {
   if (!k) die("key generation");
-  return EvpKey(k, EvpKeyFree{});
+  return EvpKey(k, EVP_PKEY_free);
 }
 
 void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
@@ -82,7 +82,7 @@ Cert make_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PK
   }
   if (X509_sign_ctx(cert, md) <= 0) die("X509_sign_ctx");
   EVP_MD_CTX_free(md);
-  return Cert(cert, X509CertFree{});
+  return Cert(cert, X509_free);
 }
 
 Bytes cert_der(X509* cert) {
