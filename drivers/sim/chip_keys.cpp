@@ -11,25 +11,11 @@
 #include <string>
 
 #include "idtap/crypto/pkey.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::sim::internal {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct MdFree {
-  void operator()(EVP_MD* m) const { EVP_MD_free(m); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
 
 // A PEM password callback that refuses: an encrypted key is an error, never a prompt.
 int no_password(char*, int, int, void*) { return 0; }
@@ -38,7 +24,7 @@ int no_password(char*, int, int, void*) { return 0; }
 std::optional<SecureBytes> bn_param(const EVP_PKEY* key, const char* name) {
   BIGNUM* raw = nullptr;
   if (EVP_PKEY_get_bn_param(key, name, &raw) != 1 || raw == nullptr) return std::nullopt;
-  std::unique_ptr<BIGNUM, BnFree> bn(raw);
+  crypto::BnPtr bn(raw);
   SecureBytes out(static_cast<size_t>(BN_num_bytes(bn.get())));
   BN_bn2bin(bn.get(), out.data());
   return out;
@@ -82,7 +68,7 @@ ChipKey& ChipKey::operator=(ChipKey&&) noexcept = default;
 ChipKey::~ChipKey() = default;
 
 Result<ChipKey> ChipKey::from_pem(ByteView pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  crypto::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr);
   if (key == nullptr) return make_error(ErrorCode::kMalformed, "not an unencrypted PEM private key");
@@ -108,7 +94,7 @@ Result<ChipKey> ChipKey::from_pem(ByteView pem) {
   BIGNUM* d_raw = nullptr;
   if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d_raw) != 1)
     return make_error(ErrorCode::kMalformed, "EC chip key without a private scalar");
-  std::unique_ptr<BIGNUM, BnFree> d(d_raw);
+  crypto::BnPtr d(d_raw);
   SecureBytes scalar(group.order_size());
   if (BN_bn2binpad(d.get(), scalar.data(), static_cast<int>(scalar.size())) < 0)
     return make_error(ErrorCode::kMalformed, "EC chip key scalar longer than the order");
@@ -120,7 +106,7 @@ Result<ChipKey> ChipKey::generate_like() const {
   EVP_PKEY* fresh = nullptr;
   if (dh_) {
     // The same domain parameters, a new exponent: keygen with the key itself as the template.
-    std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));
+    crypto::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));
     if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_generate(ctx.get(), &fresh) != 1)
       return make_error(ErrorCode::kInternal, "DH key generation failed");
   } else if (ec_) {
@@ -136,7 +122,7 @@ Result<ChipKey> ChipKey::generate_like() const {
   auto holder = std::make_unique<Pkey>();
   holder->key = fresh;
   // Round-trip through PEM: one parsing path for genuine and cloned keys alike.
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  crypto::BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), fresh, nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return make_error(ErrorCode::kInternal, "PEM encoding failed");
   char* data = nullptr;
@@ -145,7 +131,7 @@ Result<ChipKey> ChipKey::generate_like() const {
 }
 
 Result<SecureBytes> ChipKey::to_pem() const {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  crypto::BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_->key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return make_error(ErrorCode::kInternal, "PEM encoding failed");
   char* data = nullptr;
@@ -160,8 +146,8 @@ size_t ChipKey::rsa_modulus_bytes() const {
 
 Result<Bytes> ChipKey::sign_ecdsa_plain(crypto::HashAlg hash, ByteView message) const {
   if (!ec_) return make_error(ErrorCode::kInvalidArgument, "ECDSA needs an EC key");
-  std::unique_ptr<EVP_MD, MdFree> md(EVP_MD_fetch(nullptr, crypto::hash_name(hash), nullptr));
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  crypto::EvpMdPtr md(EVP_MD_fetch(nullptr, crypto::hash_name(hash), nullptr));
+  crypto::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!md || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, md.get(), nullptr, pkey_->key) != 1)
     return make_error(ErrorCode::kInternal, "ECDSA signing set-up failed");
   size_t len = 0;
@@ -178,7 +164,7 @@ Result<Bytes> ChipKey::rsa_private_raw(ByteView representative) const {
   if (!is_rsa()) return make_error(ErrorCode::kInvalidArgument, "the raw RSA operation needs an RSA key");
   if (representative.size() != rsa_modulus_bytes())
     return make_error(ErrorCode::kInvalidArgument, "RSA representative must be the modulus length");
-  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));
+  crypto::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_->key, nullptr));
   if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1)
     return make_error(ErrorCode::kInternal, "RSA set-up failed");
   size_t len = rsa_modulus_bytes();

@@ -28,13 +28,12 @@
 #include "idtap/lds/files.h"
 #include "idtap/lds/mrz.h"
 #include "idtap/lds/security_infos.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::sim {
 namespace {
 
-struct KeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+using KeyPtr = crypto::EvpPkeyPtr;
 
 Error bad_option(const std::string& what) { return make_error(ErrorCode::kInvalidArgument, what); }
 
@@ -81,13 +80,12 @@ struct ChipKey {
   SecureBytes pem;     // PKCS#8 PEM (chip/*.pem)
 };
 
-struct CtxFree { void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); } };
 
 // generate_dh: an X9.42 DH key ("DHX": p, q and g travel with it, so the SubjectPublicKeyInfo is
 // dhpublicnumber with DomainParameters, RFC 3279 §2.3.3, as ICAO 9303-11 §9.4 / BSI TR-03110-3
 // A.1.1.1 encode an id-PK-DH key) in the named RFC 5114 group. nullptr on failure.
 EVP_PKEY* generate_dh(const char* group) {
-  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "DHX", nullptr));
+  crypto::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "DHX", nullptr));
   OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
                           OSSL_PARAM_construct_end()};
   EVP_PKEY* key = nullptr;
@@ -116,7 +114,7 @@ Result<ChipKey> generate_key(bool rsa, int parameter_id) {
   if (len <= 0) return make_error(ErrorCode::kInternal, "personalization: cannot encode a public key");
   k.spki.assign(der, der + len);
   OPENSSL_free(der);
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  crypto::BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), k.key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return make_error(ErrorCode::kInternal, "personalization: cannot encode a private key");
   char* data = nullptr;
@@ -127,7 +125,7 @@ Result<ChipKey> generate_key(bool rsa, int parameter_id) {
 
 // pem_of: DER wrapped as PEM with `label` ("CERTIFICATE", "X509 CRL", "PRIVATE KEY").
 Bytes pem_of(ByteView der, const char* label) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  crypto::BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio(bio.get(), label, "", der.data(), static_cast<long>(der.size()));
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);

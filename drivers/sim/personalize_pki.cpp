@@ -10,16 +10,13 @@
 #include <openssl/x509v3.h>
 
 #include "idtap/sim/personalize.h"
+#include "idtap/crypto/ossl_ptr.h"
+#include "idtap/crypto/x509.h"
 
 namespace idtap::sim {
 namespace {
 
-struct KeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct CertFree { void operator()(X509* p) const { X509_free(p); } };
-struct CrlFree { void operator()(X509_CRL* p) const { X509_CRL_free(p); } };
-struct ExtFree { void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); } };
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-using CertPtr = std::unique_ptr<X509, CertFree>;
+using KeyPtr = crypto::EvpPkeyPtr;
 
 Error openssl_failed(const char* what) { return make_error(ErrorCode::kInternal, std::string("test PKI: ") + what); }
 
@@ -31,21 +28,6 @@ time_t start_of(const std::optional<Date>& today) {
 
 constexpr long kDay = 86400;
 
-bool add_ext(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-  return ext && X509_add_ext(cert, ext.get(), -1) == 1;
-}
-
-bool set_name(X509_NAME* name, const std::string& country, const char* cn) {
-  auto add = [name](const char* field, const std::string& v) {
-    return X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1, 0) == 1;
-  };
-  return add("C", country) && add("O", "idtap test PKI") && add("CN", cn);
-}
-
 struct CertSpec {
   const char* common_name;
   long serial;
@@ -54,29 +36,24 @@ struct CertSpec {
   bool ca;
 };
 
-Result<CertPtr> make_cert(const CertSpec& spec, const std::string& country, EVP_PKEY* subject_key, X509* issuer,
-                          EVP_PKEY* issuer_key) {
-  CertPtr cert(X509_new());
-  if (!cert) return openssl_failed("X509_new");
-  X509* x = cert.get();
-  time_t not_before = spec.not_before;
-  bool ok = X509_set_version(x, 2) == 1 && ASN1_INTEGER_set(X509_get_serialNumber(x), spec.serial) == 1 &&
-            X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &not_before) != nullptr &&
-            X509_time_adj_ex(X509_getm_notAfter(x), static_cast<int>(spec.days), 0, &not_before) != nullptr &&
-            set_name(X509_get_subject_name(x), country, spec.common_name) && X509_set_pubkey(x, subject_key) == 1;
-  X509* signer = issuer ? issuer : x;
-  ok = ok && X509_set_issuer_name(x, X509_get_subject_name(signer)) == 1;
-  // ICAO 9303-12 §7.1.1 Table 6: SKI, AKI; CSCA: basicConstraints CA (critical), keyUsage
-  // keyCertSign + cRLSign (critical); Document Signer: keyUsage digitalSignature (critical).
-  ok = ok && add_ext(x, signer, NID_subject_key_identifier, "hash") &&
-       add_ext(x, signer, NID_authority_key_identifier, "keyid:always");
-  if (spec.ca)
-    ok = ok && add_ext(x, signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-         add_ext(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-  else
-    ok = ok && add_ext(x, signer, NID_key_usage, "critical,digitalSignature");
-  ok = ok && X509_sign(x, issuer_key, EVP_sha256()) > 0;
-  if (!ok) return openssl_failed("certificate");
+// make_cert: ICAO 9303-12 §7.1.1 Table 6: SKI and AKI (the CSCA's own keyid on itself); CSCA:
+// basicConstraints CA pathlen 0 (critical), keyUsage keyCertSign + cRLSign (critical); Document
+// Signer: keyUsage digitalSignature (critical), no basicConstraints.
+Result<crypto::X509Ptr> make_cert(const CertSpec& spec, const std::string& country, EVP_PKEY* subject_key, X509* issuer,
+                                  EVP_PKEY* issuer_key) {
+  crypto::CertificateRequest r;
+  r.subject = {{"C", country}, {"O", "idtap test PKI"}, {"CN", spec.common_name}};
+  r.subject_key = subject_key;
+  r.issuer = issuer;
+  r.issuer_key = issuer_key;
+  r.serial = spec.serial;
+  r.not_before = spec.not_before;
+  r.not_after = spec.not_before + spec.days * kDay;
+  r.basic_constraints = spec.ca ? crypto::BasicConstraints::kCa : crypto::BasicConstraints::kNone;
+  if (spec.ca) r.path_len = 0;
+  r.authority_key_id = crypto::AuthorityKeyId::kAlways;
+  auto cert = crypto::mint_certificate(r);
+  if (!cert.ok()) return openssl_failed("certificate");
   return cert;
 }
 
@@ -109,13 +86,13 @@ Result<TestPki> create_test_pki(const PkiOptions& options) {
   KeyPtr csca_key(EVP_EC_gen("P-256"));
   KeyPtr ds_key(options.ds_key == DsKeyType::kEcdsa ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048));
   if (!csca_key || !ds_key) return openssl_failed("key generation");
-  IDTAP_ASSIGN_OR_RETURN(CertPtr csca,
+  IDTAP_ASSIGN_OR_RETURN(crypto::X509Ptr csca,
                          make_cert(CertSpec{"idtap Test CSCA", 1, start - kDay, 15 * 365 + 4, true}, options.country,
                                    csca_key.get(), nullptr, csca_key.get()));
-  IDTAP_ASSIGN_OR_RETURN(CertPtr ds, make_cert(CertSpec{"idtap Test Document Signer", 2, start - kDay, 10 * 365 + 3, false},
+  IDTAP_ASSIGN_OR_RETURN(crypto::X509Ptr ds, make_cert(CertSpec{"idtap Test Document Signer", 2, start - kDay, 10 * 365 + 3, false},
                                                options.country, ds_key.get(), csca.get(), csca_key.get()));
   // ICAO 9303-12 §7.1.4: a v2 CRL by the CSCA with authorityKeyIdentifier and cRLNumber.
-  std::unique_ptr<X509_CRL, CrlFree> crl(X509_CRL_new());
+  crypto::X509CrlPtr crl(X509_CRL_new());
   if (!crl) return openssl_failed("X509_CRL_new");
   bool ok = X509_CRL_set_version(crl.get(), 1) == 1 && X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(csca.get())) == 1;
   ASN1_TIME* last = X509_time_adj_ex(nullptr, 0, 0, &start);
@@ -127,7 +104,7 @@ Result<TestPki> create_test_pki(const PkiOptions& options) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, csca.get(), nullptr, nullptr, crl.get(), 0);
-    std::unique_ptr<X509_EXTENSION, ExtFree> aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+    crypto::X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
     ASN1_INTEGER* number = ASN1_INTEGER_new();
     ok = aki && number && ASN1_INTEGER_set(number, 1) == 1 && X509_CRL_add_ext(crl.get(), aki.get(), -1) == 1 &&
          X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number, 0, 0) == 1 && X509_CRL_sort(crl.get()) == 1 &&

@@ -13,24 +13,13 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/lds/card_security.h"
+#include "idtap/crypto/ossl_ptr.h"
 #include "ec_params.h"
 #include "signed_attributes.h"
 
 namespace idtap::auth {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CmsFree {
-  void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
-};
-struct X509StackFree {
-  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
 
 std::string openssl_reason() {
   unsigned long e = ERR_get_error();
@@ -105,7 +94,7 @@ bool match_signer(CMS_ContentInfo* cms, const lds::SignedData& sd, const std::st
     return false;
   }
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
-  std::unique_ptr<STACK_OF(X509), X509StackFree> certs(CMS_get1_certs(cms));
+  crypto::X509StackOwningPtr certs(CMS_get1_certs(cms));
   const int count = certs ? sk_X509_num(certs.get()) : 0;
   for (int i = 0; i < count; ++i)
     if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs.get(), i)) == 0) return true;
@@ -132,15 +121,15 @@ bool match_signer(CMS_ContentInfo* cms, const lds::SignedData& sd, const std::st
 SignatureCheck check_cms_signature(const lds::SignedData& sd, const std::string& file = "EF.SOD") {
   SignatureCheck out;
   const ByteView content_info = sd.content_info;
-  std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(content_info.data(), static_cast<int>(content_info.size())));
-  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(d2i_CMS_bio(in.get(), nullptr));
+  crypto::BioPtr in(BIO_new_mem_buf(content_info.data(), static_cast<int>(content_info.size())));
+  crypto::CmsPtr cms(d2i_CMS_bio(in.get(), nullptr));
   if (!cms) {
     out.reason = file + "'s CMS structure is not readable by OpenSSL: " + openssl_reason();
     return out;
   }
   if (!match_signer(cms.get(), sd, file, out)) return out;
   STACK_OF(X509)* signers = nullptr;
-  std::unique_ptr<BIO, BioFree> content(BIO_new(BIO_s_mem()));
+  crypto::BioPtr content(BIO_new(BIO_s_mem()));
   // The chain is checked separately against the trust store (TrustStore::verify_signer), so no
   // store here; CMS_verify still checks the signed attributes' message digest and the signature.
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, content.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
@@ -195,7 +184,7 @@ SignedFileCheck check_signed_file(const lds::SignedData& sd, const std::string& 
   // standardized curve (the chain check below applies the same rule to every certificate).
   {
     const unsigned char* p = sig.signer_der.data();
-    std::unique_ptr<X509, X509Free> signer(d2i_X509(nullptr, &p, static_cast<long>(sig.signer_der.size())));
+    crypto::X509Ptr signer(d2i_X509(nullptr, &p, static_cast<long>(sig.signer_der.size())));
     const ExplicitEcParams params = signer ? explicit_ec_params(signer.get()) : ExplicitEcParams{};
     ERR_clear_error();
     v.leniencies.explicit_ec_params = params.is_explicit;

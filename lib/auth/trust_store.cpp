@@ -16,32 +16,16 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/file_io.h"
 #include "idtap/lds/signed_data.h"
+#include "idtap/crypto/ossl_ptr.h"
+#include "idtap/crypto/x509.h"
 #include "ec_params.h"
 #include "signed_attributes.h"
 
 namespace idtap::auth {
 namespace {
 
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CmsFree {
-  void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+using X509Ptr = crypto::X509Ptr;
+using CrlPtr = crypto::X509CrlPtr;
 
 // ICAO 9303-12 §8: id-icao-cscaMasterList.
 constexpr const char* kMasterListOid = "2.23.136.1.1.2";
@@ -74,15 +58,8 @@ std::string openssl_reason() {
   return buf;
 }
 
-Result<X509Ptr> parse_der_certificate(ByteView der) {
-  const unsigned char* p = der.data();
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-  if (!cert || p != der.data() + der.size()) {
-    ERR_clear_error();
-    return make_error(ErrorCode::kMalformed, "not a DER X.509 certificate");
-  }
-  return cert;
-}
+// parse_der_certificate: crypto's, under the name this file reads well with.
+Result<X509Ptr> parse_der_certificate(ByteView der) { return crypto::parse_certificate_der(der); }
 
 // pem_has: a PEM block labelled `label` ("CERTIFICATE", "X509 CRL") in `text`.
 bool pem_has(const std::string& text, std::string_view label) {
@@ -97,16 +74,10 @@ bool pem_has_certificate(const std::string& text) {
 Result<std::vector<X509Ptr>> parse_certificates(ByteView data, const std::string& where) {
   std::vector<X509Ptr> certs;
   if (looks_like_pem(data)) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-    if (!bio) return make_error(ErrorCode::kInternal, "BIO_new_mem_buf failed");
-    for (;;) {
-      X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-      if (!cert) break;
-      certs.push_back(std::move(cert));
-    }
-    ERR_clear_error();  // the loop ends on "no start line"
-    if (certs.empty()) return make_error(ErrorCode::kMalformed, where + ": no PEM certificate in it");
-    return certs;
+    auto pem = crypto::parse_certificates_pem(data);
+    if (!pem.ok() && pem.error().code == ErrorCode::kMalformed)
+      return make_error(ErrorCode::kMalformed, where + ": no PEM certificate in it");
+    return pem;
   }
   auto cert = parse_der_certificate(data);
   if (!cert.ok()) return cert.error().with_context(where);
@@ -223,7 +194,7 @@ Status TrustStore::add_crl(ByteView data, std::string_view source) {
   const std::string where(source);
   CrlPtr crl;
   if (looks_like_pem(data)) {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    crypto::BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
     crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
   } else {
     const unsigned char* p = data.data();
@@ -254,8 +225,8 @@ Status TrustStore::add_crl(ByteView data, std::string_view source) {
 Status TrustStore::add_master_list(ByteView der, std::string_view source, const MasterListPolicy& policy) {
   const std::string where(source);
   if (der.empty()) return make_error(ErrorCode::kMalformed, where + ": empty master list");
-  std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
-  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(in ? d2i_CMS_bio(in.get(), nullptr) : nullptr);
+  crypto::BioPtr in(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
+  crypto::CmsPtr cms(in ? d2i_CMS_bio(in.get(), nullptr) : nullptr);
   if (!cms) {
     ERR_clear_error();
     return make_error(ErrorCode::kMalformed, where + ": not a CMS SignedData master list");
@@ -272,7 +243,7 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
     return make_error(ErrorCode::kVerificationFailed, where + ": " + bad);
   // The signature over the list, checked with the signer certificate embedded in the CMS; the
   // signer's own chain is checked below against the list (ICAO 9303-12 §8.1).
-  std::unique_ptr<BIO, BioFree> out(BIO_new(BIO_s_mem()));
+  crypto::BioPtr out(BIO_new(BIO_s_mem()));
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1)
     return make_error(ErrorCode::kVerificationFailed, where + ": master list signature does not verify: " + openssl_reason());
   char* content_ptr = nullptr;
@@ -390,29 +361,26 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
   if (issuer == nullptr)
     return make_error(ErrorCode::kNoTrustAnchor, "no trusted CSCA issued the document signer " + verdict.signer_subject);
 
-  std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
-  if (!store) return make_error(ErrorCode::kInternal, "X509_STORE_new failed");
-  for (const auto& a : impl_->anchors) X509_STORE_add_cert(store.get(), a.get());
+  std::vector<X509*> anchors;
+  for (const auto& a : impl_->anchors) anchors.push_back(a.get());
+  std::vector<X509_CRL*> crls;
   bool have_crl = false;
   for (const auto& c : impl_->crls) {
-    X509_STORE_add_crl(store.get(), c.get());
+    crls.push_back(c.get());
     if (X509_NAME_cmp(X509_CRL_get_issuer(c.get()), X509_get_issuer_name(signer.get())) == 0) have_crl = true;
   }
-  unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;  // link certificates may terminate a chain
-  if (have_crl) flags |= X509_V_FLAG_CRL_CHECK;     // the leaf's issuer published a CRL: use it
-  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), signer.get(), nullptr) != 1)
-    return make_error(ErrorCode::kInternal, "X509_STORE_CTX_init failed");
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_flags(param, flags);
-  X509_VERIFY_PARAM_set_time(param, when.value_or(std::time(nullptr)));
   ExplicitParamsState explicit_state;
-  X509_STORE_CTX_set_app_data(ctx.get(), &explicit_state);
-  X509_STORE_CTX_set_verify_cb(ctx.get(), forgive_explicit_ec_params);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    ERR_clear_error();
-    std::string why = X509_verify_cert_error_string(err);
+  crypto::ChainOptions options;
+  options.at = when.value_or(std::time(nullptr));
+  options.partial_chain = true;  // link certificates may terminate a chain
+  options.crls = crls;
+  options.crl_check = have_crl;  // the leaf's issuer published a CRL: use it
+  options.verify_cb = forgive_explicit_ec_params;
+  options.app_data = &explicit_state;
+  IDTAP_ASSIGN_OR_RETURN(crypto::ChainResult checked, crypto::verify_chain(signer.get(), {}, anchors, options));
+  if (!checked.ok()) {
+    const int err = checked.error;
+    std::string why = checked.reason;
     if (err == X509_V_ERR_EC_KEY_EXPLICIT_PARAMS && !explicit_state.refusal.empty()) why += " (" + explicit_state.refusal + ")";
     if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
       return make_error(ErrorCode::kNoTrustAnchor, "document signer " + verdict.signer_subject + ": " + why);
@@ -425,12 +393,12 @@ Result<ChainVerdict> TrustStore::verify_signer(ByteView signer_der, std::optiona
   if ((X509_get_key_usage(signer.get()) & KU_DIGITAL_SIGNATURE) == 0)
     return make_error(ErrorCode::kVerificationFailed,
                       "document signer " + verdict.signer_subject + ": key usage lacks digitalSignature");
-  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
-  if (chain && sk_X509_num(chain) > 1) verdict.anchor_subject = subject_line(sk_X509_value(chain, sk_X509_num(chain) - 1));
+  const auto& chain = checked.chain;
+  if (chain.size() > 1) verdict.anchor_subject = subject_line(chain.back().get());
   // Every certificate of the chain (OpenSSL flags explicit parameters only in some positions):
   // explicit parameters are reported when they are a standardized curve and refused otherwise.
-  for (int i = 0; chain && i < sk_X509_num(chain); ++i) {
-    X509* cert = sk_X509_value(chain, i);
+  for (const auto& held : chain) {
+    X509* cert = held.get();
     const ExplicitEcParams params = explicit_ec_params(cert);
     if (!params.is_explicit) continue;
     if (!params.refusal.empty())

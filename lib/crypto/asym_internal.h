@@ -1,4 +1,4 @@
-// lib/crypto/asym_internal.h: OpenSSL RAII handles and the internals of EcGroup / EcPoint,
+// lib/crypto/asym_internal.h: the internals of EcGroup / EcPoint,
 // shared by ec.cpp, dh.cpp and pkey.cpp. Not installed; not for other layers.
 #pragma once
 
@@ -15,38 +15,18 @@
 #include "idtap/base/result.h"
 #include "idtap/base/secure_bytes.h"
 #include "idtap/crypto/ec.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::crypto::detail {
 
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-struct BnCtxFree {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-struct EcGroupFree {
-  void operator()(EC_GROUP* g) const { EC_GROUP_free(g); }
-};
-struct EcPointFree {
-  void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); }
-};
-struct EvpPkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct EvpPkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct MontFree {
-  void operator()(BN_MONT_CTX* m) const { BN_MONT_CTX_free(m); }
-};
-
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxFree>;
-using EcGroupPtr = std::unique_ptr<EC_GROUP, EcGroupFree>;
-using EcPointPtr = std::unique_ptr<EC_POINT, EcPointFree>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
-using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxFree>;
-using MontPtr = std::unique_ptr<BN_MONT_CTX, MontFree>;
+// The handles are idtap/crypto/ossl_ptr.h's; detail:: keeps the names its users know.
+using crypto::BnPtr;
+using crypto::BnCtxPtr;
+using crypto::EcGroupPtr;
+using crypto::EcPointPtr;
+using crypto::EvpPkeyPtr;
+using crypto::EvpPkeyCtxPtr;
+using MontPtr = crypto::BnMontCtxPtr;
 
 // openssl_error: a kInternal error naming `what` and OpenSSL's last error (queue cleared).
 Error openssl_error(const std::string& what);

@@ -1,4 +1,5 @@
 #include "idtap/crypto/cipher.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 #include <openssl/evp.h>
 
@@ -34,14 +35,8 @@ const char* ecb_name(CipherAlg alg) {
   return "";
 }
 
-struct CipherDeleter {
-  void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
-};
-struct CtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherPtr = std::unique_ptr<EVP_CIPHER, CipherDeleter>;
-using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
+using CipherPtr = EvpCipherPtr;
+using CtxPtr = EvpCipherCtxPtr;
 
 // keyed_context: a context for `cipher` keyed with `key` in direction `enc`, padding off.
 Result<CtxPtr> keyed_context(EVP_CIPHER* cipher, ByteView key, int enc) {

@@ -1,7 +1,9 @@
 #include "idtap/crypto/hash.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 #include <openssl/evp.h>
 
+#include <iterator>
 #include <string>
 
 #include "symmetric_internal.h"
@@ -11,12 +13,6 @@ namespace {
 
 using internal::openssl_error;
 
-struct MdDeleter {
-  void operator()(EVP_MD* m) const { EVP_MD_free(m); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 struct HashInfo {
   HashAlg alg;
@@ -38,6 +34,20 @@ const HashInfo& info(HashAlg alg) {
   for (const auto& h : kHashes)
     if (h.alg == alg) return h;
   return kHashes[0];
+}
+
+// fetched_md: the implementation of `alg`, fetched once per process (OpenSSL 3 would otherwise
+// look the name up, under locks, for every hasher, which costs more than hashing a small item).
+// The fetched methods are immutable and shared by every thread; nullptr if OpenSSL has none.
+const EVP_MD* fetched_md(HashAlg alg) {
+  static EVP_MD* const kMds[] = {
+      EVP_MD_fetch(nullptr, kHashes[0].name, nullptr), EVP_MD_fetch(nullptr, kHashes[1].name, nullptr),
+      EVP_MD_fetch(nullptr, kHashes[2].name, nullptr), EVP_MD_fetch(nullptr, kHashes[3].name, nullptr),
+      EVP_MD_fetch(nullptr, kHashes[4].name, nullptr),
+  };
+  for (size_t i = 0; i < std::size(kHashes); ++i)
+    if (kHashes[i].alg == alg) return kMds[i];
+  return nullptr;
 }
 
 }  // namespace
@@ -65,8 +75,8 @@ const char* hash_oid(HashAlg alg) { return info(alg).oid; }
 
 struct Hasher::Impl {
   HashAlg alg;
-  std::unique_ptr<EVP_MD, MdDeleter> md;
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx;
+  const EVP_MD* md = nullptr;  // fetched_md's, not owned
+  EvpMdCtxPtr ctx;
   bool finished = false;
 };
 
@@ -78,12 +88,25 @@ Hasher::~Hasher() = default;
 Result<Hasher> Hasher::create(HashAlg alg) {
   auto impl = std::make_unique<Impl>();
   impl->alg = alg;
-  impl->md.reset(EVP_MD_fetch(nullptr, info(alg).name, nullptr));
-  if (!impl->md) return openssl_error("EVP_MD_fetch");
+  impl->md = fetched_md(alg);
+  if (impl->md == nullptr) return openssl_error("EVP_MD_fetch");
   impl->ctx.reset(EVP_MD_CTX_new());
   if (!impl->ctx) return openssl_error("EVP_MD_CTX_new");
-  if (EVP_DigestInit_ex2(impl->ctx.get(), impl->md.get(), nullptr) != 1) return openssl_error("EVP_DigestInit_ex2");
+  if (EVP_DigestInit_ex2(impl->ctx.get(), impl->md, nullptr) != 1) return openssl_error("EVP_DigestInit_ex2");
   return Hasher(std::move(impl));
+}
+
+Status Hasher::reset() {
+  if (EVP_DigestInit_ex2(impl_->ctx.get(), impl_->md, nullptr) != 1) return openssl_error("EVP_DigestInit_ex2");
+  impl_->finished = false;
+  return ok_status();
+}
+
+size_t Hasher::size() const { return digest_size(impl_->alg); }
+
+Status Hasher::finish(std::span<uint8_t> out) {
+  if (out.size() < size()) return make_error(ErrorCode::kInvalidArgument, "digest output buffer too small");
+  return finish_into(out.data());
 }
 
 Status Hasher::update(ByteView data) {

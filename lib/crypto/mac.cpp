@@ -1,4 +1,5 @@
 #include "idtap/crypto/mac.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -16,20 +17,8 @@ namespace {
 
 using internal::openssl_error;
 
-struct CipherDeleter {
-  void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
-};
-struct CtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-struct MacDeleter {
-  void operator()(EVP_MAC* m) const { EVP_MAC_free(m); }
-};
-struct MacCtxDeleter {
-  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
-};
-using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
-using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
+using CtxPtr = EvpCipherCtxPtr;
+using MacCtxPtr = EvpMacCtxPtr;
 
 constexpr size_t kDesBlock = 8;
 
@@ -124,7 +113,7 @@ Result<Mac> Mac::create(MacAlg alg, ByteView key) {
     if (key.size() != 16)
       return make_error(ErrorCode::kInvalidArgument, "retail MAC key must be 16 bytes (K1||K2), got " +
                                                          std::to_string(key.size()));
-    std::unique_ptr<EVP_CIPHER, CipherDeleter> ede(EVP_CIPHER_fetch(nullptr, "DES-EDE-CBC", nullptr));
+    EvpCipherPtr ede(EVP_CIPHER_fetch(nullptr, "DES-EDE-CBC", nullptr));
     if (!ede) return openssl_error("EVP_CIPHER_fetch DES-EDE-CBC");
     std::array<uint8_t, 16> k1k1;
     std::copy(key.begin(), key.begin() + 8, k1k1.begin());
@@ -139,7 +128,7 @@ Result<Mac> Mac::create(MacAlg alg, ByteView key) {
   if (cipher == nullptr)
     return make_error(ErrorCode::kInvalidArgument, "AES-CMAC key must be 16, 24 or 32 bytes, got " +
                                                        std::to_string(key.size()));
-  std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "CMAC", nullptr));
+  EvpMacPtr mac(EVP_MAC_fetch(nullptr, "CMAC", nullptr));
   if (!mac) return openssl_error("EVP_MAC_fetch CMAC");
   impl->cmac.reset(EVP_MAC_CTX_new(mac.get()));
   if (!impl->cmac) return openssl_error("EVP_MAC_CTX_new");
@@ -163,6 +152,28 @@ Status Mac::compute(ByteView data, std::span<uint8_t> out) const {
 Result<Bytes> Mac::compute(ByteView data) const {
   Bytes out(size());
   IDTAP_TRY(compute(data, out));
+  return out;
+}
+
+Result<Bytes> hmac_sha256(ByteView key, ByteView data) {
+  EvpMacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  if (!mac) return openssl_error("EVP_MAC_fetch HMAC");
+  EvpMacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
+  if (!ctx) return openssl_error("EVP_MAC_CTX_new");
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA2-256"), 0),
+      OSSL_PARAM_construct_end(),
+  };
+  // EVP_MAC_init refuses a null key pointer even for length 0: an empty key is one zero byte
+  // of length 0.
+  static const uint8_t kNoKey = 0;
+  if (EVP_MAC_init(ctx.get(), key.empty() ? &kNoKey : key.data(), key.size(), params) != 1)
+    return openssl_error("EVP_MAC_init (HMAC key)");
+  if (!data.empty() && EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1) return openssl_error("EVP_MAC_update (HMAC)");
+  Bytes out(32);
+  size_t written = 0;
+  if (EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) != 1) return openssl_error("EVP_MAC_final (HMAC)");
+  if (written != out.size()) return make_error(ErrorCode::kInternal, "HMAC-SHA256 returned " + std::to_string(written) + " bytes");
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Public keys and signature verification over OpenSSL's X509_PUBKEY / EVP_PKEY / EVP_DigestVerify.
 #include "idtap/crypto/pkey.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 #include <openssl/asn1.h>
 #include <openssl/core_names.h>
@@ -54,24 +55,6 @@ const char* md_name(HashAlg alg) {
   return "SHA256";
 }
 
-struct X509PubkeyFree {
-  void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct EcdsaSigFree {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct Asn1IntegerFree {
-  void operator()(ASN1_INTEGER* i) const { ASN1_INTEGER_free(i); }
-};
 
 Result<Bytes> get_bn_param(const EVP_PKEY* pkey, const char* name) {
   BIGNUM* raw = nullptr;
@@ -119,7 +102,7 @@ Result<EcPoint> ec_point_of(const EVP_PKEY* pkey, const EcGroup& group) {
 // An EVP key for a point (named form for standardized curves, explicit otherwise).
 Result<EvpPkeyPtr> evp_of_point(const EcPoint& point) {
   const EcGroup& group = point.group();
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld) return detail::openssl_error("OSSL_PARAM_BLD_new");
   const Bytes pub = point.encode();
   std::vector<BnPtr> keep;
@@ -144,7 +127,7 @@ Result<EvpPkeyPtr> evp_of_point(const EcPoint& point) {
   if (OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(), pub.size()) != 1) {
     return detail::openssl_error("OSSL_PARAM_BLD public key");
   }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
   detail::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -196,7 +179,7 @@ Result<PublicKey> from_standardized(const X509_ALGOR* alg, ByteView key) {
   if (id >= 0 && id <= 2) {
     IDTAP_ASSIGN_OR_RETURN(DhGroup group, DhGroup::standard(static_cast<DhGroupId>(id)));
     const unsigned char* p = key.data();
-    std::unique_ptr<ASN1_INTEGER, Asn1IntegerFree> y(d2i_ASN1_INTEGER(nullptr, &p, static_cast<long>(key.size())));
+    Asn1IntegerPtr y(d2i_ASN1_INTEGER(nullptr, &p, static_cast<long>(key.size())));
     if (!y || p != key.data() + key.size()) return malformed("DH public key is not a DER INTEGER");
     BnPtr bn(ASN1_INTEGER_to_BN(y.get(), nullptr));
     if (!bn || BN_is_negative(bn.get())) return malformed("DH public key is not a positive INTEGER");
@@ -226,7 +209,7 @@ Result<PublicKey> from_dh_evp(const EVP_PKEY* pkey) {
 
 Result<PublicKey> PublicKey::from_spki(ByteView der) {
   const unsigned char* p = der.data();
-  std::unique_ptr<X509_PUBKEY, X509PubkeyFree> xpub(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  X509PubkeyPtr xpub(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!xpub) return malformed("not a DER SubjectPublicKeyInfo");
   if (p != der.data() + der.size()) return malformed("trailing bytes after the SubjectPublicKeyInfo");
   ASN1_OBJECT* alg_obj = nullptr;
@@ -286,7 +269,7 @@ Status PublicKey::verify(const SignatureParams& params, ByteView message, ByteVi
     der_sig = std::move(*converted);
     sig = der_sig;
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  EvpMdCtxPtr md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by md
   if (!md || EVP_DigestVerifyInit_ex(md.get(), &pctx, md_name(params.hash), nullptr, nullptr, impl_->evp.get(), nullptr) != 1) {
     return detail::openssl_error("EVP_DigestVerifyInit_ex");
@@ -346,7 +329,7 @@ Result<Bytes> ecdsa_plain_to_der(ByteView plain) {
     return make_error(ErrorCode::kMalformed, "plain ECDSA signature length " + std::to_string(plain.size()));
   }
   const size_t half = plain.size() / 2;
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(ECDSA_SIG_new());
+  EcdsaSigPtr sig(ECDSA_SIG_new());
   BnPtr r = detail::bn_from(plain.first(half)), s = detail::bn_from(plain.subspan(half));
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return detail::openssl_error("ECDSA_SIG_set0");
   r.release();  // owned by sig now
@@ -361,7 +344,7 @@ Result<Bytes> ecdsa_plain_to_der(ByteView plain) {
 
 Result<Bytes> ecdsa_der_to_plain(ByteView der, size_t order_size) {
   const unsigned char* p = der.data();
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig || p != der.data() + der.size()) return malformed("not a DER Ecdsa-Sig-Value");
   const BIGNUM *r = nullptr, *s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);

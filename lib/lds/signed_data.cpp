@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "idtap/lds/oid.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::lds {
 namespace {
@@ -18,12 +19,7 @@ using apdu::Tlv;
 using apdu::TlvMode;
 using apdu::TlvReader;
 
-struct CmsFree { void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
-struct X509Free { void operator()(X509* p) const { X509_free(p); } };
-struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct ObjFree { void operator()(ASN1_OBJECT* p) const { ASN1_OBJECT_free(p); } };
-using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
+using CmsPtr = crypto::CmsPtr;
 
 Error bad(const std::string& why) { return make_error(ErrorCode::kMalformed, "CMS SignedData: " + why); }
 
@@ -203,10 +199,10 @@ Result<SignedData> parse_signed_data(ByteView ci, const SignedDataOptions& optio
 
 Result<Bytes> create_signed_data(ByteView econtent_type, ByteView econtent, const CmsSigner& signer) {
   const unsigned char* kp = signer.private_key_pkcs8.data();
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(d2i_AutoPrivateKey(nullptr, &kp, static_cast<long>(signer.private_key_pkcs8.size())));
+  crypto::EvpPkeyPtr key(d2i_AutoPrivateKey(nullptr, &kp, static_cast<long>(signer.private_key_pkcs8.size())));
   if (!key) return make_error(ErrorCode::kInvalidArgument, "CMS signer: private key does not load (PKCS#8 DER expected)");
   const unsigned char* cp = signer.certificate.data();
-  std::unique_ptr<X509, X509Free> cert(d2i_X509(nullptr, &cp, static_cast<long>(signer.certificate.size())));
+  crypto::X509Ptr cert(d2i_X509(nullptr, &cp, static_cast<long>(signer.certificate.size())));
   if (!cert) return make_error(ErrorCode::kInvalidArgument, "CMS signer: certificate does not load");
   if (X509_check_private_key(cert.get(), key.get()) != 1)
     return make_error(ErrorCode::kInvalidArgument, "CMS signer: the key does not match the certificate");
@@ -225,7 +221,7 @@ Result<Bytes> create_signed_data(ByteView econtent_type, ByteView econtent, cons
   }
   auto dotted = oid_to_string(econtent_type);
   if (!dotted.ok()) return make_error(ErrorCode::kInvalidArgument, "CMS: bad eContentType");
-  std::unique_ptr<ASN1_OBJECT, ObjFree> type(OBJ_txt2obj(dotted->c_str(), 1));
+  crypto::Asn1ObjectPtr type(OBJ_txt2obj(dotted->c_str(), 1));
   const unsigned flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
   CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
   if (!cms || !type || CMS_set1_eContentType(cms.get(), type.get()) != 1)
@@ -239,7 +235,7 @@ Result<Bytes> create_signed_data(ByteView econtent_type, ByteView econtent, cons
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
       return make_error(ErrorCode::kInternal, "CMS: cannot set RSA-PSS parameters");
   }
-  std::unique_ptr<BIO, BioFree> in(BIO_new_mem_buf(econtent.data(), static_cast<int>(econtent.size())));
+  crypto::BioPtr in(BIO_new_mem_buf(econtent.data(), static_cast<int>(econtent.size())));
   if (!in || CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) != 1) return make_error(ErrorCode::kInternal, "CMS: signing failed");
   unsigned char* der = nullptr;
   const int len = i2d_CMS_ContentInfo(cms.get(), &der);

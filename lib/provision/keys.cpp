@@ -11,10 +11,16 @@
 #include <cstring>
 #include <ctime>
 
-#include "ossl.h"
+#include "idtap/crypto/hash.h"
+#include "idtap/crypto/openssl_error.h"
+#include "idtap/crypto/ossl_ptr.h"
+#include "idtap/crypto/pkey.h"
+#include "idtap/crypto/x509.h"
 
 namespace idtap::provision {
 namespace {
+
+using crypto::openssl_last_error;
 
 constexpr size_t kCoord = 32;  // P-256 field element size
 
@@ -42,7 +48,7 @@ Result<std::pair<Bytes, Bytes>> coordinates(EVP_PKEY* pkey) {
     EVP_PKEY_set_params(pkey, params);
     if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, buf, sizeof buf, &len) != 1 ||
         len != sizeof buf || buf[0] != 0x04)
-      return make_error(ErrorCode::kInternal, "EC public key: " + ossl::last_error());
+      return make_error(ErrorCode::kInternal, "EC public key: " + openssl_last_error());
   }
   return std::make_pair(Bytes(buf + 1, buf + 1 + kCoord), Bytes(buf + 1 + kCoord, buf + sizeof buf));
 }
@@ -54,19 +60,12 @@ int passphrase_cb(char* buf, int size, int, void* userdata) {
   return static_cast<int>(pass->size());
 }
 
-UnixSeconds asn1_time_seconds(const ASN1_TIME* t) {
-  struct tm tm;
-  std::memset(&tm, 0, sizeof tm);
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
-  return static_cast<UnixSeconds>(timegm(&tm));
-}
-
-std::string name_string(const X509_NAME* name) {
-  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, n > 0 ? static_cast<size_t>(n) : 0);
+// der_to_raw: a DER ECDSA-Sig-Value as r||s (32-byte halves); kVerificationFailed when
+// malformed (crypto::ecdsa_der_to_plain says kMalformed).
+Result<Bytes> der_to_raw(ByteView der) {
+  auto raw = crypto::ecdsa_der_to_plain(der, kCoord);
+  if (!raw.ok()) return make_error(ErrorCode::kVerificationFailed, "ECDSA signature: " + raw.error().context);
+  return raw;
 }
 
 }  // namespace
@@ -83,24 +82,6 @@ std::string base64url(ByteView data) {
   return out;
 }
 
-Result<Bytes> der_signature_to_raw(ByteView der) {
-  const unsigned char* p = der.data();
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
-  if (sig == nullptr || p != der.data() + der.size()) {
-    ECDSA_SIG_free(sig);
-    ERR_clear_error();
-    return make_error(ErrorCode::kVerificationFailed, "ECDSA signature is not a DER ECDSA-Sig-Value");
-  }
-  Bytes raw(2 * kCoord);
-  const BIGNUM* r = nullptr;
-  const BIGNUM* s = nullptr;
-  ECDSA_SIG_get0(sig, &r, &s);
-  bool ok = BN_bn2binpad(r, raw.data(), kCoord) == kCoord && BN_bn2binpad(s, raw.data() + kCoord, kCoord) == kCoord;
-  ECDSA_SIG_free(sig);
-  if (!ok) return make_error(ErrorCode::kVerificationFailed, "ECDSA signature values too large for P-256");
-  return raw;
-}
-
 Result<Bytes> raw_signature_to_der(ByteView raw) {
   if (raw.size() != 2 * kCoord) return make_error(ErrorCode::kVerificationFailed, "ES256 signature must be 64 bytes (r||s)");
   ECDSA_SIG* sig = ECDSA_SIG_new();
@@ -110,7 +91,7 @@ Result<Bytes> raw_signature_to_der(ByteView raw) {
     BN_free(r);
     BN_free(s);
     ECDSA_SIG_free(sig);
-    return make_error(ErrorCode::kInternal, "ECDSA_SIG: " + ossl::last_error());
+    return make_error(ErrorCode::kInternal, "ECDSA_SIG: " + openssl_last_error());
   }
   unsigned char* der = nullptr;
   int n = i2d_ECDSA_SIG(sig, &der);
@@ -172,7 +153,7 @@ Result<EcPublicKey> EcPublicKey::from_coordinates(ByteView x, ByteView y) {
 }
 
 Result<EcPublicKey> EcPublicKey::from_pem(ByteView pem) {
-  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  crypto::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
   if (pkey == nullptr) {
     ERR_clear_error();
@@ -218,7 +199,7 @@ Result<cbor::Item> EcPublicKey::to_cose_key() const {
 }
 
 std::string EcPublicKey::to_pem() const {
-  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
+  crypto::BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PUBKEY(bio.get(), pkey_.get());
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
@@ -228,7 +209,8 @@ std::string EcPublicKey::to_pem() const {
 std::string EcPublicKey::thumbprint() const {
   // RFC 7638 §3.2: the required members in lexicographic order, no whitespace.
   std::string jwk = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + base64url(x_) + "\",\"y\":\"" + base64url(y_) + "\"}";
-  return base64url(ossl::sha256(bytes_of(jwk)));
+  auto digest = crypto::digest(crypto::HashAlg::kSha256, bytes_of(jwk));
+  return digest.ok() ? base64url(*digest) : std::string();
 }
 
 Status EcPublicKey::verify_es256(ByteView message, ByteView signature, bool allow_der) const {
@@ -237,13 +219,13 @@ Status EcPublicKey::verify_es256(ByteView message, ByteView signature, bool allo
     IDTAP_ASSIGN_OR_RETURN(der, raw_signature_to_der(signature));
   } else if (allow_der) {
     // Normalise through r||s so a non-canonical DER encoding is refused.
-    IDTAP_ASSIGN_OR_RETURN(Bytes raw, der_signature_to_raw(signature));
+    IDTAP_ASSIGN_OR_RETURN(Bytes raw, der_to_raw(signature));
     IDTAP_ASSIGN_OR_RETURN(der, raw_signature_to_der(raw));
     if (!equal_bytes(der, signature)) return make_error(ErrorCode::kVerificationFailed, "non-canonical DER signature");
   } else {
     return make_error(ErrorCode::kVerificationFailed, "ES256 signature must be 64 bytes (r||s)");
   }
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  crypto::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   int rc = -1;
   if (ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1)
     rc = EVP_DigestVerify(ctx.get(), der.data(), der.size(), message.data(), message.size());
@@ -256,7 +238,7 @@ Status EcPublicKey::verify_es256(ByteView message, ByteView signature, bool allo
 
 Result<EcPrivateKey> EcPrivateKey::generate() {
   EVP_PKEY* pkey = EVP_EC_gen("P-256");
-  if (pkey == nullptr) return make_error(ErrorCode::kInternal, "EC key generation: " + ossl::last_error());
+  if (pkey == nullptr) return make_error(ErrorCode::kInternal, "EC key generation: " + openssl_last_error());
   EcPrivateKey k;
   k.pkey_ = share(pkey);
   IDTAP_ASSIGN_OR_RETURN(k.public_, EcPublicKey::from_pkey(pkey));
@@ -264,7 +246,7 @@ Result<EcPrivateKey> EcPrivateKey::generate() {
 }
 
 Result<EcPrivateKey> EcPrivateKey::from_pem(ByteView pem, ByteView passphrase) {
-  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  crypto::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   ByteView pass = passphrase;
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, &pass);
   if (pkey == nullptr) {
@@ -281,34 +263,34 @@ Result<EcPrivateKey> EcPrivateKey::from_pem(ByteView pem, ByteView passphrase) {
 }
 
 Result<Bytes> EcPrivateKey::sign_der(ByteView message) const {
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  crypto::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1)
-    return make_error(ErrorCode::kInternal, "ECDSA sign: " + ossl::last_error());
+    return make_error(ErrorCode::kInternal, "ECDSA sign: " + openssl_last_error());
   Bytes der(len);
   if (EVP_DigestSign(ctx.get(), der.data(), &len, message.data(), message.size()) != 1)
-    return make_error(ErrorCode::kInternal, "ECDSA sign: " + ossl::last_error());
+    return make_error(ErrorCode::kInternal, "ECDSA sign: " + openssl_last_error());
   der.resize(len);
   return der;
 }
 
 Result<Bytes> EcPrivateKey::sign_es256(ByteView message) const {
   IDTAP_ASSIGN_OR_RETURN(Bytes der, sign_der(message));
-  auto raw = der_signature_to_raw(der);
+  auto raw = der_to_raw(der);
   if (!raw.ok()) return make_error(ErrorCode::kInternal, "ECDSA sign produced " + raw.error().context);
   return raw;
 }
 
 Result<SecureBytes> EcPrivateKey::to_pem(ByteView passphrase) const {
-  ossl::BioPtr bio(BIO_new(BIO_s_secmem()));
+  crypto::BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio) bio.reset(BIO_new(BIO_s_mem()));
   int ok = passphrase.empty()
                ? PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr)
                : PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey_.get(), EVP_aes_256_cbc(),
                                                reinterpret_cast<const char*>(passphrase.data()),
                                                static_cast<int>(passphrase.size()), nullptr, nullptr);
-  if (ok != 1) return make_error(ErrorCode::kInternal, "PEM write: " + ossl::last_error());
+  if (ok != 1) return make_error(ErrorCode::kInternal, "PEM write: " + openssl_last_error());
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return SecureBytes(data, data + (n > 0 ? n : 0));
@@ -316,40 +298,31 @@ Result<SecureBytes> EcPrivateKey::to_pem(ByteView passphrase) const {
 
 // ----- Certificate -----------------------------------------------------------------------------
 
+namespace {
+
+Certificate::Shared share_x509(crypto::X509Ptr x) { return std::shared_ptr<X509>(x.release(), X509_free); }
+
+}  // namespace
+
 Result<Certificate> Certificate::from_der(ByteView der) {
-  const unsigned char* p = der.data();
-  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (x == nullptr || p != der.data() + der.size()) {
-    X509_free(x);
-    ERR_clear_error();
-    return make_error(ErrorCode::kMalformed, "not a DER X.509 certificate");
-  }
+  IDTAP_ASSIGN_OR_RETURN(crypto::X509Ptr x, crypto::parse_certificate_der(der));
   Certificate c;
-  c.x509_ = std::shared_ptr<X509>(x, X509_free);
+  c.x509_ = share_x509(std::move(x));
   c.der_ = to_bytes(der);
   return c;
 }
 
 Result<std::vector<Certificate>> Certificate::load_pem_chain(ByteView pem) {
-  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  IDTAP_ASSIGN_OR_RETURN(std::vector<crypto::X509Ptr> certs, crypto::parse_certificates_pem(pem));
   std::vector<Certificate> out;
-  while (true) {
-    X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    if (x == nullptr) break;
-    unsigned char* der = nullptr;
-    int n = i2d_X509(x, &der);
-    if (n <= 0) {
-      X509_free(x);
-      return make_error(ErrorCode::kMalformed, "certificate does not re-encode");
-    }
+  for (auto& x : certs) {
+    auto der = crypto::certificate_der(x.get());
+    if (!der.ok()) return make_error(ErrorCode::kMalformed, "certificate does not re-encode");
     Certificate c;
-    c.x509_ = std::shared_ptr<X509>(x, X509_free);
-    c.der_ = Bytes(der, der + n);
-    OPENSSL_free(der);
+    c.x509_ = share_x509(std::move(x));
+    c.der_ = std::move(der).value();
     out.push_back(std::move(c));
   }
-  ERR_clear_error();
-  if (out.empty()) return make_error(ErrorCode::kMalformed, "no PEM certificate (BEGIN CERTIFICATE) found");
   return out;
 }
 
@@ -359,59 +332,32 @@ Result<EcPublicKey> Certificate::public_key() const {
   return EcPublicKey::from_pkey(pkey);
 }
 
-std::string Certificate::subject() const { return name_string(X509_get_subject_name(x509_.get())); }
-std::string Certificate::issuer() const { return name_string(X509_get_issuer_name(x509_.get())); }
-UnixSeconds Certificate::not_before() const { return asn1_time_seconds(X509_get0_notBefore(x509_.get())); }
-UnixSeconds Certificate::not_after() const { return asn1_time_seconds(X509_get0_notAfter(x509_.get())); }
-
-std::string Certificate::to_pem() const {
-  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), x509_.get());
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, n > 0 ? static_cast<size_t>(n) : 0);
+std::string Certificate::subject() const { return crypto::name_rfc2253(X509_get_subject_name(x509_.get())); }
+std::string Certificate::issuer() const { return crypto::name_rfc2253(X509_get_issuer_name(x509_.get())); }
+UnixSeconds Certificate::not_before() const {
+  return static_cast<UnixSeconds>(crypto::asn1_time_unix(X509_get0_notBefore(x509_.get())).value_or(0));
 }
+UnixSeconds Certificate::not_after() const {
+  return static_cast<UnixSeconds>(crypto::asn1_time_unix(X509_get0_notAfter(x509_.get())).value_or(0));
+}
+
+std::string Certificate::to_pem() const { return crypto::certificate_pem(x509_.get()).value_or(std::string()); }
 
 Result<Certificate> make_certificate(const CertificateRequest& request, const EcPublicKey& subject_key,
                                      const EcPrivateKey& issuer_key, const Certificate* issuer) {
-  ossl::X509Ptr x(X509_new());
-  if (!x) return make_error(ErrorCode::kInternal, "X509_new");
-  IDTAP_ASSIGN_OR_RETURN(Bytes serial, ossl::random_bytes(16));
-  serial[0] &= 0x7F;
-  serial[0] |= 0x01;
-  BIGNUM* bn = BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr);
-  bool ok = X509_set_version(x.get(), 2) == 1 && bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x.get())) != nullptr;
-  BN_free(bn);
-  X509_NAME* name = X509_get_subject_name(x.get());
-  ok = ok &&
-       X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(request.country.c_str()), -1, -1, 0) == 1 &&
-       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(request.common_name.c_str()), -1, -1, 0) == 1;
-  ok = ok && X509_set_issuer_name(x.get(), issuer ? X509_get_subject_name(issuer->x509()) : name) == 1;
-  ok = ok && ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(request.not_before)) != nullptr &&
-       ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(request.not_after)) != nullptr;
-  ok = ok && X509_set_pubkey(x.get(), subject_key.pkey()) == 1;
-  if (!ok) return make_error(ErrorCode::kInternal, "certificate fields: " + ossl::last_error());
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer ? issuer->x509() : x.get(), x.get(), nullptr, nullptr, 0);
-  auto add_ext = [&](int nid, const char* value) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    bool good = ext != nullptr && X509_add_ext(x.get(), ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return good;
-  };
-  ok = add_ext(NID_basic_constraints, request.is_ca ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE") &&
-       add_ext(NID_key_usage, request.is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature") &&
-       add_ext(NID_subject_key_identifier, "hash") && (issuer == nullptr || add_ext(NID_authority_key_identifier, "keyid:always"));
-  if (!ok) return make_error(ErrorCode::kInternal, "certificate extensions: " + ossl::last_error());
-  if (X509_sign(x.get(), issuer_key.pkey(), EVP_sha256()) <= 0)
-    return make_error(ErrorCode::kInternal, "certificate signature: " + ossl::last_error());
-  unsigned char* der = nullptr;
-  int n = i2d_X509(x.get(), &der);
-  if (n <= 0) return make_error(ErrorCode::kInternal, "i2d_X509");
-  Bytes bytes(der, der + n);
-  OPENSSL_free(der);
-  return Certificate::from_der(bytes);
+  crypto::CertificateRequest r;
+  r.subject = {{"C", request.country}, {"CN", request.common_name}};
+  r.subject_key = subject_key.pkey();
+  r.issuer = issuer != nullptr ? issuer->x509() : nullptr;
+  r.issuer_key = issuer_key.pkey();
+  r.not_before = static_cast<std::time_t>(request.not_before);
+  r.not_after = static_cast<std::time_t>(request.not_after);
+  r.basic_constraints = request.is_ca ? crypto::BasicConstraints::kCa : crypto::BasicConstraints::kEndEntity;
+  if (request.is_ca) r.path_len = 0;
+  auto minted = crypto::mint_certificate(r);
+  if (!minted.ok()) return make_error(ErrorCode::kInternal, "certificate: " + minted.error().context);
+  IDTAP_ASSIGN_OR_RETURN(Bytes der, crypto::certificate_der(minted->get()));
+  return Certificate::from_der(der);
 }
 
 Status verify_certificate_chain(const Certificate& leaf, std::span<const Certificate> intermediates,
@@ -424,34 +370,20 @@ Status verify_certificate_chain(const Certificate& leaf, std::span<const Certifi
       return ok_status();
     }
   }
-  X509_STORE* store = X509_STORE_new();
-  STACK_OF(X509)* untrusted = sk_X509_new_null();
-  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
-  Status result = ok_status();
-  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
-    result = make_error(ErrorCode::kInternal, "X509_STORE");
-  } else {
-    for (const auto& a : anchors) X509_STORE_add_cert(store, a.x509());
-    for (const auto& c : intermediates) sk_X509_push(untrusted, c.x509());
-    X509_STORE_CTX_init(ctx, store, leaf.x509(), untrusted);
-    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at));
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    if (X509_verify_cert(ctx) != 1) {
-      int err = X509_STORE_CTX_get_error(ctx);
-      std::string why = X509_verify_cert_error_string(err);
-      bool no_anchor = err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-                       err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-                       err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
-      result = make_error(no_anchor ? ErrorCode::kNoTrustAnchor : ErrorCode::kVerificationFailed,
-                          "issuer certificate chain: " + why);
-    }
-  }
-  X509_STORE_CTX_free(ctx);
-  sk_X509_free(untrusted);
-  X509_STORE_free(store);
-  ERR_clear_error();
-  return result;
+  std::vector<X509*> untrusted, trusted;
+  for (const auto& c : intermediates) untrusted.push_back(c.x509());
+  for (const auto& a : anchors) trusted.push_back(a.x509());
+  crypto::ChainOptions options;
+  options.at = static_cast<std::time_t>(at);
+  options.partial_chain = true;
+  IDTAP_ASSIGN_OR_RETURN(crypto::ChainResult verdict, crypto::verify_chain(leaf.x509(), untrusted, trusted, options));
+  if (verdict.ok()) return ok_status();
+  const int err = verdict.error;
+  bool no_anchor = err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+                   err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                   err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+  return make_error(no_anchor ? ErrorCode::kNoTrustAnchor : ErrorCode::kVerificationFailed,
+                    "issuer certificate chain: " + verdict.reason);
 }
 
 }  // namespace idtap::provision

@@ -14,12 +14,19 @@
 #include <unordered_map>
 
 #include "idtap/base/hex.h"
+#include "idtap/crypto/hash.h"
 #include "idtap/crypto/mac.h"
+#include "idtap/crypto/random.h"
 #include "idtap/provision/files.h"
-#include "ossl.h"
 
 namespace idtap::provision {
 namespace {
+
+// sha256_matches: SHA-256(`data`) is `sha` (false too if OpenSSL cannot hash).
+bool sha256_matches(ByteView data, ByteView sha) {
+  auto digest = crypto::digest(crypto::HashAlg::kSha256, data);
+  return digest.ok() && equal_bytes(*digest, sha);
+}
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -206,9 +213,9 @@ Result<EventHead> parse_event_head(const std::string& text) {
 Status ensure_key_file(const std::string& key_path) {
   struct stat st;
   if (::stat(key_path.c_str(), &st) == 0) return ok_status();
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes key, ossl::random_secure(32));
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes key, crypto::random_secure_bytes(32));
   std::string hex = to_hex(ByteView(key.data(), key.size())) + "\n";
-  IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
+  IDTAP_ASSIGN_OR_RETURN(Bytes r, crypto::random_bytes(8));
   std::string temp = key_path + ".tmp-" + to_hex(r);
   auto w = write_new_file_durable(temp, bytes_of(hex), 0600);
   secure_zero(hex.data(), hex.size());
@@ -313,7 +320,7 @@ struct Ledger::Impl {
   Result<Bytes> event_link(ByteView prev, ByteView canonical) const {
     Bytes data(prev.begin(), prev.end());
     data.insert(data.end(), canonical.begin(), canonical.end());
-    return ossl::hmac_sha256(ByteView(key.data(), key.size()), data);
+    return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
   }
 
   // head_tag: the HMAC that authenticates the head (seq, hash): see EventHead.
@@ -321,7 +328,7 @@ struct Ledger::Impl {
     Bytes data(kHeadLabel.begin(), kHeadLabel.end());
     for (int shift = 56; shift >= 0; shift -= 8) data.push_back(static_cast<uint8_t>(static_cast<uint64_t>(seq) >> shift));
     data.insert(data.end(), hash.begin(), hash.end());
-    return ossl::hmac_sha256(ByteView(key.data(), key.size()), data);
+    return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
   }
 
   Status set_event_head(int64_t seq, ByteView hash) {
@@ -361,7 +368,7 @@ struct Ledger::Impl {
 
   Result<uint64_t> allocate_status_index() {
     for (int attempt = 0; attempt < 64; ++attempt) {
-      IDTAP_ASSIGN_OR_RETURN(Bytes r, ossl::random_bytes(8));
+      IDTAP_ASSIGN_OR_RETURN(Bytes r, crypto::random_bytes(8));
       uint64_t idx = be_uint(r) % status_size;
       IDTAP_ASSIGN_OR_RETURN(Stmt used, prepare("SELECT 1 FROM credentials WHERE status_idx = ?1"));
       used.bind(1, static_cast<int64_t>(idx));
@@ -562,7 +569,7 @@ Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now,
   std::vector<Bytes> out;
   out.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    IDTAP_ASSIGN_OR_RETURN(Bytes c, ossl::random_bytes(kChallengeBytes));
+    IDTAP_ASSIGN_OR_RETURN(Bytes c, crypto::random_bytes(kChallengeBytes));
     IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
     IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
     out.push_back(std::move(c));
@@ -588,7 +595,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
   // The holder, keyed by HMAC(ledger key, resident number digits).
   IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
-  IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, ossl::hmac_sha256(key, ByteView(digits.data(), digits.size())));
+  IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, crypto::hmac_sha256(key, ByteView(digits.data(), digits.size())));
   int64_t holder_id = 0;
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM holders WHERE holder_key = ?1"));
@@ -643,7 +650,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
 
   IssuedCredential out;
-  IDTAP_ASSIGN_OR_RETURN(Bytes id_bytes, ossl::random_bytes(16));
+  IDTAP_ASSIGN_OR_RETURN(Bytes id_bytes, crypto::random_bytes(16));
   out.credential_id = to_hex(id_bytes);
   out.file_path = r.file_path;
   out.device_thumbprint = thumbprint;
@@ -677,6 +684,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   content.validity = out.validity;
   content.status = StatusReference{out.status_idx, status_uri};
   IDTAP_ASSIGN_OR_RETURN(out.issuer_signed, issue_mdoc(content, signer));
+  IDTAP_ASSIGN_OR_RETURN(Bytes file_sha256, crypto::digest(crypto::HashAlg::kSha256, out.issuer_signed));
 
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare(
@@ -685,7 +693,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     IDTAP_TRY(s.bind(1, out.credential_id).bind(2, holder_id).bind(3, card_id).bind(4, out.device_thumbprint)
                   .bind(5, r.mapping.doc_type).bind(6, r.now).bind(7, out.validity.valid_from).bind(8, out.validity.valid_until)
                   .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
-                  .bind_blob(11, ossl::sha256(out.issuer_signed)).run());
+                  .bind_blob(11, file_sha256).run());
   }
   IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, "device " + out.device_thumbprint));
   if (r.before_commit) IDTAP_TRY(r.before_commit(out));
@@ -1039,7 +1047,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
     dirs.insert(directory_of(f.path));
     auto final_bytes = read_file(f.path);
     if (final_bytes.ok()) {
-      if (!equal_bytes(ossl::sha256(*final_bytes), f.sha)) find("credential " + f.id + ": " + f.path + " differs from the recorded credential");
+      if (!sha256_matches(*final_bytes, f.sha)) find("credential " + f.id + ": " + f.path + " differs from the recorded credential");
       continue;
     }
     // Only a file that is not there (ENOENT) is missing: a permission or I/O error says nothing
@@ -1055,7 +1063,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       find("credential " + f.id + ": its temp file " + temp + " cannot be read (" + temp_bytes.error().context + "): not repaired");
       continue;
     }
-    if (temp_bytes.ok() && equal_bytes(ossl::sha256(*temp_bytes), f.sha)) {
+    if (temp_bytes.ok() && sha256_matches(*temp_bytes, f.sha)) {
       LedgerFinding finding{"credential " + f.id + ": committed but not yet renamed into " + f.path, false};
       if (options.repair) finding.repaired = rename_no_replace_durable(temp, f.path).ok();
       report.findings.push_back(std::move(finding));

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <set>
 
-#include "ossl.h"
+#include "idtap/crypto/hash.h"
+#include "idtap/crypto/random.h"
 
 namespace idtap::provision {
 namespace {
@@ -27,12 +28,12 @@ class RandomPool {
  public:
   static Result<RandomPool> create(size_t n) {
     RandomPool p;
-    IDTAP_ASSIGN_OR_RETURN(p.bytes_, ossl::random_bytes(n));
+    IDTAP_ASSIGN_OR_RETURN(p.bytes_, crypto::random_bytes(n));
     return p;
   }
   Result<ByteView> take(size_t n) {
     if (pos_ + n > bytes_.size()) {
-      IDTAP_ASSIGN_OR_RETURN(Bytes more, ossl::random_bytes(std::max<size_t>(n, 256)));
+      IDTAP_ASSIGN_OR_RETURN(Bytes more, crypto::random_bytes(std::max<size_t>(n, 256)));
       bytes_ = std::move(more);
       pos_ = 0;
     }
@@ -68,21 +69,21 @@ struct Digest {
 class DigestContext {
  public:
   static Result<DigestContext> create(std::string_view alg) {
-    const EVP_MD* md = alg == "SHA-256" ? ossl::sha256_md() : alg == "SHA-384" ? EVP_sha384() : alg == "SHA-512" ? EVP_sha512() : nullptr;
-    if (md == nullptr) return make_error(ErrorCode::kNotSupported, "digest algorithm '" + std::string(alg) + "'");
-    DigestContext c;
-    c.md_ = md;
-    c.ctx_.reset(EVP_MD_CTX_new());
-    if (!c.ctx_) return make_error(ErrorCode::kInternal, "EVP_MD_CTX_new");
-    return c;
+    std::optional<crypto::HashAlg> hash = alg == "SHA-256"   ? std::optional(crypto::HashAlg::kSha256)
+                                          : alg == "SHA-384" ? std::optional(crypto::HashAlg::kSha384)
+                                          : alg == "SHA-512" ? std::optional(crypto::HashAlg::kSha512)
+                                                             : std::nullopt;
+    if (!hash) return make_error(ErrorCode::kNotSupported, "digest algorithm '" + std::string(alg) + "'");
+    auto hasher = crypto::Hasher::create(*hash);
+    if (!hasher.ok()) return make_error(ErrorCode::kInternal, "digest set-up failed");
+    return DigestContext(std::move(hasher).value());
   }
   // DigestContext::digest_to: the digest of head || tail into `out`.
   Status digest_to(ByteView head, ByteView tail, Digest& out) {
-    unsigned int n = 0;
-    if (EVP_DigestInit_ex(ctx_.get(), md_, nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), head.data(), head.size()) != 1 ||
-        EVP_DigestUpdate(ctx_.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.bytes, &n) != 1)
+    if (!hasher_.reset().ok() || !hasher_.update(head).ok() || !hasher_.update(tail).ok() ||
+        !hasher_.finish(std::span<uint8_t>(out.bytes, sizeof out.bytes)).ok())
       return make_error(ErrorCode::kInternal, "digest failed");
-    out.size = n;
+    out.size = hasher_.size();
     return ok_status();
   }
   // DigestContext::digest: the digest of head || tail.
@@ -93,8 +94,8 @@ class DigestContext {
   }
 
  private:
-  const EVP_MD* md_ = nullptr;
-  ossl::MdCtxPtr ctx_;
+  explicit DigestContext(crypto::Hasher hasher) : hasher_(std::move(hasher)) {}
+  crypto::Hasher hasher_;
 };
 
 // ElementValue: one data element's value, as the holder's data gives it.

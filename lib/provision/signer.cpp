@@ -9,9 +9,13 @@
 
 #include "idtap/provision/date.h"
 #include "idtap/provision/files.h"
-#include "ossl.h"
+#include "idtap/crypto/hash.h"
+#include "idtap/crypto/openssl_error.h"
+#include "idtap/crypto/pkey.h"
 
 namespace idtap::provision {
+
+using crypto::openssl_last_error;
 
 SoftwareIssuer::SoftwareIssuer(EcPrivateKey key, std::vector<Certificate> chain)
     : key_(std::move(key)), chain_(std::move(chain)) {
@@ -29,19 +33,17 @@ Result<Bytes> SoftwareIssuer::sign(ByteView to_be_signed) {
   std::lock_guard<std::mutex> lock(sign_ctx_.mutex);
   if (!sign_ctx_.ctx) {
     std::unique_ptr<EVP_PKEY_CTX, SignContextFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.pkey(), nullptr));
-    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), ossl::sha256_md()) != 1)
-      return make_error(ErrorCode::kInternal, "ECDSA sign: " + ossl::last_error());
+    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1)
+      return make_error(ErrorCode::kInternal, "ECDSA sign: " + openssl_last_error());
     sign_ctx_.ctx = std::move(ctx);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  if (EVP_Digest(to_be_signed.data(), to_be_signed.size(), digest, &digest_size, ossl::sha256_md(), nullptr) != 1)
-    return make_error(ErrorCode::kInternal, "SHA-256: " + ossl::last_error());
+  auto digest = crypto::digest(crypto::HashAlg::kSha256, to_be_signed);
+  if (!digest.ok()) return make_error(ErrorCode::kInternal, "SHA-256: " + digest.error().context);
   unsigned char der[80];  // an ECDSA-Sig-Value for P-256 is at most 72 bytes
   size_t der_size = sizeof der;
-  if (EVP_PKEY_sign(sign_ctx_.ctx.get(), der, &der_size, digest, digest_size) != 1)
-    return make_error(ErrorCode::kInternal, "ECDSA sign: " + ossl::last_error());
-  auto raw = der_signature_to_raw(ByteView(der, der_size));
+  if (EVP_PKEY_sign(sign_ctx_.ctx.get(), der, &der_size, digest->data(), digest->size()) != 1)
+    return make_error(ErrorCode::kInternal, "ECDSA sign: " + openssl_last_error());
+  auto raw = crypto::ecdsa_der_to_plain(ByteView(der, der_size), 32);
   if (!raw.ok()) return make_error(ErrorCode::kInternal, "ECDSA sign produced " + raw.error().context);
   return raw;
 }

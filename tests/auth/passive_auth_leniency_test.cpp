@@ -183,7 +183,7 @@ EvpKey custom_generator_key() {
   BN_free(b);
   BN_CTX_free(ctx);
   EC_GROUP_free(p256);
-  return EvpKey(key, EvpKeyFree{});
+  return EvpKey(key, EVP_PKEY_free);
 }
 
 SecureBytes pkcs8(EVP_PKEY* key) {

@@ -18,6 +18,22 @@ const test::VectorFile& kat() {
 
 }  // namespace
 
+TEST_CASE("HMAC-SHA256 matches RFC 4231 test cases 1, 2 and 6") {
+  for (const char* section : {"rfc4231_hmac_sha256_1", "rfc4231_hmac_sha256_2", "rfc4231_hmac_sha256_6"}) {
+    CAPTURE(section);
+    auto tag = hmac_sha256(kat().hex(section, "key"), kat().hex(section, "data"));
+    REQUIRE(tag.ok());
+    CHECK(to_hex(*tag) == kat().text(section, "mac"));
+  }
+}
+
+TEST_CASE("HMAC-SHA256 takes an empty key and an empty message") {
+  // RFC 2104 §2: a key shorter than the block is zero-padded; the empty key is all zeros.
+  auto tag = hmac_sha256({}, {});
+  REQUIRE(tag.ok());
+  CHECK(to_hex(*tag) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST_CASE("AES-CMAC matches RFC 4493 and NIST SP 800-38B for 0, 16, 40 and 64 bytes") {
   const Bytes message = kat().hex("rfc4493_cmac_aes128", "message");
   for (const char* section : {"rfc4493_cmac_aes128", "sp800_38b_cmac_aes192", "sp800_38b_cmac_aes256"}) {

@@ -12,6 +12,7 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/hex.h"
 #include "support/test_pki.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 using namespace idtap;
 using namespace idtap::crypto;
@@ -21,10 +22,7 @@ using idtap::test::VectorFile;
 // and PublicKey must accept exactly what it signed.
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = crypto::EvpPkeyPtr;
 
 // Signs `msg` with `key`; `pad` is an RSA padding mode or 0, `salt` the PSS salt length.
 Bytes sign(EVP_PKEY* key, const char* md, ByteView msg, int pad = 0, int salt = 0) {

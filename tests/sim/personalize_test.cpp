@@ -26,6 +26,7 @@
 #include "idtap/sim/card.h"
 #include "support/scratch_dir.h"
 #include "support/test_pki.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 using namespace idtap;
 using namespace idtap::sim;
@@ -41,8 +42,7 @@ PersonalizeOptions base_options() {
   return o;
 }
 
-struct X509Free { void operator()(X509* x) const { X509_free(x); } };
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using X509Ptr = crypto::X509Ptr;
 
 X509Ptr load_cert(ByteView der) {
   const unsigned char* p = der.data();

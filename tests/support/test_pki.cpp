@@ -1,5 +1,7 @@
 #include "support/test_pki.h"
 
+#include "idtap/crypto/x509.h"
+
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -10,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <fstream>
 
@@ -23,17 +26,7 @@ namespace {
 
 EvpKey wrap(EVP_PKEY* k) {
   if (!k) die("key generation");
-  return EvpKey(k, EvpKeyFree{});
-}
-
-void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (!ext) die("X509V3_EXT_conf_nid");
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
+  return EvpKey(k, EVP_PKEY_free);
 }
 
 Bytes bio_bytes(BIO* bio) {
@@ -49,57 +42,34 @@ EvpKey make_ec_key(const char* curve) { return wrap(EVP_EC_gen(curve)); }
 EvpKey make_rsa_key(int bits) { return wrap(EVP_RSA_gen(static_cast<unsigned>(bits))); }
 
 Cert make_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issuer_key) {
-  X509* cert = X509_new();
-  if (!cert) die("X509_new");
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), spec.serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert), spec.not_before);
-  X509_gmtime_adj(X509_getm_notAfter(cert), spec.not_after);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.country.c_str()), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
-  X509_set_pubkey(cert, subject_key);
-  add_ext(cert, issuer, NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-  int ku = spec.key_usage;
-  if (ku == -1) ku = spec.ca ? (KU_KEY_CERT_SIGN | KU_CRL_SIGN) : KU_DIGITAL_SIGNATURE;
-  if (ku != 0) {
-    std::string v = "critical";
-    if (ku & KU_DIGITAL_SIGNATURE) v += ",digitalSignature";
-    if (ku & KU_KEY_CERT_SIGN) v += ",keyCertSign";
-    if (ku & KU_CRL_SIGN) v += ",cRLSign";
-    if (ku & KU_KEY_ENCIPHERMENT) v += ",keyEncipherment";
-    add_ext(cert, issuer, NID_key_usage, v.c_str());
-  }
-  add_ext(cert, issuer, NID_subject_key_identifier, "hash");
-  if (issuer) add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always");
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestSignInit_ex(md, &pctx, spec.digest, nullptr, nullptr, issuer_key, nullptr) != 1) die("DigestSignInit");
-  if (spec.pss) {
-    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
-  }
-  if (X509_sign_ctx(cert, md) <= 0) die("X509_sign_ctx");
-  EVP_MD_CTX_free(md);
-  return Cert(cert, X509CertFree{});
+  const std::time_t now = std::time(nullptr);
+  crypto::CertificateRequest r;
+  r.subject = {{"C", spec.country}, {"CN", spec.common_name}};
+  r.subject_key = subject_key;
+  r.issuer = issuer;
+  r.issuer_key = issuer_key;
+  r.serial = spec.serial;
+  r.not_before = now + spec.not_before;
+  r.not_after = now + spec.not_after;
+  r.basic_constraints = spec.ca ? crypto::BasicConstraints::kCa : crypto::BasicConstraints::kEndEntity;
+  if (spec.key_usage != -1) r.key_usage = spec.key_usage;
+  r.digest = spec.digest;
+  r.rsa_pss = spec.pss;
+  auto cert = crypto::mint_certificate(r);
+  if (!cert.ok()) die("mint_certificate");
+  return Cert(std::move(cert).value().release(), X509_free);
 }
 
 Bytes cert_der(X509* cert) {
-  unsigned char* out = nullptr;
-  int n = i2d_X509(cert, &out);
-  if (n <= 0) die("i2d_X509");
-  Bytes b(out, out + n);
-  OPENSSL_free(out);
-  return b;
+  auto der = crypto::certificate_der(cert);
+  if (!der.ok()) die("i2d_X509");
+  return std::move(der).value();
 }
 
 std::string cert_pem(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, cert);
-  Bytes b = bio_bytes(bio);
-  BIO_free(bio);
-  return string_of(b);
+  auto pem = crypto::certificate_pem(cert);
+  if (!pem.ok()) die("PEM_write_bio_X509");
+  return std::move(pem).value();
 }
 
 std::string key_pem(EVP_PKEY* key) {

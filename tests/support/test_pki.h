@@ -10,15 +10,10 @@
 #include <vector>
 
 #include "idtap/base/bytes.h"
+#include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::testing {
 
-struct EvpKeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct X509CertFree {
-  void operator()(X509* x) const { X509_free(x); }
-};
 using EvpKey = std::shared_ptr<EVP_PKEY>;
 using Cert = std::shared_ptr<X509>;
 

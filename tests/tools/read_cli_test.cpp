@@ -216,13 +216,13 @@ void write_revoking_crl(const std::string& card, const std::string& path) {
     X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
     std::fclose(f);
     REQUIRE(x != nullptr);
-    return testing::Cert(x, testing::X509CertFree());
+    return testing::Cert(x, X509_free);
   };
   testing::Cert csca = load_cert(card + "/pki/csca_cert.pem");
   testing::Cert ds = load_cert(card + "/pki/ds_cert.pem");
   FILE* f = std::fopen((card + "/pki/csca_key.pem").c_str(), "r");
   REQUIRE(f != nullptr);
-  testing::EvpKey key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr), testing::EvpKeyFree());
+  testing::EvpKey key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr), EVP_PKEY_free);
   std::fclose(f);
   REQUIRE(key != nullptr);
   const long serial = ASN1_INTEGER_get(X509_get0_serialNumber(ds.get()));

@@ -1,7 +1,9 @@
 // idtap/crypto/hash.h: message digests (SHA-1/224/256/384/512) over EVP.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "idtap/base/bytes.h"
@@ -35,8 +37,16 @@ class Hasher {
   Hasher& operator=(Hasher&&) noexcept;
   ~Hasher();
   Status update(ByteView data);
-  // Hasher::finish: the digest; the hasher cannot be updated afterwards (kState).
+  // Hasher::finish: the digest; the hasher cannot be updated afterwards (kState) until reset.
   Result<Bytes> finish();
+  // Hasher::finish (into `out`): the same, writing size() bytes to `out` (kInvalidArgument if
+  // it is smaller), for callers that keep digests inline.
+  Status finish(std::span<uint8_t> out);
+  // Hasher::reset: starts a new message with the same algorithm, reusing the context (for
+  // callers hashing many small items in a row). kInternal only if OpenSSL fails.
+  Status reset();
+  // Hasher::size: the digest length (digest_size of the algorithm).
+  size_t size() const;
   // Hasher::finish_secure: as finish, into SecureBytes.
   Result<SecureBytes> finish_secure();
 

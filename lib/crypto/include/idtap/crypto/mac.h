@@ -1,5 +1,5 @@
 // idtap/crypto/mac.h: message authentication codes: DES retail MAC (ISO/IEC 9797-1 MAC
-// algorithm 3 with DES) and AES-CMAC (EVP_MAC). Inputs are already padded where the algorithm
+// algorithm 3 with DES), AES-CMAC and HMAC-SHA256 (EVP_MAC). Inputs are already padded where the algorithm
 // needs it (retail MAC: the caller pads with method 2); CMAC pads itself.
 #pragma once
 
@@ -40,6 +40,10 @@ class Mac {
   explicit Mac(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// hmac_sha256: HMAC-SHA256 (RFC 2104, FIPS 198-1) of `data` under `key` (any length; the
+// 32-byte tag). kInternal only if OpenSSL fails.
+Result<Bytes> hmac_sha256(ByteView key, ByteView data);
 
 // constant_time_equal: CRYPTO_memcmp-based comparison; false when sizes differ.
 bool constant_time_equal(ByteView a, ByteView b);

@@ -98,6 +98,8 @@ class Certificate {
   // first by convention); kMalformed if there is none or one does not parse.
   static Result<std::vector<Certificate>> load_pem_chain(ByteView pem);
 
+  using Shared = std::shared_ptr<X509>;
+
   const Bytes& der() const { return der_; }
   X509* x509() const { return x509_.get(); }
   // Certificate::public_key: the subject's key; kNotSupported unless it is P-256.
@@ -139,9 +141,8 @@ Result<Certificate> make_certificate(const CertificateRequest& request, const Ec
 Status verify_certificate_chain(const Certificate& leaf, std::span<const Certificate> intermediates,
                                 std::span<const Certificate> anchors, UnixSeconds at);
 
-// der_signature_to_raw / raw_signature_to_der: ECDSA-Sig-Value <-> r||s (32-byte halves).
-// kVerificationFailed for a malformed signature.
-Result<Bytes> der_signature_to_raw(ByteView der);
+// raw_signature_to_der: r||s (32-byte halves) as an ECDSA-Sig-Value; kVerificationFailed
+// unless 64 bytes. (The other way is crypto::ecdsa_der_to_plain.)
 Result<Bytes> raw_signature_to_der(ByteView raw);
 
 // base64url: RFC 4648 §5 without padding.
