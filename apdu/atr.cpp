@@ -9,19 +9,6 @@
 namespace idtap::apdu {
 namespace {
 
-std::string hex2(uint8_t b) {
-  char buf[4];
-  std::snprintf(buf, sizeof buf, "%02X", b);
-  return buf;
-}
-
-bool printable_ascii(ByteView v) {
-  if (v.empty()) return false;
-  for (uint8_t c : v)
-    if (c < 0x20 || c > 0x7E) return false;
-  return true;
-}
-
 Error malformed(const std::string& why) { return make_error(ErrorCode::kMalformed, "ATR: " + why); }
 
 // ISO 7816-3 tables 7 and 8.
@@ -36,9 +23,9 @@ std::optional<std::string> decode_compact_tlv(ByteView data, HistoricalBytes& ou
     const uint8_t header = data[pos];
     const uint8_t tag = header >> 4, len = header & 0x0F;
     if (compact_tag_name(tag) == nullptr)
-      return "compact-TLV tag " + std::to_string(tag) + " (byte " + hex2(header) + ") is not defined by ISO 7816-4";
+      return "compact-TLV tag " + std::to_string(tag) + " (byte " + hex_byte(header) + ") is not defined by ISO 7816-4";
     if (len > data.size() - pos - 1)
-      return "compact-TLV object " + hex2(header) + " announces " + std::to_string(len) + " bytes, only " +
+      return "compact-TLV object " + hex_byte(header) + " announces " + std::to_string(len) + " bytes, only " +
              std::to_string(data.size() - pos - 1) + " remain";
     CompactTlv obj{tag, Bytes(data.begin() + pos + 1, data.begin() + pos + 1 + len)};
     pos += 1 + len;
@@ -208,10 +195,10 @@ HistoricalBytes decode_historical(ByteView raw) {
     h.problem = decode_compact_tlv(raw.subspan(1), h);
   } else if (category >= 0x81 && category <= 0x8F) {
     h.category = HistoricalCategory::kRfu;
-    h.problem = "category indicator " + hex2(category) + " is reserved for future use";
+    h.problem = "category indicator " + hex_byte(category) + " is reserved for future use";
   } else {
     h.category = HistoricalCategory::kProprietary;
-    h.problem = "category indicator " + hex2(category) + " is proprietary";
+    h.problem = "category indicator " + hex_byte(category) + " is proprietary";
   }
   return h;
 }
@@ -231,7 +218,7 @@ Atr decode_atr(ByteView raw) {
   else if (raw[0] == 0x3F)
     atr.convention = Convention::kInverse;
   else
-    problem("TS is " + hex2(raw[0]) + ", neither 3B (direct) nor 3F (inverse convention)");
+    problem("TS is " + hex_byte(raw[0]) + ", neither 3B (direct) nor 3F (inverse convention)");
   if (raw.size() < 2) {
     atr.protocols.push_back(0);
     return atr;
@@ -305,7 +292,7 @@ Atr decode_atr(ByteView raw) {
       for (size_t i = 1; i <= pos; ++i) xt ^= raw[i];
       if (xt != 0) {
         atr.tck_ok = false;
-        problem("TCK is " + hex2(raw[pos]) + " but should be " + hex2(static_cast<uint8_t>(raw[pos] ^ xt)) +
+        problem("TCK is " + hex_byte(raw[pos]) + " but should be " + hex_byte(static_cast<uint8_t>(raw[pos] ^ xt)) +
                 " (the XOR of T0..TCK must be 00)");
       }
     }
@@ -343,7 +330,7 @@ Atr decode_atr(ByteView raw) {
       T1Parameters p;
       if (g.ta) {
         p.ifsc = *g.ta;
-        if (p.ifsc == 0 || p.ifsc == 0xFF) atr.warnings.push_back("IFSC " + hex2(p.ifsc) + " is invalid (ISO 7816-3 §11.4.2)");
+        if (p.ifsc == 0 || p.ifsc == 0xFF) atr.warnings.push_back("IFSC " + hex_byte(p.ifsc) + " is invalid (ISO 7816-3 §11.4.2)");
       }
       if (g.tb) {
         p.bwi = *g.tb >> 4;

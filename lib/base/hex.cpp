@@ -61,4 +61,18 @@ Bytes hex_or_die(std::string_view text) {
   return std::move(r).value();
 }
 
+std::string hex_byte(uint8_t v) { return to_hex(ByteView(&v, 1), true); }
+
+std::string hex_word(uint16_t v) {
+  const uint8_t b[2] = {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+  return to_hex(ByteView(b, 2), true);
+}
+
+bool printable_ascii(ByteView v) {
+  if (v.empty()) return false;
+  for (uint8_t c : v)
+    if (c < 0x20 || c > 0x7E) return false;
+  return true;
+}
+
 }  // namespace idtap

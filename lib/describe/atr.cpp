@@ -13,25 +13,6 @@ using namespace idtap::apdu;
 
 namespace {
 
-std::string hex2(uint8_t b) {
-  char buf[4];
-  std::snprintf(buf, sizeof buf, "%02X", b);
-  return buf;
-}
-
-std::string hex4(uint16_t v) {
-  char buf[6];
-  std::snprintf(buf, sizeof buf, "%04X", v);
-  return buf;
-}
-
-bool printable_ascii(ByteView v) {
-  if (v.empty()) return false;
-  for (uint8_t c : v)
-    if (c < 0x20 || c > 0x7E) return false;
-  return true;
-}
-
 // The interface bytes that an indicator nibble Y announces, as "TA2 TC2".
 std::string announced(uint8_t y, size_t group) {
   std::string out;
@@ -264,7 +245,7 @@ std::string interface_byte_meaning(const Atr& atr, size_t group, char which, uin
       case 'A':
         return std::string("clock stop: ") + clock_stop_name(v >> 6) + "; classes: " + class_list(v & 0x3F);
       case 'B':
-        return v == 0 ? "SPU: not used" : (v & 0x80) ? "SPU: proprietary use (" + hex2(v) + ")" : "SPU: standard use (" + hex2(v) + ")";
+        return v == 0 ? "SPU: not used" : (v & 0x80) ? "SPU: proprietary use (" + hex_byte(v) + ")" : "SPU: standard use (" + hex_byte(v) + ")";
       case 'C': return "T=15 byte (not defined)";
     }
   }
@@ -322,8 +303,8 @@ void describe_capabilities(const CardCapabilities& c, std::vector<AtrField>& out
 
 std::string status_text(const StatusIndicator& s) {
   std::string out;
-  if (s.lcs) out += "LCS " + hex2(*s.lcs) + " (" + life_cycle_name(*s.lcs) + ")";
-  if (s.sw) out += std::string(out.empty() ? "" : ", ") + "SW " + hex4(*s.sw);
+  if (s.lcs) out += "LCS " + hex_byte(*s.lcs) + " (" + life_cycle_name(*s.lcs) + ")";
+  if (s.sw) out += std::string(out.empty() ? "" : ", ") + "SW " + hex_word(*s.sw);
   return out;
 }
 
@@ -347,7 +328,7 @@ void describe_historical(const HistoricalBytes& h, std::vector<AtrField>& out, i
     if (o.tag == 0x8 && h.status && h.category == HistoricalCategory::kCompactTlv) meaning += ": " + status_text(*h.status);
     if ((o.tag == 0x5 || o.tag == 0x6 || o.tag == 0xF) && printable_ascii(o.value))
       meaning += " \"" + string_of(o.value) + "\"";
-    out.push_back({"tag " + hex2(o.tag).substr(1), enc, meaning, level});
+    out.push_back({"tag " + hex_byte(o.tag).substr(1), enc, meaning, level});
     if (o.tag == 0x3 && o.value.size() == 1) describe_card_service(o.value[0], out, level + 1);
     if (o.tag == 0x7 && h.capabilities) describe_capabilities(*h.capabilities, out, level + 1);
   }
@@ -405,8 +386,8 @@ std::string atr_summary(const Atr& atr) {
       case ContactlessKind::kStorageCard: {
         const char* name = storage_card_name(c.card_name);
         const char* standard = storage_standard_name(c.standard);
-        return "storage card " + (name ? std::string(name) : "NN " + hex4(c.card_name)) + " (" +
-               (standard ? std::string(standard) : "standard " + hex2(c.standard)) + "), " + tck;
+        return "storage card " + (name ? std::string(name) : "NN " + hex_word(c.card_name)) + " (" +
+               (standard ? std::string(standard) : "standard " + hex_byte(c.standard)) + "), " + tck;
       }
       case ContactlessKind::kTypeB:
         return "ISO 14443-4 Type B, T=1, ATQB application data " + to_hex(c.application_data, true, ' ') +

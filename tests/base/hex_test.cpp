@@ -30,3 +30,14 @@ TEST_CASE("hex rejects bad input") {
     CHECK(r.error().code == ErrorCode::kInvalidArgument);
   }
 }
+
+TEST_CASE("hex_byte, hex_word and printable_ascii") {
+  CHECK(hex_byte(0x00) == "00");
+  CHECK(hex_byte(0x3B) == "3B");
+  CHECK(hex_word(0x6A82) == "6A82");
+  CHECK(hex_word(0x0001) == "0001");
+  CHECK(printable_ascii(bytes_of("JCOP 41")));
+  CHECK_FALSE(printable_ascii(Bytes{}));             // empty: nothing to show as text
+  CHECK_FALSE(printable_ascii(Bytes{'A', 0x7F}));    // DEL is not printable
+  CHECK_FALSE(printable_ascii(Bytes{0x1F, 'A'}));    // a control byte
+}
