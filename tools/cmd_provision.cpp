@@ -162,10 +162,10 @@ int run_challenge(const std::vector<std::string>& argv) {
   }
   if (args->has("json")) {
     JsonWriter j;
-    j.begin_object().field("challenge", to_hex(*c)).field("expires_at", format_tdate(now + ttl)).end_object();
+    j.begin_object().field("challenge", to_hex(*c, true)).field("expires_at", format_tdate(now + ttl)).end_object();
     print_json_document(j.str());
   } else {
-    std::printf("%s\n", to_hex(*c).c_str());
+    std::printf("%s\n", to_hex(*c, true).c_str());
     std::fprintf(stderr, "challenge valid until %s; the phone signs these %zu bytes (ECDSA P-256, SHA-256)\n",
                  format_tdate(now + ttl).c_str(), c->size());
   }

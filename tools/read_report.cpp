@@ -228,8 +228,8 @@ void write_json(JsonWriter& j, const reader::ReadResult& r, const ReportOptions&
   j.field("active_method", v.active.method);
   j.field("active_reason", v.active.detail);
   if (!v.active_challenge.empty()) {  // AA passed: what the chip signed, for a server to verify itself
-    j.field("active_challenge", to_hex(v.active_challenge));
-    j.field("active_signature", to_hex(v.active_signature));
+    j.field("active_challenge", to_hex(v.active_challenge, true));
+    j.field("active_signature", to_hex(v.active_signature, true));
   }
   j.key("unsigned_data_groups").begin_array();
   for (int n : v.unsigned_data_groups) j.value(n);

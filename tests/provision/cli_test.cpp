@@ -55,7 +55,9 @@ Bytes challenge_of(const std::string& json) {
   REQUIRE(at != std::string::npos);
   auto end = json.find('"', at + key.size());
   REQUIRE(end != std::string::npos);
-  return hex_or_die(json.substr(at + key.size(), end - at - key.size()));
+  const std::string hex = json.substr(at + key.size(), end - at - key.size());
+  CHECK(hex.find_first_not_of("0123456789ABCDEF") == std::string::npos);  // JSON bytes: upper-case hex
+  return hex_or_die(hex);
 }
 
 // json_number: the value of "name": N in `json`, or -1.

@@ -812,10 +812,10 @@ TEST_CASE("idtap read --json: the AA challenge and signature, which a server che
     if (!c.present) continue;
     CHECK(v.at("active").get<std::string>() == "passed");
     const std::string challenge_hex = v.at("active_challenge").get<std::string>();
-    CHECK(std::regex_match(challenge_hex, std::regex("^[0-9a-f]{16}$")));
+    CHECK(std::regex_match(challenge_hex, std::regex("^[0-9A-F]{16}$")));  // JSON bytes: upper-case hex
     if (contains(c.read_options, "--aa-challenge")) CHECK(challenge_hex == "0102030405060708");
     const std::string signature_hex = v.at("active_signature").get<std::string>();
-    CHECK(std::regex_match(signature_hex, std::regex("^([0-9a-f]{2})+$")));
+    CHECK(std::regex_match(signature_hex, std::regex("^([0-9A-F]{2})+$")));
     // The server's side: DG15's key (from the signed dg15.bin) verifies the signature over its challenge.
     auto dg15 = lds::parse_dg15(read_bytes(out + "/dg15.bin"));
     REQUIRE(dg15.ok());
