@@ -13,7 +13,9 @@ constexpr size_t kPlainReadPrefix = 16;
 constexpr size_t kNormalResponseLimit = 32;
 constexpr const char* kMasked = "<masked>";
 
-std::string hex_upper(ByteView v) { return to_hex(v, true); }
+// hex_upper: bytes as idtap prints them for people: spaced upper-case pairs ("00 A4 04 0C"), as
+// pcsc-tools and `idtap apdu` do.
+std::string hex_upper(ByteView v) { return to_hex(v, true, ' '); }
 
 std::string cut(ByteView data, size_t keep) {
   if (data.size() <= keep) return hex_upper(data);
@@ -140,7 +142,7 @@ Result<ResponseApdu> TracingTransport::transmit(const CommandApdu& command) {
   previous_ = cls;
   TraceRecord record;
   record.index = ++count_;
-  record.command = fmt::format("{:02X}{:02X}{:02X}{:02X}", command.cla, command.ins, command.p1, command.p2);
+  record.command = fmt::format("{:02X} {:02X} {:02X} {:02X}", command.cla, command.ins, command.p1, command.p2);
   std::string data = redact_command_data(command, cls, detail_);
   if (!data.empty()) record.command += " " + data;
   if (command.ne != 0) record.command += fmt::format(" Le={}", command.ne);

@@ -72,34 +72,35 @@ TEST_CASE("secrets never appear in a trace, at any level") {
 TEST_CASE("what a trace shows of each kind of exchange") {
   // SELECT by AID: everything, the AID is public.
   TraceRecord select = trace_one("00A4040C07A0000002471001", "9000");
-  CHECK(select.command == "00A4040C A0000002471001");
+  CHECK(select.command == "00 A4 04 0C A0 00 00 02 47 10 01");
   CHECK(select.sw == 0x9000);
   // GENERAL AUTHENTICATE: the skeleton, tags and lengths.
   TraceRecord ga = trace_one("10860000027C0000", "7C12801095A3A016522EE98D01E76CB6B98B42C3 9000");
-  CHECK(ga.command == "10860000 7C{} Le=256");
+  CHECK(ga.command == "10 86 00 00 7C{} Le=256");
   CHECK(ga.response == "7C{80[16]}");
   // MSE:Set AT: the protocol OID and the password reference, nothing else.
   TraceRecord mse = trace_one("0022C1A40F800A04007F00070202040202830102", "9000");
-  CHECK(mse.command == "0022C1A4 80=04007F00070202040202 83=02");
+  CHECK(mse.command == "00 22 C1 A4 80=04 00 7F 00 07 02 02 04 02 02 83=02");
   // VERIFY: masked.
-  CHECK(trace_one("0020000106313233343536", "63C2").command == "00200001 <masked>");
+  CHECK(trace_one("0020000106313233343536", "63C2").command == "00 20 00 01 <masked>");
   // Plain READ BINARY: a 16-byte prefix even at -vv (the file may be DG11).
   std::string dg11 = "6B3A5C055F0E5F105F2B5F0E0C484F4E473C3C47494C444F4E475F100E3930303130312D31323334353637";
   for (TraceDetail detail : {TraceDetail::kNormal, TraceDetail::kFull}) {
     TraceRecord read = trace_one("00B0000040", dg11 + " 9000", detail);
-    CHECK(read.response == "6B3A5C055F0E5F105F2B5F0E0C484F4E...(+27 bytes)");
-    CHECK_FALSE(contains(format_trace_record(read), "2D31323334353637"));  // "-1234567"
+    CHECK(read.response == "6B 3A 5C 05 5F 0E 5F 10 5F 2B 5F 0E 0C 48 4F 4E...(+27 bytes)");
+    CHECK_FALSE(contains(format_trace_record(read), "2D 31 32 33 34 35 36 37"));  // "-1234567"
+    CHECK_FALSE(contains(format_trace_record(read), "2D31323334353637"));  // nor compact
   }
   // Secure messaging: the DO skeleton at -v, the ciphertext at -vv.
   const char* sm_read = "0CB000000D9701048E08ED6705417E96BA5500";
   const char* sm_resp = "990290008E08AD55CC17140B2DED 9000";
-  CHECK(trace_one(sm_read, sm_resp).command == "0CB00000 97[1] 8E[8] Le=256");
+  CHECK(trace_one(sm_read, sm_resp).command == "0C B0 00 00 97[1] 8E[8] Le=256");
   CHECK(trace_one(sm_read, sm_resp).response == "99[2] 8E[8]");
-  CHECK(trace_one(sm_read, sm_resp, TraceDetail::kFull).response == "990290008E08AD55CC17140B2DED");
+  CHECK(trace_one(sm_read, sm_resp, TraceDetail::kFull).response == "99 02 90 00 8E 08 AD 55 CC 17 14 0B 2D ED");
   // Long plain responses are cut at -v, whole at -vv.
   std::string fci(80, 'A');
   CHECK(contains(trace_one("00A4040000", fci + " 9000").response, "...(+8 bytes)"));
-  CHECK(trace_one("00A4040000", fci + " 9000", TraceDetail::kFull).response == fci);
+  CHECK(trace_one("00A4040000", fci + " 9000", TraceDetail::kFull).response == to_hex(hex_or_die(fci), true, ' '));
 }
 
 TEST_CASE("GET RESPONSE keeps the redaction of the command it continues") {
@@ -124,7 +125,7 @@ TEST_CASE("a failed transmit is traced with its error and forwarded unchanged") 
   REQUIRE(records.size() == 1);
   REQUIRE(records[0].error.has_value());
   std::string text = format_trace_record(records[0]);
-  CHECK(contains(text, "#1 > 00840000 Le=8"));
+  CHECK(contains(text, "#1 > 00 84 00 00 Le=8"));
   CHECK(contains(text, "#1 ! card_removed: card left the field"));
   CHECK(tracer.describe() == "scripted");
 }

@@ -226,8 +226,8 @@ TEST_CASE("a BAC passport that does not read by SFI, through pcscd: read in full
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("\"genuine\": true") != std::string::npos);
   CHECK(r.out.find("\"access\": \"BAC\"") != std::string::npos);
-  CHECK(r.out.find("> 0CB09D00") != std::string::npos);  // EF.SOD by SFI under BAC: refused in plain
-  CHECK(r.out.find("> 0CA4020C") != std::string::npos);  // then files selected by FID
+  CHECK(r.out.find("> 0C B0 9D 00") != std::string::npos);  // EF.SOD by SFI under BAC: refused in plain
+  CHECK(r.out.find("> 0C A4 02 0C") != std::string::npos);  // then files selected by FID
   for (const auto& [n, raw] : served.card.image.files.data_groups) {
     CAPTURE(n);
     const std::string sha = to_hex(crypto::digest(crypto::HashAlg::kSha256, raw).value());

@@ -64,10 +64,11 @@ TEST_CASE("idtap read -vv: the APDU trace never shows the CAN, the resident numb
   REQUIRE(trace.find("#1 > ") != std::string::npos);  // there is a trace
   const std::regex text_can("(^|[^0-9A-Fa-f])987650($|[^0-9A-Fa-f])");
   CHECK_FALSE(std::regex_search(trace, text_can));
-  for (const char* hidden : {"393837363530",                  // the CAN as ASCII bytes
-                             "900101-1234567", "1234567",     // the resident number
-                             "3930303130312D31323334353637",  // the same as ASCII bytes
-                             "GILDONG", "HONG"}) {
+  for (const char* hidden : {"393837363530", "39 38 37 36 35 30",  // the CAN as ASCII bytes, compact and spaced
+                             "900101-1234567", "1234567",           // the resident number
+                             "3930303130312D31323334353637",        // the same as ASCII bytes
+                             "31 32 33 34 35 36 37",                // its last digits, spaced as the trace prints bytes
+                             "GILDONG", "HONG", "47 49 4C 44 4F 4E 47"}) {
     CAPTURE(hidden);
     CHECK(trace.find(hidden) == std::string::npos);
   }
