@@ -102,10 +102,11 @@ std::vector<FaultPoint> fault_points() {
   REQUIRE(WIFEXITED(r.status));
   REQUIRE(WEXITSTATUS(r.status) == 0);
   std::vector<std::string> headers;  // headers[i]: "CLAINSP1P2" of APDU i
-  const std::regex line(R"(#(\d+) > ([0-9A-F]{8}))");
+  // The trace prints the header as spaced bytes ("#3 > 00 A4 04 0C ..."); kept here compact.
+  const std::regex line(R"(#(\d+) > ([0-9A-F]{2}) ([0-9A-F]{2}) ([0-9A-F]{2}) ([0-9A-F]{2}))");
   for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), line); it != std::sregex_iterator(); ++it) {
     const size_t n = std::stoul((*it)[1]);
-    if (n == headers.size() + 1) headers.push_back((*it)[2]);
+    if (n == headers.size() + 1) headers.push_back((*it)[2].str() + (*it)[3].str() + (*it)[4].str() + (*it)[5].str());
   }
   const size_t total = clean.emu->stats().apdus;
   REQUIRE(headers.size() == total);  // the trace shows every APDU the card answered

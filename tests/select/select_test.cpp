@@ -207,7 +207,7 @@ TEST_CASE("-v wraps the transport in the tracer, which sees every exchange") {
   auto r = open_reader(o);
   REQUIRE(r.ok());
   CHECK(r->transport->transmit(apdu::CommandApdu{.cla = 0, .ins = 0x84, .ne = 8}).ok());
-  CHECK(lines == std::vector<std::string>{"00840000 Le=8"});
+  CHECK(lines == std::vector<std::string>{"00 84 00 00 Le=8"});
   CHECK(r->pcsc != nullptr);
 }
 
