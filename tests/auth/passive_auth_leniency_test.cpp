@@ -336,74 +336,6 @@ TEST_CASE("real EF.SODs: the signature verifies with the Document Signer each ca
   }
 }
 
-TEST_CASE("real United Kingdom EF.SOD: chains to the real UK CSCA at its signing time, and to nothing else") {
-  // uk_csca.pem issued the Document Signer uk_ef_sod.hex carries (its subjectKeyIdentifier is the
-  // DS certificate's authorityKeyIdentifier); de_csca_103.pem is a real CSCA of another country.
-  // The DS certificate is valid 2021-02-01 to 2032-06-01, its private key usage period (when it
-  // signs) 2021-02-01 to 2021-05-04; EF.SOD carries no signing time. Both CSCA keys, and the DS
-  // key, give explicit EC parameters.
-  const Bytes sod = real_sod("uk");
-  TrustStore uk, germany, both, empty;
-  REQUIRE(uk.add_certificates(real_file("uk_csca.pem"), "uk_csca.pem").ok());
-  REQUIRE(germany.add_certificates(real_file("de_csca_103.pem"), "de_csca_103.pem").ok());
-  REQUIRE(both.add_certificates(real_file("de_csca_103.pem"), "de_csca_103.pem").ok());
-  REQUIRE(both.add_certificates(real_file("uk_csca.pem"), "uk_csca.pem").ok());
-  const std::time_t signing_time = utc(2021, 3, 1);  // inside the private key usage period
-
-  struct Row {
-    const char* name;
-    const TrustStore* trust;
-    std::time_t when;
-    PassiveStatus status;
-    const char* reason;  // part of the reason when not valid
-  } rows[] = {
-      // The real chain, DS -> UK CSCA, at the time the DS signed.
-      {"UK CSCA at the signing time", &uk, signing_time, PassiveStatus::kValid, ""},
-      // Among other countries' CSCAs the right one is still found.
-      {"German and UK CSCAs at the signing time", &both, signing_time, PassiveStatus::kValid, ""},
-      // The last day the DS certificate is valid, and the day after it expired.
-      {"UK CSCA, last day of the DS", &uk, utc(2032, 5, 31, 12), PassiveStatus::kValid, ""},
-      {"UK CSCA, after the DS expired", &uk, utc(2032, 6, 2), PassiveStatus::kInvalid, "expired"},
-      // Before the DS certificate was issued.
-      {"UK CSCA, before the DS was issued", &uk, utc(2021, 1, 31), PassiveStatus::kInvalid, "not yet valid"},
-      // Another country's real CSCA: it did not issue this DS.
-      {"German CSCA only", &germany, signing_time, PassiveStatus::kNoTrustAnchor, "no trusted CSCA issued"},
-      // A trust store with no CSCA at all.
-      {"empty trust store", &empty, signing_time, PassiveStatus::kNoTrustAnchor, ""},
-  };
-  for (const auto& row : rows) {
-    INFO(row.name);
-    auto v = verify_sod(sod, PassiveOptions{.trust = row.trust, .when = row.when});
-    REQUIRE(v.ok());
-    CHECK_MESSAGE(v->status == row.status, v->reason);
-    CHECK(v->signature_ok);
-    CHECK_MESSAGE(contains(v->reason, row.reason), v->reason);
-    CHECK(names(v->leniencies) == std::set<std::string>{"explicit_ec_params"});
-    if (row.status != PassiveStatus::kValid) continue;
-    REQUIRE(v->chain.has_value());
-    CHECK(contains(v->chain->signer_subject, "Document Signing Key 32"));
-    CHECK(contains(v->chain->anchor_subject, "Country Signing Authority"));
-    // Both keys of the chain are explicit, each named with the curve it equals.
-    REQUIRE(v->chain->explicit_ec_params.size() == 2);
-    CHECK(contains(v->chain->explicit_ec_params[0], "Document Signing Key 32 (secp256r1)"));
-    CHECK(contains(v->chain->explicit_ec_params[1], "Country Signing Authority (secp384r1)"));
-  }
-
-  // The chain alone, as `idtap` checks any DS certificate (TrustStore::verify_signer).
-  const lds::EfSod p = parsed(sod);
-  REQUIRE(p.signed_data.certificates.size() == 1);
-  const Bytes ds = p.signed_data.certificates.at(0);
-  auto chain = uk.verify_signer(ds, signing_time);
-  REQUIRE_MESSAGE(chain.ok(), chain.error().context);
-  CHECK(contains(chain->anchor_subject, "UKKPA"));
-  auto expired = uk.verify_signer(ds, utc(2032, 6, 2));
-  REQUIRE_FALSE(expired.ok());
-  CHECK(expired.error().code == ErrorCode::kVerificationFailed);
-  auto foreign = germany.verify_signer(ds, signing_time);
-  REQUIRE_FALSE(foreign.ok());
-  CHECK(foreign.error().code == ErrorCode::kNoTrustAnchor);
-}
-
 TEST_CASE("real EF.SODs: each chains to its country's real CSCA while its Document Signer is valid, to no other") {
   // Each <cc>_csca.pem issued the Document Signer <cc>_ef_sod.hex carries: its subjectKeyIdentifier
   // is the DS certificate's authorityKeyIdentifier and the DS signature verifies with its key
@@ -445,7 +377,7 @@ TEST_CASE("real EF.SODs: each chains to its country's real CSCA while its Docume
   for (const auto& row : rows) {
     INFO(std::string(row.cc));
     const Bytes sod = real_sod(row.cc);
-    TrustStore own, other, both;
+    TrustStore own, other, both, empty;
     REQUIRE(own.add_certificates(real_file(row.csca), row.csca).ok());
     REQUIRE(other.add_certificates(real_file(row.other_csca), row.other_csca).ok());
     REQUIRE(both.add_certificates(real_file(row.other_csca), row.other_csca).ok());
@@ -464,6 +396,7 @@ TEST_CASE("real EF.SODs: each chains to its country's real CSCA while its Docume
         {"own CSCA, after the DS expired", &own, row.after_expiry, PassiveStatus::kInvalid, "expired"},
         {"own CSCA, before the DS was issued", &own, row.before_issue, PassiveStatus::kInvalid, "not yet valid"},
         {"another real CSCA only", &other, row.signing, PassiveStatus::kNoTrustAnchor, "no trusted CSCA issued"},
+        {"no CSCA at all", &empty, row.signing, PassiveStatus::kNoTrustAnchor, ""},
     };
     for (const auto& c : cases) {
       INFO(std::string(c.name));
