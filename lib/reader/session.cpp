@@ -12,6 +12,7 @@
 #include "idtap/auth/bac.h"
 #include "idtap/auth/chip_auth.h"
 #include "idtap/auth/pace.h"
+#include "idtap/base/hex.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/crypto/pkey.h"
 #include "idtap/lds/dg14.h"
@@ -47,14 +48,6 @@ bool interrupted(const Error& e) { return e.code == ErrorCode::kCardRemoved || e
 // link_error: an exchange failed without an answer from the card (a timeout, a reader link
 // error): nothing was learnt about the chip, and the secure channel is gone.
 bool link_error(const Error& e) { return e.code == ErrorCode::kTimeout || e.code == ErrorCode::kTransport; }
-
-// sw_text: a status word as "6A82".
-std::string sw_text(uint16_t sw) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (int shift = 12; shift >= 0; shift -= 4) out += digits[(sw >> shift) & 0xF];
-  return out;
-}
 
 FileRecord make_record(const std::string& name, Bytes raw) {
   FileRecord r;
@@ -267,7 +260,7 @@ Status Session::open_once() {
   IDTAP_ASSIGN_OR_RETURN(auto sel, counted_.transmit(apdu::select_by_df_name(apdu::kEmrtdAid)));
   if (sel.sw == 0x6A82 || sel.sw == 0x6A86 || sel.sw == 0x6D00)
     return make_error(ErrorCode::kNotSupported, "the card has no eMRTD application (SELECT A0 00 00 02 47 10 01 answered " +
-                                                    sw_text(sel.sw) + "): it is not an ICAO identity document or passport");
+                                                    hex_word(sel.sw) + "): it is not an ICAO identity document or passport");
   if (!request_.mrz) {
     const std::string why = card_access_error_.empty()
                                 ? choice.reason
