@@ -61,10 +61,10 @@ EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
 # Dependencies flow downward only (see README "The layers").
-LAYERS := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision
+LAYERS := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision issue
 CORE_LAYERS := $(filter-out pcsc nfc select,$(LAYERS))
 # The core archives in link order (users before what they use), for a link without --start-group.
-CORE_LINK_ORDER := provision reader sim auth sm lds crypto describe apdu image base
+CORE_LINK_ORDER := issue provision reader sim auth sm lds crypto describe apdu image base
 
 dir_base      := lib/base
 dir_image     := lib/image
@@ -80,6 +80,7 @@ dir_nfc       := drivers/nfc
 dir_select    := drivers/select
 dir_reader    := lib/reader
 dir_provision := lib/provision
+dir_issue     := lib/issue
 
 deps_base      :=
 deps_image     := base
@@ -95,6 +96,7 @@ deps_nfc       := base apdu
 deps_select    := base image apdu describe pcsc nfc sim crypto sm lds auth
 deps_reader    := base image apdu crypto sm lds auth
 deps_provision := base image apdu crypto lds auth reader
+deps_issue     := base image apdu crypto lds auth reader provision
 
 flags_pcsc      := $(PCSC_CFLAGS)
 flags_nfc       := $(NFC_CFLAGS)
@@ -104,6 +106,7 @@ flags_lds       := $(MEDIA_CFLAGS)
 flags_sim       := $(MEDIA_CFLAGS)
 flags_reader    := $(MEDIA_CFLAGS)
 flags_provision := $(MEDIA_CFLAGS)
+flags_issue     := $(MEDIA_CFLAGS)
 
 ALL_INCLUDES := $(foreach l,$(LAYERS),-I$(dir_$(l))/include)
 
