@@ -298,7 +298,8 @@ fuzz: fuzz-build
 DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclite-dev pcscd \
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
                 libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
-                bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev
+                bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev \
+                libcpp-httplib-dev libqrencode-dev zbar-tools
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(DEB_PACKAGES)
