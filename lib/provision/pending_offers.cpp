@@ -280,7 +280,10 @@ Result<RedeemedOfferRow> PendingOffers::redeem(std::string_view pre_authorized_c
     s.bind_blob(1, ctag);
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
     // OID4VCI 1.0 §6.3 / RFC 6749 §5.2: an unknown, used or expired code is invalid_grant.
-    if (!row) return make_error(ErrorCode::kNotFound, "unknown or expired pre-authorized code");
+    if (!row) {
+      IDTAP_TRY(txn.commit());  // the sweep stands
+      return make_error(ErrorCode::kNotFound, "unknown or expired pre-authorized code");
+    }
     out.offer_id = s.text(0);
     out.credential_configuration_id = s.text(1);
     stored_tx = s.blob(2);
