@@ -17,12 +17,17 @@ Result<VerifiedHolder> read_holder(apdu::Transport& card, const reader::ReadRequ
   return holder_from_read(read);
 }
 
-Result<Pipeline> Pipeline::open(Ledger& ledger, const PipelineConfig& config, UnixSeconds now) {
-  IDTAP_ASSIGN_OR_RETURN(SoftwareIssuer issuer, load_issuer(config.issuer));
+Result<std::unique_ptr<IssuerSigner>> load_checked_issuer(const IssuerFiles& files, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(SoftwareIssuer issuer, load_issuer(files));
   // An issuer certificate that would make the credential fail verification: refused before
   // the card is read (Ledger::issue checks it again at the moment of issue).
   IDTAP_TRY(check_issuer_validity(issuer, now, credential_valid_until(now)));
-  return Pipeline(ledger, std::make_unique<SoftwareIssuer>(std::move(issuer)), config.mapping);
+  return std::unique_ptr<IssuerSigner>(std::make_unique<SoftwareIssuer>(std::move(issuer)));
+}
+
+Result<Pipeline> Pipeline::open(Ledger& ledger, const PipelineConfig& config, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(std::unique_ptr<IssuerSigner> signer, load_checked_issuer(config.issuer, now));
+  return Pipeline(ledger, std::move(signer), config.mapping);
 }
 
 Pipeline::Pipeline(Ledger& ledger, std::unique_ptr<IssuerSigner> signer, DocTypeMapping mapping)
@@ -30,6 +35,7 @@ Pipeline::Pipeline(Ledger& ledger, std::unique_ptr<IssuerSigner> signer, DocType
 
 Result<IssuedCredential> Pipeline::issue_to_file(const FileIssue& request) {
   if (request.holder == nullptr) return make_error(ErrorCode::kInvalidArgument, "issue: no holder");
+  if (!signer_) return make_error(ErrorCode::kInvalidArgument, "issue: this pipeline has no issuer (a desk pipeline makes offers only)");
   IssueRequest r;
   r.holder = request.holder;
   r.device_key = request.device_key;
@@ -55,6 +61,7 @@ Result<RedeemedOfferRow> Pipeline::redeem_offer(std::string_view pre_authorized_
 }
 
 Result<OfferCredential> Pipeline::issue_offer(const std::string& offer_id, const EcPublicKey& device_key, UnixSeconds now) {
+  if (!signer_) return make_error(ErrorCode::kInvalidArgument, "issue: this pipeline has no issuer (a desk pipeline makes offers only)");
   OfferIssue r;
   r.offer_id = offer_id;
   r.device_key = device_key;

@@ -44,6 +44,11 @@ namespace idtap::issue {
 Result<provision::VerifiedHolder> read_holder(apdu::Transport& card, const reader::ReadRequest& request,
                                               reader::Verification* refused = nullptr);
 
+// load_checked_issuer: step 1: the issuer key and chain (provision::load_issuer: kIo,
+// kMalformed, kAuthFailed for a wrong passphrase, ...), refused (check_issuer_validity:
+// kRefused naming the certificate) when a credential issued at `now` would not verify.
+Result<std::unique_ptr<provision::IssuerSigner>> load_checked_issuer(const provision::IssuerFiles& files, UnixSeconds now);
+
 // PipelineConfig: what a pipeline issues with.
 struct PipelineConfig {
   provision::IssuerFiles issuer;
@@ -68,12 +73,12 @@ struct OfferRequest {
 // outlive the pipeline); the signer is owned. Not shared between threads (as Ledger).
 class Pipeline {
  public:
-  // Pipeline::open: step 1: loads the issuer (provision::load_issuer: kIo, kMalformed, kAuthFailed
-  // for a wrong passphrase, ...) and refuses it (check_issuer_validity: kRefused naming the
-  // certificate) when a credential issued at `now` would not verify.
+  // Pipeline::open: step 1 (load_checked_issuer), then the pipeline over `ledger`.
   static Result<Pipeline> open(provision::Ledger& ledger, const PipelineConfig& config, UnixSeconds now);
-  // Pipeline: over a signer made elsewhere (an HSM, a test issuer); no validity check here
-  // (the ledger checks it again at every issue).
+  // Pipeline: over a signer made elsewhere (an HSM, a test issuer, load_checked_issuer); no
+  // validity check here (the ledger checks it again at every issue). A null signer makes a
+  // desk pipeline that only creates offers (`idtap provision offer` holds no issuer key): its
+  // issue_to_file and issue_offer are kInvalidArgument.
   Pipeline(provision::Ledger& ledger, std::unique_ptr<provision::IssuerSigner> signer,
            provision::DocTypeMapping mapping = provision::DocTypeMapping::resident_id_default());
   Pipeline(Pipeline&&) noexcept = default;
