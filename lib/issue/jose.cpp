@@ -109,7 +109,7 @@ Result<provision::EcPublicKey> parse_p256_public_jwk(const nlohmann::json& jwk) 
   if (*kty != "EC") return make_error(ErrorCode::kNotSupported, "JWK key type " + kty->dump() + " (EC P-256 required)");
   // RFC 7518 §6.2.2.1: "d" makes it a private key; a public-key header must never hold one
   // (OpenID4VCI 1.0 Appendix F.4: "the header parameter does not contain a private key").
-  if (jwk.contains("d")) return make_error(ErrorCode::kInvalidArgument, "JWK holds a private key (\"d\")");
+  if (jwk.contains("d")) return make_error(ErrorCode::kInvalidArgument, "JWK holds a private key (member d)");
   // RFC 7518 §6.2.1.1: "crv"; only P-256 here (ES256, RFC 7518 §3.4).
   auto crv = jwk.find("crv");
   if (crv == jwk.end() || !crv->is_string()) return malformed("JWK without a \"crv\" string");
