@@ -369,6 +369,17 @@ TEST_CASE("credential endpoint: the backend's refusal is credential_request_deni
   CHECK(f.credential(token, proofs_body(w.proof(f.nonce()))).status == 200);
 }
 
+TEST_CASE("credential endpoint: a token for another configuration's offer is insufficient_scope (RFC 6750 §3.1)") {
+  Fixture f;
+  f.backend.add_offer("code-other", "777777", kNow + 600, "org.iso.18013.5.1.mDL");
+  std::string token = f.token("code-other", "777777");
+  Wallet w;
+  HttpResponse r = f.credential(token, proofs_body(w.proof(f.nonce())));
+  check_error(r, 403, "insufficient_scope");
+  CHECK(header_or_empty(r, "WWW-Authenticate").starts_with("Bearer error=\"insufficient_scope\""));
+  CHECK(f.backend.issue_calls == 0);
+}
+
 TEST_CASE("credential endpoint: the access token (RFC 6750 §3.1)") {
   Fixture f;
   Wallet w;
