@@ -594,6 +594,9 @@ TEST_CASE("credential endpoint: hostile requests each get their spec error and n
          return b.dump();
        },
        "invalid_credential_request"},
+      {"deeply nested JSON (30000 levels, under the size limit)",
+       [](const std::string&) { return "{\"x\":" + std::string(30000, '[') + std::string(30000, ']') + "}"; },
+       "invalid_credential_request"},
       {"missing credential_configuration_id",
        [&](const std::string& n) { return Json{{"proofs", Json{{"jwt", Json::array({w.proof(n)})}}}}.dump(); },
        "invalid_credential_request"},
@@ -633,6 +636,7 @@ TEST_CASE("credential endpoint: hostile requests each get their spec error and n
       {"two proof types", "exactly one"}, {"di_vp proof type", "only the jwt"}, {"legacy proof of another type", "only the jwt"},
       {"both proof and proofs", "both"}, {"malformed JSON", "not a JSON object"}, {"JSON array body", "not a JSON object"},
       {"empty body", "not a JSON object"}, {"oversized body", "too large"},
+      {"deeply nested JSON (30000 levels, under the size limit)", "credential_configuration_id"},
       {"missing credential_configuration_id", "credential_configuration_id"}, {"unknown credential_configuration_id", "unknown"},
       {"credential_identifier", "credential_identifier"}, {"credential_response_encryption", "encryption"},
       {"form-encoded body", "application/json"}, {"no content type", "application/json"},
