@@ -54,7 +54,7 @@ MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>
 # to link (tests/install checks it); the drivers add them. The core's test binaries link the
 # core only; the tool, the shared library, the drivers' tests, benchmarks and fuzz targets link
 # both.
-CORE_PC    := libcbor sqlite3 libopenjp2 libpng libjpeg zlib fmt openssl
+CORE_PC    := libcbor sqlite3 libopenjp2 libpng libjpeg zlib fmt openssl libqrencode
 DRIVER_PC  := libpcsclite libnfc
 CORE_LIBS  := $(shell pkg-config --libs $(CORE_PC) 2>/dev/null) -lpthread
 EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
