@@ -288,6 +288,39 @@ TEST_CASE("a device that comes back is opened again: the reader recovers without
   CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
 }
 
+TEST_CASE("a device that comes back is opened again even when another reader was closed meanwhile") {
+  // pcscd keeps one Lun per reader: closing one (its reader unplugged for good) must not leave
+  // the others unable to reopen their device. libnfc's driver registry is process-wide and an
+  // nfc_exit empties it; the handler's Luns share one libnfc set-up, torn down with the last.
+  test::ScratchDir dir("ifd");
+  auto emu = Pn532Emulator::start({.max_frame_data = 262, .trace = false, .link_path = dir.path() + "/ttyPN532"}).value();
+  auto card = std::make_shared<TinyCard>();
+  Pn532Card c;
+  c.application = card;
+  emu->place_card(c);
+  Ifd& h = ifd();
+  Channel ch(0x00100000, emu->connstring());
+  REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
+  {
+    Board other;
+    Channel passing(0x00110000, other.device_name());
+    CHECK(h.presence(passing.lun) == IFD_ICC_PRESENT);
+  }  // that reader's Lun is closed
+  emu->unplug();
+  CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
+  REQUIRE(emu->replug().ok());
+  emu->place_card(c);
+  RESPONSECODE rc = IFD_NO_SUCH_DEVICE;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (rc == IFD_NO_SUCH_DEVICE && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);  // pcscd's polling, a little faster
+    rc = h.presence(ch.lun);
+  }
+  CHECK(rc == IFD_ICC_PRESENT);
+  REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
+  CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
+}
+
 TEST_CASE("several readers at once, used from several threads") {
   Board a, b;
   Ifd& h = ifd();
