@@ -427,6 +427,9 @@ TEST_CASE("channels on two Luns opened and closed from two threads at once (pcsc
   // TAG_IFD_THREAD_SAFE = 1 lets pcscd call different Luns concurrently. Each thread opens its
   // emulated board and a usb: reader that is not there (which makes libnfc scan the USB buses),
   // uses the board and closes both, again and again: no crash, and both readers keep working.
+  // One thread's Lun closing (or its usb: open failing) between the other's set-up and open
+  // once left that open without libnfc drivers ("no PN53x answered", nothing sent to the board):
+  // libnfc's driver registry is process-wide and the Luns now share one libnfc set-up.
   Board a, b;
   Ifd& h = ifd();
   CHECK(h.capability(0, TAG_IFD_THREAD_SAFE) == Bytes{1});
