@@ -351,7 +351,7 @@ TEST_CASE("closing a channel while pcscd's polling thread is inside the handler 
   DWORD lun = 0x00070000;
   std::string name = board.device_name();
   REQUIRE(h.create_by_name(lun, name.data()) == IFD_SUCCESS);
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, poller_done{false};
   std::atomic<int> polls{0};
   std::thread poller([&] {
     while (!stop) {
@@ -359,8 +359,16 @@ TEST_CASE("closing a channel while pcscd's polling thread is inside the handler 
       if (rc == IFD_COMMUNICATION_ERROR) break;  // the channel is closed
       ++polls;
     }
+    poller_done = true;
   });
-  while (polls < 5) std::this_thread::sleep_for(1ms);
+  // Bounded: a poller that stopped early (a presence check failing) ends the wait, not the test run.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (polls < 5 && !poller_done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  if (polls < 5) {
+    stop = true;
+    poller.join();
+    FAIL("the polling thread stopped after " << polls << " presence checks");
+  }
   auto closed = std::async(std::launch::async, [&] { return h.close(lun); });
   REQUIRE(closed.wait_for(5s) == std::future_status::ready);
   CHECK(closed.get() == IFD_SUCCESS);
