@@ -73,12 +73,30 @@ class PortLock {
 // libnfc_global_mutex: serializes what touches libnfc's process-wide state: device listing and
 // opening (libnfc's USB drivers scan with libusb-0.1, whose usb_find_busses / usb_find_devices
 // and libnfc's usbbus_prepare work on global bus lists and are not thread-safe), and nfc_init /
-// nfc_exit (libnfc's log set-up counts its users in a global). The pcscd IFD handler declares
-// itself thread-safe, so pcscd opens readers on several Luns at once: this is the one lock they
-// share. Exchanges on open devices do not take it and stay concurrent.
+// nfc_exit (libnfc's driver registry and its log set-up are globals). The pcscd IFD handler
+// declares itself thread-safe, so pcscd opens readers on several Luns at once: this is the one
+// lock they share. Exchanges on open devices do not take it and stay concurrent.
 std::mutex& libnfc_global_mutex() {
   static std::mutex mutex;
   return mutex;
+}
+
+// LibnfcSetup: the process's one libnfc context and how many NfcContext handles use it (guarded
+// by libnfc_global_mutex). libnfc 1.8 keeps its driver registry in one process-wide list
+// (libnfc/nfc.c): nfc_init fills it only when it is empty, and nfc_exit, whatever context it is
+// given, empties it. With two contexts, the first nfc_exit would leave the other without a single
+// driver: its nfc_open and nfc_list_devices then fail without a word, before the port is even
+// opened ("no PN53x answered" for a board that is there). So libnfc is set up once: the first
+// handle runs nfc_init, the last one to go runs nfc_exit, each under the lock, so that no handle
+// can be created between the count reaching zero and nfc_exit emptying the registry.
+struct LibnfcSetup {
+  nfc_context* context = nullptr;
+  size_t handles = 0;
+};
+
+LibnfcSetup& libnfc_setup() {
+  static LibnfcSetup setup;  // trivially destructible: nothing runs at exit
+  return setup;
 }
 
 int milliseconds_of(std::chrono::milliseconds d) {
@@ -92,18 +110,24 @@ int milliseconds_of(std::chrono::milliseconds d) {
 // NfcContext
 
 Result<std::shared_ptr<NfcContext>> NfcContext::create() {
-  nfc_context* raw = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(libnfc_global_mutex());
+  std::lock_guard<std::mutex> lock(libnfc_global_mutex());
+  LibnfcSetup& setup = libnfc_setup();
+  if (setup.handles == 0) {
+    nfc_context* raw = nullptr;
     nfc_init(&raw);
+    if (raw == nullptr) return make_error(ErrorCode::kInternal, "libnfc: nfc_init failed");
+    setup.context = raw;
   }
-  if (raw == nullptr) return make_error(ErrorCode::kInternal, "libnfc: nfc_init failed");
-  return std::shared_ptr<NfcContext>(new NfcContext(raw));
+  ++setup.handles;
+  return std::shared_ptr<NfcContext>(new NfcContext(setup.context));
 }
 
 NfcContext::~NfcContext() {
   std::lock_guard<std::mutex> lock(libnfc_global_mutex());
-  nfc_exit(context_);
+  LibnfcSetup& setup = libnfc_setup();
+  if (--setup.handles > 0) return;
+  nfc_exit(setup.context);
+  setup.context = nullptr;
 }
 
 std::vector<std::string> NfcContext::list_devices(size_t max) {

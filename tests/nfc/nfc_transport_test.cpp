@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "idtap/apdu/commands.h"
 #include "idtap/apdu/exchange.h"
@@ -97,6 +99,29 @@ TEST_CASE("a configured libnfc device is listed") {
   ::unsetenv("LIBNFC_DEVICE");
   REQUIRE(devices.size() == 1);
   CHECK(devices[0] == rig.emu->connstring());
+}
+
+TEST_CASE("a context that goes away leaves the others working (libnfc's driver registry is process-wide)") {
+  // libnfc's nfc_exit empties the one driver list of the process, whatever context it is given:
+  // a second libnfc context closing would leave the first without drivers, and its opens and
+  // listings would then fail without a byte sent ("no PN53x answered" with a board there).
+  Rig rig;
+  ::setenv("LIBNFC_DEVICE", rig.emu->connstring().c_str(), 1);
+  auto kept = NfcContext::create().value();
+  ::unsetenv("LIBNFC_DEVICE");
+  NfcContext::create().value().reset();  // another user comes and goes
+  CHECK(kept->list_devices() == std::vector<std::string>{rig.emu->connstring()});
+  auto device = NfcDevice::open(kept, rig.emu->connstring());
+  REQUIRE_MESSAGE(device.ok(), device.error().message());
+  CHECK(rig.emu->stats().sam_configured);
+
+  // And one going away while the other has a device open: that device is reopened as before.
+  auto passing = NfcContext::create().value();
+  passing.reset();
+  REQUIRE((*device)->close().ok());
+  device = NfcDevice::open(kept, rig.emu->connstring());
+  REQUIRE_MESSAGE(device.ok(), device.error().message());
+  CHECK((*device)->poll(500ms).value().has_value());
 }
 
 TEST_CASE("libnfc's default device (nfc:) is the configured one, and is locked like a named one") {

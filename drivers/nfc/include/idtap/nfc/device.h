@@ -21,15 +21,19 @@ struct nfc_device;
 
 namespace idtap::nfc {
 
-// NfcContext: owns one libnfc context (nfc_init .. nfc_exit); no process-wide state. Devices keep
-// their context alive through a shared_ptr. Use one context from one thread at a time. Contexts
-// in different threads may list and open devices at once: those calls (and nfc_init / nfc_exit)
-// are serialized process-wide, because libnfc's USB scan works on libusb-0.1's global state.
+// NfcContext: a handle on the process's libnfc context (nfc_init .. nfc_exit). libnfc keeps its
+// driver registry process-wide and any nfc_exit empties it for every context, so there is one
+// libnfc context per process: the first live handle sets it up, the last one tears it down.
+// Devices keep their handle alive through a shared_ptr. Use one handle from one thread at a
+// time. Handles in different threads may list and open devices at once: those calls (and
+// nfc_init / nfc_exit) are serialized process-wide, because libnfc's USB scan works on
+// libusb-0.1's global state.
 class NfcContext {
  public:
-  // NfcContext::create: nfc_init. kInternal when libnfc cannot set up (bad configuration file,
-  // out of memory). libnfc reads its configuration (/etc/nfc/libnfc.conf, LIBNFC_* variables)
-  // here.
+  // NfcContext::create: a new handle; nfc_init when no other handle is alive. kInternal when
+  // libnfc cannot set up (bad configuration file, out of memory). libnfc reads its
+  // configuration (/etc/nfc/libnfc.conf, LIBNFC_* variables) in that nfc_init: while a handle
+  // is alive, later changes to them are not seen.
   static Result<std::shared_ptr<NfcContext>> create();
   ~NfcContext();
   NfcContext(const NfcContext&) = delete;
@@ -41,7 +45,7 @@ class NfcContext {
   // A USB reader the kernel's pn533 driver holds is not listed.
   std::vector<std::string> list_devices(size_t max = 16);
 
-  // NfcContext::get: the raw context, owned by this object.
+  // NfcContext::get: the raw context, shared by every handle, valid while this one lives.
   nfc_context* get() const { return context_; }
 
  private:
