@@ -81,41 +81,23 @@ std::string key_pem(EVP_PKEY* key) {
 }
 
 Bytes make_crl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revoked_serials, bool pem, long next_update) {
-  X509_CRL* crl = X509_CRL_new();
-  X509_CRL_set_version(crl, 1);
-  X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
-  ASN1_TIME* t = ASN1_TIME_new();
-  X509_gmtime_adj(t, -3600);
-  X509_CRL_set1_lastUpdate(crl, t);
-  X509_gmtime_adj(t, next_update);
-  X509_CRL_set1_nextUpdate(crl, t);
-  for (long serial : revoked_serials) {
-    X509_REVOKED* r = X509_REVOKED_new();
-    ASN1_INTEGER* s = ASN1_INTEGER_new();
-    ASN1_INTEGER_set(s, serial);
-    X509_REVOKED_set_serialNumber(r, s);
-    X509_gmtime_adj(t, -1800);
-    X509_REVOKED_set_revocationDate(r, t);
-    X509_CRL_add0_revoked(crl, r);
-    ASN1_INTEGER_free(s);
-  }
-  ASN1_TIME_free(t);
-  X509_CRL_sort(crl);
-  if (X509_CRL_sign(crl, issuer_key, EVP_sha256()) <= 0) die("X509_CRL_sign");
-  Bytes out;
+  const std::time_t now = std::time(nullptr);
+  crypto::CrlRequest r;
+  r.issuer = issuer;
+  r.issuer_key = issuer_key;
+  r.this_update = now - 3600;
+  r.next_update = now + next_update;
+  for (long serial : revoked_serials) r.revoked.push_back({serial, now - 1800});
+  auto crl = crypto::mint_crl(r);
+  if (!crl.ok()) die("mint_crl");
   if (pem) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509_CRL(bio, crl);
-    out = bio_bytes(bio);
-    BIO_free(bio);
-  } else {
-    unsigned char* p = nullptr;
-    int n = i2d_X509_CRL(crl, &p);
-    out.assign(p, p + n);
-    OPENSSL_free(p);
+    auto text = crypto::crl_pem(crl->get());
+    if (!text.ok()) die("crl_pem");
+    return bytes_of(*text);
   }
-  X509_CRL_free(crl);
-  return out;
+  auto der = crypto::crl_der(crl->get());
+  if (!der.ok()) die("crl_der");
+  return std::move(der).value();
 }
 
 Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* signer_key) {
