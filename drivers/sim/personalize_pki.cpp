@@ -57,18 +57,6 @@ Result<crypto::X509Ptr> make_cert(const CertSpec& spec, const std::string& count
   return cert;
 }
 
-SecureBytes pkcs8_of(EVP_PKEY* key) {
-  SecureBytes out;
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  if (p8 == nullptr) return out;
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  if (len > 0) out.assign(der, der + len);
-  if (der != nullptr) OPENSSL_clear_free(der, static_cast<size_t>(len > 0 ? len : 0));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
-}
-
 }  // namespace
 
 Result<TestPki> create_test_pki(const PkiOptions& options) {
@@ -92,18 +80,19 @@ Result<TestPki> create_test_pki(const PkiOptions& options) {
   auto crl = crypto::mint_crl(crl_request);
   if (!crl.ok()) return openssl_failed("CRL");
   TestPki pki;
-  pki.csca_key = pkcs8_of(csca_key.get());
-  pki.ds_key = pkcs8_of(ds_key.get());
+  auto csca_pkcs8 = crypto::private_key_pkcs8(csca_key.get());
+  auto ds_pkcs8 = crypto::private_key_pkcs8(ds_key.get());
   auto csca_der = crypto::certificate_der(csca.get());
   auto ds_der = crypto::certificate_der(ds.get());
   auto crl_der = crypto::crl_der(crl->get());
-  if (!csca_der.ok() || !ds_der.ok() || !crl_der.ok()) return openssl_failed("encoding");
+  if (!csca_pkcs8.ok() || !ds_pkcs8.ok() || !csca_der.ok() || !ds_der.ok() || !crl_der.ok())
+    return openssl_failed("encoding");
+  pki.csca_key = std::move(*csca_pkcs8);
+  pki.ds_key = std::move(*ds_pkcs8);
   pki.csca_cert = std::move(*csca_der);
   pki.ds_cert = std::move(*ds_der);
   pki.crl = std::move(*crl_der);
   pki.ds_type = options.ds_key;
-  if (pki.csca_key.empty() || pki.ds_key.empty() || pki.csca_cert.empty() || pki.ds_cert.empty() || pki.crl.empty())
-    return openssl_failed("encoding");
   return pki;
 }
 

@@ -94,6 +94,17 @@ Result<std::string> certificate_pem(const X509* cert) {
   return bio_text(bio.get());
 }
 
+Result<SecureBytes> private_key_pkcs8(EVP_PKEY* key) {
+  Pkcs8Ptr p8(EVP_PKEY2PKCS8(key));
+  if (!p8) return openssl_error("EVP_PKEY2PKCS8");
+  unsigned char* der = nullptr;
+  const int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &der);
+  if (n <= 0) return openssl_error("i2d_PKCS8_PRIV_KEY_INFO");
+  SecureBytes out(der, der + n);
+  OPENSSL_clear_free(der, static_cast<size_t>(n));
+  return out;
+}
+
 std::optional<std::time_t> asn1_time_unix(const ASN1_TIME* t) {
   struct tm tm;
   std::memset(&tm, 0, sizeof tm);

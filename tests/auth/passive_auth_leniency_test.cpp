@@ -186,18 +186,6 @@ EvpKey custom_generator_key() {
   return EvpKey(key, EVP_PKEY_free);
 }
 
-SecureBytes pkcs8(EVP_PKEY* key) {
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  REQUIRE(p8 != nullptr);
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  REQUIRE(len > 0);
-  SecureBytes out(der, der + len);
-  OPENSSL_clear_free(der, static_cast<size_t>(len));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
-}
-
 // The data groups the synthetic EF.SODs sign.
 const std::map<int, Bytes>& data_groups() {
   static const std::map<int, Bytes> dgs = {{1, Bytes{0x61, 0x03, 0x5F, 0x1F, 0x00}}, {2, Bytes{0x75, 0x02, 'o', 'k'}}};
@@ -214,7 +202,7 @@ Bytes lso_content() {
 // make_sod: EF.SOD over lso_content() labelled `econtent_type`, signed by `key` / `cert`.
 Bytes make_sod(EVP_PKEY* key, X509* cert, const lds::Oid& econtent_type = lds::oid::kLdsSecurityObject) {
   const bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
-  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8(key), .certificate = cert_der(cert),
+  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8_der(key), .certificate = cert_der(cert),
                               .scheme = rsa ? lds::SignatureScheme::kRsaPkcs1 : lds::SignatureScheme::kEcdsa};
   auto ci = lds::create_signed_data(econtent_type, lso_content(), signer);
   REQUIRE(ci.ok());
@@ -645,7 +633,7 @@ TEST_CASE("EF.SOD labelled id-data: accepted as a named leniency only while the 
   // Any other content type is still malformed, and id-data over something that is not an
   // LDSSecurityObject too.
   CHECK(verify_sod(with_econtent_type(icao, "1.2.840.113549.1.7.5")).error().code == ErrorCode::kMalformed);
-  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8(ds_key.get()), .certificate = cert_der(ds.get())};
+  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8_der(ds_key.get()), .certificate = cert_der(ds.get())};
   auto not_lso = lds::create_signed_data(lds::oid::kData, Bytes{0x04, 0x02, 'h', 'i'}, signer);
   REQUIRE(not_lso.ok());
   CHECK(verify_sod(apdu::encode_tlv(0x77, *not_lso)).error().code == ErrorCode::kMalformed);

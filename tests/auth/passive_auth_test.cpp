@@ -45,18 +45,6 @@ const std::map<int, Bytes>& data_groups() {
   return dgs;
 }
 
-SecureBytes pkcs8(EVP_PKEY* key) {
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  REQUIRE(p8 != nullptr);
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  REQUIRE(len > 0);
-  SecureBytes out(der, der + len);
-  OPENSSL_clear_free(der, static_cast<size_t>(len));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
-}
-
 // lso_for: an LDSSecurityObject over data_groups() with `alg`.
 lds::LdsSecurityObject lso_for(HashAlg alg) {
   lds::LdsSecurityObject lso;
@@ -73,7 +61,7 @@ struct SodSpec {
 };
 
 lds::CmsSigner signer_for(const SodSpec& spec, EVP_PKEY* ds_key, X509* ds_cert) {
-  return lds::CmsSigner{.private_key_pkcs8 = pkcs8(ds_key), .certificate = cert_der(ds_cert), .hash = spec.cms_hash,
+  return lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(ds_key), .certificate = cert_der(ds_cert), .hash = spec.cms_hash,
                         .scheme = spec.scheme};
 }
 
@@ -553,7 +541,7 @@ TEST_CASE("CscaMasterList content: the certificates in order, and malformed list
   EvpKey mls_key = make_ec_key("P-256");
   Cert mls = make_cert(CertSpec{.common_name = "MLS", .serial = 9}, mls_key.get(), c1.get(), k1.get());
   auto ci = lds::create_signed_data(lds::oid_or_die("2.23.136.1.1.2"), csca_master_list({0x01}, both),
-                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(ci.ok());
   TrustStore store;
   auto st = store.add_master_list(*ci, "v1.ml");
@@ -562,14 +550,14 @@ TEST_CASE("CscaMasterList content: the certificates in order, and malformed list
   CHECK(store.anchor_count() == 0);
   // The same signer over a v0 list is accepted.
   auto v0 = lds::create_signed_data(lds::oid_or_die("2.23.136.1.1.2"), csca_master_list({0x00}, both),
-                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(v0.ok());
   REQUIRE(store.add_master_list(*v0, "v0.ml").ok());
   CHECK(store.anchor_count() == 2);
   // A list signed as another content type (an LDSSecurityObject), relabelled as a master list:
   // the signature verifies, but the signed contentType attribute gives it away.
   auto other = lds::create_signed_data(lds::oid::kLdsSecurityObject, csca_master_list({0x00}, both),
-                                       lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+                                       lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(other.ok());
   TrustStore relabelled_store;
   auto relabelled = relabelled_store.add_master_list(relabel(*other, "2.23.136.1.1.2"), "relabelled.ml");

@@ -295,3 +295,29 @@ TEST_CASE("a CRL request without an issuer or its key is refused") {
   no_key.issuer = p.mid.get();
   CHECK(mint_crl(no_key).error().code == ErrorCode::kInvalidArgument);
 }
+
+TEST_CASE("private_key_pkcs8: the key's PKCS#8 DER reads back as the same key; a public key alone is refused") {
+  for (EVP_PKEY* raw : {EVP_EC_gen("P-256"), EVP_RSA_gen(2048)}) {
+    EvpPkeyPtr key(raw);
+    REQUIRE(key);
+    auto der = private_key_pkcs8(key.get());
+    REQUIRE(der.ok());
+    const unsigned char* p = der->data();
+    EvpPkeyPtr back(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size())));
+    REQUIRE(back);
+    CHECK(p == der->data() + der->size());
+    CHECK(EVP_PKEY_eq(back.get(), key.get()) == 1);
+  }
+  // The public half only (SubjectPublicKeyInfo): there is no private key to encode.
+  EvpPkeyPtr key = ec_key();
+  unsigned char* spki = nullptr;
+  const int n = i2d_PUBKEY(key.get(), &spki);
+  REQUIRE(n > 0);
+  const unsigned char* q = spki;
+  EvpPkeyPtr pub(d2i_PUBKEY(nullptr, &q, n));
+  OPENSSL_free(spki);
+  REQUIRE(pub);
+  auto refused = private_key_pkcs8(pub.get());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kInternal);
+}

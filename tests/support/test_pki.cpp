@@ -147,6 +147,12 @@ void write_file(const std::string& path, ByteView data) {
 
 void write_file(const std::string& path, const std::string& text) { write_file(path, bytes_of(text)); }
 
+SecureBytes pkcs8_der(EVP_PKEY* key) {
+  auto der = crypto::private_key_pkcs8(key);
+  if (!der.ok()) die("private_key_pkcs8");
+  return std::move(der).value();
+}
+
 Bytes spki_der(EVP_PKEY* key) {
   unsigned char* der = nullptr;
   const int len = i2d_PUBKEY(key, &der);

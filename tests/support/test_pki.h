@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "idtap/base/bytes.h"
+#include "idtap/base/secure_bytes.h"
 #include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::testing {
@@ -44,6 +45,9 @@ Bytes cert_der(X509* cert);
 std::string cert_pem(X509* cert);
 // key_pem: the private key as unencrypted PKCS#8 PEM.
 std::string key_pem(EVP_PKEY* key);
+// pkcs8_der: the private key as unencrypted PKCS#8 DER (crypto::private_key_pkcs8; aborts on
+// failure).
+SecureBytes pkcs8_der(EVP_PKEY* key);
 // spki_der: the public key as a DER SubjectPublicKeyInfo (empty if OpenSSL cannot encode it).
 Bytes spki_der(EVP_PKEY* key);
 

@@ -15,6 +15,7 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
+#include "idtap/base/secure_bytes.h"
 #include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::crypto {
@@ -29,6 +30,11 @@ Result<std::vector<X509Ptr>> parse_certificates_pem(ByteView pem);
 // OpenSSL cannot encode it.
 Result<Bytes> certificate_der(const X509* cert);
 Result<std::string> certificate_pem(const X509* cert);
+
+// private_key_pkcs8: `key` (not owned) as an unencrypted PKCS#8 PrivateKeyInfo (RFC 5208), DER,
+// for the signers of test PKIs and the simulated card; the buffer is zeroised when freed. kInternal
+// if OpenSSL cannot encode the key (one without a private part).
+Result<SecureBytes> private_key_pkcs8(EVP_PKEY* key);
 
 // asn1_time_unix: an ASN.1 UTCTime / GeneralizedTime as seconds since the epoch; nullopt if it
 // does not parse.
