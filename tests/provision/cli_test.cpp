@@ -87,6 +87,19 @@ LedgerOptions test_ledger_options() {
   return o;
 }
 
+// issue_sample_credential: a new ledger `db` (created by the library, as the service would) with
+// one credential of sample_holder() for a fresh phone key, signed by `pki` and written to
+// `path`; returns its credential id.
+std::string issue_sample_credential(const std::string& db, const TestIssuer& pki, const std::string& path) {
+  SoftwareIssuer signer = signer_of(pki);
+  Ledger ledger = Ledger::create(db, test_ledger_options()).value();
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  IssueRequest r = request_for(ledger, holder, phone, now_seconds());
+  r.file_path = path;
+  return issue_to_file(ledger, r, signer).value().credential_id;
+}
+
 // init_ledger: `idtap ledger init` (the only command that creates a ledger).
 void init_ledger(const std::string& db) {
   auto made = run("ledger init --ledger " + db + " --status-uri " + kStatusUri);
@@ -105,16 +118,7 @@ TEST_CASE("idtap mdoc / credential / card / status-list / ledger, end to end") {
   write(dir.file("pass.txt"), pass + "\n");
   const std::string db = dir.file("ledger.db");
   const std::string cred = dir.file("phone.mdoc");
-  std::string id;
-  {
-    SoftwareIssuer signer = signer_of(pki);
-    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
-    auto phone = EcPrivateKey::generate().value();
-    VerifiedHolder holder = sample_holder();
-    IssueRequest r = request_for(ledger, holder, phone, now_seconds());
-    r.file_path = cred;
-    id = issue_to_file(ledger, r, signer).value().credential_id;
-  }
+  const std::string id = issue_sample_credential(db, pki, cred);
   const std::string common = " --ledger " + db;
   const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem");
   const std::string status = dir.file("status.cwt");
@@ -497,17 +501,7 @@ TEST_CASE("idtap ledger verify --repair reports a deleted desk copy and revokes 
   TempDir dir;
   const std::string db = dir.file("ledger.db");
   const std::string cred = dir.file("phone.mdoc");
-  std::string id;
-  {
-    TestIssuer pki = make_test_issuer();
-    SoftwareIssuer signer = signer_of(pki);
-    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
-    auto phone = EcPrivateKey::generate().value();
-    VerifiedHolder holder = sample_holder();
-    IssueRequest r = request_for(ledger, holder, phone, now_seconds());
-    r.file_path = cred;
-    id = issue_to_file(ledger, r, signer).value().credential_id;
-  }
+  const std::string id = issue_sample_credential(db, make_test_issuer(), cred);
   REQUIRE(::unlink(cred.c_str()) == 0);
   auto repaired = run("ledger verify --ledger " + db + " --repair");
   CHECK(repaired.rc == 1);  // a finding left: the clerk decides
