@@ -211,36 +211,12 @@ Bytes make_sod(EVP_PKEY* key, X509* cert, const lds::Oid& econtent_type = lds::o
 
 // with_extra_certificate: `sod` also carrying `extra` in SignedData.certificates (unsigned).
 Bytes with_extra_certificate(const Bytes& sod, X509* extra) {
-  const lds::EfSod p = parsed(sod);
-  const unsigned char* in = p.signed_data.content_info.data();
-  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &in, static_cast<long>(p.signed_data.content_info.size()));
-  REQUIRE(cms != nullptr);
-  REQUIRE(CMS_add1_cert(cms, extra) == 1);
-  unsigned char* der = nullptr;
-  const int len = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(len > 0);
-  Bytes ci(der, der + len);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return apdu::encode_tlv(0x77, ci);
+  return apdu::encode_tlv(0x77, add_cms_certificate(parsed(sod).signed_data.content_info, extra));
 }
 
 // with_econtent_type: `sod` with its (unsigned) eContentType relabelled `oid`.
 Bytes with_econtent_type(const Bytes& sod, const char* oid) {
-  const lds::EfSod p = parsed(sod);
-  const unsigned char* in = p.signed_data.content_info.data();
-  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &in, static_cast<long>(p.signed_data.content_info.size()));
-  REQUIRE(cms != nullptr);
-  ASN1_OBJECT* type = OBJ_txt2obj(oid, 1);
-  REQUIRE(CMS_set1_eContentType(cms, type) == 1);
-  ASN1_OBJECT_free(type);
-  unsigned char* der = nullptr;
-  const int len = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(len > 0);
-  Bytes ci(der, der + len);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return apdu::encode_tlv(0x77, ci);
+  return apdu::encode_tlv(0x77, relabel_econtent_type(parsed(sod).signed_data.content_info, oid));
 }
 
 std::set<std::string> names(const Leniencies& l) {

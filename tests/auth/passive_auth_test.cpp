@@ -110,23 +110,6 @@ struct Pki {
 
 std::string oid_text(const lds::Oid& oid) { return lds::oid_to_string(oid).value(); }
 
-// relabel: the CMS ContentInfo `content_info` with its (unsigned) eContentType set to `oid`.
-Bytes relabel(const Bytes& content_info, const char* oid) {
-  const unsigned char* p = content_info.data();
-  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(content_info.size()));
-  REQUIRE(cms != nullptr);
-  ASN1_OBJECT* type = OBJ_txt2obj(oid, 1);
-  REQUIRE(CMS_set1_eContentType(cms, type) == 1);
-  ASN1_OBJECT_free(type);
-  unsigned char* der = nullptr;
-  const int len = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(len > 0);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("EF.SOD verifies with every LDSSecurityObject digest and every Document Signer scheme") {
@@ -287,7 +270,7 @@ TEST_CASE("EF.SOD that must not pass, each with its reason") {
   REQUIRE(lso_der.ok());
   auto as_security_object = lds::create_signed_data(lds::oid::kSecurityObject, *lso_der, signer_for(spec, ds_key.get(), good.get()));
   REQUIRE(as_security_object.ok());
-  const Bytes relabelled = apdu::encode_tlv(0x77, relabel(*as_security_object, "2.23.136.1.1.1"));
+  const Bytes relabelled = apdu::encode_tlv(0x77, relabel_econtent_type(*as_security_object, "2.23.136.1.1.1"));
 
   const Bytes good_sod = make_sod(spec, ds_key.get(), good.get());
   struct Row {
@@ -560,7 +543,7 @@ TEST_CASE("CscaMasterList content: the certificates in order, and malformed list
                                        lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(other.ok());
   TrustStore relabelled_store;
-  auto relabelled = relabelled_store.add_master_list(relabel(*other, "2.23.136.1.1.2"), "relabelled.ml");
+  auto relabelled = relabelled_store.add_master_list(relabel_econtent_type(*other, "2.23.136.1.1.2"), "relabelled.ml");
   REQUIRE_FALSE(relabelled.ok());
   CHECK(relabelled.error().code == ErrorCode::kVerificationFailed);
   CHECK(relabelled.error().context.find("contentType") != std::string::npos);
@@ -603,7 +586,7 @@ TEST_CASE("EF.CardSecurity gets the same signature, signed attribute and chain c
   REQUIRE(infos_der.ok());
   auto other = lds::create_signed_data(lds::oid::kLdsSecurityObject, *infos_der, cms_signer);
   REQUIRE(other.ok());
-  auto relabelled = verify_card_security(relabel(*other, "0.4.0.127.0.7.3.2.1"), PassiveOptions{.trust = &pki.trust});
+  auto relabelled = verify_card_security(relabel_econtent_type(*other, "0.4.0.127.0.7.3.2.1"), PassiveOptions{.trust = &pki.trust});
   REQUIRE(relabelled.ok());
   CHECK(relabelled->status == PassiveStatus::kInvalid);
   CHECK(relabelled->reason.find("contentType") != std::string::npos);

@@ -139,6 +139,36 @@ Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* 
   return der;
 }
 
+namespace {
+
+// edit_cms: `content_info` decoded, changed by `edit` (which returns false on failure), encoded.
+template <class Edit>
+Bytes edit_cms(const Bytes& content_info, const char* what, Edit edit) {
+  const unsigned char* in = content_info.data();
+  crypto::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &in, static_cast<long>(content_info.size())));
+  if (!cms) die("d2i_CMS_ContentInfo");
+  if (!edit(cms.get())) die(what);
+  unsigned char* der = nullptr;
+  const int len = i2d_CMS_ContentInfo(cms.get(), &der);
+  if (len <= 0) die("i2d_CMS_ContentInfo");
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+Bytes relabel_econtent_type(const Bytes& content_info, const char* oid) {
+  return edit_cms(content_info, "CMS_set1_eContentType", [oid](CMS_ContentInfo* cms) {
+    crypto::Asn1ObjectPtr type(OBJ_txt2obj(oid, 1));
+    return type && CMS_set1_eContentType(cms, type.get()) == 1;
+  });
+}
+
+Bytes add_cms_certificate(const Bytes& content_info, X509* cert) {
+  return edit_cms(content_info, "CMS_add1_cert", [cert](CMS_ContentInfo* cms) { return CMS_add1_cert(cms, cert) == 1; });
+}
+
 void write_file(const std::string& path, ByteView data) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));

@@ -60,6 +60,13 @@ Bytes make_crl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revo
 // CscaMasterList { v0, SET OF Certificate }) signed by `signer` with `signer_key`.
 Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* signer_key);
 
+// relabel_econtent_type: the CMS ContentInfo `content_info` (DER) with its eContentType set to
+// `oid` (dotted), the signature and the signed contentType attribute left as they were.
+Bytes relabel_econtent_type(const Bytes& content_info, const char* oid);
+// add_cms_certificate: the CMS ContentInfo `content_info` (DER) also carrying `cert` in
+// SignedData.certificates (an unsigned field).
+Bytes add_cms_certificate(const Bytes& content_info, X509* cert);
+
 // write_file: writes `data` to `path` (aborts on failure).
 void write_file(const std::string& path, ByteView data);
 void write_file(const std::string& path, const std::string& text);
