@@ -21,6 +21,24 @@ std::string bio_text(BIO* bio) {
   return std::string(data, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+// der_of / pem_of: an object's DER or PEM encoding by OpenSSL's `I2d` / `PemWrite`.
+template <class T, int (*I2d)(const T*, unsigned char**)>
+Result<Bytes> der_of(const T* object, const char* what) {
+  unsigned char* der = nullptr;
+  const int n = I2d(object, &der);
+  if (n <= 0) return openssl_error(what);
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+template <class T, int (*PemWrite)(BIO*, const T*)>
+Result<std::string> pem_of(const T* object, const char* what) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PemWrite(bio.get(), object) != 1) return openssl_error(what);
+  return bio_text(bio.get());
+}
+
 // add_extension: one extension in OpenSSL's configuration syntax, with `issuer` for keyid
 // values.
 bool add_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
@@ -79,19 +97,10 @@ Result<std::vector<X509Ptr>> parse_certificates_pem(ByteView pem) {
   return certs;
 }
 
-Result<Bytes> certificate_der(const X509* cert) {
-  unsigned char* der = nullptr;
-  const int n = i2d_X509(cert, &der);
-  if (n <= 0) return openssl_error("i2d_X509");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
-}
+Result<Bytes> certificate_der(const X509* cert) { return der_of<X509, i2d_X509>(cert, "i2d_X509"); }
 
 Result<std::string> certificate_pem(const X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return openssl_error("PEM_write_bio_X509");
-  return bio_text(bio.get());
+  return pem_of<X509, PEM_write_bio_X509>(cert, "PEM_write_bio_X509");
 }
 
 Result<SecureBytes> private_key_pkcs8(EVP_PKEY* key) {
@@ -217,20 +226,10 @@ Result<X509CrlPtr> mint_crl(const CrlRequest& r) {
   return crl;
 }
 
-Result<Bytes> crl_der(const X509_CRL* crl) {
-  unsigned char* der = nullptr;
-  const int n = i2d_X509_CRL(crl, &der);
-  if (n <= 0) return openssl_error("i2d_X509_CRL");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
-}
+Result<Bytes> crl_der(const X509_CRL* crl) { return der_of<X509_CRL, i2d_X509_CRL>(crl, "i2d_X509_CRL"); }
 
 Result<std::string> crl_pem(const X509_CRL* crl) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  // PEM_write_bio_X509_CRL takes a non-const pointer in OpenSSL 3 but does not change the CRL.
-  if (!bio || PEM_write_bio_X509_CRL(bio.get(), const_cast<X509_CRL*>(crl)) != 1) return openssl_error("PEM_write_bio_X509_CRL");
-  return bio_text(bio.get());
+  return pem_of<X509_CRL, PEM_write_bio_X509_CRL>(crl, "PEM_write_bio_X509_CRL");
 }
 
 Result<ChainResult> verify_chain(X509* leaf, std::span<X509* const> untrusted, std::span<X509* const> anchors,
