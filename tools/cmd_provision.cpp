@@ -24,6 +24,7 @@
 #include "idtap/provision/holder_from_read.h"
 #include "idtap/provision/ledger.h"
 #include "idtap/provision/mapping.h"
+#include "idtap/provision/national_name.h"
 #include "idtap/provision/pending_offers.h"
 #include "idtap/provision/proof.h"
 #include "idtap/provision/provisioning.h"
@@ -111,8 +112,7 @@ void print_holder(const VerifiedHolder& h) {
     if (!value.empty()) std::printf("%-14s%s\n", label, value.c_str());
   };
   row("Name", h.family_name + (h.given_name.empty() ? "" : ", " + h.given_name));
-  row("Full name", h.family_name_national + h.given_name_national +
-                       (h.given_name_national.empty() ? "" : " (surname " + h.family_name_national + ")"));
+  row("Full name", national_name_text(h.family_name_national, h.given_name_national));
   row("Born", format_date(h.birth_date));
   row("Resident no.", h.masked_resident_number());
   row("Document", h.card.issuing_state + " " + h.card.document_number + ", expires " + format_date(h.expiry_date));

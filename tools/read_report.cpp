@@ -78,14 +78,12 @@ int exit_code_for_verdict(const reader::Verification& v) {
   return kExitChipFailed;
 }
 
-// full_name_text: DG11's full name as the clerk reads it: a Hangul name written whole, as Koreans
-// write it, with its surname named (남궁민수, surname 남궁), never with the card's '<<' fillers.
+// full_name_text: DG11's full name split (the card's '<<', else the MRZ's split) and written as
+// the clerk reads it (provision::national_name_text).
 std::string full_name_text(const std::string& full_name, const reader::ReadResult& r) {
   const auto name = provision::split_national_name(full_name, r.dg1 ? r.dg1->mrz.primary_identifier : "",
                                                    r.dg1 ? r.dg1->mrz.secondary_identifier : "");
-  if (name.given.empty()) return name.family;
-  const bool hangul = static_cast<unsigned char>(name.family[0]) >= 0x80;
-  return hangul ? name.family + name.given + " (surname " + name.family + ")" : name.family + ", " + name.given;
+  return provision::national_name_text(name.family, name.given);
 }
 
 void print_summary(const reader::ReadResult& r, const ReportOptions& options) {

@@ -1,13 +1,13 @@
 // The throw-away test PKI of a personalized card: CSCA, Document Signer and CRL, following the
 // ICAO 9303-12 §7.1 certificate and CRL profiles (the extensions a verifier checks; the optional
-// ones such as privateKeyUsagePeriod and documentTypeList are left out).
+// ones such as privateKeyUsagePeriod and documentTypeList are left out). lib/crypto's x509
+// module mints them; this file holds the profile.
 #include <ctime>
 #include <memory>
 #include <string>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "idtap/sim/personalize.h"
 #include "idtap/crypto/ossl_ptr.h"
@@ -57,28 +57,6 @@ Result<crypto::X509Ptr> make_cert(const CertSpec& spec, const std::string& count
   return cert;
 }
 
-template <class T, int (*I2d)(const T*, unsigned char**)>
-Bytes der_of(const T* obj) {
-  unsigned char* der = nullptr;
-  const int len = I2d(obj, &der);
-  Bytes out;
-  if (len > 0) out.assign(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
-SecureBytes pkcs8_of(EVP_PKEY* key) {
-  SecureBytes out;
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  if (p8 == nullptr) return out;
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  if (len > 0) out.assign(der, der + len);
-  if (der != nullptr) OPENSSL_clear_free(der, static_cast<size_t>(len > 0 ? len : 0));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
-}
-
 }  // namespace
 
 Result<TestPki> create_test_pki(const PkiOptions& options) {
@@ -92,35 +70,29 @@ Result<TestPki> create_test_pki(const PkiOptions& options) {
   IDTAP_ASSIGN_OR_RETURN(crypto::X509Ptr ds, make_cert(CertSpec{"idtap Test Document Signer", 2, start - kDay, 10 * 365 + 3, false},
                                                options.country, ds_key.get(), csca.get(), csca_key.get()));
   // ICAO 9303-12 §7.1.4: a v2 CRL by the CSCA with authorityKeyIdentifier and cRLNumber.
-  crypto::X509CrlPtr crl(X509_CRL_new());
-  if (!crl) return openssl_failed("X509_CRL_new");
-  bool ok = X509_CRL_set_version(crl.get(), 1) == 1 && X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(csca.get())) == 1;
-  ASN1_TIME* last = X509_time_adj_ex(nullptr, 0, 0, &start);
-  ASN1_TIME* next = X509_time_adj_ex(nullptr, 90, 0, &start);
-  ok = ok && last && next && X509_CRL_set1_lastUpdate(crl.get(), last) == 1 && X509_CRL_set1_nextUpdate(crl.get(), next) == 1;
-  ASN1_TIME_free(last);
-  ASN1_TIME_free(next);
-  if (ok) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, csca.get(), nullptr, nullptr, crl.get(), 0);
-    crypto::X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
-    ASN1_INTEGER* number = ASN1_INTEGER_new();
-    ok = aki && number && ASN1_INTEGER_set(number, 1) == 1 && X509_CRL_add_ext(crl.get(), aki.get(), -1) == 1 &&
-         X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number, 0, 0) == 1 && X509_CRL_sort(crl.get()) == 1 &&
-         X509_CRL_sign(crl.get(), csca_key.get(), EVP_sha256()) > 0;
-    ASN1_INTEGER_free(number);
-  }
-  if (!ok) return openssl_failed("CRL");
+  crypto::CrlRequest crl_request;
+  crl_request.issuer = csca.get();
+  crl_request.issuer_key = csca_key.get();
+  crl_request.this_update = start;
+  crl_request.next_update = start + 90 * kDay;
+  crl_request.crl_number = 1;
+  crl_request.authority_key_id = true;
+  auto crl = crypto::mint_crl(crl_request);
+  if (!crl.ok()) return openssl_failed("CRL");
   TestPki pki;
-  pki.csca_key = pkcs8_of(csca_key.get());
-  pki.csca_cert = der_of<X509, i2d_X509>(csca.get());
-  pki.ds_key = pkcs8_of(ds_key.get());
-  pki.ds_cert = der_of<X509, i2d_X509>(ds.get());
-  pki.crl = der_of<X509_CRL, i2d_X509_CRL>(crl.get());
-  pki.ds_type = options.ds_key;
-  if (pki.csca_key.empty() || pki.ds_key.empty() || pki.csca_cert.empty() || pki.ds_cert.empty() || pki.crl.empty())
+  auto csca_pkcs8 = crypto::private_key_pkcs8(csca_key.get());
+  auto ds_pkcs8 = crypto::private_key_pkcs8(ds_key.get());
+  auto csca_der = crypto::certificate_der(csca.get());
+  auto ds_der = crypto::certificate_der(ds.get());
+  auto crl_der = crypto::crl_der(crl->get());
+  if (!csca_pkcs8.ok() || !ds_pkcs8.ok() || !csca_der.ok() || !ds_der.ok() || !crl_der.ok())
     return openssl_failed("encoding");
+  pki.csca_key = std::move(*csca_pkcs8);
+  pki.ds_key = std::move(*ds_pkcs8);
+  pki.csca_cert = std::move(*csca_der);
+  pki.ds_cert = std::move(*ds_der);
+  pki.crl = std::move(*crl_der);
+  pki.ds_type = options.ds_key;
   return pki;
 }
 

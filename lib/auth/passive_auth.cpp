@@ -12,6 +12,7 @@
 
 #include "idtap/apdu/tlv.h"
 #include "idtap/crypto/mac.h"
+#include "idtap/crypto/openssl_error.h"
 #include "idtap/lds/card_security.h"
 #include "idtap/crypto/ossl_ptr.h"
 #include "ec_params.h"
@@ -19,16 +20,6 @@
 
 namespace idtap::auth {
 namespace {
-
-
-std::string openssl_reason() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "no detail";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
 
 // The CMS signature over the LDSSecurityObject (ICAO 9303-11 §5.1.1 steps 1-2), checked by
 // OpenSSL with the certificate carried in EF.SOD; returns that certificate (DER) and the content.
@@ -124,7 +115,7 @@ SignatureCheck check_cms_signature(const lds::SignedData& sd, const std::string&
   crypto::BioPtr in(BIO_new_mem_buf(content_info.data(), static_cast<int>(content_info.size())));
   crypto::CmsPtr cms(d2i_CMS_bio(in.get(), nullptr));
   if (!cms) {
-    out.reason = file + "'s CMS structure is not readable by OpenSSL: " + openssl_reason();
+    out.reason = file + "'s CMS structure is not readable by OpenSSL: " + crypto::openssl_last_error();
     return out;
   }
   if (!match_signer(cms.get(), sd, file, out)) return out;
@@ -133,7 +124,7 @@ SignatureCheck check_cms_signature(const lds::SignedData& sd, const std::string&
   // The chain is checked separately against the trust store (TrustStore::verify_signer), so no
   // store here; CMS_verify still checks the signed attributes' message digest and the signature.
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, content.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-    out.reason = file + " signature does not verify: " + openssl_reason();
+    out.reason = file + " signature does not verify: " + crypto::openssl_last_error();
     return out;
   }
   signers = CMS_get0_signers(cms.get());

@@ -16,6 +16,7 @@
 #include "idtap/apdu/tlv.h"
 #include "idtap/base/file_io.h"
 #include "idtap/lds/signed_data.h"
+#include "idtap/crypto/openssl_error.h"
 #include "idtap/crypto/ossl_ptr.h"
 #include "idtap/crypto/x509.h"
 #include "ec_params.h"
@@ -48,15 +49,6 @@ std::string name_text(const X509_NAME* name) {
 }
 
 std::string subject_line(const X509* x) { return name_text(X509_get_subject_name(x)); }
-
-std::string openssl_reason() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "no OpenSSL detail";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
 
 // parse_der_certificate: crypto's, under the name this file reads well with.
 Result<X509Ptr> parse_der_certificate(ByteView der) { return crypto::parse_certificate_der(der); }
@@ -245,7 +237,7 @@ Status TrustStore::add_master_list(ByteView der, std::string_view source, const 
   // signer's own chain is checked below against the list (ICAO 9303-12 §8.1).
   crypto::BioPtr out(BIO_new(BIO_s_mem()));
   if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(), CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1)
-    return make_error(ErrorCode::kVerificationFailed, where + ": master list signature does not verify: " + openssl_reason());
+    return make_error(ErrorCode::kVerificationFailed, where + ": master list signature does not verify: " + crypto::openssl_last_error());
   char* content_ptr = nullptr;
   long content_len = BIO_get_mem_data(out.get(), &content_ptr);
   ByteView content(reinterpret_cast<const uint8_t*>(content_ptr), static_cast<size_t>(content_len));

@@ -21,6 +21,24 @@ std::string bio_text(BIO* bio) {
   return std::string(data, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+// der_of / pem_of: an object's DER or PEM encoding by OpenSSL's `I2d` / `PemWrite`.
+template <class T, int (*I2d)(const T*, unsigned char**)>
+Result<Bytes> der_of(const T* object, const char* what) {
+  unsigned char* der = nullptr;
+  const int n = I2d(object, &der);
+  if (n <= 0) return openssl_error(what);
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+template <class T, int (*PemWrite)(BIO*, const T*)>
+Result<std::string> pem_of(const T* object, const char* what) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PemWrite(bio.get(), object) != 1) return openssl_error(what);
+  return bio_text(bio.get());
+}
+
 // add_extension: one extension in OpenSSL's configuration syntax, with `issuer` for keyid
 // values.
 bool add_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
@@ -79,19 +97,21 @@ Result<std::vector<X509Ptr>> parse_certificates_pem(ByteView pem) {
   return certs;
 }
 
-Result<Bytes> certificate_der(const X509* cert) {
-  unsigned char* der = nullptr;
-  const int n = i2d_X509(cert, &der);
-  if (n <= 0) return openssl_error("i2d_X509");
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  return out;
-}
+Result<Bytes> certificate_der(const X509* cert) { return der_of<X509, i2d_X509>(cert, "i2d_X509"); }
 
 Result<std::string> certificate_pem(const X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return openssl_error("PEM_write_bio_X509");
-  return bio_text(bio.get());
+  return pem_of<X509, PEM_write_bio_X509>(cert, "PEM_write_bio_X509");
+}
+
+Result<SecureBytes> private_key_pkcs8(EVP_PKEY* key) {
+  Pkcs8Ptr p8(EVP_PKEY2PKCS8(key));
+  if (!p8) return openssl_error("EVP_PKEY2PKCS8");
+  unsigned char* der = nullptr;
+  const int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &der);
+  if (n <= 0) return openssl_error("i2d_PKCS8_PRIV_KEY_INFO");
+  SecureBytes out(der, der + n);
+  OPENSSL_clear_free(der, static_cast<size_t>(n));
+  return out;
 }
 
 std::optional<std::time_t> asn1_time_unix(const ASN1_TIME* t) {
@@ -160,6 +180,56 @@ Result<X509Ptr> mint_certificate(const CertificateRequest& r) {
     return openssl_error("RSASSA-PSS parameters");
   if (X509_sign_ctx(x, md.get()) <= 0) return openssl_error("X509_sign_ctx");
   return cert;
+}
+
+Result<X509CrlPtr> mint_crl(const CrlRequest& r) {
+  if (r.issuer == nullptr || r.issuer_key == nullptr)
+    return make_error(ErrorCode::kInvalidArgument, "CRL request without an issuer or issuer key");
+  X509CrlPtr crl(X509_CRL_new());
+  if (!crl) return openssl_error("X509_CRL_new");
+  X509_CRL* c = crl.get();
+  if (X509_CRL_set_version(c, X509_CRL_VERSION_2) != 1 || X509_CRL_set_issuer_name(c, X509_get_subject_name(r.issuer)) != 1)
+    return openssl_error("CRL version and issuer");
+  Asn1TimePtr this_update(ASN1_TIME_set(nullptr, r.this_update));
+  Asn1TimePtr next_update(ASN1_TIME_set(nullptr, r.next_update));
+  if (!this_update || !next_update || X509_CRL_set1_lastUpdate(c, this_update.get()) != 1 ||
+      X509_CRL_set1_nextUpdate(c, next_update.get()) != 1)
+    return openssl_error("CRL validity");
+  for (const RevokedCertificate& entry : r.revoked) {
+    X509RevokedPtr revoked(X509_REVOKED_new());
+    Asn1IntegerPtr serial(ASN1_INTEGER_new());
+    Asn1TimePtr when(ASN1_TIME_set(nullptr, entry.revoked_at));
+    if (!revoked || !serial || !when || ASN1_INTEGER_set(serial.get(), entry.serial) != 1 ||
+        X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
+        X509_REVOKED_set_revocationDate(revoked.get(), when.get()) != 1 || X509_CRL_add0_revoked(c, revoked.get()) != 1)
+      return openssl_error("revoked certificate");
+    (void)revoked.release();  // owned by the CRL now
+  }
+  if (r.authority_key_id) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, r.issuer, nullptr, nullptr, c, 0);
+    X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+    if (!aki || X509_CRL_add_ext(c, aki.get(), -1) != 1) return openssl_error("CRL authorityKeyIdentifier");
+  }
+  if (r.crl_number) {
+    Asn1IntegerPtr number(ASN1_INTEGER_new());
+    if (!number || ASN1_INTEGER_set(number.get(), *r.crl_number) != 1 ||
+        X509_CRL_add1_ext_i2d(c, NID_crl_number, number.get(), 0, 0) != 1)
+      return openssl_error("CRL cRLNumber");
+  }
+  if (X509_CRL_sort(c) != 1) return openssl_error("X509_CRL_sort");
+  EvpMdCtxPtr md(EVP_MD_CTX_new());
+  if (!md || EVP_DigestSignInit_ex(md.get(), nullptr, r.digest.c_str(), nullptr, nullptr, r.issuer_key, nullptr) != 1)
+    return openssl_error("EVP_DigestSignInit_ex");
+  if (X509_CRL_sign_ctx(c, md.get()) <= 0) return openssl_error("X509_CRL_sign_ctx");
+  return crl;
+}
+
+Result<Bytes> crl_der(const X509_CRL* crl) { return der_of<X509_CRL, i2d_X509_CRL>(crl, "i2d_X509_CRL"); }
+
+Result<std::string> crl_pem(const X509_CRL* crl) {
+  return pem_of<X509_CRL, PEM_write_bio_X509_CRL>(crl, "PEM_write_bio_X509_CRL");
 }
 
 Result<ChainResult> verify_chain(X509* leaf, std::span<X509* const> untrusted, std::span<X509* const> anchors,

@@ -3,19 +3,17 @@
 #include <fmt/format.h>
 
 #include "idtap/apdu/tlv.h"
-#include "idtap/lds/der.h"
 #include "idtap/lds/tag_list.h"
 
 namespace idtap::lds {
 namespace {
 
 using apdu::Tlv;
-using apdu::TlvReader;
 using apdu::TlvWriter;
 
+constexpr const char* kName = "DG11";  // prefixes the errors of the shared element readers
 constexpr uint32_t kTagDg11 = 0x6B;
 constexpr uint32_t kTagOtherNamesTemplate = 0xA0;
-constexpr uint32_t kTagCount = 0x02;
 
 // ICAO 9303-10 §4.7.11 Table 39.
 enum : uint32_t {
@@ -35,19 +33,6 @@ enum : uint32_t {
 };
 
 Error bad(const std::string& why) { return make_error(ErrorCode::kMalformed, "DG11: " + why); }
-
-Result<std::string> text(const Tlv& t) {
-  std::string s = string_of(t.value);
-  if (!is_valid_utf8(s)) return bad("element " + fmt::format("{:X}", t.tag) + " is not UTF-8");
-  return s;
-}
-
-Status set_text(std::optional<std::string>& field, const Tlv& t) {
-  if (field) return bad(fmt::format("element {:X} repeated", t.tag));
-  IDTAP_ASSIGN_OR_RETURN(std::string s, text(t));
-  field = std::move(s);
-  return ok_status();
-}
 
 }  // namespace
 
@@ -70,27 +55,19 @@ std::vector<uint32_t> Dg11::tag_list() const {
 }
 
 Result<Dg11Parsed> parse_dg11(ByteView file) {
-  IDTAP_ASSIGN_OR_RETURN(TagListGroup group, parse_tag_list_group(file, kTagDg11, "DG11"));
+  IDTAP_ASSIGN_OR_RETURN(TagListGroup group, parse_tag_list_group(file, kTagDg11, kName));
   Dg11Parsed out;
   out.declared_tags = std::move(group.declared_tags);
   Dg11& d = out.dg11;
   bool other_names_seen = false;
   for (const Tlv& t : group.elements) {
     switch (t.tag) {
-      case kFullName: IDTAP_TRY(set_text(d.full_name, t)); break;
+      case kFullName: IDTAP_TRY(set_text_element(d.full_name, t, kName)); break;
       case kTagOtherNamesTemplate: {
-        // A0 { 02 count, 5F0F name ... } (ICAO 9303-10 §4.7.11)
         if (other_names_seen) return bad("other names template repeated");
         other_names_seen = true;
-        TlvReader names(t.value);
-        IDTAP_ASSIGN_OR_RETURN(int64_t count, der::read_integer(names, kTagCount));
-        while (!names.empty()) {
-          IDTAP_ASSIGN_OR_RETURN(Tlv n, names.read(kOtherName));
-          IDTAP_ASSIGN_OR_RETURN(std::string s, text(n));
-          d.other_names.push_back(std::move(s));
-        }
-        if (count != static_cast<int64_t>(d.other_names.size()))
-          return bad("other names count " + std::to_string(count) + " for " + std::to_string(d.other_names.size()) + " names");
+        // A0 { 02 count, 5F0F name ... } (ICAO 9303-10 §4.7.11)
+        IDTAP_ASSIGN_OR_RETURN(d.other_names, parse_counted_texts(t.value, kOtherName, kName));
         break;
       }
       case kPersonalNumber: {
@@ -108,18 +85,18 @@ Result<Dg11Parsed> parse_dg11(ByteView file) {
         d.full_date_of_birth = std::move(date).value();
         break;
       }
-      case kPlaceOfBirth: IDTAP_TRY(set_text(d.place_of_birth, t)); break;
-      case kAddress: IDTAP_TRY(set_text(d.address, t)); break;
-      case kTelephone: IDTAP_TRY(set_text(d.telephone, t)); break;
-      case kProfession: IDTAP_TRY(set_text(d.profession, t)); break;
-      case kTitle: IDTAP_TRY(set_text(d.title, t)); break;
-      case kPersonalSummary: IDTAP_TRY(set_text(d.personal_summary, t)); break;
+      case kPlaceOfBirth: IDTAP_TRY(set_text_element(d.place_of_birth, t, kName)); break;
+      case kAddress: IDTAP_TRY(set_text_element(d.address, t, kName)); break;
+      case kTelephone: IDTAP_TRY(set_text_element(d.telephone, t, kName)); break;
+      case kProfession: IDTAP_TRY(set_text_element(d.profession, t, kName)); break;
+      case kTitle: IDTAP_TRY(set_text_element(d.title, t, kName)); break;
+      case kPersonalSummary: IDTAP_TRY(set_text_element(d.personal_summary, t, kName)); break;
       case kProofOfCitizenship:
         if (d.proof_of_citizenship) return bad("proof of citizenship repeated");
         d.proof_of_citizenship = to_bytes(t.value);
         break;
-      case kOtherTdNumbers: IDTAP_TRY(set_text(d.other_td_numbers, t)); break;
-      case kCustody: IDTAP_TRY(set_text(d.custody_information, t)); break;
+      case kOtherTdNumbers: IDTAP_TRY(set_text_element(d.other_td_numbers, t, kName)); break;
+      case kCustody: IDTAP_TRY(set_text_element(d.custody_information, t, kName)); break;
       default: return bad(fmt::format("unknown element {:X}", t.tag));
     }
   }
@@ -132,36 +109,22 @@ Result<Bytes> encode_dg11(const Dg11& d) {
   if (tags.empty()) return make_error(ErrorCode::kInvalidArgument, "DG11: no element");
   TlvWriter w;
   w.open(kTagDg11).add(kTagTagList, encode_tag_list(tags));
-  auto text_el = [&w](uint32_t tag, const std::optional<std::string>& v) -> Status {
-    if (!v) return ok_status();
-    if (!is_valid_utf8(*v)) return make_error(ErrorCode::kInvalidArgument, fmt::format("DG11: element {:X} is not UTF-8", tag));
-    w.add(tag, bytes_of(*v));
-    return ok_status();
-  };
-  IDTAP_TRY(text_el(kFullName, d.full_name));
-  if (!d.other_names.empty()) {
-    w.open(kTagOtherNamesTemplate);
-    der::add_integer(w, static_cast<int64_t>(d.other_names.size()), kTagCount);
-    for (const auto& n : d.other_names) {
-      if (!is_valid_utf8(n)) return make_error(ErrorCode::kInvalidArgument, "DG11: other name is not UTF-8");
-      w.add(kOtherName, bytes_of(n));
-    }
-    w.close();
-  }
+  IDTAP_TRY(add_text_element(w, kFullName, d.full_name, kName));
+  IDTAP_TRY(add_counted_texts(w, kTagOtherNamesTemplate, kOtherName, d.other_names, kName));
   if (d.personal_number) {
     const std::string_view clear = d.personal_number->reveal();
     w.add(kPersonalNumber, ByteView(reinterpret_cast<const uint8_t*>(clear.data()), clear.size()));
   }
   if (d.full_date_of_birth) w.add(kFullDateOfBirth, bytes_of(d.full_date_of_birth->raw));
-  IDTAP_TRY(text_el(kPlaceOfBirth, d.place_of_birth));
-  IDTAP_TRY(text_el(kAddress, d.address));
-  IDTAP_TRY(text_el(kTelephone, d.telephone));
-  IDTAP_TRY(text_el(kProfession, d.profession));
-  IDTAP_TRY(text_el(kTitle, d.title));
-  IDTAP_TRY(text_el(kPersonalSummary, d.personal_summary));
+  IDTAP_TRY(add_text_element(w, kPlaceOfBirth, d.place_of_birth, kName));
+  IDTAP_TRY(add_text_element(w, kAddress, d.address, kName));
+  IDTAP_TRY(add_text_element(w, kTelephone, d.telephone, kName));
+  IDTAP_TRY(add_text_element(w, kProfession, d.profession, kName));
+  IDTAP_TRY(add_text_element(w, kTitle, d.title, kName));
+  IDTAP_TRY(add_text_element(w, kPersonalSummary, d.personal_summary, kName));
   if (d.proof_of_citizenship) w.add(kProofOfCitizenship, *d.proof_of_citizenship);
-  IDTAP_TRY(text_el(kOtherTdNumbers, d.other_td_numbers));
-  IDTAP_TRY(text_el(kCustody, d.custody_information));
+  IDTAP_TRY(add_text_element(w, kOtherTdNumbers, d.other_td_numbers, kName));
+  IDTAP_TRY(add_text_element(w, kCustody, d.custody_information, kName));
   w.close();
   return w.finish();
 }

@@ -5,19 +5,17 @@
 #include <fmt/format.h>
 
 #include "idtap/apdu/tlv.h"
-#include "idtap/lds/der.h"
 #include "idtap/lds/tag_list.h"
 
 namespace idtap::lds {
 namespace {
 
 using apdu::Tlv;
-using apdu::TlvReader;
 using apdu::TlvWriter;
 
+constexpr const char* kName = "DG12";  // prefixes the errors of the shared element readers
 constexpr uint32_t kTagDg12 = 0x6C;
 constexpr uint32_t kTagOtherPersonsTemplate = 0xA0;
-constexpr uint32_t kTagCount = 0x02;
 
 // ICAO 9303-10 §4.7.12 Table 40.
 enum : uint32_t {
@@ -33,19 +31,6 @@ enum : uint32_t {
 };
 
 Error bad(const std::string& why) { return make_error(ErrorCode::kMalformed, "DG12: " + why); }
-
-Result<std::string> text(const Tlv& t) {
-  std::string s = string_of(t.value);
-  if (!is_valid_utf8(s)) return bad(fmt::format("element {:X} is not UTF-8", t.tag));
-  return s;
-}
-
-Status set_text(std::optional<std::string>& field, const Tlv& t) {
-  if (field) return bad(fmt::format("element {:X} repeated", t.tag));
-  IDTAP_ASSIGN_OR_RETURN(std::string s, text(t));
-  field = std::move(s);
-  return ok_status();
-}
 
 bool is_timestamp(std::string_view s) {
   return s.size() == 14 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
@@ -69,14 +54,14 @@ std::vector<uint32_t> Dg12::tag_list() const {
 }
 
 Result<Dg12Parsed> parse_dg12(ByteView file) {
-  IDTAP_ASSIGN_OR_RETURN(TagListGroup group, parse_tag_list_group(file, kTagDg12, "DG12"));
+  IDTAP_ASSIGN_OR_RETURN(TagListGroup group, parse_tag_list_group(file, kTagDg12, kName));
   Dg12Parsed out;
   out.declared_tags = std::move(group.declared_tags);
   Dg12& d = out.dg12;
   bool persons_seen = false;
   for (const Tlv& t : group.elements) {
     switch (t.tag) {
-      case kIssuingAuthority: IDTAP_TRY(set_text(d.issuing_authority, t)); break;
+      case kIssuingAuthority: IDTAP_TRY(set_text_element(d.issuing_authority, t, kName)); break;
       case kDateOfIssue: {
         if (d.date_of_issue) return bad("date of issue repeated");
         auto date = parse_lds_date(t.value);
@@ -87,18 +72,12 @@ Result<Dg12Parsed> parse_dg12(ByteView file) {
       case kTagOtherPersonsTemplate: {
         if (persons_seen) return bad("other persons template repeated");
         persons_seen = true;
-        TlvReader persons(t.value);
-        IDTAP_ASSIGN_OR_RETURN(int64_t count, der::read_integer(persons, kTagCount));
-        while (!persons.empty()) {
-          IDTAP_ASSIGN_OR_RETURN(Tlv p, persons.read(kOtherPerson));
-          IDTAP_ASSIGN_OR_RETURN(std::string s, text(p));
-          d.other_persons.push_back(std::move(s));
-        }
-        if (count != static_cast<int64_t>(d.other_persons.size())) return bad("other persons count differs from the names");
+        // A0 { 02 count, 5F1A person ... } (ICAO 9303-10 §4.7.12)
+        IDTAP_ASSIGN_OR_RETURN(d.other_persons, parse_counted_texts(t.value, kOtherPerson, kName));
         break;
       }
-      case kEndorsements: IDTAP_TRY(set_text(d.endorsements, t)); break;
-      case kTaxExit: IDTAP_TRY(set_text(d.tax_exit_requirements, t)); break;
+      case kEndorsements: IDTAP_TRY(set_text_element(d.endorsements, t, kName)); break;
+      case kTaxExit: IDTAP_TRY(set_text_element(d.tax_exit_requirements, t, kName)); break;
       case kImageFront:
         if (d.image_front) return bad("image of front repeated");
         d.image_front = to_bytes(t.value);
@@ -108,10 +87,10 @@ Result<Dg12Parsed> parse_dg12(ByteView file) {
         d.image_rear = to_bytes(t.value);
         break;
       case kPersonalizationTime:
-        IDTAP_TRY(set_text(d.personalization_time, t));
+        IDTAP_TRY(set_text_element(d.personalization_time, t, kName));
         if (!is_timestamp(*d.personalization_time)) return bad("personalization time is not YYYYMMDDhhmmss");
         break;
-      case kPersonalizationDevice: IDTAP_TRY(set_text(d.personalization_device, t)); break;
+      case kPersonalizationDevice: IDTAP_TRY(set_text_element(d.personalization_device, t, kName)); break;
       default: return bad(fmt::format("unknown element {:X}", t.tag));
     }
   }
@@ -126,29 +105,15 @@ Result<Bytes> encode_dg12(const Dg12& d) {
     return make_error(ErrorCode::kInvalidArgument, "DG12: personalization time must be YYYYMMDDhhmmss");
   TlvWriter w;
   w.open(kTagDg12).add(kTagTagList, encode_tag_list(tags));
-  auto text_el = [&w](uint32_t tag, const std::optional<std::string>& v) -> Status {
-    if (!v) return ok_status();
-    if (!is_valid_utf8(*v)) return make_error(ErrorCode::kInvalidArgument, fmt::format("DG12: element {:X} is not UTF-8", tag));
-    w.add(tag, bytes_of(*v));
-    return ok_status();
-  };
-  IDTAP_TRY(text_el(kIssuingAuthority, d.issuing_authority));
+  IDTAP_TRY(add_text_element(w, kIssuingAuthority, d.issuing_authority, kName));
   if (d.date_of_issue) w.add(kDateOfIssue, bytes_of(d.date_of_issue->raw));
-  if (!d.other_persons.empty()) {
-    w.open(kTagOtherPersonsTemplate);
-    der::add_integer(w, static_cast<int64_t>(d.other_persons.size()), kTagCount);
-    for (const auto& p : d.other_persons) {
-      if (!is_valid_utf8(p)) return make_error(ErrorCode::kInvalidArgument, "DG12: other person is not UTF-8");
-      w.add(kOtherPerson, bytes_of(p));
-    }
-    w.close();
-  }
-  IDTAP_TRY(text_el(kEndorsements, d.endorsements));
-  IDTAP_TRY(text_el(kTaxExit, d.tax_exit_requirements));
+  IDTAP_TRY(add_counted_texts(w, kTagOtherPersonsTemplate, kOtherPerson, d.other_persons, kName));
+  IDTAP_TRY(add_text_element(w, kEndorsements, d.endorsements, kName));
+  IDTAP_TRY(add_text_element(w, kTaxExit, d.tax_exit_requirements, kName));
   if (d.image_front) w.add(kImageFront, *d.image_front);
   if (d.image_rear) w.add(kImageRear, *d.image_rear);
-  IDTAP_TRY(text_el(kPersonalizationTime, d.personalization_time));
-  IDTAP_TRY(text_el(kPersonalizationDevice, d.personalization_device));
+  IDTAP_TRY(add_text_element(w, kPersonalizationTime, d.personalization_time, kName));
+  IDTAP_TRY(add_text_element(w, kPersonalizationDevice, d.personalization_device, kName));
   w.close();
   return w.finish();
 }

@@ -105,4 +105,11 @@ NationalName split_national_name(std::string_view full, std::string_view mrz_pri
   return split_at(1, NameSplitSource::kFirstSyllable);
 }
 
+std::string national_name_text(std::string_view family, std::string_view given) {
+  if (given.empty()) return std::string(family);
+  const bool latin = family.empty() || static_cast<unsigned char>(family[0]) < 0x80;
+  if (latin) return std::string(family) + ", " + std::string(given);
+  return std::string(family) + std::string(given) + " (surname " + std::string(family) + ")";
+}
+
 }  // namespace idtap::provision

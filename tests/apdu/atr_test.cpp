@@ -8,24 +8,14 @@
 
 #include <string>
 
+#include "apdu/parse_atr_ok.h"
 #include "idtap/base/hex.h"
 
 using namespace idtap;
 using namespace idtap::apdu;
 
-namespace {
-
-Atr parse_ok(const char* hex) {
-  auto r = parse_atr(hex_or_die(hex));
-  if (!r.ok()) FAIL("parse_atr(" << hex << "): " << r.error().message());
-  return std::move(r).value();
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-}  // namespace
+using apdu_test::contains;
+using apdu_test::parse_ok;
 
 TEST_CASE("contact: NXP JCOP V241 JavaCard, T=1 with TA1/TB1/TC1 and T=1 parameters") {
   // "NXP JCOP V241": TA1=18 TB1=00 TC1=FF TD1=81 (T=1) TD2=31 (T=1) TA3=FE TB3=45, "JCOPv241".

@@ -32,7 +32,6 @@ using namespace idtap::auth;
 using crypto::HashAlg;
 using lds::SignatureScheme;
 
-
 constexpr long kDay = 86400;
 
 // The raw data groups EF.SOD signs (their contents do not matter to Passive Authentication:
@@ -44,18 +43,6 @@ inline const std::map<int, Bytes>& data_groups() {
       {14, Bytes{0x6E, 0x04, 0x31, 0x02, 0x30, 0x00}},
   };
   return dgs;
-}
-
-inline SecureBytes pkcs8(EVP_PKEY* key) {
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  REQUIRE(p8 != nullptr);
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  REQUIRE(len > 0);
-  SecureBytes out(der, der + len);
-  OPENSSL_clear_free(der, static_cast<size_t>(len));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
 }
 
 // lso_for: an LDSSecurityObject over data_groups() with `alg`.
@@ -74,7 +61,7 @@ struct SodSpec {
 };
 
 inline lds::CmsSigner signer_for(const SodSpec& spec, EVP_PKEY* ds_key, X509* ds_cert) {
-  return lds::CmsSigner{.private_key_pkcs8 = pkcs8(ds_key), .certificate = cert_der(ds_cert), .hash = spec.cms_hash,
+  return lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(ds_key), .certificate = cert_der(ds_cert), .hash = spec.cms_hash,
                         .scheme = spec.scheme};
 }
 
@@ -122,23 +109,5 @@ struct Pki {
 };
 
 inline std::string oid_text(const lds::Oid& oid) { return lds::oid_to_string(oid).value(); }
-
-// relabel: the CMS ContentInfo `content_info` with its (unsigned) eContentType set to `oid`.
-inline Bytes relabel(const Bytes& content_info, const char* oid) {
-  const unsigned char* p = content_info.data();
-  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(content_info.size()));
-  REQUIRE(cms != nullptr);
-  ASN1_OBJECT* type = OBJ_txt2obj(oid, 1);
-  REQUIRE(CMS_set1_eContentType(cms, type) == 1);
-  ASN1_OBJECT_free(type);
-  unsigned char* der = nullptr;
-  const int len = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(len > 0);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return out;
-}
-
 
 }  // namespace idtap::testing::passive

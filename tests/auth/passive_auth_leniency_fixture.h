@@ -38,7 +38,6 @@ namespace idtap::testing::leniency {
 using namespace idtap::auth;
 using crypto::HashAlg;
 
-
 constexpr long kDay = 86400;
 
 // real_sod: tests/vectors/lds/real/<name>_ef_sod.hex ('#' lines are comments).
@@ -187,18 +186,6 @@ inline EvpKey custom_generator_key() {
   return EvpKey(key, EVP_PKEY_free);
 }
 
-inline SecureBytes pkcs8(EVP_PKEY* key) {
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  REQUIRE(p8 != nullptr);
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  REQUIRE(len > 0);
-  SecureBytes out(der, der + len);
-  OPENSSL_clear_free(der, static_cast<size_t>(len));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
-}
-
 // The data groups the synthetic EF.SODs sign.
 inline const std::map<int, Bytes>& data_groups() {
   static const std::map<int, Bytes> dgs = {{1, Bytes{0x61, 0x03, 0x5F, 0x1F, 0x00}}, {2, Bytes{0x75, 0x02, 'o', 'k'}}};
@@ -215,7 +202,7 @@ inline Bytes lso_content() {
 // make_sod: EF.SOD over lso_content() labelled `econtent_type`, signed by `key` / `cert`.
 inline Bytes make_sod(EVP_PKEY* key, X509* cert, const lds::Oid& econtent_type = lds::oid::kLdsSecurityObject) {
   const bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
-  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8(key), .certificate = cert_der(cert),
+  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8_der(key), .certificate = cert_der(cert),
                               .scheme = rsa ? lds::SignatureScheme::kRsaPkcs1 : lds::SignatureScheme::kEcdsa};
   auto ci = lds::create_signed_data(econtent_type, lso_content(), signer);
   REQUIRE(ci.ok());
@@ -224,36 +211,12 @@ inline Bytes make_sod(EVP_PKEY* key, X509* cert, const lds::Oid& econtent_type =
 
 // with_extra_certificate: `sod` also carrying `extra` in SignedData.certificates (unsigned).
 inline Bytes with_extra_certificate(const Bytes& sod, X509* extra) {
-  const lds::EfSod p = parsed(sod);
-  const unsigned char* in = p.signed_data.content_info.data();
-  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &in, static_cast<long>(p.signed_data.content_info.size()));
-  REQUIRE(cms != nullptr);
-  REQUIRE(CMS_add1_cert(cms, extra) == 1);
-  unsigned char* der = nullptr;
-  const int len = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(len > 0);
-  Bytes ci(der, der + len);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return apdu::encode_tlv(0x77, ci);
+  return apdu::encode_tlv(0x77, add_cms_certificate(parsed(sod).signed_data.content_info, extra));
 }
 
 // with_econtent_type: `sod` with its (unsigned) eContentType relabelled `oid`.
 inline Bytes with_econtent_type(const Bytes& sod, const char* oid) {
-  const lds::EfSod p = parsed(sod);
-  const unsigned char* in = p.signed_data.content_info.data();
-  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &in, static_cast<long>(p.signed_data.content_info.size()));
-  REQUIRE(cms != nullptr);
-  ASN1_OBJECT* type = OBJ_txt2obj(oid, 1);
-  REQUIRE(CMS_set1_eContentType(cms, type) == 1);
-  ASN1_OBJECT_free(type);
-  unsigned char* der = nullptr;
-  const int len = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(len > 0);
-  Bytes ci(der, der + len);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return apdu::encode_tlv(0x77, ci);
+  return apdu::encode_tlv(0x77, relabel_econtent_type(parsed(sod).signed_data.content_info, oid));
 }
 
 inline std::set<std::string> names(const Leniencies& l) {
@@ -276,6 +239,5 @@ inline std::string curve_of_signer(const lds::EfSod& sod) {
   auto curve = key->ec_point()->group().curve();
   return curve ? crypto::curve_name(*curve) : "";
 }
-
 
 }  // namespace idtap::testing::leniency

@@ -164,7 +164,7 @@ TEST_CASE("EF.SOD labelled id-data: accepted as a named leniency only while the 
   // Any other content type is still malformed, and id-data over something that is not an
   // LDSSecurityObject too.
   CHECK(verify_sod(with_econtent_type(icao, "1.2.840.113549.1.7.5")).error().code == ErrorCode::kMalformed);
-  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8(ds_key.get()), .certificate = cert_der(ds.get())};
+  const lds::CmsSigner signer{.private_key_pkcs8 = pkcs8_der(ds_key.get()), .certificate = cert_der(ds.get())};
   auto not_lso = lds::create_signed_data(lds::oid::kData, Bytes{0x04, 0x02, 'h', 'i'}, signer);
   REQUIRE(not_lso.ok());
   CHECK(verify_sod(apdu::encode_tlv(0x77, *not_lso)).error().code == ErrorCode::kMalformed);

@@ -120,7 +120,7 @@ TEST_CASE("CscaMasterList content: the certificates in order, and malformed list
   EvpKey mls_key = make_ec_key("P-256");
   Cert mls = make_cert(CertSpec{.common_name = "MLS", .serial = 9}, mls_key.get(), c1.get(), k1.get());
   auto ci = lds::create_signed_data(lds::oid_or_die("2.23.136.1.1.2"), csca_master_list({0x01}, both),
-                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(ci.ok());
   TrustStore store;
   auto st = store.add_master_list(*ci, "v1.ml");
@@ -129,17 +129,17 @@ TEST_CASE("CscaMasterList content: the certificates in order, and malformed list
   CHECK(store.anchor_count() == 0);
   // The same signer over a v0 list is accepted.
   auto v0 = lds::create_signed_data(lds::oid_or_die("2.23.136.1.1.2"), csca_master_list({0x00}, both),
-                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+                                    lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(v0.ok());
   REQUIRE(store.add_master_list(*v0, "v0.ml").ok());
   CHECK(store.anchor_count() == 2);
   // A list signed as another content type (an LDSSecurityObject), relabelled as a master list:
   // the signature verifies, but the signed contentType attribute gives it away.
   auto other = lds::create_signed_data(lds::oid::kLdsSecurityObject, csca_master_list({0x00}, both),
-                                       lds::CmsSigner{.private_key_pkcs8 = pkcs8(mls_key.get()), .certificate = cert_der(mls.get())});
+                                       lds::CmsSigner{.private_key_pkcs8 = pkcs8_der(mls_key.get()), .certificate = cert_der(mls.get())});
   REQUIRE(other.ok());
   TrustStore relabelled_store;
-  auto relabelled = relabelled_store.add_master_list(relabel(*other, "2.23.136.1.1.2"), "relabelled.ml");
+  auto relabelled = relabelled_store.add_master_list(relabel_econtent_type(*other, "2.23.136.1.1.2"), "relabelled.ml");
   REQUIRE_FALSE(relabelled.ok());
   CHECK(relabelled.error().code == ErrorCode::kVerificationFailed);
   CHECK(relabelled.error().context.find("contentType") != std::string::npos);

@@ -172,7 +172,7 @@ TEST_CASE("EF.SOD that must not pass, each with its reason") {
   REQUIRE(lso_der.ok());
   auto as_security_object = lds::create_signed_data(lds::oid::kSecurityObject, *lso_der, signer_for(spec, ds_key.get(), good.get()));
   REQUIRE(as_security_object.ok());
-  const Bytes relabelled = apdu::encode_tlv(0x77, relabel(*as_security_object, "2.23.136.1.1.1"));
+  const Bytes relabelled = apdu::encode_tlv(0x77, relabel_econtent_type(*as_security_object, "2.23.136.1.1.1"));
 
   const Bytes good_sod = make_sod(spec, ds_key.get(), good.get());
   struct Row {
@@ -340,7 +340,7 @@ TEST_CASE("EF.CardSecurity gets the same signature, signed attribute and chain c
   REQUIRE(infos_der.ok());
   auto other = lds::create_signed_data(lds::oid::kLdsSecurityObject, *infos_der, cms_signer);
   REQUIRE(other.ok());
-  auto relabelled = verify_card_security(relabel(*other, "0.4.0.127.0.7.3.2.1"), PassiveOptions{.trust = &pki.trust});
+  auto relabelled = verify_card_security(relabel_econtent_type(*other, "0.4.0.127.0.7.3.2.1"), PassiveOptions{.trust = &pki.trust});
   REQUIRE(relabelled.ok());
   CHECK(relabelled->status == PassiveStatus::kInvalid);
   CHECK(relabelled->reason.find("contentType") != std::string::npos);

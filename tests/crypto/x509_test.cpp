@@ -1,6 +1,7 @@
 #include "idtap/crypto/x509.h"
 
 #include <doctest/doctest.h>
+#include <openssl/x509v3.h>
 
 #include <ctime>
 
@@ -201,4 +202,122 @@ TEST_CASE("malformed input is refused") {
   CHECK(parse_certificates_pem(bytes_of(std::string("no armour here"))).error().code == ErrorCode::kMalformed);
   // A request without keys.
   CHECK(mint_certificate(CertificateRequest{}).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("a minted CRL carries its fields, verifies under its issuer and revokes what it lists") {
+  Pki p = make_pki();
+  CertificateRequest leaf7 = request("Leaf 7", p.leaf_key.get(), p.mid.get(), p.mid_key.get(), false);
+  leaf7.serial = 7;
+  CertificateRequest leaf8 = leaf7;
+  leaf8.serial = 8;
+  X509Ptr revoked_leaf = mint(leaf7), good_leaf = mint(leaf8);
+
+  CrlRequest r;
+  r.issuer = p.mid.get();
+  r.issuer_key = p.mid_key.get();
+  r.this_update = kNow - kDay;
+  r.next_update = kNow + 30 * kDay;
+  r.revoked = {{9, kNow - 3600}, {7, kNow - 7200}};  // out of order: mint_crl sorts
+  r.crl_number = 3;
+  r.authority_key_id = true;
+  auto minted = mint_crl(r);
+  REQUIRE(minted.ok());
+  X509_CRL* crl = minted->get();
+
+  // RFC 5280 §5.1: v2, the issuer's subject, thisUpdate / nextUpdate, signed by the issuer.
+  CHECK(X509_CRL_get_version(crl) == X509_CRL_VERSION_2);
+  CHECK(name_rfc2253(X509_CRL_get_issuer(crl)) == "CN=Intermediate,O=idtap x509 test,C=KR");
+  CHECK(asn1_time_unix(X509_CRL_get0_lastUpdate(crl)) == kNow - kDay);
+  CHECK(asn1_time_unix(X509_CRL_get0_nextUpdate(crl)) == kNow + 30 * kDay);
+  CHECK(X509_CRL_verify(crl, X509_get0_pubkey(p.mid.get())) == 1);
+  CHECK(X509_CRL_verify(crl, X509_get0_pubkey(p.root.get())) != 1);
+  // The entries, sorted by serial, with their revocation dates.
+  STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(crl);
+  REQUIRE(sk_X509_REVOKED_num(entries) == 2);
+  CHECK(ASN1_INTEGER_get(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(entries, 0))) == 7);
+  CHECK(asn1_time_unix(X509_REVOKED_get0_revocationDate(sk_X509_REVOKED_value(entries, 0))) == kNow - 7200);
+  CHECK(ASN1_INTEGER_get(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(entries, 1))) == 9);
+  // RFC 5280 §5.2.3 cRLNumber and §5.2.1 authorityKeyIdentifier (the issuer's SKI).
+  auto* number = static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr));
+  REQUIRE(number != nullptr);
+  CHECK(ASN1_INTEGER_get(number) == 3);
+  ASN1_INTEGER_free(number);
+  auto* aki = static_cast<AUTHORITY_KEYID*>(X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, nullptr, nullptr));
+  REQUIRE(aki != nullptr);
+  REQUIRE(aki->keyid != nullptr);
+  CHECK(ASN1_OCTET_STRING_cmp(aki->keyid, X509_get0_subject_key_id(p.mid.get())) == 0);
+  AUTHORITY_KEYID_free(aki);
+
+  // With the CRL checked, the listed serial is refused and another leaf of the same issuer is not.
+  X509_CRL* crls[] = {crl};
+  ChainOptions options;
+  options.at = kNow;
+  options.crls = crls;
+  options.crl_check = true;
+  X509* mid[] = {p.mid.get()};
+  X509* root[] = {p.root.get()};
+  auto refused = verify_chain(revoked_leaf.get(), mid, root, options);
+  REQUIRE(refused.ok());
+  CHECK(refused->error == X509_V_ERR_CERT_REVOKED);
+  auto accepted = verify_chain(good_leaf.get(), mid, root, options);
+  REQUIRE(accepted.ok());
+  CHECK(accepted->ok());
+
+  // The encodings: DER parses back to the same CRL, PEM is an "X509 CRL" block.
+  auto der = crl_der(crl);
+  REQUIRE(der.ok());
+  const unsigned char* q = der->data();
+  X509CrlPtr back(d2i_X509_CRL(nullptr, &q, static_cast<long>(der->size())));
+  REQUIRE(back);
+  CHECK(X509_CRL_cmp(back.get(), crl) == 0);
+  CHECK(q == der->data() + der->size());
+  auto pem = crl_pem(crl);
+  REQUIRE(pem.ok());
+  CHECK(pem->rfind("-----BEGIN X509 CRL-----\n", 0) == 0);
+
+  // A bare CRL: no entries, no extensions.
+  CrlRequest bare = r;
+  bare.revoked.clear();
+  bare.crl_number.reset();
+  bare.authority_key_id = false;
+  auto plain = mint_crl(bare);
+  REQUIRE(plain.ok());
+  CHECK(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(plain->get())) <= 0);
+  CHECK(X509_CRL_get_ext_count(plain->get()) == 0);
+}
+
+TEST_CASE("a CRL request without an issuer or its key is refused") {
+  Pki p = make_pki();
+  CrlRequest no_issuer;
+  no_issuer.issuer_key = p.mid_key.get();
+  CHECK(mint_crl(no_issuer).error().code == ErrorCode::kInvalidArgument);
+  CrlRequest no_key;
+  no_key.issuer = p.mid.get();
+  CHECK(mint_crl(no_key).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("private_key_pkcs8: the key's PKCS#8 DER reads back as the same key; a public key alone is refused") {
+  for (EVP_PKEY* raw : {EVP_EC_gen("P-256"), EVP_RSA_gen(2048)}) {
+    EvpPkeyPtr key(raw);
+    REQUIRE(key);
+    auto der = private_key_pkcs8(key.get());
+    REQUIRE(der.ok());
+    const unsigned char* p = der->data();
+    EvpPkeyPtr back(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size())));
+    REQUIRE(back);
+    CHECK(p == der->data() + der->size());
+    CHECK(EVP_PKEY_eq(back.get(), key.get()) == 1);
+  }
+  // The public half only (SubjectPublicKeyInfo): there is no private key to encode.
+  EvpPkeyPtr key = ec_key();
+  unsigned char* spki = nullptr;
+  const int n = i2d_PUBKEY(key.get(), &spki);
+  REQUIRE(n > 0);
+  const unsigned char* q = spki;
+  EvpPkeyPtr pub(d2i_PUBKEY(nullptr, &q, n));
+  OPENSSL_free(spki);
+  REQUIRE(pub);
+  auto refused = private_key_pkcs8(pub.get());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kInternal);
 }

@@ -8,25 +8,15 @@
 
 #include <string>
 
+#include "apdu/parse_atr_ok.h"
 #include "idtap/base/hex.h"
 
 using namespace idtap;
 using namespace idtap::apdu;
 using namespace idtap::describe;
 
-namespace {
-
-Atr parse_ok(const char* hex) {
-  auto r = parse_atr(hex_or_die(hex));
-  if (!r.ok()) FAIL("parse_atr(" << hex << "): " << r.error().message());
-  return std::move(r).value();
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-}  // namespace
+using apdu_test::contains;
+using apdu_test::parse_ok;
 
 TEST_CASE("atr_summary: one line per real ATR") {
   const struct {

@@ -25,18 +25,8 @@ using PkeyPtr = crypto::EvpPkeyPtr;
 inline PkeyPtr make_ec_key(const char* curve = "prime256v1") { return PkeyPtr(EVP_EC_gen(curve)); }
 inline PkeyPtr make_rsa_key(unsigned bits = 2048) { return PkeyPtr(EVP_RSA_gen(bits)); }
 
+using testing::pkcs8_der;
 using testing::spki_der;
-
-// pkcs8_der: the private key as PKCS#8 DER.
-inline SecureBytes pkcs8_der(EVP_PKEY* key) {
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
-  unsigned char* der = nullptr;
-  int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  SecureBytes out(der, der + (len > 0 ? len : 0));
-  OPENSSL_clear_free(der, static_cast<size_t>(len > 0 ? len : 0));
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  return out;
-}
 
 // self_signed_der: a self-signed certificate for `key` with subject CN=`cn` (SHA-256).
 inline Bytes self_signed_der(EVP_PKEY* key, const std::string& cn) {

@@ -158,3 +158,63 @@ TEST_CASE("DG11 and DG12: a truncated or garbage tag list is kMalformed") {
     CHECK(r.error().code == ErrorCode::kMalformed);
   }
 }
+
+TEST_CASE("parse_counted_texts: DG11's other names and DG12's other persons, one reader") {
+  // A0 { 02 count, item ... } (ICAO 9303-10 §4.7.11 other names 5F0F, §4.7.12 other persons 5F1A).
+  for (uint32_t item : {0x5F0Fu, 0x5F1Au}) {
+    const Bytes a = apdu::encode_tlv(item, H("41")), b = apdu::encode_tlv(item, H("EBB0A9"));  // "A", "방"
+    auto two = parse_counted_texts(C({H("020102"), a, b}), item, "DGx");
+    REQUIRE(two.ok());
+    CHECK(*two == std::vector<std::string>{"A", "\xEB\xB0\xA9"});
+    auto none = parse_counted_texts(H("020100"), item, "DGx");
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+    struct Bad {
+      Bytes value;
+      const char* why;
+    } bad[] = {
+        {C({H("020102"), a}), "a count of 2 for one item"},
+        {C({H("020101"), a, b}), "a count of 1 for two items"},
+        {a, "no count"},
+        {C({H("020101"), apdu::encode_tlv(0x5F0E, H("41"))}), "an item with another tag"},
+        {C({H("020101"), apdu::encode_tlv(item, H("C3"))}), "an item that is not UTF-8"},
+        {C({H("020101"), H("5F")}), "an item cut off"},
+    };
+    for (const auto& c : bad) {
+      INFO(c.why);
+      auto r = parse_counted_texts(c.value, item, "DGx");
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == ErrorCode::kMalformed);
+      CHECK(r.error().context.find("DGx") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("the shared element writers: what they write reads back, and bad text writes nothing") {
+  apdu::TlvWriter w;
+  REQUIRE(add_text_element(w, 0x5F19, std::string("SEOUL"), "DG12").ok());
+  REQUIRE(add_text_element(w, 0x5F1B, std::nullopt, "DG12").ok());        // absent: nothing
+  REQUIRE(add_counted_texts(w, 0xA0, 0x5F1A, {"KIM", "LEE"}, "DG12").ok());
+  REQUIRE(add_counted_texts(w, 0xA0, 0x5F1A, {}, "DG12").ok());            // empty: no template
+  // Refused, with nothing written: a text element and a template item that are not UTF-8.
+  auto bad_text = add_text_element(w, 0x5F1C, std::string("\xC3"), "DG12");
+  REQUIRE_FALSE(bad_text.ok());
+  CHECK(bad_text.error().code == ErrorCode::kInvalidArgument);
+  CHECK(bad_text.error().context == "DG12: element 5F1C is not UTF-8");
+  auto bad_item = add_counted_texts(w, 0xA0, 0x5F1A, {"KIM", "\xC3"}, "DG12");
+  REQUIRE_FALSE(bad_item.ok());
+  CHECK(bad_item.error().code == ErrorCode::kInvalidArgument);
+  auto bytes = w.finish();
+  REQUIRE(bytes.ok());
+  CHECK(*bytes == C({T(0x5F19, {H("53454F554C")}), T(0xA0, {H("020102"), T(0x5F1A, {H("4B494D")}), T(0x5F1A, {H("4C4545")})})}));
+
+  // set_text_element reads each element once.
+  apdu::TlvReader r(*bytes);
+  apdu::Tlv authority = r.next().value();
+  std::optional<std::string> field;
+  REQUIRE(set_text_element(field, authority, "DG12").ok());
+  CHECK(field == "SEOUL");
+  auto again = set_text_element(field, authority, "DG12");
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().context == "DG12: element 5F19 repeated");
+}

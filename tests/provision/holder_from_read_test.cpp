@@ -113,6 +113,30 @@ TEST_CASE("latin_syllable_count and the compound surname table") {
   }
 }
 
+TEST_CASE("national_name_text: the one way `idtap read` and `idtap provision` write a split name") {
+  struct Case {
+    const char* why;
+    const char* family;
+    const char* given;
+    const char* text;
+  };
+  const Case cases[] = {
+      // Hangul is written whole, as Koreans write it, and the surname is named.
+      {"one-syllable surname", "홍", "길동", "홍길동 (surname 홍)"},
+      {"two-syllable surname", "남궁", "민수", "남궁민수 (surname 남궁)"},
+      // Latin script keeps the family name apart with a comma.
+      {"a name in Latin script", "SMITH", "JOHN", "SMITH, JOHN"},
+      // Nothing to name: the family name alone.
+      {"no given name (Hangul)", "김", "", "김"},
+      {"no given name (Latin)", "SMITH", "", "SMITH"},
+      {"nothing at all", "", "", ""},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    CHECK(national_name_text(c.family, c.given) == c.text);
+  }
+}
+
 TEST_CASE("the simulated card writes DG11's full name with '<<' and the mdoc gets the card's split") {
   SUBCASE("the default holder") {
     reader::ReadResult r = read_test_card(test::test_card_personalization());

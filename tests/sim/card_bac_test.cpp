@@ -6,6 +6,7 @@
 #include "idtap/sim/card.h"
 #include "idtap/sm/terminal_sm.h"
 #include "support/sim_images.h"
+#include "vectors/appendix_d.h"
 #include "vectors/vector_file.h"
 
 using namespace idtap;
@@ -105,11 +106,7 @@ TEST_CASE("after BAC: protected reads work, plain ones end the session, a bad MA
   REQUIRE(run(*card, "0084000008").ends_with("9000"));
   REQUIRE(run(*card, v.text("d3_bac", "external_authenticate")).ends_with("9000"));
 
-  sm::SessionKeys keys;
-  keys.alg = crypto::CipherAlg::kTdes;
-  keys.ks_enc = secure_copy(v.hex("d3_bac", "ks_enc"));
-  keys.ks_mac = secure_copy(v.hex("d3_bac", "ks_mac"));
-  keys.ssc = v.hex("d3_bac", "ssc");
+  sm::SessionKeys keys = test::appendix_d_session_keys(v);
   auto terminal = sm::TerminalSecureMessaging::create(keys);
   REQUIRE(terminal.ok());
   auto exchange = [&](std::string_view plain_hex) -> Result<apdu::ResponseApdu> {
@@ -163,11 +160,7 @@ TEST_CASE("card quirk no_sfi under secure messaging: READ BINARY by SFI gets a p
   REQUIRE(card->security_state() == SecurityState::kBac);
   // A protected READ BINARY by SFI (DG1, 81): 6A82 without SM objects (a wrong MAC would get
   // 6988), and the session is gone.
-  sm::SessionKeys keys;
-  keys.alg = crypto::CipherAlg::kTdes;
-  keys.ks_enc = secure_copy(v.hex("d3_bac", "ks_enc"));
-  keys.ks_mac = secure_copy(v.hex("d3_bac", "ks_mac"));
-  keys.ssc = v.hex("d3_bac", "ssc");
+  sm::SessionKeys keys = test::appendix_d_session_keys(v);
   auto terminal = sm::TerminalSecureMessaging::create(keys);
   REQUIRE(terminal.ok());
   auto wrap = [&](std::string_view plain_hex) {

@@ -16,6 +16,7 @@
 #include "idtap/sm/terminal_sm.h"
 #include "support/sim_images.h"
 #include "support/test_pki.h"
+#include "vectors/appendix_d.h"
 #include "vectors/vector_file.h"
 
 using namespace idtap;
@@ -115,11 +116,7 @@ Session bac_session(const CardOptions& o = {}) {
   REQUIRE(to_hex(s.card->process(hex_or_die("0084000008"))).ends_with("9000"));
   REQUIRE(to_hex(s.card->process(v.hex("d3_bac", "external_authenticate")), true) == to_hex(v.hex("d3_bac", "response"), true));
   s.card->set_random_source(nullptr);
-  sm::SessionKeys keys;
-  keys.alg = crypto::CipherAlg::kTdes;
-  keys.ks_enc = secure_copy(v.hex("d3_bac", "ks_enc"));
-  keys.ks_mac = secure_copy(v.hex("d3_bac", "ks_mac"));
-  keys.ssc = v.hex("d3_bac", "ssc");
+  sm::SessionKeys keys = test::appendix_d_session_keys(v);
   s.sm.emplace(sm::TerminalSecureMessaging::create(keys).value());
   return s;
 }

@@ -14,6 +14,7 @@
 #include "idtap/sm/secure_channel.h"
 #include "support/sim_images.h"
 #include "support/test_pki.h"
+#include "vectors/appendix_d.h"
 #include "vectors/vector_file.h"
 
 using namespace idtap;
@@ -73,11 +74,7 @@ Terminal after_bac(bool cloned, std::optional<CardQuirks> quirks = std::nullopt)
   REQUIRE(to_hex(send("0084000008")).ends_with("9000"));
   REQUIRE(to_hex(send(v.text("d3_bac", "external_authenticate")), true) == to_hex(v.hex("d3_bac", "response"), true));
   out.transport->card().set_random_source(nullptr);
-  sm::SessionKeys k;
-  k.alg = crypto::CipherAlg::kTdes;
-  k.ks_enc = secure_copy(v.hex("d3_bac", "ks_enc"));
-  k.ks_mac = secure_copy(v.hex("d3_bac", "ks_mac"));
-  k.ssc = v.hex("d3_bac", "ssc");
+  sm::SessionKeys k = test::appendix_d_session_keys(v);
   auto ch = sm::SecureChannel::create(*out.transport, k);
   REQUIRE(ch.ok());
   out.channel = std::move(*ch);

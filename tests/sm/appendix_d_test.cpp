@@ -9,6 +9,7 @@
 #include "idtap/sm/card_sm.h"
 #include "idtap/sm/secure_channel.h"
 #include "idtap/sm/terminal_sm.h"
+#include "vectors/appendix_d.h"
 #include "vectors/vector_file.h"
 
 using namespace idtap;
@@ -21,11 +22,7 @@ const test::VectorFile& vectors() {
   return f;
 }
 
-SessionKeys appendix_d_keys() {
-  const auto& v = vectors();
-  return SessionKeys{crypto::CipherAlg::kTdes, secure_copy(v.hex("d3_bac", "ks_enc")),
-                     secure_copy(v.hex("d3_bac", "ks_mac")), v.hex("d3_bac", "ssc")};
-}
+SessionKeys appendix_d_keys() { return test::appendix_d_session_keys(vectors()); }
 
 constexpr const char* kSteps[] = {"d4_select_ef_com", "d4_read_binary_4", "d4_read_binary_18"};
 

@@ -81,41 +81,23 @@ std::string key_pem(EVP_PKEY* key) {
 }
 
 Bytes make_crl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revoked_serials, bool pem, long next_update) {
-  X509_CRL* crl = X509_CRL_new();
-  X509_CRL_set_version(crl, 1);
-  X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
-  ASN1_TIME* t = ASN1_TIME_new();
-  X509_gmtime_adj(t, -3600);
-  X509_CRL_set1_lastUpdate(crl, t);
-  X509_gmtime_adj(t, next_update);
-  X509_CRL_set1_nextUpdate(crl, t);
-  for (long serial : revoked_serials) {
-    X509_REVOKED* r = X509_REVOKED_new();
-    ASN1_INTEGER* s = ASN1_INTEGER_new();
-    ASN1_INTEGER_set(s, serial);
-    X509_REVOKED_set_serialNumber(r, s);
-    X509_gmtime_adj(t, -1800);
-    X509_REVOKED_set_revocationDate(r, t);
-    X509_CRL_add0_revoked(crl, r);
-    ASN1_INTEGER_free(s);
-  }
-  ASN1_TIME_free(t);
-  X509_CRL_sort(crl);
-  if (X509_CRL_sign(crl, issuer_key, EVP_sha256()) <= 0) die("X509_CRL_sign");
-  Bytes out;
+  const std::time_t now = std::time(nullptr);
+  crypto::CrlRequest r;
+  r.issuer = issuer;
+  r.issuer_key = issuer_key;
+  r.this_update = now - 3600;
+  r.next_update = now + next_update;
+  for (long serial : revoked_serials) r.revoked.push_back({serial, now - 1800});
+  auto crl = crypto::mint_crl(r);
+  if (!crl.ok()) die("mint_crl");
   if (pem) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509_CRL(bio, crl);
-    out = bio_bytes(bio);
-    BIO_free(bio);
-  } else {
-    unsigned char* p = nullptr;
-    int n = i2d_X509_CRL(crl, &p);
-    out.assign(p, p + n);
-    OPENSSL_free(p);
+    auto text = crypto::crl_pem(crl->get());
+    if (!text.ok()) die("crl_pem");
+    return bytes_of(*text);
   }
-  X509_CRL_free(crl);
-  return out;
+  auto der = crypto::crl_der(crl->get());
+  if (!der.ok()) die("crl_der");
+  return std::move(der).value();
 }
 
 Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* signer_key) {
@@ -157,6 +139,36 @@ Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* 
   return der;
 }
 
+namespace {
+
+// edit_cms: `content_info` decoded, changed by `edit` (which returns false on failure), encoded.
+template <class Edit>
+Bytes edit_cms(const Bytes& content_info, const char* what, Edit edit) {
+  const unsigned char* in = content_info.data();
+  crypto::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &in, static_cast<long>(content_info.size())));
+  if (!cms) die("d2i_CMS_ContentInfo");
+  if (!edit(cms.get())) die(what);
+  unsigned char* der = nullptr;
+  const int len = i2d_CMS_ContentInfo(cms.get(), &der);
+  if (len <= 0) die("i2d_CMS_ContentInfo");
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+Bytes relabel_econtent_type(const Bytes& content_info, const char* oid) {
+  return edit_cms(content_info, "CMS_set1_eContentType", [oid](CMS_ContentInfo* cms) {
+    crypto::Asn1ObjectPtr type(OBJ_txt2obj(oid, 1));
+    return type && CMS_set1_eContentType(cms, type.get()) == 1;
+  });
+}
+
+Bytes add_cms_certificate(const Bytes& content_info, X509* cert) {
+  return edit_cms(content_info, "CMS_add1_cert", [cert](CMS_ContentInfo* cms) { return CMS_add1_cert(cms, cert) == 1; });
+}
+
 void write_file(const std::string& path, ByteView data) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
@@ -164,6 +176,12 @@ void write_file(const std::string& path, ByteView data) {
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file(path, bytes_of(text)); }
+
+SecureBytes pkcs8_der(EVP_PKEY* key) {
+  auto der = crypto::private_key_pkcs8(key);
+  if (!der.ok()) die("private_key_pkcs8");
+  return std::move(der).value();
+}
 
 Bytes spki_der(EVP_PKEY* key) {
   unsigned char* der = nullptr;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "idtap/base/bytes.h"
+#include "idtap/base/secure_bytes.h"
 #include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::testing {
@@ -44,6 +45,9 @@ Bytes cert_der(X509* cert);
 std::string cert_pem(X509* cert);
 // key_pem: the private key as unencrypted PKCS#8 PEM.
 std::string key_pem(EVP_PKEY* key);
+// pkcs8_der: the private key as unencrypted PKCS#8 DER (crypto::private_key_pkcs8; aborts on
+// failure).
+SecureBytes pkcs8_der(EVP_PKEY* key);
 // spki_der: the public key as a DER SubjectPublicKeyInfo (empty if OpenSSL cannot encode it).
 Bytes spki_der(EVP_PKEY* key);
 
@@ -55,6 +59,13 @@ Bytes make_crl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revo
 // make_master_list: an ICAO CSCA master list (CMS SignedData, eContentType 2.23.136.1.1.2, over
 // CscaMasterList { v0, SET OF Certificate }) signed by `signer` with `signer_key`.
 Bytes make_master_list(const std::vector<X509*>& certs, X509* signer, EVP_PKEY* signer_key);
+
+// relabel_econtent_type: the CMS ContentInfo `content_info` (DER) with its eContentType set to
+// `oid` (dotted), the signature and the signed contentType attribute left as they were.
+Bytes relabel_econtent_type(const Bytes& content_info, const char* oid);
+// add_cms_certificate: the CMS ContentInfo `content_info` (DER) also carrying `cert` in
+// SignedData.certificates (an unsigned field).
+Bytes add_cms_certificate(const Bytes& content_info, X509* cert);
 
 // write_file: writes `data` to `path` (aborts on failure).
 void write_file(const std::string& path, ByteView data);

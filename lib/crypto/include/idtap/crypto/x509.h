@@ -1,5 +1,6 @@
-// idtap/crypto/x509.h: X.509 certificates over OpenSSL: parsing (DER, PEM), minting (for test
-// PKIs, the simulated card, the demo and `idtap` set-up) and chain verification. The one place
+// idtap/crypto/x509.h: X.509 certificates over OpenSSL: parsing (DER, PEM), minting of
+// certificates and CRLs (for test PKIs, the simulated card, the demo and `idtap` set-up) and
+// chain verification. The one place
 // certificates are built and checked; policy (ICAO CSCAs and CRLs, mdoc issuer chains) stays in
 // the layers above. Every primitive is OpenSSL's.
 #pragma once
@@ -14,6 +15,7 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
+#include "idtap/base/secure_bytes.h"
 #include "idtap/crypto/ossl_ptr.h"
 
 namespace idtap::crypto {
@@ -28,6 +30,11 @@ Result<std::vector<X509Ptr>> parse_certificates_pem(ByteView pem);
 // OpenSSL cannot encode it.
 Result<Bytes> certificate_der(const X509* cert);
 Result<std::string> certificate_pem(const X509* cert);
+
+// private_key_pkcs8: `key` (not owned) as an unencrypted PKCS#8 PrivateKeyInfo (RFC 5208), DER,
+// for the signers of test PKIs and the simulated card; the buffer is zeroised when freed. kInternal
+// if OpenSSL cannot encode the key (one without a private part).
+Result<SecureBytes> private_key_pkcs8(EVP_PKEY* key);
 
 // asn1_time_unix: an ASN.1 UTCTime / GeneralizedTime as seconds since the epoch; nullopt if it
 // does not parse.
@@ -73,6 +80,34 @@ struct CertificateRequest {
 // mint_certificate: a signed v3 certificate as `request` describes. kInvalidArgument without a
 // subject or issuer key, kInternal if OpenSSL refuses a field. The caller owns the result.
 Result<X509Ptr> mint_certificate(const CertificateRequest& request);
+
+// RevokedCertificate: one entry of a CRL's revokedCertificates (RFC 5280 §5.1.2.6).
+struct RevokedCertificate {
+  long serial = 0;
+  std::time_t revoked_at = 0;
+};
+
+// CrlRequest: what mint_crl puts in a v2 CRL (RFC 5280 §5.1). Pointers are not owned and must
+// outlive the call.
+struct CrlRequest {
+  X509* issuer = nullptr;                  // the CA whose subject names the CRL's issuer
+  EVP_PKEY* issuer_key = nullptr;          // the key that signs
+  std::time_t this_update = 0;
+  std::time_t next_update = 0;
+  std::vector<RevokedCertificate> revoked;
+  std::optional<long> crl_number;          // cRLNumber (RFC 5280 §5.2.3); nullopt: left out
+  bool authority_key_id = false;           // authorityKeyIdentifier (keyid of the issuer's SKI)
+  std::string digest = "SHA256";           // the signature's hash (OpenSSL name)
+};
+
+// mint_crl: a signed v2 CRL as `request` describes, its entries sorted by serial.
+// kInvalidArgument without an issuer or issuer key, kInternal if OpenSSL refuses a field. The
+// caller owns the result.
+Result<X509CrlPtr> mint_crl(const CrlRequest& request);
+// crl_der / crl_pem: the encodings of `crl` (not owned). kInternal only if OpenSSL cannot
+// encode it.
+Result<Bytes> crl_der(const X509_CRL* crl);
+Result<std::string> crl_pem(const X509_CRL* crl);
 
 // ChainOptions: how verify_chain checks. Pointers are not owned.
 struct ChainOptions {

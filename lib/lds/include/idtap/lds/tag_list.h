@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "idtap/apdu/tlv.h"
@@ -44,5 +46,27 @@ Result<TagListGroup> parse_tag_list_group(ByteView file, uint32_t group_tag, con
 // tag_list_matches: `declared` and `present` name the same tags, in any order (ICAO 9303-10
 // does not fix the order; the list is reported, not enforced, by the readers of DG11/DG12).
 bool tag_list_matches(std::vector<uint32_t> declared, std::vector<uint32_t> present);
+
+// The elements both groups hold in the same way. `name` ("DG11", "DG12") prefixes every error.
+//
+// read_text_element: element `t`'s value as text; kMalformed ("DG11: element 5F0E is not UTF-8")
+// unless it is UTF-8 (ICAO 9303-10 §4.7.11 / §4.7.12 encode these fields in UTF-8).
+Result<std::string> read_text_element(const apdu::Tlv& t, const char* name);
+// set_text_element: read_text_element into `field`; kMalformed ("DG11: element 5F0E repeated")
+// when `field` is already set (each element appears once).
+Status set_text_element(std::optional<std::string>& field, const apdu::Tlv& t, const char* name);
+// parse_counted_texts: the value of a count template (DG11 other names, DG12 other persons: A0
+// { 02 count, `item_tag` text ... }, ICAO 9303-10 §4.7.11 / §4.7.12) as its texts in order.
+// kMalformed for a missing count, an item with another tag or not UTF-8, or a count that
+// differs from the items.
+Result<std::vector<std::string>> parse_counted_texts(ByteView value, uint32_t item_tag, const char* name);
+
+// add_text_element: `tag` holding `value` when it is set, nothing otherwise; kInvalidArgument
+// ("DG12: element 5F19 is not UTF-8"), with nothing written, for text that is not UTF-8.
+Status add_text_element(apdu::TlvWriter& w, uint32_t tag, const std::optional<std::string>& value, const char* name);
+// add_counted_texts: `template_tag` { 02 count, `item_tag` item ... } when `items` is not empty,
+// nothing otherwise; kInvalidArgument, with nothing written, when an item is not UTF-8.
+Status add_counted_texts(apdu::TlvWriter& w, uint32_t template_tag, uint32_t item_tag, const std::vector<std::string>& items,
+                         const char* name);
 
 }  // namespace idtap::lds

@@ -47,4 +47,10 @@ int latin_syllable_count(std::string_view latin);
 // family name unless it has '<<' or a space.
 NationalName split_national_name(std::string_view full_name, std::string_view mrz_primary, std::string_view mrz_secondary);
 
+// national_name_text: a split name as a clerk reads it (`idtap read`, `idtap provision`): a
+// Hangul name written whole, as Koreans write it, with its surname named ("남궁민수 (surname
+// 남궁)"); a name in Latin script as "FAMILY, GIVEN"; the family name alone when there is no
+// given name. Never the card's '<<' fillers.
+std::string national_name_text(std::string_view family, std::string_view given);
+
 }  // namespace idtap::provision
