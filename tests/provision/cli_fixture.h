@@ -60,6 +60,15 @@ inline Bytes challenge_of(const std::string& json) {
   return hex_or_die(hex);
 }
 
+// write_proof: the wallet's side of a proof of possession: a challenge of the ledger `db` (from
+// `idtap provision challenge`), signed by `phone`, written to `path` as --proof reads it.
+inline void write_proof(const std::string& db, const EcPrivateKey& phone, const std::string& path) {
+  auto ch = run("provision challenge --ledger " + db + " --json");
+  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
+  const Bytes challenge = challenge_of(ch.out);
+  write(path, format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+}
+
 // json_number: the value of "name": N in `json`, or -1.
 inline long json_number(const std::string& json, const std::string& name) {
   auto at = json.find("\"" + name + "\":");
@@ -94,10 +103,7 @@ inline Run provision_card(const TempDir& dir, const std::string& card, const std
   init_ledger(db);
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
-  auto ch = run("provision challenge --ledger " + db + " --json");
-  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
-  Bytes challenge = challenge_of(ch.out);
-  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  write_proof(db, phone, dir.file("proof.txt"));
   return run("provision --reader sim:" + card + " --can 123456 --trust " + card + "/pki/csca_cert.pem --device-key " +
              dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + " --issuer-key " + issuer_key +
              " --issuer-cert " + issuer_chain + " --ledger " + db + " --out " + out);

@@ -70,10 +70,7 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   // The phone asks for a challenge and signs it (as a wallet does).
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
-  auto ch = run("provision challenge --ledger " + db + " --json");
-  REQUIRE_MESSAGE(ch.rc == 0, ch.out);
-  Bytes challenge = challenge_of(ch.out);
-  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  write_proof(db, phone, dir.file("proof.txt"));
   const std::string phone_args = " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt");
   auto card_args = [&](const std::string& card) {
     return " --reader sim:" + dir.file(card) + " --trust " + dir.file(card + "/pki/csca_cert.pem");
@@ -137,8 +134,7 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   // A new phone (read by the MRZ fields this time): issued, and the first phone's credential revoked.
   auto phone2 = EcPrivateKey::generate().value();
   write(dir.file("phone2.pub"), phone2.public_key().to_pem());
-  Bytes challenge2 = challenge_of(run("provision challenge --ledger " + db + " --json").out);
-  write(dir.file("proof2.txt"), format_proof(PossessionProof{challenge2, sign_possession(phone2, challenge2).value()}));
+  write_proof(db, phone2, dir.file("proof2.txt"));
   auto second = run("provision" + card_args("card") + " --doc KR1234567 --dob 900101 --expiry 350114 --device-key " +
                     dir.file("phone2.pub") + " --proof " + dir.file("proof2.txt") + issuer + " --out " + dir.file("phone2.mdoc"));
   REQUIRE_MESSAGE(second.rc == 0, second.out);
@@ -193,8 +189,7 @@ TEST_CASE("idtap provision refuses a phone that holds another person's ID, with 
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
   auto provision = [&](const std::string& card, const std::string& out) {
-    Bytes challenge = challenge_of(run("provision challenge --ledger " + db + " --json").out);
-    write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+    write_proof(db, phone, dir.file("proof.txt"));
     return run("provision --reader sim:" + dir.file(card) + " --trust " + dir.file(card + "/pki/csca_cert.pem") +
                " --can 123456 --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") + issuer + " --out " +
                dir.file(out));
@@ -230,8 +225,7 @@ TEST_CASE("idtap read and provision: a portrait EF.SOD lists but the chip withho
   write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
-  Bytes challenge = challenge_of(run("provision challenge --ledger " + db + " --json").out);
-  write(dir.file("proof.txt"), format_proof(PossessionProof{challenge, sign_possession(phone, challenge).value()}));
+  write_proof(db, phone, dir.file("proof.txt"));
   auto p = run("provision" + access + " --device-key " + dir.file("phone.pub") + " --proof " + dir.file("proof.txt") +
                " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db + " --out " +
                dir.file("phone.mdoc"));
