@@ -168,6 +168,20 @@ IDTAP_API idtap_status idtap_wait_event(idtap_context* ctx, int timeout_ms, idta
   });
 }
 
+IDTAP_API idtap_status idtap_events_reset(idtap_context* ctx) {
+  if (ctx == nullptr) return IDTAP_E_INVALID_ARGUMENT;
+  return guarded(ctx, [&]() -> idtap_status {
+    ctx->watcher.reset();
+    select::WatchOptions options;
+    options.nfc = (ctx->flags & IDTAP_CONTEXT_NO_NFC) == 0;
+    options.report_initial = false;
+    auto made = select::Watcher::create(options);
+    if (!made.ok()) return fail(ctx, made.error());
+    ctx->watcher = std::move(made).value();
+    return succeed(ctx);
+  });
+}
+
 IDTAP_API idtap_status idtap_open(idtap_context* ctx, const char* spec, int card_wait_ms, idtap_reader** out) {
   if (ctx == nullptr) return IDTAP_E_INVALID_ARGUMENT;
   return guarded(ctx, [&]() -> idtap_status {

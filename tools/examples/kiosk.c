@@ -7,6 +7,8 @@
  *   ./kiosk CAN CSCA_PATH [CARDS]
  *
  * Exit status: 0 when stopped (CARDS read, or a signal), 3 when the readers went away. */
+#define _POSIX_C_SOURCE 200809L /* sigwait, pthread_sigmask */
+
 #include <idtap/idtap.h>
 #include <pthread.h>
 #include <signal.h>
@@ -72,6 +74,15 @@ static idtap_status read_card(const char* reader, const char* can, const char* c
   return st;
 }
 
+/* card_present: forgets the events of the read, then whether `reader` still holds a card. */
+static int card_present(const char* reader) {
+  size_t n = 0;
+  if (idtap_events_reset(ctx) != IDTAP_OK || idtap_list_readers(ctx, &n) != IDTAP_OK) return 0;
+  for (size_t i = 0; i < n; ++i)
+    if (strcmp(idtap_reader_spec(ctx, i), reader) == 0) return idtap_reader_has_card(ctx, i);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3 || argc > 4) {
     fprintf(stderr, "usage: kiosk CAN CSCA_PATH [CARDS]\n");
@@ -111,15 +122,17 @@ int main(int argc, char** argv) {
     if (st != IDTAP_OK) printf("read failed: %s: %s\n", idtap_status_name(st), idtap_context_error(ctx));
     printf("remove the card\n");
     fflush(stdout);
-    /* Wait for this card to leave before the next one. */
-    while (st != IDTAP_E_CANCELLED) {
+    /* Wait for this card to leave before the next one. What happened during the read (the card
+     * may have left and come back) is history: start from the present state. */
+    if (st != IDTAP_E_CANCELLED) st = card_present(reader) ? IDTAP_OK : IDTAP_E_NO_CARD;
+    while (st == IDTAP_OK) {
       char gone[512];
       st = idtap_wait_event(ctx, -1, &kind, gone, sizeof gone);
       if (st != IDTAP_OK) break;
       if ((kind == IDTAP_EVENT_CARD_REMOVED || kind == IDTAP_EVENT_READER_REMOVED) && strcmp(gone, reader) == 0) break;
     }
     if (st == IDTAP_E_CANCELLED) break;
-    if (st != IDTAP_OK) {
+    if (st != IDTAP_OK && st != IDTAP_E_NO_CARD) {
       printf("wait: %s (%s)\n", idtap_strerror(st), idtap_context_error(ctx));
       status = 3;
       break;

@@ -16,7 +16,7 @@ import threading
 
 lib = ctypes.CDLL(os.environ.get("IDTAP_LIBRARY", "libidtap.so.0"))
 
-IDTAP_OK, IDTAP_E_CANCELLED = 0, 11
+IDTAP_OK, IDTAP_E_NO_CARD, IDTAP_E_CANCELLED = 0, 7, 11
 EVENT_READER_REMOVED, EVENT_CARD_INSERTED, EVENT_CARD_REMOVED = 2, 3, 4
 
 PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t)
@@ -40,7 +40,10 @@ for name, res, args in [
         ("idtap_status_name", ctypes.c_char_p, [ctypes.c_int]),
         ("idtap_context_new", ctypes.c_int, [ctypes.c_uint, ctypes.POINTER(p)]),
         ("idtap_context_free", None, [p]), ("idtap_context_error", ctypes.c_char_p, [p]),
-        ("idtap_cancel", ctypes.c_int, [p]),
+        ("idtap_cancel", ctypes.c_int, [p]), ("idtap_events_reset", ctypes.c_int, [p]),
+        ("idtap_list_readers", ctypes.c_int, [p, ctypes.POINTER(ctypes.c_size_t)]),
+        ("idtap_reader_spec", ctypes.c_char_p, [p, ctypes.c_size_t]),
+        ("idtap_reader_has_card", ctypes.c_int, [p, ctypes.c_size_t]),
         ("idtap_wait_event", ctypes.c_int, [p, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]),
         ("idtap_open", ctypes.c_int, [p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(p)]),
         ("idtap_reader_free", None, [p]),
@@ -98,6 +101,17 @@ def read_card(ctx, reader, can, csca):
     return st
 
 
+def card_present(ctx, reader):
+    """Forgets the events of the read, then whether `reader` still holds a card."""
+    n = ctypes.c_size_t()
+    if lib.idtap_events_reset(ctx) != IDTAP_OK or lib.idtap_list_readers(ctx, ctypes.byref(n)) != IDTAP_OK:
+        return False
+    for i in range(n.value):
+        if lib.idtap_reader_spec(ctx, i) == reader:
+            return bool(lib.idtap_reader_has_card(ctx, i))
+    return False
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         print("usage: kiosk.py CAN CSCA_PATH [CARDS]", file=sys.stderr)
@@ -149,7 +163,10 @@ def main():
         if st != IDTAP_OK:
             print(f"read failed: {text(lib.idtap_status_name(st))}: {text(lib.idtap_context_error(ctx))}")
         print("remove the card", flush=True)
-        while True:
+        # What happened during the read (the card may have left and come back) is history:
+        # start from the present state.
+        st = IDTAP_OK if card_present(ctx, card_reader) else IDTAP_E_NO_CARD
+        while st == IDTAP_OK:
             st = wait()
             if st != IDTAP_OK:
                 break
@@ -157,7 +174,7 @@ def main():
                 break
         if st == IDTAP_E_CANCELLED:
             break
-        if st != IDTAP_OK:
+        if st not in (IDTAP_OK, IDTAP_E_NO_CARD):
             print(f"wait: {text(lib.idtap_strerror(st))} ({text(lib.idtap_context_error(ctx))})")
             status = 3
             break

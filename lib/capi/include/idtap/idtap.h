@@ -174,6 +174,13 @@ typedef enum idtap_event_kind {
 IDTAP_API idtap_status idtap_wait_event(idtap_context* ctx, int timeout_ms, idtap_event_kind* kind, char* reader,
                                         size_t reader_size);
 
+/* idtap_events_reset: forgets the events not yet returned and takes the present state as known:
+ * the next idtap_wait_event reports only what changes after this call (no initial events). A
+ * kiosk calls it after a read, whose card may have left and come back meanwhile, then asks
+ * idtap_list_readers whether the card is still there before waiting for its removal.
+ * IDTAP_E_SERVICE_UNAVAILABLE / IDTAP_E_NO_READER as idtap_wait_event. */
+IDTAP_API idtap_status idtap_events_reset(idtap_context* ctx);
+
 typedef struct idtap_reader idtap_reader;
 
 /* idtap_open: opens the card in the reader `spec` ("pcsc:NAME" (substring, case-insensitive),
