@@ -158,6 +158,15 @@ $(SHLIB): $(OBJS_capi) $(ALL_ARCHIVES) $(SHLIB_MAP)
 	ln -sf libidtap.so.$(VERSION) $(BUILD)/lib/libidtap.so.$(SOVERSION)
 	ln -sf libidtap.so.$(SOVERSION) $(BUILD)/lib/libidtap.so
 
+# The ABI baseline of the current SONAME (abigail-tools): `make abi-baseline` writes it after a
+# deliberate SONAME bump; tests/capi/abi_test.cpp compares every build with it (abidiff).
+ABI_BASELINE := lib/capi/abi/libidtap.so.$(SOVERSION).abi
+ABIDW_FLAGS  := --exported-interfaces-only --headers-dir lib/capi/include/idtap --drop-private-types --no-corpus-path
+.PHONY: abi-baseline
+abi-baseline: $(SHLIB)
+	@mkdir -p $(dir $(ABI_BASELINE))
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB)
+
 TOOL_SRCS  := $(sort $(wildcard tools/*.cpp))
 TOOL_OBJS  := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(TOOL_SRCS))
 $(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) \
@@ -237,7 +246,8 @@ $(BUILD)/obj/tests/install/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"
 $(BUILD)/obj/tests/capi/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"$(CXX)"' \
   -DIDTAP_TEST_BUILD='"$(BUILD)"' -DIDTAP_TEST_SANITIZE='"$(SANITIZE)"' \
   -DIDTAP_TEST_SANLDFLAGS='"$(SANLDFLAGS)"' -DIDTAP_TEST_VERSION='"$(VERSION)"' \
-  -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"'
+  -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"' -DIDTAP_TEST_ABI_BASELINE='"$(CURDIR)/$(ABI_BASELINE)"' \
+  -DIDTAP_TEST_ABIDW_FLAGS='"$(ABIDW_FLAGS)"'
 $(BUILD)/obj/tests/capi/api_test.o: $(VERSION_STAMP)
 
 # tests/tools checks `idtap --version` against the Makefile's VERSION.
