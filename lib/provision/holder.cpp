@@ -77,8 +77,25 @@ int century_of(uint8_t seventh) {
 
 }  // namespace
 
+std::string VerifiedHolder::evidence_label() const {
+  return evidence == Evidence::kChip ? std::string("chip") : "clerk:" + clerk_id;
+}
+
+const char* VerifiedHolder::verification_method() const { return evidence == Evidence::kChip ? "chip" : "clerk"; }
+
+Status check_clerk_id(std::string_view id) {
+  if (id.empty() || id.size() > 64)
+    return make_error(ErrorCode::kInvalidArgument, "the clerk id must be 1 to 64 characters");
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return make_error(ErrorCode::kInvalidArgument, "the clerk id may hold only A-Z, a-z, 0-9, '.', '_' and '-'");
+  return ok_status();
+}
+
 Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day) {
-  if (!holder.genuine) {
+  if (holder.evidence == Evidence::kClerk) {
+    if (auto st = check_clerk_id(holder.clerk_id); !st.ok()) return make_error(ErrorCode::kRefused, st.error().context);
+  } else if (!holder.genuine) {
     std::string why = holder.verdict_reason.empty() ? "no reason given" : holder.verdict_reason;
     return make_error(ErrorCode::kRefused, "the card was not read as genuine (" + why + ")");
   }

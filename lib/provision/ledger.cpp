@@ -18,6 +18,7 @@
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
 #include "idtap/provision/files.h"
+#include "ledger_internal.h"
 
 namespace idtap::provision {
 namespace {
@@ -54,7 +55,8 @@ CREATE TABLE IF NOT EXISTS credentials(
   state_reason TEXT NOT NULL DEFAULT '',
   status_idx INTEGER NOT NULL UNIQUE,
   file_path TEXT NOT NULL DEFAULT '',
-  file_sha256 BLOB NOT NULL);
+  file_sha256 BLOB NOT NULL,
+  evidence TEXT NOT NULL DEFAULT 'chip');
 CREATE UNIQUE INDEX IF NOT EXISTS one_phone_per_holder ON credentials(holder_id)
   WHERE state IN ('active', 'suspended');
 CREATE INDEX IF NOT EXISTS credentials_by_card ON credentials(card_id);
@@ -86,78 +88,12 @@ const Bytes kGenesis(32, 0);
 constexpr const char* kSchemaVersion = "2";
 // kHeadLabel: the HMAC domain of the event head tag (the links are HMAC(prev || row)).
 constexpr std::string_view kHeadLabel = "idtap ledger event head";
+// kPolicyLabel: the HMAC domain of meta 'allow_attested' = hex(HMAC(key, kPolicyLabel)): the
+// policy is on only when that tag verifies, so an edited row reads as off.
+constexpr std::string_view kPolicyLabel = "idtap ledger policy allow_attested";
 
-// EventHead: meta 'event_head' = "SEQ:HASH:TAG" (hex), TAG = HMAC(key, kHeadLabel || SEQ as 8
-// big-endian bytes || HASH). The tag is what makes rewinding the head to an earlier row (its
-// hash is in the table) detectable: only the key holder can make a tag.
-struct EventHead {
-  int64_t seq = 0;
-  Bytes hash;
-  Bytes tag;
-};
 
-Error ledger_error(sqlite3* db, int rc, const std::string& what) {
-  std::string msg = "ledger: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  int primary = rc & 0xFF;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return make_error(ErrorCode::kTimeout, msg);
-  if (primary == SQLITE_CONSTRAINT) return make_error(ErrorCode::kState, msg);
-  return make_error(ErrorCode::kIo, msg);
-}
 
-// Stmt: a cached prepared statement in use; reset and unbound when it goes out of scope.
-class Stmt {
- public:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
-  Stmt(const Stmt&) = delete;
-  ~Stmt() {
-    if (s_ != nullptr) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-  }
-  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
-  Stmt& bind(int i, std::string_view v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
-  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
-  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
-  Stmt& bind_blob(int i, ByteView v) { sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
-  // step: true for a row, false when done.
-  Result<bool> step() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return ledger_error(db_, sqlite3_extended_errcode(db_), sqlite3_sql(s_));
-  }
-  Status run() {
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, step());
-      if (!row) return ok_status();
-    }
-  }
-  // texts: column 0 of every remaining row, as text (a list of ids).
-  Result<std::vector<std::string>> texts() {
-    std::vector<std::string> out;
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, step());
-      if (!row) return out;
-      out.push_back(text(0));
-    }
-  }
-  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
-  bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  std::string text(int c) const {
-    const unsigned char* t = sqlite3_column_text(s_, c);
-    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, c)) : std::string();
-  }
-  Bytes blob(int c) const {
-    const auto* b = static_cast<const uint8_t*>(sqlite3_column_blob(s_, c));
-    return b ? Bytes(b, b + sqlite3_column_bytes(s_, c)) : Bytes();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_;
-};
 
 Result<CredentialState> parse_state(const std::string& s) {
   if (s == "active") return CredentialState::kActive;
@@ -263,134 +199,116 @@ bool LedgerReport::consistent() const {
   return true;
 }
 
-struct Ledger::Impl {
-  sqlite3* db = nullptr;
-  std::string path;
-  SecureBytes key;
-  std::string status_uri;
-  uint64_t status_size = 0;
-  std::unordered_map<const char*, sqlite3_stmt*> cache;
-  // The issuer chain last checked and its validity window: parsing the chain for every
-  // issuance cost more than half the issuance rate (provision_bench).
-  std::vector<Bytes> checked_chain;
-  IssuerValidity checked_window;
+Ledger::Impl::~Impl() {
+  for (auto& [sql, s] : cache) sqlite3_finalize(s);
+  if (db != nullptr) sqlite3_close(db);
+}
 
-  ~Impl() {
-    for (auto& [sql, s] : cache) sqlite3_finalize(s);
-    if (db != nullptr) sqlite3_close(db);
+Result<Stmt> Ledger::Impl::prepare(const char* sql) {
+  auto it = cache.find(sql);
+  if (it != cache.end()) return Stmt(db, it->second);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return ledger_error(db, rc, std::string("prepare ") + sql);
+  cache.emplace(sql, s);
+  return Stmt(db, s);
+}
+
+Status Ledger::Impl::exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    Error e = ledger_error(nullptr, rc, sql);
+    e.context = "ledger: " + std::string(sql).substr(0, 40) + ": " + msg;
+    return e;
   }
+  return ok_status();
+}
 
-  Result<Stmt> prepare(const char* sql) {
-    auto it = cache.find(sql);
-    if (it != cache.end()) return Stmt(db, it->second);
-    sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-    if (rc != SQLITE_OK) return ledger_error(db, rc, std::string("prepare ") + sql);
-    cache.emplace(sql, s);
-    return Stmt(db, s);
+Result<std::string> Ledger::Impl::meta(const char* key) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT value FROM meta WHERE key = ?1"));
+  s.bind(1, key);
+  IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return make_error(ErrorCode::kMalformed, std::string("ledger: meta '") + key + "' missing");
+  return s.text(0);
+}
+
+Status Ledger::Impl::set_meta(const char* key, const std::string& value) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  return s.bind(1, key).bind(2, value).run();
+}
+
+Result<Bytes> Ledger::Impl::event_link(ByteView prev, ByteView canonical) const {
+  Bytes data(prev.begin(), prev.end());
+  data.insert(data.end(), canonical.begin(), canonical.end());
+  return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
+}
+
+Result<Bytes> Ledger::Impl::head_tag(int64_t seq, ByteView hash) const {
+  Bytes data(kHeadLabel.begin(), kHeadLabel.end());
+  for (int shift = 56; shift >= 0; shift -= 8) data.push_back(static_cast<uint8_t>(static_cast<uint64_t>(seq) >> shift));
+  data.insert(data.end(), hash.begin(), hash.end());
+  return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
+}
+
+Status Ledger::Impl::set_event_head(int64_t seq, ByteView hash) {
+  IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(seq, hash));
+  return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash) + ":" + to_hex(tag));
+}
+
+Result<EventHead> Ledger::Impl::event_head() {
+  IDTAP_ASSIGN_OR_RETURN(std::string text, meta("event_head"));
+  IDTAP_ASSIGN_OR_RETURN(EventHead head, parse_event_head(text));
+  IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(head.seq, head.hash));
+  if (!crypto::constant_time_equal(tag, head.tag))
+    return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta 'event_head' is not authentic (rewound or forged): "
+                                             "run `idtap ledger verify`");
+  return head;
+}
+
+Status Ledger::Impl::append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
+                    std::string_view detail) {
+  IDTAP_ASSIGN_OR_RETURN(EventHead head, event_head());
+  int64_t seq = head.seq + 1;
+  IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail));
+  IDTAP_ASSIGN_OR_RETURN(Bytes hash, event_link(head.hash, row));
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash).run());
+  return set_event_head(seq, hash);
+}
+
+Status Ledger::Impl::set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
+                            const char* event_kind) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE credentials SET state = ?2, state_reason = ?3 WHERE id = ?1"));
+  IDTAP_TRY(s.bind(1, id).bind(2, credential_state_name(state)).bind(3, reason).run());
+  return append_event(now, event_kind, id, 0, reason);
+}
+
+Result<uint64_t> Ledger::Impl::allocate_status_index() {
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    IDTAP_ASSIGN_OR_RETURN(Bytes r, crypto::random_bytes(8));
+    uint64_t idx = be_uint(r) % status_size;
+    IDTAP_ASSIGN_OR_RETURN(Stmt used, prepare("SELECT 1 FROM credentials WHERE status_idx = ?1"));
+    used.bind(1, static_cast<int64_t>(idx));
+    IDTAP_ASSIGN_OR_RETURN(bool taken, used.step());
+    if (!taken) return idx;
   }
-
-  Status exec(const char* sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = err ? err : sqlite3_errstr(rc);
-      sqlite3_free(err);
-      Error e = ledger_error(nullptr, rc, sql);
-      e.context = "ledger: " + std::string(sql).substr(0, 40) + ": " + msg;
-      return e;
-    }
-    return ok_status();
+  // Dense list: the first free index.
+  IDTAP_ASSIGN_OR_RETURN(Stmt all, prepare("SELECT status_idx FROM credentials ORDER BY status_idx"));
+  uint64_t expect = 0;
+  while (true) {
+    IDTAP_ASSIGN_OR_RETURN(bool row, all.step());
+    if (!row) break;
+    uint64_t idx = static_cast<uint64_t>(all.i64(0));
+    if (idx != expect) break;
+    ++expect;
   }
+  if (expect >= status_size) return make_error(ErrorCode::kRefused, "the status list is full (" + std::to_string(status_size) + " entries)");
+  return expect;
+}
 
-  Result<std::string> meta(const char* key) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT value FROM meta WHERE key = ?1"));
-    s.bind(1, key);
-    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) return make_error(ErrorCode::kMalformed, std::string("ledger: meta '") + key + "' missing");
-    return s.text(0);
-  }
-
-  Status set_meta(const char* key, const std::string& value) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-    return s.bind(1, key).bind(2, value).run();
-  }
-
-  // event_link: one link of the event chain: HMAC-SHA256(key, previous link || canonical row).
-  Result<Bytes> event_link(ByteView prev, ByteView canonical) const {
-    Bytes data(prev.begin(), prev.end());
-    data.insert(data.end(), canonical.begin(), canonical.end());
-    return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
-  }
-
-  // head_tag: the HMAC that authenticates the head (seq, hash): see EventHead.
-  Result<Bytes> head_tag(int64_t seq, ByteView hash) const {
-    Bytes data(kHeadLabel.begin(), kHeadLabel.end());
-    for (int shift = 56; shift >= 0; shift -= 8) data.push_back(static_cast<uint8_t>(static_cast<uint64_t>(seq) >> shift));
-    data.insert(data.end(), hash.begin(), hash.end());
-    return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
-  }
-
-  Status set_event_head(int64_t seq, ByteView hash) {
-    IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(seq, hash));
-    return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash) + ":" + to_hex(tag));
-  }
-
-  // event_head: the authenticated head; kMalformed when it does not parse or its tag is wrong.
-  Result<EventHead> event_head() {
-    IDTAP_ASSIGN_OR_RETURN(std::string text, meta("event_head"));
-    IDTAP_ASSIGN_OR_RETURN(EventHead head, parse_event_head(text));
-    IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(head.seq, head.hash));
-    if (!crypto::constant_time_equal(tag, head.tag))
-      return make_error(ErrorCode::kMalformed, "ledger is corrupt: meta 'event_head' is not authentic (rewound or forged): "
-                                               "run `idtap ledger verify`");
-    return head;
-  }
-
-  // append_event: the next chained row and the new head, inside the caller's transaction.
-  Status append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
-                      std::string_view detail) {
-    IDTAP_ASSIGN_OR_RETURN(EventHead head, event_head());
-    int64_t seq = head.seq + 1;
-    IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail));
-    IDTAP_ASSIGN_OR_RETURN(Bytes hash, event_link(head.hash, row));
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash).run());
-    return set_event_head(seq, hash);
-  }
-
-  Status set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
-                              const char* event_kind) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE credentials SET state = ?2, state_reason = ?3 WHERE id = ?1"));
-    IDTAP_TRY(s.bind(1, id).bind(2, credential_state_name(state)).bind(3, reason).run());
-    return append_event(now, event_kind, id, 0, reason);
-  }
-
-  Result<uint64_t> allocate_status_index() {
-    for (int attempt = 0; attempt < 64; ++attempt) {
-      IDTAP_ASSIGN_OR_RETURN(Bytes r, crypto::random_bytes(8));
-      uint64_t idx = be_uint(r) % status_size;
-      IDTAP_ASSIGN_OR_RETURN(Stmt used, prepare("SELECT 1 FROM credentials WHERE status_idx = ?1"));
-      used.bind(1, static_cast<int64_t>(idx));
-      IDTAP_ASSIGN_OR_RETURN(bool taken, used.step());
-      if (!taken) return idx;
-    }
-    // Dense list: the first free index.
-    IDTAP_ASSIGN_OR_RETURN(Stmt all, prepare("SELECT status_idx FROM credentials ORDER BY status_idx"));
-    uint64_t expect = 0;
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, all.step());
-      if (!row) break;
-      uint64_t idx = static_cast<uint64_t>(all.i64(0));
-      if (idx != expect) break;
-      ++expect;
-    }
-    if (expect >= status_size) return make_error(ErrorCode::kRefused, "the status list is full (" + std::to_string(status_size) + " entries)");
-    return expect;
-  }
-
-  Result<IssuedCredential> issue_locked(const IssueRequest& r, IssuerSigner& signer);
-};
 
 Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ledger::Ledger(Ledger&&) noexcept = default;
@@ -399,31 +317,10 @@ Ledger::~Ledger() = default;
 
 const std::string& Ledger::status_uri() const { return impl_->status_uri; }
 uint64_t Ledger::status_list_size() const { return impl_->status_size; }
+bool Ledger::allow_attested() const { return impl_->allow_attested; }
 
 namespace {
 
-// Txn: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
-class Txn {
- public:
-  static Result<Txn> begin(Ledger::Impl& l) {
-    IDTAP_TRY(l.exec("BEGIN IMMEDIATE"));
-    return Txn(l);
-  }
-  Txn(Txn&& o) noexcept : l_(o.l_), open_(o.open_) { o.open_ = false; }
-  ~Txn() {
-    if (open_) (void)l_.exec("ROLLBACK");
-  }
-  Status commit() {
-    IDTAP_TRY(l_.exec("COMMIT"));
-    open_ = false;
-    return ok_status();
-  }
-
- private:
-  explicit Txn(Ledger::Impl& l) : l_(l) {}
-  Ledger::Impl& l_;
-  bool open_ = true;
-};
 
 }  // namespace
 
@@ -507,11 +404,27 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
                               "needs version " + kSchemaVersion + " (an HMAC chain under the ledger key): create a new ledger with " +
                               "`idtap ledger init`");
       IDTAP_TRY(impl->exec(kSchema));  // idempotent: indexes and triggers a later idtap added
+      // A column a later idtap added (the evidence of issue 15): old rows were all chip reads.
+      IDTAP_ASSIGN_OR_RETURN(Stmt col, impl->prepare("SELECT 1 FROM pragma_table_info('credentials') WHERE name = 'evidence'"));
+      IDTAP_ASSIGN_OR_RETURN(bool has_evidence, col.step());
+      if (!has_evidence) IDTAP_TRY(impl->exec("ALTER TABLE credentials ADD COLUMN evidence TEXT NOT NULL DEFAULT 'chip'"));
       if (::stat(key_path.c_str(), &st) != 0 && errno == ENOENT)
         // A new key would give every holder a new id and silently break one phone per holder.
         return make_error(ErrorCode::kNotFound, "ledger key " + key_path + " is missing but the ledger " + path +
                                                     " exists: restore the key file from its backup (a new key would give every holder a new id)");
       IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
+    }
+    IDTAP_ASSIGN_OR_RETURN(Bytes policy_tag, crypto::hmac_sha256(impl->key, bytes_of(kPolicyLabel)));
+    {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl->prepare("SELECT value FROM meta WHERE key = 'allow_attested'"));
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      auto tag = row ? from_hex(s.text(0)) : Result<Bytes>(Bytes());
+      impl->allow_attested = row && tag.ok() && crypto::constant_time_equal(*tag, policy_tag);
+    }
+    if (create && options.allow_attested && !impl->allow_attested) {
+      IDTAP_TRY(impl->set_meta("allow_attested", to_hex(policy_tag)));
+      IDTAP_TRY(impl->append_event(now_seconds(), "policy", "", 0, "allow_attested on"));
+      impl->allow_attested = true;
     }
     IDTAP_TRY(txn.commit());
   }
@@ -580,8 +493,11 @@ Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now,
 
 Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {
   const VerifiedHolder& h = *r.holder;
+  if (h.evidence == Evidence::kClerk && !allow_attested)
+    return make_error(ErrorCode::kRefused, "this ledger does not allow clerk-attested issuance (it is off unless the ledger "
+                                           "was set up with `idtap ledger init --allow-attested`)");
   // The proof's challenge: known, unused, unexpired; consumed by this transaction.
-  {
+  if (r.possession == PossessionCheck::kChallenge) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT expires_at, used_at FROM challenges WHERE challenge = ?1"));
     s.bind_blob(1, r.proof.challenge);
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
@@ -589,7 +505,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     if (!s.is_null(1)) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge was already used (replayed proof)");
     if (s.i64(0) <= r.now) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge expired");
   }
-  {
+  if (r.possession == PossessionCheck::kChallenge) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE challenges SET used_at = ?2 WHERE challenge = ?1"));
     IDTAP_TRY(s.bind_blob(1, r.proof.challenge).bind(2, r.now).run());
   }
@@ -689,13 +605,14 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare(
         "INSERT INTO credentials(id, holder_id, card_id, device_thumbprint, doc_type, issued_at, valid_from, valid_until, "
-        "state, status_idx, file_path, file_sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10, ?11)"));
+        "state, status_idx, file_path, file_sha256, evidence) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10, ?11, ?12)"));
     IDTAP_TRY(s.bind(1, out.credential_id).bind(2, holder_id).bind(3, card_id).bind(4, out.device_thumbprint)
                   .bind(5, r.mapping.doc_type).bind(6, r.now).bind(7, out.validity.valid_from).bind(8, out.validity.valid_until)
                   .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
-                  .bind_blob(11, file_sha256).run());
+                  .bind_blob(11, file_sha256).bind(12, h.evidence_label()).run());
   }
-  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, "device " + out.device_thumbprint));
+  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id,
+                         "device " + out.device_thumbprint + " evidence " + h.evidence_label()));
   if (r.before_commit) IDTAP_TRY(r.before_commit(out));
   return out;
 }
@@ -706,6 +623,7 @@ Status check_request(const IssueRequest& r) {
   if (r.holder == nullptr) return make_error(ErrorCode::kInvalidArgument, "issue: no holder");
   // The rules first: nothing is touched when they refuse.
   IDTAP_TRY(check_issuance_policy(*r.holder, date_of(r.now)));
+  if (r.possession == PossessionCheck::kCaller) return ok_status();
   return verify_possession_signature(r.proof, r.device_key);
 }
 
@@ -883,7 +801,7 @@ namespace {
 
 constexpr const char* kCredentialSelect =
     "SELECT c.id, k.issuing_state, k.document_number, k.state, c.device_thumbprint, c.doc_type, c.issued_at, c.valid_from, "
-    "c.valid_until, c.state, c.state_reason, c.status_idx, c.file_path, c.file_sha256 FROM credentials c JOIN cards k ON k.id = c.card_id";
+    "c.valid_until, c.state, c.state_reason, c.status_idx, c.file_path, c.file_sha256, c.evidence FROM credentials c JOIN cards k ON k.id = c.card_id";
 
 Result<CredentialRecord> record_of(const Stmt& s) {
   CredentialRecord r;
@@ -900,6 +818,7 @@ Result<CredentialRecord> record_of(const Stmt& s) {
   r.status_idx = static_cast<uint64_t>(s.i64(11));
   r.file_path = s.text(12);
   r.file_sha256 = s.blob(13);
+  r.evidence = s.text(14);
   return r;
 }
 
@@ -989,6 +908,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       else if (kind == "expired") cred_state[cred] = "expired";
       else if (kind == "card_lost") card_state[card] = "lost";
       else if (kind == "card_found") card_state[card] = "valid";
+      else if (kind == "policy") continue;
       else find("event log: row " + std::to_string(seq) + " has an unknown kind '" + kind + "'");
     }
     auto head = impl_->event_head();

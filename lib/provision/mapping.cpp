@@ -28,6 +28,7 @@ constexpr FieldName kFieldNames[] = {
     {HolderField::kAgeOver18, "age_over_18"},
     {HolderField::kAgeOver19, "age_over_19"},
     {HolderField::kResidentRegistrationNumber, "resident_registration_number"},
+    {HolderField::kVerificationMethod, "verification_method"},
 };
 
 }  // namespace

@@ -276,6 +276,7 @@ Result<std::optional<ElementValue>> element_value(HolderField field, const Verif
       e->secret.insert(e->secret.end(), digits.begin() + 6, digits.end());
       return e;
     }
+    case HolderField::kVerificationMethod: return text(h.verification_method());
   }
   return make_error(ErrorCode::kInternal, "unknown holder field");
 }

@@ -138,8 +138,10 @@ TEST_CASE("issue -> verify round trip of the resident ID") {
   const VerifiedElement* over17 = find_element(*v, "age_over_17");
   REQUIRE(over17 != nullptr);
   CHECK(cbor::get_bool(cbor::decode(over17->value)->get()).value());
-  // 16 elements padded with decoys to a multiple of 16 digests.
-  CHECK(v->elements.size() == 16);
+  // how the holder's data was established (issue 15): a chip read
+  CHECK(text_value(*v, "verification_method") == "chip");
+  // 17 elements padded with decoys to a multiple of 16 digests.
+  CHECK(v->elements.size() == 17);
   CHECK(v->mso.value_digests.at(kResidentIdDocType).size() % kDefaultDigestBucket == 0);
   // Validity: whole seconds, three years.
   CHECK(format_tdate(v->mso.validity.valid_until) == "2029-03-02T09:00:00Z");
@@ -152,8 +154,8 @@ TEST_CASE("issue -> verify round trip of the resident ID") {
     CHECK(item.random.size() == kSaltBytes);
     ids.insert(item.digest_id);
   }
-  CHECK(ids.size() == 16);
-  CHECK(*ids.rbegin() > 16);
+  CHECK(ids.size() == 17);
+  CHECK(*ids.rbegin() > 17);
 }
 
 TEST_CASE("prepare -> bytes to sign -> complete equals the one-call issuance contract") {
@@ -176,7 +178,7 @@ TEST_CASE("prepare -> bytes to sign -> complete equals the one-call issuance con
   auto mso = prepared.mso();
   REQUIRE(mso.ok());
   CHECK(mso->digest_algorithm == "SHA-256");
-  CHECK(mso->value_digests.at(kResidentIdDocType).size() == 16);
+  CHECK(mso->value_digests.at(kResidentIdDocType).size() == 32);  // 17 elements, decoys to 2 buckets of 16
   CHECK(equal_bytes(cbor::encode(cbor::encoded_cbor(encode_mso(*mso).value())).value(), cbor::get_bytes(parts[3]).value()));
 }
 

@@ -18,6 +18,12 @@ namespace idtap::provision {
 // CardStatus: the card's own status as the read established it.
 enum class CardStatus { kValid, kReportedLost };
 
+// Evidence: what established the holder's data. kChip: the card's chip, read and proved genuine
+// (passive authentication and a chip check). kClerk: a clerk who checked the holder against the
+// resident registry and the (chipless) card, and attested the record (the ledger's policy must
+// allow it: Ledger::allow_attested).
+enum class Evidence { kChip, kClerk };
+
 // CardIdentity: the card a holder presented: document number and ICAO 3-letter issuing state
 // ("KOR"); unique together. The ledger keeps both in their MRZ form (normalize_card_identity).
 struct CardIdentity {
@@ -61,6 +67,15 @@ struct VerifiedHolder {
   Date issue_date;                            // DG12 date of issue
   Date expiry_date;                           // DG1 / MRZ date of expiry
 
+  Evidence evidence = Evidence::kChip;
+  std::string clerk_id;                       // kClerk: who attested (check_clerk_id)
+
+  // VerifiedHolder::evidence_label: what the ledger records: "chip" or "clerk:ID".
+  std::string evidence_label() const;
+  // VerifiedHolder::verification_method: what the credential says (its element
+  // verification_method): "chip" or "clerk" (the clerk's id stays in the ledger).
+  const char* verification_method() const;
+
   // VerifiedHolder::masked_resident_number: "YYMMDD-S******" (never the whole number).
   std::string masked_resident_number() const;
 };
@@ -79,8 +94,13 @@ inline constexpr int kCredentialValidityYears = 3;
 // does).
 UnixSeconds credential_valid_until(UnixSeconds issued_at);
 
+// check_clerk_id: a clerk id is 1-64 characters of A-Z a-z 0-9 '.' '_' '-' (it goes into the
+// ledger's event log as "clerk:ID"); kInvalidArgument naming the rule otherwise.
+Status check_clerk_id(std::string_view id);
+
 // check_issuance_policy: kRefused (with the reason) unless `holder` may receive a credential
-// on `issue_day`: read as genuine; a portrait (DG2); a well-formed resident number that agrees with the date of
+// on `issue_day`: read as genuine (Evidence::kChip) or attested by a clerk with a well-formed
+// id (Evidence::kClerk: whether the ledger allows that is the ledger's rule, Ledger::issue); a portrait (DG2); a well-formed resident number that agrees with the date of
 // birth; aged kMinimumAge or more; the card not expired and not reported lost. Nothing is
 // recorded by this check.
 Status check_issuance_policy(const VerifiedHolder& holder, const Date& issue_day);

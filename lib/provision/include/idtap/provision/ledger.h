@@ -61,6 +61,10 @@ struct LedgerOptions {
   std::string status_uri;                          // the status list URI (create: required)
   int busy_timeout_ms = 30000;                     // wait for another writer this long
   bool durable = true;                             // synchronous=FULL: a commit survives power loss
+  // allow_attested (create): clerk-attested issuance (Evidence::kClerk) is allowed. Off by
+  // default; create() on an existing ledger turns it on (an event 'policy' records it), never
+  // off. Kept in meta under an HMAC of the ledger key, so an edited row reads as off.
+  bool allow_attested = false;
 };
 
 enum class CredentialState { kActive, kSuspended, kRevoked, kExpired };
@@ -82,6 +86,7 @@ struct CredentialRecord {
   uint64_t status_idx = 0;
   std::string file_path;
   Bytes file_sha256;
+  std::string evidence;           // "chip" or "clerk:ID" (VerifiedHolder::evidence_label)
 };
 
 // IssuedCredential: what issue() hands back.
@@ -95,10 +100,17 @@ struct IssuedCredential {
   std::string file_path;
 };
 
+// PossessionCheck: who checks that the phone holds the device key's private part.
+//   kChallenge  the ledger: `proof` signs a challenge of this ledger (`idtap provision`)
+//   kCaller     the caller did, before the call (OID4VCI 1.0 §8.2.1.1: lib/issue verified a
+//               JWT proof over a live c_nonce); `proof` is not used
+enum class PossessionCheck { kChallenge, kCaller };
+
 // IssueRequest: one issuance. `holder` is borrowed for the call.
 struct IssueRequest {
   const VerifiedHolder* holder = nullptr;
   EcPublicKey device_key;
+  PossessionCheck possession = PossessionCheck::kChallenge;
   PossessionProof proof;
   UnixSeconds now = 0;
   DocTypeMapping mapping = DocTypeMapping::resident_id_default();
@@ -151,6 +163,8 @@ class Ledger {
   // Ledger::status_uri / status_list_size: fixed at creation.
   const std::string& status_uri() const;
   uint64_t status_list_size() const;
+  // Ledger::allow_attested: whether clerk-attested issuance is allowed (LedgerOptions).
+  bool allow_attested() const;
 
   // Ledger::new_challenge: a fresh one-time challenge valid for `ttl_seconds`.
   Result<Bytes> new_challenge(UnixSeconds now, int64_t ttl_seconds = 300);
@@ -159,7 +173,8 @@ class Ledger {
 
   // Ledger::issue: checks the rules (check_issuance_policy, the card not lost in the ledger nor
   // another holder's, the device key not holding another holder's active or suspended
-  // credential, the proof of possession: signature, challenge known, unused and unexpired), then in one
+  // credential, a clerk-attested holder only when allow_attested(), the proof of possession
+  // (PossessionCheck::kChallenge: signature, challenge known, unused and unexpired), then in one
   // transaction consumes the challenge, revokes the holder's previous credential, allocates a
   // status index, issues and records the credential. kRefused (nothing issued or recorded)
   // when a rule says no.
@@ -212,6 +227,7 @@ class Ledger {
   struct Impl;
 
  private:
+  friend class PendingOffers;  // pending_offers.h: offers live in this ledger's database
   explicit Ledger(std::unique_ptr<Impl> impl);
   static Result<Ledger> open_or_create(const std::string& path, const LedgerOptions& options, bool create);
   std::unique_ptr<Impl> impl_;

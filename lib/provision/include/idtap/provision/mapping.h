@@ -39,6 +39,7 @@ enum class HolderField {
   kAgeOver18,
   kAgeOver19,
   kResidentRegistrationNumber,
+  kVerificationMethod,  // "chip" or "clerk": how the holder's data was established
 };
 
 // field_name: the mapping-file name of `field` ("family_name_national_character").
