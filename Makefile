@@ -147,7 +147,11 @@ $(SHLIB): $(ALL_LIB_OBJS)
 
 TOOL_SRCS  := $(sort $(wildcard tools/*.cpp))
 TOOL_OBJS  := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(TOOL_SRCS))
-$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) \
+# cpp-httplib (Debian's compiled libcpp-httplib, with its OpenSSL TLS): only `idtap serve` and
+# the tests and benchmark that talk HTTP to it use it.
+HTTP_CFLAGS := $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
+HTTP_LIBS  := $(shell pkg-config --libs cpp-httplib 2>/dev/null) -lssl -lcrypto
+$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) $(HTTP_CFLAGS) \
   -DIDTAP_VERSION='"$(VERSION)"'
 # VERSION is a define of the tool's main.cpp and of tests/tools: recorded, so a new VERSION
 # rebuilds those objects.
@@ -159,7 +163,7 @@ $(BUILD)/obj/tools/main.o: $(VERSION_STAMP)
 IDTAP      := $(BUILD)/bin/idtap
 $(IDTAP): $(TOOL_OBJS) $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CXX) $(SANLDFLAGS) -o $@ $(TOOL_OBJS) $(LINK_ARCHIVES) $(EXT_LIBS)
+	$(CXX) $(SANLDFLAGS) -o $@ $(TOOL_OBJS) $(LINK_ARCHIVES) $(EXT_LIBS) $(HTTP_LIBS)
 
 # The pcscd IFD handler for libnfc readers (drivers/ifd), built as its own shared object. It is
 # loaded into pcscd: it links only what it uses (libnfc, not libpcsclite: pcscd itself provides
@@ -223,12 +227,22 @@ $(BUILD)/obj/tests/install/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"
 $(BUILD)/obj/tests/tools/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tests/tools/cli_test.o: $(VERSION_STAMP)
 
+# tests/serve: the test wallet (tests/serve/wallet.cpp) and `idtap serve` end to end, over
+# cpp-httplib's client; the serve benchmark uses the same wallet.
+SERVE_WALLET_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter-out %_test.cpp,$(wildcard tests/serve/*.cpp)))
+$(BUILD)/obj/tests/serve/%.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
+$(BUILD)/obj/tests/bench/serve_bench.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
+TEST_EXTRA_OBJS_serve := $(SERVE_WALLET_OBJS)
+TEST_EXTRA_LIBS_serve := $(HTTP_LIBS)
+
 test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
 define test_template
-TEST_OBJS_$(call test_name,$(1)) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(filter $(1)%,$$(filter-out $(1)%/%,$$(TEST_SRCS))))
+TEST_OBJS_$(call test_name,$(1)) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(filter $(1)%,$$(filter-out $(1)%/%,$$(TEST_SRCS)))) \
+  $$(TEST_EXTRA_OBJS_$(call test_name,$(1)))
 $$(BUILD)/tests/$(call test_name,$(1))_tests: $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(ALL_ARCHIVES)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(LINK_ARCHIVES) $$(EXT_LIBS)
+	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(LINK_ARCHIVES) $$(EXT_LIBS) \
+	  $$(TEST_EXTRA_LIBS_$(call test_name,$(1)))
 TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
 endef
 TEST_BINS :=
@@ -258,9 +272,10 @@ check: deps
 # Benchmarks: tests/bench/*_bench.cpp, one binary each, run in turn by `make bench`.
 BENCH_SRCS := $(sort $(wildcard tests/bench/*_bench.cpp))
 BENCH_BINS := $(patsubst tests/bench/%.cpp,$(BUILD)/bench/%,$(BENCH_SRCS))
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(SUPPORT_OBJS) $(ALL_ARCHIVES)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(SUPPORT_OBJS) $(ALL_ARCHIVES) $(SERVE_WALLET_OBJS)
 	@mkdir -p $(@D)
-	$(CXX) $(SANLDFLAGS) -o $@ $< $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(LINK_ARCHIVES) $(EXT_LIBS)
+	$(CXX) $(SANLDFLAGS) -o $@ $< $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(if $(filter serve_bench,$*),$(SERVE_WALLET_OBJS)) \
+	  $(LINK_ARCHIVES) $(EXT_LIBS) $(if $(filter serve_bench,$*),$(HTTP_LIBS))
 .PHONY: bench
 bench: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all $(BENCH_BINS)
@@ -372,6 +387,6 @@ FUZZ_OBJS  := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(FUZ
 .DELETE_ON_ERROR:
 
 # Header dependencies (-MMD -MP) of every object this build knows about.
-ALL_SRCS := $(foreach l,$(LAYERS),$(SRCS_$(l))) $(TOOL_SRCS) $(IFD_SRCS) $(TEST_SRCS) $(SUPPORT_SRCS) \
+ALL_SRCS := $(foreach l,$(LAYERS),$(SRCS_$(l))) $(TOOL_SRCS) $(IFD_SRCS) $(TEST_SRCS) $(SUPPORT_SRCS) $(wildcard tests/serve/*.cpp) \
             $(BENCH_SRCS) $(FUZZ_SRCS)
 -include $(wildcard $(patsubst %.cpp,$(BUILD)/obj/%.d,$(ALL_SRCS)))
