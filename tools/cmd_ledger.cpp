@@ -16,13 +16,16 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap ledger init --ledger DB --status-uri URI [--status-size N] [--json]\n"
+    "usage: idtap ledger init --ledger DB --status-uri URI [--status-size N] [--allow-attested] [--json]\n"
     "       idtap ledger verify --ledger DB [--repair] [--scan DIR]... [--json]\n\n"
     "  init     creates the ledger (SQLite, WAL) and its key file DB.key (mode 0600); the status\n"
     "           list URI (required) and size (default: 131072 entries) are fixed here. Only init\n"
     "           creates a ledger: every other command refuses a path that is not one. On an\n"
     "           existing ledger it changes nothing, and is refused (exit 8) if the URI or size\n"
     "           differ from the ledger's.\n"
+    "           --allow-attested allows clerk-attested issuance (`idtap provision offer --attested`,\n"
+    "           the chipless path; off by default). Given on an existing ledger it turns the policy\n"
+    "           on (recorded in the event log); nothing turns it off.\n"
     "  verify   checks the database, the hash chain of the event log, that the credential and\n"
     "           card states agree with the events, and the credential files: an edited, inserted\n"
     "           or deleted row is reported. With --repair it finishes what a crash left half done:\n"
@@ -35,7 +38,7 @@ constexpr const char* kHelp =
 }  // namespace
 
 int cmd_ledger(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"ledger", true}, {"status-uri", true}, {"status-size", true}, {"repair"}, {"scan", true, true},
+  auto args = Args::parse(argv, {{"ledger", true}, {"status-uri", true}, {"status-size", true}, {"allow-attested"}, {"repair"}, {"scan", true, true},
                                  {"json"}, {"help", false, false, 'h'}});
   if (!args.ok()) {
     print_error("ledger", args.error());
@@ -56,8 +59,8 @@ int cmd_ledger(const std::vector<std::string>& argv) {
   }
   const bool init = pos[0] == "init";
   LedgerOptions options;
-  if (!init && (args->has("status-uri") || args->has("status-size"))) {
-    print_error("ledger", make_error(ErrorCode::kInvalidArgument, "--status-uri and --status-size are for `ledger init`"));
+  if (!init && (args->has("status-uri") || args->has("status-size") || args->has("allow-attested"))) {
+    print_error("ledger", make_error(ErrorCode::kInvalidArgument, "--status-uri, --status-size and --allow-attested are for `ledger init`"));
     return kExitUsage;
   }
   if (init) {
@@ -68,6 +71,7 @@ int cmd_ledger(const std::vector<std::string>& argv) {
       return kExitUsage;
     }
     options.status_uri = *uri;
+    options.allow_attested = args->has("allow-attested");
     if (auto n = args->get("status-size")) {
       uint64_t size = 0;
       auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), size);
@@ -87,11 +91,12 @@ int cmd_ledger(const std::vector<std::string>& argv) {
     if (args->has("json")) {
       JsonWriter j;
       j.begin_object().field("ledger", *args->get("ledger")).field("status_uri", ledger->status_uri())
-          .field("status_list_size", ledger->status_list_size()).end_object();
+          .field("status_list_size", ledger->status_list_size()).field("allow_attested", ledger->allow_attested()).end_object();
       print_json_document(j.str());
     } else {
-      std::printf("ledger %s: status list %s (%llu entries)\n", args->get("ledger")->c_str(), ledger->status_uri().c_str(),
-                  static_cast<unsigned long long>(ledger->status_list_size()));
+      std::printf("ledger %s: status list %s (%llu entries)%s\n", args->get("ledger")->c_str(), ledger->status_uri().c_str(),
+                  static_cast<unsigned long long>(ledger->status_list_size()),
+                  ledger->allow_attested() ? "; clerk-attested issuance allowed" : "");
     }
     return kExitOk;
   }

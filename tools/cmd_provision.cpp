@@ -14,12 +14,17 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "idtap/auth/trust_store.h"
+#include "idtap/base/file_io.h"
 #include "idtap/base/hex.h"
+#include "idtap/issue/attested_record.h"
+#include "idtap/issue/offer_uri.h"
+#include "idtap/issue/pipeline.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/holder.h"
 #include "idtap/provision/holder_from_read.h"
 #include "idtap/provision/ledger.h"
 #include "idtap/provision/mapping.h"
+#include "idtap/provision/pending_offers.h"
 #include "idtap/provision/proof.h"
 #include "idtap/provision/provisioning.h"
 #include "idtap/provision/signer.h"
@@ -40,7 +45,10 @@ constexpr const char* kHelp =
     "                       --device-key FILE --proof FILE --issuer-key FILE --issuer-cert FILE\n"
     "                       [--issuer-key-pass-file FILE] [--trust PATH]... [--crl FILE]...\n"
     "                       --ledger DB --out FILE [--mapping FILE] [--json]\n"
-    "       idtap provision challenge --ledger DB [--ttl SECONDS] [--json]\n\n"
+    "       idtap provision challenge --ledger DB [--ttl SECONDS] [--json]\n"
+    "       idtap provision offer [--reader R] [--can-file FILE | --mrz MRZ | ...] --trust PATH... --ledger DB\n"
+    "                             [--issuer-url URL] [--ttl 10m] [--mapping FILE] [--json]\n"
+    "       idtap provision offer --attested FILE --clerk ID --ledger DB [--issuer-url URL] [--ttl 10m] [--json]\n\n"
     "Reads the card (as `idtap read` does: PACE or BAC, Chip Authentication, Active and Passive\n"
     "Authentication), and only when it is genuine (passive authentication passed and the chip\n"
     "proved itself), the holder is 17 or older and the card valid and not reported lost, issues\n"
@@ -68,7 +76,17 @@ constexpr const char* kHelp =
     "  --ledger DB             the provisioning ledger (made by `idtap ledger init`)\n"
     "  --out FILE              where the credential (IssuerSigned CBOR, mode 0600) goes\n"
     "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
-    "  --json                  machine-readable output\n";
+    "  --json                  machine-readable output\n\n"
+    "  offer                   for the phone (OpenID4VCI): reads the card as above (or takes a clerk-\n"
+    "                          attested record), checks the rules now, and stores a pending offer in the\n"
+    "                          ledger (sealed; the phone redeems it from `idtap serve`). Prints the\n"
+    "                          pre-authorized code, the 6-digit tx_code (shown once: only its hash is\n"
+    "                          kept) and, with --issuer-url, the openid-credential-offer:// URI\n"
+    "  --issuer-url URL        the issuer's public URL (https; http only on loopback), for the URI\n"
+    "  --ttl DURATION          how long the offer may be redeemed: N, Ns, Nm or Nh (default 10m, at most 24h)\n"
+    "  --attested FILE         the chipless path: the holder record a clerk attests (JSON, README);\n"
+    "                          refused unless the ledger allows it (`idtap ledger init --allow-attested`)\n"
+    "  --clerk ID              with --attested: the attesting clerk (recorded as clerk:ID)\n";
 
 // check_out_path: --out names a new file in a directory that exists: kInvalidArgument naming
 // the path otherwise (checked before the card is read; the credential is published without ever
@@ -109,17 +127,41 @@ void print_holder(const VerifiedHolder& h) {
 Result<VerifiedHolder> read_card_holder(const select::OpenOptions& open, const reader::ReadRequest& request,
                                         std::optional<int>* verdict_exit, const ProgressBar& bar) {
   IDTAP_ASSIGN_OR_RETURN(select::OpenedReader opened, select::open_reader(open));
-  auto result = reader::read_card(*opened.transport, request);
+  reader::Verification refused;
+  refused.genuine = true;
+  auto holder = issue::read_holder(*opened.transport, request, &refused);
   bar.done();
-  if (!result.ok()) return result.error();
-  const reader::ReadResult& read = *result;
-  if (!read.verification.genuine) {
-    *verdict_exit = exit_code_for_verdict(read.verification);
-    return make_error(ErrorCode::kVerificationFailed, "refused: the card was not read as genuine (" +
-                                                          read.verification.genuine_reason +
-                                                          "); nothing was issued or recorded");
-  }
-  return provision::holder_from_read(read);
+  if (!refused.genuine) *verdict_exit = exit_code_for_verdict(refused);
+  return holder;
+}
+
+// read_desk_holder: the card on the reader `args` names, read and verified as `idtap provision`
+// does (cancellable with Ctrl-C, a progress bar unless --json); the access keys are wiped
+// afterwards. On failure `*exit` is the exit code to return (the verdict's, as `idtap read`).
+Result<VerifiedHolder> read_desk_holder(const Args& args, reader::ReadRequest& read_request, int* exit) {
+  select::OpenOptions open;
+  open.reader = args.get("reader");
+  // A read session leaves secure messaging open and the application selected: reset the card
+  // when done, so the next program (or the next read) meets a card in its power-up state.
+  open.pcsc.reset_on_close = true;
+  std::atomic<bool> cancelled{false};
+  open.cancel = std::make_shared<select::CancelSlot>();
+  read_request.cancel = &cancelled;
+  std::optional<int> verdict_exit;
+  ProgressBar bar{stderr_is_tty() && !args.has("json")};
+  bar.attach(read_request);
+  auto holder = [&] {
+    InterruptWatcher interrupt([slot = open.cancel, &cancelled] {
+      cancelled = true;
+      slot->cancel();
+    });
+    return read_card_holder(open, read_request, &verdict_exit, bar);
+  }();
+  read_request.cancel = nullptr;
+  read_request.can.reset();
+  read_request.mrz.reset();
+  if (!holder.ok()) *exit = verdict_exit ? *verdict_exit : exit_code_for(holder.error().code);
+  return holder;
 }
 
 int run_challenge(const std::vector<std::string>& argv) {
@@ -172,10 +214,151 @@ int run_challenge(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// parse_duration: "600", "600s", "10m", "1h" as seconds; nullopt for anything else.
+std::optional<int64_t> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  int64_t unit = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 's': unit = 1; digits.pop_back(); break;
+    case 'm': unit = 60; digits.pop_back(); break;
+    case 'h': unit = 3600; digits.pop_back(); break;
+    default: break;
+  }
+  if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(digits) * unit;
+}
+
+int run_offer(const std::vector<std::string>& argv) {
+  std::vector<OptionSpec> specs = {{"reader", true},   {"ledger", true}, {"ttl", true},   {"issuer-url", true}, {"mapping", true},
+                                   {"attested", true}, {"clerk", true},  {"json"},        {"help", false, false, 'h'}};
+  for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
+  auto args = Args::parse(argv, specs);
+  if (!args.ok()) {
+    print_error("provision offer", args.error());
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    print_help("provision", kHelp, stdout);
+    return kExitOk;
+  }
+  auto usage = [](const std::string& why) {
+    print_error("provision offer", make_error(ErrorCode::kInvalidArgument, why));
+    return kExitUsage;
+  };
+  auto fail = [](const Error& e) {
+    print_error("provision offer", e);
+    return exit_code_for(e.code);
+  };
+  if (!args->positional().empty()) return usage("unexpected argument '" + args->positional()[0] + "'");
+  if (!args->has("ledger")) return usage("--ledger DB is required");
+  const bool attested = args->has("attested");
+  if (attested != args->has("clerk")) return usage("--attested FILE and --clerk ID go together");
+  if (attested) {
+    for (const char* card_option : {"reader", "can", "can-file", "mrz", "doc", "dob", "expiry", "access", "trust", "crl"})
+      if (args->has(card_option))
+        return usage(std::string("--") + card_option + " reads a card: the attested path (--attested) has none");
+  } else if (!args->has("trust")) {
+    return usage("--trust is required: without a CSCA no card reads as genuine, so no offer could be made "
+                 "(give the CSCA certificates or a master list)");
+  }
+  int64_t ttl = kOfferDefaultTtlSeconds;
+  if (auto t = args->get("ttl")) {
+    auto parsed = parse_duration(*t);
+    if (!parsed || *parsed <= 0 || *parsed > kOfferMaxTtlSeconds) return usage("--ttl must be 1s to 24h (N, Ns, Nm or Nh), not '" + *t + "'");
+    ttl = *parsed;
+  }
+  const std::string issuer_url = args->get("issuer-url").value_or("");
+  if (!issuer_url.empty()) {
+    // Checked before the card is read: the URI builder refuses what a wallet would.
+    issue::CredentialOfferParams probe{issuer_url, {"x"}, "x"};
+    if (auto ok = issue::credential_offer_json(probe); !ok.ok()) return usage("--issuer-url: " + ok.error().context);
+  }
+  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
+  if (auto m = args->get("mapping")) {
+    auto text = read_file(*m, 1 << 20);
+    if (!text.ok()) return fail(text.error().with_context("mapping"));
+    auto parsed = DocTypeMapping::parse(string_of(*text));
+    if (!parsed.ok()) return fail(parsed.error());
+    mapping = std::move(parsed).value();
+  }
+  // The attested record is read and checked before the ledger is touched.
+  std::optional<VerifiedHolder> holder;
+  if (attested) {
+    const std::string path = *args->get("attested");
+    auto text = read_file(path, 1 << 20);
+    if (!text.ok()) return fail(text.error().with_context("--attested"));
+    const std::string dir = std::filesystem::path(path).has_parent_path() ? std::filesystem::path(path).parent_path().string() : ".";
+    auto parsed = issue::parse_attested_holder(string_of(*text), dir, *args->get("clerk"));
+    secure_zero(text->data(), text->size());
+    if (!parsed.ok()) return fail(parsed.error());
+    holder = std::move(parsed).value();
+  }
+  reader::ReadRequest read_request;
+  auth::TrustStore trust;
+  if (!attested)
+    if (auto st = apply_card_access(*args, read_request, trust); !st.ok()) return fail(st.error());
+  auto ledger = Ledger::open(*args->get("ledger"));
+  if (!ledger.ok()) {
+    print_error("provision offer", ledger.error());
+    return exit_code_for_ledger_open(ledger.error().code);
+  }
+  if (attested && !ledger->allow_attested())
+    return fail(make_error(ErrorCode::kRefused, "this ledger does not allow clerk-attested issuance (it is off unless the ledger "
+                                                "was set up with `idtap ledger init --allow-attested`); nothing was recorded"));
+  if (!attested) {
+    int read_exit = kExitOk;
+    auto read = read_desk_holder(*args, read_request, &read_exit);
+    if (!read.ok()) {
+      print_error("provision offer", read.error());
+      return read_exit;
+    }
+    holder = std::move(read).value();
+  }
+  if (!args->has("json")) print_holder(*holder);
+
+  // A desk pipeline: no issuer key here; `idtap serve` issues when the phone redeems.
+  issue::Pipeline pipeline(*ledger, nullptr, mapping);
+  auto offer = pipeline.create_offer({&*holder, now_seconds(), ttl});
+  if (!offer.ok()) return fail(offer.error());
+  std::string uri;
+  if (!issuer_url.empty()) {
+    issue::CredentialOfferParams params;
+    params.credential_issuer = issuer_url;
+    params.credential_configuration_ids = {pipeline.credential_configuration_id()};
+    params.pre_authorized_code = offer->pre_authorized_code;
+    auto built = issue::credential_offer_uri(params);
+    if (!built.ok()) return fail(built.error());
+    uri = std::move(built).value();
+  }
+  if (args->has("json")) {
+    JsonWriter j;
+    j.begin_object()
+        .field("offer_id", offer->offer_id)
+        .field("pre_authorized_code", offer->pre_authorized_code)
+        .field("tx_code", offer->tx_code)
+        .field("expires_at", format_tdate(offer->expires_at))
+        .field("credential_configuration_id", pipeline.credential_configuration_id())
+        .field("holder", holder->masked_resident_number())
+        .field("evidence", holder->evidence_label());
+    if (!uri.empty()) j.field("credential_offer_uri", uri);
+    j.end_object();
+    print_json_document(j.str());
+  } else {
+    std::printf("offer %s for holder %s (%s), valid until %s\n", offer->offer_id.c_str(), holder->masked_resident_number().c_str(),
+                holder->evidence_label().c_str(), format_tdate(offer->expires_at).c_str());
+    std::printf("pre-authorized code: %s\n", offer->pre_authorized_code.c_str());
+    std::printf("tx_code: %s (tell the holder; shown once, not stored)\n", offer->tx_code.c_str());
+    if (!uri.empty()) std::printf("%s\n", uri.c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_provision(const std::vector<std::string>& argv) {
   if (!argv.empty() && argv[0] == "challenge") return run_challenge(std::vector<std::string>(argv.begin() + 1, argv.end()));
+  if (!argv.empty() && argv[0] == "offer") return run_offer(std::vector<std::string>(argv.begin() + 1, argv.end()));
   std::vector<OptionSpec> specs = {{"reader", true},      {"device-key", true},  {"proof", true},
                                    {"issuer-key", true},  {"issuer-cert", true}, {"issuer-key-pass-file", true},
                                    {"ledger", true},      {"out", true},         {"mapping", true},
@@ -217,14 +400,10 @@ int cmd_provision(const std::vector<std::string>& argv) {
   }
   if (auto st = check_out_path(*args->get("out")); !st.ok()) return fail(st.error());
   IssuerFiles files{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")};
-  auto issuer = load_issuer(files);
+  // The pipeline's step 1: the issuer, refused before the card is read when its certificate
+  // would not cover the credential.
+  auto issuer = issue::load_checked_issuer(files, now_seconds());
   if (!issuer.ok()) return fail(issuer.error());
-  {
-    // An issuer certificate that would make the credential fail verification: refused before
-    // the card is read (Ledger::issue checks it again at the moment of issue).
-    UnixSeconds now = now_seconds();
-    if (auto valid = check_issuer_validity(*issuer, now, credential_valid_until(now)); !valid.ok()) return fail(valid.error());
-  }
   auto device_file = read_file(*args->get("device-key"), 1 << 16);
   if (!device_file.ok()) return fail(device_file.error().with_context("device key"));
   auto device_key = EcPublicKey::load(*device_file);
@@ -248,43 +427,25 @@ int cmd_provision(const std::vector<std::string>& argv) {
   }
 
   // The card, read and verified; nothing is recorded unless it is genuine.
-  select::OpenOptions open;
-  open.reader = args->get("reader");
-  // A read session leaves secure messaging open and the application selected: reset the card
-  // when done, so the next program (or the next read) meets a card in its power-up state.
-  open.pcsc.reset_on_close = true;
-  std::atomic<bool> cancelled{false};
-  open.cancel = std::make_shared<select::CancelSlot>();
-  read_request.cancel = &cancelled;
-  std::optional<int> verdict_exit;
-  ProgressBar bar{stderr_is_tty() && !args->has("json")};
-  bar.attach(read_request);
-  auto holder = [&] {
-    InterruptWatcher interrupt([slot = open.cancel, &cancelled] {
-      cancelled = true;
-      slot->cancel();
-    });
-    return read_card_holder(open, read_request, &verdict_exit, bar);
-  }();
-  read_request.can.reset();
-  read_request.mrz.reset();
+  int read_exit = kExitOk;
+  auto holder = read_desk_holder(*args, read_request, &read_exit);
   if (!holder.ok()) {
     print_error("provision", holder.error());
-    return verdict_exit ? *verdict_exit : exit_code_for(holder.error().code);
+    return read_exit;
   }
 
   // The clerk compares the card's holder with the person at the desk before the credential goes
   // out: the names, the birth date, the document and the verdict.
   if (!args->has("json")) print_holder(*holder);
 
-  IssueRequest request;
+  issue::Pipeline pipeline(*ledger, std::move(issuer).value(), mapping);
+  issue::FileIssue request;
   request.holder = &*holder;
   request.device_key = *device_key;
   request.proof = *proof;
   request.now = now_seconds();
-  request.mapping = mapping;
-  request.file_path = *args->get("out");
-  auto issued = issue_to_file(*ledger, request, *issuer);
+  request.path = *args->get("out");
+  auto issued = pipeline.issue_to_file(request);
   if (!issued.ok()) return fail(issued.error());
 
   if (args->has("json")) {
