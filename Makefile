@@ -18,6 +18,8 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 # udev reads /usr/lib/udev/rules.d and /etc/udev/rules.d, not $(PREFIX)/lib/udev for other prefixes.
 UDEVDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,$(SYSCONFDIR)/udev/rules.d)
+# The systemd unit of `idtap serve` (tools/idtap-serve.service, ExecStart rewritten to BINDIR).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 # pcscd looks for driver bundles only in its own drop directory (pkg-config libpcsclite usbdropdir).
 PCSC_DROPDIR ?= $(or $(shell pkg-config --variable=usbdropdir libpcsclite 2>/dev/null),$(LIBDIR)/pcsc/drivers)
 
@@ -229,7 +231,12 @@ $(BUILD)/obj/tests/tools/cli_test.o: $(VERSION_STAMP)
 
 # tests/serve: the test wallet (tests/serve/wallet.cpp) and `idtap serve` end to end, over
 # cpp-httplib's client; the serve benchmark uses the same wallet.
-SERVE_WALLET_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter-out %_test.cpp,$(wildcard tests/serve/*.cpp)))
+SERVE_WALLET_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter-out %_test.cpp %_main.cpp,$(wildcard tests/serve/*.cpp)))
+# make demo's phone: the test wallet as a program (tests/serve/demo_wallet_main.cpp).
+DEMO_WALLET := $(BUILD)/bin/idtap-demo-wallet
+$(DEMO_WALLET): $(BUILD)/obj/tests/serve/demo_wallet_main.o $(SERVE_WALLET_OBJS) $(SUPPORT_OBJS) $(ALL_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CXX) $(SANLDFLAGS) -o $@ $< $(SERVE_WALLET_OBJS) $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(LINK_ARCHIVES) $(EXT_LIBS) $(HTTP_LIBS)
 $(BUILD)/obj/tests/serve/%.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
 $(BUILD)/obj/tests/bench/serve_bench.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
 TEST_EXTRA_OBJS_serve := $(SERVE_WALLET_OBJS)
@@ -333,8 +340,9 @@ deps:
 # The demo: the main job on the built-in simulated card.
 .PHONY: demo
 demo: deps
-	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(DEMO_WALLET)
 	@$(IDTAP) demo --out demo-out
+	@$(DEMO_WALLET) demo-out
 
 # ---------------------------------------------------------------------------------------------
 .PHONY: install uninstall clean
@@ -356,6 +364,9 @@ install: all
 	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	install -m 0755 $(IDTAP) $(DESTDIR)$(BINDIR)/idtap
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/local/bin/idtap|$(BINDIR)/idtap|' tools/idtap-serve.service > $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
 	@if ls udev/*.rules >/dev/null 2>&1; then install -d $(DESTDIR)$(UDEVDIR) && install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/; fi
 	@if ls udev/*.conf >/dev/null 2>&1; then install -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d && install -m 0644 udev/*.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/; fi
 	@if [ -n "$(IFD_TARGET)" ]; then b=$(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle/Contents; \
@@ -369,6 +380,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libidtap.so $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(VERSION)
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/idtap
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc $(DESTDIR)$(BINDIR)/idtap
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
 	for f in udev/*.rules; do [ -e "$$f" ] && rm -f $(DESTDIR)$(UDEVDIR)/$$(basename $$f); done; true
 	for f in udev/*.conf; do [ -e "$$f" ] && rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/$$(basename $$f); done; true
 	rm -rf $(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle

@@ -338,8 +338,16 @@ issue::FormFields form_fields(const std::string& body) {
 
 // Server: the HTTP or HTTPS server, routed.
 std::unique_ptr<httplib::Server> make_server(const std::optional<std::string>& tls_cert, const std::optional<std::string>& tls_key) {
-  if (tls_cert) return std::make_unique<httplib::SSLServer>(tls_cert->c_str(), tls_key->c_str());
-  return std::make_unique<httplib::Server>();
+  std::unique_ptr<httplib::Server> server;
+  if (tls_cert) server = std::make_unique<httplib::SSLServer>(tls_cert->c_str(), tls_key->c_str());
+  else server = std::make_unique<httplib::Server>();
+  // cpp-httplib's default sets SO_REUSEPORT too, which lets a second server bind a port in use
+  // and silently share its connections: only SO_REUSEADDR (a restart may rebind at once).
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  return server;
 }
 
 void route(httplib::Server& server, issue::Oid4vciIssuer& issuer, AdminOffers* admin, size_t threads) {
@@ -477,11 +485,14 @@ int cmd_serve(const std::vector<std::string>& argv) {
   issue::PipelineConfig pipeline_config;
   pipeline_config.issuer = provision::IssuerFiles{*args->get("issuer-key"), *args->get("issuer-cert"),
                                                   args->get("issuer-key-pass-file").value_or("")};
+  // The issuer first, so its errors keep their own exit codes (a key that does not parse is
+  // 10, an issuer certificate not valid now 8); each pooled pipeline loads it again.
+  if (auto checked = issue::load_checked_issuer(pipeline_config.issuer, provision::now_seconds()); !checked.ok())
+    return fail(checked.error());
   auto backend = PooledOfferBackend::open(*args->get("ledger"), pipeline_config, threads, provision::now_seconds());
   if (!backend.ok()) {
     print_error("serve", backend.error());
-    const ErrorCode code = backend.error().code;
-    return code == ErrorCode::kNotFound || code == ErrorCode::kMalformed ? exit_code_for_ledger_open(code) : exit_code_for(code);
+    return exit_code_for_ledger_open(backend.error().code);
   }
 
   std::unique_ptr<httplib::Server> server = make_server(tls_cert, tls_key);

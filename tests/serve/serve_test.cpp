@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "idtap/base/file_io.h"
 #include "idtap/provision/date.h"
 #include "serve/site.h"
 #include "support/scratch_dir.h"
@@ -331,4 +332,37 @@ TEST_CASE("SIGTERM during a load of concurrent wallets loses no committed creden
   CHECK(list.size() >= static_cast<size_t>(received_count.load()));
   auto v = site.ledger_json();
   CHECK(v.value("consistent", false));
+}
+
+TEST_CASE("idtap serve refuses to start: a port in use (1), an expired issuer (8), plain HTTP off loopback (2)") {
+  ScratchDir dir("serve-refusals");
+  Site site(dir.path());
+  ServeProcess* first = site.start(false);
+  REQUIRE_MESSAGE(first->port() != 0, first->log());
+  const std::string base = " --ledger " + site.ledger() + " --issuer-key " + site.issuer_key_file() + " --issuer-cert " +
+                           site.issuer_cert_file();
+  auto in_use = idtap_run("serve" + base + " --listen 127.0.0.1:" + std::to_string(first->port()));
+  CHECK_MESSAGE(in_use.rc == 1, in_use.out);
+  CHECK(in_use.out.find("cannot listen") != std::string::npos);
+
+  // An issuer whose certificate ran out yesterday: refused before listening.
+  const UnixSeconds today = start_of_day(date_of(now()));
+  auto key = provision::EcPrivateKey::generate().value();
+  provision::CertificateRequest request{"expired issuer", "KR", today - 400 * 86400, today - 86400, true};
+  auto cert = provision::make_certificate(request, key.public_key(), key, nullptr).value();
+  REQUIRE(write_file_atomic(dir.path() + "/old.key", bytes_of(string_of(key.to_pem().value())), 0600).ok());
+  REQUIRE(write_file_atomic(dir.path() + "/old.pem", bytes_of(cert.to_pem()), 0644).ok());
+  auto expired = idtap_run("serve --ledger " + site.ledger() + " --issuer-key " + dir.path() + "/old.key --issuer-cert " +
+                           dir.path() + "/old.pem --listen 127.0.0.1:0");
+  CHECK_MESSAGE(expired.rc == 8, expired.out);
+
+  auto open_plain = idtap_run("serve" + base + " --listen 0.0.0.0:0");
+  CHECK(open_plain.rc == 2);
+  CHECK(open_plain.out.find("plain HTTP is only for a loopback address") != std::string::npos);
+  // TLS off loopback needs the URL phones will use.
+  auto no_url = idtap_run("serve" + base + " --listen 0.0.0.0:0 --tls-cert " + site.file("tls-server.pem") + " --tls-key " +
+                          site.file("tls-server.key"));
+  CHECK(no_url.rc == 2);
+  CHECK(no_url.out.find("--public-url") != std::string::npos);
+  CHECK(first->stop() == 0);
 }
