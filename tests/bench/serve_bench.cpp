@@ -57,6 +57,9 @@ std::vector<Offer> make_offers(issue::Pipeline& pipeline, int n, int first) {
 
 // issue_once: token + nonce + credential for one offer; true on a 200 with a credential.
 bool issue_once(Wallet& wallet, const std::string& issuer_url, const Offer& offer) {
+  // A fresh phone key per issuance: one key holds one person's ID (the ledger refuses a key
+  // already bound to another holder).
+  wallet.set_key(provision::EcPrivateKey::generate().value());
   HttpReply tok = wallet.token(offer.code, offer.tx_code);
   if (tok.status != 200) return false;
   HttpReply n = wallet.nonce();
@@ -103,7 +106,7 @@ int main() {
     in_process_rate = kInProcess / std::chrono::duration<double>(Clock::now() - t0).count();
   }
 
-  ServeProcess* server = site.start(true, {"--threads", "48"});
+  ServeProcess* server = site.start(true);  // 40 worker threads (Site::serve_args)
   if (server->port() == 0) {
     std::fprintf(stderr, "serve_bench: idtap serve did not start: %s\n", server->log().c_str());
     return 1;
