@@ -53,9 +53,10 @@ NFC_CFLAGS := $(shell pkg-config --cflags libnfc 2>/dev/null)
 MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>/dev/null)
 # What each part links. The core (every layer but pcsc, nfc and select: the reader, the
 # protocols, provisioning, the simulated card) needs neither pcsc-lite nor libnfc, to build or
-# to link (tests/install checks it); the drivers add them. The tool, the shared library, the
-# tests, benchmarks and fuzz targets link both.
-CORE_PC    := libcbor sqlite3 libopenjp2 libpng libjpeg zlib fmt openssl
+# to link (tests/install checks it); the drivers add them. The core's test binaries link the
+# core only; the tool, the shared library, the drivers' tests, benchmarks and fuzz targets link
+# both.
+CORE_PC    := libcbor sqlite3 libopenjp2 libpng libjpeg zlib fmt openssl libqrencode
 DRIVER_PC  := libpcsclite libnfc
 CORE_LIBS  := $(shell pkg-config --libs $(CORE_PC) 2>/dev/null) -lpthread
 EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
@@ -127,6 +128,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_template,$(l))))
 ALL_LIB_OBJS := $(foreach l,$(LAYERS),$(OBJS_$(l)))
 ALL_ARCHIVES := $(foreach l,$(LAYERS),$(LIB_$(l)))
 LINK_ARCHIVES := -Wl,--start-group $(ALL_ARCHIVES) -Wl,--end-group
+CORE_ARCHIVES := $(foreach l,$(CORE_LINK_ORDER),$(LIB_$(l)))
 
 # The compile command line, recorded so that a change of CXX or flags rebuilds every object.
 FLAGS_STAMP := $(BUILD)/compile-flags
@@ -242,21 +244,50 @@ $(BUILD)/obj/tests/bench/serve_bench.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLA
 TEST_EXTRA_OBJS_serve := $(SERVE_WALLET_OBJS)
 TEST_EXTRA_LIBS_serve := $(HTTP_LIBS)
 
+# The test directories whose tests use the drivers (pcsc, nfc, select, the pcscd driver under
+# drivers/ifd, or a real pcscd through tests/support/pcscd_fixture.cpp): they link every archive,
+# pcsc-lite and libnfc. Every other test directory is the core's: it links the core archives,
+# CORE_LIBS and the support files but the pcscd fixture, so a core test that reaches a driver
+# does not link. Their libraries are linked --no-as-needed (the toolchain's default drops unused
+# ones), so each binary's NEEDED entries are its link line, and tests/install checks that no core
+# test binary names libpcsclite or libnfc.
+DRIVER_TEST_DIRS  := tests/pcsc/ tests/nfc/ tests/select/ tests/ifd/ tests/integration/ tests/tools/
+CORE_SUPPORT_OBJS := $(filter-out %/pcscd_fixture.o,$(SUPPORT_OBJS))
+
 test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
+test_is_core = $(if $(filter $(1),$(DRIVER_TEST_DIRS)),,core)
 define test_template
 TEST_OBJS_$(call test_name,$(1)) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(filter $(1)%,$$(filter-out $(1)%/%,$$(TEST_SRCS)))) \
   $$(TEST_EXTRA_OBJS_$(call test_name,$(1)))
+ifeq ($(call test_is_core,$(1)),core)
+$$(BUILD)/tests/$(call test_name,$(1))_tests: $$(TEST_OBJS_$(call test_name,$(1))) $$(CORE_SUPPORT_OBJS) $$(CORE_ARCHIVES)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(CORE_SUPPORT_OBJS) $$(CORE_ARCHIVES) -Wl,--no-as-needed $$(CORE_LIBS) \
+	  $$(TEST_EXTRA_LIBS_$(call test_name,$(1)))
+CORE_TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
+else
 $$(BUILD)/tests/$(call test_name,$(1))_tests: $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(ALL_ARCHIVES)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(LINK_ARCHIVES) $$(EXT_LIBS) \
 	  $$(TEST_EXTRA_LIBS_$(call test_name,$(1)))
+DRIVER_TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
+endif
 TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
 endef
 TEST_BINS :=
+CORE_TEST_BINS :=
+DRIVER_TEST_BINS :=
 $(foreach d,$(TEST_DIRS),$(eval $(call test_template,$(d))))
 
+# test-links: the core's test binaries (line "core ...") and the drivers' ("driver ..."), for
+# tests/install's check of what each links. Rewritten only when its text changes.
+TEST_LINKS := $(BUILD)/test-links
+$(TEST_LINKS): FORCE
+	$(shell mkdir -p $(@D))$(file >$@.tmp,core $(CORE_TEST_BINS))$(file >>$@.tmp,driver $(DRIVER_TEST_BINS))
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
 .PHONY: tests check
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(TEST_LINKS)
 # The build and every test run under tests/exec_trace (LD_PRELOAD), which logs each program
 # started to $(EXEC_LOG); tests/deps (run last) checks that each comes from a package of
 # DEB_PACKAGES or their dependencies, so a program installed only by hand fails here, not on a

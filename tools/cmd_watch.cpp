@@ -6,7 +6,6 @@
 #include <ctime>
 #include <string>
 #include <vector>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -14,9 +13,8 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "idtap/base/hex.h"
-#include "idtap/nfc/watch.h"
-#include "idtap/pcsc/events.h"
 #include "idtap/select/select.h"
+#include "idtap/select/watch.h"
 #include "interrupt.h"
 #include "json.h"
 
@@ -58,30 +56,9 @@ Result<double> parse_number(const std::string& text, const char* option) {
   return v;
 }
 
-void print_event(const pcsc::ReaderEvent& e, bool json) {
-  const char* kind = pcsc::event_kind_name(e.kind);
-  bool inserted = e.kind == pcsc::ReaderEvent::Kind::kCardInserted;
-  std::string summary = inserted ? select::atr_one_line(e.state.atr) : "";
-  if (json) {
-    JsonWriter w;
-    w.begin_object().field("time", now_utc()).field("event", kind).field("reader", "pcsc:" + e.reader);
-    if (inserted) {
-      w.field("atr", to_hex(e.state.atr, true));
-      if (!summary.empty()) w.field("atr_summary", summary);
-    }
-    w.end_object();
-    print_json_line(w.str());
-  } else {
-    std::string line = fmt::format("{}  {:<14} pcsc:{}", now_utc(), kind, e.reader);
-    if (inserted) line += "  ATR " + to_hex(e.state.atr, true, ' ') + (summary.empty() ? "" : "  " + summary);
-    std::printf("%s\n", line.c_str());
-  }
-  std::fflush(stdout);
-}
-
-void print_nfc_event(const nfc::NfcEvent& e, bool json) {
-  const char* kind = nfc::nfc_event_kind_name(e.kind);
-  const bool inserted = e.kind == nfc::NfcEvent::Kind::kCardInserted;
+void print_event(const select::WatchEvent& e, bool json) {
+  const char* kind = select::watch_event_kind_name(e.kind);
+  const bool inserted = e.kind == select::WatchEvent::Kind::kCardInserted;
   std::string summary = inserted ? select::atr_one_line(e.atr) : "";
   if (json) {
     JsonWriter w;
@@ -89,7 +66,7 @@ void print_nfc_event(const nfc::NfcEvent& e, bool json) {
     if (inserted) {
       w.field("atr", to_hex(e.atr, true));
       if (!summary.empty()) w.field("atr_summary", summary);
-      if (e.target) w.field("uid", to_hex(e.target->uid, true));
+      if (!e.uid.empty()) w.field("uid", to_hex(e.uid, true));
     }
     w.end_object();
     print_json_line(w.str());
@@ -130,64 +107,35 @@ int cmd_watch(const std::vector<std::string>& argv) {
     timeout = std::chrono::milliseconds(static_cast<int64_t>(*s * 1000));
   }
 
-  pcsc::EventMonitorOptions options;
+  select::WatchOptions options;
   options.report_initial = !args->has("no-initial");
-  // libnfc devices: polled here, between waits for PC/SC events. The first poll finds them.
-  nfc::NfcWatchOptions nfc_options;
-  nfc_options.report_initial = options.report_initial;
-  auto nfc_watcher = nfc::NfcWatcher::create(nfc_options);
-  std::vector<nfc::NfcEvent> nfc_pending;
-  if (nfc_watcher.ok()) nfc_pending = (*nfc_watcher)->poll();
-  // Watching libnfc devices goes on for the whole run, even with none present at start: a reader
-  // plugged in later is found by the watcher's own rescans (NfcWatchOptions::rescan).
-  const bool nfc_watching = nfc_watcher.ok();
-  const bool nfc_device_at_start = nfc_watching && (*nfc_watcher)->device_count() > 0;
-
-  auto monitor = pcsc::EventMonitor::create(options);
-  if (!monitor.ok() && !nfc_device_at_start) {
-    print_error("watch", monitor.error());
-    return exit_code_for(monitor.error().code);
+  auto watcher = select::Watcher::create(options);
+  if (!watcher.ok()) {
+    print_error("watch", watcher.error());
+    return exit_code_for(watcher.error().code);
   }
-  if (!monitor.ok()) print_error("watch", monitor.error().with_context("PC/SC readers are not watched"));
-  pcsc::EventMonitor* m = monitor.ok() ? monitor->get() : nullptr;
-  InterruptWatcher interrupt([m] {
-    if (m) m->stop();
-  });
+  for (const Error& problem : (*watcher)->problems()) print_error("watch", problem);
+  select::Watcher* w = watcher->get();
+  InterruptWatcher interrupt([w] { w->cancel(); });
 
   using Clock = std::chrono::steady_clock;
   const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   uint64_t seen = 0;
-  auto more = [&] { return !count || seen < *count; };
-  while (more() && !interrupt.interrupted()) {
-    for (const auto& e : nfc_pending) {
-      if (!more()) break;
-      print_nfc_event(e, json);
-      ++seen;
-    }
-    nfc_pending.clear();
-    if (!more()) break;
+  while ((!count || seen < *count) && !interrupt.interrupted()) {
     auto left = deadline == Clock::time_point::max()
                     ? std::chrono::milliseconds(60000)
                     : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
-    // Time for the next libnfc poll. With no device watched a poll costs nothing until the
-    // watcher's rescan is due (it keeps its own interval), so the pace need not change.
-    if (nfc_watching) left = std::min(left, std::chrono::milliseconds(250));
-    if (m) {
-      auto event = m->next(left);
-      if (!event.ok()) {
-        if (event.error().code == ErrorCode::kCancelled && interrupt.interrupted()) break;
-        print_error("watch", event.error());
-        return exit_code_for(event.error().code);
-      }
-      if (*event) {
-        print_event(**event, json);
-        ++seen;
-      }
-    } else {
-      std::this_thread::sleep_for(left);
+    auto event = w->next(left);
+    if (!event.ok()) {
+      if (event.error().code == ErrorCode::kCancelled && interrupt.interrupted()) break;
+      print_error("watch", event.error());
+      return exit_code_for(event.error().code);
     }
-    if (nfc_watching) nfc_pending = (*nfc_watcher)->poll();
+    if (*event) {
+      print_event(**event, json);
+      ++seen;
+    }
   }
   return kExitOk;
 }

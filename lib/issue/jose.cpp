@@ -45,6 +45,8 @@ Result<Bytes> coordinate(const nlohmann::json& jwk, const char* name) {
 std::string base64url_encode(ByteView data) { return provision::base64url(data); }
 
 Result<Bytes> base64url_decode(std::string_view text) {
+  // EVP_DecodeBlock takes an int length; nothing here needs more than a few kilobytes.
+  if (text.size() > (size_t{1} << 30)) return malformed("base64url: input too large");
   // RFC 4648 §5 alphabet only; RFC 7515 §2: no padding, no line breaks or other whitespace.
   for (size_t i = 0; i < text.size(); ++i)
     if (!is_base64url_char(text[i])) return malformed("base64url: character " + std::to_string(i) + " is not in the alphabet");

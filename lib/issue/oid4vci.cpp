@@ -412,6 +412,12 @@ HttpResponse Oid4vciIssuer::token(const FormFields& form, UnixSeconds now) {
   if (authorization_details)
     return error_response(400, "invalid_request", "authorization_details is not supported: the offer names the credential");
 
+  // The token first: once the backend has redeemed the code, nothing may fail before the
+  // wallet holds its token (the code cannot be redeemed twice).
+  auto token = fresh_secret();
+  if (!token.ok()) return server_error();
+  auto key = token_key(*token);
+  if (!key.ok()) return server_error();
   auto redeemed = backend_.redeem(*code, *tx_code, now);
   if (!redeemed.ok()) {
     switch (redeemed.error().code) {
@@ -425,10 +431,6 @@ HttpResponse Oid4vciIssuer::token(const FormFields& form, UnixSeconds now) {
         return server_error();
     }
   }
-  auto token = fresh_secret();
-  if (!token.ok()) return server_error();
-  auto key = token_key(*token);
-  if (!key.ok()) return server_error();
   {
     std::lock_guard lock(mutex_);
     prune_locked(now);

@@ -369,6 +369,17 @@ TEST_CASE("credential endpoint: the backend's refusal is credential_request_deni
   CHECK(f.credential(token, proofs_body(w.proof(f.nonce()))).status == 200);
 }
 
+TEST_CASE("credential endpoint: a token for another configuration's offer is insufficient_scope (RFC 6750 §3.1)") {
+  Fixture f;
+  f.backend.add_offer("code-other", "777777", kNow + 600, "org.iso.18013.5.1.mDL");
+  std::string token = f.token("code-other", "777777");
+  Wallet w;
+  HttpResponse r = f.credential(token, proofs_body(w.proof(f.nonce())));
+  check_error(r, 403, "insufficient_scope");
+  CHECK(header_or_empty(r, "WWW-Authenticate").starts_with("Bearer error=\"insufficient_scope\""));
+  CHECK(f.backend.issue_calls == 0);
+}
+
 TEST_CASE("credential endpoint: the access token (RFC 6750 §3.1)") {
   Fixture f;
   Wallet w;
@@ -583,6 +594,9 @@ TEST_CASE("credential endpoint: hostile requests each get their spec error and n
          return b.dump();
        },
        "invalid_credential_request"},
+      {"deeply nested JSON (30000 levels, under the size limit)",
+       [](const std::string&) { return "{\"x\":" + std::string(30000, '[') + std::string(30000, ']') + "}"; },
+       "invalid_credential_request"},
       {"missing credential_configuration_id",
        [&](const std::string& n) { return Json{{"proofs", Json{{"jwt", Json::array({w.proof(n)})}}}}.dump(); },
        "invalid_credential_request"},
@@ -622,6 +636,7 @@ TEST_CASE("credential endpoint: hostile requests each get their spec error and n
       {"two proof types", "exactly one"}, {"di_vp proof type", "only the jwt"}, {"legacy proof of another type", "only the jwt"},
       {"both proof and proofs", "both"}, {"malformed JSON", "not a JSON object"}, {"JSON array body", "not a JSON object"},
       {"empty body", "not a JSON object"}, {"oversized body", "too large"},
+      {"deeply nested JSON (30000 levels, under the size limit)", "credential_configuration_id"},
       {"missing credential_configuration_id", "credential_configuration_id"}, {"unknown credential_configuration_id", "unknown"},
       {"credential_identifier", "credential_identifier"}, {"credential_response_encryption", "encryption"},
       {"form-encoded body", "application/json"}, {"no content type", "application/json"},

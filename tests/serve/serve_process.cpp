@@ -22,12 +22,17 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
+std::string idtap_program() {
+  const char* env = std::getenv("IDTAP");
+  return env && *env ? env : std::string(IDTAP_BUILD_DIR) + "/bin/idtap";
+}
+
 ServeProcess::ServeProcess(const std::vector<std::string>& args, const std::string& dir, bool tls) : tls_(tls) {
   static int counter = 0;
   const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(++counter);
   const std::string port_file = dir + "/serve-" + tag + ".port";
   log_path_ = dir + "/serve-" + tag + ".log";
-  std::vector<std::string> argv = {idtap_binary(), "serve", "--listen", "127.0.0.1:0", "--port-file", port_file};
+  std::vector<std::string> argv = {idtap_program(), "serve", "--listen", "127.0.0.1:0", "--port-file", port_file};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -7,9 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "support/pcscd_fixture.h"  // idtap_binary
-
 namespace idtap::test {
+
+// idtap_program: the idtap binary the serve tests run: $IDTAP when set (tests/run.sh sets it),
+// else IDTAP_BUILD_DIR "/bin/idtap". (The pcscd fixture's idtap_binary is the drivers' tests':
+// tests/serve is a core test directory and does not link it.)
+std::string idtap_program();
 
 // ServeProcess: one server. The constructor starts it and waits (bounded) until it listens;
 // port() is 0 when it did not (log() says why). The destructor stops it if still running.

@@ -29,7 +29,7 @@ void write_text(const std::string& path, const std::string& text, mode_t mode = 
 
 ShellOut idtap_run(const std::string& args) {
   ShellOut r;
-  const std::string cmd = idtap_binary() + " " + args + " 2>&1";
+  const std::string cmd = idtap_program() + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];

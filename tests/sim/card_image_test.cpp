@@ -103,90 +103,6 @@ TEST_CASE("rewriting an image replaces it whole, leaving no temporary directorie
   CHECK(entries == 1);
 }
 
-TEST_CASE("the written card.conf is documented text that parses back") {
-  CardConfig c = sample_image().config;
-  SecureBytes text = format_card_conf(c);
-  std::string s(text.begin(), text.end());
-  CHECK(s.find("format = 1\n") != std::string::npos);
-  CHECK(s.find("pace = gm-aes128-brainpoolP256r1, cam-aes256-secp256r1\n") != std::string::npos);
-  CHECK(s.find("quirk.max_response = 223\n") != std::string::npos);
-  CHECK(s.find("quirk.no_sfi = yes\n") != std::string::npos);
-  auto back = parse_card_conf(s);
-  REQUIRE(back.ok());
-  CHECK(back->pace_offers == c.pace_offers);
-}
-
-TEST_CASE("card.conf: comments, blank lines, defaults") {
-  auto c = parse_card_conf("# a card\n\nformat = 1   # trailing comment\naccess = pace\npace = im-aes256-13\n");
-  REQUIRE(c.ok());
-  CHECK_FALSE(c->bac);
-  CHECK(c->pace);
-  REQUIRE(c->pace_offers.size() == 1);
-  CHECK(c->pace_offers[0] == PaceOffer{PaceMapping::kIntegrated, crypto::CipherAlg::kAes256, 13});
-  CHECK(c->pace_retries == 3);
-  CHECK(c->quirks == CardQuirks{});
-  CHECK(to_hex(c->atr, true) == "3B80800101");
-}
-
-TEST_CASE("card.conf errors name the file, the line and the problem") {
-  struct Case {
-    const char* text;
-    const char* expect;  // a fragment of the error context
-  };
-  const Case cases[] = {
-      // no format line at all
-      {"can = 123456\n", "missing `format = 1`"},
-      // a newer format this build cannot read
-      {"format = 2\n", "unsupported format"},
-      // a line without '='
-      {"format = 1\nbac\n", "card.conf:2: expected `key = value`"},
-      // a typo in a key is an error, not silently ignored
-      {"format = 1\nquirk.extended_lenght = no\n", "unknown key 'quirk.extended_lenght'"},
-      // the same key twice
-      {"format = 1\ncan = 1\ncan = 2\n", "given twice (first on line 2)"},
-      // a CAN with letters
-      {"format = 1\ncan = 12a456\n", "a CAN is 1..16 digits"},
-      // a date that is not YYMMDD
-      {"format = 1\nmrz.document_number = X\nmrz.date_of_birth = 6908\nmrz.date_of_expiry = 940623\n", "expected YYMMDD"},
-      // MRZ fields given in part
-      {"format = 1\nmrz.document_number = L898902C<\n", "go together"},
-      // lower-case document number (the MRZ has upper case only)
-      {"format = 1\nmrz.document_number = l898\n", "A-Z 0-9 <"},
-      // an unknown mapping
-      {"format = 1\npace = xm-aes128-brainpoolP256r1\n", "mapping must be gm, im or cam"},
-      // an unknown curve
-      {"format = 1\npace = gm-aes128-curve25519\n", "curve must be"},
-      // a parameter ID that is DH, not ECDH
-      {"format = 1\npace = gm-aes128-2\n", "curve must be"},
-      // CAM with 3DES does not exist
-      {"format = 1\npace = cam-3des-13\n", "needs AES"},
-      // the retry counter has to fit 63Cx
-      {"format = 1\npace.retries = 16\n", "1..15"},
-      // bad hex ATR
-      {"format = 1\natr = 3B8G\n", "expected hex bytes"},
-      // an ATR must start with TS = 3B
-      {"format = 1\natr = 3F00\n", "starting 3B"},
-      // UID of a length ISO 14443-3 does not have
-      {"format = 1\nuid = 0102030405\n", "4, 7 or 10 bytes"},
-      // booleans are yes/no
-      {"format = 1\nquirk.cloned_chip = maybe\n", "expected yes or no"},
-      {"format = 1\nquirk.no_sfi = sometimes\n", "expected yes or no"},
-      // a response limit beyond the extended maximum
-      {"format = 1\nquirk.max_response = 70000\n", "0..65536"},
-      // an unknown access protocol
-      {"format = 1\naccess = bac, eac\n", "unknown protocol 'eac'"},
-      // an unknown AA hash
-      {"format = 1\naa.hash = md5\n", "expected sha1"},
-  };
-  for (const auto& tc : cases) {
-    CAPTURE(tc.text);
-    auto r = parse_card_conf(tc.text);
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == ErrorCode::kMalformed);
-    CHECK(r.error().context.find(tc.expect) != std::string::npos);
-  }
-}
-
 TEST_CASE("load_card_image: typed errors for missing and corrupt images") {
   test::ScratchDir tmp;
   // No such directory.
@@ -255,17 +171,4 @@ TEST_CASE("write_card_image refuses images that would not load back") {
     CHECK(s.error().code == ErrorCode::kInvalidArgument);
     CHECK_FALSE(fs::exists(tmp.path() + "/card"));
   }
-}
-
-TEST_CASE("PACE offer names round-trip") {
-  for (const char* name : {"gm-aes128-brainpoolP256r1", "gm-aes256-secp256r1", "im-aes128-brainpoolP256r1",
-                           "cam-aes128-brainpoolP256r1", "gm-3des-brainpoolP256r1", "gm-aes192-secp384r1"}) {
-    CAPTURE(name);
-    auto offer = parse_pace_offer(name);
-    REQUIRE(offer.ok());
-    CHECK(pace_offer_name(*offer) == name);
-  }
-  CHECK(parse_pace_offer("gm-aes128-12")->parameter_id == 12);
-  CHECK(curve_name_for_parameter_id(13) == std::optional<std::string>("brainpoolP256r1"));
-  CHECK_FALSE(curve_name_for_parameter_id(2).has_value());
 }

@@ -40,13 +40,6 @@ std::string make_temp_dir(const std::string& prefix) {
   return buf.data();
 }
 
-// Every test binary that links tests/support talks to its own pcscd socket only: set before
-// main(), hence before any PC/SC call (libpcsclite reads it once).
-[[maybe_unused]] const bool kSocketNameSet = [] {
-  ::setenv("PCSCLITE_CSOCK_NAME", test_pcscd_socket_path().c_str(), 0);
-  return true;
-}();
-
 // resolve: the path execve needs for `name` (PATH lookup when it has no '/').
 std::string resolve(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
@@ -86,11 +79,6 @@ std::string pcsc_error(const char* what, LONG rv) {
 }
 
 }  // namespace
-
-const std::string& test_pcscd_socket_path() {
-  static const std::string path = temp_base() + "/idtap-pcscd-" + std::to_string(::getpid()) + "/run/pcscd.comm";
-  return path;
-}
 
 int free_vpcd_port() {
   for (int attempt = 0; attempt < 64; ++attempt) {

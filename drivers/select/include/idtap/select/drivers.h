@@ -9,7 +9,10 @@
 
 #include "idtap/apdu/transport.h"
 #include "idtap/base/result.h"
+#include "idtap/nfc/watch.h"
+#include "idtap/pcsc/events.h"
 #include "idtap/select/select.h"
+#include "idtap/select/watch.h"
 
 namespace idtap::select {
 
@@ -26,5 +29,14 @@ void list_nfc_readers(Inventory& inventory);
 // open_sim: the in-process simulated card whose files are in `dir`. kNotSupported until the
 // simulated card is built in; its own errors (kNotFound, kMalformed) otherwise.
 Result<OpenedReader> open_sim(const std::string& dir, const OpenOptions& options);
+
+// watch_event_from_pcsc: a PC/SC monitor's event as a WatchEvent: the reader as "pcsc:NAME",
+// the ATR for kCardInserted (watch_pcsc.cpp).
+WatchEvent watch_event_from_pcsc(const pcsc::ReaderEvent& event);
+
+// watch_event_from_nfc: a libnfc watcher's event as a WatchEvent: the reader as the watcher
+// names it ("nfc:CONNSTRING"), the ATR and UID for kCardInserted, the device error for
+// kReaderRemoved (watch_nfc.cpp).
+WatchEvent watch_event_from_nfc(const nfc::NfcEvent& event);
 
 }  // namespace idtap::select

@@ -30,6 +30,7 @@
 #include "idtap/base/date.h"
 #include "idtap/base/result.h"
 #include "idtap/issue/offer_backend.h"
+#include "idtap/provision/mapping.h"
 
 namespace idtap::issue {
 
@@ -54,8 +55,8 @@ struct Oid4vciConfig {
   // credential_configuration_id: the key of the one credential_configurations_supported entry.
   std::string credential_configuration_id = "kr.go.mois.residentid.1";
   // doctype: the ISO 18013-5 doc type of the mso_mdoc configuration (Appendix A.2.2); the
-  // default is lib/provision's resident ID mapping (provision::kResidentIdDocType).
-  std::string doctype = "kr.go.mois.residentid.1";
+  // default is lib/provision's resident ID mapping.
+  std::string doctype = provision::kResidentIdDocType;
   std::vector<CredentialDisplay> display = {{"모바일 주민등록증", "ko-KR"},
                                             {"Mobile Resident Registration Card", "en-US"}};
   int64_t token_ttl_seconds = 300;   // access tokens
