@@ -5,6 +5,7 @@
 // issuance pipeline as `idtap provision offer`.
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <httplib.h>
@@ -32,6 +33,7 @@
 #include "idtap/issue/attested_record.h"
 #include "idtap/issue/oid4vci.h"
 #include "idtap/issue/pipeline.h"
+#include "idtap/issue/qr.h"
 #include "idtap/provision/date.h"
 #include "idtap/select/select.h"
 #include "interrupt.h"
@@ -58,7 +60,9 @@ constexpr const char* kHelp =
     "  POST /admin/offers                            a new offer (Bearer admin token; JSON body:\n"
     "                                                {\"can\": \"123456\"} or {\"mrz\": \"...\"} for the card on\n"
     "                                                --reader, or {\"attested\": {...}, \"clerk\": \"ID\"};\n"
-    "                                                optional \"ttl\" seconds)\n\n"
+    "                                                optional \"ttl\" seconds). 201 with offer_id,\n"
+    "                                                credential_offer_uri, qr_png_base64 (its QR code\n"
+    "                                                as a PNG), tx_code, expires_at, holder, evidence\n\n"
     "options:\n"
     "  --ledger DB             the provisioning ledger (made by `idtap ledger init`)\n"
     "  --issuer-key FILE       the issuer's P-256 private key (PEM; passphrase from\n"
@@ -238,8 +242,17 @@ class AdminOffers {
       error_to_response(res, offer.error());
       return;
     }
+    const std::string uri = issuer_.credential_offer_uri(offer->pre_authorized_code);
+    // The QR code the desk shows the phone (ISO/IEC 18004 through libqrencode), as a PNG in
+    // standard base64 (RFC 4648 §4), ready for a data: URL; the desk need not encode it.
+    auto png = qr_png_base64(uri);
+    if (!png.ok()) {
+      error_to_response(res, png.error());
+      return;
+    }
     nlohmann::json out = {{"offer_id", offer->offer_id},
-                          {"credential_offer_uri", issuer_.credential_offer_uri(offer->pre_authorized_code)},
+                          {"credential_offer_uri", uri},
+                          {"qr_png_base64", *png},
                           {"tx_code", offer->tx_code},
                           {"expires_at", offer->expires_at},
                           {"holder", holder->masked_resident_number()},
@@ -288,6 +301,18 @@ class AdminOffers {
     open.pcsc.reset_on_close = true;
     IDTAP_ASSIGN_OR_RETURN(select::OpenedReader opened, select::open_reader(open));
     return issue::read_holder(*opened.transport, read);
+  }
+
+  // qr_png_base64: the QR code of `uri` as a PNG, base64 (RFC 4648 §4, padded); the QR module's
+  // errors (a URI too long for version 40, libqrencode or libpng failing).
+  static Result<std::string> qr_png_base64(const std::string& uri) {
+    IDTAP_ASSIGN_OR_RETURN(issue::QrMatrix qr, issue::qr_encode(uri));
+    IDTAP_ASSIGN_OR_RETURN(Bytes png, issue::render_png(qr));
+    std::string out(4 * ((png.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), png.data(), static_cast<int>(png.size()));
+    if (n < 0) return make_error(ErrorCode::kInternal, "base64 of the QR code");
+    out.resize(static_cast<size_t>(n));
+    return out;
   }
 
   // error_to_response: a library error as the admin endpoint's answer (no stack, no secret).

@@ -6,12 +6,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "idtap/base/file_io.h"
 #include "idtap/provision/date.h"
+#include "provision/fixtures.h"
 #include "serve/site.h"
 #include "support/scratch_dir.h"
 
@@ -67,6 +69,12 @@ TEST_CASE("a wallet receives its mobile ID from idtap serve, over plain HTTP on 
     CHECK(offer.tx_code.size() == 6);
     CHECK(offer.uri.find(offer.tx_code) == std::string::npos);
     CHECK(offer.reply.json.value("holder", "") == "900101-1******");
+    // The offer's QR code as the desk gets it (a base64 PNG) is what the phone scans: zbarimg
+    // reads the exact URI back (ISO/IEC 18004).
+    auto png = base64_decode(offer.reply.json.value("qr_png_base64", ""));
+    REQUIRE(png.has_value());
+    REQUIRE(write_file_atomic(dir.path() + "/offer.png", *png, 0600).ok());
+    CHECK(zbar_decode(dir.path() + "/offer.png") == offer.uri + "\n");
 
     Wallet phone(server->base_url(), site.wallet_options());
     // §6.3: a wrong tx_code is invalid_grant; the offer lives on (fewer than five).
@@ -365,4 +373,78 @@ TEST_CASE("idtap serve refuses to start: a port in use (1), an expired issuer (8
   CHECK(no_url.rc == 2);
   CHECK(no_url.out.find("--public-url") != std::string::npos);
   CHECK(first->stop() == 0);
+}
+
+TEST_CASE("the chipless path over HTTP: refused when the ledger policy is off; issued and marked clerk when on") {
+  ScratchDir dir("serve-chipless");
+  REQUIRE(write_file_atomic(dir.path() + "/face.jpg", provision::testing::sample_jpeg(), 0600).ok());
+  // The holder record the clerk attests (README, "The chipless path"), the portrait relative to
+  // the server's --attested-dir.
+  const nlohmann::json record = {{"family_name", "KIM"},
+                                 {"given_name", "MINSU"},
+                                 {"family_name_national", "김"},
+                                 {"given_name_national", "민수"},
+                                 {"birth_date", "1980-03-04"},
+                                 {"resident_registration_number", "800304-1234567"},
+                                 {"document_number", "OLD123456"},
+                                 {"issue_date", "2010-01-05"},
+                                 {"expiry_date", "2099-01-05"},
+                                 {"resident_address", "부산광역시 해운대구"},
+                                 {"portrait", "face.jpg"}};
+  const std::string body = nlohmann::json{{"attested", record}, {"clerk", "clerk-9"}}.dump();
+
+  // Off (the default of `idtap ledger init`): the admin endpoint refuses, nothing is stored.
+  {
+    REQUIRE(std::filesystem::create_directory(dir.path() + "/off"));
+    Site site(dir.path() + "/off");
+    ServeProcess* server = site.start(false, {"--attested-dir", dir.path()});
+    REQUIRE_MESSAGE(server->port() != 0, server->log());
+    AdminOffer refused = site.create_offer(*server, body);
+    CHECK(refused.reply.status == 403);
+    CHECK(refused.reply.error() == "refused");
+    CHECK(refused.reply.body.find("clerk-attested") != std::string::npos);
+    CHECK(refused.reply.body.find("800304-1234567") == std::string::npos);
+    CHECK(refused.uri.empty());
+    CHECK(server->stop() == 0);
+    expect_clean_and_count(site, 0);
+  }
+
+  // On (`ledger init --allow-attested`): an offer the phone redeems; the credential says
+  // verification_method "clerk", the ledger records clerk:ID, `idtap mdoc show` shows it.
+  REQUIRE(std::filesystem::create_directory(dir.path() + "/on"));
+  Site site(dir.path() + "/on", "", "--allow-attested");
+  ServeProcess* server = site.start(true, {"--attested-dir", dir.path()});
+  REQUIRE_MESSAGE(server->port() != 0, server->log());
+  AdminOffer offer = site.create_offer(*server, body);
+  REQUIRE_MESSAGE(offer.reply.status == 201, offer.reply.body);
+  CHECK(offer.reply.json.value("evidence", "") == "clerk:clerk-9");
+  CHECK(offer.reply.json.value("holder", "") == "800304-1******");
+
+  Wallet phone(server->base_url(), site.wallet_options());
+  auto received = phone.redeem(offer.offer, offer.tx_code);
+  REQUIRE_MESSAGE(received.ok(), received.error().message());
+  auto verified = verify_received(*received, site.issuer_ca_pem(), now());
+  REQUIRE_MESSAGE(verified.ok(), verified.error().message());
+  const provision::VerifiedElement* method = nullptr;
+  for (const auto& e : verified->elements)
+    if (e.identifier == "verification_method") method = &e;
+  REQUIRE(method != nullptr);
+  // the element's value: the CBOR text string "clerk" (RFC 8949 §3.1, major type 3, length 5)
+  CHECK(method->value == Bytes{0x65, 'c', 'l', 'e', 'r', 'k'});
+
+  REQUIRE(write_file_atomic(dir.path() + "/phone.mdoc", received->issuer_signed, 0600).ok());
+  auto shown = idtap_run("mdoc show " + dir.path() + "/phone.mdoc");
+  CHECK_MESSAGE(shown.rc == 0, shown.out);
+  CHECK(shown.out.find("verification_method") != std::string::npos);
+  CHECK(shown.out.find("clerk") != std::string::npos);
+  CHECK(shown.out.find("800304-1******") != std::string::npos);
+  CHECK(shown.out.find("800304-1234567") == std::string::npos);
+
+  auto list = site.credentials_json();
+  REQUIRE(list.is_array());
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].value("document_number", "") == "OLD123456");
+  CHECK(list[0].value("device_thumbprint", "") == phone.key().public_key().thumbprint());
+  CHECK(server->stop() == 0);
+  expect_clean_and_count(site, 1);
 }

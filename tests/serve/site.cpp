@@ -1,6 +1,8 @@
 #include "serve/site.h"
 
+#include <openssl/evp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -25,11 +27,9 @@ void write_text(const std::string& path, const std::string& text, mode_t mode = 
   if (!write_file_atomic(path, bytes_of(text), mode).ok()) die("cannot write " + path);
 }
 
-}  // namespace
-
-ShellOut idtap_run(const std::string& args) {
+// shell_out: `cmd` through the shell, its stdout.
+ShellOut shell_out(const std::string& cmd) {
   ShellOut r;
-  const std::string cmd = idtap_program() + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
@@ -40,14 +40,42 @@ ShellOut idtap_run(const std::string& args) {
   return r;
 }
 
-Site::Site(const std::string& dir, const std::string& card_options) : dir_(dir), ledger_(dir + "/ledger.db") {
+}  // namespace
+
+ShellOut idtap_run(const std::string& args) { return shell_out(idtap_program() + " " + args + " 2>&1"); }
+
+std::string zbar_decode(const std::string& path) {
+  // zbarimg's stderr holds unrelated noise (a D-Bus warning of its image library): kept apart.
+  auto r = shell_out("zbarimg --raw -q '" + path + "' 2>'" + path + ".err'");
+  if (r.rc != 0) {
+    auto err = read_file(path + ".err");
+    return "zbarimg " + path + " failed (" + std::to_string(r.rc) + "): " + (err.ok() ? string_of(*err) : std::string());
+  }
+  return r.out;
+}
+
+std::optional<Bytes> base64_decode(const std::string& text) {
+  if (text.empty() || text.size() % 4 != 0 || text.size() > (1u << 24)) return std::nullopt;
+  Bytes out(text.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding's bytes as zeros: drop them.
+  size_t pad = 0;
+  if (text.back() == '=') ++pad;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+Site::Site(const std::string& dir, const std::string& card_options, const std::string& ledger_options)
+    : dir_(dir), ledger_(dir + "/ledger.db") {
   auto made = idtap_run("sim personalize --out " + file("card") + " --issue-date 2025-01-15 --expiry-date 2035-01-14 " + card_options);
   if (made.rc != 0) die("sim personalize: " + made.out);
   provision::testing::TestIssuer pki = provision::testing::make_test_issuer("idtap serve test");
   write_text(issuer_key_file(), string_of(pki.ds_key.to_pem().value()));
   write_text(issuer_cert_file(), pki.ds.to_pem() + pki.ca.to_pem());
   issuer_ca_pem_ = pki.ca.to_pem();
-  auto init = idtap_run("ledger init --ledger " + ledger_ + " --status-uri https://status.example.kr/lists/1");
+  auto init = idtap_run("ledger init --ledger " + ledger_ + " --status-uri https://status.example.kr/lists/1 " + ledger_options);
   if (init.rc != 0) die("ledger init: " + init.out);
   admin_token_ = to_hex(crypto::random_bytes(24).value());
   write_text(file("admin.token"), admin_token_ + "\n");

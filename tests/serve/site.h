@@ -3,6 +3,7 @@
 // a TLS CA with a server certificate for 127.0.0.1. Set-up failures abort (nothing can run).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@ struct ShellOut {
 // idtap_run: `idtap ARGS` through the shell.
 ShellOut idtap_run(const std::string& args);
 
+// zbar_decode: what `zbarimg --raw -q` (Debian zbar-tools) reads from the image file `path`:
+// the data of each symbol, one line each; when zbarimg fails, a line saying so (which equals no
+// URI, so the caller's comparison fails with the reason).
+std::string zbar_decode(const std::string& path);
+
+// base64_decode: standard base64 (RFC 4648 §4, padded), the test's own check of what the
+// admin endpoint sends; nullopt when it does not decode.
+std::optional<Bytes> base64_decode(const std::string& text);
+
 // AdminOffer: the answer of POST /admin/offers.
 struct AdminOffer {
   HttpReply reply;
@@ -32,8 +42,8 @@ struct AdminOffer {
 class Site {
  public:
   // Site: everything under `dir` (which must exist). `card_options`: extra `sim personalize`
-  // options.
-  explicit Site(const std::string& dir, const std::string& card_options = "");
+  // options; `ledger_options`: extra `ledger init` options (--allow-attested).
+  explicit Site(const std::string& dir, const std::string& card_options = "", const std::string& ledger_options = "");
 
   std::string file(const std::string& name) const { return dir_ + "/" + name; }
   const std::string& ledger() const { return ledger_; }
