@@ -1,7 +1,5 @@
 #include "serve_backend.h"
 
-#include "idtap/issue/ledger_offer_backend.h"
-
 namespace idtap::cli {
 
 Result<std::unique_ptr<PooledOfferBackend>> PooledOfferBackend::open(const std::string& ledger_path,
@@ -9,6 +7,7 @@ Result<std::unique_ptr<PooledOfferBackend>> PooledOfferBackend::open(const std::
                                                                      size_t connections, UnixSeconds now) {
   if (connections == 0) return make_error(ErrorCode::kInvalidArgument, "the ledger pool needs at least one connection");
   std::unique_ptr<PooledOfferBackend> pool(new PooledOfferBackend());
+  IDTAP_ASSIGN_OR_RETURN(pool->writer_, issue::GroupCommitBackend::open(ledger_path, config, now));
   for (size_t i = 0; i < connections; ++i) {
     auto slot = std::make_unique<Slot>();
     IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path));
@@ -41,18 +40,14 @@ PooledOfferBackend::Lease::~Lease() {
 
 Result<issue::RedeemedOffer> PooledOfferBackend::redeem(std::string_view pre_authorized_code, std::string_view tx_code,
                                                         UnixSeconds now) {
-  Slot* slot = acquire();
-  if (slot == nullptr) return make_error(ErrorCode::kState, "the ledger is closed (the server is stopping)");
-  Lease lease(*this, slot);
-  return issue::LedgerOfferBackend(lease.pipeline()).redeem(pre_authorized_code, tx_code, now);
+  return writer_->redeem(pre_authorized_code, tx_code, now);
 }
 
 Result<Bytes> PooledOfferBackend::issue(const issue::RedeemedOffer& offer, const Bytes& device_key, UnixSeconds now) {
-  Slot* slot = acquire();
-  if (slot == nullptr) return make_error(ErrorCode::kState, "the ledger is closed (the server is stopping)");
-  Lease lease(*this, slot);
-  return issue::LedgerOfferBackend(lease.pipeline()).issue(offer, device_key, now);
+  return writer_->issue(offer, device_key, now);
 }
+
+issue::GroupCommitStats PooledOfferBackend::stats() const { return writer_->stats(); }
 
 Result<provision::CreatedOffer> PooledOfferBackend::create_offer(const issue::OfferRequest& request) {
   Slot* slot = acquire();
@@ -64,6 +59,7 @@ Result<provision::CreatedOffer> PooledOfferBackend::create_offer(const issue::Of
 const std::string& PooledOfferBackend::credential_configuration_id() const { return configuration_id_; }
 
 void PooledOfferBackend::close() {
+  writer_->close();
   std::unique_lock lock(mutex_);
   returned_.wait(lock, [&] { return free_.size() == slots_.size(); });
   closed_ = true;

@@ -1,7 +1,8 @@
-// tools/serve_backend.h: the OfferBackend `idtap serve` runs its protocol over: a fixed pool of
-// ledger connections, each with its own issuance pipeline (issue::Pipeline and the Ledger under
-// it are one-thread objects), lent to one request at a time. SQLite serialises the writers; the
-// pool only lets the server's threads wait for the database instead of for each other.
+// tools/serve_backend.h: the OfferBackend `idtap serve` runs its protocol over. Redemptions and
+// issuances (the phones' writes) go to one group-committing writer (issue::GroupCommitBackend:
+// everything queued meanwhile under one commit, one fsync); the admin endpoint's offers use a
+// small pool of ledger connections, each with its own issuance pipeline (issue::Pipeline and the
+// Ledger under it are one-thread objects), lent to one request at a time.
 #pragma once
 
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "idtap/base/result.h"
+#include "idtap/issue/group_commit.h"
 #include "idtap/issue/offer_backend.h"
 #include "idtap/issue/pipeline.h"
 #include "idtap/provision/ledger.h"
@@ -22,14 +24,15 @@ namespace idtap::cli {
 // PooledOfferBackend: thread-safe OfferBackend over `connections` Pipelines of one ledger.
 class PooledOfferBackend final : public issue::OfferBackend {
  public:
-  // PooledOfferBackend::open: opens the ledger `connections` times (Ledger::open's errors) and
-  // a Pipeline over each (Pipeline::open's: the issuer key and chain, refused when not valid
-  // now). kInvalidArgument for zero connections.
+  // PooledOfferBackend::open: the group-committing writer and `connections` more connections to
+  // the ledger for offers (Ledger::open's errors), a Pipeline over each (Pipeline::open's: the
+  // issuer key and chain, refused when not valid now). kInvalidArgument for zero connections.
   static Result<std::unique_ptr<PooledOfferBackend>> open(const std::string& ledger_path,
                                                           const issue::PipelineConfig& config, size_t connections,
                                                           UnixSeconds now);
 
-  // redeem / issue: LedgerOfferBackend's, on a free connection (waiting for one).
+  // redeem / issue: LedgerOfferBackend's, through the group-committing writer (each answered once
+  // its batch's commit is durable).
   Result<issue::RedeemedOffer> redeem(std::string_view pre_authorized_code, std::string_view tx_code,
                                       UnixSeconds now) override;
   Result<Bytes> issue(const issue::RedeemedOffer& offer, const Bytes& device_key, UnixSeconds now) override;
@@ -41,8 +44,12 @@ class PooledOfferBackend final : public issue::OfferBackend {
   // PooledOfferBackend::credential_configuration_id: what the offers name.
   const std::string& credential_configuration_id() const;
 
-  // PooledOfferBackend::close: waits for every lent connection to come back, then closes the
-  // ledgers; later calls get kState. Called once the server has stopped.
+  // PooledOfferBackend::stats: the writer's counters (operations, commits, largest batch).
+  issue::GroupCommitStats stats() const;
+
+  // PooledOfferBackend::close: runs what the writer has queued, waits for every lent connection
+  // to come back, then closes the ledgers; later calls get kState. Called once the server has
+  // stopped.
   void close();
 
  private:
@@ -67,6 +74,7 @@ class PooledOfferBackend final : public issue::OfferBackend {
   Slot* acquire();
 
   PooledOfferBackend() = default;
+  std::unique_ptr<issue::GroupCommitBackend> writer_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::string configuration_id_;
   std::mutex mutex_;
