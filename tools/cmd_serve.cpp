@@ -4,6 +4,8 @@
 // application (a card on this server's reader, or a clerk-attested record) through the same
 // issuance pipeline as `idtap provision offer`.
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -374,9 +376,14 @@ std::unique_ptr<httplib::Server> make_server(const std::optional<std::string>& t
   else server = std::make_unique<httplib::Server>();
   // cpp-httplib's default sets SO_REUSEPORT too, which lets a second server bind a port in use
   // and silently share its connections: only SO_REUSEADDR (a restart may rebind at once).
+  // TCP_NODELAY on the listening socket, which the connections inherit: cpp-httplib writes a
+  // response's header and body apart, and with Nagle's algorithm the body then waits for the
+  // client's delayed ACK (40 ms a keep-alive request). Set here, before the bind: the server's
+  // own set_tcp_nodelay only applies to a socket made after it.
   server->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
   });
   return server;
 }
@@ -388,7 +395,6 @@ void route(httplib::Server& server, issue::Oid4vciIssuer& issuer, AdminOffers* a
   server.set_write_timeout(10, 0);
   server.set_keep_alive_timeout(5);
   server.set_keep_alive_max_count(1000);
-  server.set_tcp_nodelay(true);
 
   // Header limits beyond cpp-httplib's own (8 KiB a line): a count and a total, RFC 6585 §5.
   server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
