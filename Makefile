@@ -18,6 +18,8 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 # udev reads /usr/lib/udev/rules.d and /etc/udev/rules.d, not $(PREFIX)/lib/udev for other prefixes.
 UDEVDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,$(SYSCONFDIR)/udev/rules.d)
+# The systemd unit of `idtap serve` (tools/idtap-serve.service, ExecStart rewritten to BINDIR).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 # pcscd looks for driver bundles only in its own drop directory (pkg-config libpcsclite usbdropdir).
 PCSC_DROPDIR ?= $(or $(shell pkg-config --variable=usbdropdir libpcsclite 2>/dev/null),$(LIBDIR)/pcsc/drivers)
 
@@ -169,7 +171,11 @@ abi-baseline: $(SHLIB)
 
 TOOL_SRCS  := $(sort $(wildcard tools/*.cpp))
 TOOL_OBJS  := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(TOOL_SRCS))
-$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) \
+# cpp-httplib (Debian's compiled libcpp-httplib, with its OpenSSL TLS): only `idtap serve` and
+# the tests and benchmark that talk HTTP to it use it.
+HTTP_CFLAGS := $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
+HTTP_LIBS  := $(shell pkg-config --libs cpp-httplib 2>/dev/null) -lssl -lcrypto
+$(BUILD)/obj/tools/%.o: LAYER_FLAGS := $(ALL_INCLUDES) -Itools $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) $(HTTP_CFLAGS) \
   -DIDTAP_VERSION='"$(VERSION)"'
 # VERSION is a define of the tool's main.cpp and of tests/tools: recorded, so a new VERSION
 # rebuilds those objects.
@@ -181,7 +187,7 @@ $(BUILD)/obj/tools/main.o $(BUILD)/obj/lib/capi/status.o: $(VERSION_STAMP)
 IDTAP      := $(BUILD)/bin/idtap
 $(IDTAP): $(TOOL_OBJS) $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CXX) $(SANLDFLAGS) -o $@ $(TOOL_OBJS) $(LINK_ARCHIVES) $(EXT_LIBS)
+	$(CXX) $(SANLDFLAGS) -o $@ $(TOOL_OBJS) $(LINK_ARCHIVES) $(EXT_LIBS) $(HTTP_LIBS)
 
 # The pcscd IFD handler for libnfc readers (drivers/ifd), built as its own shared object. It is
 # loaded into pcscd: it links only what it uses (libnfc, not libpcsclite: pcscd itself provides
@@ -254,6 +260,19 @@ $(BUILD)/obj/tests/capi/api_test.o: $(VERSION_STAMP)
 $(BUILD)/obj/tests/tools/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tests/tools/cli_test.o: $(VERSION_STAMP)
 
+# tests/serve: the test wallet (tests/serve/wallet.cpp) and `idtap serve` end to end, over
+# cpp-httplib's client; the serve benchmark uses the same wallet.
+SERVE_WALLET_OBJS := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter-out %_test.cpp %_main.cpp,$(wildcard tests/serve/*.cpp)))
+# make demo's phone: the test wallet as a program (tests/serve/demo_wallet_main.cpp).
+DEMO_WALLET := $(BUILD)/bin/idtap-demo-wallet
+$(DEMO_WALLET): $(BUILD)/obj/tests/serve/demo_wallet_main.o $(SERVE_WALLET_OBJS) $(SUPPORT_OBJS) $(ALL_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CXX) $(SANLDFLAGS) -o $@ $< $(SERVE_WALLET_OBJS) $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(LINK_ARCHIVES) $(EXT_LIBS) $(HTTP_LIBS)
+$(BUILD)/obj/tests/serve/%.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
+$(BUILD)/obj/tests/bench/serve_bench.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
+TEST_EXTRA_OBJS_serve := $(SERVE_WALLET_OBJS)
+TEST_EXTRA_LIBS_serve := $(HTTP_LIBS)
+
 # The test directories whose tests use the drivers (pcsc, nfc, select, the pcscd driver under
 # drivers/ifd, or a real pcscd through tests/support/pcscd_fixture.cpp): they link every archive,
 # pcsc-lite and libnfc. Every other test directory is the core's: it links the core archives,
@@ -267,16 +286,19 @@ CORE_SUPPORT_OBJS := $(filter-out %/pcscd_fixture.o,$(SUPPORT_OBJS))
 test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
 test_is_core = $(if $(filter $(1),$(DRIVER_TEST_DIRS)),,core)
 define test_template
-TEST_OBJS_$(call test_name,$(1)) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(filter $(1)%,$$(filter-out $(1)%/%,$$(TEST_SRCS))))
+TEST_OBJS_$(call test_name,$(1)) := $$(patsubst %.cpp,$$(BUILD)/obj/%.o,$$(filter $(1)%,$$(filter-out $(1)%/%,$$(TEST_SRCS)))) \
+  $$(TEST_EXTRA_OBJS_$(call test_name,$(1)))
 ifeq ($(call test_is_core,$(1)),core)
 $$(BUILD)/tests/$(call test_name,$(1))_tests: $$(TEST_OBJS_$(call test_name,$(1))) $$(CORE_SUPPORT_OBJS) $$(CORE_ARCHIVES)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(CORE_SUPPORT_OBJS) $$(CORE_ARCHIVES) -Wl,--no-as-needed $$(CORE_LIBS)
+	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(CORE_SUPPORT_OBJS) $$(CORE_ARCHIVES) -Wl,--no-as-needed $$(CORE_LIBS) \
+	  $$(TEST_EXTRA_LIBS_$(call test_name,$(1)))
 CORE_TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
 else
 $$(BUILD)/tests/$(call test_name,$(1))_tests: $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(ALL_ARCHIVES)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(LINK_ARCHIVES) $$(EXT_LIBS)
+	$$(CXX) $$(SANLDFLAGS) -o $$@ $$(TEST_OBJS_$(call test_name,$(1))) $$(SUPPORT_OBJS) $$(LINK_ARCHIVES) $$(EXT_LIBS) \
+	  $$(TEST_EXTRA_LIBS_$(call test_name,$(1)))
 DRIVER_TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
 endif
 TEST_BINS += $$(BUILD)/tests/$(call test_name,$(1))_tests
@@ -317,9 +339,10 @@ check: deps
 # Benchmarks: tests/bench/*_bench.cpp, one binary each, run in turn by `make bench`.
 BENCH_SRCS := $(sort $(wildcard tests/bench/*_bench.cpp))
 BENCH_BINS := $(patsubst tests/bench/%.cpp,$(BUILD)/bench/%,$(BENCH_SRCS))
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(SUPPORT_OBJS) $(ALL_ARCHIVES)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(SUPPORT_OBJS) $(ALL_ARCHIVES) $(SERVE_WALLET_OBJS)
 	@mkdir -p $(@D)
-	$(CXX) $(SANLDFLAGS) -o $@ $< $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(LINK_ARCHIVES) $(EXT_LIBS)
+	$(CXX) $(SANLDFLAGS) -o $@ $< $(filter-out %/doctest_main.o,$(SUPPORT_OBJS)) $(if $(filter serve_bench,$*),$(SERVE_WALLET_OBJS)) \
+	  $(LINK_ARCHIVES) $(EXT_LIBS) $(if $(filter serve_bench,$*),$(HTTP_LIBS))
 .PHONY: bench
 bench: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all $(BENCH_BINS)
@@ -377,8 +400,9 @@ deps:
 # The demo: the main job on the built-in simulated card.
 .PHONY: demo
 demo: deps
-	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(DEMO_WALLET)
 	@$(IDTAP) demo --out demo-out
+	@$(DEMO_WALLET) demo-out
 
 # ---------------------------------------------------------------------------------------------
 .PHONY: install uninstall clean
@@ -401,6 +425,9 @@ install: all
 	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	install -m 0755 $(IDTAP) $(DESTDIR)$(BINDIR)/idtap
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/local/bin/idtap|$(BINDIR)/idtap|' tools/idtap-serve.service > $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
 	@if ls udev/*.rules >/dev/null 2>&1; then install -d $(DESTDIR)$(UDEVDIR) && install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/; fi
 	@if ls udev/*.conf >/dev/null 2>&1; then install -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d && install -m 0644 udev/*.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/; fi
 	@if [ -n "$(IFD_TARGET)" ]; then b=$(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle/Contents; \
@@ -414,6 +441,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libidtap.so $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(VERSION)
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/idtap
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc $(DESTDIR)$(BINDIR)/idtap
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
 	for f in udev/*.rules; do [ -e "$$f" ] && rm -f $(DESTDIR)$(UDEVDIR)/$$(basename $$f); done; true
 	for f in udev/*.conf; do [ -e "$$f" ] && rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/$$(basename $$f); done; true
 	rm -rf $(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle
@@ -432,6 +460,6 @@ FUZZ_OBJS  := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(FUZ
 .DELETE_ON_ERROR:
 
 # Header dependencies (-MMD -MP) of every object this build knows about.
-ALL_SRCS := $(foreach l,$(LAYERS),$(SRCS_$(l))) $(TOOL_SRCS) $(IFD_SRCS) $(TEST_SRCS) $(SUPPORT_SRCS) \
+ALL_SRCS := $(foreach l,$(LAYERS),$(SRCS_$(l))) $(TOOL_SRCS) $(IFD_SRCS) $(TEST_SRCS) $(SUPPORT_SRCS) $(wildcard tests/serve/*.cpp) \
             $(BENCH_SRCS) $(FUZZ_SRCS)
 -include $(wildcard $(patsubst %.cpp,$(BUILD)/obj/%.d,$(ALL_SRCS)))

@@ -130,6 +130,12 @@ Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::T
     else if (*access == "bac") request.access = reader::AccessMethod::kBac;
     else return usage("--access takes auto, pace or bac");
   }
+  IDTAP_TRY(load_trust_anchors(args, trust));
+  if (args.has("trust")) request.trust = &trust;
+  return ok_status();
+}
+
+Status load_trust_anchors(const Args& args, auth::TrustStore& trust) {
   // A CRL is checked against the CSCAs it revokes for: without --trust there is no chain to check,
   // and silently ignoring it would look like a revocation check that passed.
   if (args.has("crl") && !args.has("trust")) return usage("--crl needs --trust (the CSCAs the CRL is checked against)");
@@ -140,7 +146,6 @@ Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::T
   // What a --trust directory scan passed over (a Document Signer's certificate, a key file), for -v.
   if (!args.all("verbose").empty())
     for (const auto& note : trust.skipped()) std::fprintf(stderr, "idtap: --trust: skipped %s\n", note.c_str());
-  if (args.has("trust")) request.trust = &trust;
   return ok_status();
 }
 

@@ -26,4 +26,8 @@ std::vector<OptionSpec> card_access_option_specs();
 // a --trust directory scan skipped goes to stderr, a line each.
 Status apply_card_access(const Args& args, reader::ReadRequest& request, auth::TrustStore& trust);
 
+// load_trust_anchors: only the --trust and --crl part of apply_card_access (for `idtap serve`,
+// whose access keys come with each request): the same errors and warnings.
+Status load_trust_anchors(const Args& args, auth::TrustStore& trust);
+
 }  // namespace idtap::cli

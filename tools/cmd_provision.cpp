@@ -19,6 +19,7 @@
 #include "idtap/issue/attested_record.h"
 #include "idtap/issue/offer_uri.h"
 #include "idtap/issue/pipeline.h"
+#include "idtap/issue/qr.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/holder.h"
 #include "idtap/provision/holder_from_read.h"
@@ -48,8 +49,9 @@ constexpr const char* kHelp =
     "                       --ledger DB --out FILE [--mapping FILE] [--json]\n"
     "       idtap provision challenge --ledger DB [--ttl SECONDS] [--json]\n"
     "       idtap provision offer [--reader R] [--can-file FILE | --mrz MRZ | ...] --trust PATH... --ledger DB\n"
-    "                             [--issuer-url URL] [--ttl 10m] [--mapping FILE] [--json]\n"
-    "       idtap provision offer --attested FILE --clerk ID --ledger DB [--issuer-url URL] [--ttl 10m] [--json]\n\n"
+    "                             [--issuer-url URL [--qr FILE.png]] [--ttl 10m] [--mapping FILE] [--json]\n"
+    "       idtap provision offer --attested FILE --clerk ID --ledger DB [--issuer-url URL [--qr FILE.png]]\n"
+    "                             [--ttl 10m] [--json]\n\n"
     "Reads the card (as `idtap read` does: PACE or BAC, Chip Authentication, Active and Passive\n"
     "Authentication), and only when it is genuine (passive authentication passed and the chip\n"
     "proved itself), the holder is 17 or older and the card valid and not reported lost, issues\n"
@@ -82,8 +84,10 @@ constexpr const char* kHelp =
     "                          attested record), checks the rules now, and stores a pending offer in the\n"
     "                          ledger (sealed; the phone redeems it from `idtap serve`). Prints the\n"
     "                          pre-authorized code, the 6-digit tx_code (shown once: only its hash is\n"
-    "                          kept) and, with --issuer-url, the openid-credential-offer:// URI\n"
+    "                          kept) and, with --issuer-url, the openid-credential-offer:// URI and its\n"
+    "                          QR code (drawn in the terminal; not with --json)\n"
     "  --issuer-url URL        the issuer's public URL (https; http only on loopback), for the URI\n"
+    "  --qr FILE.png           with --issuer-url: the URI's QR code also as a PNG image (replaced if it exists)\n"
     "  --ttl DURATION          how long the offer may be redeemed: N, Ns, Nm or Nh (default 10m, at most 24h)\n"
     "  --attested FILE         the chipless path: the holder record a clerk attests (JSON, README);\n"
     "                          refused unless the ledger allows it (`idtap ledger init --allow-attested`)\n"
@@ -231,7 +235,7 @@ std::optional<int64_t> parse_duration(const std::string& text) {
 
 int run_offer(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {{"reader", true},   {"ledger", true}, {"ttl", true},   {"issuer-url", true}, {"mapping", true},
-                                   {"attested", true}, {"clerk", true},  {"json"},        {"help", false, false, 'h'}};
+                                   {"attested", true}, {"clerk", true},  {"qr", true},    {"json"},        {"help", false, false, 'h'}};
   for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
   auto args = Args::parse(argv, specs);
   if (!args.ok()) {
@@ -273,6 +277,14 @@ int run_offer(const std::vector<std::string>& argv) {
     // Checked before the card is read: the URI builder refuses what a wallet would.
     issue::CredentialOfferParams probe{issuer_url, {"x"}, "x"};
     if (auto ok = issue::credential_offer_json(probe); !ok.ok()) return usage("--issuer-url: " + ok.error().context);
+  }
+  const std::string qr_path = args->get("qr").value_or("");
+  if (!qr_path.empty()) {
+    // Checked before the card is read: the image goes into a directory that exists.
+    if (issuer_url.empty()) return usage("--qr draws the offer URI: give --issuer-url too");
+    std::error_code ec;
+    const std::string qr_dir = directory_of(qr_path);
+    if (!std::filesystem::is_directory(qr_dir, ec)) return usage("--qr " + qr_path + ": the directory " + qr_dir + " does not exist");
   }
   DocTypeMapping mapping = DocTypeMapping::resident_id_default();
   if (auto m = args->get("mapping")) {
@@ -331,6 +343,19 @@ int run_offer(const std::vector<std::string>& argv) {
     if (!built.ok()) return fail(built.error());
     uri = std::move(built).value();
   }
+  // The QR code of the URI (ISO/IEC 18004, libqrencode): what the phone scans. The offer is
+  // stored already; a QR that cannot be made is reported, and the URI is still printed.
+  std::optional<issue::QrMatrix> qr;
+  if (!uri.empty()) {
+    auto encoded = issue::qr_encode(uri);
+    if (!encoded.ok()) return fail(encoded.error().with_context("the offer's QR code"));
+    qr = std::move(encoded).value();
+  }
+  if (qr && !qr_path.empty()) {
+    auto png = issue::render_png(*qr);
+    if (!png.ok()) return fail(png.error().with_context("--qr"));
+    if (auto st = write_file_atomic(qr_path, *png, 0644); !st.ok()) return fail(st.error().with_context("--qr"));
+  }
   if (args->has("json")) {
     JsonWriter j;
     j.begin_object()
@@ -342,6 +367,7 @@ int run_offer(const std::vector<std::string>& argv) {
         .field("holder", holder->masked_resident_number())
         .field("evidence", holder->evidence_label());
     if (!uri.empty()) j.field("credential_offer_uri", uri);
+    if (!qr_path.empty()) j.field("qr_png", qr_path);
     j.end_object();
     print_json_document(j.str());
   } else {
@@ -350,6 +376,8 @@ int run_offer(const std::vector<std::string>& argv) {
     std::printf("pre-authorized code: %s\n", offer->pre_authorized_code.c_str());
     std::printf("tx_code: %s (tell the holder; shown once, not stored)\n", offer->tx_code.c_str());
     if (!uri.empty()) std::printf("%s\n", uri.c_str());
+    if (qr) std::printf("%s", issue::render_terminal(*qr).c_str());
+    if (!qr_path.empty()) std::printf("QR code: %s\n", qr_path.c_str());
   }
   return kExitOk;
 }

@@ -32,5 +32,6 @@ int cmd_credential(const std::vector<std::string>& args);
 int cmd_card(const std::vector<std::string>& args);
 int cmd_ledger(const std::vector<std::string>& args);
 int cmd_status_list(const std::vector<std::string>& args);
+int cmd_serve(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli

@@ -95,6 +95,13 @@ const std::vector<CommandExitCodes>& all_exit_codes() {
         {2, "bad command line"},
         {9, "a file that cannot be read or written"},
         {10, "show: a file that is not a status list token"}}},
+      {"serve",
+       {{0, "stopped by SIGTERM or SIGINT (the requests in flight answered, the ledger closed)"},
+        {1, "cannot listen on the address (in use, or not permitted)"},
+        {2, "bad command line (plain HTTP on a non-loopback address, an issuer key or certificate that is not one)"},
+        {8, "refused: the issuer certificate does not cover a credential issued now"},
+        {9, "file error: ledger, key, certificate or token file (a token readable by others included)"},
+        {10, "a TLS certificate or key that does not parse"}}},
   };
   return kCodes;
 }

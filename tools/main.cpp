@@ -31,6 +31,7 @@ constexpr Command kCommands[] = {
     {"card", "report a card lost (or found) in the ledger", cmd_card},
     {"ledger", "create or verify the provisioning ledger", cmd_ledger},
     {"status-list", "publish the signed token status list", cmd_status_list},
+    {"serve", "the OpenID4VCI issuer: phones redeem offers over HTTPS", cmd_serve},
 };
 
 constexpr const char* kUsage =

@@ -657,6 +657,24 @@ Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<cons
   return results;
 }
 
+Status Ledger::run_in_one_transaction(std::span<const std::function<Status()>> operations) {
+  if (impl_->in_group) return make_error(ErrorCode::kState, "run_in_one_transaction: already inside a group transaction");
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  impl_->in_group = true;
+  struct GroupEnd {
+    Ledger::Impl& l;
+    ~GroupEnd() { l.in_group = false; }
+  } group_end{*impl_};
+  for (const auto& operation : operations) {
+    IDTAP_TRY(impl_->exec("SAVEPOINT operation"));
+    const Status done = operation ? operation() : ok_status();
+    if (!done.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO operation"));
+    IDTAP_TRY(impl_->exec("RELEASE operation"));
+  }
+  impl_->in_group = false;
+  return txn.commit();
+}
+
 namespace {
 
 struct StateRow {

@@ -98,6 +98,7 @@ struct Ledger::Impl {
   std::string status_uri;
   uint64_t status_size = 0;
   bool allow_attested = false;  // meta 'allow_attested' with a valid tag
+  bool in_group = false;        // inside run_in_one_transaction: a Txn is a savepoint
   std::unordered_map<const char*, sqlite3_stmt*> cache;
   // The issuer chain last checked and its validity window: parsing the chain for every
   // issuance cost more than half the issuance rate (provision_bench).
@@ -128,27 +129,37 @@ struct Ledger::Impl {
   Result<IssuedCredential> issue_locked(const IssueRequest& r, IssuerSigner& signer);
 };
 
-// Txn: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+// Txn: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed. Inside
+// Ledger::run_in_one_transaction it is a savepoint of the group's transaction instead (SAVEPOINT
+// ... RELEASE, ROLLBACK TO): its changes are undone alone, and are durable with the group's
+// commit.
 class Txn {
  public:
   static Result<Txn> begin(Ledger::Impl& l) {
-    IDTAP_TRY(l.exec("BEGIN IMMEDIATE"));
-    return Txn(l);
+    IDTAP_TRY(l.exec(l.in_group ? "SAVEPOINT txn" : "BEGIN IMMEDIATE"));
+    return Txn(l, l.in_group);
   }
-  Txn(Txn&& o) noexcept : l_(o.l_), open_(o.open_) { o.open_ = false; }
+  Txn(Txn&& o) noexcept : l_(o.l_), open_(o.open_), nested_(o.nested_) { o.open_ = false; }
   ~Txn() {
-    if (open_) (void)l_.exec("ROLLBACK");
+    if (!open_) return;
+    if (nested_) {
+      (void)l_.exec("ROLLBACK TO txn");
+      (void)l_.exec("RELEASE txn");
+    } else {
+      (void)l_.exec("ROLLBACK");
+    }
   }
   Status commit() {
-    IDTAP_TRY(l_.exec("COMMIT"));
+    IDTAP_TRY(l_.exec(nested_ ? "RELEASE txn" : "COMMIT"));
     open_ = false;
     return ok_status();
   }
 
  private:
-  explicit Txn(Ledger::Impl& l) : l_(l) {}
+  Txn(Ledger::Impl& l, bool nested) : l_(l), nested_(nested) {}
   Ledger::Impl& l_;
   bool open_ = true;
+  bool nested_ = false;
 };
 
 }  // namespace idtap::provision

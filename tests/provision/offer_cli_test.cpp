@@ -24,11 +24,10 @@ struct Run {
   std::string out;
 };
 
-Run run(const std::string& args, bool merge_stderr = true) {
-  const char* env = std::getenv("IDTAP");
-  const std::string bin = env && *env ? env : std::string(IDTAP_BUILD_DIR) + "/bin/idtap";
+// shell: `cmd` through the shell: its exit status and stdout.
+Run shell(const std::string& cmd) {
   Run r;
-  FILE* p = ::popen((bin + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
+  FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   char buf[4096];
   size_t n;
@@ -36,6 +35,12 @@ Run run(const std::string& args, bool merge_stderr = true) {
   int status = ::pclose(p);
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+Run run(const std::string& args, bool merge_stderr = true) {
+  const char* env = std::getenv("IDTAP");
+  const std::string bin = env && *env ? env : std::string(IDTAP_BUILD_DIR) + "/bin/idtap";
+  return shell(bin + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -125,6 +130,50 @@ TEST_CASE("idtap provision offer: the card read, an offer stored, the OID4VCI UR
   CHECK(contains(text.out, "Genuine       YES"));
   CHECK(contains(text.out, "tx_code: "));
   CHECK(contains(text.out, "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A8443%22"));
+}
+
+TEST_CASE("idtap provision offer --qr: the PNG decodes (zbarimg) to the printed URI; the terminal shows the QR too") {
+  TempDir dir;
+  REQUIRE(run("sim personalize --out " + dir.file("card")).rc == 0);
+  const std::string db = dir.file("ledger.db");
+  REQUIRE(run("ledger init --ledger " + db + " --status-uri " + kStatusUri).rc == 0);
+  const std::string card = " --reader sim:" + dir.file("card") + " --can 123456 --trust " + dir.file("card") + "/pki/csca_cert.pem";
+
+  // --json: the URI, and the PNG written where --qr says
+  auto made = run("provision offer" + card + " --ledger " + db + " --issuer-url https://id.example.kr --qr " + dir.file("offer.png") + " --json", false);
+  REQUIRE_MESSAGE(made.rc == 0, made.out);
+  auto j = nlohmann::json::parse(made.out);
+  const std::string uri = j.at("credential_offer_uri");
+  CHECK(j.at("qr_png") == dir.file("offer.png"));
+  // ISO/IEC 18004: what a phone's camera reads is the exact URI (zbarimg, Debian zbar-tools;
+  // its stderr holds unrelated noise, kept apart)
+  auto decoded = shell("zbarimg --raw -q " + dir.file("offer.png") + " 2>" + dir.file("zbar.err"));
+  CHECK(decoded.rc == 0);
+  CHECK(decoded.out == uri + "\n");
+
+  // text: the URI line, then the QR in UTF-8 half blocks (U+2580 / U+2584 / U+2588), and the
+  // PNG (replaced) decodes to that same printed URI
+  auto text = run("provision offer" + card + " --ledger " + db + " --issuer-url https://id.example.kr --qr " + dir.file("offer.png"), false);
+  REQUIRE_MESSAGE(text.rc == 0, text.out);
+  const std::string prefix = "openid-credential-offer://?credential_offer=";
+  const size_t at = text.out.find(prefix);
+  REQUIRE(at != std::string::npos);
+  const std::string printed = text.out.substr(at, text.out.find('\n', at) - at);
+  CHECK(printed != uri);  // a new offer: another code
+  CHECK(contains(text.out, "\xE2\x96\x80"));
+  CHECK(contains(text.out, "\xE2\x96\x84"));
+  CHECK(contains(text.out, "\xE2\x96\x88"));
+  CHECK(contains(text.out, "QR code: " + dir.file("offer.png")));
+  auto again = shell("zbarimg --raw -q " + dir.file("offer.png") + " 2>" + dir.file("zbar.err"));
+  CHECK(again.out == printed + "\n");
+
+  // --qr without --issuer-url has no URI to draw: refused before the card is read, no offer
+  auto no_url = run("provision offer" + card + " --ledger " + db + " --qr " + dir.file("x.png"));
+  CHECK(no_url.rc == 2);
+  CHECK(contains(no_url.out, "--qr draws the offer URI: give --issuer-url too"));
+  auto no_dir = run("provision offer" + card + " --ledger " + db + " --issuer-url https://id.example.kr --qr " + dir.file("nodir/x.png"));
+  CHECK(no_dir.rc == 2);
+  CHECK(contains(no_dir.out, "does not exist"));
 }
 
 TEST_CASE("idtap provision offer refuses bad input before the card is read") {

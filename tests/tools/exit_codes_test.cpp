@@ -85,6 +85,9 @@ const std::map<std::pair<std::string, int>, const char*> kElsewhere = {
     {{"provision", 7}, "tests/provision/cli_provision_test.cpp: verdict exit codes as `read` gives them"},
     {{"provision", 8}, "tests/provision/cli_provision_test.cpp: a replayed proof is refused with 8"},
     {{"provision", 10}, "tests/provision/cli_provision_test.cpp: inputs that do not parse"},
+    {{"serve", 0}, "tests/serve/serve_test.cpp: SIGTERM ends the server with 0"},
+    {{"serve", 1}, "tests/serve/serve_test.cpp: a port already in use"},
+    {{"serve", 8}, "tests/serve/serve_test.cpp: an expired issuer certificate"},
     {{"status-list", 0}, "tests/provision/cli_test.cpp: status-list publish with the issuer key"},
     {{"status-list", 1}, "tests/provision/cli_test.cpp: a token from another issuer"},
 };
@@ -216,6 +219,15 @@ TEST_CASE("every exit code in the README is provoked by a case") {
        "init on an existing ledger with another status URI"},
       {"ledger", 9, "!chmod 644 " + t + "/demo3/ledger.db.key && " + idtap + " ledger verify --ledger " + t + "/demo3/ledger.db",
        "", "the ledger key readable by others (was 8, 'refused')"},
+      {"serve", 2, "serve --ledger " + t + "/demo/ledger.db --issuer-key x --issuer-cert x --listen 0.0.0.0:8443", "",
+       "plain HTTP on a non-loopback address"},
+      {"serve", 9, "!printf '%s' 0123456789abcdef0123456789abcdef > " + t + "/token && chmod 644 " + t + "/token && " + idtap +
+       " serve --ledger " + t + "/demo/ledger.db --issuer-key x --issuer-cert x --listen 127.0.0.1:0 --admin-token-file " + t + "/token",
+       "", "an admin token file readable by others"},
+      {"serve", 10, "!openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + t + "/ik.pem -out " + t +
+       "/ic.pem -subj /CN=issuer -days 3650 2>/dev/null && chmod 600 " + t + "/ik.pem && " + idtap + " serve --ledger " + t +
+       "/demo/ledger.db --issuer-key " + t + "/ik.pem --issuer-cert " + t + "/ic.pem --listen 127.0.0.1:0 --tls-cert " + t +
+       "/text.txt --tls-key " + t + "/text.txt", "", "a TLS certificate that is not one"},
       {"status-list", 2, "status-list frob", "", "no such action"},
       {"status-list", 9, "status-list show /nonexistent --issuer-cert " + t + "/demo/issuer-cert.pem", "", "no such file"},
       {"status-list", 10, "status-list show " + t + "/text.txt --issuer-cert " + t + "/demo/issuer-cert.pem", "",

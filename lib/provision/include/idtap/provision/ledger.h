@@ -183,6 +183,16 @@ class Ledger {
   // or fails on its own (its changes rolled back to a savepoint). The outer error is a failed
   // commit, in which case nothing of the batch is recorded.
   Result<std::vector<Result<IssuedCredential>>> issue_batch(std::span<const IssueRequest> requests, IssuerSigner& signer);
+  // Ledger::run_in_one_transaction: group commit. Runs `operations` in order inside one
+  // transaction (BEGIN IMMEDIATE ... COMMIT: one fsync for all of them under synchronous=FULL).
+  // Each operation is a separate logical operation: the ledger calls it makes (issue(),
+  // PendingOffers' redeem and issue, ...) check their own rules and append their own events,
+  // their transactions becoming savepoints of this one, so each sees what the operations
+  // before it did (one phone per holder, the event chain). An operation that returns an error
+  // has all its changes rolled back (a savepoint of its own); the others stay. Nothing is
+  // durable before this returns: the result is the commit's, and on an error nothing of any
+  // operation is recorded. kState when called from inside an operation (not reentrant).
+  Status run_in_one_transaction(std::span<const std::function<Status()>> operations);
 
   // Ledger::suspend / resume / revoke: one credential. suspend: active -> suspended
   // (reason e.g. "phone_lost"); resume: suspended -> active (kRefused while its card is

@@ -1,0 +1,90 @@
+// idtap/issue/group_commit.h: group commit for concurrent issuance. With synchronous=FULL every
+// ledger commit waits for an fsync; a server whose phones each wait for their own fsync issues
+// no faster than the disk syncs. GroupCommitBackend gives the ledger one writer: a thread with
+// its own connection and pipeline that takes every redemption and issuance queued meanwhile,
+// runs them one after another in one transaction (Ledger::run_in_one_transaction: each keeps its
+// own rules check and its own events) and answers each caller only once that commit is durable.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "idtap/base/result.h"
+#include "idtap/issue/offer_backend.h"
+#include "idtap/issue/pipeline.h"
+#include "idtap/provision/ledger.h"
+
+namespace idtap::issue {
+
+// GroupCommitOptions: `max_batch` operations at most under one commit (1..4096).
+struct GroupCommitOptions {
+  size_t max_batch = 256;
+};
+
+// GroupCommitStats: what the writer did so far.
+struct GroupCommitStats {
+  uint64_t operations = 0;  // redemptions and issuances run
+  uint64_t commits = 0;     // transactions committed (or failed to commit)
+  uint64_t largest_batch = 0;
+};
+
+// GroupCommitBackend: a thread-safe OfferBackend (redeem and issue as LedgerOfferBackend's,
+// same errors) whose ledger writes are group-committed. Any number of threads may call it; each
+// call blocks until its batch is committed. When the commit fails, every operation of the batch
+// gets that error and none of them is recorded (their credentials are not handed out).
+class GroupCommitBackend final : public OfferBackend {
+ public:
+  // GroupCommitBackend::open: opens the ledger at `ledger_path` (Ledger::open's errors) and a
+  // pipeline over it (Pipeline::open's: the issuer key and chain, refused when not valid at
+  // `now`), then starts the writer thread. kInvalidArgument for a max_batch outside 1..4096.
+  static Result<std::unique_ptr<GroupCommitBackend>> open(const std::string& ledger_path, const PipelineConfig& config,
+                                                          UnixSeconds now, GroupCommitOptions options = {});
+  ~GroupCommitBackend() override;
+  GroupCommitBackend(const GroupCommitBackend&) = delete;
+  GroupCommitBackend& operator=(const GroupCommitBackend&) = delete;
+
+  Result<RedeemedOffer> redeem(std::string_view pre_authorized_code, std::string_view tx_code, UnixSeconds now) override;
+  Result<Bytes> issue(const RedeemedOffer& offer, const Bytes& device_key, UnixSeconds now) override;
+
+  // GroupCommitBackend::stats: a snapshot of the counters.
+  GroupCommitStats stats() const;
+
+  // GroupCommitBackend::close: runs what is queued, stops the writer and closes the ledger;
+  // later calls get kState. Also done by the destructor.
+  void close();
+
+ private:
+  // Job: one operation. `run` executes on the writer thread inside the batch's transaction and
+  // keeps its result (an error Status rolls its changes back); `finish` then gets the commit's
+  // outcome (an error replaces the result); `done` wakes the caller.
+  struct Job {
+    std::function<Status()> run;
+    std::function<void(const Status& commit)> finish;
+    std::promise<void> done;
+  };
+  GroupCommitBackend(std::unique_ptr<provision::Ledger> ledger, std::unique_ptr<Pipeline> pipeline, GroupCommitOptions options);
+  // submit: queues `job` and waits until its batch is committed; false once closing (not run).
+  bool submit(Job job);
+  void writer_loop();
+
+  std::unique_ptr<provision::Ledger> ledger_;
+  std::unique_ptr<Pipeline> pipeline_;
+  const GroupCommitOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<Job> queue_;
+  bool closing_ = false;
+  bool closed_ = false;
+  GroupCommitStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace idtap::issue
