@@ -261,6 +261,26 @@ TEST_CASE("the device disappearing is IFD_NO_SUCH_DEVICE, and closing still retu
   CHECK(h.presence(lun) == IFD_COMMUNICATION_ERROR);  // that Lun is no more
 }
 
+TEST_CASE("a gone device's name does not lead the handler to another board") {
+  // The handler keeps a gone device's name and opens it again now and then. A board started
+  // meanwhile (here, or in another process) may get the very pseudo-terminal number the gone one
+  // had; the emulator's private port names keep the handler off it, as distinct udev names keep
+  // pcscd off another reader.
+  Board gone;
+  Ifd& h = ifd();
+  Channel ch(0x00120000, gone.device_name());
+  REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
+  gone.emu->unplug();
+  CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
+  Board next;
+  // Bounded: 15 polls 100 ms apart span the handler's reopen interval (1 s) at least once.
+  for (int i = 0; i < 15; ++i) {
+    std::this_thread::sleep_for(100ms);
+    CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
+  }
+  CHECK(next.emu->stats().wakeups == 0);  // nothing of the handler's reached the other board
+}
+
 TEST_CASE("a device that comes back is opened again: the reader recovers without pcscd's help") {
   test::ScratchDir dir("ifd");
   // The board's port has a stable name, as udev gives a USB-serial adapter.

@@ -1,9 +1,9 @@
-// `idtap read --reader nfc:pn532_uart:/dev/pts/N` end to end: the real command line, libnfc's own
-// pn532_uart driver, the PN532 emulator on a pseudo-terminal and a complete, correctly signed
-// simulated card in its field. The read must verify the card (PACE with the CAN, Chip and Active
-// Authentication, Passive Authentication against the card's test CSCA), survive the card leaving
-// the field mid-read, and end with a typed error (never a crash or a hang) when the card stays
-// away or the board disappears.
+// `idtap read --reader nfc:pn532_uart:PORT` end to end: the real command line, libnfc's own
+// pn532_uart driver, the PN532 emulator on a pseudo-terminal (PORT, the emulator's private name for
+// it) and a complete, correctly signed simulated card in its field. The read must verify the card
+// (PACE with the CAN, Chip and Active Authentication, Passive Authentication against the card's
+// test CSCA), survive the card leaving the field mid-read, and end with a typed error (never a
+// crash or a hang) when the card stays away or the board disappears.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 

@@ -212,3 +212,26 @@ TEST_CASE("InDataExchange without an active target is refused; a removed card ti
   host->send(command_frame({0x4A, 0x01, 0x00}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54b00e000");  // NbTg 0
 }
+
+TEST_CASE("the port's name is private to the board and goes with it") {
+  // /dev/pts/N numbers are shared by every process and reused at once: the port's name is a
+  // symlink of the emulator's own, so a host that keeps a gone board's name finds nothing there
+  // rather than another process's new pseudo-terminal.
+  auto emu = Pn532Emulator::start().value();
+  const std::string name = emu->tty_path();
+  CHECK(name.rfind("/dev/", 0) != 0);
+  CHECK(emu->connstring() == "pn532_uart:" + name);
+  char target[128] = {};
+  REQUIRE(::readlink(name.c_str(), target, sizeof target - 1) > 0);
+  CHECK(std::string(target).rfind("/dev/pts/", 0) == 0);
+  { awake(*emu); }  // the name reaches the chip
+  emu->unplug();
+  CHECK(::access(name.c_str(), F_OK) != 0);  // gone with the board, not left to be reused
+  REQUIRE(emu->replug().ok());
+  CHECK(emu->tty_path() == name);  // back under the same name
+  { awake(*emu); }
+  CHECK(emu->stats().wakeups == 2);
+  const std::string dir = name.substr(0, name.rfind('/'));
+  emu.reset();
+  CHECK(::access(dir.c_str(), F_OK) != 0);  // the private directory goes with the emulator
+}

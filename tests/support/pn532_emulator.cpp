@@ -1,17 +1,11 @@
+// The PN532 emulator's chip: the state a test arranges (the card in the field, faults armed for
+// a chosen APDU) and the answer to each command (UM0701-02 §7). The serial port and the host-link
+// protocol around the commands are in pn532_port.cpp.
 #include "support/pn532_emulator.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <termios.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 #include "idtap/apdu/command.h"
-#include "idtap/base/hex.h"
 
 namespace idtap::testing {
 namespace {
@@ -50,108 +44,12 @@ constexpr uint8_t kStatusWrongContext = 0x27;  // not acceptable in the current 
 
 constexpr uint8_t kParamAutoRats = 0x10;  // SetParameters fAutomaticRATS
 
-constexpr uint8_t kAck[] = {0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00};
-constexpr uint8_t kSyntaxError[] = {0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00};
-
-// frame: a PN532 information frame from the chip (TFI D5) around `payload`.
-Bytes frame(ByteView payload) {
-  const size_t len = payload.size() + 1;  // TFI + payload
-  Bytes out = {0x00, 0x00, 0xFF};
-  if (len <= 255) {
-    out.push_back(static_cast<uint8_t>(len));
-    out.push_back(static_cast<uint8_t>(0x100 - len));
-  } else {
-    const uint8_t hi = static_cast<uint8_t>(len >> 8), lo = static_cast<uint8_t>(len);
-    out.insert(out.end(), {0xFF, 0xFF, hi, lo, static_cast<uint8_t>(0x100 - ((hi + lo) & 0xFF))});
-  }
-  out.push_back(0xD5);
-  uint8_t sum = 0xD5;
-  for (uint8_t b : payload) {
-    out.push_back(b);
-    sum = static_cast<uint8_t>(sum + b);
-  }
-  out.push_back(static_cast<uint8_t>(0x100 - sum));
-  out.push_back(0x00);
-  return out;
-}
-
 }  // namespace
 
 Pn532Emulator::Pn532Emulator(Options options) : options_(options) {
   // Reset values of the registers libnfc reads back before masking writes.
   registers_[0x6302] = 0x80;  // CIU_TxMode: CRC on
   registers_[0x6303] = 0x80;  // CIU_RxMode: CRC on
-}
-
-Result<std::unique_ptr<Pn532Emulator>> Pn532Emulator::start(Options options) {
-  std::unique_ptr<Pn532Emulator> emu(new Pn532Emulator(options));
-  if (::pipe2(emu->stop_pipe_, O_CLOEXEC) != 0) return make_error(ErrorCode::kIo, "pipe2 failed");
-  IDTAP_TRY(emu->plug_in());
-  return emu;
-}
-
-Status Pn532Emulator::plug_in() {
-  master_fd_ = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master_fd_ < 0) return make_error(ErrorCode::kIo, std::string("posix_openpt: ") + std::strerror(errno));
-  if (grantpt(master_fd_) != 0 || unlockpt(master_fd_) != 0)
-    return make_error(ErrorCode::kIo, std::string("grantpt/unlockpt: ") + std::strerror(errno));
-  char name[128];
-  if (ptsname_r(master_fd_, name, sizeof name) != 0)
-    return make_error(ErrorCode::kIo, std::string("ptsname: ") + std::strerror(errno));
-  pts_path_ = name;
-  slave_fd_ = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave_fd_ < 0) return make_error(ErrorCode::kIo, std::string("open ") + name + ": " + std::strerror(errno));
-  // Raw from the start: libnfc restores the settings it found when it closes the port, and an
-  // echoing line discipline would hand our own answers back to us.
-  termios t{};
-  tcgetattr(slave_fd_, &t);
-  cfmakeraw(&t);
-  tcsetattr(slave_fd_, TCSANOW, &t);
-  ::fcntl(master_fd_, F_SETFL, ::fcntl(master_fd_, F_GETFL) | O_NONBLOCK);
-  if (options_.link_path.empty()) {
-    tty_path_ = pts_path_;
-  } else {
-    // A stable name for the port, as udev gives a USB-serial adapter: replug() points it at
-    // the new pseudo-terminal.
-    const std::string tmp = options_.link_path + ".new";
-    ::unlink(tmp.c_str());
-    if (::symlink(pts_path_.c_str(), tmp.c_str()) != 0 || ::rename(tmp.c_str(), options_.link_path.c_str()) != 0)
-      return make_error(ErrorCode::kIo, "cannot link " + options_.link_path + " to " + pts_path_);
-    tty_path_ = options_.link_path;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    unplugged_ = false;
-    asleep_ = true;  // a board that just got power starts in LowVbat
-    input_.clear();
-    target_active_ = false;
-  }
-  worker_ = std::thread([this] { run(); });
-  return ok_status();
-}
-
-Status Pn532Emulator::replug() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!unplugged_) return make_error(ErrorCode::kState, "replug: the board is still plugged in");
-  }
-  // Drain the stop byte unplug() left in the pipe, so the new worker does not stop at once.
-  uint8_t b = 0;
-  ::fcntl(stop_pipe_[0], F_SETFL, ::fcntl(stop_pipe_[0], F_GETFL) | O_NONBLOCK);
-  while (::read(stop_pipe_[0], &b, 1) > 0) {
-  }
-  return plug_in();
-}
-
-Pn532Emulator::~Pn532Emulator() {
-  if (stop_pipe_[1] >= 0) {
-    const uint8_t b = 1;
-    (void)::write(stop_pipe_[1], &b, 1);
-  }
-  if (worker_.joinable()) worker_.join();
-  for (int fd : {master_fd_, slave_fd_, stop_pipe_[0], stop_pipe_[1]})
-    if (fd >= 0) ::close(fd);
-  if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());
 }
 
 void Pn532Emulator::place_card(Pn532Card card) {
@@ -188,36 +86,6 @@ void Pn532Emulator::return_card_if_due() {
   target_active_ = false;
 }
 
-void Pn532Emulator::close_link() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    unplugged_ = true;
-    unplug_now_ = false;
-    target_active_ = false;
-  }
-  ::close(master_fd_);
-  master_fd_ = -1;
-  ::close(slave_fd_);
-  slave_fd_ = -1;
-  if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());
-}
-
-void Pn532Emulator::unplug() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    unplugged_ = true;
-  }
-  const uint8_t b = 1;
-  (void)::write(stop_pipe_[1], &b, 1);
-  if (worker_.joinable()) worker_.join();
-  // Both our ends go: the host's next read or write on the slave fails with EIO. (Already
-  // closed when the worker unplugged the board itself: unplug_at_apdu.)
-  if (master_fd_ >= 0) ::close(master_fd_);
-  master_fd_ = -1;
-  if (slave_fd_ >= 0) ::close(slave_fd_);
-  slave_fd_ = -1;
-  if (!options_.link_path.empty()) ::unlink(options_.link_path.c_str());  // the device node goes too
-}
 
 void Pn532Emulator::set_response_delay(std::chrono::milliseconds delay) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -234,188 +102,6 @@ bool Pn532Emulator::target_active() const {
   return target_active_;
 }
 
-void Pn532Emulator::run() {
-  for (;;) {
-    pollfd fds[2] = {{master_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    const int n = ::poll(fds, 2, 200);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || (fds[1].revents & POLLIN)) return;
-    if (fds[0].revents & POLLIN) {
-      uint8_t buf[512];
-      const ssize_t got = ::read(master_fd_, buf, sizeof buf);
-      if (got > 0) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        input_.insert(input_.end(), buf, buf + got);
-        lock.unlock();
-        process_input();
-        if (master_fd_ < 0) return;  // unplugged by unplug_at_apdu
-      }
-    }
-  }
-}
-
-void Pn532Emulator::send_raw(ByteView bytes) {
-  if (options_.trace) std::fprintf(stderr, "pn532 > %s\n", to_hex(bytes, true, ' ').c_str());
-  size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t w = ::write(master_fd_, bytes.data() + off, bytes.size() - off);
-    if (w > 0) {
-      off += static_cast<size_t>(w);
-      continue;
-    }
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EAGAIN) {
-      pollfd p{master_fd_, POLLOUT, 0};
-      if (::poll(&p, 1, 200) > 0) continue;
-    }
-    return;  // nobody reads: drop, as a wire would
-  }
-}
-
-void Pn532Emulator::send_answer(ByteView payload) {
-  Bytes f = frame(payload);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    last_answer_frame_ = f;
-  }
-  send_raw(f);
-}
-
-bool Pn532Emulator::wait_or_abort(std::chrono::milliseconds delay) {
-  // true when the host sent something meanwhile (the pending answer is then dropped).
-  const auto deadline = std::chrono::steady_clock::now() + delay;
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!input_.empty()) return true;
-    }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd fds[2] = {{master_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
-    if (fds[1].revents & POLLIN) return true;
-    if (fds[0].revents & POLLIN) {
-      uint8_t buf[512];
-      const ssize_t got = ::read(master_fd_, buf, sizeof buf);
-      if (got > 0) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        input_.insert(input_.end(), buf, buf + got);
-      }
-    }
-  }
-}
-
-void Pn532Emulator::process_input() {
-  for (;;) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    Bytes& in = input_;
-    // Skip to a start code 00 FF; 0x55 bytes on the way are the HSU wake-up preamble.
-    size_t start = 0;
-    bool woke = false;
-    while (start + 1 < in.size() && !(in[start] == 0x00 && in[start + 1] == 0xFF)) {
-      if (in[start] == 0x55) woke = true;
-      ++start;
-    }
-    if (woke) {
-      ++stats_.wakeups;
-      asleep_ = false;
-    }
-    if (start + 1 >= in.size()) {
-      // Keep a trailing 00 (it may be the first half of a start code).
-      if (!in.empty() && in.back() == 0x00) in.erase(in.begin(), in.end() - 1); else in.clear();
-      return;
-    }
-    in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(start));  // in = 00 FF ...
-    if (in.size() < 4) return;
-    const uint8_t len = in[2], lcs = in[3];
-    if (len == 0x00 && lcs == 0xFF) {  // ACK from the host: abort
-      in.erase(in.begin(), in.begin() + std::min<size_t>(5, in.size()));
-      ++stats_.host_acks;
-      pending_out_.clear();
-      continue;
-    }
-    if (len == 0xFF && lcs == 0x00) {  // NACK: send the last answer again
-      in.erase(in.begin(), in.begin() + std::min<size_t>(5, in.size()));
-      ++stats_.nacks;
-      Bytes again = last_answer_frame_;
-      lock.unlock();
-      if (!again.empty()) send_raw(again);
-      continue;
-    }
-    size_t header = 4, body = 0;  // body = TFI + data
-    bool extended = false;
-    if (len == 0xFF && lcs == 0xFF) {
-      if (in.size() < 7) return;
-      if (static_cast<uint8_t>(in[4] + in[5] + in[6]) != 0) {
-        ++stats_.checksum_errors;
-        in.erase(in.begin(), in.begin() + 2);
-        continue;
-      }
-      body = static_cast<size_t>(in[4]) << 8 | in[5];
-      header = 7;
-      extended = true;
-    } else {
-      if (static_cast<uint8_t>(len + lcs) != 0) {
-        ++stats_.checksum_errors;
-        in.erase(in.begin(), in.begin() + 2);
-        continue;
-      }
-      body = len;
-    }
-    if (in.size() < header + body + 2) return;  // wait for the rest
-    const ByteView whole(in.data(), header + body + 2);
-    uint8_t sum = 0;
-    for (size_t i = header; i < header + body + 1; ++i) sum = static_cast<uint8_t>(sum + whole[i]);
-    const bool good = body >= 2 && sum == 0 && whole[header] == 0xD4;
-    Bytes payload(whole.begin() + static_cast<std::ptrdiff_t>(header + 1),
-                  whole.begin() + static_cast<std::ptrdiff_t>(header + body));
-    if (options_.trace) std::fprintf(stderr, "host  > %s\n", to_hex(whole, true, ' ').c_str());
-    in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(header + body + 2));
-    if (!good) {
-      ++stats_.checksum_errors;  // dropped unanswered: the host times out and retries
-      continue;
-    }
-    if (asleep_) {
-      ++stats_.ignored_asleep;
-      continue;
-    }
-    ++stats_.frames;
-    if (extended) ++stats_.extended_frames;
-    stats_.commands.push_back(payload[0]);
-    const auto delay = delay_;
-    lock.unlock();
-
-    send_raw(kAck);
-    std::optional<Bytes> answer = handle_command(payload);
-    bool unplug_now = false;
-    {
-      std::lock_guard<std::mutex> l(mutex_);
-      unplug_now = unplug_now_;
-    }
-    if (unplug_now) {  // the board goes between the ACK and the answer
-      close_link();
-      return;
-    }
-    if (!answer) {
-      {
-        std::lock_guard<std::mutex> l(mutex_);
-        ++stats_.error_frames;
-      }
-      send_raw(kSyntaxError);
-      continue;
-    }
-    if (delay.count() > 0 && wait_or_abort(delay)) {
-      std::lock_guard<std::mutex> l(mutex_);
-      ++stats_.aborted;
-      continue;
-    }
-    send_answer(*answer);
-    if (payload[0] == kPowerDown) {
-      std::lock_guard<std::mutex> l(mutex_);
-      asleep_ = true;
-    }
-  }
-}
 
 std::optional<Bytes> Pn532Emulator::handle_command(ByteView payload) {
   const uint8_t cmd = payload[0];
@@ -468,6 +154,7 @@ std::optional<Bytes> Pn532Emulator::handle_command(ByteView payload) {
       if (data.empty()) return std::nullopt;
       target_active_ = false;
       field_on_ = false;
+      sleep_after_answer_ = true;  // asleep once the answer is out (pn532_port.cpp)
       out.push_back(kStatusOk);
       return out;
     case kRfConfiguration:
@@ -638,9 +325,6 @@ Bytes Pn532Emulator::in_data_exchange(ByteView data) {
   return answer(kStatusOk | 0x40, ByteView(response).first(n));
 }
 
-}  // namespace idtap::testing
-
-namespace idtap::testing {
 
 Bytes Pn532Emulator::in_communicate_thru(ByteView data) {
   // Raw ISO/IEC 14443-4 blocks (CRC added and checked by the chip). libnfc's presence check

@@ -1,6 +1,9 @@
 // support/pn532_emulator.h: an NXP PN532 (as on the common breakout boards) speaking its host
 // frame protocol over a pseudo-terminal, so libnfc's own pn532_uart driver can be tested
-// without hardware: connection string "pn532_uart:/dev/pts/N".
+// without hardware: connection string "pn532_uart:" + the port's name, a symlink to the
+// pseudo-terminal in a directory of the emulator's own. The code is in three parts:
+// pn532_frame.cpp (the frame codec), pn532_port.cpp (the pseudo-terminal, the worker thread and
+// the host-link protocol) and pn532_emulator.cpp (the chip's commands and the card).
 //
 // What it emulates (NXP PN532 User Manual UM0701-02, §6.2 host link, §7 commands):
 //   - frames: normal and extended information frames with LCS/DCS checksums, ACK, NACK (the
@@ -79,7 +82,12 @@ class Pn532Emulator {
   struct Options {
     size_t max_frame_data = 262;  // card bytes per InDataExchange frame before MI chaining
     bool trace = false;           // print every frame on stderr
-    std::string link_path;        // if set: a symlink to the pseudo-terminal, used as the port's name
+    // link_path: the port's name, a symlink to the pseudo-terminal that goes when the board
+    // goes. Empty: "ttyPN532" in a private temporary directory, removed with the emulator.
+    // Never the /dev/pts/N name itself: those numbers are shared by every process on the
+    // machine and reused at once, so a host keeping a gone board's name (a driver reopening
+    // its reader) would reach another process's new pseudo-terminal.
+    std::string link_path;
   };
 
   // Pn532Emulator::start: opens a pseudo-terminal (posix_openpt), sets it raw and starts
@@ -90,7 +98,7 @@ class Pn532Emulator {
   Pn532Emulator(const Pn532Emulator&) = delete;
   Pn532Emulator& operator=(const Pn532Emulator&) = delete;
 
-  // tty_path: the port's name: the slave side ("/dev/pts/7"), or link_path when set;
+  // tty_path: the port's name (link_path; the pseudo-terminal behind it changes on replug());
   // connstring: "pn532_uart:" + tty_path().
   const std::string& tty_path() const { return tty_path_; }
   std::string connstring() const { return "pn532_uart:" + tty_path_; }
@@ -99,10 +107,11 @@ class Pn532Emulator {
   // answering at once (an exchange in flight times out, as on the air).
   void place_card(Pn532Card card);
   void remove_card();
-  // unplug: the reader disappears: the master side closes, the host sees an I/O error.
+  // unplug: the reader disappears: the master side closes, the host sees an I/O error, and the
+  // port's name goes (opening it again fails until replug()).
   void unplug();
-  // replug: after unplug(), the board comes back on a new pseudo-terminal (and link_path, if
-  // set, points at it), asleep as a board that just got power. kState if it was not unplugged.
+  // replug: after unplug(), the board comes back on a new pseudo-terminal under the same name
+  // (tty_path), asleep as a board that just got power. kState if it was not unplugged.
   Status replug();
   // set_response_delay: answers (after the ACK) come this late; a host frame arriving meanwhile
   // cancels the pending answer, as a real host abort does.
@@ -141,7 +150,8 @@ class Pn532Emulator {
 
   Options options_;
   std::string tty_path_;
-  std::string pts_path_;
+  std::string pts_path_;     // the pseudo-terminal behind tty_path_ ("/dev/pts/7")
+  std::string private_dir_;  // the directory of the default link_path, removed with the emulator
   int master_fd_ = -1;
   int slave_fd_ = -1;  // held open so the master never sees a hang-up between host sessions
   int stop_pipe_[2] = {-1, -1};
@@ -169,6 +179,7 @@ class Pn532Emulator {
   std::optional<std::chrono::milliseconds> remove_back_after_;
   std::optional<size_t> unplug_countdown_;
   bool unplug_now_ = false;  // the worker closes the link and stops after this frame
+  bool sleep_after_answer_ = false;  // PowerDown: the chip sleeps once its answer is sent
   std::optional<Pn532Card> returning_card_;  // a removed card coming back at return_at_
   std::chrono::steady_clock::time_point return_at_;
 };
