@@ -251,7 +251,7 @@ Inventory list_readers(const ListOptions& options) {
       }
     }
   }
-  if (options.nfc) list_nfc_readers(inventory);
+  list_nfc_readers(inventory);
   return inventory;
 }
 

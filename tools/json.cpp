@@ -1,10 +1,10 @@
-#include "idtap/base/json_writer.h"
+#include "json.h"
 
 #include <cassert>
 #include <cmath>
 #include <cstdio>
 
-namespace idtap {
+namespace idtap::cli {
 
 std::string JsonWriter::escape(std::string_view s) {
   std::string out = "\"";
@@ -124,4 +124,4 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
-}  // namespace idtap
+}  // namespace idtap::cli
