@@ -286,8 +286,23 @@ $(TEST_LINKS): FORCE
 	$(shell mkdir -p $(@D))$(file >$@.tmp,core $(CORE_TEST_BINS))$(file >>$@.tmp,driver $(DRIVER_TEST_BINS))
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
+# Interoperability (tests/interop): independent implementations of OpenID4VCI and ISO 18013-5
+# from npm, the exact versions of tests/interop/package-lock.json, installed into build/node/
+# by `npm ci` (no install scripts run), shared by every BUILD. `make check` runs the node test
+# files tests/interop/*.test.mjs (node's test runner) through tests/run.sh with the doctest
+# binaries.
+NODE_DIR     := build/node
+NODE_MODULES := $(NODE_DIR)/node_modules/.package-lock.json
+NODE_TESTS   := $(sort $(wildcard tests/interop/*.test.mjs))
+$(NODE_MODULES): tests/interop/package.json tests/interop/package-lock.json
+	@mkdir -p $(NODE_DIR)
+	cp tests/interop/package.json tests/interop/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+.PHONY: node-modules
+node-modules: $(NODE_MODULES)
+
 .PHONY: tests check
-tests: all $(TEST_BINS) $(TEST_LINKS)
+tests: all $(TEST_BINS) $(TEST_LINKS) $(NODE_MODULES)
 # The build and every test run under tests/exec_trace (LD_PRELOAD), which logs each program
 # started to $(EXEC_LOG); tests/deps (run last) checks that each comes from a package of
 # DEB_PACKAGES or their dependencies, so a program installed only by hand fails here, not on a
@@ -303,8 +318,8 @@ check: deps
 	@$(MAKE) --no-print-directory $(EXEC_TRACE)
 	@rm -f $(EXEC_LOG)
 	@$(TRACE_ENV) $(MAKE) --no-print-directory -j$$(nproc) tests
-	@$(TRACE_ENV) IDTAP=$(CURDIR)/$(IDTAP) BUILD_DIR=$(CURDIR)/$(BUILD) \
-	  tests/run.sh $(filter-out %/deps_tests,$(TEST_BINS)) $(filter %/deps_tests,$(TEST_BINS))
+	@$(TRACE_ENV) IDTAP=$(CURDIR)/$(IDTAP) BUILD_DIR=$(CURDIR)/$(BUILD) IDTAP_NODE_DIR=$(CURDIR)/$(NODE_DIR) \
+	  tests/run.sh $(filter-out %/deps_tests,$(TEST_BINS)) $(NODE_TESTS) $(filter %/deps_tests,$(TEST_BINS))
 
 # ---------------------------------------------------------------------------------------------
 # Benchmarks: tests/bench/*_bench.cpp, one binary each, run in turn by `make bench`.
@@ -352,13 +367,19 @@ DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclit
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
                 libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
                 bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev \
-                libcpp-httplib-dev libqrencode-dev zbar-tools
+                libcpp-httplib-dev libqrencode-dev zbar-tools nodejs npm
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(DEB_PACKAGES)
 .PHONY: deps
+# A package counts as present when installed, or when an installed package Provides it (as apt
+# itself would resolve it): NodeSource's `nodejs` provides `npm` and conflicts with Debian's, so
+# asking apt for `npm` there would remove the installed node.
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@provided=$$(dpkg-query -W -f='$${db:Status-Abbrev}|$${Provides}\n' 2>/dev/null | sed -n 's/^ii *|//p' | tr ',' '\n' | \
+	  sed -E 's/^ *//; s/[ :(].*//' | sort -u); \
+	missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
+	  grep -qxF $$p <<<"$$provided" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing" $$missing; \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or install: $$missing)"; exit 1; fi; \
