@@ -19,6 +19,9 @@ import { createOffer, foreignIacaPem, installedVersion, load, makeSite, startSer
 
 let vci, oauth2, utils, mdl, site;
 
+// Bounds: each test (one server, a few requests) and the set-up end within these, or fail.
+const kTestTimeout = { timeout: 180_000 };
+
 before(async () => {
   vci = await load('@openid4vc/openid4vci');
   oauth2 = await load('@openid4vc/oauth2');
@@ -29,7 +32,7 @@ before(async () => {
   // library refuses http:// URLs unless told.
   utils.setGlobalConfig({ allowInsecureUrls: true });
   site = makeSite();
-});
+}, kTestTimeout);
 
 after(() => site?.remove());
 
@@ -103,7 +106,7 @@ async function verifyWithAuth0Mdl(issuerSigned, docType, deviceKey, trustedPem) 
 }
 
 test(`@openid4vc/openid4vci ${installedVersion('@openid4vc/openid4vci')} receives a credential from idtap serve, ` +
-     `and @auth0/mdl ${installedVersion('@auth0/mdl')} verifies it`, async () => {
+     `and @auth0/mdl ${installedVersion('@auth0/mdl')} verifies it`, kTestTimeout, async () => {
   await withServer(async (server) => {
     const offer = await createOffer(server, site);
     const deviceKey = makeDeviceKey();
@@ -156,7 +159,7 @@ test(`@openid4vc/openid4vci ${installedVersion('@openid4vc/openid4vci')} receive
   });
 });
 
-test('a wrong tx_code is invalid_grant through the library; the right one still redeems the offer', async () => {
+test('a wrong tx_code is invalid_grant through the library; the right one still redeems the offer', kTestTimeout, async () => {
   await withServer(async (server) => {
     const offer = await createOffer(server, site);
     const wrong = offer.tx_code === '000000' ? '111111' : '000000';
@@ -182,7 +185,7 @@ test('a wrong tx_code is invalid_grant through the library; the right one still 
   });
 });
 
-test('a proof over a nonce the server never gave is invalid_nonce through the library; a new c_nonce then gets the credential', async () => {
+test('a proof over a nonce the server never gave is invalid_nonce through the library; a new c_nonce then gets the credential', kTestTimeout, async () => {
   await withServer(async (server) => {
     const offer = await createOffer(server, site);
     const deviceKey = makeDeviceKey();
@@ -224,7 +227,7 @@ test('a proof over a nonce the server never gave is invalid_nonce through the li
   });
 });
 
-test('@auth0/mdl refuses our credential when an element is altered or the IACA is another one', async () => {
+test('@auth0/mdl refuses our credential when an element is altered or the IACA is another one', kTestTimeout, async () => {
   await withServer(async (server) => {
     const offer = await createOffer(server, site);
     const deviceKey = makeDeviceKey();

@@ -130,7 +130,10 @@ export async function startServe(site) {
         // stop: SIGTERM to this pid, then a bounded wait (30 s, then SIGKILL); the exit code.
         async stop() {
           if (exited === null) process.kill(child.pid, 'SIGTERM');
-          const done = await Promise.race([exit, sleep(30000).then(() => null)]);
+          let timer;
+          const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 30000); });
+          const done = await Promise.race([exit, timeout]);
+          clearTimeout(timer);  // a pending timer would keep this process alive for its 30 s
           if (done === null) {
             process.kill(child.pid, 'SIGKILL');
             await exit;
