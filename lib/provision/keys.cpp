@@ -332,6 +332,7 @@ Result<EcPublicKey> Certificate::public_key() const {
   return EcPublicKey::from_pkey(pkey);
 }
 
+bool Certificate::is_self_signed() const { return X509_self_signed(x509_.get(), 1) == 1; }
 std::string Certificate::subject() const { return crypto::name_rfc2253(X509_get_subject_name(x509_.get())); }
 std::string Certificate::issuer() const { return crypto::name_rfc2253(X509_get_issuer_name(x509_.get())); }
 UnixSeconds Certificate::not_before() const {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "idtap/crypto/random.h"
+#include "idtap/provision/keys.h"
 
 #include "mdoc_internal.h"
 
@@ -260,6 +261,16 @@ Result<MobileSecurityObject> PreparedMdoc::mso() const {
 Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes>& x5chain) const {
   if (signature.size() != 64) return make_error(ErrorCode::kInvalidArgument, "ES256 signature must be 64 bytes (r||s)");
   if (x5chain.empty()) return make_error(ErrorCode::kInvalidArgument, "no issuer certificate for x5chain");
+  // ISO/IEC 18013-5 §9.1.2.4 (and RFC 9360 §2): x5chain carries the DS certificate and the
+  // intermediates up to, not including, the root (IACA). A chain file commonly ends with the
+  // root: it is left out here, where every issuer's credential is completed.
+  size_t carried = x5chain.size();
+  if (carried > 1) {
+    auto last = Certificate::from_der(x5chain.back());
+    if (!last.ok()) return make_error(ErrorCode::kInvalidArgument, "issuer chain: " + last.error().context);
+    if (last->is_self_signed()) --carried;
+  }
+  const std::vector<Bytes> chain(x5chain.begin(), x5chain.begin() + static_cast<std::ptrdiff_t>(carried));
   std::vector<NameSpaceView> items;
   items.reserve(name_spaces_.size());
   for (const auto& ns : name_spaces_) {
@@ -267,7 +278,7 @@ Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes
     views.reserve(ns.spans.size());
     for (const auto& [begin, end] : ns.spans) views.push_back(ByteView(items_).subspan(begin, end - begin));
   }
-  return write_issuer_signed(std::move(items), CoseSign1View{es256_protected(), x5chain, payload_, signature});
+  return write_issuer_signed(std::move(items), CoseSign1View{es256_protected(), chain, payload_, signature});
 }
 
 Result<Bytes> issue_mdoc(const MdocContent& content, IssuerSigner& signer) {

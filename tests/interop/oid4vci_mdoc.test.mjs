@@ -144,7 +144,14 @@ test(`@openid4vc/openid4vci ${installedVersion('@openid4vc/openid4vci')} receive
 
     // The MSO as the verifier decoded it: doc type, SHA-256, tdate validity, the device key
     // equal to the proof's jwk (ISO 18013-5 §9.1.2.4; RFC 9052 COSE_Key: 1 kty, -1 crv, -2 x, -3 y).
-    const mso = document.issuerSigned.issuerAuth.decodedPayload;
+    // The COSE headers (ISO 18013-5 §9.1.2.4, RFC 9360): alg alone in the protected header;
+    // x5chain (label 33) unprotected, the DS certificate alone as one bstr, not the IACA.
+    const issuerAuth = document.issuerSigned.issuerAuth;
+    assert.deepEqual([...issuerAuth.protectedHeaders.entries()], [[1, -7]]);
+    assert.ok(issuerAuth.unprotectedHeaders.get(33) instanceof Uint8Array, 'x5chain is one bstr');
+    assert.equal(issuerAuth.x5chain.length, 1);
+    assert.notEqual(issuerAuth.certificate.subject, issuerAuth.certificate.issuer, 'the DS, not the self-signed IACA');
+    const mso = issuerAuth.decodedPayload;
     assert.equal(mso.docType, configuration.doctype);
     assert.equal(mso.digestAlgorithm, 'SHA-256');
     const { signed, validFrom, validUntil } = mso.validityInfo;

@@ -109,6 +109,9 @@ class Certificate {
   std::string issuer() const;
   UnixSeconds not_before() const;
   UnixSeconds not_after() const;
+  // Certificate::is_self_signed: subject equals issuer and the certificate's own key verifies
+  // its signature (a root); false for anything else, including one that does not verify.
+  bool is_self_signed() const;
   // Certificate::to_pem: the PEM encoding.
   std::string to_pem() const;
 

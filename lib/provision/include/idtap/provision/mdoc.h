@@ -115,8 +115,12 @@ class PreparedMdoc {
   // the MSO's CBOR directly); kMalformed only if that encoding were broken.
   Result<MobileSecurityObject> mso() const;
   // PreparedMdoc::complete: the IssuerSigned encoding with `signature` (raw r||s, 64 bytes)
-  // and `x5chain` (DER, leaf first) attached; kInvalidArgument for a signature of another
-  // size. The signature is not re-verified here (verify_mdoc does that).
+  // and the issuer chain `x5chain` (DER, leaf first) attached as COSE x5chain: the document
+  // signer and any intermediates, without the root (ISO/IEC 18013-5 §9.1.2.4: "up to, but not
+  // including, the IACA"; the verifier holds the IACA as its trust anchor), so a last
+  // certificate that is self-signed is left out of a chain of two or more. kInvalidArgument for
+  // a signature of another size, an empty chain, or a certificate that does not parse. The
+  // signature is not re-verified here (verify_mdoc does that).
   Result<Bytes> complete(ByteView signature, const std::vector<Bytes>& x5chain) const;
 
  private:
