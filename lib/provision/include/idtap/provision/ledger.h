@@ -65,6 +65,8 @@ struct LedgerOptions {
   // default; create() on an existing ledger turns it on (an event 'policy' records it), never
   // off. Kept in meta under an HMAC of the ledger key, so an edited row reads as off.
   bool allow_attested = false;
+  // key_file: the ledger key file; "" means "<ledger>.key" beside a SQLite ledger file.
+  std::string key_file;
 };
 
 enum class CredentialState { kActive, kSuspended, kRevoked, kExpired };
