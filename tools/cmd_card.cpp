@@ -62,7 +62,7 @@ int cmd_card(const std::vector<std::string>& argv) {
     print_error("card", card.error());
     return kExitUsage;
   }
-  auto ledger = Ledger::open(*args->get("ledger"));
+  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("card", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);

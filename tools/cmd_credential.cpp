@@ -94,7 +94,7 @@ int cmd_credential(const std::vector<std::string>& argv) {
     if (!normalized.ok()) return usage(normalized.error().context);
     card = std::move(normalized).value();
   }
-  auto ledger = Ledger::open(*args->get("ledger"));
+  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("credential", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);

@@ -241,6 +241,16 @@ Result<CredentialRecord> Ledger::credential(const std::string& id) {
   return record_of(s);
 }
 
+Result<std::optional<CredentialRecord>> Ledger::credential_by_file(const std::string& path, ByteView sha256) {
+  static const std::string sql = std::string(kCredentialSelect) + " WHERE c.file_path = ?1 AND c.file_sha256 = ?2";
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(sql.c_str()));
+  s.bind(1, path).bind_blob(2, sha256);
+  IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<CredentialRecord>();
+  IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
+  return std::optional<CredentialRecord>(std::move(r));
+}
+
 Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<CardIdentity>& card) {
   static const std::string all_sql = std::string(kCredentialSelect) + " ORDER BY c.issued_at, c.id";
   static const std::string card_sql =

@@ -83,13 +83,18 @@ CREATE TABLE IF NOT EXISTS offers(
 CREATE INDEX IF NOT EXISTS offers_by_expiry ON offers(expires_at);
 )sql";
 
-// sqlite_error: a SQLite failure as an idtap error (busy: kTimeout, constraint: kState, else kIo).
-Error sqlite_error(sqlite3* db, int rc, const std::string& what) {
-  std::string msg = "ledger: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+// sqlite_error: a SQLite failure as an idtap error (busy: kBusy, constraint: kState, else kIo).
+Error sqlite_error(int rc, const std::string& what) {
+  std::string msg = "ledger: " + what;
   int primary = rc & 0xFF;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return make_error(ErrorCode::kTimeout, msg);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    return make_error(ErrorCode::kBusy, "the ledger is busy: another process held its lock longer than the busy timeout; "
+                                        "nothing was changed, try again (" + msg + ")");
   if (primary == SQLITE_CONSTRAINT) return make_error(ErrorCode::kState, msg);
   return make_error(ErrorCode::kIo, msg);
+}
+Error sqlite_error(sqlite3* db, int rc, const std::string& what) {
+  return sqlite_error(rc, what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
 class SqliteStatement final : public DbStatement {
@@ -155,9 +160,7 @@ class SqliteDb final : public LedgerDb {
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      Error e = sqlite_error(nullptr, rc, sql);
-      e.context = "ledger: " + std::string(sql).substr(0, 40) + ": " + msg;
-      return e;
+      return sqlite_error(rc, std::string(sql).substr(0, 40) + ": " + msg);
     }
     return ok_status();
   }

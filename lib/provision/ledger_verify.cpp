@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <set>
@@ -20,6 +21,21 @@ namespace {
 bool sha256_matches(ByteView data, ByteView sha) {
   auto digest = crypto::digest(crypto::HashAlg::kSha256, data);
   return digest.ok() && equal_bytes(*digest, sha);
+}
+
+// kAtomicSuffixSize: ".tmp-XXXXXX", what write_file_atomic (lib/base, mkstemp) puts after the
+// name it writes (`idtap status-list publish --out status.cwt` among them) until its rename.
+constexpr size_t kAtomicSuffixSize = 11;
+
+// is_atomic_write_leftover: `name` is NAME.tmp-XXXXXX (six letters or digits, as mkstemp makes
+// them) with a non-empty NAME: a write_file_atomic killed before its rename left it.
+bool is_atomic_write_leftover(const std::string& name) {
+  if (name.size() <= kAtomicSuffixSize) return false;
+  const size_t at = name.size() - kAtomicSuffixSize;
+  if (name.compare(at, 5, ".tmp-") != 0) return false;
+  for (size_t i = at + 5; i < name.size(); ++i)
+    if (!std::isalnum(static_cast<unsigned char>(name[i]))) return false;
+  return true;
 }
 
 }  // namespace
@@ -123,8 +139,17 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
   for (const auto& f : files) {
     dirs.insert(directory_of(f.path));
     auto final_bytes = read_file(f.path);
+    const bool live = f.state == "active" || f.state == "suspended";
     if (final_bytes.ok()) {
-      if (!sha256_matches(*final_bytes, f.sha)) find("credential " + f.id + ": " + f.path + " differs from the recorded credential");
+      // A revoked or expired credential's desk copy replaced by a later credential at the same
+      // path (a new provision for the holder) is nothing to settle; a live one's is.
+      if (live && !sha256_matches(*final_bytes, f.sha)) find("credential " + f.id + ": " + f.path + " differs from the recorded credential");
+      const std::string temp = credential_temp_path(f.path, f.id);
+      if (!live && ::access(temp.c_str(), F_OK) == 0) {
+        LedgerFinding finding{"credential " + f.id + " (" + f.state + "): its temp file " + temp + " was left behind", false};
+        if (options.repair) finding.repaired = ::unlink(temp.c_str()) == 0;
+        report.findings.push_back(std::move(finding));
+      }
       continue;
     }
     // Only a file that is not there (ENOENT) is missing: a permission or I/O error says nothing
@@ -146,12 +171,24 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       report.findings.push_back(std::move(finding));
       continue;
     }
-    if ((f.state == "active" || f.state == "suspended") && f.path.front() != '/') {
+    if (temp_bytes.ok()) {
+      // The marker made before the commit, empty or cut short: the signed bytes never reached
+      // the disk whole, so nobody holds this credential. Repair revokes it and removes the marker.
+      LedgerFinding finding{"credential " + f.id + ": recorded but never published (its issuance was interrupted before " +
+                                "the file was written; " + temp + ")", false};
+      if (options.repair) {
+        const bool settled = !live || revoke(f.id, "never published (issuance interrupted)", now_seconds()).ok();
+        finding.repaired = settled && ::unlink(temp.c_str()) == 0;
+      }
+      report.findings.push_back(std::move(finding));
+      continue;
+    }
+    if (live && f.path.front() != '/') {
       find("credential " + f.id + ": its file " + f.path + " is recorded with a relative path and is not in " +
            "the current directory: not repaired (run verify from the directory it was issued in)");
       continue;
     }
-    if (f.state == "active" || f.state == "suspended") {
+    if (live) {
       // The file is the desk's copy: the phone holds the credential, which stays valid. Repair
       // never revokes; revoking is the clerk's explicit action.
       find("the desk copy of credential " + f.id + " is gone (" + f.path + "); the credential stays " + f.state +
@@ -164,6 +201,15 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
     if (d == nullptr) continue;
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
+      if (is_atomic_write_leftover(name)) {
+        const std::string full = dir + "/" + name;
+        LedgerFinding finding{"leftover temp file " + full + " of an interrupted publication of " + dir + "/" +
+                                  name.substr(0, name.size() - kAtomicSuffixSize) + " (a status list, say); the file itself is intact",
+                              false};
+        if (options.repair) finding.repaired = ::unlink(full.c_str()) == 0;
+        report.findings.push_back(std::move(finding));
+        continue;
+      }
       auto pos = name.rfind(kTempMarker);
       if (pos == std::string::npos) continue;
       std::string id = name.substr(pos + std::strlen(kTempMarker));
