@@ -60,6 +60,7 @@ provision::LedgerOptions ledger_options() {
     long ms = std::strtol(env, &end, 10);
     if (*end == '\0' && ms >= 0 && ms <= 3600000) o.busy_timeout_ms = static_cast<int>(ms);
   }
+  if (const char* key = std::getenv("IDTAP_LEDGER_KEY_FILE"); key != nullptr && *key != '\0') o.key_file = key;
   return o;
 }
 

@@ -44,7 +44,9 @@ int exit_code_for_ledger_open(ErrorCode code);
 
 // ledger_options: how the commands open the ledger: the defaults, with the busy timeout (how
 // long to wait for another process's lock before failing with exit 11) from the environment
-// variable IDTAP_LEDGER_BUSY_TIMEOUT_MS when it holds a number of milliseconds (else 30000).
+// variable IDTAP_LEDGER_BUSY_TIMEOUT_MS when it holds a number of milliseconds (else 30000), and
+// the ledger key file from IDTAP_LEDGER_KEY_FILE (required for a PostgreSQL --ledger; a SQLite
+// ledger's default is "<ledger>.key").
 provision::LedgerOptions ledger_options();
 
 // OptionSpec: one option a command accepts. `takes_value` options are "--name VALUE" or

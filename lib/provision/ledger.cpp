@@ -23,6 +23,26 @@ constexpr const char* kSchemaVersion = "2";
 // policy is on only when that tag verifies, so an edited row reads as off.
 constexpr std::string_view kPolicyLabel = "idtap ledger policy allow_attested";
 constexpr uint64_t kMaxStatusListSize = uint64_t(1) << 24;
+// kKeyCheckLabel: meta 'key_check' = hex(HMAC(key, kKeyCheckLabel)): which key the ledger was
+// created with, checked when a site connects to a shared (PostgreSQL) ledger.
+constexpr std::string_view kKeyCheckLabel = "idtap ledger key check";
+
+// redact_location: a connection string without its password (for messages).
+std::string redact_location(const std::string& location) {
+  std::string out = location;
+  const auto at = out.find('@');
+  const auto scheme = out.find("://");
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const auto colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  const auto pw = out.find("password=");
+  if (pw != std::string::npos) {
+    const auto end = out.find(' ', pw);
+    out.replace(pw + 9, (end == std::string::npos ? out.size() : end) - pw - 9, "***");
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -116,10 +136,19 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
   impl->path = path;
   const std::string key_path = options.key_file.empty() ? path + ".key" : options.key_file;
   bool creating = false;
-  IDTAP_ASSIGN_OR_RETURN(impl->db, open_sqlite_ledger_db(path, options, create, &creating));
+  const bool server = is_postgres_location(path);
+  if (server && options.key_file.empty())
+    return make_error(ErrorCode::kInvalidArgument, "a PostgreSQL ledger needs its key file named (LedgerOptions::key_file; "
+                                                   "the commands: IDTAP_LEDGER_KEY_FILE): every site uses the same ledger key");
+  if (server) {
+    IDTAP_ASSIGN_OR_RETURN(impl->db, open_postgres_ledger_db(path, options));
+  } else {
+    IDTAP_ASSIGN_OR_RETURN(impl->db, open_sqlite_ledger_db(path, options, create, &creating));
+  }
   {
     IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl));
     IDTAP_ASSIGN_OR_RETURN(bool has_meta, impl->db->has_ledger_meta());
+    if (server) creating = !has_meta;
     if (!has_meta) {
       // A new ledger (only create() gets here: open() refused a database without idtap's tables).
       if (!create) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
@@ -131,6 +160,8 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
       IDTAP_TRY(ensure_key_file(key_path));
       IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
       IDTAP_TRY(impl->set_event_head(0, kGenesis));
+      IDTAP_ASSIGN_OR_RETURN(Bytes check, crypto::hmac_sha256(impl->key, bytes_of(kKeyCheckLabel)));
+      IDTAP_TRY(impl->set_meta("key_check", to_hex(check)));
     } else {
       IDTAP_ASSIGN_OR_RETURN(std::string version, impl->meta("schema_version"));
       if (version != kSchemaVersion)
@@ -146,6 +177,18 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
         return make_error(ErrorCode::kNotFound, "ledger key " + key_path + " is missing but the ledger " + path +
                                                     " exists: restore the key file from its backup (a new key would give every holder a new id)");
       IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
+      if (server) {
+        // Every site must hold the one ledger key: another would give holders other ids and
+        // break the event chain. Refused before anything is read or written.
+        IDTAP_ASSIGN_OR_RETURN(std::string stored, impl->meta("key_check"));
+        IDTAP_ASSIGN_OR_RETURN(Bytes check, crypto::hmac_sha256(impl->key, bytes_of(kKeyCheckLabel)));
+        auto stored_bytes = from_hex(stored);
+        if (!stored_bytes.ok() || !crypto::constant_time_equal(*stored_bytes, check))
+          return make_error(ErrorCode::kRefused, "ledger key " + key_path + " does not match the key check value of the " +
+                                                     "ledger at " + redact_location(path) + ": this site has another key than " +
+                                                     "the one the ledger was created with; install the ledger's key (every " +
+                                                     "site uses the same one)");
+      }
     }
     IDTAP_ASSIGN_OR_RETURN(Bytes policy_tag, crypto::hmac_sha256(impl->key, bytes_of(kPolicyLabel)));
     {
@@ -187,20 +230,22 @@ Result<Bytes> Ledger::new_challenge(UnixSeconds now, int64_t ttl_seconds) {
 }
 
 Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now, int64_t ttl_seconds) {
-  if (count == 0 || ttl_seconds <= 0) return make_error(ErrorCode::kInvalidArgument, "challenges: count and ttl must be positive");
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(Stmt prune, impl_->prepare("DELETE FROM challenges WHERE expires_at < ?1"));
-  IDTAP_TRY(prune.bind(1, now - 86400).run());
-  std::vector<Bytes> out;
-  out.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    IDTAP_ASSIGN_OR_RETURN(Bytes c, crypto::random_bytes(kChallengeBytes));
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
-    IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
-    out.push_back(std::move(c));
-  }
-  IDTAP_TRY(txn.commit());
-  return out;
+  return retrying(*impl_, [&]() -> Result<std::vector<Bytes>> {
+    if (count == 0 || ttl_seconds <= 0) return make_error(ErrorCode::kInvalidArgument, "challenges: count and ttl must be positive");
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(Stmt prune, impl_->prepare("DELETE FROM challenges WHERE expires_at < ?1"));
+    IDTAP_TRY(prune.bind(1, now - 86400).run());
+    std::vector<Bytes> out;
+    out.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      IDTAP_ASSIGN_OR_RETURN(Bytes c, crypto::random_bytes(kChallengeBytes));
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
+      IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
+      out.push_back(std::move(c));
+    }
+    IDTAP_TRY(txn.commit());
+    return out;
+  });
 }
 
 // ----- queries ---------------------------------------------------------------------------------

@@ -124,6 +124,9 @@ class LedgerDb {
   // LedgerDb::integrity_check: the backend's own check of its storage: an empty list when
   // fine, else what it found.
   virtual Result<std::vector<std::string>> integrity_check() = 0;
+  // LedgerDb::take_retryable: whether the last failure was a serialization failure or a
+  // deadlock (the transaction may simply be run again); clears it.
+  virtual bool take_retryable() { return false; }
 };
 
 }  // namespace idtap::provision

@@ -143,6 +143,28 @@ class Txn {
   bool nested_ = false;
 };
 
+// retrying: runs `body` (one whole transaction) and runs it again, up to kRetries times, while
+// it fails with a serialization failure or a deadlock (PostgreSQL 40001, 40P01): a clerk never
+// sees one. Inside run_in_one_transaction the group's transaction is retried by no one: the
+// error is returned.
+template <typename F>
+auto retrying(Ledger::Impl& l, F&& body) -> decltype(body()) {
+  constexpr int kRetries = 8;
+  for (int attempt = 0;; ++attempt) {
+    (void)l.db->take_retryable();
+    auto result = body();
+    if (result.ok() || l.in_group || attempt >= kRetries || !l.db->take_retryable()) return result;
+  }
+}
+
+// is_postgres_location: whether `location` names a PostgreSQL ledger: a postgresql:// (or
+// postgres://) URI or a libpq keyword string ("host=... dbname=..."); else it is a SQLite file.
+bool is_postgres_location(const std::string& location);
+
+// open_postgres_ledger_db: the PostgreSQL backend (ledger_postgres.cpp) connected to
+// `location`; kIo with libpq's message when the connection fails.
+Result<std::unique_ptr<LedgerDb>> open_postgres_ledger_db(const std::string& location, const LedgerOptions& options);
+
 // open_sqlite_ledger_db: the SQLite backend (ledger_sqlite.cpp) for the file `path`: refuses
 // what is not an idtap ledger as Ledger::open documents (`create`: a missing file is made).
 // `created` (caller-owned) is set when the file was made by this call.

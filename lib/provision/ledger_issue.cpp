@@ -174,31 +174,35 @@ Status check_request(const IssueRequest& r) {
 }  // namespace
 
 Result<IssuedCredential> Ledger::issue(const IssueRequest& r, IssuerSigner& signer) {
-  IDTAP_TRY(check_request(r));
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(IssuedCredential out, impl_->issue_locked(r, signer));
-  IDTAP_TRY(txn.commit());
-  return out;
+  return retrying(*impl_, [&]() -> Result<IssuedCredential> {
+    IDTAP_TRY(check_request(r));
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(IssuedCredential out, impl_->issue_locked(r, signer));
+    IDTAP_TRY(txn.commit());
+    return out;
+  });
 }
 
 Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<const IssueRequest> requests, IssuerSigner& signer) {
-  std::vector<Result<IssuedCredential>> results;
-  results.reserve(requests.size());
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  for (const auto& r : requests) {
-    auto checked = check_request(r);
-    if (!checked.ok()) {
-      results.push_back(checked.error());
-      continue;
+  return retrying(*impl_, [&]() -> Result<std::vector<Result<IssuedCredential>>> {
+    std::vector<Result<IssuedCredential>> results;
+    results.reserve(requests.size());
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    for (const auto& r : requests) {
+      auto checked = check_request(r);
+      if (!checked.ok()) {
+        results.push_back(checked.error());
+        continue;
+      }
+      IDTAP_TRY(impl_->exec("SAVEPOINT item"));
+      auto one = impl_->issue_locked(r, signer);
+      if (!one.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO item"));
+      IDTAP_TRY(impl_->exec("RELEASE item"));
+      results.push_back(std::move(one));
     }
-    IDTAP_TRY(impl_->exec("SAVEPOINT item"));
-    auto one = impl_->issue_locked(r, signer);
-    if (!one.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO item"));
-    IDTAP_TRY(impl_->exec("RELEASE item"));
-    results.push_back(std::move(one));
-  }
-  IDTAP_TRY(txn.commit());
-  return results;
+    IDTAP_TRY(txn.commit());
+    return results;
+  });
 }
 
 Status Ledger::run_in_one_transaction(std::span<const std::function<Status()>> operations) {
@@ -241,108 +245,120 @@ Result<StateRow> load_state(Ledger::Impl& l, const std::string& id) {
 }  // namespace
 
 Status Ledger::suspend(const std::string& id, const std::string& reason, UnixSeconds now) {
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
-  if (row.state != CredentialState::kActive)
-    return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not active");
-  IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, reason, now, "suspended"));
-  return txn.commit();
+  return retrying(*impl_, [&]() -> Status {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+    if (row.state != CredentialState::kActive)
+      return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not active");
+    IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, reason, now, "suspended"));
+    return txn.commit();
+  });
 }
 
 Status Ledger::resume(const std::string& id, UnixSeconds now) {
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
-  if (row.state != CredentialState::kSuspended)
-    return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not suspended");
-  if (now >= row.valid_until) return make_error(ErrorCode::kState, "credential " + id + " has expired: re-issue it");
-  IDTAP_ASSIGN_OR_RETURN(Stmt card, impl_->prepare("SELECT state FROM cards WHERE id = ?1"));
-  card.bind(1, row.card_id);
-  IDTAP_ASSIGN_OR_RETURN(bool has_card, card.step());
-  if (has_card && card.text(0) == "lost")
-    return make_error(ErrorCode::kRefused, "the credential's card is still reported lost (use `idtap card found` first)");
-  IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
-  return txn.commit();
+  return retrying(*impl_, [&]() -> Status {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+    if (row.state != CredentialState::kSuspended)
+      return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not suspended");
+    if (now >= row.valid_until) return make_error(ErrorCode::kState, "credential " + id + " has expired: re-issue it");
+    IDTAP_ASSIGN_OR_RETURN(Stmt card, impl_->prepare("SELECT state FROM cards WHERE id = ?1"));
+    card.bind(1, row.card_id);
+    IDTAP_ASSIGN_OR_RETURN(bool has_card, card.step());
+    if (has_card && card.text(0) == "lost")
+      return make_error(ErrorCode::kRefused, "the credential's card is still reported lost (use `idtap card found` first)");
+    IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
+    return txn.commit();
+  });
 }
 
 Status Ledger::revoke(const std::string& id, const std::string& reason, UnixSeconds now) {
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
-  if (row.state != CredentialState::kActive && row.state != CredentialState::kSuspended)
-    return make_error(ErrorCode::kState, "credential " + id + " is already " + credential_state_name(row.state));
-  IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kRevoked, reason, now, "revoked"));
-  return txn.commit();
+  return retrying(*impl_, [&]() -> Status {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+    if (row.state != CredentialState::kActive && row.state != CredentialState::kSuspended)
+      return make_error(ErrorCode::kState, "credential " + id + " is already " + credential_state_name(row.state));
+    IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kRevoked, reason, now, "revoked"));
+    return txn.commit();
+  });
 }
 
 Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& typed, UnixSeconds now, UnknownCard unknown,
                                                            bool* was_known) {
-  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, impl_->find_card(card));
-  if (known && known->state == CardState::kLost) return make_error(ErrorCode::kState, "the card is already reported lost");
-  int64_t card_id = known ? known->id : 0;
-  const int64_t holder_id = known ? known->holder_id : 0;
-  if (was_known != nullptr) *was_known = card_id != 0;
-  if (card_id == 0 && unknown == UnknownCard::kRefuse)
-    return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number +
-                                                " in the ledger: nothing was suspended and nothing recorded (check the number; " +
-                                                "to record a card never used here as lost, say so: --unknown-ok)");
-  if (card_id == 0) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) "
-                                                  "VALUES(?1, ?2, NULL, 'lost') RETURNING id"));
-    IDTAP_ASSIGN_OR_RETURN(card_id, s.bind(1, card.issuing_state).bind(2, card.document_number).returning_id());
-  } else {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'lost' WHERE id = ?1"));
-    IDTAP_TRY(s.bind(1, card_id).run());
-  }
-  IDTAP_TRY(impl_->append_event(now, "card_lost", "", card_id, card.issuing_state + " " + card.document_number));
-  std::vector<std::string> suspended;
-  if (holder_id != 0) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'active'"));
-    s.bind(1, holder_id);
-    IDTAP_ASSIGN_OR_RETURN(suspended, s.texts());
-  }
-  for (const auto& id : suspended) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, "card_lost", now, "suspended"));
-  IDTAP_TRY(txn.commit());
-  return suspended;
+  return retrying(*impl_, [&]() -> Result<std::vector<std::string>> {
+    IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, impl_->find_card(card));
+    if (known && known->state == CardState::kLost) return make_error(ErrorCode::kState, "the card is already reported lost");
+    int64_t card_id = known ? known->id : 0;
+    const int64_t holder_id = known ? known->holder_id : 0;
+    if (was_known != nullptr) *was_known = card_id != 0;
+    if (card_id == 0 && unknown == UnknownCard::kRefuse)
+      return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number +
+                                                  " in the ledger: nothing was suspended and nothing recorded (check the number; " +
+                                                  "to record a card never used here as lost, say so: --unknown-ok)");
+    if (card_id == 0) {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) "
+                                                    "VALUES(?1, ?2, NULL, 'lost') RETURNING id"));
+      IDTAP_ASSIGN_OR_RETURN(card_id, s.bind(1, card.issuing_state).bind(2, card.document_number).returning_id());
+    } else {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'lost' WHERE id = ?1"));
+      IDTAP_TRY(s.bind(1, card_id).run());
+    }
+    IDTAP_TRY(impl_->append_event(now, "card_lost", "", card_id, card.issuing_state + " " + card.document_number));
+    std::vector<std::string> suspended;
+    if (holder_id != 0) {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'active'"));
+      s.bind(1, holder_id);
+      IDTAP_ASSIGN_OR_RETURN(suspended, s.texts());
+    }
+    for (const auto& id : suspended) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, "card_lost", now, "suspended"));
+    IDTAP_TRY(txn.commit());
+    return suspended;
+  });
 }
 
 Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& typed, UnixSeconds now) {
-  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, impl_->find_card(card));
-  if (!known) return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number + " in the ledger");
-  if (known->state != CardState::kLost) return make_error(ErrorCode::kState, "the card is not reported lost");
-  const int64_t card_id = known->id;
-  const int64_t holder_id = known->holder_id;
-  {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'valid' WHERE id = ?1"));
-    IDTAP_TRY(s.bind(1, card_id).run());
-  }
-  IDTAP_TRY(impl_->append_event(now, "card_found", "", card_id, card.issuing_state + " " + card.document_number));
-  std::vector<std::string> resumed;
-  if (holder_id != 0) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(
-        "SELECT c.id FROM credentials c JOIN cards k ON k.id = c.card_id WHERE c.holder_id = ?1 AND c.state = 'suspended' "
-        "AND c.state_reason = 'card_lost' AND c.valid_until > ?2 AND k.state <> 'lost'"));
-    s.bind(1, holder_id).bind(2, now);
-    IDTAP_ASSIGN_OR_RETURN(resumed, s.texts());
-  }
-  for (const auto& id : resumed) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
-  IDTAP_TRY(txn.commit());
-  return resumed;
+  return retrying(*impl_, [&]() -> Result<std::vector<std::string>> {
+    IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, impl_->find_card(card));
+    if (!known) return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number + " in the ledger");
+    if (known->state != CardState::kLost) return make_error(ErrorCode::kState, "the card is not reported lost");
+    const int64_t card_id = known->id;
+    const int64_t holder_id = known->holder_id;
+    {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'valid' WHERE id = ?1"));
+      IDTAP_TRY(s.bind(1, card_id).run());
+    }
+    IDTAP_TRY(impl_->append_event(now, "card_found", "", card_id, card.issuing_state + " " + card.document_number));
+    std::vector<std::string> resumed;
+    if (holder_id != 0) {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(
+          "SELECT c.id FROM credentials c JOIN cards k ON k.id = c.card_id WHERE c.holder_id = ?1 AND c.state = 'suspended' "
+          "AND c.state_reason = 'card_lost' AND c.valid_until > ?2 AND k.state <> 'lost'"));
+      s.bind(1, holder_id).bind(2, now);
+      IDTAP_ASSIGN_OR_RETURN(resumed, s.texts());
+    }
+    for (const auto& id : resumed) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
+    IDTAP_TRY(txn.commit());
+    return resumed;
+  });
 }
 
 Result<std::vector<std::string>> Ledger::expire_due(UnixSeconds now) {
-  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-  std::vector<std::string> due;
-  {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE state IN ('active', 'suspended') AND valid_until <= ?1"));
-    s.bind(1, now);
-    IDTAP_ASSIGN_OR_RETURN(due, s.texts());
-  }
-  for (const auto& id : due) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kExpired, "validity ended", now, "expired"));
-  IDTAP_TRY(txn.commit());
-  return due;
+  return retrying(*impl_, [&]() -> Result<std::vector<std::string>> {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    std::vector<std::string> due;
+    {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE state IN ('active', 'suspended') AND valid_until <= ?1"));
+      s.bind(1, now);
+      IDTAP_ASSIGN_OR_RETURN(due, s.texts());
+    }
+    for (const auto& id : due) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kExpired, "validity ended", now, "expired"));
+    IDTAP_TRY(txn.commit());
+    return due;
+  });
 }
 
 }  // namespace idtap::provision

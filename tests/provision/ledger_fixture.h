@@ -12,6 +12,7 @@
 #include "fixtures.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/ledger.h"
+#include "postgres_server.h"
 
 namespace idtap::provision::testing {
 
@@ -74,6 +75,57 @@ struct SqliteBackend {
   }
 };
 
+// PostgresBackend: a database of its own on the test binary's PostgreSQL server
+// (postgres_server.h), the ledger key in a private directory.
+struct PostgresBackend {
+  static constexpr const char* kName = "postgresql";
+  TempDir dir;
+  std::string db = PostgresServer::instance().create_database();
+  std::string location() const { return PostgresServer::instance().conninfo(db); }
+  LedgerOptions options() const {
+    LedgerOptions o = fast_options();
+    o.key_file = dir.file("ledger.key");
+    return o;
+  }
+  bool try_sql(const char* sql, std::string* error = nullptr) const {
+    PGconn* c = PQconnectdb(location().c_str());
+    PGresult* r = PQexec(c, sql);
+    const bool ran = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (error != nullptr) *error = PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+    return ran;
+  }
+  void run_sql(const char* sql) const {
+    std::string err;
+    const bool ran = try_sql(sql, &err);
+    INFO(sql << " -> " << (ran ? "ok" : err));
+    REQUIRE(ran);
+  }
+  // query_text: the first column of the first row of `sql`, as text ("" when none).
+  std::string query_text(const std::string& sql) const {
+    PGconn* c = PQconnectdb(location().c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    std::string out = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    PQfinish(c);
+    return out;
+  }
+  int64_t count_rows(const char* table) const {
+    const std::string n = query_text(std::string("SELECT count(*) FROM ") + table);
+    return n.empty() ? -1 : std::stoll(n);
+  }
+  void drop_append_only_guards() const {
+    run_sql("DROP TRIGGER events_append_only_update ON events; DROP TRIGGER events_append_only_delete ON events;");
+  }
+  std::string raw_contents() const {
+    std::string all;
+    for (const char* t : {"meta", "holders", "cards", "credentials", "challenges", "events"})
+      all += query_text(std::string("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM ") + t + " t") + "\n";
+    return all;
+  }
+};
+
 // LedgerWorld: a backend, a ledger created in it, a test issuer and the fixed clock.
 template <typename B>
 struct LedgerWorld {
@@ -90,4 +142,4 @@ struct LedgerWorld {
 }  // namespace idtap::provision::testing
 
 // LEDGER_BACKENDS: the backends every backend-independent ledger test runs against.
-#define LEDGER_BACKENDS idtap::provision::testing::SqliteBackend
+#define LEDGER_BACKENDS idtap::provision::testing::SqliteBackend, idtap::provision::testing::PostgresBackend
