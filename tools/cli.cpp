@@ -61,6 +61,7 @@ provision::LedgerOptions ledger_options() {
     if (*end == '\0' && ms >= 0 && ms <= 3600000) o.busy_timeout_ms = static_cast<int>(ms);
   }
   if (const char* key = std::getenv("IDTAP_LEDGER_KEY_FILE"); key != nullptr && *key != '\0') o.key_file = key;
+  if (const char* site = std::getenv("IDTAP_SITE"); site != nullptr) o.site = site;
   return o;
 }
 

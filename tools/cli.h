@@ -46,7 +46,7 @@ int exit_code_for_ledger_open(ErrorCode code);
 // long to wait for another process's lock before failing with exit 11) from the environment
 // variable IDTAP_LEDGER_BUSY_TIMEOUT_MS when it holds a number of milliseconds (else 30000), and
 // the ledger key file from IDTAP_LEDGER_KEY_FILE (required for a PostgreSQL --ledger; a SQLite
-// ledger's default is "<ledger>.key").
+// ledger's default is "<ledger>.key"), and the acting site (LedgerOptions::site) from IDTAP_SITE.
 provision::LedgerOptions ledger_options();
 
 // OptionSpec: one option a command accepts. `takes_value` options are "--name VALUE" or

@@ -118,6 +118,7 @@ Ledger::~Ledger() = default;
 const std::string& Ledger::status_uri() const { return impl_->status_uri; }
 uint64_t Ledger::status_list_size() const { return impl_->status_size; }
 bool Ledger::allow_attested() const { return impl_->allow_attested; }
+const std::string& Ledger::site() const { return impl_->site; }
 
 Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& options) {
   return open_or_create(path, options, false);
@@ -132,8 +133,11 @@ Result<Ledger> Ledger::create(const std::string& path, const LedgerOptions& opti
 }
 
 Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptions& options, bool create) {
+  if (options.site.size() > 64 || options.site.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    return make_error(ErrorCode::kInvalidArgument, "site '" + options.site + "': 1..64 of A-Z a-z 0-9 . _ - (a center or embassy code)");
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->site = options.site;
   const std::string key_path = options.key_file.empty() ? path + ".key" : options.key_file;
   bool creating = false;
   const bool server = is_postgres_location(path);
@@ -153,6 +157,7 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
       // A new ledger (only create() gets here: open() refused a database without idtap's tables).
       if (!create) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
       IDTAP_TRY(impl->exec(impl->db->schema_sql()));
+      IDTAP_TRY(impl->db->upgrade_schema());
       IDTAP_TRY(impl->set_meta("schema_version", kSchemaVersion));
       IDTAP_TRY(impl->set_meta("status_uri", options.status_uri));
       IDTAP_TRY(impl->set_meta("status_list_size", std::to_string(options.status_list_size)));
@@ -254,7 +259,7 @@ namespace {
 
 constexpr const char* kCredentialSelect =
     "SELECT c.id, k.issuing_state, k.document_number, k.state, c.device_thumbprint, c.doc_type, c.issued_at, c.valid_from, "
-    "c.valid_until, c.state, c.state_reason, c.status_idx, c.file_path, c.file_sha256, c.evidence FROM credentials c JOIN cards k ON k.id = c.card_id";
+    "c.valid_until, c.state, c.state_reason, c.status_idx, c.file_path, c.file_sha256, c.evidence, c.site FROM credentials c JOIN cards k ON k.id = c.card_id";
 
 Result<CredentialRecord> record_of(const Stmt& s) {
   CredentialRecord r;
@@ -272,6 +277,7 @@ Result<CredentialRecord> record_of(const Stmt& s) {
   r.file_path = s.text(12);
   r.file_sha256 = s.blob(13);
   r.evidence = s.text(14);
+  r.site = s.text(15);
   return r;
 }
 
@@ -294,6 +300,20 @@ Result<std::optional<CredentialRecord>> Ledger::credential_by_file(const std::st
   if (!row) return std::optional<CredentialRecord>();
   IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
   return std::optional<CredentialRecord>(std::move(r));
+}
+
+Result<std::vector<CredentialRecord>> Ledger::credentials_of_site(const std::string& site) {
+  static const std::string sql = std::string(kCredentialSelect) + " WHERE c.site = ?1 ORDER BY c.issued_at, c.id";
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(sql.c_str()));
+  s.bind(1, site);
+  std::vector<CredentialRecord> out;
+  while (true) {
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<CardIdentity>& card) {

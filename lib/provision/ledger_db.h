@@ -119,7 +119,7 @@ class LedgerDb {
   // reads only. kMalformed for a file or server that is not a database of this backend.
   virtual Result<bool> has_ledger_meta() = 0;
   // LedgerDb::upgrade_schema: adds what a later idtap added to an existing ledger, inside the
-  // caller's transaction (columns: evidence).
+  // caller's transaction (columns: evidence, site; the index by site).
   virtual Status upgrade_schema() = 0;
   // LedgerDb::integrity_check: the backend's own check of its storage: an empty list when
   // fine, else what it found.

@@ -36,7 +36,7 @@ Result<EventHead> parse_event_head(const std::string& text) {
 const Bytes kGenesis(32, 0);
 
 Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, std::string_view credential_id, int64_t card_id,
-                              std::string_view detail) {
+                              std::string_view detail, std::string_view site) {
   std::vector<cbor::Item> row;
   row.push_back(cbor::integer(seq));
   row.push_back(cbor::integer(at));
@@ -44,6 +44,7 @@ Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, st
   row.push_back(cbor::text(credential_id));
   row.push_back(cbor::integer(card_id));
   row.push_back(cbor::text(detail));
+  if (!site.empty()) row.push_back(cbor::text(site));
   return cbor::encode(cbor::array(std::move(row)));
 }
 
@@ -88,11 +89,12 @@ Status Ledger::Impl::append_event(UnixSeconds at, std::string_view kind, std::st
                                   std::string_view detail) {
   IDTAP_ASSIGN_OR_RETURN(EventHead head, event_head());
   int64_t seq = head.seq + 1;
-  IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail));
+  IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail, site));
   IDTAP_ASSIGN_OR_RETURN(Bytes hash, event_link(head.hash, row));
-  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash) "
-                                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-  IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash).run());
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash, site) "
+                                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash)
+                .bind(8, site).run());
   return set_event_head(seq, hash);
 }
 

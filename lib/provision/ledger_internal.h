@@ -52,9 +52,10 @@ struct EventHead {
 };
 
 // canonical_event: the deterministic CBOR array [seq, at, kind, credential_id, card_id, detail]
-// an event's link covers.
+// an event's link covers, with the site appended when there is one (so the rows of ledgers
+// made before sites existed keep their links).
 Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, std::string_view credential_id, int64_t card_id,
-                              std::string_view detail);
+                              std::string_view detail, std::string_view site);
 
 // parse_meta_number: a meta value that must be a decimal number in [min, max]; kMalformed
 // ("ledger is corrupt: ...") otherwise, never an exception.
@@ -76,6 +77,7 @@ struct Ledger::Impl {
   uint64_t status_size = 0;
   bool allow_attested = false;  // meta 'allow_attested' with a valid tag
   bool in_group = false;        // inside run_in_one_transaction: a Txn is a savepoint
+  std::string site;             // LedgerOptions::site
   // The issuer chain last checked and its validity window: parsing the chain for every
   // issuance cost more than half the issuance rate (provision_bench).
   std::vector<Bytes> checked_chain;

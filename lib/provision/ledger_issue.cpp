@@ -149,11 +149,12 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare(
         "INSERT INTO credentials(id, holder_id, card_id, device_thumbprint, doc_type, issued_at, valid_from, valid_until, "
-        "state, status_idx, file_path, file_sha256, evidence) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10, ?11, ?12)"));
+        "state, status_idx, file_path, file_sha256, evidence, site) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10, ?11, ?12, ?13)"));
     IDTAP_TRY(s.bind(1, out.credential_id).bind(2, holder_id).bind(3, card_id).bind(4, out.device_thumbprint)
                   .bind(5, r.mapping.doc_type).bind(6, r.now).bind(7, out.validity.valid_from).bind(8, out.validity.valid_until)
                   .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
-                  .bind_blob(11, file_sha256).bind(12, h.evidence_label()).run());
+                  .bind_blob(11, file_sha256).bind(12, h.evidence_label()).bind(13, site).run());
   }
   IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id,
                          "device " + out.device_thumbprint + " evidence " + h.evidence_label()));

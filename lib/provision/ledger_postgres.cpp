@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS credentials(
   status_idx BIGINT NOT NULL UNIQUE,
   file_path TEXT NOT NULL DEFAULT '',
   file_sha256 BYTEA NOT NULL,
-  evidence TEXT NOT NULL DEFAULT 'chip');
+  evidence TEXT NOT NULL DEFAULT 'chip',
+  site TEXT NOT NULL DEFAULT '');
 CREATE UNIQUE INDEX IF NOT EXISTS one_phone_per_holder ON credentials(holder_id)
   WHERE state IN ('active', 'suspended');
 CREATE INDEX IF NOT EXISTS credentials_by_card ON credentials(card_id);
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS events(
   credential_id TEXT NOT NULL DEFAULT '',
   card_id BIGINT NOT NULL DEFAULT 0,
   detail TEXT NOT NULL DEFAULT '',
+  site TEXT NOT NULL DEFAULT '',
   hash BYTEA NOT NULL);
 CREATE OR REPLACE FUNCTION idtap_events_append_only() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN RAISE EXCEPTION 'the event log is append-only'; END $$;
@@ -271,7 +273,11 @@ class PgDb final : public LedgerDb {
     PQclear(r);
     return ours;
   }
-  Status upgrade_schema() override { return ok_status(); }  // the schema is the first of this backend
+  Status upgrade_schema() override {
+    return exec("ALTER TABLE credentials ADD COLUMN IF NOT EXISTS site TEXT NOT NULL DEFAULT ''; "
+                "ALTER TABLE events ADD COLUMN IF NOT EXISTS site TEXT NOT NULL DEFAULT ''; "
+                "CREATE INDEX IF NOT EXISTS credentials_by_site ON credentials(site)");
+  }
   Result<std::vector<std::string>> integrity_check() override {
     IDTAP_TRY(exec("SELECT 1"));  // the server checks its own storage (data checksums); the connection works
     return std::vector<std::string>{};

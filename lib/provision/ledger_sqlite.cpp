@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS credentials(
   status_idx INTEGER NOT NULL UNIQUE,
   file_path TEXT NOT NULL DEFAULT '',
   file_sha256 BLOB NOT NULL,
-  evidence TEXT NOT NULL DEFAULT 'chip');
+  evidence TEXT NOT NULL DEFAULT 'chip',
+  site TEXT NOT NULL DEFAULT '');
 CREATE UNIQUE INDEX IF NOT EXISTS one_phone_per_holder ON credentials(holder_id)
   WHERE state IN ('active', 'suspended');
 CREATE INDEX IF NOT EXISTS credentials_by_card ON credentials(card_id);
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS events(
   credential_id TEXT NOT NULL DEFAULT '',
   card_id INTEGER NOT NULL DEFAULT 0,
   detail TEXT NOT NULL DEFAULT '',
+  site TEXT NOT NULL DEFAULT '',
   hash BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
@@ -193,7 +195,17 @@ class SqliteDb final : public LedgerDb {
     IDTAP_ASSIGN_OR_RETURN(Stmt col, prepare("SELECT 1 FROM pragma_table_info('credentials') WHERE name = 'evidence'"));
     IDTAP_ASSIGN_OR_RETURN(bool has_evidence, col.step());
     if (!has_evidence) IDTAP_TRY(exec("ALTER TABLE credentials ADD COLUMN evidence TEXT NOT NULL DEFAULT 'chip'"));
-    return ok_status();
+    // The sites of issue 16: rows made before them have none ("").
+    for (const char* table : {"credentials", "events"}) {
+      const std::string probe = std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = 'site'";
+      sqlite3_stmt* s = nullptr;
+      int rc = sqlite3_prepare_v2(db_, probe.c_str(), -1, &s, nullptr);
+      if (rc == SQLITE_OK) rc = sqlite3_step(s);
+      sqlite3_finalize(s);
+      if (rc == SQLITE_DONE) IDTAP_TRY(exec((std::string("ALTER TABLE ") + table + " ADD COLUMN site TEXT NOT NULL DEFAULT ''").c_str()));
+      else if (rc != SQLITE_ROW) return sqlite_error(db_, rc, probe);
+    }
+    return exec("CREATE INDEX IF NOT EXISTS credentials_by_site ON credentials(site)");
   }
   Result<std::vector<std::string>> integrity_check() override {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("PRAGMA quick_check"));

@@ -52,7 +52,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
   std::map<std::string, std::string> cred_state;   // by replay
   std::map<int64_t, std::string> card_state;
   {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT seq, at, kind, credential_id, card_id, detail, hash FROM events ORDER BY seq"));
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT seq, at, kind, credential_id, card_id, detail, hash, site FROM events ORDER BY seq"));
     int64_t expect = 1;
     Bytes prev = kGenesis;
     std::vector<int64_t> chain_breaks;  // rows whose HMAC link does not verify
@@ -66,7 +66,7 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
       }
       std::string kind = s.text(2), cred = s.text(3), detail = s.text(5);
       int64_t card = s.i64(4);
-      IDTAP_ASSIGN_OR_RETURN(Bytes canonical, canonical_event(seq, s.i64(1), kind, cred, card, detail));
+      IDTAP_ASSIGN_OR_RETURN(Bytes canonical, canonical_event(seq, s.i64(1), kind, cred, card, detail, s.text(7)));
       Bytes stored = s.blob(6);
       if (!prev.empty()) {
         IDTAP_ASSIGN_OR_RETURN(Bytes link, impl_->event_link(prev, canonical));

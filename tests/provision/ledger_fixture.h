@@ -65,6 +65,19 @@ struct SqliteBackend {
   int64_t count_rows(const char* table) const { return testing::count_rows(location(), table); }
   void run_sql(const char* sql) const { testing::run_sql(location(), sql); }
   bool try_sql(const char* sql) const { return testing::try_sql(location(), sql); }
+  // query_text: the first column of the first row of `sql`, as text ("" when none).
+  std::string query_text(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    sqlite3_open(location().c_str(), &db);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+    std::string out;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr)
+      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
   // raw_contents: every byte the backend stores (to show what is not in it).
   std::string raw_contents() const {
     auto bytes = read_file(location()).value();

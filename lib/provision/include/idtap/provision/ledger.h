@@ -72,6 +72,9 @@ struct LedgerOptions {
   bool allow_attested = false;
   // key_file: the ledger key file; "" means "<ledger>.key" beside a SQLite ledger file.
   std::string key_file;
+  // site: the center or embassy this connection acts for (1..64 of A-Z a-z 0-9 . _ -, or ""):
+  // stored on every event it appends and every credential it issues (kInvalidArgument else).
+  std::string site;
 };
 
 enum class CredentialState { kActive, kSuspended, kRevoked, kExpired };
@@ -94,6 +97,7 @@ struct CredentialRecord {
   std::string file_path;
   Bytes file_sha256;
   std::string evidence;           // "chip" or "clerk:ID" (VerifiedHolder::evidence_label)
+  std::string site;               // the site that issued it ("" when none was named)
 };
 
 // IssuedCredential: what issue() hands back.
@@ -234,6 +238,10 @@ class Ledger {
   // Ledger::credential_by_file: the credential recorded at `path` whose bytes have SHA-256
   // `sha256`, or nullopt.
   Result<std::optional<CredentialRecord>> credential_by_file(const std::string& path, ByteView sha256);
+  // Ledger::credentials_of_site: the credentials issued at `site`, oldest first.
+  Result<std::vector<CredentialRecord>> credentials_of_site(const std::string& site);
+  // Ledger::site: LedgerOptions::site of this connection.
+  const std::string& site() const;
 
   // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials.
   Result<StatusList> status_list();
