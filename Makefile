@@ -50,13 +50,13 @@ CXXFLAGS   += -std=c++20 -fPIC $(OPTFLAGS) $(WARNFLAGS) -MMD -MP
 EXT_CFLAGS := $(shell pkg-config --cflags openssl fmt 2>/dev/null)
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 NFC_CFLAGS := $(shell pkg-config --cflags libnfc 2>/dev/null)
-MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 2>/dev/null)
+MEDIA_CFLAGS := $(shell pkg-config --cflags libopenjp2 libpng libcbor sqlite3 libpq 2>/dev/null)
 # What each part links. The core (every layer but pcsc, nfc and select: the reader, the
 # protocols, provisioning, the simulated card) needs neither pcsc-lite nor libnfc, to build or
 # to link (tests/install checks it); the drivers add them. The core's test binaries link the
 # core only; the tool, the shared library, the drivers' tests, benchmarks and fuzz targets link
 # both.
-CORE_PC    := libcbor sqlite3 libopenjp2 libpng libjpeg zlib fmt openssl libqrencode
+CORE_PC    := libcbor sqlite3 libpq libopenjp2 libpng libjpeg zlib fmt openssl libqrencode
 DRIVER_PC  := libpcsclite libnfc
 CORE_LIBS  := $(shell pkg-config --libs $(CORE_PC) 2>/dev/null) -lpthread
 EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
@@ -367,7 +367,7 @@ DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclit
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
                 libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
                 bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev \
-                libcpp-httplib-dev libqrencode-dev zbar-tools nodejs npm
+                 libcpp-httplib-dev libqrencode-dev zbar-tools nodejs npm postgresql libpq-dev
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(DEB_PACKAGES)

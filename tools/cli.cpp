@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -47,8 +48,21 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::kNotFound: return kExitIo;
     case ErrorCode::kMalformed: return kExitMalformed;
     case ErrorCode::kCancelled: return kExitInterrupted;
+    case ErrorCode::kBusy: return kExitBusy;
     default: return kExitFailure;
   }
+}
+
+provision::LedgerOptions ledger_options() {
+  provision::LedgerOptions o;
+  if (const char* env = std::getenv("IDTAP_LEDGER_BUSY_TIMEOUT_MS"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    long ms = std::strtol(env, &end, 10);
+    if (*end == '\0' && ms >= 0 && ms <= 3600000) o.busy_timeout_ms = static_cast<int>(ms);
+  }
+  if (const char* key = std::getenv("IDTAP_LEDGER_KEY_FILE"); key != nullptr && *key != '\0') o.key_file = key;
+  if (const char* site = std::getenv("IDTAP_SITE"); site != nullptr) o.site = site;
+  return o;
 }
 
 int exit_code_for_ledger_open(ErrorCode code) {

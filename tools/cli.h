@@ -11,6 +11,7 @@
 
 #include "idtap/base/error.h"
 #include "idtap/base/result.h"
+#include "idtap/provision/ledger.h"
 
 namespace idtap::cli {
 
@@ -29,6 +30,7 @@ enum ExitCode : int {
   kExitIo = 9,                 // file error: cannot read or write, no such file or record,
                                // a key file readable by others
   kExitMalformed = 10,         // data that does not parse (an ATR, a credential, a key file)
+  kExitBusy = 11,              // the ledger stayed locked by another process too long (ErrorCode::kBusy)
   kExitInterrupted = 130,      // SIGINT / SIGTERM (128 + SIGINT, the shells' convention)
   kExitFailure = 1,            // a negative outcome the command names, or an unexpected failure
 };
@@ -39,6 +41,13 @@ int exit_code_for(ErrorCode code);
 // an idtap ledger (nothing there, empty, foreign: kNotFound, kMalformed) or a missing key file
 // is a file error (kExitIo); otherwise exit_code_for(code).
 int exit_code_for_ledger_open(ErrorCode code);
+
+// ledger_options: how the commands open the ledger: the defaults, with the busy timeout (how
+// long to wait for another process's lock before failing with exit 11) from the environment
+// variable IDTAP_LEDGER_BUSY_TIMEOUT_MS when it holds a number of milliseconds (else 30000), and
+// the ledger key file from IDTAP_LEDGER_KEY_FILE (required for a PostgreSQL --ledger; a SQLite
+// ledger's default is "<ledger>.key"), and the acting site (LedgerOptions::site) from IDTAP_SITE.
+provision::LedgerOptions ledger_options();
 
 // OptionSpec: one option a command accepts. `takes_value` options are "--name VALUE" or
 // "--name=VALUE"; `repeatable` ones may be given several times.

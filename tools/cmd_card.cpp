@@ -15,7 +15,7 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap card report-lost --ledger DB --document-number N [--issuing-state KOR] [--unknown-ok] [--json]\n"
+    "usage: idtap card report-lost --ledger DB --document-number N [--issuing-state KOR] [--unknown-ok] [--site ID] [--json]\n"
     "       idtap card found --ledger DB --document-number N [--issuing-state KOR] [--json]\n\n"
     "  report-lost   the card is lost: its record is marked lost (provisioning from it is then\n"
     "                refused) and every active mobile credential of its holder is suspended.\n"
@@ -33,7 +33,7 @@ constexpr const char* kHelp =
 }  // namespace
 
 int cmd_card(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"ledger", true}, {"document-number", true}, {"issuing-state", true}, {"unknown-ok"}, {"json"},
+  auto args = Args::parse(argv, {{"ledger", true}, {"document-number", true}, {"issuing-state", true}, {"unknown-ok"}, {"site", true}, {"json"},
                                  {"help", false, false, 'h'}});
   if (!args.ok()) {
     print_error("card", args.error());
@@ -62,7 +62,9 @@ int cmd_card(const std::vector<std::string>& argv) {
     print_error("card", card.error());
     return kExitUsage;
   }
-  auto ledger = Ledger::open(*args->get("ledger"));
+  LedgerOptions options = ledger_options();
+  if (auto site = args->get("site")) options.site = *site;
+  auto ledger = Ledger::open(*args->get("ledger"), options);
   if (!ledger.ok()) {
     print_error("card", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);

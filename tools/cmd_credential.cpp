@@ -15,20 +15,21 @@ namespace {
 using namespace idtap::provision;
 
 constexpr const char* kHelp =
-    "usage: idtap credential list --ledger DB [--document-number N [--issuing-state KOR]] [--json]\n"
+    "usage: idtap credential list --ledger DB [--document-number N [--issuing-state KOR]] [--site ID] [--json]\n"
     "       idtap credential show ID --ledger DB [--json]\n"
     "       idtap credential suspend ID --ledger DB [--reason TEXT] [--json]\n"
     "       idtap credential resume ID --ledger DB [--json]\n"
     "       idtap credential revoke ID --ledger DB [--reason TEXT] [--json]\n"
     "       idtap credential report-lost ID --ledger DB [--json]\n\n"
     "  list          the credentials (all, or those issued from one card: the document number\n"
-    "                as the MRZ writes it, case, spaces and '<' do not matter); expired ones are\n"
-    "                marked expired first\n"
+    "                as the MRZ writes it, case, spaces and '<' do not matter; --site ID: those\n"
+    "                issued at that site); expired ones are marked expired first\n"
     "  show          one credential\n"
     "  suspend       active -> suspended (the status list then says invalid)\n"
     "  resume        suspended -> active (refused while its card is reported lost)\n"
     "  revoke        active or suspended -> revoked, for good\n"
     "  report-lost   the phone is lost: only this credential is suspended (reason phone_lost)\n"
+    "--site ID (or IDTAP_SITE): the center or embassy acting; recorded on every change.\n"
     "Run `idtap status-list publish` afterwards so verifiers see the change.\n";
 
 void record_json(JsonWriter& j, const CredentialRecord& c) {
@@ -44,8 +45,9 @@ void record_json(JsonWriter& j, const CredentialRecord& c) {
       .field("issued_at", format_tdate(c.issued_at))
       .field("valid_until", format_tdate(c.valid_until))
       .field("status_idx", c.status_idx)
-      .field("file", c.file_path)
-      .end_object();
+      .field("file", c.file_path);
+  if (!c.site.empty()) j.field("site", c.site);
+  j.end_object();
 }
 
 void record_text(const CredentialRecord& c, bool verbose) {
@@ -60,13 +62,14 @@ void record_text(const CredentialRecord& c, bool verbose) {
               c.card.issuing_state.c_str(), c.card.document_number.c_str(), c.card_state.c_str(), c.device_thumbprint.c_str(),
               c.doc_type.c_str(), format_tdate(c.issued_at).c_str(), format_tdate(c.valid_until).c_str(),
               static_cast<unsigned long long>(c.status_idx), c.file_path.empty() ? "-" : c.file_path.c_str());
+  if (!c.site.empty()) std::printf("site:         %s\n", c.site.c_str());
 }
 
 }  // namespace
 
 int cmd_credential(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {{"ledger", true}, {"document-number", true}, {"issuing-state", true}, {"reason", true},
-                                 {"json"}, {"help", false, false, 'h'}});
+                                 {"site", true}, {"json"}, {"help", false, false, 'h'}});
   if (!args.ok()) {
     print_error("credential", args.error());
     return kExitUsage;
@@ -94,7 +97,9 @@ int cmd_credential(const std::vector<std::string>& argv) {
     if (!normalized.ok()) return usage(normalized.error().context);
     card = std::move(normalized).value();
   }
-  auto ledger = Ledger::open(*args->get("ledger"));
+  LedgerOptions options = ledger_options();
+  if (auto site = args->get("site")) options.site = *site;
+  auto ledger = Ledger::open(*args->get("ledger"), options);
   if (!ledger.ok()) {
     print_error("credential", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);
@@ -108,8 +113,11 @@ int cmd_credential(const std::vector<std::string>& argv) {
   if (verb == "list") {
     auto expired = ledger->expire_due(now);
     if (!expired.ok()) return fail(expired.error());
-    auto all = ledger->credentials(card);
+    auto all = args->has("site") ? ledger->credentials_of_site(*args->get("site")) : ledger->credentials(card);
     if (!all.ok()) return fail(all.error());
+    if (args->has("site") && card)  // both: the site's credentials from that card
+      std::erase_if(*all, [&](const CredentialRecord& c) { return c.card.document_number != card->document_number ||
+                                                                    c.card.issuing_state != card->issuing_state; });
     if (json) {
       JsonWriter j;
       j.begin_array();

@@ -58,7 +58,7 @@ int cmd_ledger(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   const bool init = pos[0] == "init";
-  LedgerOptions options;
+  LedgerOptions options = ledger_options();
   if (!init && (args->has("status-uri") || args->has("status-size") || args->has("allow-attested"))) {
     print_error("ledger", make_error(ErrorCode::kInvalidArgument, "--status-uri, --status-size and --allow-attested are for `ledger init`"));
     return kExitUsage;

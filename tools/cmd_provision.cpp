@@ -195,7 +195,7 @@ int run_challenge(const std::vector<std::string>& argv) {
       return kExitUsage;
     }
   }
-  auto ledger = Ledger::open(*ledger_path);
+  auto ledger = Ledger::open(*ledger_path, ledger_options());
   if (!ledger.ok()) {
     print_error("provision challenge", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);
@@ -310,7 +310,7 @@ int run_offer(const std::vector<std::string>& argv) {
   auth::TrustStore trust;
   if (!attested)
     if (auto st = apply_card_access(*args, read_request, trust); !st.ok()) return fail(st.error());
-  auto ledger = Ledger::open(*args->get("ledger"));
+  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("provision offer", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);
@@ -448,7 +448,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
     if (!parsed.ok()) return fail(parsed.error());
     mapping = std::move(parsed).value();
   }
-  auto ledger = Ledger::open(*args->get("ledger"));
+  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("provision", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);

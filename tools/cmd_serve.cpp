@@ -347,6 +347,8 @@ class AdminOffers {
       case ErrorCode::kServiceUnavailable:
       case ErrorCode::kTimeout:
         return json_error(res, 503, "card_unavailable", e.message());
+      case ErrorCode::kBusy:
+        return json_error(res, 503, "ledger_busy", e.context);
       default:
         return json_error(res, 500, "server_error", error_code_name(e.code));
     }

@@ -107,7 +107,7 @@ int cmd_status_list(const std::vector<std::string>& argv) {
   };
   auto issuer = load_issuer(IssuerFiles{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")});
   if (!issuer.ok()) return fail(issuer.error());
-  auto ledger = Ledger::open(*args->get("ledger"));
+  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("status-list publish", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);

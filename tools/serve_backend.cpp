@@ -1,5 +1,7 @@
 #include "serve_backend.h"
 
+#include "cli.h"
+
 namespace idtap::cli {
 
 Result<std::unique_ptr<PooledOfferBackend>> PooledOfferBackend::open(const std::string& ledger_path,
@@ -7,10 +9,12 @@ Result<std::unique_ptr<PooledOfferBackend>> PooledOfferBackend::open(const std::
                                                                      size_t connections, UnixSeconds now) {
   if (connections == 0) return make_error(ErrorCode::kInvalidArgument, "the ledger pool needs at least one connection");
   std::unique_ptr<PooledOfferBackend> pool(new PooledOfferBackend());
-  IDTAP_ASSIGN_OR_RETURN(pool->writer_, issue::GroupCommitBackend::open(ledger_path, config, now));
+  issue::GroupCommitOptions writer_options;
+  writer_options.ledger = ledger_options();
+  IDTAP_ASSIGN_OR_RETURN(pool->writer_, issue::GroupCommitBackend::open(ledger_path, config, now, writer_options));
   for (size_t i = 0; i < connections; ++i) {
     auto slot = std::make_unique<Slot>();
-    IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path));
+    IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path, ledger_options()));
     slot->ledger = std::make_unique<provision::Ledger>(std::move(ledger));
     IDTAP_ASSIGN_OR_RETURN(issue::Pipeline pipeline, issue::Pipeline::open(*slot->ledger, config, now));
     slot->pipeline = std::make_unique<issue::Pipeline>(std::move(pipeline));

@@ -31,6 +31,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kState: return "state";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kBusy: return "busy";
   }
   return "unknown";
 }

@@ -6,6 +6,8 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "idtap/crypto/random.h"
 #include "symmetric_internal.h"
@@ -92,8 +94,18 @@ Result<std::vector<X509Ptr>> parse_certificates_pem(ByteView pem) {
   if (!bio) return openssl_error("BIO_new_mem_buf");
   std::vector<X509Ptr> certs;
   while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) certs.emplace_back(x);
-  ERR_clear_error();  // the loop ends on "no start line"
-  if (certs.empty()) return make_error(ErrorCode::kMalformed, "no PEM certificate (BEGIN CERTIFICATE) found");
+  ERR_clear_error();  // the loop ends on "no start line", or on a block that does not parse
+  // Every block must parse: a corrupt one (and the loop stops there) must not leave a silently
+  // shorter chain.
+  const std::string_view text(reinterpret_cast<const char*>(pem.data()), pem.size());
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  size_t blocks = 0;
+  for (size_t at = text.find(kBegin); at != std::string_view::npos; at = text.find(kBegin, at + kBegin.size())) ++blocks;
+  if (blocks == 0)
+    return make_error(ErrorCode::kMalformed, "no PEM certificate (BEGIN CERTIFICATE) found");
+  if (blocks != certs.size())
+    return make_error(ErrorCode::kMalformed, "PEM certificate " + std::to_string(certs.size() + 1) + " of " + std::to_string(blocks) +
+                                                 " does not parse (a corrupt certificate is refused, not dropped)");
   return certs;
 }
 

@@ -24,7 +24,7 @@ Result<std::unique_ptr<GroupCommitBackend>> GroupCommitBackend::open(const std::
                                                                      UnixSeconds now, GroupCommitOptions options) {
   if (options.max_batch == 0 || options.max_batch > kMaxBatchLimit)
     return make_error(ErrorCode::kInvalidArgument, "group commit: max_batch must be 1.." + std::to_string(kMaxBatchLimit));
-  IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path));
+  IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path, options.ledger));
   auto owned_ledger = std::make_unique<provision::Ledger>(std::move(ledger));
   IDTAP_ASSIGN_OR_RETURN(Pipeline pipeline, Pipeline::open(*owned_ledger, config, now));
   return std::unique_ptr<GroupCommitBackend>(

@@ -1,21 +1,46 @@
 // lib/provision/ledger_internal.h: the ledger's connection as the files of lib/provision that
-// work on the ledger's tables see it (ledger.cpp; offer_store.cpp). Not installed; not for
-// other layers, which go through idtap/provision/ledger.h.
+// work on the ledger's tables see it (ledger.cpp and its ledger_*.cpp parts; pending_offers.cpp).
+// Not installed; not for other layers, which go through idtap/provision/ledger.h.
 #pragma once
 
-#include <sqlite3.h>
-
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
 #include "idtap/base/secure_bytes.h"
 #include "idtap/provision/ledger.h"
+#include "ledger_db.h"
 
 namespace idtap::provision {
+
+// ----- states: the one mapping between the enums and the strings stored in the tables --------
+
+// parse_credential_state: the enum of a stored credential state; kMalformed for another string.
+Result<CredentialState> parse_credential_state(std::string_view sql);
+
+// CardState: a card as the ledger has it: valid, or reported lost.
+enum class CardState { kValid, kLost };
+// card_state_name: "valid" / "lost" (the stored strings); parse_card_state: the reverse.
+const char* card_state_name(CardState state);
+Result<CardState> parse_card_state(std::string_view sql);
+
+// ----- the key file (ledger_key.cpp) ----------------------------------------------------------
+
+// ensure_key_file: makes `key_path` (32 random bytes as hex, mode 0600) unless it exists;
+// published with link() so two creators never both win, its directory fsynced.
+Status ensure_key_file(const std::string& key_path);
+// read_key_file: the key; kIo when unreadable or readable by group or others, kMalformed when
+// it is not 32 hex bytes. The buffers it read through are zeroised.
+Result<SecureBytes> read_key_file(const std::string& key_path);
+
+// ----- the event chain (ledger_events.cpp) ----------------------------------------------------
+
+// kGenesis: the link the first event chains from.
+extern const Bytes kGenesis;
 
 // EventHead: meta 'event_head' = "SEQ:HASH:TAG" (hex), TAG = HMAC(key, kHeadLabel || SEQ as 8
 // big-endian bytes || HASH). The tag is what makes rewinding the head to an earlier row (its
@@ -26,117 +51,75 @@ struct EventHead {
   Bytes tag;
 };
 
-// ledger_error: a SQLite failure as an idtap error (busy: kTimeout, constraint: kState, else kIo).
-inline Error ledger_error(sqlite3* db, int rc, const std::string& what) {
-  std::string msg = "ledger: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  int primary = rc & 0xFF;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return make_error(ErrorCode::kTimeout, msg);
-  if (primary == SQLITE_CONSTRAINT) return make_error(ErrorCode::kState, msg);
-  return make_error(ErrorCode::kIo, msg);
-}
+// canonical_event: the deterministic CBOR array [seq, at, kind, credential_id, card_id, detail]
+// an event's link covers, with the site appended when there is one (so the rows of ledgers
+// made before sites existed keep their links).
+Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, std::string_view credential_id, int64_t card_id,
+                              std::string_view detail, std::string_view site);
 
-// Stmt: a cached prepared statement in use; reset and unbound when it goes out of scope.
-class Stmt {
- public:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
-  Stmt(const Stmt&) = delete;
-  ~Stmt() {
-    if (s_ != nullptr) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-  }
-  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
-  Stmt& bind(int i, std::string_view v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
-  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
-  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
-  Stmt& bind_blob(int i, ByteView v) { sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
-  // step: true for a row, false when done.
-  Result<bool> step() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return ledger_error(db_, sqlite3_extended_errcode(db_), sqlite3_sql(s_));
-  }
-  Status run() {
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, step());
-      if (!row) return ok_status();
-    }
-  }
-  // texts: column 0 of every remaining row, as text (a list of ids).
-  Result<std::vector<std::string>> texts() {
-    std::vector<std::string> out;
-    while (true) {
-      IDTAP_ASSIGN_OR_RETURN(bool row, step());
-      if (!row) return out;
-      out.push_back(text(0));
-    }
-  }
-  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
-  bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  std::string text(int c) const {
-    const unsigned char* t = sqlite3_column_text(s_, c);
-    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, c)) : std::string();
-  }
-  Bytes blob(int c) const {
-    const auto* b = static_cast<const uint8_t*>(sqlite3_column_blob(s_, c));
-    return b ? Bytes(b, b + sqlite3_column_bytes(s_, c)) : Bytes();
-  }
+// parse_meta_number: a meta value that must be a decimal number in [min, max]; kMalformed
+// ("ledger is corrupt: ...") otherwise, never an exception.
+Result<uint64_t> parse_meta_number(std::string_view key, std::string_view text, uint64_t min, uint64_t max);
 
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_;
+// CardRow: one row of cards, as the one card lookup (Ledger::Impl::find_card) reads it.
+struct CardRow {
+  int64_t id = 0;
+  CardState state = CardState::kValid;
+  int64_t holder_id = 0;  // 0: recorded without a holder (reported lost before any issuance)
 };
 
-// Ledger::Impl: one connection (the database, its key, the prepared statement cache).
+// Ledger::Impl: one connection (the database, its key, what was read from meta).
 struct Ledger::Impl {
-  sqlite3* db = nullptr;
+  std::unique_ptr<LedgerDb> db;
   std::string path;
   SecureBytes key;
   std::string status_uri;
   uint64_t status_size = 0;
   bool allow_attested = false;  // meta 'allow_attested' with a valid tag
   bool in_group = false;        // inside run_in_one_transaction: a Txn is a savepoint
-  std::unordered_map<const char*, sqlite3_stmt*> cache;
+  std::string site;             // LedgerOptions::site
   // The issuer chain last checked and its validity window: parsing the chain for every
   // issuance cost more than half the issuance rate (provision_bench).
   std::vector<Bytes> checked_chain;
   IssuerValidity checked_window;
-  ~Impl();
-  Result<Stmt> prepare(const char* sql);
-  Status exec(const char* sql);
+
+  Result<Stmt> prepare(const char* sql) { return db->prepare(sql); }
+  Status exec(const char* sql) { return db->exec(sql); }
   Result<std::string> meta(const char* key);
   Status set_meta(const char* key, const std::string& value);
 
+  // find_card: the one card lookup: the row of `card` (already normalized), or nullopt.
+  Result<std::optional<CardRow>> find_card(const CardIdentity& card);
+
   // event_link: one link of the event chain: HMAC-SHA256(key, previous link || canonical row).
   Result<Bytes> event_link(ByteView prev, ByteView canonical) const;
-
   // head_tag: the HMAC that authenticates the head (seq, hash): see EventHead.
   Result<Bytes> head_tag(int64_t seq, ByteView hash) const;
   Status set_event_head(int64_t seq, ByteView hash);
-
   // event_head: the authenticated head; kMalformed when it does not parse or its tag is wrong.
   Result<EventHead> event_head();
-
   // append_event: the next chained row and the new head, inside the caller's transaction.
   Status append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
                       std::string_view detail);
+
   Status set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
                               const char* event_kind);
   Result<uint64_t> allocate_status_index();
   Result<IssuedCredential> issue_locked(const IssueRequest& r, IssuerSigner& signer);
 };
 
-// Txn: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed. Inside
+// Txn: a write transaction (LedgerDb::begin ... commit), rolled back unless committed. Inside
 // Ledger::run_in_one_transaction it is a savepoint of the group's transaction instead (SAVEPOINT
 // ... RELEASE, ROLLBACK TO): its changes are undone alone, and are durable with the group's
 // commit.
 class Txn {
  public:
   static Result<Txn> begin(Ledger::Impl& l) {
-    IDTAP_TRY(l.exec(l.in_group ? "SAVEPOINT txn" : "BEGIN IMMEDIATE"));
+    if (l.in_group) {
+      IDTAP_TRY(l.exec("SAVEPOINT txn"));
+    } else {
+      IDTAP_TRY(l.db->begin());
+    }
     return Txn(l, l.in_group);
   }
   Txn(Txn&& o) noexcept : l_(o.l_), open_(o.open_), nested_(o.nested_) { o.open_ = false; }
@@ -146,11 +129,11 @@ class Txn {
       (void)l_.exec("ROLLBACK TO txn");
       (void)l_.exec("RELEASE txn");
     } else {
-      (void)l_.exec("ROLLBACK");
+      (void)l_.db->rollback();
     }
   }
   Status commit() {
-    IDTAP_TRY(l_.exec(nested_ ? "RELEASE txn" : "COMMIT"));
+    IDTAP_TRY(nested_ ? l_.exec("RELEASE txn") : l_.db->commit());
     open_ = false;
     return ok_status();
   }
@@ -161,5 +144,37 @@ class Txn {
   bool open_ = true;
   bool nested_ = false;
 };
+
+// retrying: runs `body` (one whole transaction) and runs it again, up to kRetries times, while
+// it fails with a serialization failure or a deadlock (PostgreSQL 40001, 40P01): a clerk never
+// sees one. Inside run_in_one_transaction the group's transaction is retried by no one: the
+// error is returned.
+template <typename F>
+auto retrying(Ledger::Impl& l, F&& body) -> decltype(body()) {
+  constexpr int kRetries = 8;
+  for (int attempt = 0;; ++attempt) {
+    (void)l.db->take_retryable();
+    auto result = body();
+    if (result.ok() || l.in_group || attempt >= kRetries || !l.db->take_retryable()) return result;
+  }
+}
+
+// is_postgres_location: whether `location` names a PostgreSQL ledger: a postgresql:// (or
+// postgres://) URI or a libpq keyword string ("host=... dbname=..."); else it is a SQLite file.
+bool is_postgres_location(const std::string& location);
+
+// open_postgres_ledger_db: the PostgreSQL backend (ledger_postgres.cpp) connected to
+// `location`; kIo with libpq's message when the connection fails.
+Result<std::unique_ptr<LedgerDb>> open_postgres_ledger_db(const std::string& location, const LedgerOptions& options);
+
+// open_sqlite_ledger_db: the SQLite backend (ledger_sqlite.cpp) for the file `path`: refuses
+// what is not an idtap ledger as Ledger::open documents (`create`: a missing file is made).
+// `created` (caller-owned) is set when the file was made by this call.
+Result<std::unique_ptr<LedgerDb>> open_sqlite_ledger_db(const std::string& path, const LedgerOptions& options, bool create,
+                                                        bool* created);
+
+// not_a_ledger: the one error for a path that is not an idtap ledger (nothing there, an empty
+// file, another program's database, not a database at all).
+Error not_a_ledger(ErrorCode code, const std::string& path, const std::string& why);
 
 }  // namespace idtap::provision

@@ -1,7 +1,5 @@
 #include "idtap/provision/pending_offers.h"
 
-#include <sqlite3.h>
-
 #include "idtap/base/hex.h"
 #include "idtap/crypto/aead.h"
 #include "idtap/crypto/mac.h"
@@ -11,24 +9,6 @@
 
 namespace idtap::provision {
 namespace {
-
-constexpr const char* kOfferSchema = R"sql(
-CREATE TABLE IF NOT EXISTS offers(
-  id TEXT PRIMARY KEY,
-  code_tag BLOB NOT NULL UNIQUE,
-  tx_code_tag BLOB NOT NULL,
-  configuration_id TEXT NOT NULL,
-  evidence TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  failed_attempts INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL CHECK(state IN ('pending', 'redeemed', 'issued', 'killed')),
-  sealed_holder BLOB,
-  device_thumbprint TEXT NOT NULL DEFAULT '',
-  credential_id TEXT NOT NULL DEFAULT '',
-  sealed_credential BLOB);
-CREATE INDEX IF NOT EXISTS offers_by_expiry ON offers(expires_at);
-)sql";
 
 constexpr size_t kCodeBytes = 32;  // the pre-authorized code: 256 random bits
 constexpr size_t kOfferIdBytes = 16;
@@ -88,8 +68,8 @@ Result<OfferState> parse_offer_state(const std::string& s) {
 // Sweep inside the caller's transaction.
 Result<size_t> sweep_locked(Ledger::Impl& l, UnixSeconds now) {
   IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("DELETE FROM offers WHERE expires_at <= ?1"));
-  IDTAP_TRY(s.bind(1, now).run());
-  return static_cast<size_t>(sqlite3_changes(l.db));
+  IDTAP_ASSIGN_OR_RETURN(int64_t n, s.bind(1, now).run_changes());
+  return static_cast<size_t>(n);
 }
 
 // ----- the holder record ----------------------------------------------------------------------
@@ -210,7 +190,7 @@ PendingOffers::PendingOffers(Ledger& ledger) : ledger_(ledger) {}
 
 Status PendingOffers::ensure_schema() {
   if (schema_ready_) return ok_status();
-  IDTAP_TRY(ledger_.impl_->exec(kOfferSchema));
+  IDTAP_TRY(ledger_.impl_->exec(ledger_.impl_->db->offers_schema_sql()));
   schema_ready_ = true;
   return ok_status();
 }
@@ -249,10 +229,8 @@ Result<CreatedOffer> PendingOffers::create(const NewOffer& offer) {
   {
     // The card as the ledger knows it now: reported lost since (or never used and recorded
     // lost) is refused at the desk too.
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("SELECT state FROM cards WHERE issuing_state = ?1 AND document_number = ?2"));
-    s.bind(1, card.issuing_state).bind(2, card.document_number);
-    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (row && s.text(0) == "lost") return make_error(ErrorCode::kRefused, "the card is reported lost");
+    IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, l.find_card(card));
+    if (known && known->state == CardState::kLost) return make_error(ErrorCode::kRefused, "the card is reported lost");
   }
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("INSERT INTO offers(id, code_tag, tx_code_tag, configuration_id, evidence, created_at, "
@@ -379,8 +357,9 @@ Result<OfferCredential> PendingOffers::issue(const OfferIssue& request) {
       IDTAP_ASSIGN_OR_RETURN(Bytes sealed, crypto::aes256_gcm_seal(seal_key, credential_aad(request.offer_id), c.issuer_signed));
       IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("UPDATE offers SET state = 'issued', sealed_holder = NULL, device_thumbprint = ?2, "
                                                "credential_id = ?3, sealed_credential = ?4 WHERE id = ?1 AND state = 'redeemed'"));
-      IDTAP_TRY(s.bind(1, request.offer_id).bind(2, thumbprint).bind(3, c.credential_id).bind_blob(4, sealed).run());
-      if (sqlite3_changes(l.db) != 1) {
+      IDTAP_ASSIGN_OR_RETURN(int64_t changed,
+                             s.bind(1, request.offer_id).bind(2, thumbprint).bind(3, c.credential_id).bind_blob(4, sealed).run_changes());
+      if (changed != 1) {
         raced = true;
         return make_error(ErrorCode::kState, "offer " + request.offer_id + " was issued meanwhile");
       }

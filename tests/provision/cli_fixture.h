@@ -44,6 +44,20 @@ inline Run run(const std::string& args) {
   return r;
 }
 
+// run_with_env: run(), with `assignments` ("NAME=VALUE ...") in the command's environment.
+inline Run run_with_env(const std::string& assignments, const std::string& args) {
+  Run r;
+  std::string cmd = "env " + assignments + idtap_binary() + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 inline void write(const std::string& path, std::string_view text) { REQUIRE(write_file_atomic(path, bytes_of(text), 0600).ok()); }

@@ -70,3 +70,30 @@ TEST_CASE("one SoftwareIssuer shared by threads: every signature verifies") {
   REQUIRE(sig.ok());
   CHECK(pki.ds_key.public_key().verify_es256(m, *sig).ok());
 }
+
+TEST_CASE("a certificate chain with a corrupt certificate is refused, not shortened (issue 16)") {
+  TestIssuer pki = make_test_issuer();
+  const std::string ds = pki.ds.to_pem(), ca = pki.ca.to_pem();
+  REQUIRE(Certificate::load_pem_chain(bytes_of(ds + ca)).value().size() == 2);
+  // The CA's base64 body damaged: before, the chain silently ended at the document signer.
+  std::string corrupt_ca = ca;
+  const auto body = corrupt_ca.find('\n') + 1;
+  corrupt_ca.replace(body, 8, "AAAA!!!!");
+  struct Case {
+    const char* why;
+    std::string pem;
+  };
+  const Case cases[] = {
+      {"the second certificate corrupt", ds + corrupt_ca},
+      {"the first certificate corrupt", corrupt_ca + ds},
+      {"a block cut short", ds + ca.substr(0, ca.size() / 2)},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.why);
+    auto chain = Certificate::load_pem_chain(bytes_of(c.pem));
+    REQUIRE_FALSE(chain.ok());
+    CHECK(chain.error().code == ErrorCode::kMalformed);
+    CHECK_MESSAGE(chain.error().context.find("does not parse (a corrupt certificate is refused") != std::string::npos,
+                  chain.error().context);
+  }
+}

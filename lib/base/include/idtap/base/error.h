@@ -35,6 +35,7 @@ enum class ErrorCode : int {
   kState,                 // an object was used in the wrong state (dead channel, finished)
   kNotFound,              // a named thing (file, record, credential) does not exist
   kInternal,              // a bug in idtap or an OpenSSL failure that should not happen
+  kBusy,                  // a shared resource (the ledger) stayed locked by another process too long
 };
 
 // error_code_name: a short stable identifier ("card_removed") for `code`; never null.

@@ -24,9 +24,11 @@
 
 namespace idtap::issue {
 
-// GroupCommitOptions: `max_batch` operations at most under one commit (1..4096).
+// GroupCommitOptions: `max_batch` operations at most under one commit (1..4096); `ledger`: how
+// the writer's connection is opened (busy timeout, key file of a PostgreSQL ledger).
 struct GroupCommitOptions {
   size_t max_batch = 256;
+  provision::LedgerOptions ledger;
 };
 
 // GroupCommitStats: what the writer did so far.

@@ -22,15 +22,20 @@
 // Format version 2; a version 1 ledger (plain SHA-256 chain) is refused (kNotSupported). verify() also replays the
 // events and compares the credential and card states they imply with the tables.
 //
-// Crash consistency with a credential file (what `idtap provision --out` does):
-//   1. inside the issuance transaction, the credential is written to
-//      credential_temp_path(out, id) and fsynced (IssueRequest::before_commit);
-//   2. the transaction commits (the record now exists);
-//   3. the temp file is renamed to `out` and the directory fsynced.
-// A crash before 2 leaves an orphan temp file and no record: verify() reports it and
-// repair deletes it (the credential never existed). A crash between 2 and 3 leaves a record
-// whose file is still the temp file: repair completes the rename (the bytes are checked
-// against the recorded SHA-256). A record whose file is gone altogether (ENOENT) is reported
+// Crash consistency with a credential file (what `idtap provision --out` does, issue_to_file):
+// record first, publish after, so that no signed credential is ever on disk without its record.
+//   1. inside the issuance transaction, an empty marker credential_temp_path(out, id) is made
+//      and fsynced (IssueRequest::before_commit): no signed bytes yet;
+//   2. the transaction commits (the record: id, status index, SHA-256 of the signed bytes);
+//   3. the signed bytes are written into the temp file and fsynced;
+//   4. the temp file is renamed to `out` and the directory fsynced.
+// A crash before 2 leaves an orphan marker and no record: verify() reports it and repair
+// deletes it. A crash between 2 and 3 leaves a record and an empty (or cut short) marker: the
+// credential never left the process, so repair revokes it ("never published") and deletes the
+// marker. A crash between 3 and 4 leaves a record whose file is still the temp file: repair
+// completes the rename (the bytes are checked against the recorded SHA-256). A revoked or
+// expired credential whose path now holds another file (a later credential for the same path)
+// is not a finding. A record whose file is gone altogether (ENOENT) is reported
 // and never revoked, not even by repair: the file is the desk's copy, the phone holds the
 // credential, and revoking it is the clerk's explicit action. A file that cannot be read for
 // another reason is reported, not repaired.
@@ -65,6 +70,11 @@ struct LedgerOptions {
   // default; create() on an existing ledger turns it on (an event 'policy' records it), never
   // off. Kept in meta under an HMAC of the ledger key, so an edited row reads as off.
   bool allow_attested = false;
+  // key_file: the ledger key file; "" means "<ledger>.key" beside a SQLite ledger file.
+  std::string key_file;
+  // site: the center or embassy this connection acts for (1..64 of A-Z a-z 0-9 . _ -, or ""):
+  // stored on every event it appends and every credential it issues (kInvalidArgument else).
+  std::string site;
 };
 
 enum class CredentialState { kActive, kSuspended, kRevoked, kExpired };
@@ -87,6 +97,7 @@ struct CredentialRecord {
   std::string file_path;
   Bytes file_sha256;
   std::string evidence;           // "chip" or "clerk:ID" (VerifiedHolder::evidence_label)
+  std::string site;               // the site that issued it ("" when none was named)
 };
 
 // IssuedCredential: what issue() hands back.
@@ -224,6 +235,13 @@ class Ledger {
   // kInvalidArgument for a malformed document number).
   Result<CredentialRecord> credential(const std::string& credential_id);
   Result<std::vector<CredentialRecord>> credentials(const std::optional<CardIdentity>& card = std::nullopt);
+  // Ledger::credential_by_file: the credential recorded at `path` whose bytes have SHA-256
+  // `sha256`, or nullopt.
+  Result<std::optional<CredentialRecord>> credential_by_file(const std::string& path, ByteView sha256);
+  // Ledger::credentials_of_site: the credentials issued at `site`, oldest first.
+  Result<std::vector<CredentialRecord>> credentials_of_site(const std::string& site);
+  // Ledger::site: LedgerOptions::site of this connection.
+  const std::string& site() const;
 
   // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials.
   Result<StatusList> status_list();

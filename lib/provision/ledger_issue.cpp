@@ -1,0 +1,365 @@
+// lib/provision/ledger_issue.cpp: issuance (the rules, the holder, the card, the status index,
+// the credential) and every state change of a credential or a card, each one transaction that
+// appends its events (ledger.h states the rules).
+#include "idtap/base/hex.h"
+#include "idtap/crypto/hash.h"
+#include "idtap/crypto/mac.h"
+#include "idtap/crypto/random.h"
+#include "ledger_internal.h"
+
+namespace idtap::provision {
+
+Status Ledger::Impl::set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
+                            const char* event_kind) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE credentials SET state = ?2, state_reason = ?3 WHERE id = ?1"));
+  IDTAP_TRY(s.bind(1, id).bind(2, credential_state_name(state)).bind(3, reason).run());
+  return append_event(now, event_kind, id, 0, reason);
+}
+
+Result<uint64_t> Ledger::Impl::allocate_status_index() {
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    IDTAP_ASSIGN_OR_RETURN(Bytes r, crypto::random_bytes(8));
+    uint64_t idx = be_uint(r) % status_size;
+    IDTAP_ASSIGN_OR_RETURN(Stmt used, prepare("SELECT 1 FROM credentials WHERE status_idx = ?1"));
+    used.bind(1, static_cast<int64_t>(idx));
+    IDTAP_ASSIGN_OR_RETURN(bool taken, used.step());
+    if (!taken) return idx;
+  }
+  // Dense list: the first free index.
+  IDTAP_ASSIGN_OR_RETURN(Stmt all, prepare("SELECT status_idx FROM credentials ORDER BY status_idx"));
+  uint64_t expect = 0;
+  while (true) {
+    IDTAP_ASSIGN_OR_RETURN(bool row, all.step());
+    if (!row) break;
+    uint64_t idx = static_cast<uint64_t>(all.i64(0));
+    if (idx != expect) break;
+    ++expect;
+  }
+  if (expect >= status_size) return make_error(ErrorCode::kRefused, "the status list is full (" + std::to_string(status_size) + " entries)");
+  return expect;
+}
+
+
+Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {
+  const VerifiedHolder& h = *r.holder;
+  if (h.evidence == Evidence::kClerk && !allow_attested)
+    return make_error(ErrorCode::kRefused, "this ledger does not allow clerk-attested issuance (it is off unless the ledger "
+                                           "was set up with `idtap ledger init --allow-attested`)");
+  // The proof's challenge: known, unused, unexpired; consumed by this transaction.
+  if (r.possession == PossessionCheck::kChallenge) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT expires_at, used_at FROM challenges WHERE challenge = ?1"));
+    s.bind_blob(1, r.proof.challenge);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return make_error(ErrorCode::kRefused, "bad proof of possession: unknown challenge");
+    if (!s.is_null(1)) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge was already used (replayed proof)");
+    if (s.i64(0) <= r.now) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge expired");
+  }
+  if (r.possession == PossessionCheck::kChallenge) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE challenges SET used_at = ?2 WHERE challenge = ?1"));
+    IDTAP_TRY(s.bind_blob(1, r.proof.challenge).bind(2, r.now).run());
+  }
+  // The holder, keyed by HMAC(ledger key, resident number digits).
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
+  IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, crypto::hmac_sha256(key, ByteView(digits.data(), digits.size())));
+  int64_t holder_id = 0;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM holders WHERE holder_key = ?1"));
+    s.bind_blob(1, holder_key);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row) holder_id = s.i64(0);
+  }
+  if (holder_id == 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO holders(holder_key, created_at) VALUES(?1, ?2) RETURNING id"));
+    IDTAP_ASSIGN_OR_RETURN(holder_id, s.bind_blob(1, holder_key).bind(2, r.now).returning_id());
+  }
+  // One phone per person: a device key that holds another holder's live (active or suspended)
+  // credential is refused; that credential must be revoked first (a suspended one could be
+  // resumed, so it still binds the phone).
+  const std::string thumbprint = r.device_key.thumbprint();
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id, state FROM credentials WHERE device_thumbprint = ?1 AND holder_id <> ?2 "
+                                           "AND state IN ('active', 'suspended') LIMIT 1"));
+    s.bind(1, thumbprint).bind(2, holder_id);
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row)
+      return make_error(ErrorCode::kRefused, "this phone's device key already holds another holder's mobile ID (credential " +
+                                                 s.text(0) + ", " + s.text(1) + "): a device key is bound to one holder; " +
+                                                 "that credential must be revoked before this phone can hold another person's ID");
+  }
+  // The card: refused when the ledger has it as lost or as another holder's. A card first
+  // recorded without a holder (reported lost before it was ever used, then found) gets this
+  // holder, so that a later loss report suspends the credential issued here.
+  int64_t card_id = 0;
+  bool card_has_holder = false;
+  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(h.card));
+  IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, find_card(card));
+  if (known) {
+    card_id = known->id;
+    card_has_holder = known->holder_id != 0;
+    if (known->state == CardState::kLost) return make_error(ErrorCode::kRefused, "the card is reported lost");
+    if (card_has_holder && known->holder_id != holder_id) return make_error(ErrorCode::kRefused, "the card is recorded for another holder");
+  }
+  if (card_id != 0 && !card_has_holder) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE cards SET holder_id = ?2 WHERE id = ?1 AND holder_id IS NULL"));
+    IDTAP_TRY(s.bind(1, card_id).bind(2, holder_id).run());
+  }
+  if (card_id == 0) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) "
+                                           "VALUES(?1, ?2, ?3, 'valid') RETURNING id"));
+    IDTAP_ASSIGN_OR_RETURN(card_id, s.bind(1, card.issuing_state).bind(2, card.document_number).bind(3, holder_id).returning_id());
+  }
+
+  IssuedCredential out;
+  IDTAP_ASSIGN_OR_RETURN(Bytes id_bytes, crypto::random_bytes(16));
+  out.credential_id = to_hex(id_bytes);
+  out.file_path = r.file_path;
+  out.device_thumbprint = thumbprint;
+
+  // One phone per holder: the previous live credential is revoked in this transaction.
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state IN ('active', 'suspended')"));
+    s.bind(1, holder_id);
+    IDTAP_ASSIGN_OR_RETURN(out.revoked, s.texts());
+  }
+  for (const auto& old : out.revoked)
+    IDTAP_TRY(set_credential_state(old, CredentialState::kRevoked, "replaced by " + out.credential_id, r.now, "revoked"));
+
+  IDTAP_ASSIGN_OR_RETURN(out.status_idx, allocate_status_index());
+  out.validity.signed_at = r.now;
+  out.validity.valid_from = r.now;
+  out.validity.valid_until = credential_valid_until(r.now);
+  // A credential that would not verify (an issuer certificate expired, not yet valid, or
+  // expiring before validUntil) is not issued.
+  if (signer.certificate_chain() != checked_chain) {
+    IDTAP_ASSIGN_OR_RETURN(checked_window, issuer_validity(signer.certificate_chain()));
+    checked_chain = signer.certificate_chain();
+  }
+  if (!checked_window.covers(r.now, out.validity.valid_until))
+    IDTAP_TRY(check_issuer_validity(signer, r.now, out.validity.valid_until));  // the error names the certificate
+
+  MdocContent content;
+  content.holder = &h;
+  content.mapping = r.mapping;
+  content.device_key = r.device_key;
+  content.validity = out.validity;
+  content.status = StatusReference{out.status_idx, status_uri};
+  IDTAP_ASSIGN_OR_RETURN(out.issuer_signed, issue_mdoc(content, signer));
+  IDTAP_ASSIGN_OR_RETURN(Bytes file_sha256, crypto::digest(crypto::HashAlg::kSha256, out.issuer_signed));
+
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare(
+        "INSERT INTO credentials(id, holder_id, card_id, device_thumbprint, doc_type, issued_at, valid_from, valid_until, "
+        "state, status_idx, file_path, file_sha256, evidence, site) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10, ?11, ?12, ?13)"));
+    IDTAP_TRY(s.bind(1, out.credential_id).bind(2, holder_id).bind(3, card_id).bind(4, out.device_thumbprint)
+                  .bind(5, r.mapping.doc_type).bind(6, r.now).bind(7, out.validity.valid_from).bind(8, out.validity.valid_until)
+                  .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
+                  .bind_blob(11, file_sha256).bind(12, h.evidence_label()).bind(13, site).run());
+  }
+  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id,
+                         "device " + out.device_thumbprint + " evidence " + h.evidence_label()));
+  if (r.before_commit) IDTAP_TRY(r.before_commit(out));
+  return out;
+}
+
+namespace {
+
+Status check_request(const IssueRequest& r) {
+  if (r.holder == nullptr) return make_error(ErrorCode::kInvalidArgument, "issue: no holder");
+  // The rules first: nothing is touched when they refuse.
+  IDTAP_TRY(check_issuance_policy(*r.holder, date_of(r.now)));
+  if (r.possession == PossessionCheck::kCaller) return ok_status();
+  return verify_possession_signature(r.proof, r.device_key);
+}
+
+}  // namespace
+
+Result<IssuedCredential> Ledger::issue(const IssueRequest& r, IssuerSigner& signer) {
+  return retrying(*impl_, [&]() -> Result<IssuedCredential> {
+    IDTAP_TRY(check_request(r));
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(IssuedCredential out, impl_->issue_locked(r, signer));
+    IDTAP_TRY(txn.commit());
+    return out;
+  });
+}
+
+Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<const IssueRequest> requests, IssuerSigner& signer) {
+  return retrying(*impl_, [&]() -> Result<std::vector<Result<IssuedCredential>>> {
+    std::vector<Result<IssuedCredential>> results;
+    results.reserve(requests.size());
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    for (const auto& r : requests) {
+      auto checked = check_request(r);
+      if (!checked.ok()) {
+        results.push_back(checked.error());
+        continue;
+      }
+      IDTAP_TRY(impl_->exec("SAVEPOINT item"));
+      auto one = impl_->issue_locked(r, signer);
+      if (!one.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO item"));
+      IDTAP_TRY(impl_->exec("RELEASE item"));
+      results.push_back(std::move(one));
+    }
+    IDTAP_TRY(txn.commit());
+    return results;
+  });
+}
+
+Status Ledger::run_in_one_transaction(std::span<const std::function<Status()>> operations) {
+  if (impl_->in_group) return make_error(ErrorCode::kState, "run_in_one_transaction: already inside a group transaction");
+  IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+  impl_->in_group = true;
+  struct GroupEnd {
+    Ledger::Impl& l;
+    ~GroupEnd() { l.in_group = false; }
+  } group_end{*impl_};
+  for (const auto& operation : operations) {
+    IDTAP_TRY(impl_->exec("SAVEPOINT operation"));
+    const Status done = operation ? operation() : ok_status();
+    if (!done.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO operation"));
+    IDTAP_TRY(impl_->exec("RELEASE operation"));
+  }
+  impl_->in_group = false;
+  return txn.commit();
+}
+
+namespace {
+
+struct StateRow {
+  CredentialState state;
+  std::string reason;
+  UnixSeconds valid_until;
+  int64_t card_id;
+  int64_t holder_id;
+};
+
+Result<StateRow> load_state(Ledger::Impl& l, const std::string& id) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("SELECT state, state_reason, valid_until, card_id, holder_id FROM credentials WHERE id = ?1"));
+  s.bind(1, id);
+  IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return make_error(ErrorCode::kNotFound, "no credential " + id);
+  IDTAP_ASSIGN_OR_RETURN(CredentialState st, parse_credential_state(s.text(0)));
+  return StateRow{st, s.text(1), s.i64(2), s.i64(3), s.i64(4)};
+}
+
+}  // namespace
+
+Status Ledger::suspend(const std::string& id, const std::string& reason, UnixSeconds now) {
+  return retrying(*impl_, [&]() -> Status {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+    if (row.state != CredentialState::kActive)
+      return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not active");
+    IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, reason, now, "suspended"));
+    return txn.commit();
+  });
+}
+
+Status Ledger::resume(const std::string& id, UnixSeconds now) {
+  return retrying(*impl_, [&]() -> Status {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+    if (row.state != CredentialState::kSuspended)
+      return make_error(ErrorCode::kState, "credential " + id + " is " + credential_state_name(row.state) + ", not suspended");
+    if (now >= row.valid_until) return make_error(ErrorCode::kState, "credential " + id + " has expired: re-issue it");
+    IDTAP_ASSIGN_OR_RETURN(Stmt card, impl_->prepare("SELECT state FROM cards WHERE id = ?1"));
+    card.bind(1, row.card_id);
+    IDTAP_ASSIGN_OR_RETURN(bool has_card, card.step());
+    if (has_card && card.text(0) == "lost")
+      return make_error(ErrorCode::kRefused, "the credential's card is still reported lost (use `idtap card found` first)");
+    IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
+    return txn.commit();
+  });
+}
+
+Status Ledger::revoke(const std::string& id, const std::string& reason, UnixSeconds now) {
+  return retrying(*impl_, [&]() -> Status {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(StateRow row, load_state(*impl_, id));
+    if (row.state != CredentialState::kActive && row.state != CredentialState::kSuspended)
+      return make_error(ErrorCode::kState, "credential " + id + " is already " + credential_state_name(row.state));
+    IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kRevoked, reason, now, "revoked"));
+    return txn.commit();
+  });
+}
+
+Result<std::vector<std::string>> Ledger::report_card_lost(const CardIdentity& typed, UnixSeconds now, UnknownCard unknown,
+                                                           bool* was_known) {
+  return retrying(*impl_, [&]() -> Result<std::vector<std::string>> {
+    IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, impl_->find_card(card));
+    if (known && known->state == CardState::kLost) return make_error(ErrorCode::kState, "the card is already reported lost");
+    int64_t card_id = known ? known->id : 0;
+    const int64_t holder_id = known ? known->holder_id : 0;
+    if (was_known != nullptr) *was_known = card_id != 0;
+    if (card_id == 0 && unknown == UnknownCard::kRefuse)
+      return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number +
+                                                  " in the ledger: nothing was suspended and nothing recorded (check the number; " +
+                                                  "to record a card never used here as lost, say so: --unknown-ok)");
+    if (card_id == 0) {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) "
+                                                    "VALUES(?1, ?2, NULL, 'lost') RETURNING id"));
+      IDTAP_ASSIGN_OR_RETURN(card_id, s.bind(1, card.issuing_state).bind(2, card.document_number).returning_id());
+    } else {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'lost' WHERE id = ?1"));
+      IDTAP_TRY(s.bind(1, card_id).run());
+    }
+    IDTAP_TRY(impl_->append_event(now, "card_lost", "", card_id, card.issuing_state + " " + card.document_number));
+    std::vector<std::string> suspended;
+    if (holder_id != 0) {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state = 'active'"));
+      s.bind(1, holder_id);
+      IDTAP_ASSIGN_OR_RETURN(suspended, s.texts());
+    }
+    for (const auto& id : suspended) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kSuspended, "card_lost", now, "suspended"));
+    IDTAP_TRY(txn.commit());
+    return suspended;
+  });
+}
+
+Result<std::vector<std::string>> Ledger::card_found(const CardIdentity& typed, UnixSeconds now) {
+  return retrying(*impl_, [&]() -> Result<std::vector<std::string>> {
+    IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(typed));
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, impl_->find_card(card));
+    if (!known) return make_error(ErrorCode::kNotFound, "no card " + card.issuing_state + " " + card.document_number + " in the ledger");
+    if (known->state != CardState::kLost) return make_error(ErrorCode::kState, "the card is not reported lost");
+    const int64_t card_id = known->id;
+    const int64_t holder_id = known->holder_id;
+    {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("UPDATE cards SET state = 'valid' WHERE id = ?1"));
+      IDTAP_TRY(s.bind(1, card_id).run());
+    }
+    IDTAP_TRY(impl_->append_event(now, "card_found", "", card_id, card.issuing_state + " " + card.document_number));
+    std::vector<std::string> resumed;
+    if (holder_id != 0) {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(
+          "SELECT c.id FROM credentials c JOIN cards k ON k.id = c.card_id WHERE c.holder_id = ?1 AND c.state = 'suspended' "
+          "AND c.state_reason = 'card_lost' AND c.valid_until > ?2 AND k.state <> 'lost'"));
+      s.bind(1, holder_id).bind(2, now);
+      IDTAP_ASSIGN_OR_RETURN(resumed, s.texts());
+    }
+    for (const auto& id : resumed) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kActive, "", now, "resumed"));
+    IDTAP_TRY(txn.commit());
+    return resumed;
+  });
+}
+
+Result<std::vector<std::string>> Ledger::expire_due(UnixSeconds now) {
+  return retrying(*impl_, [&]() -> Result<std::vector<std::string>> {
+    IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    std::vector<std::string> due;
+    {
+      IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT id FROM credentials WHERE state IN ('active', 'suspended') AND valid_until <= ?1"));
+      s.bind(1, now);
+      IDTAP_ASSIGN_OR_RETURN(due, s.texts());
+    }
+    for (const auto& id : due) IDTAP_TRY(impl_->set_credential_state(id, CredentialState::kExpired, "validity ended", now, "expired"));
+    IDTAP_TRY(txn.commit());
+    return due;
+  });
+}
+
+}  // namespace idtap::provision

@@ -1,0 +1,56 @@
+// tests/provision/ledger_sites_test.cpp: sites (issue 16): the center or embassy each connection
+// acts for is stored on the events it appends and the credentials it issues; a card reported lost
+// at one site suspends what another site issued. On every backend.
+#include <doctest/doctest.h>
+
+#include "idtap/provision/ledger.h"
+#include "ledger_fixture.h"
+
+using namespace idtap;
+using namespace idtap::provision;
+using namespace idtap::provision::testing;
+
+TEST_CASE_TEMPLATE("sites: recorded on events and credentials; a card lost at site A suspends site B's credential", B,
+                   LEDGER_BACKENDS) {
+  B backend;
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  { REQUIRE(Ledger::create(backend.location(), backend.options()).ok()); }
+  LedgerOptions at_a = backend.options(), at_b = backend.options();
+  at_a.site = "KR-SEOUL-JONGNO";
+  at_b.site = "EMB-US-LA";  // a consulate
+  Ledger site_a = Ledger::open(backend.location(), at_a).value();
+  Ledger site_b = Ledger::open(backend.location(), at_b).value();
+  CHECK(site_b.site() == "EMB-US-LA");
+
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  auto issued = site_b.issue(request_for(site_b, holder, phone, fixture_now()), signer).value();
+  CHECK(site_a.credential(issued.credential_id)->site == "EMB-US-LA");
+  auto suspended = site_a.report_card_lost(holder.card, fixture_now() + 60).value();
+  CHECK(suspended == std::vector<std::string>{issued.credential_id});
+  CHECK(site_b.credential(issued.credential_id)->state == CredentialState::kSuspended);
+  CHECK(site_b.status_list()->get(issued.status_idx).value() == kStatusInvalid);
+
+  // Each event names the site that made it: issued at B; card_lost and suspended at A.
+  CHECK(backend.query_text("SELECT site FROM events WHERE kind = 'issued'") == "EMB-US-LA");
+  CHECK(backend.query_text("SELECT site FROM events WHERE kind = 'card_lost'") == "KR-SEOUL-JONGNO");
+  CHECK(backend.query_text("SELECT site FROM events WHERE kind = 'suspended'") == "KR-SEOUL-JONGNO");
+  CHECK(site_a.credentials_of_site("EMB-US-LA")->size() == 1);
+  CHECK(site_a.credentials_of_site("KR-SEOUL-JONGNO")->empty());
+
+  // The site is under the event chain's MAC: an edited site is found.
+  CHECK(site_a.verify()->consistent());
+  backend.drop_append_only_guards();
+  backend.run_sql("UPDATE events SET site = 'KR-BUSAN' WHERE kind = 'issued'");
+  auto report = site_a.verify().value();
+  CHECK_FALSE(report.consistent());
+  CHECK(report.findings.size() == 1);
+
+  // A site code that is not one is refused before anything is opened.
+  LedgerOptions bad = backend.options();
+  bad.site = "Seoul; DROP TABLE";
+  auto refused = Ledger::open(backend.location(), bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kInvalidArgument);
+}
