@@ -9,6 +9,8 @@
  *   idtap_context  one per kiosk thread: the readers, the event wait, the last error's detail.
  *   idtap_reader   one open card (idtap_open), read with idtap_read.
  *   idtap_result   one read's outcome: verdicts, text, face, raw files, JSON.
+ *   idtap_issuer   a ledger (and an issuer key) that issues mobile IDs from genuine reads:
+ *                  idtap_offer (for the phone, OID4VCI) and idtap_credential (to a device key).
  *
  * Ownership
  *   Every handle made by an idtap_*_new / idtap_open / idtap_read call is the caller's and is
@@ -32,7 +34,8 @@
  *
  * Secrets
  *   The CAN and MRZ given to idtap_read are copied into zeroised buffers for the read only. A
- *   result's raw files and text (the resident number is in DG11) are wiped when it is freed.
+ *   result's raw files and text (the resident number is in DG11) are wiped when it is freed; an
+ *   offer's pre-authorized code and tx_code, a credential's bytes and an issuer's key likewise.
  *
  * ABI
  *   SONAME libidtap.so.0. Functions are only added, never changed or removed, within a SONAME;
@@ -301,6 +304,127 @@ IDTAP_API idtap_status idtap_result_file(const idtap_result* result, const char*
 /* idtap_result_json: the whole result as one JSON object, the schema of `idtap read --json`
  * (README), resident number masked; borrowed. NULL only when result is NULL. */
 IDTAP_API const char* idtap_result_json(idtap_result* result);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Issuing: the mobile ID for the holder's phone, from a card read as genuine. The same
+ * issuance pipeline as `idtap provision` and `idtap provision offer` (the rules: genuine card,
+ * portrait, resident number agreeing with the birth date, 17 or older, card valid and not
+ * reported lost, one phone per holder), over the same ledger (`idtap ledger init`).
+ *
+ * Thread-safety: an idtap_issuer and what it makes (offers, credentials) are used by one thread
+ * at a time, as its context; two issuers (each with its own context) may be used concurrently,
+ * over the same ledger too (SQLite serialises them). */
+
+typedef struct idtap_issuer idtap_issuer;
+
+/* idtap_issuer_options: what idtap_issuer_open opens. Initialise with
+ * idtap_issuer_options_init; the strings are borrowed for the call only. */
+typedef struct idtap_issuer_options {
+  size_t struct_size;                     /* sizeof(idtap_issuer_options): set by _init */
+  const char* ledger;                     /* the ledger database (`idtap ledger init`); required */
+  const char* issuer_key;                 /* the issuer's P-256 private key (PEM), or NULL: a desk
+                                           * that only makes offers (`idtap serve` issues) */
+  const char* issuer_cert;                /* its certificate chain (PEM, leaf first); with issuer_key */
+  const char* issuer_key_passphrase_file; /* when the key is encrypted, or NULL */
+  const char* mapping;                    /* a doc type mapping file, or NULL: kr.go.mois.residentid.1 */
+} idtap_issuer_options;
+
+/* idtap_issuer_options_init: zeroes `options` and sets struct_size. NULL does nothing. */
+IDTAP_API void idtap_issuer_options_init(idtap_issuer_options* options);
+
+/* idtap_issuer_open: the ledger (and the issuer key, when given) in *out, the caller's
+ * (idtap_issuer_free); failures are recorded on `ctx`, which must outlive the issuer.
+ * IDTAP_E_INVALID_ARGUMENT (no ledger, a key without its certificate, an unknown struct_size),
+ * IDTAP_E_NOT_FOUND / IDTAP_E_IO (a file cannot be read; no ledger made by `idtap ledger init`
+ * at that path), IDTAP_E_MALFORMED (a key, chain, mapping or ledger file that does not parse),
+ * IDTAP_E_NOT_SUPPORTED (a ledger of another format version), IDTAP_E_AUTH_FAILED (a wrong
+ * passphrase), IDTAP_E_REFUSED (an issuer certificate that would not cover a credential issued
+ * now). */
+IDTAP_API idtap_status idtap_issuer_open(idtap_context* ctx, const idtap_issuer_options* options, idtap_issuer** out);
+
+/* idtap_issuer_free: closes the ledger, wipes the issuer key and frees the handle. Offers and
+ * credentials made from it must be freed first. NULL does nothing. */
+IDTAP_API void idtap_issuer_free(idtap_issuer* issuer);
+
+/* idtap_issuer_challenge: a fresh one-time challenge of the ledger, valid `ttl_seconds`
+ * (1..86400), for the phone's proof of possession: copied into `buf` of *len bytes, *len set to
+ * its length (32). IDTAP_E_BUFFER_TOO_SMALL (nothing copied), IDTAP_E_INVALID_ARGUMENT. */
+IDTAP_API idtap_status idtap_issuer_challenge(idtap_issuer* issuer, int ttl_seconds, uint8_t* buf, size_t* len);
+
+typedef struct idtap_offer idtap_offer;
+
+/* idtap_offer_create: `idtap provision offer`: the rules checked now for the holder of `read`
+ * (a result of idtap_read), then a pending offer stored in the ledger (sealed, redeemable once
+ * from `idtap serve` within `ttl_seconds`, 1..86400; 0: ten minutes). With `issuer_url` (the
+ * issuer's public https URL; NULL: none), the offer also carries the openid-credential-offer://
+ * URI and its QR code. The offer is the caller's (idtap_offer_free).
+ * IDTAP_E_VERIFICATION_FAILED (the card did not read as genuine: idtap_context_error says why),
+ * IDTAP_E_REFUSED (a rule: under 17, card expired or lost, ...; the detail names it),
+ * IDTAP_E_INVALID_ARGUMENT (a bad issuer_url or ttl). Nothing is stored on any error. */
+IDTAP_API idtap_status idtap_offer_create(idtap_issuer* issuer, const idtap_result* read, const char* issuer_url,
+                                          int ttl_seconds, idtap_offer** out);
+
+/* idtap_offer_free: wipes the pre-authorized code and the tx_code and frees the offer. */
+IDTAP_API void idtap_offer_free(idtap_offer* offer);
+
+/* idtap_offer_id / _pre_authorized_code / _tx_code / _uri: the offer's handle in the ledger
+ * (32 hex digits), the code the wallet redeems (43 base64url characters), the 6-digit tx_code
+ * the clerk tells the holder (shown once: the ledger keeps only its hash) and the offer URI
+ * (NULL without issuer_url); borrowed until idtap_offer_free. NULL when offer is NULL. */
+IDTAP_API const char* idtap_offer_id(const idtap_offer* offer);
+IDTAP_API const char* idtap_offer_pre_authorized_code(const idtap_offer* offer);
+IDTAP_API const char* idtap_offer_tx_code(const idtap_offer* offer);
+IDTAP_API const char* idtap_offer_uri(const idtap_offer* offer);
+
+/* idtap_offer_expires_at: when the offer stops being redeemable (Unix seconds); 0 for NULL. */
+IDTAP_API int64_t idtap_offer_expires_at(const idtap_offer* offer);
+
+/* idtap_offer_qr_png: the offer URI's QR code as a PNG image, borrowed. IDTAP_E_NOT_FOUND when
+ * the offer has no URI (no issuer_url). */
+IDTAP_API idtap_status idtap_offer_qr_png(const idtap_offer* offer, const uint8_t** data, size_t* len);
+
+/* idtap_device_issue: what idtap_issue_to_device issues to. Initialise with
+ * idtap_device_issue_init; the pointers are borrowed for the call only. */
+typedef struct idtap_device_issue {
+  size_t struct_size;          /* sizeof(idtap_device_issue): set by _init */
+  const uint8_t* device_key;   /* the phone's P-256 public key: PEM (BEGIN PUBLIC KEY) or COSE_Key */
+  size_t device_key_len;
+  const uint8_t* challenge;    /* a challenge of idtap_issuer_challenge */
+  size_t challenge_len;
+  const uint8_t* signature;    /* the phone's ECDSA signature over the possession message (README) */
+  size_t signature_len;        /* (DER, or raw r||s of 64 bytes) */
+  const char* out_path;        /* where the credential goes: a new file (mode 0600), never replaced */
+} idtap_device_issue;
+
+/* idtap_device_issue_init: zeroes `request` and sets struct_size. NULL does nothing. */
+IDTAP_API void idtap_device_issue_init(idtap_device_issue* request);
+
+typedef struct idtap_credential idtap_credential;
+
+/* idtap_issue_to_device: `idtap provision`: the rules for the holder of `read` (a result of
+ * idtap_read), the phone's proof of possession of `device_key` (the challenge used up), the
+ * ISO 18013-5 mdoc signed by the issuer, recorded in the ledger (revoking the holder's previous
+ * phone) and written to out_path. The credential is the caller's (idtap_credential_free).
+ * IDTAP_E_VERIFICATION_FAILED (the card did not read as genuine), IDTAP_E_REFUSED (a rule; a
+ * signature that does not verify; an unknown, expired or used challenge), IDTAP_E_INVALID_ARGUMENT (a missing field, a
+ * device key that does not parse, out_path existing or in no directory, an offer-only issuer),
+ * IDTAP_E_IO. Nothing is recorded or written on any error. */
+IDTAP_API idtap_status idtap_issue_to_device(idtap_issuer* issuer, const idtap_result* read,
+                                             const idtap_device_issue* request, idtap_credential** out);
+
+/* idtap_credential_free: wipes the credential's bytes and frees it. NULL does nothing. */
+IDTAP_API void idtap_credential_free(idtap_credential* credential);
+
+/* idtap_credential_id / _file: the ledger's id of the credential and the file it was written to;
+ * borrowed. idtap_credential_bytes: the IssuerSigned CBOR (what the file holds), borrowed.
+ * idtap_credential_valid_until: Unix seconds. idtap_credential_revoked_count / _revoked: the
+ * ids of the holder's previous credentials this issue revoked. */
+IDTAP_API const char* idtap_credential_id(const idtap_credential* credential);
+IDTAP_API const char* idtap_credential_file(const idtap_credential* credential);
+IDTAP_API idtap_status idtap_credential_bytes(const idtap_credential* credential, const uint8_t** data, size_t* len);
+IDTAP_API int64_t idtap_credential_valid_until(const idtap_credential* credential);
+IDTAP_API size_t idtap_credential_revoked_count(const idtap_credential* credential);
+IDTAP_API const char* idtap_credential_revoked(const idtap_credential* credential, size_t index);
 
 #ifdef __cplusplus
 }
