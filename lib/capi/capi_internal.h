@@ -96,7 +96,9 @@ idtap_status guarded(idtap_context* ctx, F&& body) noexcept {
 
 // CancelScope: registers a blocking call with its context's cancellation for its lifetime.
 // begin() is IDTAP_E_CANCELLED when a cancel is pending (used up then); finish(status) uses up
-// the pending cancel when the call ends cancelled.
+// the pending cancel when the call ends cancelled. idtap_cancel calls into the registered
+// objects under cancel_mutex: an object registered with begin() may be destroyed only after
+// finish() (or the destructor) has returned, never before.
 class CancelScope {
  public:
   explicit CancelScope(idtap_context* ctx) : ctx_(ctx) {}

@@ -156,8 +156,14 @@ IDTAP_API idtap_status idtap_wait_event(idtap_context* ctx, int timeout_ms, idta
     Result<std::optional<select::WatchEvent>> next = ctx->watcher->next(timeout);
     while (timeout_ms < 0 && next.ok() && !next->has_value()) next = ctx->watcher->next(timeout);
     if (!next.ok()) {
-      ctx->watcher.reset();  // cancelled, or the source failed: a new wait starts afresh
-      return scope.finish(fail(ctx, next.error()));
+      // Cancelled, or a source failed: a new wait starts afresh with a new watcher. The scope
+      // ends first: idtap_cancel calls into the active watcher under cancel_mutex (its sources,
+      // SCardCancel on its PC/SC context), and the cancel that woke this wait may still be in
+      // there; finish() takes that mutex, so once it returns no idtap_cancel holds the watcher,
+      // and it can be destroyed.
+      const idtap_status st = scope.finish(fail(ctx, next.error()));
+      ctx->watcher.reset();
+      return st;
     }
     scope.finish(IDTAP_OK);
     if (!next->has_value()) return fail(ctx, IDTAP_E_TIMEOUT, "no event in " + std::to_string(timeout_ms) + " ms");

@@ -69,6 +69,14 @@ void start(idtap::test::ChildProcess& process, const Kiosk& kiosk, const std::st
 // exit_code: the exit status of a wait status, -1 when it did not exit normally.
 int exit_code(int status) { return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 
+// ended: how the kiosk ended, for the failure messages ("killed by signal 11" once told a crash
+// from a hang: tests/capi/cancel_race_test.cpp).
+std::string ended(int status) {
+  if (status < 0) return "still running";
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "exit status " + std::to_string(WEXITSTATUS(status));
+}
+
 }  // namespace
 
 TEST_CASE("the installed libidtap.so exports the C API and nothing else") {
@@ -134,7 +142,7 @@ TEST_CASE("kiosk examples: cards read in a loop, one leaving mid-read; stopped b
     // Waiting for the third card: SIGTERM, and the signal thread's idtap_cancel ends the wait.
     process.signal(SIGTERM);
     const int status = process.wait_exit(15000ms);
-    CHECK_MESSAGE(exit_code(status) == 0, process.log());
+    CHECK_MESSAGE(exit_code(status) == 0, std::string(ended(status) + "\n" + process.log()));
     CHECK_MESSAGE(contains(process.log(), "stopped after 2 card(s)"), process.log());
   }
 }
@@ -156,7 +164,7 @@ TEST_CASE("kiosk examples: a wrong CAN is reported and the kiosk goes on") {
       CHECK_MESSAGE(process.wait_for_log("remove the card", 10000ms), process.log());
     }
     const int status = process.wait_exit(15000ms);
-    CHECK_MESSAGE(exit_code(status) == 0, process.log());
+    CHECK_MESSAGE(exit_code(status) == 0, std::string(ended(status) + "\n" + process.log()));
     CHECK(contains(process.log(), "stopped after 1 card(s)"));
     CHECK_FALSE(contains(process.log(), "genuine"));
     CHECK_FALSE(contains(process.log(), "654321\n"));  // the detail never repeats the CAN
@@ -185,7 +193,7 @@ TEST_CASE("kiosk examples: idtap_cancel from the signal thread stops a read wait
     REQUIRE_MESSAGE(left, serve.log());
     process.signal(SIGTERM);
     const int status = process.wait_exit(15000ms);
-    CHECK_MESSAGE(exit_code(status) == 0, process.log());
+    CHECK_MESSAGE(exit_code(status) == 0, std::string(ended(status) + "\n" + process.log()));
     CHECK(contains(process.log(), "stopped after 1 card(s)"));
     CHECK_FALSE(contains(process.log(), "genuine"));
   }
@@ -203,7 +211,7 @@ TEST_CASE("kiosk examples: the readers go away while the kiosk waits (pcscd stop
     start(process, kiosk, tmp.path() + "/kiosk.log", "123456", card, "0");
     pcscd.stop();
     const int status = process.wait_exit(20000ms);
-    CHECK_MESSAGE(exit_code(status) == 3, process.log());
+    CHECK_MESSAGE(exit_code(status) == 3, std::string(ended(status) + "\n" + process.log()));
     CHECK(contains(process.log(), "wait: "));
   }
 }

@@ -181,7 +181,10 @@ def main():
         print("card out", flush=True)
     print(f"stopped after {done} card(s)", flush=True)
     finished.set()
-    signal.pthread_kill(watcher.ident, signal.SIGTERM)
+    # End the signal thread: a SIGTERM to the process, which only its sigwait takes (blocked in
+    # every thread). Not pthread_kill: the thread may have ended already (it took the signal that
+    # stopped us), and a Python thread's ident is not valid after its end.
+    os.kill(os.getpid(), signal.SIGTERM)
     watcher.join()
     lib.idtap_context_free(ctx)
     return status
