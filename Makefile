@@ -210,12 +210,15 @@ endif
 # `pkg-config --define-prefix` can relocate a DESTDIR tree. The build-tree copy is rewritten only
 # when its text changes; `install` writes the installed one with the install's own paths.
 pc_relative = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# HEADER_PC: header-only dependencies of installed headers (idtap/issue/jose.h includes
+# <nlohmann/json.hpp>): their Cflags reach C++ users of the static archives.
+HEADER_PC  := nlohmann_json
 PC_LINES   = 'prefix=$(PREFIX)' 'libdir=$(call pc_relative,$(LIBDIR))' \
 	  'includedir=$(call pc_relative,$(INCLUDEDIR))' '' \
 	  'Name: idtap' 'Description: NFC identity-card middleware (ICAO 9303 eMRTD, PC/SC, libnfc)' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lidtap' \
 	  'Libs.private: -lpthread' \
-	  'Requires.private: $(DRIVER_PC) $(CORE_PC)' \
+	  'Requires.private: $(DRIVER_PC) $(CORE_PC) $(HEADER_PC)' \
 	  'Cflags: -I$${includedir}'
 PC_FILE    := $(BUILD)/idtap.pc
 $(PC_FILE): FORCE

@@ -104,10 +104,45 @@ TEST_CASE("the installed libidtap.so exports the C API and nothing else") {
                               quote(in.prefix + "/include") + " -x c -");
   CHECK_MESSAGE(header.exit_code == 0, header.out);
   ShellRun pc = run_shell(in.pc_env + "pkg-config --print-requires-private idtap");
-  for (const char* dep : {"libcbor", "sqlite3", "libqrencode", "libpcsclite", "libnfc", "openssl"}) {
+  for (const char* dep : {"libcbor", "sqlite3", "libopenjp2", "libpng", "libjpeg", "zlib", "fmt", "libqrencode", "libpcsclite",
+                          "libnfc", "openssl", "nlohmann_json"}) {
     CAPTURE(dep);
     CHECK(contains(pc.out, dep));
   }
+}
+
+TEST_CASE("idtap/kiosk.h: the C++ facade pulls in no PC/SC, libnfc or internal header, and reads a card") {
+  const auto& in = idtap::test::installed();
+  // What the header brings along, as the preprocessor sees it: idtap/idtap.h and the standard
+  // library only (the line markers name every file included).
+  ShellRun pre = run_shell("echo '#include <idtap/kiosk.h>' | g++ -std=c++17 -E -I" + quote(in.prefix + "/include") + " -x c++ -");
+  REQUIRE_MESSAGE(pre.exit_code == 0, pre.out);
+  CHECK(contains(pre.out, "idtap/idtap.h"));
+  for (const char* banned : {"winscard", "PCSC", "pcsclite", "nfc/nfc.h", "idtap/pcsc/", "idtap/select/", "idtap/nfc/",
+                             "idtap/reader/", "idtap/base/", "tests/", "support/"}) {
+    CAPTURE(banned);
+    CHECK_FALSE(contains(pre.out, banned));
+  }
+  // tools/examples/read_once.cpp, built through pkg-config against the staged library, on a
+  // simulated card: genuine with the right CAN, the chip's refusal with a wrong one.
+  idtap::test::ScratchDir dir("capi-facade");
+  const std::string exe = dir.path() + "/read_once";
+  ShellRun flags = run_shell(in.pc_env + "pkg-config --define-prefix --cflags --libs idtap");
+  REQUIRE(flags.exit_code == 0);
+  ShellRun build = run_shell("g++ -std=c++17 -Wall -Wextra -Werror " + std::string(IDTAP_TEST_SANLDFLAGS) + " -o " + quote(exe) + " " +
+                             quote(std::string(IDTAP_SOURCE_DIR) + "/tools/examples/read_once.cpp") + " " +
+                             idtap::test::detail::trimmed(flags.out));
+  REQUIRE_MESSAGE(build.exit_code == 0, build.out);
+  Card card;
+  const std::string env = "LD_LIBRARY_PATH=" + quote(in.libdir) + " ";
+  ShellRun good = run_shell(env + quote(exe) + " " + quote("sim:" + card.path) + " 123456 " + quote(card.csca));
+  CHECK_MESSAGE(good.exit_code == 0, good.out);
+  CHECK(contains(good.out, "HONG, GILDONG\n"));
+  CHECK(contains(good.out, "resident number: 900101-1******\n"));
+  CHECK(contains(good.out, "genuine: yes\n"));
+  ShellRun wrong = run_shell(env + quote(exe) + " " + quote("sim:" + card.path) + " 654321 " + quote(card.csca));
+  CHECK_MESSAGE(wrong.exit_code == 2, wrong.out);
+  CHECK(contains(wrong.out, "read failed: auth_failed"));
 }
 
 TEST_CASE("kiosk examples: cards read in a loop, one leaving mid-read; stopped by a signal while waiting") {
