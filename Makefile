@@ -64,8 +64,8 @@ EXT_LIBS   := $(shell pkg-config --libs $(DRIVER_PC) 2>/dev/null) $(CORE_LIBS)
 # ---------------------------------------------------------------------------------------------
 # Layers: name, directory, the layers it may include (besides itself), extra flags.
 # Dependencies flow downward only (see README "The layers").
-LAYERS := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision issue
-CORE_LAYERS := $(filter-out pcsc nfc select,$(LAYERS))
+LAYERS := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision issue capi
+CORE_LAYERS := $(filter-out pcsc nfc select capi,$(LAYERS))
 # The core archives in link order (users before what they use), for a link without --start-group.
 CORE_LINK_ORDER := issue provision reader sim auth sm lds crypto describe apdu image base
 
@@ -84,6 +84,7 @@ dir_select    := drivers/select
 dir_reader    := lib/reader
 dir_provision := lib/provision
 dir_issue     := lib/issue
+dir_capi      := lib/capi
 
 deps_base      :=
 deps_image     := base
@@ -100,6 +101,7 @@ deps_select    := base image apdu describe pcsc nfc sim crypto sm lds auth
 deps_reader    := base image apdu crypto sm lds auth
 deps_provision := base image apdu crypto lds auth reader
 deps_issue     := base image apdu crypto lds auth reader provision
+deps_capi      := base image apdu describe crypto lds sm auth sim pcsc nfc select reader provision issue
 
 flags_pcsc      := $(PCSC_CFLAGS)
 flags_nfc       := $(NFC_CFLAGS)
@@ -110,6 +112,9 @@ flags_sim       := $(MEDIA_CFLAGS)
 flags_reader    := $(MEDIA_CFLAGS)
 flags_provision := $(MEDIA_CFLAGS)
 flags_issue     := $(MEDIA_CFLAGS)
+# The C API: only what idtap.h marks IDTAP_API is visible; -g gives abidw the types of idtap.h.
+flags_capi      := $(PCSC_CFLAGS) $(NFC_CFLAGS) $(MEDIA_CFLAGS) -g -fvisibility=hidden -fvisibility-inlines-hidden \
+                   -DIDTAP_BUILDING_CAPI -DIDTAP_VERSION='"$(VERSION)"'
 
 ALL_INCLUDES := $(foreach l,$(LAYERS),-I$(dir_$(l))/include)
 
@@ -142,12 +147,27 @@ $(BUILD)/obj/%.o: %.cpp $(FLAGS_STAMP)
 
 # ---------------------------------------------------------------------------------------------
 # The shared library, the tool, pkg-config.
+# libidtap.so is the C API (lib/capi, idtap/idtap.h) and nothing else: its objects are compiled
+# with hidden visibility, and the version script (node IDTAP_1) exports idtap_* only; the layers
+# below are linked in from their archives and stay local (C++ users link the archives). The ABI
+# of each SONAME is recorded in lib/capi/abi/ (abidw) and checked by tests/capi (abidiff).
 SHLIB      := $(BUILD)/lib/libidtap.so.$(VERSION)
-$(SHLIB): $(ALL_LIB_OBJS)
+SHLIB_MAP  := lib/capi/libidtap.map
+$(SHLIB): $(OBJS_capi) $(ALL_ARCHIVES) $(SHLIB_MAP)
 	@mkdir -p $(@D)
-	$(CXX) -shared -Wl,-soname,libidtap.so.$(SOVERSION) -Wl,--no-undefined $(SANLDFLAGS) -o $@ $^ $(EXT_LIBS)
+	$(CXX) -shared -Wl,-soname,libidtap.so.$(SOVERSION) -Wl,--no-undefined -Wl,--version-script=$(SHLIB_MAP) \
+	  $(SANLDFLAGS) -o $@ $(OBJS_capi) $(LINK_ARCHIVES) $(EXT_LIBS)
 	ln -sf libidtap.so.$(VERSION) $(BUILD)/lib/libidtap.so.$(SOVERSION)
 	ln -sf libidtap.so.$(SOVERSION) $(BUILD)/lib/libidtap.so
+
+# The ABI baseline of the current SONAME (abigail-tools): `make abi-baseline` writes it after a
+# deliberate SONAME bump; tests/capi/abi_test.cpp compares every build with it (abidiff).
+ABI_BASELINE := lib/capi/abi/libidtap.so.$(SOVERSION).abi
+ABIDW_FLAGS  := --exported-interfaces-only --headers-dir lib/capi/include/idtap --drop-private-types --no-corpus-path
+.PHONY: abi-baseline
+abi-baseline: $(SHLIB)
+	@mkdir -p $(dir $(ABI_BASELINE))
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB)
 
 TOOL_SRCS  := $(sort $(wildcard tools/*.cpp))
 TOOL_OBJS  := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(TOOL_SRCS))
@@ -163,7 +183,7 @@ VERSION_STAMP := $(BUILD)/version
 $(VERSION_STAMP): FORCE
 	$(shell mkdir -p $(@D))$(file >$@.tmp,$(VERSION))
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
-$(BUILD)/obj/tools/main.o: $(VERSION_STAMP)
+$(BUILD)/obj/tools/main.o $(BUILD)/obj/lib/capi/status.o: $(VERSION_STAMP)
 IDTAP      := $(BUILD)/bin/idtap
 $(IDTAP): $(TOOL_OBJS) $(ALL_ARCHIVES)
 	@mkdir -p $(@D)
@@ -190,13 +210,16 @@ endif
 # `pkg-config --define-prefix` can relocate a DESTDIR tree. The build-tree copy is rewritten only
 # when its text changes; `install` writes the installed one with the install's own paths.
 pc_relative = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# HEADER_PC: header-only dependencies of installed headers (idtap/issue/jose.h includes
+# <nlohmann/json.hpp>): their Cflags reach C++ users of the static archives.
+HEADER_PC  := nlohmann_json
 PC_LINES   = 'prefix=$(PREFIX)' 'libdir=$(call pc_relative,$(LIBDIR))' \
 	  'includedir=$(call pc_relative,$(INCLUDEDIR))' '' \
 	  'Name: idtap' 'Description: NFC identity-card middleware (ICAO 9303 eMRTD, PC/SC, libnfc)' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lidtap' \
 	  'Libs.private: -lpthread' \
-	  'Requires.private: $(DRIVER_PC) $(CORE_PC)' \
-	  'Cflags: -I$${includedir} -std=c++20'
+	  'Requires.private: $(DRIVER_PC) $(CORE_PC) $(HEADER_PC)' \
+	  'Cflags: -I$${includedir}'
 PC_FILE    := $(BUILD)/idtap.pc
 $(PC_FILE): FORCE
 	@mkdir -p $(@D)
@@ -227,6 +250,15 @@ $(BUILD)/obj/tests/install/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"
   -DIDTAP_TEST_CORE_INCLUDES='"$(foreach l,$(CORE_LAYERS),-I$(CURDIR)/$(dir_$(l))/include) $(MEDIA_CFLAGS) $(shell pkg-config --cflags openssl fmt 2>/dev/null)"' \
   -DIDTAP_TEST_CORE_LINK='"$(foreach l,$(CORE_LINK_ORDER),$(CURDIR)/$(LIB_$(l))) $(CORE_LIBS)"'
 
+# tests/capi: the C API in process, and the installed library (make install DESTDIR=tmp) with the
+# examples under tools/examples built against it, as tests/install does.
+$(BUILD)/obj/tests/capi/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_CXX='"$(CXX)"' \
+  -DIDTAP_TEST_BUILD='"$(BUILD)"' -DIDTAP_TEST_SANITIZE='"$(SANITIZE)"' \
+  -DIDTAP_TEST_SANLDFLAGS='"$(SANLDFLAGS)"' -DIDTAP_TEST_VERSION='"$(VERSION)"' \
+  -DIDTAP_TEST_SOVERSION='"$(SOVERSION)"' -DIDTAP_TEST_ABI_BASELINE='"$(CURDIR)/$(ABI_BASELINE)"' \
+  -DIDTAP_TEST_ABIDW_FLAGS='"$(ABIDW_FLAGS)"'
+$(BUILD)/obj/tests/capi/api_test.o: $(VERSION_STAMP)
+
 # tests/tools checks `idtap --version` against the Makefile's VERSION.
 $(BUILD)/obj/tests/tools/%.o: LAYER_FLAGS := $(TEST_FLAGS) -DIDTAP_TEST_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tests/tools/cli_test.o: $(VERSION_STAMP)
@@ -251,7 +283,7 @@ TEST_EXTRA_LIBS_serve := $(HTTP_LIBS)
 # does not link. Their libraries are linked --no-as-needed (the toolchain's default drops unused
 # ones), so each binary's NEEDED entries are its link line, and tests/install checks that no core
 # test binary names libpcsclite or libnfc.
-DRIVER_TEST_DIRS  := tests/pcsc/ tests/nfc/ tests/select/ tests/ifd/ tests/integration/ tests/tools/
+DRIVER_TEST_DIRS  := tests/pcsc/ tests/nfc/ tests/select/ tests/ifd/ tests/integration/ tests/tools/ tests/capi/
 CORE_SUPPORT_OBJS := $(filter-out %/pcscd_fixture.o,$(SUPPORT_OBJS))
 
 test_name = $(subst /,_,$(patsubst tests/%/,%,$(1)))
@@ -367,7 +399,8 @@ DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclit
                 libnfc-dev libnfc-bin vsmartcard-vpcd libcbor-dev libsqlite3-dev libopenjp2-7-dev \
                 libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
                 bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev \
-                 libcpp-httplib-dev libqrencode-dev zbar-tools nodejs npm postgresql libpq-dev
+                 libcpp-httplib-dev libqrencode-dev zbar-tools nodejs npm postgresql libpq-dev \
+                 abigail-tools python3
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(DEB_PACKAGES)
@@ -413,6 +446,7 @@ install: all
 	ln -sf libidtap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION)
 	ln -sf libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so
 	$(foreach l,$(HEADER_LAYERS),$(call install_headers,$(l)))
+	install -m 0644 $(wildcard $(dir_capi)/include/idtap/*.h) $(DESTDIR)$(INCLUDEDIR)/idtap/
 	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc
 	install -m 0755 $(IDTAP) $(DESTDIR)$(BINDIR)/idtap

@@ -1,53 +1,11 @@
-// tools/json.h: a small streaming JSON writer for --json output (RFC 8259 escaping, UTF-8
-// passed through, control characters escaped).
+// tools/json.h: the tool's name for the JSON writer of the base layer (idtap/base/json_writer.h),
+// which the reader layer's read-result JSON (idtap/reader/report_json.h) shares with the C API.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
+#include "idtap/base/json_writer.h"
 
 namespace idtap::cli {
 
-// JsonWriter: builds one JSON text. Call key() before each value inside an object. Misuse is
-// a programming error (asserted).
-class JsonWriter {
- public:
-  explicit JsonWriter(bool pretty = false) : pretty_(pretty) {}
-  JsonWriter& begin_object();
-  JsonWriter& end_object();
-  JsonWriter& begin_array();
-  JsonWriter& end_array();
-  JsonWriter& key(std::string_view k);
-  JsonWriter& value(std::string_view v);
-  JsonWriter& value(const char* v) { return value(std::string_view(v)); }
-  JsonWriter& value(const std::string& v) { return value(std::string_view(v)); }
-  JsonWriter& value(bool v);
-  JsonWriter& value(int64_t v);
-  JsonWriter& value(uint64_t v);
-  JsonWriter& value(int v) { return value(static_cast<int64_t>(v)); }
-  JsonWriter& value(unsigned v) { return value(static_cast<uint64_t>(v)); }
-  JsonWriter& value(double v);
-  JsonWriter& null();
-  // JsonWriter::field: key(k).value(v).
-  template <class T>
-  JsonWriter& field(std::string_view k, const T& v) {
-    key(k);
-    return value(v);
-  }
-  // JsonWriter::str: the text so far.
-  const std::string& str() const { return out_; }
-
-  // escape: `s` as a quoted JSON string.
-  static std::string escape(std::string_view s);
-
- private:
-  void before_value();
-  void newline();
-  std::string out_;
-  std::vector<bool> first_;  // per open container: no element written yet
-  bool after_key_ = false;
-  bool pretty_;
-};
+using idtap::JsonWriter;
 
 }  // namespace idtap::cli

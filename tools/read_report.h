@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "idtap/base/result.h"
+#include "idtap/reader/report_json.h"
 #include "idtap/reader/session.h"
 #include "json.h"
 
@@ -43,7 +44,8 @@ struct ReportOptions {
 // print_summary: the human summary on stdout.
 void print_summary(const reader::ReadResult& result, const ReportOptions& options);
 
-// write_json: the JSON document for `result` into `json` (one object).
+// write_json: the JSON document for `result` into `json` (one object): the read's members
+// (reader::write_read_json_members) and, with options.out, the "out" object.
 void write_json(JsonWriter& json, const reader::ReadResult& result, const ReportOptions& options);
 
 // write_out_files: ef_cardaccess.bin, ef_cardsecurity.bin, ef_com.bin, ef_sod.bin, dgN.bin
@@ -61,10 +63,8 @@ OutDirReport write_out_files(const std::string& dir, const reader::ReadResult& r
 // not decode is not an error here).
 Status write_out_dir(const std::string& dir, const reader::ReadResult& result);
 
-// verdict_reasons: one line per check that did not pass ("passive: invalid: ...", "chip:
-// failed: ...", "active: not_supported: ...") and the verdict's own ("genuine: ..."); empty
-// when `v.genuine`.
-std::vector<std::string> verdict_reasons(const reader::Verification& v);
+// verdict_reasons: reader::verdict_reasons (idtap/reader/report_json.h), shared with the C API.
+using reader::verdict_reasons;
 
 // exit_code_for_verdict: 0 genuine; kExitNoTrustAnchor, kExitPassiveFailed or kExitChipFailed
 // by the first reason it is not.

@@ -251,7 +251,7 @@ Inventory list_readers(const ListOptions& options) {
       }
     }
   }
-  list_nfc_readers(inventory);
+  if (options.nfc) list_nfc_readers(inventory);
   return inventory;
 }
 

@@ -112,6 +112,7 @@ struct Inventory {
 // ListOptions: for list_readers().
 struct ListOptions {
   std::shared_ptr<pcsc::WinscardApi> pcsc_api;  // tests; null: libpcsclite
+  bool nfc = true;                              // false leaves libnfc devices alone (the C API's IDTAP_CONTEXT_NO_NFC)
 };
 
 // list_readers: the inventory. Never fails as a whole: a driver's failure goes in `problems`.

@@ -1,10 +1,10 @@
-#include "json.h"
+#include "idtap/base/json_writer.h"
 
 #include <cassert>
 #include <cmath>
 #include <cstdio>
 
-namespace idtap::cli {
+namespace idtap {
 
 std::string JsonWriter::escape(std::string_view s) {
   std::string out = "\"";
@@ -124,4 +124,4 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
-}  // namespace idtap::cli
+}  // namespace idtap
