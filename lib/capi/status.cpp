@@ -44,7 +44,7 @@ IDTAP_API const char* idtap_status_name(idtap_status status) {
   if (status == IDTAP_OK) return "ok";
   if (status == IDTAP_E_BUFFER_TOO_SMALL) return "buffer_too_small";
   const int v = static_cast<int>(status);
-  if (v < static_cast<int>(idtap::ErrorCode::kInvalidArgument) || v > static_cast<int>(idtap::ErrorCode::kInternal))
+  if (v < static_cast<int>(idtap::ErrorCode::kInvalidArgument) || v > static_cast<int>(idtap::ErrorCode::kBusy))
     return "unknown";
   return idtap::error_code_name(static_cast<idtap::ErrorCode>(v));
 }
@@ -77,6 +77,7 @@ IDTAP_API const char* idtap_strerror(idtap_status status) {
     case IDTAP_E_STATE: return "used in the wrong state";
     case IDTAP_E_NOT_FOUND: return "not found";
     case IDTAP_E_INTERNAL: return "internal error";
+    case IDTAP_E_BUSY: return "the ledger is busy (locked by another process); try again";
     case IDTAP_E_BUFFER_TOO_SMALL: return "buffer too small";
   }
   return "unknown status";

@@ -88,6 +88,7 @@ typedef enum idtap_status {
   IDTAP_E_STATE = 23,               /* a handle was used in the wrong state */
   IDTAP_E_NOT_FOUND = 24,           /* a named thing (a file of the result) does not exist */
   IDTAP_E_INTERNAL = 25,            /* a bug in idtap, or out of memory */
+  IDTAP_E_BUSY = 26,                /* the ledger stayed locked by another process too long */
   /* C API only: */
   IDTAP_E_BUFFER_TOO_SMALL = 100    /* the caller's buffer is too small; *len says how big */
 } idtap_status;
