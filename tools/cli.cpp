@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "exit_codes.h"
 #include "json.h"
 
 namespace idtap::cli {
@@ -170,6 +172,31 @@ void print_error(std::string_view command, const Error& error) {
     std::fprintf(stderr, "idtap %.*s: %s\n", int(command.size()), command.data(), error.message().c_str());
   JsonOutput& state = json_state();
   if (state.on && !state.document_printed) print_json_document(error_json(error));
+}
+
+CommandLine::Parsed CommandLine::parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs) const {
+  Parsed out;
+  auto args = Args::parse(argv, specs);
+  if (!args.ok()) {
+    print_error(name_, args.error());
+    out.exit_code = kExitUsage;
+  } else if (args->has("help")) {
+    print_help(help_name_, help_, stdout);
+    out.exit_code = kExitOk;
+  } else {
+    out.args = std::move(args).value();
+  }
+  return out;
+}
+
+int CommandLine::usage(const std::string& why) const {
+  print_error(name_, make_error(ErrorCode::kInvalidArgument, why));
+  return kExitUsage;
+}
+
+int CommandLine::fail(const Error& error) const {
+  print_error(name_, error);
+  return exit_code_for(error.code);
 }
 
 void set_json_output(bool on) { json_state().on = on; }

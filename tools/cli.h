@@ -78,6 +78,35 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+// CommandLine: the preamble every subcommand shares: parse its command line or print its help,
+// and end with a usage error or a failure's exit code. `name` prefixes its messages ("provision
+// offer"); `help_name` names the help --help prints ("provision"); `help` is that help's text.
+class CommandLine {
+ public:
+  CommandLine(std::string_view name, std::string_view help_name, const char* help)
+      : name_(name), help_name_(help_name), help_(help) {}
+
+  // CommandLine::Parsed: the parsed command line, or (args empty) the exit code the command ends
+  // with now: kExitUsage after a bad command line (the error printed) or kExitOk after --help
+  // (the help printed on stdout).
+  struct Parsed {
+    std::optional<Args> args;
+    int exit_code = kExitOk;
+  };
+  // CommandLine::parse: Args::parse of `argv` against `specs` (which must hold "help"), then
+  // --help.
+  Parsed parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs) const;
+  // CommandLine::usage: prints `why` as a kInvalidArgument error and returns kExitUsage.
+  int usage(const std::string& why) const;
+  // CommandLine::fail: prints `error` and returns its exit code (exit_code_for).
+  int fail(const Error& error) const;
+
+ private:
+  std::string name_;
+  std::string help_name_;
+  const char* help_;
+};
+
 // print_error: "idtap CMD: message" on stderr. With --json (set_json_output), also the error
 // document {"error": {"code", "message"[, "sw"]}} on stdout, unless this invocation already
 // printed its JSON document (print_json_document): every outcome is then one document on stdout.

@@ -145,15 +145,10 @@ void print_text(const apdu::Atr& atr) {
 }  // namespace
 
 int cmd_atr(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"json"}, {"help", false, false, 'h'}});
-  if (!args.ok()) {
-    print_error("atr", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("atr", kAtrHelp, stdout);
-    return kExitOk;
-  }
+  const CommandLine cmd("atr", "atr", kAtrHelp);
+  auto parsed = cmd.parse(argv, {{"json"}, {"help", false, false, 'h'}});
+  if (!parsed.args) return parsed.exit_code;
+  const auto& args = parsed.args;
   if (args->positional().empty()) {
     print_help("atr", kAtrHelp, stderr);
     return kExitUsage;
@@ -161,10 +156,7 @@ int cmd_atr(const std::vector<std::string>& argv) {
   std::string text;
   for (const std::string& word : args->positional()) text += word + " ";
   auto bytes = from_hex(text);
-  if (!bytes.ok()) {
-    print_error("atr", bytes.error());
-    return exit_code_for(bytes.error().code);
-  }
+  if (!bytes.ok()) return cmd.fail(bytes.error());
   // Decoded as far as it goes: a malformed ATR is shown with its problems, then reported.
   const apdu::Atr atr = apdu::decode_atr(*bytes);
   std::optional<Error> malformed;

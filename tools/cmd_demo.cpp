@@ -58,15 +58,10 @@ int fail(const Error& e) {
 }  // namespace
 
 int cmd_demo(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"out", true}, {"face", true}, {"help", false, false, 'h'}});
-  if (!args.ok()) {
-    print_error("demo", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("demo", kHelp, stdout);
-    return kExitOk;
-  }
+  const CommandLine cmd("demo", "demo", kHelp);
+  auto parsed = cmd.parse(argv, {{"out", true}, {"face", true}, {"help", false, false, 'h'}});
+  if (!parsed.args) return parsed.exit_code;
+  const auto& args = parsed.args;
   const std::string out = args->get("out").value_or("demo-out");
   sim::PersonalizeOptions personalization;
   if (auto face = args->get("face")) {

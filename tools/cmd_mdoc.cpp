@@ -14,6 +14,7 @@
 #include "idtap/provision/mdoc.h"
 #include "idtap/provision/status_list.h"
 #include "json.h"
+#include "mapping_option.h"
 
 namespace idtap::cli {
 namespace {
@@ -89,20 +90,12 @@ std::string render_value(bool personal, ByteView encoded, bool reveal, bool* is_
 }
 
 int run_show(const Args& args, const std::string& path) {
-  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
-  if (auto m = args.get("mapping")) {
-    auto text = read_file(*m, 1 << 20);
-    if (!text.ok()) {
-      print_error("mdoc show", text.error().with_context("mapping"));
-      return exit_code_for(text.error().code);
-    }
-    auto parsed = DocTypeMapping::parse(string_of(*text));
-    if (!parsed.ok()) {
-      print_error("mdoc show", parsed.error());
-      return exit_code_for(parsed.error().code);
-    }
-    mapping = std::move(parsed).value();
+  auto loaded_mapping = mapping_option(args);
+  if (!loaded_mapping.ok()) {
+    print_error("mdoc show", loaded_mapping.error());
+    return exit_code_for(loaded_mapping.error().code);
   }
+  DocTypeMapping mapping = std::move(loaded_mapping).value();
   const PersonalElements personal = personal_elements(mapping);
   auto bytes = read_file(path);
   if (!bytes.ok()) {

@@ -34,6 +34,7 @@
 #include "idtap/select/select.h"
 #include "interrupt.h"
 #include "json.h"
+#include "mapping_option.h"
 #include "progress.h"
 #include "read_report.h"
 
@@ -169,31 +170,20 @@ Result<VerifiedHolder> read_desk_holder(const Args& args, reader::ReadRequest& r
 }
 
 int run_challenge(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"ledger", true}, {"ttl", true}, {"json"}, {"help", false, false, 'h'}});
-  if (!args.ok()) {
-    print_error("provision challenge", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("provision", kHelp, stdout);
-    return kExitOk;
-  }
-  auto ledger_path = args->get("ledger");
-  if (!ledger_path) {
-    print_error("provision challenge", make_error(ErrorCode::kInvalidArgument, "--ledger DB is required"));
-    return kExitUsage;
-  }
+  const CommandLine cmd("provision challenge", "provision", kHelp);
+  auto parsed = cmd.parse(argv, {{"ledger", true}, {"ttl", true}, {"json"}, {"help", false, false, 'h'}});
+  if (!parsed.args) return parsed.exit_code;
+  const Args& args = *parsed.args;
+  auto ledger_path = args.get("ledger");
+  if (!ledger_path) return cmd.usage("--ledger DB is required");
   int64_t ttl = 300;
-  if (auto t = args->get("ttl")) {
+  if (auto t = args.get("ttl")) {
     try {
       ttl = std::stoll(*t);
     } catch (...) {
       ttl = -1;
     }
-    if (ttl <= 0 || ttl > 86400) {
-      print_error("provision challenge", make_error(ErrorCode::kInvalidArgument, "--ttl must be 1..86400 seconds"));
-      return kExitUsage;
-    }
+    if (ttl <= 0 || ttl > 86400) return cmd.usage("--ttl must be 1..86400 seconds");
   }
   auto ledger = Ledger::open(*ledger_path, ledger_options());
   if (!ledger.ok()) {
@@ -202,11 +192,8 @@ int run_challenge(const std::vector<std::string>& argv) {
   }
   UnixSeconds now = now_seconds();
   auto c = ledger->new_challenge(now, ttl);
-  if (!c.ok()) {
-    print_error("provision challenge", c.error());
-    return exit_code_for(c.error().code);
-  }
-  if (args->has("json")) {
+  if (!c.ok()) return cmd.fail(c.error());
+  if (args.has("json")) {
     JsonWriter j;
     j.begin_object().field("challenge", to_hex(*c, true)).field("expires_at", format_tdate(now + ttl)).end_object();
     print_json_document(j.str());
@@ -237,102 +224,84 @@ int run_offer(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {{"reader", true},   {"ledger", true}, {"ttl", true},   {"issuer-url", true}, {"mapping", true},
                                    {"attested", true}, {"clerk", true},  {"qr", true},    {"json"},        {"help", false, false, 'h'}};
   for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
-  auto args = Args::parse(argv, specs);
-  if (!args.ok()) {
-    print_error("provision offer", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("provision", kHelp, stdout);
-    return kExitOk;
-  }
-  auto usage = [](const std::string& why) {
-    print_error("provision offer", make_error(ErrorCode::kInvalidArgument, why));
-    return kExitUsage;
-  };
-  auto fail = [](const Error& e) {
-    print_error("provision offer", e);
-    return exit_code_for(e.code);
-  };
-  if (!args->positional().empty()) return usage("unexpected argument '" + args->positional()[0] + "'");
-  if (!args->has("ledger")) return usage("--ledger DB is required");
-  const bool attested = args->has("attested");
-  if (attested != args->has("clerk")) return usage("--attested FILE and --clerk ID go together");
+  const CommandLine cmd("provision offer", "provision", kHelp);
+  auto parsed_args = cmd.parse(argv, specs);
+  if (!parsed_args.args) return parsed_args.exit_code;
+  const Args& args = *parsed_args.args;
+  if (!args.positional().empty()) return cmd.usage("unexpected argument '" + args.positional()[0] + "'");
+  if (!args.has("ledger")) return cmd.usage("--ledger DB is required");
+  const bool attested = args.has("attested");
+  if (attested != args.has("clerk")) return cmd.usage("--attested FILE and --clerk ID go together");
   if (attested) {
     for (const char* card_option : {"reader", "can", "can-file", "mrz", "doc", "dob", "expiry", "access", "trust", "crl"})
-      if (args->has(card_option))
-        return usage(std::string("--") + card_option + " reads a card: the attested path (--attested) has none");
-  } else if (!args->has("trust")) {
-    return usage("--trust is required: without a CSCA no card reads as genuine, so no offer could be made "
+      if (args.has(card_option))
+        return cmd.usage(std::string("--") + card_option + " reads a card: the attested path (--attested) has none");
+  } else if (!args.has("trust")) {
+    return cmd.usage("--trust is required: without a CSCA no card reads as genuine, so no offer could be made "
                  "(give the CSCA certificates or a master list)");
   }
   int64_t ttl = kOfferDefaultTtlSeconds;
-  if (auto t = args->get("ttl")) {
+  if (auto t = args.get("ttl")) {
     auto parsed = parse_duration(*t);
-    if (!parsed || *parsed <= 0 || *parsed > kOfferMaxTtlSeconds) return usage("--ttl must be 1s to 24h (N, Ns, Nm or Nh), not '" + *t + "'");
+    if (!parsed || *parsed <= 0 || *parsed > kOfferMaxTtlSeconds) return cmd.usage("--ttl must be 1s to 24h (N, Ns, Nm or Nh), not '" + *t + "'");
     ttl = *parsed;
   }
-  const std::string issuer_url = args->get("issuer-url").value_or("");
+  const std::string issuer_url = args.get("issuer-url").value_or("");
   if (!issuer_url.empty()) {
     // Checked before the card is read: the URI builder refuses what a wallet would.
     issue::CredentialOfferParams probe{issuer_url, {"x"}, "x"};
-    if (auto ok = issue::credential_offer_json(probe); !ok.ok()) return usage("--issuer-url: " + ok.error().context);
+    if (auto ok = issue::credential_offer_json(probe); !ok.ok()) return cmd.usage("--issuer-url: " + ok.error().context);
   }
-  const std::string qr_path = args->get("qr").value_or("");
+  const std::string qr_path = args.get("qr").value_or("");
   if (!qr_path.empty()) {
     // Checked before the card is read: the image goes into a directory that exists.
-    if (issuer_url.empty()) return usage("--qr draws the offer URI: give --issuer-url too");
+    if (issuer_url.empty()) return cmd.usage("--qr draws the offer URI: give --issuer-url too");
     std::error_code ec;
     const std::string qr_dir = directory_of(qr_path);
-    if (!std::filesystem::is_directory(qr_dir, ec)) return usage("--qr " + qr_path + ": the directory " + qr_dir + " does not exist");
+    if (!std::filesystem::is_directory(qr_dir, ec)) return cmd.usage("--qr " + qr_path + ": the directory " + qr_dir + " does not exist");
   }
-  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
-  if (auto m = args->get("mapping")) {
-    auto text = read_file(*m, 1 << 20);
-    if (!text.ok()) return fail(text.error().with_context("mapping"));
-    auto parsed = DocTypeMapping::parse(string_of(*text));
-    if (!parsed.ok()) return fail(parsed.error());
-    mapping = std::move(parsed).value();
-  }
+  auto loaded_mapping = mapping_option(args);
+  if (!loaded_mapping.ok()) return cmd.fail(loaded_mapping.error());
+  DocTypeMapping mapping = std::move(loaded_mapping).value();
   // The attested record is read and checked before the ledger is touched.
   std::optional<VerifiedHolder> holder;
   if (attested) {
-    const std::string path = *args->get("attested");
+    const std::string path = *args.get("attested");
     auto text = read_file(path, 1 << 20);
-    if (!text.ok()) return fail(text.error().with_context("--attested"));
+    if (!text.ok()) return cmd.fail(text.error().with_context("--attested"));
     const std::string dir = std::filesystem::path(path).has_parent_path() ? std::filesystem::path(path).parent_path().string() : ".";
-    auto parsed = issue::parse_attested_holder(string_of(*text), dir, *args->get("clerk"));
+    auto parsed = issue::parse_attested_holder(string_of(*text), dir, *args.get("clerk"));
     secure_zero(text->data(), text->size());
-    if (!parsed.ok()) return fail(parsed.error());
+    if (!parsed.ok()) return cmd.fail(parsed.error());
     holder = std::move(parsed).value();
   }
   reader::ReadRequest read_request;
   auth::TrustStore trust;
   if (!attested)
-    if (auto st = apply_card_access(*args, read_request, trust); !st.ok()) return fail(st.error());
-  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
+    if (auto st = apply_card_access(args, read_request, trust); !st.ok()) return cmd.fail(st.error());
+  auto ledger = Ledger::open(*args.get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("provision offer", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);
   }
   if (attested && !ledger->allow_attested())
-    return fail(make_error(ErrorCode::kRefused, "this ledger does not allow clerk-attested issuance (it is off unless the ledger "
+    return cmd.fail(make_error(ErrorCode::kRefused, "this ledger does not allow clerk-attested issuance (it is off unless the ledger "
                                                 "was set up with `idtap ledger init --allow-attested`); nothing was recorded"));
   if (!attested) {
     int read_exit = kExitOk;
-    auto read = read_desk_holder(*args, read_request, &read_exit);
+    auto read = read_desk_holder(args, read_request, &read_exit);
     if (!read.ok()) {
       print_error("provision offer", read.error());
       return read_exit;
     }
     holder = std::move(read).value();
   }
-  if (!args->has("json")) print_holder(*holder);
+  if (!args.has("json")) print_holder(*holder);
 
   // A desk pipeline: no issuer key here; `idtap serve` issues when the phone redeems.
   issue::Pipeline pipeline(*ledger, nullptr, mapping);
   auto offer = pipeline.create_offer({&*holder, now_seconds(), ttl});
-  if (!offer.ok()) return fail(offer.error());
+  if (!offer.ok()) return cmd.fail(offer.error());
   std::string uri;
   if (!issuer_url.empty()) {
     issue::CredentialOfferParams params;
@@ -340,7 +309,7 @@ int run_offer(const std::vector<std::string>& argv) {
     params.credential_configuration_ids = {pipeline.credential_configuration_id()};
     params.pre_authorized_code = offer->pre_authorized_code;
     auto built = issue::credential_offer_uri(params);
-    if (!built.ok()) return fail(built.error());
+    if (!built.ok()) return cmd.fail(built.error());
     uri = std::move(built).value();
   }
   // The QR code of the URI (ISO/IEC 18004, libqrencode): what the phone scans. The offer is
@@ -348,15 +317,15 @@ int run_offer(const std::vector<std::string>& argv) {
   std::optional<issue::QrMatrix> qr;
   if (!uri.empty()) {
     auto encoded = issue::qr_encode(uri);
-    if (!encoded.ok()) return fail(encoded.error().with_context("the offer's QR code"));
+    if (!encoded.ok()) return cmd.fail(encoded.error().with_context("the offer's QR code"));
     qr = std::move(encoded).value();
   }
   if (qr && !qr_path.empty()) {
     auto png = issue::render_png(*qr);
-    if (!png.ok()) return fail(png.error().with_context("--qr"));
-    if (auto st = write_file_atomic(qr_path, *png, 0644); !st.ok()) return fail(st.error().with_context("--qr"));
+    if (!png.ok()) return cmd.fail(png.error().with_context("--qr"));
+    if (auto st = write_file_atomic(qr_path, *png, 0644); !st.ok()) return cmd.fail(st.error().with_context("--qr"));
   }
-  if (args->has("json")) {
+  if (args.has("json")) {
     JsonWriter j;
     j.begin_object()
         .field("offer_id", offer->offer_id)
@@ -392,63 +361,39 @@ int cmd_provision(const std::vector<std::string>& argv) {
                                    {"ledger", true},      {"out", true},         {"mapping", true},
                                    {"json"},              {"help", false, false, 'h'}};
   for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
-  auto args = Args::parse(argv, specs);
-  if (!args.ok()) {
-    print_error("provision", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("provision", kHelp, stdout);
-    return kExitOk;
-  }
-  for (const char* required : {"device-key", "proof", "issuer-key", "issuer-cert", "ledger", "out"}) {
-    if (!args->has(required)) {
-      print_error("provision", make_error(ErrorCode::kInvalidArgument, std::string("--") + required + " is required"));
-      return kExitUsage;
-    }
-  }
-  if (!args->positional().empty()) {
-    print_error("provision", make_error(ErrorCode::kInvalidArgument, "unexpected argument '" + args->positional()[0] + "'"));
-    return kExitUsage;
-  }
-  auto fail = [](const Error& e) {
-    print_error("provision", e);
-    return exit_code_for(e.code);
-  };
+  const CommandLine cmd("provision", "provision", kHelp);
+  auto parsed_args = cmd.parse(argv, specs);
+  if (!parsed_args.args) return parsed_args.exit_code;
+  const Args& args = *parsed_args.args;
+  for (const char* required : {"device-key", "proof", "issuer-key", "issuer-cert", "ledger", "out"})
+    if (!args.has(required)) return cmd.usage(std::string("--") + required + " is required");
+  if (!args.positional().empty()) return cmd.usage("unexpected argument '" + args.positional()[0] + "'");
   reader::ReadRequest read_request;
   auth::TrustStore trust;
-  if (auto st = apply_card_access(*args, read_request, trust); !st.ok()) return fail(st.error());
+  if (auto st = apply_card_access(args, read_request, trust); !st.ok()) return cmd.fail(st.error());
 
   // Everything that can be checked without the card is checked before it is read.
-  if (!args->has("trust")) {
-    print_error("provision", make_error(ErrorCode::kInvalidArgument,
-                                        "--trust is required: without a CSCA no card reads as genuine, so nothing "
-                                        "could be issued (give the CSCA certificates or a master list)"));
-    return kExitUsage;
-  }
-  if (auto st = check_out_path(*args->get("out")); !st.ok()) return fail(st.error());
-  IssuerFiles files{*args->get("issuer-key"), *args->get("issuer-cert"), args->get("issuer-key-pass-file").value_or("")};
+  if (!args.has("trust"))
+    return cmd.usage("--trust is required: without a CSCA no card reads as genuine, so nothing could be issued (give "
+                     "the CSCA certificates or a master list)");
+  if (auto st = check_out_path(*args.get("out")); !st.ok()) return cmd.fail(st.error());
+  IssuerFiles files{*args.get("issuer-key"), *args.get("issuer-cert"), args.get("issuer-key-pass-file").value_or("")};
   // The pipeline's step 1: the issuer, refused before the card is read when its certificate
   // would not cover the credential.
   auto issuer = issue::load_checked_issuer(files, now_seconds());
-  if (!issuer.ok()) return fail(issuer.error());
-  auto device_file = read_file(*args->get("device-key"), 1 << 16);
-  if (!device_file.ok()) return fail(device_file.error().with_context("device key"));
+  if (!issuer.ok()) return cmd.fail(issuer.error());
+  auto device_file = read_file(*args.get("device-key"), 1 << 16);
+  if (!device_file.ok()) return cmd.fail(device_file.error().with_context("device key"));
   auto device_key = EcPublicKey::load(*device_file);
-  if (!device_key.ok()) return fail(device_key.error().with_context("device key"));
-  auto proof_file = read_file(*args->get("proof"), 1 << 16);
-  if (!proof_file.ok()) return fail(proof_file.error().with_context("proof"));
+  if (!device_key.ok()) return cmd.fail(device_key.error().with_context("device key"));
+  auto proof_file = read_file(*args.get("proof"), 1 << 16);
+  if (!proof_file.ok()) return cmd.fail(proof_file.error().with_context("proof"));
   auto proof = parse_proof(string_of(*proof_file));
-  if (!proof.ok()) return fail(proof.error());
-  DocTypeMapping mapping = DocTypeMapping::resident_id_default();
-  if (auto m = args->get("mapping")) {
-    auto text = read_file(*m, 1 << 20);
-    if (!text.ok()) return fail(text.error().with_context("mapping"));
-    auto parsed = DocTypeMapping::parse(string_of(*text));
-    if (!parsed.ok()) return fail(parsed.error());
-    mapping = std::move(parsed).value();
-  }
-  auto ledger = Ledger::open(*args->get("ledger"), ledger_options());
+  if (!proof.ok()) return cmd.fail(proof.error());
+  auto loaded_mapping = mapping_option(args);
+  if (!loaded_mapping.ok()) return cmd.fail(loaded_mapping.error());
+  DocTypeMapping mapping = std::move(loaded_mapping).value();
+  auto ledger = Ledger::open(*args.get("ledger"), ledger_options());
   if (!ledger.ok()) {
     print_error("provision", ledger.error());
     return exit_code_for_ledger_open(ledger.error().code);
@@ -456,7 +401,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
 
   // The card, read and verified; nothing is recorded unless it is genuine.
   int read_exit = kExitOk;
-  auto holder = read_desk_holder(*args, read_request, &read_exit);
+  auto holder = read_desk_holder(args, read_request, &read_exit);
   if (!holder.ok()) {
     print_error("provision", holder.error());
     return read_exit;
@@ -464,7 +409,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
 
   // The clerk compares the card's holder with the person at the desk before the credential goes
   // out: the names, the birth date, the document and the verdict.
-  if (!args->has("json")) print_holder(*holder);
+  if (!args.has("json")) print_holder(*holder);
 
   issue::Pipeline pipeline(*ledger, std::move(issuer).value(), mapping);
   issue::FileIssue request;
@@ -472,11 +417,11 @@ int cmd_provision(const std::vector<std::string>& argv) {
   request.device_key = *device_key;
   request.proof = *proof;
   request.now = now_seconds();
-  request.path = *args->get("out");
+  request.path = *args.get("out");
   auto issued = pipeline.issue_to_file(request);
-  if (!issued.ok()) return fail(issued.error());
+  if (!issued.ok()) return cmd.fail(issued.error());
 
-  if (args->has("json")) {
+  if (args.has("json")) {
     JsonWriter j;
     j.begin_object()
         .field("credential_id", issued->credential_id)

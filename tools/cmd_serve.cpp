@@ -460,65 +460,52 @@ int cmd_serve(const std::vector<std::string>& argv) {
                                    {"trust", true, true}, {"crl", true, true},    {"attested-dir", true},
                                    {"site", true},        {"threads", true},      {"port-file", true},
                                    {"help", false, false, 'h'}};
-  auto args = Args::parse(argv, specs);
-  if (!args.ok()) {
-    print_error("serve", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("serve", kHelp, stdout);
-    return kExitOk;
-  }
-  auto fail = [](const Error& e) {
-    print_error("serve", e);
-    return exit_code_for(e.code);
-  };
-  auto usage_fail = [](const std::string& what) {
-    print_error("serve", usage(what));
-    return int(kExitUsage);
-  };
-  if (!args->positional().empty()) return usage_fail("unexpected argument '" + args->positional()[0] + "'");
+  const CommandLine cmd("serve", "serve", kHelp);
+  auto parsed = cmd.parse(argv, specs);
+  if (!parsed.args) return parsed.exit_code;
+  const auto& args = parsed.args;
+  if (!args->positional().empty()) return cmd.usage("unexpected argument '" + args->positional()[0] + "'");
   for (const char* required : {"ledger", "issuer-key", "issuer-cert", "listen"})
-    if (!args->has(required)) return usage_fail(std::string("--") + required + " is required");
+    if (!args->has(required)) return cmd.usage(std::string("--") + required + " is required");
   auto listen = parse_listen(*args->get("listen"));
-  if (!listen.ok()) return fail(listen.error());
+  if (!listen.ok()) return cmd.fail(listen.error());
   const auto tls_cert = args->get("tls-cert");
   const auto tls_key = args->get("tls-key");
-  if (tls_cert.has_value() != tls_key.has_value()) return usage_fail("--tls-cert and --tls-key go together");
+  if (tls_cert.has_value() != tls_key.has_value()) return cmd.usage("--tls-cert and --tls-key go together");
   const bool tls = tls_cert.has_value();
   // Plain HTTP only where nobody else can listen in: the loopback interface.
   if (!tls && !listen->loopback)
-    return usage_fail("--listen " + *args->get("listen") +
+    return cmd.usage("--listen " + *args->get("listen") +
                       ": plain HTTP is only for a loopback address; give --tls-cert and --tls-key");
   if (!listen->loopback && !args->has("public-url"))
-    return usage_fail("--public-url is required when listening on a non-loopback address");
+    return cmd.usage("--public-url is required when listening on a non-loopback address");
   size_t threads = 32;
   if (auto t = args->get("threads")) {
     if (t->empty() || t->size() > 3 || t->find_first_not_of("0123456789") != std::string::npos || std::stoi(*t) < 1 ||
         std::stoi(*t) > 256)
-      return usage_fail("--threads must be 1..256");
+      return cmd.usage("--threads must be 1..256");
     threads = static_cast<size_t>(std::stoi(*t));
   }
-  if (args->has("crl") && !args->has("trust")) return usage_fail("--crl needs --trust");
-  if (args->has("trust") != args->has("reader")) return usage_fail("--reader and --trust go together (admin card offers)");
+  if (args->has("crl") && !args->has("trust")) return cmd.usage("--crl needs --trust");
+  if (args->has("trust") != args->has("reader")) return cmd.usage("--reader and --trust go together (admin card offers)");
   if ((args->has("reader") || args->has("attested-dir")) && !args->has("admin-token-file"))
-    return usage_fail("--reader and --attested-dir serve the admin endpoint: give --admin-token-file");
+    return cmd.usage("--reader and --attested-dir serve the admin endpoint: give --admin-token-file");
   for (const char* file : {"tls-cert", "tls-key"}) {
     if (auto path = args->get(file); path && ::access(path->c_str(), R_OK) != 0)
-      return fail(make_error(ErrorCode::kIo, std::string("--") + file + " " + *path + ": cannot be read"));
+      return cmd.fail(make_error(ErrorCode::kIo, std::string("--") + file + " " + *path + ": cannot be read"));
   }
   if (auto dir = args->get("attested-dir"); dir && !std::filesystem::is_directory(*dir))
-    return fail(make_error(ErrorCode::kIo, "--attested-dir " + *dir + ": not a directory"));
+    return cmd.fail(make_error(ErrorCode::kIo, "--attested-dir " + *dir + ": not a directory"));
 
   std::string admin_token;
   if (auto path = args->get("admin-token-file")) {
     auto token = read_admin_token(*path);
-    if (!token.ok()) return fail(token.error());
+    if (!token.ok()) return cmd.fail(token.error());
     admin_token = std::move(token).value();
   }
   auth::TrustStore trust;
   if (args->has("trust")) {
-    if (auto st = load_trust_anchors(*args, trust); !st.ok()) return fail(st.error());
+    if (auto st = load_trust_anchors(*args, trust); !st.ok()) return cmd.fail(st.error());
   }
 
   issue::PipelineConfig pipeline_config;
@@ -527,7 +514,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   // The issuer first, so its errors keep their own exit codes (a key that does not parse is
   // 10, an issuer certificate not valid now 8); each pooled pipeline loads it again.
   if (auto checked = issue::load_checked_issuer(pipeline_config.issuer, provision::now_seconds()); !checked.ok())
-    return fail(checked.error());
+    return cmd.fail(checked.error());
   auto backend = PooledOfferBackend::open(*args->get("ledger"), pipeline_config, std::min<size_t>(threads, kAdminConnections),
                                           provision::now_seconds());
   if (!backend.ok()) {
@@ -537,7 +524,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
 
   std::unique_ptr<httplib::Server> server = make_server(tls_cert, tls_key);
   if (!server->is_valid())
-    return fail(make_error(ErrorCode::kMalformed, "--tls-cert / --tls-key: not a usable certificate and key (PEM)"));
+    return cmd.fail(make_error(ErrorCode::kMalformed, "--tls-cert / --tls-key: not a usable certificate and key (PEM)"));
   int port = listen->port;
   if (port == 0) {
     port = server->bind_to_any_port(listen->host);
@@ -557,7 +544,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   config.doctype = (*backend)->credential_configuration_id();
   config.max_body_bytes = kMaxBodyBytes;
   auto issuer = issue::Oid4vciIssuer::create(config, **backend);
-  if (!issuer.ok()) return usage_fail("--public-url: " + issuer.error().context);
+  if (!issuer.ok()) return cmd.usage("--public-url: " + issuer.error().context);
 
   std::unique_ptr<AdminOffers> admin;
   if (!admin_token.empty())
@@ -567,7 +554,7 @@ int cmd_serve(const std::vector<std::string>& argv) {
   route(*server, **issuer, admin.get(), threads);
 
   if (auto path = args->get("port-file")) {
-    if (auto st = write_file_atomic(*path, bytes_of(std::to_string(port) + "\n"), 0644); !st.ok()) return fail(st.error());
+    if (auto st = write_file_atomic(*path, bytes_of(std::to_string(port) + "\n"), 0644); !st.ok()) return cmd.fail(st.error());
   }
 
   // SIGTERM / SIGINT: stop accepting; listen_after_bind returns once the requests in flight are

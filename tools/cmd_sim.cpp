@@ -62,25 +62,14 @@ std::string timestamp() {
 }
 
 int sim_serve(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"card", true}, {"vpcd", true}, {"leave-after", true}, {"return-after", true},
+  const CommandLine cmd("sim serve", "sim serve", kServeUsage);
+  auto parsed = cmd.parse(argv, {{"card", true}, {"vpcd", true}, {"leave-after", true}, {"return-after", true},
                                  {"no-extended"}, {"max-response", true}, {"mse-rejects-le"}, {"no-sfi"}, {"quiet"}, {"help", false, false, 'h'}});
-  if (!args.ok()) {
-    print_error("sim serve", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("sim serve", kServeUsage, stdout);
-    return kExitOk;
-  }
-  if (!args->positional().empty()) {
-    print_error("sim serve", make_error(ErrorCode::kInvalidArgument, "unexpected argument '" + args->positional()[0] + "'"));
-    return kExitUsage;
-  }
+  if (!parsed.args) return parsed.exit_code;
+  const auto& args = parsed.args;
+  if (!args->positional().empty()) return cmd.usage("unexpected argument '" + args->positional()[0] + "'");
   auto card_dir = args->get("card");
-  if (!card_dir) {
-    print_error("sim serve", make_error(ErrorCode::kInvalidArgument, "--card DIR is required"));
-    return kExitUsage;
-  }
+  if (!card_dir) return cmd.usage("--card DIR is required");
   sim::VpcdOptions options;
   if (auto v = args->get("vpcd")) {
     if (Status s = sim::parse_host_port(*v, options); !s.ok()) {

@@ -328,31 +328,20 @@ void print_summary(const sim::PersonalizeSummary& s, bool json) {
 }  // namespace
 
 int cmd_sim_personalize(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, kSpecs);
-  if (!args.ok()) {
-    print_error("sim personalize", args.error());
-    return kExitUsage;
-  }
-  if (args->has("help")) {
-    print_help("sim personalize", kUsage, stdout);
-    return kExitOk;
-  }
-  if (!args->positional().empty()) {
-    print_error("sim personalize", usage_error("unexpected argument '" + args->positional()[0] + "'"));
-    return kExitUsage;
-  }
-  auto options = options_from(*args);
+  const CommandLine cmd("sim personalize", "sim personalize", kUsage);
+  auto parsed = cmd.parse(argv, kSpecs);
+  if (!parsed.args) return parsed.exit_code;
+  const Args& args = *parsed.args;
+  if (!args.positional().empty()) return cmd.usage("unexpected argument '" + args.positional()[0] + "'");
+  auto options = options_from(args);
   if (!options.ok()) {
     print_error("sim personalize", options.error());
     return kExitUsage;
   }
   sim::PersonalizeSummary summary;
   Status s = sim::personalize(*options, &summary);
-  if (!s.ok()) {
-    print_error("sim personalize", s.error());
-    return exit_code_for(s.error().code);
-  }
-  print_summary(summary, args->has("json"));
+  if (!s.ok()) return cmd.fail(s.error());
+  print_summary(summary, args.has("json"));
   return kExitOk;
 }
 

@@ -10,17 +10,12 @@ using namespace idtap::crypto;
 
 namespace {
 
-const test::VectorFile& kat() {
-  static const test::VectorFile f = test::VectorFile::load("crypto_kat.txt");
-  return f;
-}
-
 Bytes plain(const SecureBytes& b) { return Bytes(b.begin(), b.end()); }
 
 }  // namespace
 
 TEST_CASE("HKDF-SHA256 gives RFC 5869 A.1's output keying material") {
-  const auto& v = kat();
+  const auto& v = test::crypto_kat();
   auto okm = hkdf_sha256(v.hex("rfc5869_a1_hkdf_sha256", "ikm"), v.hex("rfc5869_a1_hkdf_sha256", "salt"),
                          v.hex("rfc5869_a1_hkdf_sha256", "info"), 42);
   REQUIRE(okm.ok());
@@ -34,7 +29,7 @@ TEST_CASE("HKDF-SHA256 gives RFC 5869 A.1's output keying material") {
 }
 
 TEST_CASE("AES-256-GCM opens the GCM specification's test case 14") {
-  const auto& v = kat();
+  const auto& v = test::crypto_kat();
   Bytes sealed = v.hex("gcm_spec_test_case_14", "iv");
   for (const char* part : {"ciphertext", "tag"}) {
     Bytes b = v.hex("gcm_spec_test_case_14", part);

@@ -9,15 +9,6 @@
 using namespace idtap;
 using namespace idtap::crypto;
 
-namespace {
-
-const test::VectorFile& kat() {
-  static const test::VectorFile f = test::VectorFile::load("crypto_kat.txt");
-  return f;
-}
-
-}  // namespace
-
 TEST_CASE("AES ECB matches FIPS 197 Appendix C for all three key sizes") {
   const struct {
     const char* section;
@@ -27,14 +18,14 @@ TEST_CASE("AES ECB matches FIPS 197 Appendix C for all three key sizes") {
                {"fips197_c3_aes256", CipherAlg::kAes256}};
   for (const auto& c : cases) {
     CAPTURE(c.section);
-    auto cipher = BlockCipher::create(c.alg, kat().hex(c.section, "key"));
+    auto cipher = BlockCipher::create(c.alg, test::crypto_kat().hex(c.section, "key"));
     REQUIRE(cipher.ok());
-    auto ct = cipher->ecb_encrypt(kat().hex(c.section, "plaintext"));
+    auto ct = cipher->ecb_encrypt(test::crypto_kat().hex(c.section, "plaintext"));
     REQUIRE(ct.ok());
-    CHECK(to_hex(*ct) == to_hex(kat().hex(c.section, "ciphertext")));
+    CHECK(to_hex(*ct) == to_hex(test::crypto_kat().hex(c.section, "ciphertext")));
     auto pt = cipher->ecb_decrypt(*ct);
     REQUIRE(pt.ok());
-    CHECK(to_hex(*pt) == to_hex(kat().hex(c.section, "plaintext")));
+    CHECK(to_hex(*pt) == to_hex(test::crypto_kat().hex(c.section, "plaintext")));
   }
 }
 
@@ -47,11 +38,11 @@ TEST_CASE("AES CBC matches NIST SP 800-38A F.2, and the keyed object is reusable
                {"sp800_38a_f25_cbc_aes256", CipherAlg::kAes256}};
   for (const auto& c : cases) {
     CAPTURE(c.section);
-    auto cipher = BlockCipher::create(c.alg, kat().hex(c.section, "key"));
+    auto cipher = BlockCipher::create(c.alg, test::crypto_kat().hex(c.section, "key"));
     REQUIRE(cipher.ok());
-    const Bytes iv = kat().hex(c.section, "iv");
-    const Bytes pt = kat().hex(c.section, "plaintext");
-    const Bytes ct = kat().hex(c.section, "ciphertext");
+    const Bytes iv = test::crypto_kat().hex(c.section, "iv");
+    const Bytes pt = test::crypto_kat().hex(c.section, "plaintext");
+    const Bytes ct = test::crypto_kat().hex(c.section, "ciphertext");
     for (int round = 0; round < 3; ++round) {  // the IV is reset on every call
       auto enc = cipher->cbc_encrypt(iv, pt);
       REQUIRE(enc.ok());
@@ -69,23 +60,23 @@ TEST_CASE("AES CBC matches NIST SP 800-38A F.2, and the keyed object is reusable
 
 TEST_CASE("2-key 3DES CBC with a zero IV matches the ICAO 9303-11 Appendix D.3 cryptogram") {
   const char* s = "icao_d3_3des_retail_mac";
-  auto cipher = BlockCipher::create(CipherAlg::kTdes, kat().hex(s, "kenc"));
+  auto cipher = BlockCipher::create(CipherAlg::kTdes, test::crypto_kat().hex(s, "kenc"));
   REQUIRE(cipher.ok());
   const Bytes zero_iv(8, 0);
-  auto e_ifd = cipher->cbc_encrypt(zero_iv, kat().hex(s, "s"));
+  auto e_ifd = cipher->cbc_encrypt(zero_iv, test::crypto_kat().hex(s, "s"));
   REQUIRE(e_ifd.ok());
-  CHECK(to_hex(*e_ifd, true) == kat().text(s, "e_ifd"));
+  CHECK(to_hex(*e_ifd, true) == test::crypto_kat().text(s, "e_ifd"));
   auto back = cipher->cbc_decrypt(zero_iv, *e_ifd);
   REQUIRE(back.ok());
-  CHECK(to_hex(*back, true) == kat().text(s, "s"));
+  CHECK(to_hex(*back, true) == test::crypto_kat().text(s, "s"));
 }
 
 TEST_CASE("the span forms work in place and check sizes") {
-  auto cipher = BlockCipher::create(CipherAlg::kAes128, kat().hex("fips197_c1_aes128", "key"));
+  auto cipher = BlockCipher::create(CipherAlg::kAes128, test::crypto_kat().hex("fips197_c1_aes128", "key"));
   REQUIRE(cipher.ok());
-  Bytes buf = kat().hex("fips197_c1_aes128", "plaintext");
+  Bytes buf = test::crypto_kat().hex("fips197_c1_aes128", "plaintext");
   REQUIRE(cipher->ecb_encrypt(buf, buf).ok());
-  CHECK(to_hex(buf) == kat().text("fips197_c1_aes128", "ciphertext"));
+  CHECK(to_hex(buf) == test::crypto_kat().text("fips197_c1_aes128", "ciphertext"));
   Bytes small(8);
   CHECK(cipher->ecb_encrypt(buf, small).error().code == ErrorCode::kInvalidArgument);
 }

@@ -8,15 +8,6 @@
 using namespace idtap;
 using namespace idtap::crypto;
 
-namespace {
-
-const test::VectorFile& kat() {
-  static const test::VectorFile f = test::VectorFile::load("crypto_kat.txt");
-  return f;
-}
-
-}  // namespace
-
 TEST_CASE("digests match the FIPS 180-4 examples") {
   const struct {
     HashAlg alg;
@@ -27,24 +18,24 @@ TEST_CASE("digests match the FIPS 180-4 examples") {
               {HashAlg::kSha384, "sha384"},
               {HashAlg::kSha512, "sha512"}};
   for (const char* section : {"fips180_abc", "fips180_two_block"}) {
-    const Bytes message = bytes_of(kat().text(section, "message"));
+    const Bytes message = bytes_of(test::crypto_kat().text(section, "message"));
     for (const auto& a : algs) {
-      if (!kat().has(section, a.key)) continue;
+      if (!test::crypto_kat().has(section, a.key)) continue;
       CAPTURE(section);
       CAPTURE(a.key);
       auto d = digest(a.alg, message);
       REQUIRE(d.ok());
       CHECK(d->size() == digest_size(a.alg));
-      CHECK(to_hex(*d) == kat().text(section, a.key));
+      CHECK(to_hex(*d) == test::crypto_kat().text(section, a.key));
       auto s = secure_digest(a.alg, message);
       REQUIRE(s.ok());
-      CHECK(to_hex(Bytes(s->begin(), s->end())) == kat().text(section, a.key));
+      CHECK(to_hex(Bytes(s->begin(), s->end())) == test::crypto_kat().text(section, a.key));
     }
   }
 }
 
 TEST_CASE("incremental hashing equals one-shot hashing, and a finished hasher refuses more") {
-  const Bytes message = bytes_of(kat().text("fips180_two_block", "message"));
+  const Bytes message = bytes_of(test::crypto_kat().text("fips180_two_block", "message"));
   auto h = Hasher::create(HashAlg::kSha256);
   REQUIRE(h.ok());
   for (size_t i = 0; i < message.size(); i += 5)
@@ -52,7 +43,7 @@ TEST_CASE("incremental hashing equals one-shot hashing, and a finished hasher re
   REQUIRE(h->update(Bytes{}).ok());
   auto d = h->finish();
   REQUIRE(d.ok());
-  CHECK(to_hex(*d) == kat().text("fips180_two_block", "sha256"));
+  CHECK(to_hex(*d) == test::crypto_kat().text("fips180_two_block", "sha256"));
   CHECK(h->update(message).error().code == ErrorCode::kState);
   CHECK(h->finish().error().code == ErrorCode::kState);
 }

@@ -10,6 +10,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <utility>
 
 extern "C" {
 #include <ifdhandler.h>
@@ -18,6 +19,7 @@ extern "C" {
 
 #include "idtap/base/hex.h"
 #include "idtap/nfc/target.h"
+#include "nfc/tiny_board.h"
 #include "nfc/tiny_card.h"
 #include "support/pn532_emulator.h"
 #include "support/scratch_dir.h"
@@ -101,21 +103,7 @@ Ifd& ifd() {
 }
 
 // Board: an emulated PN532 with the tiny card.
-struct Board {
-  std::unique_ptr<Pn532Emulator> emu;
-  std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
-  explicit Board(bool with_card = true, Pn532Card::Type type = Pn532Card::Type::kA) {
-    emu = Pn532Emulator::start().value();
-    if (with_card) insert(type);
-  }
-  void insert(Pn532Card::Type type = Pn532Card::Type::kA) {
-    Pn532Card c;
-    c.type = type;
-    c.application = card;
-    emu->place_card(c);
-  }
-  std::string device_name() const { return emu->connstring(); }
-};
+using Board = idtap::testing::TinyBoard;
 
 // Channel: a Lun opened on the handler, closed at the end of the test.
 struct Channel {
@@ -145,6 +133,23 @@ const char* kSelectEmrtd = "00A4040C07A0000002471001";
 const char* kSelectEfCom = "00A4020C02011E";
 const char* kReadEfCom = "00B0000016";
 
+// check_comes_back: `board`, unplugged, is plugged in again with its card; pcscd's polling of
+// `lun` (100 ms apart, a little faster than pcscd's; 5 s at most) finds the card present again,
+// and it powers up and answers.
+void check_comes_back(Board& board, DWORD lun) {
+  REQUIRE(board.emu->replug().ok());
+  board.insert();
+  RESPONSECODE rc = IFD_NO_SUCH_DEVICE;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (rc == IFD_NO_SUCH_DEVICE && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    rc = ifd().presence(lun);
+  }
+  CHECK(rc == IFD_ICC_PRESENT);
+  REQUIRE(ifd().power_up(lun).first == IFD_SUCCESS);
+  CHECK(ifd().transmit_hex(lun, kSelectEmrtd) == "9000");
+}
+
 }  // namespace
 
 TEST_CASE("only the IFDH entry points are exported") {
@@ -158,7 +163,7 @@ TEST_CASE("only the IFDH entry points are exported") {
 TEST_CASE("a libnfc device as a PC/SC reader: presence, ATR, protocol, APDUs, GET DATA") {
   Board board;
   Ifd& h = ifd();
-  Channel ch(0x00010000, board.device_name());
+  Channel ch(0x00010000, board.connstring());
   CHECK(h.capability(ch.lun, TAG_IFD_SLOTS_NUMBER) == Bytes{1});
   CHECK(h.capability(ch.lun, TAG_IFD_THREAD_SAFE) == Bytes{1});
   CHECK(h.capability(ch.lun, TAG_IFD_SIMULTANEOUS_ACCESS) == Bytes{16});
@@ -192,7 +197,7 @@ TEST_CASE("a libnfc device as a PC/SC reader: presence, ATR, protocol, APDUs, GE
 TEST_CASE("Type B card through the handler") {
   Board board(true, Pn532Card::Type::kB);
   Ifd& h = ifd();
-  Channel ch(0x00020000, board.device_name());
+  Channel ch(0x00020000, board.connstring());
   REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
   auto [rc, atr] = h.power_up(ch.lun);
   REQUIRE(rc == IFD_SUCCESS);
@@ -204,7 +209,7 @@ TEST_CASE("Type B card through the handler") {
 TEST_CASE("the card coming and going, and power cycles giving fresh card sessions") {
   Board board(/*with_card=*/false);
   Ifd& h = ifd();
-  Channel ch(0x00030000, board.device_name());
+  Channel ch(0x00030000, board.connstring());
   CHECK(h.presence(ch.lun) == IFD_ICC_NOT_PRESENT);
   CHECK(h.transmit(ch.lun, hex_or_die(kSelectEmrtd)).first == IFD_ICC_NOT_PRESENT);
   CHECK(h.power_up(ch.lun).first == IFD_ERROR_POWER_ACTION);
@@ -248,7 +253,7 @@ TEST_CASE("the device disappearing is IFD_NO_SUCH_DEVICE, and closing still retu
   Board board;
   Ifd& h = ifd();
   DWORD lun = 0x00040000;
-  std::string name = board.device_name();
+  std::string name = board.connstring();
   REQUIRE(h.create_by_name(lun, name.data()) == IFD_SUCCESS);
   REQUIRE(h.presence(lun) == IFD_ICC_PRESENT);
   REQUIRE(h.power_up(lun).first == IFD_SUCCESS);
@@ -268,7 +273,7 @@ TEST_CASE("a gone device's name does not lead the handler to another board") {
   // pcscd off another reader.
   Board gone;
   Ifd& h = ifd();
-  Channel ch(0x00120000, gone.device_name());
+  Channel ch(0x00120000, gone.connstring());
   REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
   gone.emu->unplug();
   CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
@@ -284,28 +289,14 @@ TEST_CASE("a gone device's name does not lead the handler to another board") {
 TEST_CASE("a device that comes back is opened again: the reader recovers without pcscd's help") {
   test::ScratchDir dir("ifd");
   // The board's port has a stable name, as udev gives a USB-serial adapter.
-  auto emu = Pn532Emulator::start({.max_frame_data = 262, .trace = false, .link_path = dir.path() + "/ttyPN532"}).value();
-  auto card = std::make_shared<TinyCard>();
-  Pn532Card c;
-  c.application = card;
-  emu->place_card(c);
+  Board board(true, Pn532Card::Type::kA, {.link_path = dir.path() + "/ttyPN532"});
   Ifd& h = ifd();
-  Channel ch(0x000A0000, emu->connstring());
+  Channel ch(0x000A0000, board.connstring());
   REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
-  emu->unplug();
+  board.emu->unplug();
   CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
   CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);  // the port is gone: nothing to reopen
-  REQUIRE(emu->replug().ok());
-  emu->place_card(c);
-  RESPONSECODE rc = IFD_NO_SUCH_DEVICE;
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (rc == IFD_NO_SUCH_DEVICE && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);  // pcscd's polling, a little faster
-    rc = h.presence(ch.lun);
-  }
-  CHECK(rc == IFD_ICC_PRESENT);
-  REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
-  CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
+  check_comes_back(board, ch.lun);
 }
 
 TEST_CASE("a device that comes back is opened again even when another reader was closed meanwhile") {
@@ -313,39 +304,25 @@ TEST_CASE("a device that comes back is opened again even when another reader was
   // the others unable to reopen their device. libnfc's driver registry is process-wide and an
   // nfc_exit empties it; the handler's Luns share one libnfc set-up, torn down with the last.
   test::ScratchDir dir("ifd");
-  auto emu = Pn532Emulator::start({.max_frame_data = 262, .trace = false, .link_path = dir.path() + "/ttyPN532"}).value();
-  auto card = std::make_shared<TinyCard>();
-  Pn532Card c;
-  c.application = card;
-  emu->place_card(c);
+  Board board(true, Pn532Card::Type::kA, {.link_path = dir.path() + "/ttyPN532"});
   Ifd& h = ifd();
-  Channel ch(0x00100000, emu->connstring());
+  Channel ch(0x00100000, board.connstring());
   REQUIRE(h.presence(ch.lun) == IFD_ICC_PRESENT);
   {
     Board other;
-    Channel passing(0x00110000, other.device_name());
+    Channel passing(0x00110000, other.connstring());
     CHECK(h.presence(passing.lun) == IFD_ICC_PRESENT);
   }  // that reader's Lun is closed
-  emu->unplug();
+  board.emu->unplug();
   CHECK(h.presence(ch.lun) == IFD_NO_SUCH_DEVICE);
-  REQUIRE(emu->replug().ok());
-  emu->place_card(c);
-  RESPONSECODE rc = IFD_NO_SUCH_DEVICE;
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (rc == IFD_NO_SUCH_DEVICE && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);  // pcscd's polling, a little faster
-    rc = h.presence(ch.lun);
-  }
-  CHECK(rc == IFD_ICC_PRESENT);
-  REQUIRE(h.power_up(ch.lun).first == IFD_SUCCESS);
-  CHECK(h.transmit_hex(ch.lun, kSelectEmrtd) == "9000");
+  check_comes_back(board, ch.lun);
 }
 
 TEST_CASE("several readers at once, used from several threads") {
   Board a, b;
   Ifd& h = ifd();
-  Channel ca(0x00050000, a.device_name());
-  Channel cb(0x00060000, b.device_name());
+  Channel ca(0x00050000, a.connstring());
+  Channel cb(0x00060000, b.connstring());
   std::atomic<int> failures{0};
   auto work = [&](DWORD lun, const TinyCard& card) {
     if (h.presence(lun) != IFD_ICC_PRESENT || h.power_up(lun).first != IFD_SUCCESS) ++failures;
@@ -369,7 +346,7 @@ TEST_CASE("closing a channel while pcscd's polling thread is inside the handler 
   Board board;
   Ifd& h = ifd();
   DWORD lun = 0x00070000;
-  std::string name = board.device_name();
+  std::string name = board.connstring();
   REQUIRE(h.create_by_name(lun, name.data()) == IFD_SUCCESS);
   std::atomic<bool> stop{false}, poller_done{false};
   std::atomic<int> polls{0};
@@ -400,8 +377,8 @@ TEST_CASE("closing a channel while pcscd's polling thread is inside the handler 
 TEST_CASE("the handler refuses what it cannot do, with the codes ifdhandler.h documents") {
   Board board;
   Ifd& h = ifd();
-  Channel ch(0x00080000, board.device_name());
-  std::string again = board.device_name();
+  Channel ch(0x00080000, board.connstring());
+  std::string again = board.connstring();
   CHECK(h.create_by_name(ch.lun, again.data()) == IFD_COMMUNICATION_ERROR);  // Lun already open
   std::string missing = "pn532_uart:/dev/pts/no-such-port";
   CHECK(h.create_by_name(0x00090000, missing.data()) == IFD_NO_SUCH_DEVICE);
@@ -481,8 +458,8 @@ TEST_CASE("channels on two Luns opened and closed from two threads at once (pcsc
       if (h.close(lun) != IFD_SUCCESS) failed(i, "close");
     }
   };
-  std::thread ta(work, 0x000C0000, 0x000D0000, a.device_name(), "usb:04cc/2533:libusb-1.0:250:1:0");
-  std::thread tb(work, 0x000E0000, 0x000F0000, b.device_name(), "usb:04e6/5591:libudev:0:/dev/bus/usb/251/002");
+  std::thread ta(work, 0x000C0000, 0x000D0000, a.connstring(), "usb:04cc/2533:libusb-1.0:250:1:0");
+  std::thread tb(work, 0x000E0000, 0x000F0000, b.connstring(), "usb:04e6/5591:libudev:0:/dev/bus/usb/251/002");
   ta.join();
   tb.join();
   std::string all;

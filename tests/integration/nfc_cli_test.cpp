@@ -99,12 +99,7 @@ TEST_CASE("idtap watch reports the libnfc reader, the card coming and going, and
   CHECK(wait_for("\"event\":\"card_inserted\"", 2));
   board.emu->unplug();
   CHECK(wait_for("\"event\":\"reader_removed\"," + reader));
-  watch.signal(SIGINT);
-  const int status = watch.wait_exit(5s);
-  INFO(watch.log());
-  REQUIRE(status != -1);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_MESSAGE(watch.interrupt(5s) == 0, watch.log());
 }
 
 TEST_CASE("idtap watch finds a libnfc reader plugged in after it started, with none there at start") {
@@ -124,10 +119,5 @@ TEST_CASE("idtap watch finds a libnfc reader plugged in after it started, with n
 
   auto emu = Pn532Emulator::start({.max_frame_data = 262, .trace = false, .link_path = port}).value();
   CHECK_MESSAGE(wait_for("\"event\":\"reader_added\",\"reader\":\"nfc:" + connstring + "\""), watch.log());
-  watch.signal(SIGINT);
-  const int status = watch.wait_exit(5s);
-  INFO(watch.log());
-  REQUIRE(status != -1);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_MESSAGE(watch.interrupt(5s) == 0, watch.log());
 }

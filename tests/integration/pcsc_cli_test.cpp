@@ -193,11 +193,7 @@ TEST_CASE("idtap watch sees the card come and go as idtap sim serve starts and s
     CHECK_MESSAGE(wait_for("\"event\":\"card_removed\""), watch.log());
   }
   CHECK(watch.running());
-  watch.signal(SIGINT);
-  const int status = watch.wait_exit(5000ms);
-  REQUIRE(status != -1);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_MESSAGE(watch.interrupt(5000ms) == 0, watch.log());
 
   // One JSON object per line, in order.
   std::vector<std::string> lines;
@@ -223,11 +219,7 @@ TEST_CASE("idtap watch sees the card come and go as idtap sim serve starts and s
                      tmp.path() + "/apdu.log"));
   std::this_thread::sleep_for(500ms);
   CHECK(apdu.running());
-  apdu.signal(SIGINT);
-  const int apdu_status = apdu.wait_exit(5000ms);
-  REQUIRE(apdu_status != -1);
-  CHECK(WIFEXITED(apdu_status));
-  CHECK(WEXITSTATUS(apdu_status) == 130);  // 128 + SIGINT
+  CHECK_MESSAGE(apdu.interrupt(5000ms) == 130, apdu.log());  // 128 + SIGINT
   CHECK_MESSAGE(has(apdu.log(), "cancelled"), apdu.log());
 }
 

@@ -145,11 +145,7 @@ TEST_CASE("idtap sim serve survives a pcscd restart and exits cleanly on SIGINT"
     CHECK(card.transmit("00A4040C07A0000002471001") == "9000");
   }
   CHECK(serve.process().running());
-  serve.process().signal(SIGINT);
-  const int status = serve.process().wait_exit(5000ms);
-  REQUIRE(status != -1);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_MESSAGE(serve.process().interrupt(5000ms) == 0, serve.log());
   const std::string log = serve.log();
   CAPTURE(log);
   CHECK(log.find("reconnecting") != std::string::npos);

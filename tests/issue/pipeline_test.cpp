@@ -14,19 +14,8 @@ using namespace idtap;
 using namespace idtap::issue;
 using namespace idtap::issue::testing;
 
-namespace {
-
 // Card: a personalized simulated card and a trust store holding its CSCA.
-struct Card {
-  test::TestCard card;
-  auth::TrustStore trust;
-  explicit Card(const sim::PersonalizeOptions& options) : card(test::personalize_test_card(options)) {
-    REQUIRE(trust.add_certificates(bytes_of(card.csca_pem), "test csca").ok());
-  }
-  std::unique_ptr<sim::SimTransport> open() const { return sim::open_sim_card_image(card.image, sim::SimOptions{}).value(); }
-};
-
-}  // namespace
+using Card = test::TrustedTestCard;
 
 TEST_CASE("read_holder: a genuine card gives its holder; a tampered one is refused with its verdict") {
   {

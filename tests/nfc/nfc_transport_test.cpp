@@ -16,6 +16,7 @@
 #include "idtap/apdu/exchange.h"
 #include "idtap/base/hex.h"
 #include "idtap/sim/sim_transport.h"
+#include "nfc/tiny_board.h"
 #include "nfc/tiny_card.h"
 #include "support/pn532_emulator.h"
 #include "support/sim_images.h"
@@ -29,21 +30,10 @@ using idtap::testing::TinyCard;
 
 namespace {
 
-// Rig: an emulated PN532 board with the tiny card in its field.
-struct Rig {
-  std::unique_ptr<Pn532Emulator> emu;
-  std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
-
-  explicit Rig(Pn532Card::Type type = Pn532Card::Type::kA, size_t max_frame_data = 262) {
-    emu = Pn532Emulator::start({.max_frame_data = max_frame_data, .trace = false}).value();
-    emu->place_card(card_of(type));
-  }
-  Pn532Card card_of(Pn532Card::Type type) const {
-    Pn532Card c;
-    c.type = type;
-    c.application = card;
-    return c;
-  }
+// Rig: an emulated PN532 board with the tiny card in its field, and the transport over it.
+struct Rig : idtap::testing::TinyBoard {
+  explicit Rig(Pn532Card::Type type = Pn532Card::Type::kA, size_t max_frame_data = 262)
+      : TinyBoard(true, type, {.max_frame_data = max_frame_data}) {}
   NfcTransportOptions options() const {
     NfcTransportOptions o;
     o.connstring = emu->connstring();

@@ -11,6 +11,7 @@
 #include "idtap/apdu/commands.h"
 #include "idtap/base/hex.h"
 #include "idtap/select/select.h"
+#include "nfc/tiny_board.h"
 #include "nfc/tiny_card.h"
 #include "support/pn532_emulator.h"
 
@@ -23,19 +24,7 @@ using idtap::testing::TinyCard;
 
 namespace {
 
-struct Board {
-  std::unique_ptr<Pn532Emulator> emu;
-  std::shared_ptr<TinyCard> card = std::make_shared<TinyCard>();
-  explicit Board(bool with_card = true) {
-    emu = Pn532Emulator::start().value();
-    if (with_card) insert();
-  }
-  void insert() {
-    Pn532Card c;
-    c.application = card;
-    emu->place_card(c);
-  }
-};
+using Board = idtap::testing::TinyBoard;
 
 std::string kinds(const std::vector<NfcEvent>& events) {
   std::string out;

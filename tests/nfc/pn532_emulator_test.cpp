@@ -12,11 +12,13 @@
 
 #include "idtap/base/hex.h"
 #include "nfc/tiny_card.h"
+#include "support/pn532_frame.h"
 
 using namespace idtap;
 using idtap::testing::Pn532Card;
 using idtap::testing::Pn532Emulator;
 using idtap::testing::TinyCard;
+using idtap::testing::pn532::host_frame;
 
 namespace {
 
@@ -57,35 +59,12 @@ struct Host {
   }
 };
 
-// command_frame: a host information frame (TFI D4) around `payload`, normal or extended.
-Bytes command_frame(const Bytes& payload, bool force_extended = false) {
-  const size_t len = payload.size() + 1;
-  Bytes f = {0x00, 0x00, 0xFF};
-  if (len <= 255 && !force_extended) {
-    f.push_back(static_cast<uint8_t>(len));
-    f.push_back(static_cast<uint8_t>(0x100 - len));
-  } else {
-    const uint8_t hi = static_cast<uint8_t>(len >> 8), lo = static_cast<uint8_t>(len);
-    for (uint8_t b : {uint8_t{0xFF}, uint8_t{0xFF}, hi, lo, static_cast<uint8_t>(0x100 - ((hi + lo) & 0xFF))})
-      f.push_back(b);
-  }
-  f.push_back(0xD4);
-  uint8_t sum = 0xD4;
-  for (uint8_t b : payload) {
-    f.push_back(b);
-    sum = static_cast<uint8_t>(sum + b);
-  }
-  f.push_back(static_cast<uint8_t>(0x100 - sum));
-  f.push_back(0x00);
-  return f;
-}
-
 const char* kAckHex = "0000ff00ff00";
 
 // awake: a host that has woken the chip and configured the SAM.
 std::unique_ptr<Host> awake(Pn532Emulator& emu) {
   auto host = std::make_unique<Host>(emu.tty_path());
-  host->send(concat({hex_or_die("5555000000"), command_frame({0x14, 0x01})}));
+  host->send(concat({hex_or_die("5555000000"), host_frame({0x14, 0x01})}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff02fed5151600");
   return host;
 }
@@ -95,17 +74,17 @@ std::unique_ptr<Host> awake(Pn532Emulator& emu) {
 TEST_CASE("asleep until the wake-up preamble; then ACK and answer") {
   auto emu = Pn532Emulator::start().value();
   Host host(emu->tty_path());
-  host.send(command_frame({0x02}));  // GetFirmwareVersion without waking the chip first
+  host.send(host_frame({0x02}));  // GetFirmwareVersion without waking the chip first
   CHECK(host.receive().empty());
   CHECK(emu->stats().ignored_asleep == 1);
-  host.send(concat({hex_or_die("55550000000000"), command_frame({0x14, 0x01})}));
+  host.send(concat({hex_or_die("55550000000000"), host_frame({0x14, 0x01})}));
   CHECK(to_hex(host.answer()) == std::string(kAckHex) + "0000ff02fed5151600");
-  host.send(command_frame({0x02}));
+  host.send(host_frame({0x02}));
   // ACK, then D5 03 32 01 06 07: PN532, firmware 1.6, ISO/IEC 14443-A, -B and 18092.
   CHECK(to_hex(host.answer()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
-  host.send(command_frame({0x16, 0xF0}));  // PowerDown: answered, then asleep again
+  host.send(host_frame({0x16, 0xF0}));  // PowerDown: answered, then asleep again
   CHECK(to_hex(host.answer()) == std::string(kAckHex) + "0000ff03fdd517001400");
-  host.send(command_frame({0x02}));
+  host.send(host_frame({0x02}));
   CHECK(host.receive().empty());
   CHECK(emu->stats().wakeups == 1);
 }
@@ -128,7 +107,7 @@ TEST_CASE("bad frames are dropped unanswered; NACK repeats the last answer") {
     CHECK(host->receive().empty());
   }
   CHECK(emu->stats().checksum_errors == 4);
-  host->send(command_frame({0x02}));
+  host->send(host_frame({0x02}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
   host->send_hex("0000ffff0000");  // NACK
   CHECK(to_hex(host->receive(13)) == "0000ff06fad50332010607e800");
@@ -138,9 +117,9 @@ TEST_CASE("bad frames are dropped unanswered; NACK repeats the last answer") {
 TEST_CASE("an unknown command gets the syntax-error frame; extended frames are understood") {
   auto emu = Pn532Emulator::start().value();
   auto host = awake(*emu);
-  host->send(command_frame({0x7E}));
+  host->send(host_frame({0x7E}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff01ff7f8100");
-  host->send(command_frame({0x02}, /*force_extended=*/true));
+  host->send(host_frame({0x02}, /*force_extended=*/true));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff06fad50332010607e800");
   auto s = emu->stats();
   CHECK(s.error_frames == 1);
@@ -150,9 +129,9 @@ TEST_CASE("an unknown command gets the syntax-error frame; extended frames are u
 TEST_CASE("registers read back what was written") {
   auto emu = Pn532Emulator::start().value();
   auto host = awake(*emu);
-  host->send(command_frame({0x08, 0x63, 0x3C, 0x10, 0x63, 0x05, 0x40}));
+  host->send(host_frame({0x08, 0x63, 0x3C, 0x10, 0x63, 0x05, 0x40}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff02fed5092200");
-  host->send(command_frame({0x06, 0x63, 0x05, 0x63, 0x3C}));
+  host->send(host_frame({0x06, 0x63, 0x05, 0x63, 0x3C}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff04fcd5074010d400");
 }
 
@@ -163,29 +142,29 @@ TEST_CASE("InDataExchange: MI chaining in both directions around a small frame l
   c.application = card;
   emu->place_card(c);
   auto host = awake(*emu);
-  host->send(command_frame({0x12, 0x14}));  // SetParameters: automatic RATS
+  host->send(host_frame({0x12, 0x14}));  // SetParameters: automatic RATS
   host->answer();
-  host->send(command_frame({0x4A, 0x01, 0x00}));  // InListPassiveTarget, one Type A target
+  host->send(host_frame({0x4A, 0x01, 0x00}));  // InListPassiveTarget, one Type A target
   const Bytes listed = host->answer();
   REQUIRE(listed.size() > 12);
   CHECK(to_hex(ByteView(listed).subspan(11, 8)) == "d54b010100042004");  // NbTg 1, Tg 1, ATQA, SAK, UID length
 
   // SELECT eMRTD sent in two parts: Tg with MI (0x41), then the rest.
   const Bytes select = hex_or_die("00A4040C07A0000002471001");
-  host->send(command_frame(concat({Bytes{0x40, 0x41}, ByteView(select).first(6)})));
+  host->send(host_frame(concat({Bytes{0x40, 0x41}, ByteView(select).first(6)})));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54100ea00");
-  host->send(command_frame(concat({Bytes{0x40, 0x01}, ByteView(select).subspan(6)})));
+  host->send(host_frame(concat({Bytes{0x40, 0x01}, ByteView(select).subspan(6)})));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff05fbd5410090005a00");
   CHECK(emu->stats().mi_chunks_in == 1);
 
   // SELECT EF.COM, then READ BINARY 22 bytes: 24 bytes of answer over a 16-byte limit.
-  host->send(command_frame({0x40, 0x01, 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E}));
+  host->send(host_frame({0x40, 0x01, 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E}));
   host->answer();
-  host->send(command_frame({0x40, 0x01, 0x00, 0xB0, 0x00, 0x00, 0x16}));
+  host->send(host_frame({0x40, 0x01, 0x00, 0xB0, 0x00, 0x00, 0x16}));
   Bytes first = host->answer();
   REQUIRE(first.size() == 6 + 5 + 3 + 16 + 2);
   CHECK(first[6 + 5 + 2] == 0x40);  // status: MI set
-  host->send(command_frame({0x40, 0x01}));  // Tg only: the next part
+  host->send(host_frame({0x40, 0x01}));  // Tg only: the next part
   Bytes second = host->answer();
   REQUIRE(second.size() == 6 + 5 + 3 + 8 + 2);
   CHECK(second[6 + 5 + 2] == 0x00);  // last part
@@ -201,15 +180,15 @@ TEST_CASE("InDataExchange without an active target is refused; a removed card ti
   c.application = card;
   emu->place_card(c);
   auto host = awake(*emu);
-  host->send(command_frame({0x40, 0x01, 0x00, 0xA4, 0x04, 0x0C, 0x00}));
+  host->send(host_frame({0x40, 0x01, 0x00, 0xA4, 0x04, 0x0C, 0x00}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54127c300");  // status 27: wrong context
-  host->send(command_frame({0x4A, 0x01, 0x00}));
+  host->send(host_frame({0x4A, 0x01, 0x00}));
   host->answer();
   CHECK(emu->target_active());
   emu->remove_card();
-  host->send(command_frame({0x00, 0x06}));  // Diagnose: card presence
+  host->send(host_frame({0x00, 0x06}));  // Diagnose: card presence
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd501012900");  // status 01: gone
-  host->send(command_frame({0x4A, 0x01, 0x00}));
+  host->send(host_frame({0x4A, 0x01, 0x00}));
   CHECK(to_hex(host->answer()) == std::string(kAckHex) + "0000ff03fdd54b00e000");  // NbTg 0
 }
 

@@ -4,19 +4,19 @@
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "fixtures.h"
 #include "idtap/provision/files.h"
 #include "idtap/provision/mdoc.h"
 #include "idtap/provision/provisioning.h"
+#include "support/run_shell.h"
 
 namespace idtap::provision::testing::cli {
 
@@ -31,17 +31,11 @@ struct Run {
   std::string out;
 };
 
-inline Run run(const std::string& args) {
-  Run r;
-  std::string cmd = idtap_binary() + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// run: `idtap ARGS` through the shell: its exit status and its stdout with stderr joined, or
+// its stdout alone (stderr discarded) unless `merge_stderr`.
+inline Run run(const std::string& args, bool merge_stderr = true) {
+  auto r = idtap::test::run_shell(idtap_binary() + " " + args + (merge_stderr ? "" : " 2>/dev/null"), merge_stderr);
+  return Run{r.exit_code, std::move(r.out)};
 }
 
 // run_with_env: run(), with `assignments` ("NAME=VALUE ...") in the command's environment.
@@ -107,6 +101,26 @@ inline void init_ledger(const std::string& db) {
   REQUIRE_MESSAGE(made.rc == 0, made.out);
 }
 
+
+// issue_sample_to_file: a new ledger `db` (test_ledger_options) and in it the sample holder's
+// credential, signed by `pki`'s Document Signer for a fresh phone key and written to `path`, as
+// the library issues one; its credential id.
+inline std::string issue_sample_to_file(const std::string& db, const TestIssuer& pki, const std::string& path) {
+  SoftwareIssuer signer = signer_of(pki);
+  Ledger ledger = Ledger::create(db, test_ledger_options()).value();
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  IssueRequest r = request_for(ledger, holder, phone, now_seconds());
+  r.file_path = path;
+  return issue_to_file(ledger, r, signer).value().credential_id;
+}
+
+// write_issuer_files: `pki`'s Document Signer key to DIR/issuer.key and its chain (the DS, then
+// the CA) to DIR/issuer.pem, as --issuer-key and --issuer-cert read them.
+inline void write_issuer_files(const TempDir& dir, const TestIssuer& pki) {
+  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
+  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+}
 
 // provision_card: a fresh phone key and its proof of possession over a challenge of the ledger
 // `db` (which it initializes), then `idtap provision` of the simulated card `card` with the

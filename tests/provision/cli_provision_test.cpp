@@ -60,8 +60,7 @@ TEST_CASE("idtap provision reads the simulated card: genuine issues, tampered an
   REQUIRE_MESSAGE(tampered_made.rc == 0, tampered_made.out);
 
   TestIssuer pki = make_test_issuer();
-  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
-  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write_issuer_files(dir, pki);
   write(dir.file("iaca.pem"), pki.ca.to_pem());
   const std::string db = dir.file("ledger.db");
   const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db;
@@ -183,8 +182,7 @@ TEST_CASE("idtap provision refuses a phone that holds another person's ID, with 
   REQUIRE(run("sim personalize --out " + dir.file("kim") + dates + " --document-number KR7654321 --surname KIM --given-names MINJI" +
               " --full-name '김<<민지' --personal-number 920202-2345678 --birth 1992-02-02 --sex F").rc == 0);
   TestIssuer pki = make_test_issuer();
-  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
-  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write_issuer_files(dir, pki);
   const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem") + " --ledger " + db;
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
@@ -221,8 +219,7 @@ TEST_CASE("idtap read and provision: a portrait EF.SOD lists but the chip withho
   const std::string db = dir.file("ledger.db");
   init_ledger(db);
   TestIssuer pki = make_test_issuer();
-  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
-  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write_issuer_files(dir, pki);
   auto phone = EcPrivateKey::generate().value();
   write(dir.file("phone.pub"), phone.public_key().to_pem());
   write_proof(db, phone, dir.file("proof.txt"));
@@ -240,8 +237,7 @@ TEST_CASE("idtap read and provision: a portrait EF.SOD lists but the chip withho
 TEST_CASE("idtap provision checks what it can before touching the card (issue 14 item 12)") {
   TempDir dir;
   TestIssuer pki = make_test_issuer();
-  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
-  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write_issuer_files(dir, pki);
   write(dir.file("csca.pem"), pki.ca.to_pem());
   // The reader does not exist: a refusal that names the input proves the card was never reached.
   const std::string base = "provision --reader sim:" + dir.file("nocard") + " --can 123456 --device-key " +
@@ -277,8 +273,7 @@ TEST_CASE("idtap provision shows the holder before issuing, and says when the ca
   auto made = run("sim personalize --out " + dir.file("card") + " --leave-after 12 --full-name '남궁<<민수'");
   REQUIRE_MESSAGE(made.rc == 0, made.out);
   TestIssuer pki = make_test_issuer();
-  write(dir.file("issuer.key"), string_of(pki.ds_key.to_pem().value()));
-  write(dir.file("issuer.pem"), pki.ds.to_pem() + pki.ca.to_pem());
+  write_issuer_files(dir, pki);
   auto p = provision_card(dir, dir.file("card"), dir.file("issuer.key"), dir.file("issuer.pem"), dir.file("out.mdoc"));
   CAPTURE(p.out);
   REQUIRE(p.rc == 0);

@@ -20,16 +20,7 @@ TEST_CASE("idtap mdoc / credential / card / status-list / ledger, end to end") {
   write(dir.file("pass.txt"), pass + "\n");
   const std::string db = dir.file("ledger.db");
   const std::string cred = dir.file("phone.mdoc");
-  std::string id;
-  {
-    SoftwareIssuer signer = signer_of(pki);
-    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
-    auto phone = EcPrivateKey::generate().value();
-    VerifiedHolder holder = sample_holder();
-    IssueRequest r = request_for(ledger, holder, phone, now_seconds());
-    r.file_path = cred;
-    id = issue_to_file(ledger, r, signer).value().credential_id;
-  }
+  const std::string id = issue_sample_to_file(db, pki, cred);
   const std::string common = " --ledger " + db;
   const std::string issuer = " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " + dir.file("issuer.pem");
   const std::string status = dir.file("status.cwt");
@@ -224,17 +215,7 @@ TEST_CASE("idtap ledger verify --repair reports a deleted desk copy and revokes 
   TempDir dir;
   const std::string db = dir.file("ledger.db");
   const std::string cred = dir.file("phone.mdoc");
-  std::string id;
-  {
-    TestIssuer pki = make_test_issuer();
-    SoftwareIssuer signer = signer_of(pki);
-    Ledger ledger = Ledger::create(db, test_ledger_options()).value();
-    auto phone = EcPrivateKey::generate().value();
-    VerifiedHolder holder = sample_holder();
-    IssueRequest r = request_for(ledger, holder, phone, now_seconds());
-    r.file_path = cred;
-    id = issue_to_file(ledger, r, signer).value().credential_id;
-  }
+  const std::string id = issue_sample_to_file(db, make_test_issuer(), cred);
   REQUIRE(::unlink(cred.c_str()) == 0);
   auto repaired = run("ledger verify --ledger " + db + " --repair");
   CHECK(repaired.rc == 1);  // a finding left: the clerk decides

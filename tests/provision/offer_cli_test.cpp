@@ -1,51 +1,24 @@
 // `idtap provision offer` and `idtap ledger init --allow-attested`, run as a user runs them;
 // the offers they leave are redeemed through the library (as `idtap serve` will).
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli_fixture.h"
 #include "fixtures.h"
 #include "idtap/issue/ledger_offer_backend.h"
 #include "idtap/issue/pipeline.h"
 #include "idtap/provision/files.h"
+#include "support/attested_record.h"
 
 using namespace idtap;
 using namespace idtap::provision;
 using namespace idtap::provision::testing;
+using namespace idtap::provision::testing::cli;
 
 namespace {
-
-struct Run {
-  int rc = -1;
-  std::string out;
-};
-
-// shell: `cmd` through the shell: its exit status and stdout.
-Run shell(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-Run run(const std::string& args, bool merge_stderr = true) {
-  const char* env = std::getenv("IDTAP");
-  const std::string bin = env && *env ? env : std::string(IDTAP_BUILD_DIR) + "/bin/idtap";
-  return shell(bin + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null"));
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-void write(const std::string& path, std::string_view text) { REQUIRE(write_file_atomic(path, bytes_of(text), 0600).ok()); }
 
 // percent_decode: the query value back (the test's own, for checking).
 std::string percent_decode(const std::string& s) {
@@ -60,8 +33,6 @@ std::string percent_decode(const std::string& s) {
   }
   return out;
 }
-
-const std::string kStatusUri = "https://status.example.kr/lists/1";
 
 // redeem_and_issue: what the phone does through `idtap serve`: the code with its tx_code, then
 // the credential bound to a fresh key; the IssuerSigned bytes.
@@ -147,8 +118,8 @@ TEST_CASE("idtap provision offer --qr: the PNG decodes (zbarimg) to the printed 
   CHECK(j.at("qr_png") == dir.file("offer.png"));
   // ISO/IEC 18004: what a phone's camera reads is the exact URI (zbarimg, Debian zbar-tools;
   // its stderr holds unrelated noise, kept apart)
-  auto decoded = shell("zbarimg --raw -q " + dir.file("offer.png") + " 2>" + dir.file("zbar.err"));
-  CHECK(decoded.rc == 0);
+  auto decoded = idtap::test::run_shell("zbarimg --raw -q " + dir.file("offer.png") + " 2>" + dir.file("zbar.err"), false);
+  CHECK(decoded.exit_code == 0);
   CHECK(decoded.out == uri + "\n");
 
   // text: the URI line, then the QR in UTF-8 half blocks (U+2580 / U+2584 / U+2588), and the
@@ -164,7 +135,7 @@ TEST_CASE("idtap provision offer --qr: the PNG decodes (zbarimg) to the printed 
   CHECK(contains(text.out, "\xE2\x96\x84"));
   CHECK(contains(text.out, "\xE2\x96\x88"));
   CHECK(contains(text.out, "QR code: " + dir.file("offer.png")));
-  auto again = shell("zbarimg --raw -q " + dir.file("offer.png") + " 2>" + dir.file("zbar.err"));
+  auto again = idtap::test::run_shell("zbarimg --raw -q " + dir.file("offer.png") + " 2>" + dir.file("zbar.err"), false);
   CHECK(again.out == printed + "\n");
 
   // --qr without --issuer-url has no URI to draw: refused before the card is read, no offer
@@ -229,17 +200,7 @@ TEST_CASE("idtap provision offer refuses a 16-year-old at the desk and stores no
 TEST_CASE("the chipless path: refused unless the ledger allows it; issued and marked clerk when it does") {
   TempDir dir;
   write(dir.file("face.jpg"), string_of(sample_jpeg()));
-  nlohmann::json record = {{"family_name", "KIM"},
-                           {"given_name", "MINSU"},
-                           {"family_name_national", "김"},
-                           {"given_name_national", "민수"},
-                           {"birth_date", "1980-03-04"},
-                           {"resident_registration_number", "800304-1234567"},
-                           {"document_number", "OLD123456"},
-                           {"issue_date", "2010-01-05"},
-                           {"expiry_date", "2099-01-05"},
-                           {"resident_address", "부산광역시 해운대구"},
-                           {"portrait", "face.jpg"}};
+  nlohmann::json record = idtap::test::sample_attested_record();
   write(dir.file("holder.json"), record.dump());
   const std::string off = dir.file("off.db");
   REQUIRE(run("ledger init --ledger " + off + " --status-uri " + kStatusUri).rc == 0);

@@ -28,17 +28,11 @@ using idtap::test::mrz_request;
 
 namespace {
 
-// Card: a personalized card and a trust store holding its CSCA.
-struct Card {
-  test::TestCard card;
-  auth::TrustStore trust;
-  explicit Card(const sim::PersonalizeOptions& options) : card(test::personalize_test_card(options)) {
-    REQUIRE(trust.add_certificates(bytes_of(card.csca_pem), "test csca").ok());
-  }
+// Card: a personalized card and a trust store holding its CSCA, read in one session.
+struct Card : test::TrustedTestCard {
+  using TrustedTestCard::TrustedTestCard;
   Result<ReadResult> read(const ReadRequest& request, const sim::SimOptions& sim = {}) const {
-    auto t = sim::open_sim_card_image(card.image, sim);
-    REQUIRE(t.ok());
-    return read_card(**t, request);
+    return read_card(*open(sim), request);
   }
 };
 

@@ -15,6 +15,7 @@
 #include "idtap/provision/date.h"
 #include "provision/fixtures.h"
 #include "serve/site.h"
+#include "support/attested_record.h"
 #include "support/scratch_dir.h"
 
 using namespace idtap;
@@ -380,17 +381,7 @@ TEST_CASE("the chipless path over HTTP: refused when the ledger policy is off; i
   REQUIRE(write_file_atomic(dir.path() + "/face.jpg", provision::testing::sample_jpeg(), 0600).ok());
   // The holder record the clerk attests (README, "The chipless path"), the portrait relative to
   // the server's --attested-dir.
-  const nlohmann::json record = {{"family_name", "KIM"},
-                                 {"given_name", "MINSU"},
-                                 {"family_name_national", "김"},
-                                 {"given_name_national", "민수"},
-                                 {"birth_date", "1980-03-04"},
-                                 {"resident_registration_number", "800304-1234567"},
-                                 {"document_number", "OLD123456"},
-                                 {"issue_date", "2010-01-05"},
-                                 {"expiry_date", "2099-01-05"},
-                                 {"resident_address", "부산광역시 해운대구"},
-                                 {"portrait", "face.jpg"}};
+  const nlohmann::json record = sample_attested_record();
   const std::string body = nlohmann::json{{"attested", record}, {"clerk", "clerk-9"}}.dump();
 
   // Off (the default of `idtap ledger init`): the admin endpoint refuses, nothing is stored.

@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include "idtap/base/file_io.h"
 #include "idtap/base/hex.h"
 #include "idtap/crypto/random.h"
 #include "provision/fixtures.h"
+#include "support/run_shell.h"
 #include "support/test_pki.h"
 
 namespace idtap::test {
@@ -27,17 +29,10 @@ void write_text(const std::string& path, const std::string& text, mode_t mode = 
   if (!write_file_atomic(path, bytes_of(text), mode).ok()) die("cannot write " + path);
 }
 
-// shell_out: `cmd` through the shell, its stdout.
+// shell_out: `cmd` through the shell, its stdout (stderr where `cmd` sends it).
 ShellOut shell_out(const std::string& cmd) {
-  ShellOut r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  ShellRun r = run_shell(cmd, /*merge_stderr=*/false);
+  return ShellOut{r.exit_code, std::move(r.out)};
 }
 
 }  // namespace

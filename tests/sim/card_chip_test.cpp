@@ -151,39 +151,71 @@ const Bytes& dg1() {
   return d;
 }
 
-}  // namespace
-
-TEST_CASE("Chip Authentication with 3DES (MSE:Set KAT): the session continues under the chip's keys") {
-  Session s = bac_session();
-  Ephemeral e = ephemeral_for(chip_keys().ca_public());
-  auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, e.pair.public_encoded())));
-  REQUIRE(kat.ok());  // answered under the BAC keys
-  CHECK(kat->sw == 0x9000);
-  CHECK(s.card->security_state() == SecurityState::kChipAuthenticated);
-  s.switch_keys(crypto::CipherAlg::kTdes, e.k);
+// check_reads_dg1: the session, under its current keys, reads DG1 whole.
+void check_reads_dg1(Session& s) {
   auto read = s.send_hex("00B0810000");
   REQUIRE(read.ok());
   CHECK(read->data == dg1());
 }
 
+// set_kat: Chip Authentication with 3DES: MSE:Set KAT with the terminal's ephemeral public key
+// (ICAO 9303-11 §6.2.4.1), answered 9000 under the keys so far; the terminal then goes on under
+// 3DES keys from K = `k`.
+void set_kat(Session& s, ByteView terminal_public, ByteView k) {
+  auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, terminal_public)));
+  REQUIRE_MESSAGE(kat.ok(), (kat.ok() ? std::string() : kat.error().message()));
+  CHECK(kat->sw == 0x9000);
+  s.switch_keys(crypto::CipherAlg::kTdes, k);
+}
+
+// check_ca_set_kat: set_kat, after which the card is chip-authenticated and the session reads
+// DG1 under the new keys.
+void check_ca_set_kat(Session& s, ByteView terminal_public, ByteView k) {
+  set_kat(s, terminal_public, k);
+  CHECK(s.card->security_state() == SecurityState::kChipAuthenticated);
+  check_reads_dg1(s);
+}
+
+// check_keys_do_not_match: the chip agreed on K with a CA key other than the terminal's
+// (a clone): the first response under the terminal's new keys fails its MAC.
+void check_keys_do_not_match(Session& s) {
+  auto after = s.send_hex("00B0810000");
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.error().code == ErrorCode::kSecureMessaging);
+}
+
+// check_ca_set_at: Chip Authentication with AES, MSE:Set AT naming `oid`, then GENERAL
+// AUTHENTICATE 7C { 80 terminal_public } answered by an empty 7C; the session goes on under
+// `alg` keys from K = `k`.
+void check_ca_set_at(Session& s, ByteView oid, ByteView terminal_public, crypto::CipherAlg alg, ByteView k) {
+  auto mse = s.send(command(0x00, 0x22, 0x41, 0xA4, apdu::encode_tlv(0x80, oid)));
+  REQUIRE(mse.ok());
+  CHECK(mse->sw == 0x9000);
+  auto ga = s.send(command(0x00, 0x86, 0x00, 0x00, apdu::encode_tlv(0x7C, apdu::encode_tlv(0x80, terminal_public)), 256));
+  REQUIRE(ga.ok());
+  CHECK(ga->sw == 0x9000);
+  CHECK(to_hex(ga->data) == "7c00");
+  s.switch_keys(alg, k);
+  check_reads_dg1(s);
+}
+
+// aes_of: the cipher of CA's id-CA-*-AES-CBC-CMAC-128 (2) or -256 (4).
+crypto::CipherAlg aes_of(uint8_t cipher_id) { return cipher_id == 2 ? crypto::CipherAlg::kAes128 : crypto::CipherAlg::kAes256; }
+
+}  // namespace
+
+TEST_CASE("Chip Authentication with 3DES (MSE:Set KAT): the session continues under the chip's keys") {
+  Session s = bac_session();
+  Ephemeral e = ephemeral_for(chip_keys().ca_public());
+  check_ca_set_kat(s, e.pair.public_encoded(), e.k);
+}
+
 TEST_CASE("Chip Authentication with AES (MSE:Set AT + GENERAL AUTHENTICATE), 128 and 256") {
   for (uint8_t cipher_id : {uint8_t{2}, uint8_t{4}}) {
     CAPTURE(cipher_id);
-    const crypto::CipherAlg alg = cipher_id == 2 ? crypto::CipherAlg::kAes128 : crypto::CipherAlg::kAes256;
     Session s = bac_session();
     Ephemeral e = ephemeral_for(chip_keys().ca_public());
-    auto mse = s.send(command(0x00, 0x22, 0x41, 0xA4, apdu::encode_tlv(0x80, ca_oid(cipher_id))));
-    REQUIRE(mse.ok());
-    CHECK(mse->sw == 0x9000);
-    auto ga = s.send(command(0x00, 0x86, 0x00, 0x00,
-                             apdu::encode_tlv(0x7C, apdu::encode_tlv(0x80, e.pair.public_encoded())), 256));
-    REQUIRE(ga.ok());
-    CHECK(ga->sw == 0x9000);
-    CHECK(to_hex(ga->data) == "7c00");
-    s.switch_keys(alg, e.k);
-    auto read = s.send_hex("00B0810000");
-    REQUIRE(read.ok());
-    CHECK(read->data == dg1());
+    check_ca_set_at(s, ca_oid(cipher_id), e.pair.public_encoded(), aes_of(cipher_id), e.k);
   }
 }
 
@@ -209,31 +241,14 @@ TEST_CASE("Chip Authentication with a DH key (id-CA-DH-*): 3DES through Set KAT,
     Session s = bac_session(o);
     Ephemeral e = ephemeral();
     CHECK(e.k.size() == 256);
-    auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, e.pair.public_value())));
-    REQUIRE_MESSAGE(kat.ok(), (kat.ok() ? std::string() : kat.error().message()));
-    CHECK(kat->sw == 0x9000);
-    CHECK(s.card->security_state() == SecurityState::kChipAuthenticated);
-    s.switch_keys(crypto::CipherAlg::kTdes, e.k);
-    auto read = s.send_hex("00B0810000");
-    REQUIRE(read.ok());
-    CHECK(read->data == dg1());
+    check_ca_set_kat(s, e.pair.public_value(), e.k);
   }
   SUBCASE("AES-128 and AES-256: MSE:Set AT id-CA-DH-AES-CBC-CMAC-*, GENERAL AUTHENTICATE 7C { 80 y }") {
     for (uint8_t cipher_id : {uint8_t{2}, uint8_t{4}}) {
       CAPTURE(cipher_id);
       Session s = bac_session(o);
       Ephemeral e = ephemeral();
-      auto mse = s.send(command(0x00, 0x22, 0x41, 0xA4, apdu::encode_tlv(0x80, ca_dh_oid(cipher_id))));
-      REQUIRE(mse.ok());
-      CHECK(mse->sw == 0x9000);
-      auto ga = s.send(command(0x00, 0x86, 0x00, 0x00, apdu::encode_tlv(0x7C, apdu::encode_tlv(0x80, e.pair.public_value())), 256));
-      REQUIRE(ga.ok());
-      CHECK(ga->sw == 0x9000);
-      CHECK(to_hex(ga->data) == "7c00");
-      s.switch_keys(cipher_id == 2 ? crypto::CipherAlg::kAes128 : crypto::CipherAlg::kAes256, e.k);
-      auto read = s.send_hex("00B0810000");
-      REQUIRE(read.ok());
-      CHECK(read->data == dg1());
+      check_ca_set_at(s, ca_dh_oid(cipher_id), e.pair.public_value(), aes_of(cipher_id), e.k);
     }
   }
   SUBCASE("refused: an ECDH protocol for a DH key, public values outside the subgroup") {
@@ -266,13 +281,8 @@ TEST_CASE("Chip Authentication with a DH key (id-CA-DH-*): 3DES through Set KAT,
     o.cloned = true;
     Session s = bac_session(o);
     Ephemeral e = ephemeral();
-    auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, e.pair.public_value())));
-    REQUIRE(kat.ok());
-    CHECK(kat->sw == 0x9000);
-    s.switch_keys(crypto::CipherAlg::kTdes, e.k);
-    auto after = s.send_hex("00B0810000");
-    REQUIRE_FALSE(after.ok());
-    CHECK(after.error().code == ErrorCode::kSecureMessaging);
+    set_kat(s, e.pair.public_value(), e.k);
+    check_keys_do_not_match(s);
   }
 }
 
@@ -464,13 +474,8 @@ TEST_CASE("a cloned chip: the data is the genuine card's, the keys are not") {
   // Chip Authentication: the chip answers, but with a key other than DG14's, so the terminal's
   // keys do not match and the first response under them fails its MAC.
   Ephemeral e = ephemeral_for(chip_keys().ca_public());
-  auto kat = s.send(command(0x00, 0x22, 0x41, 0xA6, apdu::encode_tlv(0x91, e.pair.public_encoded())));
-  REQUIRE(kat.ok());
-  CHECK(kat->sw == 0x9000);
-  s.switch_keys(crypto::CipherAlg::kTdes, e.k);
-  auto after = s.send_hex("00B0810000");
-  REQUIRE_FALSE(after.ok());
-  CHECK(after.error().code == ErrorCode::kSecureMessaging);
+  set_kat(s, e.pair.public_encoded(), e.k);
+  check_keys_do_not_match(s);
 }
 
 TEST_CASE("a chip key that does not parse is a load error") {

@@ -184,6 +184,12 @@ int ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
   return status_;
 }
 
+int ChildProcess::interrupt(std::chrono::milliseconds timeout) {
+  signal(SIGINT);
+  const int status = wait_exit(timeout);
+  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 int ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return status_;
   if (!running()) return status_;

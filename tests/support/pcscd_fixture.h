@@ -56,6 +56,10 @@ class ChildProcess {
   // ChildProcess::wait_exit: waits up to `timeout` for the process to exit by itself; its wait
   // status, or -1 on timeout.
   int wait_exit(std::chrono::milliseconds timeout);
+  // ChildProcess::interrupt: SIGINT, then waits up to `timeout` for the process to exit by
+  // itself; its exit code, or -1 when it did not exit in time or was killed by the signal (it
+  // did not handle it).
+  int interrupt(std::chrono::milliseconds timeout);
   pid_t pid() const { return pid_; }
   // ChildProcess::exit_status: the wait status once it exited, -1 before.
   int exit_status() const { return status_; }

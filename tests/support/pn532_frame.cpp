@@ -4,20 +4,20 @@
 
 namespace idtap::testing::pn532 {
 
-Bytes chip_frame(ByteView payload) {
+Bytes information_frame(uint8_t tfi, ByteView payload, bool force_extended) {
   const size_t len = payload.size() + 1;  // TFI + payload
   Bytes out;
   out.reserve(len + 10);
   for (uint8_t b : {0x00, 0x00, 0xFF}) out.push_back(b);  // preamble, start code
-  if (len <= 255) {
+  if (len <= 255 && !force_extended) {
     out.push_back(static_cast<uint8_t>(len));
     out.push_back(static_cast<uint8_t>(0x100 - len));
   } else {
     const uint8_t hi = static_cast<uint8_t>(len >> 8), lo = static_cast<uint8_t>(len);
     for (uint8_t b : {uint8_t{0xFF}, uint8_t{0xFF}, hi, lo, static_cast<uint8_t>(0x100 - ((hi + lo) & 0xFF))}) out.push_back(b);
   }
-  out.push_back(0xD5);
-  uint8_t sum = 0xD5;
+  out.push_back(tfi);
+  uint8_t sum = tfi;
   for (uint8_t b : payload) {
     out.push_back(b);
     sum = static_cast<uint8_t>(sum + b);

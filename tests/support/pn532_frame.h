@@ -16,9 +16,18 @@ namespace idtap::testing::pn532 {
 inline constexpr uint8_t kAck[] = {0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00};
 inline constexpr uint8_t kSyntaxError[] = {0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00};
 
+// information_frame: an information frame with frame identifier `tfi` around `payload`: a
+// normal frame (§6.2.1.1) up to 254 payload bytes, an extended one (§6.2.1.2) above or when
+// `force_extended`.
+Bytes information_frame(uint8_t tfi, ByteView payload, bool force_extended = false);
+
 // chip_frame: an information frame from the chip (TFI D5) around `payload` (the answer code and
-// its data): a normal frame (§6.2.1.1) up to 254 payload bytes, an extended one (§6.2.1.2) above.
-Bytes chip_frame(ByteView payload);
+// its data).
+inline Bytes chip_frame(ByteView payload) { return information_frame(0xD5, payload); }
+
+// host_frame: an information frame from the host (TFI D4) around `payload` (the command code
+// and its data), as a host's driver writes it; extended when `force_extended` or long.
+inline Bytes host_frame(const Bytes& payload, bool force_extended = false) { return information_frame(0xD4, payload, force_extended); }
 
 // HostFrame: one frame taken off the host's bytes.
 struct HostFrame {

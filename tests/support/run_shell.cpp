@@ -7,9 +7,9 @@
 
 namespace idtap::test {
 
-ShellRun run_shell(const std::string& command) {
+ShellRun run_shell(const std::string& command, bool merge_stderr) {
   ShellRun r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  FILE* p = popen((merge_stderr ? command + " 2>&1" : command).c_str(), "r");
   if (p == nullptr) {
     r.out = "popen failed";
     return r;

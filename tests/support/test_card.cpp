@@ -68,6 +68,15 @@ TestCard personalize_test_card(const sim::PersonalizeOptions& options) {
 
 TestCard make_test_card(const TestCardOptions& o) { return personalize_test_card(test_card_personalization(o)); }
 
+TrustedTestCard::TrustedTestCard(const sim::PersonalizeOptions& options) : card(personalize_test_card(options)) {
+  if (auto added = trust.add_certificates(bytes_of(card.csca_pem), "test csca"); !added.ok())
+    die("the test CSCA: " + added.error().message());
+}
+
+std::unique_ptr<sim::SimTransport> TrustedTestCard::open(const sim::SimOptions& sim) const {
+  return must(sim::open_sim_card_image(card.image, sim), "opening the simulated card");
+}
+
 Bytes reencode_sod_ber(ByteView der_sod, const BerSodOptions& o) {
   // 77 { ContentInfo 30 { 06 id-signedData, A0 { SignedData 30 { 02 version, 31 digestAlgorithms,
   //   EncapsulatedContentInfo 30 { 06 eContentType, A0 { 04 eContent } }, A0 certificates,

@@ -5,14 +5,17 @@
 // Signer under a fresh test CSCA, EF.CardAccess (PACE offers) and EF.CardSecurity (PACE-CAM).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "idtap/auth/trust_store.h"
 #include "idtap/base/bytes.h"
 #include "idtap/crypto/cipher.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/sim/card_image.h"
 #include "idtap/sim/personalize.h"
+#include "idtap/sim/sim_transport.h"
 
 namespace idtap::test {
 
@@ -52,6 +55,16 @@ TestCard make_test_card(const TestCardOptions& options = {});
 sim::PersonalizeOptions test_card_personalization(const TestCardOptions& options = {});
 // personalize_test_card: the card `options` personalizes; aborts the test binary on failure.
 TestCard personalize_test_card(const sim::PersonalizeOptions& options);
+
+// TrustedTestCard: the card `options` personalizes and a trust store holding its CSCA, as a
+// reader that trusts the card's issuer has it; aborts the test binary on failure.
+struct TrustedTestCard {
+  TestCard card;
+  auth::TrustStore trust;
+  explicit TrustedTestCard(const sim::PersonalizeOptions& options);
+  // TrustedTestCard::open: a fresh session with the simulated card (a card placed on a reader).
+  std::unique_ptr<sim::SimTransport> open(const sim::SimOptions& sim = {}) const;
+};
 
 // BerSodOptions: which levels of EF.SOD reencode_sod_ber writes with the BER indefinite length
 // (tag 80 ... 00 00), as some issuing states do.

@@ -74,4 +74,10 @@ class VectorFile {
   std::map<std::string, std::map<std::string, std::string>> sections_;
 };
 
+// crypto_kat: tests/vectors/crypto_kat.txt, the crypto layer's known answers, loaded once.
+inline const VectorFile& crypto_kat() {
+  static const VectorFile f = VectorFile::load("crypto_kat.txt");
+  return f;
+}
+
 }  // namespace idtap::test
