@@ -94,23 +94,6 @@ constexpr const char* kHelp =
     "                          refused unless the ledger allows it (`idtap ledger init --allow-attested`)\n"
     "  --clerk ID              with --attested: the attesting clerk (recorded as clerk:ID)\n";
 
-// check_out_path: --out names a new file in a directory that exists: kInvalidArgument naming
-// the path otherwise (checked before the card is read; the credential is published without ever
-// replacing a file).
-Status check_out_path(const std::string& out) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path path(out);
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec))
-    return make_error(ErrorCode::kInvalidArgument, "--out " + out + ": the directory " + dir.string() + " does not exist");
-  if (fs::exists(path, ec))
-    return make_error(ErrorCode::kInvalidArgument, "--out " + out + ": a file is already there (a credential never replaces one)");
-  if (::access(dir.c_str(), W_OK) != 0)
-    return make_error(ErrorCode::kInvalidArgument, "--out " + out + ": the directory " + dir.string() + " is not writable");
-  return ok_status();
-}
-
 // print_holder: the verified holder as the clerk checks it against the person at the desk.
 void print_holder(const VerifiedHolder& h) {
   auto row = [](const char* label, const std::string& value) {
@@ -376,7 +359,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
   if (!args.has("trust"))
     return cmd.usage("--trust is required: without a CSCA no card reads as genuine, so nothing could be issued (give "
                      "the CSCA certificates or a master list)");
-  if (auto st = check_out_path(*args.get("out")); !st.ok()) return cmd.fail(st.error());
+  if (auto st = check_out_path(*args.get("out"), "--out"); !st.ok()) return cmd.fail(st.error());
   IssuerFiles files{*args.get("issuer-key"), *args.get("issuer-cert"), args.get("issuer-key-pass-file").value_or("")};
   // The pipeline's step 1: the issuer, refused before the card is read when its certificate
   // would not cover the credential.

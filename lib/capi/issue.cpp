@@ -16,6 +16,7 @@
 #include "idtap/issue/pipeline.h"
 #include "idtap/issue/qr.h"
 #include "idtap/provision/date.h"
+#include "idtap/provision/files.h"
 #include "idtap/provision/holder_from_read.h"
 #include "idtap/provision/ledger.h"
 #include "idtap/provision/mapping.h"
@@ -67,21 +68,6 @@ Result<provision::VerifiedHolder> holder_of(const idtap_result& read) {
                                                           read.read.verification.genuine_reason +
                                                           "); nothing was issued or recorded");
   return provision::holder_from_read(read.read);
-}
-
-// check_out_path: a new file in a writable directory that exists (as `idtap provision --out`).
-Status check_out_path(const std::string& out) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path path(out);
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec))
-    return make_error(ErrorCode::kInvalidArgument, "out_path " + out + ": the directory " + dir.string() + " does not exist");
-  if (fs::exists(path, ec))
-    return make_error(ErrorCode::kInvalidArgument, "out_path " + out + ": a file is already there (a credential never replaces one)");
-  if (::access(dir.c_str(), W_OK) != 0)
-    return make_error(ErrorCode::kInvalidArgument, "out_path " + out + ": the directory " + dir.string() + " is not writable");
-  return ok_status();
 }
 
 }  // namespace
@@ -256,7 +242,7 @@ IDTAP_API idtap_status idtap_issue_to_device(idtap_issuer* issuer, const idtap_r
         request->challenge_len == 0 || request->signature == nullptr || request->signature_len == 0 ||
         request->out_path == nullptr || *request->out_path == '\0')
       return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "device_key, challenge, signature and out_path are required");
-    if (auto st = check_out_path(request->out_path); !st.ok()) return fail(ctx, st.error());
+    if (auto st = provision::check_out_path(request->out_path, "out_path"); !st.ok()) return fail(ctx, st.error());
     auto device_key = provision::EcPublicKey::load(ByteView(request->device_key, request->device_key_len));
     if (!device_key.ok()) return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "device key: " + device_key.error().message());
     auto holder = holder_of(*read);

@@ -281,6 +281,18 @@ Result<CredentialRecord> record_of(const Stmt& s) {
   return r;
 }
 
+// records_of: every row of a kCredentialSelect query.
+Result<std::vector<CredentialRecord>> records_of(Stmt& s) {
+  std::vector<CredentialRecord> out;
+  while (true) {
+    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<CredentialRecord> Ledger::credential(const std::string& id) {
@@ -306,14 +318,7 @@ Result<std::vector<CredentialRecord>> Ledger::credentials_of_site(const std::str
   static const std::string sql = std::string(kCredentialSelect) + " WHERE c.site = ?1 ORDER BY c.issued_at, c.id";
   IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(sql.c_str()));
   s.bind(1, site);
-  std::vector<CredentialRecord> out;
-  while (true) {
-    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) break;
-    IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return records_of(s);
 }
 
 Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<CardIdentity>& card) {
@@ -326,14 +331,7 @@ Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<Ca
   }
   IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare(card ? card_sql.c_str() : all_sql.c_str()));
   if (normalized) s.bind(1, normalized->issuing_state).bind(2, normalized->document_number);
-  std::vector<CredentialRecord> out;
-  while (true) {
-    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) break;
-    IDTAP_ASSIGN_OR_RETURN(CredentialRecord r, record_of(s));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return records_of(s);
 }
 
 Result<StatusList> Ledger::status_list() {

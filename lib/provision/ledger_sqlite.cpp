@@ -9,80 +9,18 @@
 #include <unordered_map>
 
 #include "ledger_internal.h"
+#include "ledger_schema.h"
 
 namespace idtap::provision {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS holders(
-  id INTEGER PRIMARY KEY,
-  holder_key BLOB NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS cards(
-  id INTEGER PRIMARY KEY,
-  issuing_state TEXT NOT NULL,
-  document_number TEXT NOT NULL,
-  holder_id INTEGER REFERENCES holders(id),
-  state TEXT NOT NULL CHECK(state IN ('valid', 'lost')),
-  UNIQUE(issuing_state, document_number));
-CREATE TABLE IF NOT EXISTS credentials(
-  id TEXT PRIMARY KEY,
-  holder_id INTEGER NOT NULL REFERENCES holders(id),
-  card_id INTEGER NOT NULL REFERENCES cards(id),
-  device_thumbprint TEXT NOT NULL,
-  doc_type TEXT NOT NULL,
-  issued_at INTEGER NOT NULL,
-  valid_from INTEGER NOT NULL,
-  valid_until INTEGER NOT NULL,
-  state TEXT NOT NULL CHECK(state IN ('active', 'suspended', 'revoked', 'expired')),
-  state_reason TEXT NOT NULL DEFAULT '',
-  status_idx INTEGER NOT NULL UNIQUE,
-  file_path TEXT NOT NULL DEFAULT '',
-  file_sha256 BLOB NOT NULL,
-  evidence TEXT NOT NULL DEFAULT 'chip',
-  site TEXT NOT NULL DEFAULT '');
-CREATE UNIQUE INDEX IF NOT EXISTS one_phone_per_holder ON credentials(holder_id)
-  WHERE state IN ('active', 'suspended');
-CREATE INDEX IF NOT EXISTS credentials_by_card ON credentials(card_id);
-CREATE INDEX IF NOT EXISTS live_credentials_by_device ON credentials(device_thumbprint)
-  WHERE state IN ('active', 'suspended');
-CREATE TABLE IF NOT EXISTS challenges(
-  challenge BLOB PRIMARY KEY,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  used_at INTEGER);
-CREATE TABLE IF NOT EXISTS events(
-  seq INTEGER PRIMARY KEY,
-  at INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  credential_id TEXT NOT NULL DEFAULT '',
-  card_id INTEGER NOT NULL DEFAULT 0,
-  detail TEXT NOT NULL DEFAULT '',
-  site TEXT NOT NULL DEFAULT '',
-  hash BLOB NOT NULL);
-CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+constexpr SqlTypes kTypes{"INTEGER PRIMARY KEY", "INTEGER", "BLOB"};
+
+// kEventsGuard: the event log is append-only.
+constexpr const char* kEventsGuard = R"sql(CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-)sql";
-
-constexpr const char* kOfferSchema = R"sql(
-CREATE TABLE IF NOT EXISTS offers(
-  id TEXT PRIMARY KEY,
-  code_tag BLOB NOT NULL UNIQUE,
-  tx_code_tag BLOB NOT NULL,
-  configuration_id TEXT NOT NULL,
-  evidence TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  failed_attempts INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL CHECK(state IN ('pending', 'redeemed', 'issued', 'killed')),
-  sealed_holder BLOB,
-  device_thumbprint TEXT NOT NULL DEFAULT '',
-  credential_id TEXT NOT NULL DEFAULT '',
-  sealed_credential BLOB);
-CREATE INDEX IF NOT EXISTS offers_by_expiry ON offers(expires_at);
 )sql";
 
 // sqlite_error: a SQLite failure as an idtap error (busy: kBusy, constraint: kState, else kIo).
@@ -169,8 +107,14 @@ class SqliteDb final : public LedgerDb {
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
   Status commit() override { return exec("COMMIT"); }
   Status rollback() override { return exec("ROLLBACK"); }
-  const char* schema_sql() const override { return kSchema; }
-  const char* offers_schema_sql() const override { return kOfferSchema; }
+  const char* schema_sql() const override {
+    static const std::string sql = ledger_tables_sql(kTypes, kEventsGuard);
+    return sql.c_str();
+  }
+  const char* offers_schema_sql() const override {
+    static const std::string sql = offers_tables_sql(kTypes);
+    return sql.c_str();
+  }
   Result<bool> has_ledger_meta() override {
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", -1, &s, nullptr);

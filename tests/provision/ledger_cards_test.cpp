@@ -9,10 +9,6 @@ using namespace idtap;
 using namespace idtap::provision;
 using namespace idtap::provision::testing;
 
-namespace {
-using World = LedgerWorld<SqliteBackend>;
-}  // namespace
-
 TEST_CASE_TEMPLATE("suspension: card lost suspends all, phone lost only that one; resume and revoke", B, LEDGER_BACKENDS) {
   LedgerWorld<B> w;
   auto phone = EcPrivateKey::generate().value();

@@ -152,6 +152,10 @@ struct LedgerWorld {
   Ledger reopen() const { return Ledger::open(backend.location(), backend.options()).value(); }
 };
 
+// World: the SQLite world, for the cases that test what only the embedded backend has (files,
+// crash points, the key file beside the database).
+using World = LedgerWorld<SqliteBackend>;
+
 }  // namespace idtap::provision::testing
 
 // LEDGER_BACKENDS: the backends every backend-independent ledger test runs against.

@@ -15,10 +15,6 @@ using namespace idtap;
 using namespace idtap::provision;
 using namespace idtap::provision::testing;
 
-namespace {
-using World = LedgerWorld<SqliteBackend>;
-}  // namespace
-
 TEST_CASE_TEMPLATE("issue: a genuine card of an adult gets one credential bound to the phone", B, LEDGER_BACKENDS) {
   LedgerWorld<B> w;
   auto phone = EcPrivateKey::generate().value();

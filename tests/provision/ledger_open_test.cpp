@@ -14,10 +14,6 @@ using namespace idtap;
 using namespace idtap::provision;
 using namespace idtap::provision::testing;
 
-namespace {
-using World = LedgerWorld<SqliteBackend>;
-}  // namespace
-
 TEST_CASE("an existing ledger without its key file is refused, not given a new key (H2)") {
   TempDir dir;
   const std::string db = dir.file("ledger.db");

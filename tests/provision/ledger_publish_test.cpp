@@ -27,7 +27,6 @@ using namespace idtap::provision::testing;
 
 namespace {
 
-using World = LedgerWorld<SqliteBackend>;
 
 Bytes sha256(ByteView b) { return crypto::digest(crypto::HashAlg::kSha256, b).value(); }
 

@@ -21,10 +21,6 @@ using namespace idtap;
 using namespace idtap::provision;
 using namespace idtap::provision::testing;
 
-namespace {
-using World = LedgerWorld<SqliteBackend>;
-}  // namespace
-
 TEST_CASE_TEMPLATE("ledger verify detects an edited, inserted or deleted row", B, LEDGER_BACKENDS) {
   LedgerWorld<B> w;
   auto phone = EcPrivateKey::generate().value();

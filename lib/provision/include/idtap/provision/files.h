@@ -27,4 +27,9 @@ std::string credential_temp_path(const std::string& path, const std::string& cre
 // kTempMarker: the part of a temp name before the credential id.
 inline constexpr const char* kTempMarker = ".idtap-tmp-";
 
+// check_out_path: `out` names a new file in a writable directory that exists, as a credential is
+// published without ever replacing a file; kInvalidArgument naming it as `label` ("--out" for the
+// command line, "out_path" for the C API) otherwise. Checked before a card is read.
+Status check_out_path(const std::string& out, const std::string& label);
+
 }  // namespace idtap::provision
