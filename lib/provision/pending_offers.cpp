@@ -75,10 +75,12 @@ std::string offer_detail(const std::string& offer_id, const std::string& more = 
 // never issued) gets its 'offer_expired' event in the same transaction as its deletion; an
 // issued or killed one already has its last event and goes silently.
 Result<size_t> sweep_locked(Ledger::Impl& l, UnixSeconds now) {
+  // Ordered by expiry first so SQLite searches offers_by_expiry: ORDER BY id alone made it scan
+  // the whole table in id order on every create and redemption.
   std::vector<std::pair<std::string, std::string>> ending;  // (id, state)
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("SELECT id, state FROM offers WHERE expires_at <= ?1 AND state IN ('pending', 'redeemed') "
-                                             "ORDER BY id"));
+                                             "ORDER BY expires_at, id"));
     s.bind(1, now);
     while (true) {
       IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
