@@ -579,9 +579,9 @@ int cmd_serve(const std::vector<std::string>& argv) {
   (*backend)->close();
   const issue::GroupCommitStats stats = (*backend)->stats();
   std::printf("idtap serve: stopped; the ledger is closed (%llu redemptions and issuances in %llu commits, at most %llu "
-              "in one)\n",
+              "in one; writer %.0f ms in operations, %.0f ms committing)\n",
               static_cast<unsigned long long>(stats.operations), static_cast<unsigned long long>(stats.commits),
-              static_cast<unsigned long long>(stats.largest_batch));
+              static_cast<unsigned long long>(stats.largest_batch), stats.operations_us / 1000.0, stats.commit_us / 1000.0);
   return exit_code;
 }
 

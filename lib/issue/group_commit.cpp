@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -91,14 +92,27 @@ void GroupCommitBackend::writer_loop() {
     }
     std::vector<std::function<Status()>> operations;
     operations.reserve(batch.size());
-    for (Job& job : batch) operations.emplace_back(std::ref(job.run));
+    using Clock = std::chrono::steady_clock;
+    Clock::duration in_operations{};
+    for (Job& job : batch)
+      operations.emplace_back([&job, &in_operations]() -> Status {
+        const auto t = Clock::now();
+        Status st = job.run();
+        in_operations += Clock::now() - t;
+        return st;
+      });
     // One transaction, one fsync; no caller hears of its operation before this returns.
+    const auto t0 = Clock::now();
     const Status committed = ledger_->run_in_one_transaction(operations);
+    const auto total = Clock::now() - t0;
     {
       std::lock_guard lock(mutex_);
       stats_.operations += batch.size();
       stats_.commits += 1;
       stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, batch.size());
+      auto us = [](Clock::duration d) { return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()); };
+      stats_.operations_us += us(in_operations);
+      stats_.commit_us += us(total - in_operations);
     }
     for (Job& job : batch) {
       job.finish(committed);

@@ -65,8 +65,30 @@ Result<OfferState> parse_offer_state(const std::string& s) {
   return make_error(ErrorCode::kMalformed, "ledger: unknown offer state '" + s + "'");
 }
 
-// Sweep inside the caller's transaction.
+// offer_detail: the detail of an offer's events: "offer ID", then what the kind adds. Never
+// the pre-authorized code, the tx_code or anything of the holder record.
+std::string offer_detail(const std::string& offer_id, const std::string& more = {}) {
+  return "offer " + offer_id + (more.empty() ? "" : " " + more);
+}
+
+// Sweep inside the caller's transaction. An offer that ends unused (pending, or redeemed and
+// never issued) gets its 'offer_expired' event in the same transaction as its deletion; an
+// issued or killed one already has its last event and goes silently.
 Result<size_t> sweep_locked(Ledger::Impl& l, UnixSeconds now) {
+  // Ordered by expiry first so SQLite searches offers_by_expiry: ORDER BY id alone made it scan
+  // the whole table in id order on every create and redemption.
+  std::vector<std::pair<std::string, std::string>> ending;  // (id, state)
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("SELECT id, state FROM offers WHERE expires_at <= ?1 AND state IN ('pending', 'redeemed') "
+                                             "ORDER BY expires_at, id"));
+    s.bind(1, now);
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      ending.emplace_back(s.text(0), s.text(1));
+    }
+  }
+  for (const auto& [id, state] : ending) IDTAP_TRY(l.append_event(now, "offer_expired", "", 0, offer_detail(id, "unused (" + state + ")")));
   IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("DELETE FROM offers WHERE expires_at <= ?1"));
   IDTAP_ASSIGN_OR_RETURN(int64_t n, s.bind(1, now).run_changes());
   return static_cast<size_t>(n);
@@ -226,11 +248,13 @@ Result<CreatedOffer> PendingOffers::create(const NewOffer& offer) {
 
   IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(l));
   IDTAP_TRY(sweep_locked(l, offer.now));
+  int64_t card_id = 0;  // the card's row when the ledger knows it already
   {
     // The card as the ledger knows it now: reported lost since (or never used and recorded
     // lost) is refused at the desk too.
     IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, l.find_card(card));
     if (known && known->state == CardState::kLost) return make_error(ErrorCode::kRefused, "the card is reported lost");
+    card_id = known ? known->id : 0;
   }
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("INSERT INTO offers(id, code_tag, tx_code_tag, configuration_id, evidence, created_at, "
@@ -238,6 +262,8 @@ Result<CreatedOffer> PendingOffers::create(const NewOffer& offer) {
     IDTAP_TRY(s.bind(1, out.offer_id).bind_blob(2, ctag).bind_blob(3, ttag).bind(4, offer.credential_configuration_id)
                   .bind(5, h.evidence_label()).bind(6, offer.now).bind(7, out.expires_at).bind_blob(8, sealed).run());
   }
+  IDTAP_TRY(l.append_event(offer.now, "offer_created", "", card_id,
+                           offer_detail(out.offer_id, "evidence " + h.evidence_label() + " expires " + std::to_string(out.expires_at))));
   IDTAP_TRY(txn.commit());
   return out;
 }
@@ -279,6 +305,9 @@ Result<RedeemedOfferRow> PendingOffers::redeem(std::string_view pre_authorized_c
     IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare(kill ? "UPDATE offers SET failed_attempts = ?2, state = 'killed', sealed_holder = NULL WHERE id = ?1"
                                                   : "UPDATE offers SET failed_attempts = ?2 WHERE id = ?1"));
     IDTAP_TRY(s.bind(1, out.offer_id).bind(2, failed).run());
+    if (kill)
+      IDTAP_TRY(l.append_event(now, "offer_killed", "", 0,
+                               offer_detail(out.offer_id, "after " + std::to_string(failed) + " wrong transaction codes")));
     IDTAP_TRY(txn.commit());
     if (kill)
       return make_error(ErrorCode::kRefused, "wrong transaction code: the offer is void after " + std::to_string(kMaxTxCodeAttempts) +
@@ -289,6 +318,7 @@ Result<RedeemedOfferRow> PendingOffers::redeem(std::string_view pre_authorized_c
     IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("UPDATE offers SET state = 'redeemed', expires_at = ?2 WHERE id = ?1"));
     IDTAP_TRY(s.bind(1, out.offer_id).bind(2, now + kIssueWindowSeconds).run());
   }
+  IDTAP_TRY(l.append_event(now, "offer_redeemed", "", 0, offer_detail(out.offer_id)));
   IDTAP_TRY(txn.commit());
   return out;
 }

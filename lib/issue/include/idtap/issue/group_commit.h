@@ -36,6 +36,11 @@ struct GroupCommitStats {
   uint64_t operations = 0;  // redemptions and issuances run
   uint64_t commits = 0;     // transactions committed (or failed to commit)
   uint64_t largest_batch = 0;
+  // Where the writer thread's time goes (microseconds, steady clock): running the operations
+  // inside the transaction (SQL, and the mdoc signing of each issuance) and committing (the
+  // fsync). What is left of the wall time the writer waited for work.
+  uint64_t operations_us = 0;
+  uint64_t commit_us = 0;
 };
 
 // GroupCommitBackend: a thread-safe OfferBackend (redeem and issue as LedgerOfferBackend's,

@@ -18,6 +18,13 @@
 //                   retries after a lost response)
 //       pending  -> killed   (five wrong tx_codes; the holder record is deleted at once)
 // sweep() deletes every offer past its expiry (create() and redeem() sweep too).
+//
+// Each state change appends an event to the ledger's HMAC event chain in its own transaction
+// (so `idtap ledger verify` catches an edited one): 'offer_created' (detail "offer ID evidence
+// chip|clerk:ID expires T", the site in the row's site), 'offer_redeemed', 'offer_killed' (the
+// fifth wrong tx_code) and 'offer_expired' (swept unused: pending, or redeemed and never
+// issued). An issued offer's last event is the credential's 'issued'. No event holds the
+// pre-authorized code, the tx_code or anything of the holder record.
 #pragma once
 
 #include <cstdint>
