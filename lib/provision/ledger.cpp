@@ -156,7 +156,7 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
     if (!has_meta) {
       // A new ledger (only create() gets here: open() refused a database without idtap's tables).
       if (!create) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
-      IDTAP_TRY(impl->exec(impl->db->schema_sql()));
+      IDTAP_TRY(impl->exec(impl->db->schema_sql().c_str()));
       IDTAP_TRY(impl->db->upgrade_schema());
       IDTAP_TRY(impl->set_meta("schema_version", kSchemaVersion));
       IDTAP_TRY(impl->set_meta("status_uri", options.status_uri));
@@ -174,7 +174,7 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
                           "ledger " + path + " has format version " + version + " (its event log is a plain SHA-256 chain); this idtap " +
                               "needs version " + kSchemaVersion + " (an HMAC chain under the ledger key): create a new ledger with " +
                               "`idtap ledger init`");
-      IDTAP_TRY(impl->exec(impl->db->schema_sql()));  // idempotent: indexes and triggers a later idtap added
+      IDTAP_TRY(impl->exec(impl->db->schema_sql().c_str()));  // idempotent: indexes and triggers a later idtap added
       IDTAP_TRY(impl->db->upgrade_schema());
       struct stat st;
       if (::stat(key_path.c_str(), &st) != 0 && errno == ENOENT)

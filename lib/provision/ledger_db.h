@@ -16,6 +16,7 @@
 
 #include "idtap/base/bytes.h"
 #include "idtap/base/result.h"
+#include "ledger_schema.h"
 
 namespace idtap::provision {
 
@@ -111,10 +112,14 @@ class LedgerDb {
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual Status rollback() = 0;
+  // LedgerDb::sql_types / events_guard: how the backend spells the schema's column types
+  // (ledger_schema.h) and its own append-only guard of the events.
+  virtual SqlTypes sql_types() const = 0;
+  virtual const char* events_guard() const = 0;
   // LedgerDb::schema_sql: CREATE ... IF NOT EXISTS for every table, index and guard of the
   // ledger (idempotent), and offers_schema_sql for the OID4VCI offers (pending_offers.cpp).
-  virtual const char* schema_sql() const = 0;
-  virtual const char* offers_schema_sql() const = 0;
+  std::string schema_sql() const { return ledger_tables_sql(sql_types(), events_guard()); }
+  std::string offers_schema_sql() const { return offers_tables_sql(sql_types()); }
   // LedgerDb::has_ledger_meta: whether the database holds idtap's meta row 'schema_version';
   // reads only. kMalformed for a file or server that is not a database of this backend.
   virtual Result<bool> has_ledger_meta() = 0;

@@ -16,7 +16,6 @@
 
 #include "idtap/base/hex.h"
 #include "ledger_internal.h"
-#include "ledger_schema.h"
 
 namespace idtap::provision {
 namespace {
@@ -194,14 +193,8 @@ class PgDb final : public LedgerDb {
   }
   Status commit() override { return exec("COMMIT"); }
   Status rollback() override { return exec("ROLLBACK"); }
-  const char* schema_sql() const override {
-    static const std::string sql = ledger_tables_sql(kTypes, kEventsGuard);
-    return sql.c_str();
-  }
-  const char* offers_schema_sql() const override {
-    static const std::string sql = offers_tables_sql(kTypes);
-    return sql.c_str();
-  }
+  SqlTypes sql_types() const override { return kTypes; }
+  const char* events_guard() const override { return kEventsGuard; }
   Result<bool> has_ledger_meta() override {
     PGresult* r = PQexec(conn_, "SELECT to_regclass('meta') IS NOT NULL");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {

@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include "ledger_internal.h"
-#include "ledger_schema.h"
 
 namespace idtap::provision {
 namespace {
@@ -107,14 +106,8 @@ class SqliteDb final : public LedgerDb {
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
   Status commit() override { return exec("COMMIT"); }
   Status rollback() override { return exec("ROLLBACK"); }
-  const char* schema_sql() const override {
-    static const std::string sql = ledger_tables_sql(kTypes, kEventsGuard);
-    return sql.c_str();
-  }
-  const char* offers_schema_sql() const override {
-    static const std::string sql = offers_tables_sql(kTypes);
-    return sql.c_str();
-  }
+  SqlTypes sql_types() const override { return kTypes; }
+  const char* events_guard() const override { return kEventsGuard; }
   Result<bool> has_ledger_meta() override {
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", -1, &s, nullptr);

@@ -212,7 +212,7 @@ PendingOffers::PendingOffers(Ledger& ledger) : ledger_(ledger) {}
 
 Status PendingOffers::ensure_schema() {
   if (schema_ready_) return ok_status();
-  IDTAP_TRY(ledger_.impl_->exec(ledger_.impl_->db->offers_schema_sql()));
+  IDTAP_TRY(ledger_.impl_->exec(ledger_.impl_->db->offers_schema_sql().c_str()));
   schema_ready_ = true;
   return ok_status();
 }
