@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -119,8 +120,14 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // `env` overrides an inherited variable of the same name (getenv finds the first entry, so a
+  // duplicate would leave the inherited value in force, e.g. make check's ASAN_OPTIONS).
+  const auto name_of = [](const std::string& e) { return e.substr(0, e.find('=')); };
+  std::set<std::string> overridden;
+  for (const auto& e : env) overridden.insert(name_of(e));
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  for (char** e = environ; *e; ++e)
+    if (std::string inherited(*e); overridden.count(name_of(inherited)) == 0) env_strings.push_back(std::move(inherited));
   for (const auto& e : env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
