@@ -139,10 +139,13 @@ Result<RedeemedOffer> GroupCommitBackend::redeem(std::string_view pre_authorized
 }
 
 Result<Bytes> GroupCommitBackend::issue(const RedeemedOffer& offer, const Bytes& device_key, UnixSeconds now) {
+  // Parsed and checked on the curve here, in the request's thread: the writer's time is the
+  // one every phone waits for.
+  IDTAP_ASSIGN_OR_RETURN(const provision::EcPublicKey key, device_key_from_point(device_key));
   std::optional<Result<Bytes>> result;
   Job job;
   job.run = [&]() -> Status {
-    result = LedgerOfferBackend(*pipeline_).issue(offer, device_key, now);
+    result = LedgerOfferBackend(*pipeline_).issue_to_key(offer, key, now);
     if (!result->ok()) return result->error();  // nothing of a refused issuance stays
     return ok_status();
   };

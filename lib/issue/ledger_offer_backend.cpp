@@ -15,10 +15,14 @@ Result<RedeemedOffer> LedgerOfferBackend::redeem(std::string_view pre_authorized
 }
 
 Result<Bytes> LedgerOfferBackend::issue(const RedeemedOffer& offer, const Bytes& device_key, UnixSeconds now) {
+  IDTAP_ASSIGN_OR_RETURN(provision::EcPublicKey key, device_key_from_point(device_key));
+  return issue_to_key(offer, key, now);
+}
+
+Result<Bytes> LedgerOfferBackend::issue_to_key(const RedeemedOffer& offer, const provision::EcPublicKey& key, UnixSeconds now) {
   if (offer.credential_configuration_id != pipeline_.credential_configuration_id())
     return make_error(ErrorCode::kRefused, "offer " + offer.offer_id + " is for configuration " + offer.credential_configuration_id +
                                                ", this issuer issues " + pipeline_.credential_configuration_id());
-  IDTAP_ASSIGN_OR_RETURN(provision::EcPublicKey key, device_key_from_point(device_key));
   IDTAP_ASSIGN_OR_RETURN(provision::OfferCredential credential, pipeline_.issue_offer(offer.offer_id, key, now));
   return std::move(credential.issuer_signed);
 }

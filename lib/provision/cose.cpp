@@ -16,6 +16,17 @@ Result<Bytes> sig_structure(ByteView protected_header, ByteView payload, ByteVie
   return w.take();
 }
 
+Result<std::vector<Bytes>> x5chain_to_carry(const std::vector<Bytes>& chain) {
+  if (chain.empty()) return make_error(ErrorCode::kInvalidArgument, "no issuer certificate for x5chain");
+  size_t carried = chain.size();
+  if (carried > 1) {
+    auto last = Certificate::from_der(chain.back());
+    if (!last.ok()) return make_error(ErrorCode::kInvalidArgument, "issuer chain: " + last.error().context);
+    if (last->is_self_signed()) --carried;  // ISO/IEC 18013-5 §9.1.2.4: not the root
+  }
+  return std::vector<Bytes>(chain.begin(), chain.begin() + static_cast<std::ptrdiff_t>(carried));
+}
+
 void write_cose_sign1(cbor::Writer& w, ByteView protected_header, const std::vector<Bytes>& x5chain, ByteView payload,
                       ByteView signature) {
   w.array(4).bytes(protected_header);

@@ -108,6 +108,11 @@ struct Ledger::Impl {
   Result<IssuedCredential> issue_locked(const IssueRequest& r, IssuerSigner& signer);
 };
 
+// verify_offers (ledger_verify_offers.cpp): Ledger::verify's cross-check of the offers table
+// against the offer events of the chain; appends a finding for each contradiction. An error
+// only when the database cannot be read.
+Status verify_offers(Ledger::Impl& l, std::vector<LedgerFinding>& findings);
+
 // Txn: a write transaction (LedgerDb::begin ... commit), rolled back unless committed. Inside
 // Ledger::run_in_one_transaction it is a savepoint of the group's transaction instead (SAVEPOINT
 // ... RELEASE, ROLLBACK TO): its changes are undone alone, and are durable with the group's

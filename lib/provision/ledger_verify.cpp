@@ -136,6 +136,9 @@ Result<LedgerReport> Ledger::verify(const LedgerVerifyOptions& options) {
     }
   }
 
+  // The offers table against the offers' events (its own file).
+  IDTAP_TRY(verify_offers(*impl_, report.findings));
+
   // Credential files (the crash-consistency contract in the header).
   std::set<std::string> dirs(options.scan_dirs.begin(), options.scan_dirs.end());
   for (const auto& f : files) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "idtap/crypto/random.h"
+#include "idtap/provision/cose.h"
 #include "idtap/provision/keys.h"
 
 #include "mdoc_internal.h"
@@ -260,17 +261,14 @@ Result<MobileSecurityObject> PreparedMdoc::mso() const {
 
 Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes>& x5chain) const {
   if (signature.size() != 64) return make_error(ErrorCode::kInvalidArgument, "ES256 signature must be 64 bytes (r||s)");
-  if (x5chain.empty()) return make_error(ErrorCode::kInvalidArgument, "no issuer certificate for x5chain");
-  // ISO/IEC 18013-5 §9.1.2.4 (and RFC 9360 §2): x5chain carries the DS certificate and the
-  // intermediates up to, not including, the root (IACA). A chain file commonly ends with the
-  // root: it is left out here, where every issuer's credential is completed.
-  size_t carried = x5chain.size();
-  if (carried > 1) {
-    auto last = Certificate::from_der(x5chain.back());
-    if (!last.ok()) return make_error(ErrorCode::kInvalidArgument, "issuer chain: " + last.error().context);
-    if (last->is_self_signed()) --carried;
-  }
-  const std::vector<Bytes> chain(x5chain.begin(), x5chain.begin() + static_cast<std::ptrdiff_t>(carried));
+  // ISO/IEC 18013-5 §9.1.2.4: the DS and intermediates, not the root (x5chain_to_carry).
+  IDTAP_ASSIGN_OR_RETURN(const std::vector<Bytes> chain, x5chain_to_carry(x5chain));
+  return complete_with_x5chain(signature, chain);
+}
+
+Result<Bytes> PreparedMdoc::complete_with_x5chain(ByteView signature, const std::vector<Bytes>& chain) const {
+  if (signature.size() != 64) return make_error(ErrorCode::kInvalidArgument, "ES256 signature must be 64 bytes (r||s)");
+  if (chain.empty()) return make_error(ErrorCode::kInvalidArgument, "no issuer certificate for x5chain");
   std::vector<NameSpaceView> items;
   items.reserve(name_spaces_.size());
   for (const auto& ns : name_spaces_) {
@@ -284,7 +282,8 @@ Result<Bytes> PreparedMdoc::complete(ByteView signature, const std::vector<Bytes
 Result<Bytes> issue_mdoc(const MdocContent& content, IssuerSigner& signer) {
   IDTAP_ASSIGN_OR_RETURN(PreparedMdoc p, prepare_mdoc(content));
   IDTAP_ASSIGN_OR_RETURN(Bytes sig, signer.sign(p.to_be_signed()));
-  return p.complete(sig, signer.certificate_chain());
+  IDTAP_ASSIGN_OR_RETURN(const std::vector<Bytes> x5chain, signer.cose_x5chain());
+  return p.complete_with_x5chain(sig, x5chain);
 }
 
 }  // namespace idtap::provision

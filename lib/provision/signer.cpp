@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "idtap/provision/cose.h"
 #include "idtap/provision/date.h"
 #include "idtap/provision/files.h"
 #include "idtap/crypto/hash.h"
@@ -20,7 +21,12 @@ using crypto::openssl_last_error;
 SoftwareIssuer::SoftwareIssuer(EcPrivateKey key, std::vector<Certificate> chain)
     : key_(std::move(key)), chain_(std::move(chain)) {
   for (const auto& c : chain_) chain_der_.push_back(c.der());
+  // x5chain_to_carry's rule (cose.h), from the certificates already parsed.
+  x5chain_der_ = chain_der_;
+  if (chain_.size() > 1 && chain_.back().is_self_signed()) x5chain_der_.pop_back();
 }
+
+Result<std::vector<Bytes>> IssuerSigner::cose_x5chain() const { return x5chain_to_carry(certificate_chain()); }
 
 void SoftwareIssuer::SignContextFree::operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
 

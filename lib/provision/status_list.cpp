@@ -104,7 +104,9 @@ Result<Bytes> sign_status_list_token(const StatusListToken& token, IssuerSigner&
   CoseSign1 s;
   IDTAP_ASSIGN_OR_RETURN(s.protected_header, es256_protected_header(std::string(kStatusListTyp)));
   IDTAP_ASSIGN_OR_RETURN(s.payload, cbor::encode(claims_item));
-  s.x5chain = signer.certificate_chain();
+  // Like the credential's (ISO/IEC 18013-5 §9.1.2.4): the signer and intermediates, not the
+  // root the relying party holds as its anchor.
+  IDTAP_ASSIGN_OR_RETURN(s.x5chain, signer.cose_x5chain());
   IDTAP_ASSIGN_OR_RETURN(Bytes tbs, sig_structure(s.protected_header, s.payload));
   IDTAP_ASSIGN_OR_RETURN(s.signature, signer.sign(tbs));
   return encode_cose_sign1(s, /*tagged=*/true);

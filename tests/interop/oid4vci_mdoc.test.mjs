@@ -9,7 +9,9 @@
 // x5chain to our IACA, the digest of every disclosed element, the validity info, and the
 // device signature under the MSO's device key (so that key is the proof's key).
 //
-// Each test runs its own `idtap serve` on a free loopback port and stops it by pid.
+// Each test runs its own `idtap serve` on a free loopback port and stops it by pid, over HTTPS
+// (a TLS CA made by `openssl`, trusted by the wallet's fetch alone) but for one run of the main
+// flow over plain HTTP on loopback (what a TLS-terminating proxy on the same host sees).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -28,18 +30,17 @@ before(async () => {
   utils = await load('@openid4vc/utils');
   const mdlModule = await load('@auth0/mdl');
   mdl = mdlModule.Verifier ? mdlModule : mdlModule.default;
-  // The server speaks plain HTTP on loopback here (idtap serve allows it nowhere else); the
-  // library refuses http:// URLs unless told.
-  utils.setGlobalConfig({ allowInsecureUrls: true });
+  // The library refuses http:// URLs unless told: only the plain-HTTP test tells it.
+  utils.setGlobalConfig({ allowInsecureUrls: false });
   site = makeSite();
 }, kTestTimeout);
 
 after(() => site?.remove());
 
-// withServer: `body(server)` with an `idtap serve` of the site running; stopped (SIGTERM to its
-// pid) whatever happens, and it must exit 0.
-async function withServer(body) {
-  const server = await startServe(site);
+// withServer: `body(server)` with an `idtap serve` of the site running (HTTPS unless
+// `{ tls: false }`); stopped (SIGTERM to its pid) whatever happens, and it must exit 0.
+async function withServer(body, options = {}) {
+  const server = await startServe(site, options);
   let failure = null;
   try {
     await body(server);
@@ -105,65 +106,86 @@ async function verifyWithAuth0Mdl(issuerSigned, docType, deviceKey, trustedPem) 
   return { checks, document, elementCount: fields.length };
 }
 
-test(`@openid4vc/openid4vci ${installedVersion('@openid4vc/openid4vci')} receives a credential from idtap serve, ` +
+// mainFlow: the wallet library receives a credential, and @auth0/mdl verifies it.
+async function mainFlow(server) {
+  const offer = await createOffer(server, site);
+  const deviceKey = makeDeviceKey();
+  const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey, server.fetch) });
+  const got = await redeem(client, offer.credential_offer_uri, offer.tx_code, deviceKey);
+
+  // What the library read from our offer and metadata (OpenID4VCI 1.0 §4.1.1, §12.2.4).
+  assert.equal(got.credentialOffer.credential_issuer, server.baseUrl);
+  const preAuth = got.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'];
+  assert.deepEqual(preAuth.tx_code, { input_mode: 'numeric', length: 6 });
+  assert.equal(got.issuerMetadata.originalDraftVersion, vci.Openid4vciVersion.V1, 'the library reads our metadata as OpenID4VCI 1.0');
+  const configuration = got.issuerMetadata.knownCredentialConfigurations[got.configurationId];
+  assert.ok(configuration, `the library recognised the ${got.configurationId} configuration as a valid mso_mdoc one`);
+  assert.equal(configuration.format, 'mso_mdoc');
+  assert.equal(got.issuerMetadata.authorizationServers[0].token_endpoint, `${server.baseUrl}/token`);
+  assert.equal(got.accessTokenResponse.token_type, 'Bearer');
+
+  // The credential response (§8.3): one credential, a base64url IssuerSigned.
+  const credentials = got.response.credentialResponse.credentials;
+  assert.equal(credentials.length, 1);
+  const issuerSigned = Buffer.from(credentials[0].credential, 'base64url');
+  assert.ok(issuerSigned.length > 100);
+
+  const { checks, document, elementCount } = await verifyWithAuth0Mdl(issuerSigned, configuration.doctype, deviceKey, site.iacaPem);
+  const failed = checks.filter((c) => c.status === 'FAILED');
+  assert.deepEqual(failed, [], 'every check of the independent verifier passes');
+  const passed = (id) => checks.filter((c) => c.id === id && c.status === 'PASSED').length;
+  const ids = mdl.VerificationAssessmentId;
+  assert.equal(passed(ids.ISSUER_AUTH.IssuerCertificateValidity), 1, 'x5chain chains to the IACA');
+  assert.equal(passed(ids.ISSUER_AUTH.IssuerSignatureValidity), 1, 'COSE_Sign1 issuer signature');
+  assert.equal(passed(ids.ISSUER_AUTH.MsoValidityAtVerificationTime), 1, 'validity info');
+  assert.equal(passed(ids.ISSUER_AUTH.MsoSignedDateWithinCertificateValidity), 1);
+  assert.equal(passed(ids.DATA_INTEGRITY.AttributeDigestMatch), elementCount, 'one digest match per element');
+  assert.equal(passed(ids.DEVICE_AUTH.DeviceSignatureValidity), 1, 'device signature under the MSO device key');
+
+  // The MSO as the verifier decoded it: doc type, SHA-256, tdate validity, the device key
+  // equal to the proof's jwk (ISO 18013-5 §9.1.2.4; RFC 9052 COSE_Key: 1 kty, -1 crv, -2 x, -3 y).
+  // The COSE headers (ISO 18013-5 §9.1.2.4, RFC 9360): alg alone in the protected header;
+  // x5chain (label 33) unprotected, the DS certificate alone as one bstr, not the IACA.
+  const issuerAuth = document.issuerSigned.issuerAuth;
+  assert.deepEqual([...issuerAuth.protectedHeaders.entries()], [[1, -7]]);
+  assert.ok(issuerAuth.unprotectedHeaders.get(33) instanceof Uint8Array, 'x5chain is one bstr');
+  assert.equal(issuerAuth.x5chain.length, 1);
+  assert.notEqual(issuerAuth.certificate.subject, issuerAuth.certificate.issuer, 'the DS, not the self-signed IACA');
+  const mso = issuerAuth.decodedPayload;
+  assert.equal(mso.docType, configuration.doctype);
+  assert.equal(mso.digestAlgorithm, 'SHA-256');
+  const { signed, validFrom, validUntil } = mso.validityInfo;
+  for (const d of [signed, validFrom, validUntil]) assert.ok(d instanceof Date && !Number.isNaN(d.getTime()));
+  assert.ok(validFrom <= new Date() && new Date() < validUntil);
+  const coseKey = mso.deviceKeyInfo.deviceKey;
+  assert.equal(coseKey.get(1), 2, 'kty EC2');
+  assert.equal(coseKey.get(-1), 1, 'crv P-256');
+  assert.equal(Buffer.from(coseKey.get(-2)).toString('base64url'), deviceKey.publicJwk.x);
+  assert.equal(Buffer.from(coseKey.get(-3)).toString('base64url'), deviceKey.publicJwk.y);
+  assert.ok(elementCount >= 5, `the credential discloses the holder's elements (${elementCount})`);
+}
+
+test(`@openid4vc/openid4vci ${installedVersion('@openid4vc/openid4vci')} receives a credential from idtap serve over HTTPS, ` +
      `and @auth0/mdl ${installedVersion('@auth0/mdl')} verifies it`, kTestTimeout, async () => {
   await withServer(async (server) => {
-    const offer = await createOffer(server, site);
-    const deviceKey = makeDeviceKey();
-    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey) });
-    const got = await redeem(client, offer.credential_offer_uri, offer.tx_code, deviceKey);
-
-    // What the library read from our offer and metadata (OpenID4VCI 1.0 §4.1.1, §12.2.4).
-    assert.equal(got.credentialOffer.credential_issuer, server.baseUrl);
-    const preAuth = got.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'];
-    assert.deepEqual(preAuth.tx_code, { input_mode: 'numeric', length: 6 });
-    assert.equal(got.issuerMetadata.originalDraftVersion, vci.Openid4vciVersion.V1, 'the library reads our metadata as OpenID4VCI 1.0');
-    const configuration = got.issuerMetadata.knownCredentialConfigurations[got.configurationId];
-    assert.ok(configuration, `the library recognised the ${got.configurationId} configuration as a valid mso_mdoc one`);
-    assert.equal(configuration.format, 'mso_mdoc');
-    assert.equal(got.issuerMetadata.authorizationServers[0].token_endpoint, `${server.baseUrl}/token`);
-    assert.equal(got.accessTokenResponse.token_type, 'Bearer');
-
-    // The credential response (§8.3): one credential, a base64url IssuerSigned.
-    const credentials = got.response.credentialResponse.credentials;
-    assert.equal(credentials.length, 1);
-    const issuerSigned = Buffer.from(credentials[0].credential, 'base64url');
-    assert.ok(issuerSigned.length > 100);
-
-    const { checks, document, elementCount } = await verifyWithAuth0Mdl(issuerSigned, configuration.doctype, deviceKey, site.iacaPem);
-    const failed = checks.filter((c) => c.status === 'FAILED');
-    assert.deepEqual(failed, [], 'every check of the independent verifier passes');
-    const passed = (id) => checks.filter((c) => c.id === id && c.status === 'PASSED').length;
-    const ids = mdl.VerificationAssessmentId;
-    assert.equal(passed(ids.ISSUER_AUTH.IssuerCertificateValidity), 1, 'x5chain chains to the IACA');
-    assert.equal(passed(ids.ISSUER_AUTH.IssuerSignatureValidity), 1, 'COSE_Sign1 issuer signature');
-    assert.equal(passed(ids.ISSUER_AUTH.MsoValidityAtVerificationTime), 1, 'validity info');
-    assert.equal(passed(ids.ISSUER_AUTH.MsoSignedDateWithinCertificateValidity), 1);
-    assert.equal(passed(ids.DATA_INTEGRITY.AttributeDigestMatch), elementCount, 'one digest match per element');
-    assert.equal(passed(ids.DEVICE_AUTH.DeviceSignatureValidity), 1, 'device signature under the MSO device key');
-
-    // The MSO as the verifier decoded it: doc type, SHA-256, tdate validity, the device key
-    // equal to the proof's jwk (ISO 18013-5 §9.1.2.4; RFC 9052 COSE_Key: 1 kty, -1 crv, -2 x, -3 y).
-    // The COSE headers (ISO 18013-5 §9.1.2.4, RFC 9360): alg alone in the protected header;
-    // x5chain (label 33) unprotected, the DS certificate alone as one bstr, not the IACA.
-    const issuerAuth = document.issuerSigned.issuerAuth;
-    assert.deepEqual([...issuerAuth.protectedHeaders.entries()], [[1, -7]]);
-    assert.ok(issuerAuth.unprotectedHeaders.get(33) instanceof Uint8Array, 'x5chain is one bstr');
-    assert.equal(issuerAuth.x5chain.length, 1);
-    assert.notEqual(issuerAuth.certificate.subject, issuerAuth.certificate.issuer, 'the DS, not the self-signed IACA');
-    const mso = issuerAuth.decodedPayload;
-    assert.equal(mso.docType, configuration.doctype);
-    assert.equal(mso.digestAlgorithm, 'SHA-256');
-    const { signed, validFrom, validUntil } = mso.validityInfo;
-    for (const d of [signed, validFrom, validUntil]) assert.ok(d instanceof Date && !Number.isNaN(d.getTime()));
-    assert.ok(validFrom <= new Date() && new Date() < validUntil);
-    const coseKey = mso.deviceKeyInfo.deviceKey;
-    assert.equal(coseKey.get(1), 2, 'kty EC2');
-    assert.equal(coseKey.get(-1), 1, 'crv P-256');
-    assert.equal(Buffer.from(coseKey.get(-2)).toString('base64url'), deviceKey.publicJwk.x);
-    assert.equal(Buffer.from(coseKey.get(-3)).toString('base64url'), deviceKey.publicJwk.y);
-    assert.ok(elementCount >= 5, `the credential discloses the holder's elements (${elementCount})`);
+    assert.match(server.baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+    // The TLS is real: node's own fetch, which does not trust the test CA, is refused.
+    await assert.rejects(fetch(`${server.baseUrl}/.well-known/openid-credential-issuer`),
+      (e) => /certificate/i.test(`${e.cause?.code ?? ''} ${e.cause?.message ?? e.message}`));
+    await mainFlow(server);
   });
+});
+
+test('the same flow over plain HTTP on loopback (behind a TLS-terminating proxy on the host)', kTestTimeout, async () => {
+  utils.setGlobalConfig({ allowInsecureUrls: true });
+  try {
+    await withServer(async (server) => {
+      assert.match(server.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      await mainFlow(server);
+    }, { tls: false });
+  } finally {
+    utils.setGlobalConfig({ allowInsecureUrls: false });
+  }
 });
 
 test('a wrong tx_code is invalid_grant through the library; the right one still redeems the offer', kTestTimeout, async () => {
@@ -171,7 +193,7 @@ test('a wrong tx_code is invalid_grant through the library; the right one still 
     const offer = await createOffer(server, site);
     const wrong = offer.tx_code === '000000' ? '111111' : '000000';
     const deviceKey = makeDeviceKey();
-    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey) });
+    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey, server.fetch) });
     const credentialOffer = await client.resolveCredentialOffer(offer.credential_offer_uri);
     const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
     await assert.rejects(
@@ -196,7 +218,7 @@ test('a proof over a nonce the server never gave is invalid_nonce through the li
   await withServer(async (server) => {
     const offer = await createOffer(server, site);
     const deviceKey = makeDeviceKey();
-    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey) });
+    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey, server.fetch) });
     const credentialOffer = await client.resolveCredentialOffer(offer.credential_offer_uri);
     const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
     const configurationId = credentialOffer.credential_configuration_ids[0];
@@ -238,7 +260,7 @@ test('@auth0/mdl refuses our credential when an element is altered or the IACA i
   await withServer(async (server) => {
     const offer = await createOffer(server, site);
     const deviceKey = makeDeviceKey();
-    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey) });
+    const client = new vci.Openid4vciClient({ callbacks: walletCallbacks(oauth2, deviceKey, server.fetch) });
     const got = await redeem(client, offer.credential_offer_uri, offer.tx_code, deviceKey);
     const issuerSigned = Buffer.from(got.response.credentialResponse.credentials[0].credential, 'base64url');
     const docType = got.issuerMetadata.knownCredentialConfigurations[got.configurationId].doctype;

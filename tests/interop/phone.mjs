@@ -22,8 +22,9 @@ export function signEs256Jwt(privateKey, header, payload) {
 }
 
 // walletCallbacks: the callbacks @openid4vc/openid4vci's client needs (hash, random, JWT
-// signing with the phone's key, client authentication), on node's crypto.
-export function walletCallbacks(oauth2, deviceKey) {
+// signing with the phone's key, client authentication), on node's crypto, and the `fetch` the
+// library makes every request with (one that trusts the issuer's TLS CA; node's when omitted).
+export function walletCallbacks(oauth2, deviceKey, fetch = undefined) {
   const hashNames = { 'sha-256': 'sha256', 'sha-384': 'sha384', 'sha-512': 'sha512' };
   return {
     hash: (data, alg) => new Uint8Array(crypto.createHash(hashNames[String(alg).toLowerCase()] ?? 'sha256').update(data).digest()),
@@ -34,6 +35,7 @@ export function walletCallbacks(oauth2, deviceKey) {
     },
     // Pre-authorized code flow with anonymous access (OpenID4VCI 1.0 §6.1): no client id.
     clientAuthentication: oauth2.clientAuthenticationAnonymous(),
+    ...(fetch ? { fetch } : {}),
   };
 }
 

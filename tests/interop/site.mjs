@@ -1,8 +1,9 @@
 // tests/interop/site.mjs: one service center for the interoperability tests, built with the
 // command line only (no idtap code runs in this process): a simulated card (`idtap sim
 // personalize`), an issuer PKI made by `openssl` (an IACA root and a document signer under it,
-// independent of idtap's own certificate code), a ledger (`idtap ledger init`), an admin token,
-// and `idtap serve` started on a free loopback port and stopped by its pid.
+// independent of idtap's own certificate code), a TLS CA and the server's certificate for
+// 127.0.0.1 (`openssl` too), a ledger (`idtap ledger init`), an admin token, and `idtap serve`
+// started on a free loopback port (HTTPS, or plain HTTP) and stopped by its pid.
 //
 // The npm libraries live in the build tree (build/node/node_modules, installed by `make
 // node-modules` from tests/interop/package-lock.json), not beside this file: load() imports
@@ -10,6 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +70,58 @@ export function foreignIacaPem() {
   }
 }
 
+// makeTls: a TLS CA (tls-ca.pem) and, under it, the server's certificate for the IP address
+// 127.0.0.1 (tls-server.pem, tls-server.key). Node checks an IP address against the
+// certificate's subjectAltName only (RFC 6125 §6.4.4: never the common name), so it has one.
+function makeTls(file) {
+  run('openssl', ['genpkey', ...kP256, '-out', file('tls-ca.key')]);
+  run('openssl', ['req', '-new', '-x509', '-key', file('tls-ca.key'), '-out', file('tls-ca.pem'), '-days', '30', '-sha256',
+    '-subj', '/C=KR/O=idtap interop test/CN=idtap interop TLS CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run('openssl', ['genpkey', ...kP256, '-out', file('tls-server.key')]);
+  run('openssl', ['req', '-new', '-key', file('tls-server.key'), '-out', file('tls-server.csr'), '-subj', '/C=KR/O=idtap interop test/CN=127.0.0.1']);
+  fs.writeFileSync(file('tls-server.ext'),
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n');
+  run('openssl', ['x509', '-req', '-in', file('tls-server.csr'), '-CA', file('tls-ca.pem'), '-CAkey', file('tls-ca.key'),
+    '-set_serial', '3', '-days', '30', '-sha256', '-extfile', file('tls-server.ext'), '-out', file('tls-server.pem')]);
+}
+
+// tlsFetch: a WHATWG fetch (what the OpenID4VCI library's `callbacks.fetch` takes) over
+// node:https that trusts `caPem` alone, as a phone trusts the issuer's TLS chain: node's global
+// fetch reads extra CAs only at start-up (NODE_EXTRA_CA_CERTS), before this test made its CA.
+// Keep-alive, like a wallet's one connection; each request bounded by 30 s.
+export function tlsFetch(caPem) {
+  const agent = new https.Agent({ ca: caPem, keepAlive: true, maxSockets: 4 });
+  const fetchOverHttps = (input, init = {}) => new Promise((resolve, reject) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    if (url.protocol !== 'https:') {
+      reject(new TypeError(`tlsFetch: ${url.href} is not https`));
+      return;
+    }
+    const headers = Object.fromEntries(new Headers(init.headers ?? {}).entries());
+    const body = init.body === undefined || init.body === null ? null : Buffer.from(init.body instanceof Uint8Array ? init.body : String(init.body));
+    if (body) headers['content-length'] = String(body.length);
+    const req = https.request(url, { method: init.method ?? 'GET', headers, agent, timeout: 30_000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : [value]) responseHeaders.append(name, v);
+        }
+        const nullBody = [101, 204, 205, 304].includes(res.statusCode);
+        resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status: res.statusCode, statusText: res.statusMessage, headers: responseHeaders }));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`tlsFetch: ${url.href} timed out`)));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+  fetchOverHttps.close = () => agent.destroy();
+  return fetchOverHttps;
+}
+
 // makeSite: everything under a fresh temporary directory. Throws with the failing command's
 // output when a step fails.
 export function makeSite() {
@@ -85,6 +139,8 @@ export function makeSite() {
     '-set_serial', '2', '-days', '1825', '-sha256', '-extfile', file('ds.ext'), '-out', file('ds.pem')]);
   fs.writeFileSync(file('issuer.pem'), fs.readFileSync(file('ds.pem'), 'utf8') + fs.readFileSync(file('iaca.pem'), 'utf8'));
 
+  makeTls(file);
+
   run(idtapProgram, ['ledger', 'init', '--ledger', file('ledger.db'), '--status-uri', 'https://status.example.kr/lists/1']);
   const adminToken = randomBytes(24).toString('hex');
   fs.writeFileSync(file('admin.token'), adminToken + '\n', { mode: 0o600 });
@@ -93,6 +149,7 @@ export function makeSite() {
     file,
     adminToken,
     iacaPem: fs.readFileSync(file('iaca.pem'), 'utf8'),
+    tlsCaPem: fs.readFileSync(file('tls-ca.pem'), 'utf8'),
     serveArgs: ['--ledger', file('ledger.db'), '--issuer-key', file('issuer.key'), '--issuer-cert', file('issuer.pem'),
       '--admin-token-file', file('admin.token'), '--reader', 'sim:' + file('card'),
       '--trust', file('card/pki/csca_cert.pem'), '--threads', '4'],
@@ -105,12 +162,16 @@ export function makeSite() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // startServe: `idtap serve` on 127.0.0.1, port chosen by the kernel (--listen 127.0.0.1:0,
-// --port-file). Resolves once it listens (bounded: 600 x 50 ms), or rejects with its log.
-export async function startServe(site) {
+// --port-file), over HTTPS with the site's server certificate unless `tls` is false (plain
+// HTTP, which idtap serve allows on loopback only). Its `fetch` is one that reaches it: a
+// tlsFetch trusting the site's TLS CA, or node's own for plain HTTP. Resolves once it listens
+// (bounded: 600 x 50 ms), or rejects with its log.
+export async function startServe(site, { tls = true } = {}) {
   const portFile = site.file(`serve-${process.pid}-${Date.now()}.port`);
   const logPath = portFile.replace(/\.port$/, '.log');
   const log = fs.openSync(logPath, 'w', 0o600);
-  const child = spawn(idtapProgram, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile, ...site.serveArgs],
+  const tlsArgs = tls ? ['--tls-cert', site.file('tls-server.pem'), '--tls-key', site.file('tls-server.key')] : [];
+  const child = spawn(idtapProgram, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile, ...tlsArgs, ...site.serveArgs],
     { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exited = null;
@@ -123,12 +184,15 @@ export async function startServe(site) {
     const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8') : '';
     if (text.endsWith('\n')) {
       const port = Number.parseInt(text, 10);
+      const fetchIt = tls ? tlsFetch(site.tlsCaPem) : fetch;
       return {
         pid: child.pid,
-        baseUrl: `http://127.0.0.1:${port}`,
+        baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+        fetch: fetchIt,
         log: readLog,
         // stop: SIGTERM to this pid, then a bounded wait (30 s, then SIGKILL); the exit code.
         async stop() {
+          fetchIt.close?.();  // its idle keep-alive connections, before the server drains
           if (exited === null) process.kill(child.pid, 'SIGTERM');
           let timer;
           const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 30000); });
@@ -155,7 +219,7 @@ export async function startServe(site) {
 // createOffer: POST /admin/offers as a desk application does (the card on the server's reader,
 // CAN 123456); the 201 answer's JSON.
 export async function createOffer(server, site) {
-  const res = await fetch(`${server.baseUrl}/admin/offers`, {
+  const res = await server.fetch(`${server.baseUrl}/admin/offers`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${site.adminToken}` },
     body: JSON.stringify({ can: '123456' }),

@@ -8,15 +8,36 @@
 #include <vector>
 
 #include "fixtures.h"
+#include "idtap/provision/cbor.h"
+#include "idtap/provision/cose.h"
 #include "idtap/provision/keys.h"
 #include "idtap/provision/mdoc.h"
 #include "idtap/provision/signer.h"
+#include "idtap/provision/status_list.h"
 
 using namespace idtap;
 using namespace idtap::provision;
 using namespace idtap::provision::testing;
 
 namespace {
+
+// sign_status_list_with: a status list token signed by `key` with `chain`; its x5chain (read
+// back through the COSE parser) and whether it verifies against `anchor`.
+Outcome sign_status_list_with(const EcPrivateKey& key, std::vector<Certificate> chain, const Certificate& anchor) {
+  SoftwareIssuer signer = SoftwareIssuer::create(EcPrivateKey::from_pem(key.to_pem().value()).value(), std::move(chain)).value();
+  const UnixSeconds now = fixture_now();
+  auto list = StatusList::create(16, 1).value();
+  Bytes cwt = sign_status_list_token(StatusListToken{"https://status.example.kr/lists/1", now, now + 3600, 600, list}, signer).value();
+  ByteView body(cwt);
+  REQUIRE(body[0] == 0xD2);  // tag 18, read here (status_list.cpp says why)
+  cbor::Item item = cbor::decode(body.subspan(1)).value();
+  Outcome out;
+  out.x5chain = parse_cose_sign1(item.get()).value().x5chain;
+  auto v = verify_status_list_token(cwt, {{anchor}, now + 60});
+  out.verifies = v.ok();
+  if (!v.ok()) out.why = v.error().message();
+  return out;
+}
 
 // issue_with: an mdoc of the sample holder signed by `key` with `chain`; its x5chain and
 // whether it verifies against `anchor` at the fixture's time.
@@ -85,6 +106,41 @@ TEST_CASE("x5chain carries the document signer and intermediates, never the self
   }
   SUBCASE("a lone self-signed issuer certificate (the demo's) is the x5chain") {
     auto o = issue_with(root_key, {root}, root);
+    REQUIRE(o.x5chain.size() == 1);
+    CHECK(o.x5chain[0] == root.der());
+    CHECK_MESSAGE(o.verifies, o.why);
+  }
+}
+
+// The status list token (a CWT signed by the same issuer, draft-ietf-oauth-status-list) carries
+// its chain the same way: the relying party that checks a credential's status holds the IACA.
+TEST_CASE("the status list token's x5chain leaves the self-signed root out too") {
+  const UnixSeconds from = start_of_day(Date{2020, 1, 1}), until = start_of_day(Date{2040, 1, 1});
+  auto root_key = EcPrivateKey::generate().value();
+  auto root = make_certificate({"status IACA", "KR", from, until, true}, root_key.public_key(), root_key, nullptr).value();
+  auto ds_key = EcPrivateKey::generate().value();
+  auto ds = make_certificate({"status DS", "KR", from, until, false}, ds_key.public_key(), root_key, &root).value();
+  auto other_key = EcPrivateKey::generate().value();
+  auto other = make_certificate({"other IACA", "KR", from, until, true}, other_key.public_key(), other_key, nullptr).value();
+
+  SUBCASE("DS and IACA in the chain file: only the DS is carried, and it verifies under the IACA") {
+    auto o = sign_status_list_with(ds_key, {ds, root}, root);
+    REQUIRE(o.x5chain.size() == 1);
+    CHECK(o.x5chain[0] == ds.der());
+    CHECK_MESSAGE(o.verifies, o.why);
+  }
+  SUBCASE("the root left out is not trusted by itself: another IACA refuses the token") {
+    auto o = sign_status_list_with(ds_key, {ds, root}, other);
+    CHECK_FALSE(o.verifies);
+  }
+  SUBCASE("a DS alone is carried whole") {
+    auto o = sign_status_list_with(ds_key, {ds}, root);
+    REQUIRE(o.x5chain.size() == 1);
+    CHECK(o.x5chain[0] == ds.der());
+    CHECK_MESSAGE(o.verifies, o.why);
+  }
+  SUBCASE("a lone self-signed issuer certificate is the x5chain") {
+    auto o = sign_status_list_with(root_key, {root}, root);
     REQUIRE(o.x5chain.size() == 1);
     CHECK(o.x5chain[0] == root.der());
     CHECK_MESSAGE(o.verifies, o.why);

@@ -19,6 +19,9 @@ class LedgerOfferBackend final : public OfferBackend {
   // (kInvalidArgument otherwise); the same key again returns the same bytes, another kRefused;
   // an offer for another configuration than `offer.credential_configuration_id` is kRefused.
   Result<Bytes> issue(const RedeemedOffer& offer, const Bytes& device_key, UnixSeconds now) override;
+  // LedgerOfferBackend::issue_to_key: the same with the key already parsed (the group-commit
+  // writer gets it parsed by the request's thread, outside its transaction).
+  Result<Bytes> issue_to_key(const RedeemedOffer& offer, const provision::EcPublicKey& device_key, UnixSeconds now);
 
  private:
   Pipeline& pipeline_;

@@ -52,6 +52,15 @@ void write_cose_sign1(cbor::Writer& w, ByteView protected_header, const std::vec
 // encode_cose_sign1: the same as bytes, tagged 18 when `tagged` (a CWT).
 Result<Bytes> encode_cose_sign1(const CoseSign1& sign1, bool tagged = false);
 
+// x5chain_to_carry: the certificates of an issuer chain (DER, leaf first) that a COSE_Sign1's
+// x5chain carries: ISO/IEC 18013-5 §9.1.2.4 (and RFC 9360 §2) carry the signer and the
+// intermediates up to, not including, the root (IACA), which the verifier holds as its trust
+// anchor. A chain file commonly ends with the root: a trailing self-signed certificate is left
+// out, unless it is the only one (a lone self-signed issuer, as in the demo). kInvalidArgument
+// for an empty chain or a last certificate that does not parse. Used by every COSE_Sign1 the
+// issuer makes (the mdoc, the status list token).
+Result<std::vector<Bytes>> x5chain_to_carry(const std::vector<Bytes>& chain);
+
 // parse_cose_sign1: a COSE_Sign1 (tag 18 optional); kMalformed for a wrong shape, a detached
 // payload or a protected header that does not decode to a map with an integer alg.
 Result<CoseSign1> parse_cose_sign1(const cbor_item_t* item);

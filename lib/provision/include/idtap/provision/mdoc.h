@@ -122,6 +122,10 @@ class PreparedMdoc {
   // a signature of another size, an empty chain, or a certificate that does not parse. The
   // signature is not re-verified here (verify_mdoc does that).
   Result<Bytes> complete(ByteView signature, const std::vector<Bytes>& x5chain) const;
+  // PreparedMdoc::complete_with_x5chain: the same with `x5chain` attached as given (already
+  // without the root: IssuerSigner::cose_x5chain); kInvalidArgument for a signature of
+  // another size or an empty chain.
+  Result<Bytes> complete_with_x5chain(ByteView signature, const std::vector<Bytes>& x5chain) const;
 
  private:
   friend Result<PreparedMdoc> prepare_mdoc(const MdocContent& content);

@@ -26,6 +26,12 @@ class IssuerSigner {
   // IssuerSigner::certificate_chain: the issuer certificate chain, leaf first; owned by the
   // signer, valid while it lives.
   virtual const std::vector<Bytes>& certificate_chain() const = 0;
+  // IssuerSigner::cose_x5chain: what a COSE_Sign1 of this signer carries as x5chain:
+  // x5chain_to_carry(certificate_chain()) (cose.h: the root left out). A signer that knows its
+  // chain does not change overrides it to compute that once: parsing the chain's last
+  // certificate and checking its self-signature for every credential was a sixth of the
+  // server's CPU (serve_bench, perf). Errors as x5chain_to_carry's.
+  virtual Result<std::vector<Bytes>> cose_x5chain() const;
 };
 
 // SoftwareIssuer: an IssuerSigner over a private key held in memory. sign() reuses one
@@ -44,6 +50,8 @@ class SoftwareIssuer final : public IssuerSigner {
   // EcPrivateKey::sign_es256, through a context initialised once; kInternal if OpenSSL fails.
   Result<Bytes> sign(ByteView to_be_signed) override;
   const std::vector<Bytes>& certificate_chain() const override { return chain_der_; }
+  // SoftwareIssuer::cose_x5chain: the x5chain worked out once, at creation.
+  Result<std::vector<Bytes>> cose_x5chain() const override { return x5chain_der_; }
   const std::vector<Certificate>& certificates() const { return chain_; }
 
  private:
@@ -71,6 +79,7 @@ class SoftwareIssuer final : public IssuerSigner {
   SignContext sign_ctx_;
   std::vector<Certificate> chain_;
   std::vector<Bytes> chain_der_;
+  std::vector<Bytes> x5chain_der_;  // chain_der_ without a trailing self-signed root
 };
 
 // check_issuer_validity: ok when every certificate of `signer`'s chain is valid at `now` and
