@@ -21,24 +21,6 @@ using namespace idtap::provision::testing;
 
 namespace {
 
-// sign_status_list_with: a status list token signed by `key` with `chain`; its x5chain (read
-// back through the COSE parser) and whether it verifies against `anchor`.
-Outcome sign_status_list_with(const EcPrivateKey& key, std::vector<Certificate> chain, const Certificate& anchor) {
-  SoftwareIssuer signer = SoftwareIssuer::create(EcPrivateKey::from_pem(key.to_pem().value()).value(), std::move(chain)).value();
-  const UnixSeconds now = fixture_now();
-  auto list = StatusList::create(16, 1).value();
-  Bytes cwt = sign_status_list_token(StatusListToken{"https://status.example.kr/lists/1", now, now + 3600, 600, list}, signer).value();
-  ByteView body(cwt);
-  REQUIRE(body[0] == 0xD2);  // tag 18, read here (status_list.cpp says why)
-  cbor::Item item = cbor::decode(body.subspan(1)).value();
-  Outcome out;
-  out.x5chain = parse_cose_sign1(item.get()).value().x5chain;
-  auto v = verify_status_list_token(cwt, {{anchor}, now + 60});
-  out.verifies = v.ok();
-  if (!v.ok()) out.why = v.error().message();
-  return out;
-}
-
 // issue_with: an mdoc of the sample holder signed by `key` with `chain`; its x5chain and
 // whether it verifies against `anchor` at the fixture's time.
 struct Outcome {
@@ -63,6 +45,24 @@ Outcome issue_with(const EcPrivateKey& key, std::vector<Certificate> chain, cons
   options.trusted_issuers = {anchor};
   options.now = now + 60;
   auto v = verify_mdoc(encoded, options);
+  out.verifies = v.ok();
+  if (!v.ok()) out.why = v.error().message();
+  return out;
+}
+
+// sign_status_list_with: a status list token signed by `key` with `chain`; its x5chain (read
+// back through the COSE parser) and whether it verifies against `anchor`.
+Outcome sign_status_list_with(const EcPrivateKey& key, std::vector<Certificate> chain, const Certificate& anchor) {
+  SoftwareIssuer signer = SoftwareIssuer::create(EcPrivateKey::from_pem(key.to_pem().value()).value(), std::move(chain)).value();
+  const UnixSeconds now = fixture_now();
+  auto list = StatusList::create(16, 1).value();
+  Bytes cwt = sign_status_list_token(StatusListToken{"https://status.example.kr/lists/1", now, now + 3600, 600, list}, signer).value();
+  ByteView body(cwt);
+  REQUIRE(body[0] == 0xD2);  // tag 18, read here (status_list.cpp says why)
+  cbor::Item item = cbor::decode(body.subspan(1)).value();
+  Outcome out;
+  out.x5chain = parse_cose_sign1(item.get()).value().x5chain;
+  auto v = verify_status_list_token(cwt, {{anchor}, now + 60});
   out.verifies = v.ok();
   if (!v.ok()) out.why = v.error().message();
   return out;
