@@ -146,3 +146,33 @@ TEST_CASE("the status list token's x5chain leaves the self-signed root out too")
     CHECK_MESSAGE(o.verifies, o.why);
   }
 }
+
+// SoftwareIssuer works its x5chain out once, from the certificates it parsed at creation: the
+// same answer as x5chain_to_carry (which the default IssuerSigner::cose_x5chain gives).
+TEST_CASE("SoftwareIssuer::cose_x5chain is x5chain_to_carry of its chain") {
+  const UnixSeconds from = start_of_day(Date{2020, 1, 1}), until = start_of_day(Date{2040, 1, 1});
+  auto root_key = EcPrivateKey::generate().value();
+  auto root = make_certificate({"cached IACA", "KR", from, until, true}, root_key.public_key(), root_key, nullptr).value();
+  auto ds_key = EcPrivateKey::generate().value();
+  auto ds = make_certificate({"cached DS", "KR", from, until, false}, ds_key.public_key(), root_key, &root).value();
+  struct Case {
+    const char* what;
+    const EcPrivateKey* key;
+    std::vector<Certificate> chain;
+    size_t carried;
+  } cases[] = {
+      {"DS and IACA: the DS", &ds_key, {ds, root}, 1},
+      {"the DS alone", &ds_key, {ds}, 1},
+      {"a lone self-signed certificate: itself", &root_key, {root}, 1},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    SoftwareIssuer signer = SoftwareIssuer::create(EcPrivateKey::from_pem(c.key->to_pem().value()).value(), c.chain).value();
+    auto cached = signer.cose_x5chain();
+    REQUIRE(cached.ok());
+    CHECK(cached->size() == c.carried);
+    CHECK(*cached == x5chain_to_carry(signer.certificate_chain()).value());
+    CHECK(cached->front() == c.chain.front().der());
+  }
+  CHECK(x5chain_to_carry({}).error().code == ErrorCode::kInvalidArgument);  // no certificate at all
+}
