@@ -117,6 +117,9 @@ class PostgresServer {
     throw std::runtime_error("postgres did not accept connections within 30 s");
   }
 
+
+ public:
+  // The helpers the replication pair (postgres_replication.h) shares.
   // bindir: /usr/lib/postgresql/<highest version>/bin.
   static std::string bindir() {
     std::string best;
@@ -174,6 +177,7 @@ class PostgresServer {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(argv[0] + " failed");
   }
 
+ private:
   pid_t owner_;
   pid_t pid_ = 0;
   std::string dir_;
