@@ -260,6 +260,18 @@ class Ledger {
   Result<std::optional<CredentialRecord>> credential_by_file(const std::string& path, ByteView sha256);
   // Ledger::credentials_of_site: the credentials issued at `site`, oldest first.
   Result<std::vector<CredentialRecord>> credentials_of_site(const std::string& site);
+  // SiteDay: one row of site_report(): what `site` did on one UTC day (day_start: its 00:00).
+  struct SiteDay {
+    std::string site;  // "" for events recorded without a site
+    UnixSeconds day_start = 0;
+    uint64_t issued = 0, suspended = 0, revoked = 0;
+  };
+  // Ledger::site_report: per site and UTC day, from the event log: credentials issued,
+  // suspended and revoked by that site's connections (a card lost at site A counts the
+  // suspensions at A, whichever site issued them; a re-issuance's revocation of the previous
+  // credential counts at the issuing site). Ordered by site, then day; days with no event are
+  // absent.
+  Result<std::vector<SiteDay>> site_report();
   // Ledger::site: LedgerOptions::site of this connection.
   const std::string& site() const;
 
