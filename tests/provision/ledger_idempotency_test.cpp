@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include "idtap/provision/ledger.h"
+#include "idtap/provision/files.h"
+#include "idtap/provision/provisioning.h"
 #include "ledger_fixture.h"
 
 using namespace idtap;
@@ -72,5 +74,35 @@ TEST_CASE_TEMPLATE("idempotency: the same id returns the same credential; never 
   IssueRequest too_long = request_for(w.ledger, holder, phone, w.now + 3);
   too_long.idempotency_id = std::string(129, 'a');
   CHECK(w.ledger.issue(too_long, w.signer).error().code == ErrorCode::kInvalidArgument);
+  CHECK(w.ledger.verify()->consistent());
+}
+
+TEST_CASE("idempotency: issue_to_file retried after a cut-off writes the recorded credential, never a second one") {
+  World w;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  const std::string out = w.dir.file("holder.mdoc");
+  IssueRequest r = request_for(w.ledger, holder, phone, w.now);
+  r.file_path = out;
+  r.idempotency_id = "desk-1:0001";
+  auto first = issue_to_file(w.ledger, r, w.signer);
+  REQUIRE_MESSAGE(first.ok(), first.error().message());
+  // The same call again, the file there: the same credential, the file untouched.
+  auto again = issue_to_file(w.ledger, r, w.signer);
+  REQUIRE_MESSAGE(again.ok(), again.error().message());
+  CHECK(again->replayed);
+  CHECK(again->credential_id == first->credential_id);
+  // Cut off before the file was written (here: removed): the retry writes the recorded bytes.
+  REQUIRE(::unlink(out.c_str()) == 0);
+  auto rewritten = issue_to_file(w.ledger, r, w.signer);
+  REQUIRE_MESSAGE(rewritten.ok(), rewritten.error().message());
+  CHECK(read_file(out).value() == first->issuer_signed);
+  CHECK(w.backend.count_rows("credentials") == 1);
+  // A new issuance (another id) to the existing file: refused, nothing recorded.
+  IssueRequest other = request_for(w.ledger, holder, phone, w.now + 1);
+  other.file_path = out;
+  other.idempotency_id = "desk-1:0002";
+  CHECK(issue_to_file(w.ledger, other, w.signer).error().code == ErrorCode::kInvalidArgument);
+  CHECK(w.backend.count_rows("credentials") == 1);
   CHECK(w.ledger.verify()->consistent());
 }
