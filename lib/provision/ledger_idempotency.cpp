@@ -3,7 +3,9 @@
 // happened) is retried with the same id and returns the one outcome.
 //
 // Table `issuances` (ledger_schema.cpp): idempotency_id -> credential_id, with the signed bytes
-// kept for kIdempotencyReplaySeconds. The row is written in the issuance's own transaction, so
+// kept for kIdempotencyReplaySeconds, sealed (AES-256-GCM under a key derived from the ledger
+// key, HKDF info kReplaySealInfo; the id and the credential id as associated data): the
+// credential holds the resident number, which is never at rest in the ledger in clear. The row is written in the issuance's own transaction, so
 // it exists exactly when the credential does. Writers are serialized (the backend's write lock),
 // so a second call with the same id always finds the first one's row once it committed, and
 // waits for it while it commits. A replay checks that the stored bytes are the ones the
@@ -11,12 +13,27 @@
 // request's: an id reused for another person or phone is refused, not answered with someone
 // else's credential.
 #include "idtap/base/hex.h"
+#include "idtap/crypto/aead.h"
 #include "idtap/crypto/hash.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
 #include "ledger_internal.h"
 
 namespace idtap::provision {
+namespace {
+
+constexpr std::string_view kReplaySealInfo = "idtap issuance replay seal v1";
+
+Result<SecureBytes> replay_seal_key(const Ledger::Impl& l) {
+  return crypto::hkdf_sha256(ByteView(l.key.data(), l.key.size()), {}, bytes_of(kReplaySealInfo), 32);
+}
+
+Bytes replay_aad(const std::string& idempotency_id, const std::string& credential_id) {
+  const std::string aad = "idtap issuance " + idempotency_id + " " + credential_id;
+  return Bytes(aad.begin(), aad.end());
+}
+
+}  // namespace
 
 Status check_idempotency_id(std::string_view id) {
   if (id.empty() || id.size() > 128 ||
@@ -58,7 +75,12 @@ Result<std::optional<IssuedCredential>> Ledger::Impl::replay_issuance(const Issu
     return make_error(ErrorCode::kState, "idempotency id " + r.idempotency_id + " already issued credential " + out.credential_id +
                                              "; its signed bytes are no longer kept (older than one day): look it up with "
                                              "`idtap credential show`, or issue anew with a new id");
-  out.issuer_signed = s.blob(1);
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes seal_key, replay_seal_key(*this));
+  auto opened = crypto::aes256_gcm_open(seal_key, replay_aad(r.idempotency_id, out.credential_id), s.blob(1));
+  if (!opened.ok())
+    return make_error(ErrorCode::kMalformed, "ledger is corrupt: the bytes kept for idempotency id " + r.idempotency_id +
+                                                 " do not open (edited, or not this ledger's key): run `idtap ledger verify`");
+  out.issuer_signed.assign(opened->begin(), opened->end());
   IDTAP_ASSIGN_OR_RETURN(Bytes sha256, crypto::digest(crypto::HashAlg::kSha256, out.issuer_signed));
   if (!crypto::constant_time_equal(sha256, recorded_sha256))
     return make_error(ErrorCode::kMalformed, "ledger is corrupt: the bytes kept for idempotency id " + r.idempotency_id +
@@ -69,7 +91,10 @@ Result<std::optional<IssuedCredential>> Ledger::Impl::replay_issuance(const Issu
 Status Ledger::Impl::record_issuance(const IssuedCredential& issued, UnixSeconds now) {
   IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO issuances(idempotency_id, credential_id, created_at, issuer_signed) "
                                          "VALUES(?1, ?2, ?3, ?4)"));
-  return s.bind(1, issued.idempotency_id).bind(2, issued.credential_id).bind(3, now).bind_blob(4, issued.issuer_signed).run();
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes seal_key, replay_seal_key(*this));
+  IDTAP_ASSIGN_OR_RETURN(Bytes sealed, crypto::aes256_gcm_seal(seal_key, replay_aad(issued.idempotency_id, issued.credential_id),
+                                                               issued.issuer_signed));
+  return s.bind(1, issued.idempotency_id).bind(2, issued.credential_id).bind(3, now).bind_blob(4, sealed).run();
 }
 
 Status Ledger::Impl::forget_replay_bytes(UnixSeconds now) {

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS events(
 )sql";
 
 // kIssuanceTable: the idempotency ids of issuances (ledger_idempotency.cpp): one row per
-// issuance, its signed bytes kept for a replay for kIdempotencyReplaySeconds, then set NULL.
+// issuance, its signed bytes kept (sealed) for a replay for kIdempotencyReplaySeconds, then set NULL.
 constexpr const char* kIssuanceTable = R"sql(
 CREATE TABLE IF NOT EXISTS issuances(
   idempotency_id TEXT PRIMARY KEY,
