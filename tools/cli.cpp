@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -72,7 +73,42 @@ int exit_code_for_ledger_open(ErrorCode code) {
   return exit_code_for(code);
 }
 
-Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs) {
+namespace {
+
+// apply_ledger_flags: --ledger-key-file and --busy-timeout, which every command taking --ledger
+// accepts, override their environment variables for this process (ledger_options() reads
+// them): one place, whichever command, library or pool opens the ledger. kInvalidArgument for a
+// busy timeout that is not 0..3600000 ms.
+Status apply_ledger_flags(const Args& args) {
+  if (auto ms = args.get("busy-timeout")) {
+    char* end = nullptr;
+    const long v = ms->empty() ? -1 : std::strtol(ms->c_str(), &end, 10);
+    if (ms->empty() || *end != '\0' || v < 0 || v > 3600000)
+      return make_error(ErrorCode::kInvalidArgument, "--busy-timeout must be milliseconds in 0..3600000, not '" + *ms + "'");
+    ::setenv("IDTAP_LEDGER_BUSY_TIMEOUT_MS", ms->c_str(), 1);
+  }
+  if (auto key = args.get("ledger-key-file")) {
+    if (key->empty()) return make_error(ErrorCode::kInvalidArgument, "--ledger-key-file needs a file");
+    ::setenv("IDTAP_LEDGER_KEY_FILE", key->c_str(), 1);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Args> Args::parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& given) {
+  std::vector<OptionSpec> specs = given;
+  const bool takes_ledger = std::any_of(specs.begin(), specs.end(), [](const OptionSpec& s) { return s.name == "ledger"; });
+  if (takes_ledger) {
+    specs.push_back({"ledger-key-file", true});
+    specs.push_back({"busy-timeout", true});
+  }
+  IDTAP_ASSIGN_OR_RETURN(Args out, parse_specs(argv, specs));
+  if (takes_ledger) IDTAP_TRY(apply_ledger_flags(out));
+  return out;
+}
+
+Result<Args> Args::parse_specs(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs) {
   Args out;
   auto find_long = [&](std::string_view name) -> const OptionSpec* {
     for (const auto& s : specs)

@@ -64,6 +64,9 @@ class Args {
   // Args::parse: parses `argv` (after the subcommand name) against `specs`. kInvalidArgument
   // naming the offending word for an unknown option, a missing value or a repeated
   // non-repeatable option. "--" ends options.
+  // A command whose specs hold "ledger" also accepts --ledger-key-file FILE and --busy-timeout
+  // MS, which override IDTAP_LEDGER_KEY_FILE and IDTAP_LEDGER_BUSY_TIMEOUT_MS for this process
+  // (ledger_options() reads them); a bad --busy-timeout is kInvalidArgument.
   static Result<Args> parse(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs);
 
   bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
@@ -74,6 +77,7 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
+  static Result<Args> parse_specs(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs);
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
 };

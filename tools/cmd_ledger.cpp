@@ -17,7 +17,8 @@ using namespace idtap::provision;
 
 constexpr const char* kHelp =
     "usage: idtap ledger init --ledger DB --status-uri URI [--status-size N] [--allow-attested] [--json]\n"
-    "       idtap ledger verify --ledger DB [--repair] [--scan DIR]... [--json]\n\n"
+    "       idtap ledger verify --ledger DB [--repair] [--scan DIR]... [--json]\n"
+    "       idtap ledger report --ledger DB --by-site [--json]\n\n"
     "  init     creates the ledger (SQLite, WAL) and its key file DB.key (mode 0600); the status\n"
     "           list URI (required) and size (default: 131072 entries) are fixed here. Only init\n"
     "           creates a ledger: every other command refuses a path that is not one. On an\n"
@@ -33,11 +34,15 @@ constexpr const char* kHelp =
     "           temp file (never committed) is deleted. It never revokes: a live credential whose\n"
     "           desk copy (file) is gone is reported (the phone still holds it); revoke it with\n"
     "           `idtap credential revoke ID` if it must no longer be used. --scan DIR also looks\n"
-    "           for orphan temp files there.\n";
+    "           for orphan temp files there.\n"
+    "  report   --by-site: issued, suspended and revoked per site and UTC day (`ledger report --help`).\n"
+    "  Every ledger command: --ledger-key-file FILE (else IDTAP_LEDGER_KEY_FILE; required for a\n"
+    "  PostgreSQL --ledger) and --busy-timeout MS (else IDTAP_LEDGER_BUSY_TIMEOUT_MS; default 30000).\n";
 
 }  // namespace
 
 int cmd_ledger(const std::vector<std::string>& argv) {
+  if (!argv.empty() && argv[0] == "report") return cmd_ledger_report(argv);
   auto args = Args::parse(argv, {{"ledger", true}, {"status-uri", true}, {"status-size", true}, {"allow-attested"}, {"repair"}, {"scan", true, true},
                                  {"json"}, {"help", false, false, 'h'}});
   if (!args.ok()) {

@@ -47,7 +47,7 @@ constexpr const char* kHelp =
     "usage: idtap provision [--reader R] [--can-file FILE | --mrz MRZ | --doc NUM --dob YYMMDD --expiry YYMMDD]\n"
     "                       --device-key FILE --proof FILE --issuer-key FILE --issuer-cert FILE\n"
     "                       [--issuer-key-pass-file FILE] [--trust PATH]... [--crl FILE]...\n"
-    "                       --ledger DB --out FILE [--mapping FILE] [--json]\n"
+    "                       --ledger DB --out FILE [--mapping FILE] [--idempotency-id ID] [--json]\n"
     "       idtap provision challenge --ledger DB [--ttl SECONDS] [--json]\n"
     "       idtap provision offer [--reader R] [--can-file FILE | --mrz MRZ | ...] --trust PATH... --ledger DB\n"
     "                             [--issuer-url URL [--qr FILE.png]] [--ttl 10m] [--mapping FILE] [--json]\n"
@@ -79,6 +79,12 @@ constexpr const char* kHelp =
     "  --crl FILE              a CRL (PEM or DER); repeatable\n"
     "  --ledger DB             the provisioning ledger (made by `idtap ledger init`)\n"
     "  --out FILE              where the credential (IssuerSigned CBOR, mode 0600) goes\n"
+    "  --idempotency-id ID     names this issuance (1..128 of A-Z a-z 0-9 . _ : -; made up and\n"
+    "                          printed when absent): run again with the same ID after a cut-off\n"
+    "                          (a lost connection, a crash) and the ledger returns the credential\n"
+    "                          the first run recorded (its file written if missing), never a second\n"
+    "  --ledger-key-file FILE  the ledger key (else IDTAP_LEDGER_KEY_FILE; needed for PostgreSQL)\n"
+    "  --busy-timeout MS       wait for another writer this long (else IDTAP_LEDGER_BUSY_TIMEOUT_MS)\n"
     "  --mapping FILE          doc type / element mapping (default: kr.go.mois.residentid.1)\n"
     "  --json                  machine-readable output\n\n"
     "  offer                   for the phone (OpenID4VCI): reads the card as above (or takes a clerk-\n"
@@ -342,7 +348,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {{"reader", true},      {"device-key", true},  {"proof", true},
                                    {"issuer-key", true},  {"issuer-cert", true}, {"issuer-key-pass-file", true},
                                    {"ledger", true},      {"out", true},         {"mapping", true},
-                                   {"json"},              {"help", false, false, 'h'}};
+                                   {"idempotency-id", true}, {"json"},           {"help", false, false, 'h'}};
   for (auto& spec : card_access_option_specs()) specs.push_back(std::move(spec));
   const CommandLine cmd("provision", "provision", kHelp);
   auto parsed_args = cmd.parse(argv, specs);
@@ -359,7 +365,11 @@ int cmd_provision(const std::vector<std::string>& argv) {
   if (!args.has("trust"))
     return cmd.usage("--trust is required: without a CSCA no card reads as genuine, so nothing could be issued (give "
                      "the CSCA certificates or a master list)");
-  if (auto st = check_out_path(*args.get("out"), "--out"); !st.ok()) return cmd.fail(st.error());
+  // A retry under an --idempotency-id may find the first attempt's file there (the ledger
+  // decides: the same credential, or refused).
+  const bool retry_of_written = args.has("idempotency-id") && ::access(args.get("out")->c_str(), F_OK) == 0;
+  if (!retry_of_written)
+    if (auto st = check_out_path(*args.get("out"), "--out"); !st.ok()) return cmd.fail(st.error());
   IssuerFiles files{*args.get("issuer-key"), *args.get("issuer-cert"), args.get("issuer-key-pass-file").value_or("")};
   // The pipeline's step 1: the issuer, refused before the card is read when its certificate
   // would not cover the credential.
@@ -401,6 +411,7 @@ int cmd_provision(const std::vector<std::string>& argv) {
   request.proof = *proof;
   request.now = now_seconds();
   request.path = *args.get("out");
+  request.idempotency_id = args.get("idempotency-id").value_or("");
   auto issued = pipeline.issue_to_file(request);
   if (!issued.ok()) return cmd.fail(issued.error());
 
@@ -408,6 +419,8 @@ int cmd_provision(const std::vector<std::string>& argv) {
     JsonWriter j;
     j.begin_object()
         .field("credential_id", issued->credential_id)
+        .field("idempotency_id", issued->idempotency_id)
+        .field("replayed", issued->replayed)
         .field("file", issued->file_path)
         .field("holder", holder->masked_resident_number())
         .key("holder_details")
@@ -435,6 +448,8 @@ int cmd_provision(const std::vector<std::string>& argv) {
                 issued->file_path.c_str(), holder->masked_resident_number().c_str(),
                 format_tdate(issued->validity.valid_until).c_str(), static_cast<unsigned long long>(issued->status_idx));
     for (const auto& r : issued->revoked) std::printf("revoked the previous phone's credential %s\n", r.c_str());
+    std::printf("idempotency id %s%s\n", issued->idempotency_id.c_str(),
+                issued->replayed ? " (already issued by an earlier attempt: the same credential, nothing new)" : "");
   }
   return kExitOk;
 }

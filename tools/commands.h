@@ -31,6 +31,8 @@ int cmd_mdoc(const std::vector<std::string>& args);
 int cmd_credential(const std::vector<std::string>& args);
 int cmd_card(const std::vector<std::string>& args);
 int cmd_ledger(const std::vector<std::string>& args);
+// cmd_ledger_report: `idtap ledger report` (argv from "report" on; tools/cmd_ledger_report.cpp).
+int cmd_ledger_report(const std::vector<std::string>& args);
 int cmd_status_list(const std::vector<std::string>& args);
 int cmd_serve(const std::vector<std::string>& args);
 

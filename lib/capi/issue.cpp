@@ -1,6 +1,7 @@
 // Issuing: idtap_issuer_*, idtap_offer_*, idtap_issue_to_device, idtap_credential_*. A thin
 // binding of the one issuance pipeline (idtap/issue/pipeline.h), as `idtap provision` and
 // `idtap provision offer` use it: the holder comes from a result of idtap_read.
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -58,6 +59,7 @@ struct idtap_credential {
 namespace {
 
 constexpr size_t kIssuerOptionsV1Size = sizeof(idtap_issuer_options);
+constexpr size_t kLedgerOptionsV1Size = sizeof(idtap_ledger_options);
 constexpr size_t kDeviceIssueV1Size = sizeof(idtap_device_issue);
 
 // holder_of: the pipeline's step 2 on a read already made: only a genuine card goes on
@@ -80,7 +82,18 @@ IDTAP_API void idtap_issuer_options_init(idtap_issuer_options* options) {
   options->struct_size = sizeof *options;
 }
 
+IDTAP_API void idtap_ledger_options_init(idtap_ledger_options* options) {
+  if (options == nullptr) return;
+  std::memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+}
+
 IDTAP_API idtap_status idtap_issuer_open(idtap_context* ctx, const idtap_issuer_options* options, idtap_issuer** out) {
+  return idtap_issuer_open_ledger(ctx, options, nullptr, out);
+}
+
+IDTAP_API idtap_status idtap_issuer_open_ledger(idtap_context* ctx, const idtap_issuer_options* options,
+                                                const idtap_ledger_options* ledger_options, idtap_issuer** out) {
   if (ctx == nullptr) return IDTAP_E_INVALID_ARGUMENT;
   return guarded(ctx, [&]() -> idtap_status {
     if (options == nullptr || out == nullptr) return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "options or out is NULL");
@@ -92,6 +105,18 @@ IDTAP_API idtap_status idtap_issuer_open(idtap_context* ctx, const idtap_issuer_
       return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "the ledger is required (made by `idtap ledger init`)");
     if ((options->issuer_key == nullptr) != (options->issuer_cert == nullptr))
       return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "issuer_key and issuer_cert go together");
+    provision::LedgerOptions opened;
+    if (ledger_options != nullptr) {
+      if (ledger_options->struct_size != kLedgerOptionsV1Size)
+        return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "idtap_ledger_options.struct_size " + std::to_string(ledger_options->struct_size) +
+                                                       " is not this library's (call idtap_ledger_options_init)");
+      if (ledger_options->busy_timeout_ms < 0 || ledger_options->reconnect_timeout_ms < 0)
+        return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "busy_timeout_ms and reconnect_timeout_ms must not be negative");
+      if (ledger_options->key_file != nullptr) opened.key_file = ledger_options->key_file;
+      if (ledger_options->site != nullptr) opened.site = ledger_options->site;
+      if (ledger_options->busy_timeout_ms > 0) opened.busy_timeout_ms = ledger_options->busy_timeout_ms;
+      if (ledger_options->reconnect_timeout_ms > 0) opened.reconnect_timeout_ms = ledger_options->reconnect_timeout_ms;
+    }
     provision::DocTypeMapping mapping = provision::DocTypeMapping::resident_id_default();
     if (options->mapping != nullptr) {
       auto text = read_file(options->mapping, 1 << 20);
@@ -109,7 +134,7 @@ IDTAP_API idtap_status idtap_issuer_open(idtap_context* ctx, const idtap_issuer_
       if (!loaded.ok()) return fail(ctx, loaded.error());
       signer = std::move(loaded).value();
     }
-    auto ledger = provision::Ledger::open(options->ledger);
+    auto ledger = provision::Ledger::open(options->ledger, opened);
     if (!ledger.ok()) return fail(ctx, ledger.error());
     auto handle = std::make_unique<idtap_issuer>();
     handle->ctx = ctx;

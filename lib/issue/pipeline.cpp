@@ -44,6 +44,7 @@ Result<IssuedCredential> Pipeline::issue_to_file(const FileIssue& request) {
   r.now = request.now;
   r.mapping = mapping_;
   r.file_path = request.path;
+  r.idempotency_id = request.idempotency_id;
   return provision::issue_to_file(*ledger_, std::move(r), *signer_);
 }
 

@@ -240,6 +240,7 @@ Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now,
     IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
     IDTAP_ASSIGN_OR_RETURN(Stmt prune, impl_->prepare("DELETE FROM challenges WHERE expires_at < ?1"));
     IDTAP_TRY(prune.bind(1, now - 86400).run());
+    IDTAP_TRY(impl_->forget_replay_bytes(now));
     std::vector<Bytes> out;
     out.reserve(count);
     for (size_t i = 0; i < count; ++i) {

@@ -132,6 +132,11 @@ class LedgerDb {
   // LedgerDb::take_retryable: whether the last failure was a serialization failure or a
   // deadlock (the transaction may simply be run again); clears it.
   virtual bool take_retryable() { return false; }
+  // LedgerDb::recover: called before a retryable failure's transaction is run again: a server
+  // backend whose connection was lost reconnects (bounded in time); its error when it could not.
+  virtual Status recover() { return ok_status(); }
+  // LedgerDb::reconnects: how many times recover() made a new connection (tests, the bench).
+  virtual uint64_t reconnects() const { return 0; }
 };
 
 }  // namespace idtap::provision

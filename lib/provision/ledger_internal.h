@@ -105,6 +105,14 @@ struct Ledger::Impl {
   Status set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
                               const char* event_kind);
   Result<uint64_t> allocate_status_index();
+  // replay_issuance (ledger_idempotency.cpp): the issuance already recorded under
+  // r.idempotency_id, or nullopt; kRefused when it was another holder's (`holder_key`) or
+  // phone's, kState when its bytes are no longer kept. record_issuance: the row for `issued`
+  // (inside the issuance's transaction). forget_replay_bytes: drops the bytes kept longer than
+  // kIdempotencyReplaySeconds.
+  Result<std::optional<IssuedCredential>> replay_issuance(const IssueRequest& r, ByteView holder_key);
+  Status record_issuance(const IssuedCredential& issued, UnixSeconds now);
+  Status forget_replay_bytes(UnixSeconds now);
   Result<IssuedCredential> issue_locked(const IssueRequest& r, IssuerSigner& signer);
 };
 
@@ -151,9 +159,9 @@ class Txn {
 };
 
 // retrying: runs `body` (one whole transaction) and runs it again, up to kRetries times, while
-// it fails with a serialization failure or a deadlock (PostgreSQL 40001, 40P01): a clerk never
-// sees one. Inside run_in_one_transaction the group's transaction is retried by no one: the
-// error is returned.
+// it fails with a serialization failure or a deadlock (PostgreSQL 40001, 40P01) or a lost
+// connection (after LedgerDb::recover reconnected): a clerk never sees one. Inside
+// run_in_one_transaction the group's transaction is retried by no one: the error is returned.
 template <typename F>
 auto retrying(Ledger::Impl& l, F&& body) -> decltype(body()) {
   constexpr int kRetries = 8;
@@ -161,8 +169,15 @@ auto retrying(Ledger::Impl& l, F&& body) -> decltype(body()) {
     (void)l.db->take_retryable();
     auto result = body();
     if (result.ok() || l.in_group || attempt >= kRetries || !l.db->take_retryable()) return result;
+    const Status recovered = l.db->recover();
+    if (!recovered.ok()) return recovered.error();
   }
 }
+
+// check_idempotency_id: kInvalidArgument unless `id` is 1..128 of A-Z a-z 0-9 . _ : -.
+Status check_idempotency_id(std::string_view id);
+// new_idempotency_id: "idt-" and 32 random hex digits.
+Result<std::string> new_idempotency_id();
 
 // is_postgres_location: whether `location` names a PostgreSQL ledger: a postgresql:// (or
 // postgres://) URI or a libpq keyword string ("host=... dbname=..."); else it is a SQLite file.

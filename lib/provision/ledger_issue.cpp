@@ -42,6 +42,15 @@ Result<uint64_t> Ledger::Impl::allocate_status_index() {
 
 Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {
   const VerifiedHolder& h = *r.holder;
+  // The holder, keyed by HMAC(ledger key, resident number digits).
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
+  IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, crypto::hmac_sha256(key, ByteView(digits.data(), digits.size())));
+  // A retry of an issuance already recorded under this idempotency id returns it, first: its
+  // challenge is used by then (ledger_idempotency.cpp).
+  if (!r.idempotency_id.empty()) {
+    IDTAP_ASSIGN_OR_RETURN(std::optional<IssuedCredential> prior, replay_issuance(r, holder_key));
+    if (prior) return std::move(*prior);
+  }
   if (h.evidence == Evidence::kClerk && !allow_attested)
     return make_error(ErrorCode::kRefused, "this ledger does not allow clerk-attested issuance (it is off unless the ledger "
                                            "was set up with `idtap ledger init --allow-attested`)");
@@ -58,9 +67,6 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE challenges SET used_at = ?2 WHERE challenge = ?1"));
     IDTAP_TRY(s.bind_blob(1, r.proof.challenge).bind(2, r.now).run());
   }
-  // The holder, keyed by HMAC(ledger key, resident number digits).
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
-  IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, crypto::hmac_sha256(key, ByteView(digits.data(), digits.size())));
   int64_t holder_id = 0;
   {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM holders WHERE holder_key = ?1"));
@@ -158,6 +164,8 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
   IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id,
                          "device " + out.device_thumbprint + " evidence " + h.evidence_label()));
+  out.idempotency_id = r.idempotency_id;
+  if (!out.idempotency_id.empty()) IDTAP_TRY(record_issuance(out, r.now));
   if (r.before_commit) IDTAP_TRY(r.before_commit(out));
   return out;
 }
@@ -172,9 +180,22 @@ Status check_request(const IssueRequest& r) {
   return verify_possession_signature(r.proof, r.device_key);
 }
 
+// with_idempotency_id: `r` as issued: its idempotency id checked, or a new one when it has none
+// (made once, before any attempt, so that every retry of the call carries the same one).
+Result<IssueRequest> with_idempotency_id(const IssueRequest& r) {
+  IssueRequest out = r;
+  if (out.idempotency_id.empty()) {
+    IDTAP_ASSIGN_OR_RETURN(out.idempotency_id, new_idempotency_id());
+  } else {
+    IDTAP_TRY(check_idempotency_id(out.idempotency_id));
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<IssuedCredential> Ledger::issue(const IssueRequest& r, IssuerSigner& signer) {
+Result<IssuedCredential> Ledger::issue(const IssueRequest& request, IssuerSigner& signer) {
+  IDTAP_ASSIGN_OR_RETURN(const IssueRequest r, with_idempotency_id(request));
   return retrying(*impl_, [&]() -> Result<IssuedCredential> {
     IDTAP_TRY(check_request(r));
     IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
@@ -185,11 +206,19 @@ Result<IssuedCredential> Ledger::issue(const IssueRequest& r, IssuerSigner& sign
 }
 
 Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<const IssueRequest> requests, IssuerSigner& signer) {
+  std::vector<Result<IssueRequest>> identified;
+  identified.reserve(requests.size());
+  for (const auto& r : requests) identified.push_back(with_idempotency_id(r));
   return retrying(*impl_, [&]() -> Result<std::vector<Result<IssuedCredential>>> {
     std::vector<Result<IssuedCredential>> results;
     results.reserve(requests.size());
     IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
-    for (const auto& r : requests) {
+    for (const auto& item : identified) {
+      if (!item.ok()) {
+        results.push_back(item.error());
+        continue;
+      }
+      const IssueRequest& r = *item;
       auto checked = check_request(r);
       if (!checked.ok()) {
         results.push_back(checked.error());

@@ -8,10 +8,22 @@
 // Readers do not wait. Serialization failures and deadlocks (SQLSTATE 40001, 40P01), which
 // ledger writers cannot cause each other under the one lock but a foreign session can, are
 // retried by the ledger (Ledger::Impl::retrying).
+//
+// Failover: the location may name several hosts (libpq: "host=a,b port=5432,5433
+// target_session_attrs=read-write"), and libpq connects to the first that accepts writes. A
+// connection lost mid-operation (the server gone: CONNECTION_BAD, SQLSTATE class 08, 57P01-03)
+// or one that finds itself on a read-only standby (25006: the primary was demoted) marks the
+// failure retryable and the connection lost; before the ledger runs the transaction again,
+// recover() reconnects with the same location (so to whichever host is now the primary), trying
+// again every 200 ms up to LedgerOptions::reconnect_timeout_ms. The transaction that was cut
+// off either committed or did not: an issuance is retried under its idempotency id
+// (ledger_idempotency.cpp), so the retry returns what the first attempt committed.
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
 
 #include "idtap/base/hex.h"
@@ -35,16 +47,39 @@ CREATE OR REPLACE TRIGGER events_append_only_delete BEFORE DELETE ON events
 // is a fixed number that only idtap's ledger uses in its database).
 constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(448345682032)";
 
+// Failure: what the last failed statement says about the connection (PgDb owns it; every
+// statement of the connection points to it).
+struct Failure {
+  bool retryable = false;  // the transaction may simply be run again
+  bool lost = false;       // ... after reconnecting (the server went away or is a standby now)
+};
+
+// connection_lost: whether a failure means this connection cannot go on: the server closed it
+// or is gone (CONNECTION_BAD, class 08), shut down (57P01 admin, 57P02 crash, 57P03 not yet
+// accepting), or this session is on a server that no longer accepts writes (25006: a standby).
+bool connection_lost(PGconn* conn, const std::string& code) {
+  return PQstatus(conn) == CONNECTION_BAD || code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" ||
+         code == "57P03" || code == "25006";
+}
+
 // pg_error: a failed result as an idtap error: serialization failure or deadlock: kBusy marked
-// retryable; lock timeout: kBusy; unique or check violation: kState; the rest kIo.
-Error pg_error(const PGresult* r, PGconn* conn, const std::string& what, bool* retryable) {
+// retryable; a lost connection: kIo marked retryable and lost; lock timeout: kBusy; unique or
+// check violation: kState; the rest kIo.
+Error pg_error(const PGresult* r, PGconn* conn, const std::string& what, Failure* failure) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+  if (msg.empty()) msg = PQerrorMessage(conn);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   const std::string code = state ? state : "";
   msg = "ledger: " + what.substr(0, 60) + ": " + msg + (code.empty() ? "" : " (SQLSTATE " + code + ")");
+  if (connection_lost(conn, code)) {
+    if (failure != nullptr) *failure = Failure{true, true};
+    return make_error(ErrorCode::kIo, "the connection to the PostgreSQL ledger was lost and no server accepting writes "
+                                      "answered again in time; the outcome of the interrupted operation is settled by "
+                                      "retrying it (an issuance: with the same idempotency id) (" + msg + ")");
+  }
   if (code == "40001" || code == "40P01") {
-    if (retryable != nullptr) *retryable = true;
+    if (failure != nullptr) failure->retryable = true;
     return make_error(ErrorCode::kBusy, "the ledger is busy: a conflicting transaction kept this one from completing, "
                                         "also when retried; nothing was changed, try again (" + msg + ")");
   }
@@ -65,8 +100,8 @@ std::string to_dollar_params(const char* sql) {
 
 class PgStatement final : public DbStatement {
  public:
-  PgStatement(PGconn* conn, std::string name, std::string sql, bool* retryable)
-      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), retryable_(retryable) {}
+  PgStatement(PGconn* conn, std::string name, std::string sql, Failure* failure)
+      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), failure_(failure) {}
   ~PgStatement() override { clear(); }
   void bind_int(int i, int64_t v) override { slot(i) = Param{std::to_string(v), false}; }
   void bind_text(int i, std::string_view v) override { slot(i) = Param{std::string(v), false}; }
@@ -84,7 +119,7 @@ class PgStatement final : public DbStatement {
                                formats.data(), 0);
       const ExecStatusType st = PQresultStatus(result_);
       if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        Error e = pg_error(result_, conn_, sql_, retryable_);
+        Error e = pg_error(result_, conn_, sql_, failure_);
         clear();
         return e;
       }
@@ -134,7 +169,7 @@ class PgStatement final : public DbStatement {
   }
   PGconn* conn_;
   std::string name_, sql_;
-  bool* retryable_;
+  Failure* failure_;
   std::vector<Param> params_;
   PGresult* result_ = nullptr;
   int row_ = -1;
@@ -143,18 +178,55 @@ class PgStatement final : public DbStatement {
 
 class PgDb final : public LedgerDb {
  public:
-  PgDb(PGconn* conn, std::string location, int busy_timeout_ms)
-      : conn_(conn), location_(std::move(location)), busy_timeout_ms_(busy_timeout_ms) {}
+  PgDb(std::string location, const LedgerOptions& options)
+      : location_(std::move(location)), busy_timeout_ms_(options.busy_timeout_ms), durable_(options.durable),
+        reconnect_timeout_ms_(options.reconnect_timeout_ms) {}
   ~PgDb() override {
     cache_.clear();
-    PQfinish(conn_);
+    if (conn_ != nullptr) PQfinish(conn_);
   }
   const char* backend() const override { return "postgresql"; }
   bool take_retryable() override {
-    const bool r = retryable_;
-    retryable_ = false;
+    const bool r = failure_.retryable;
+    failure_.retryable = false;
     return r;
   }
+  // PgDb::connect: a new connection to `location_` with the ledger's session settings; kIo with
+  // libpq's reason. The statement cache belongs to the old connection and is dropped.
+  Status connect() {
+    cache_.clear();
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = PQconnectdb(location_.c_str());
+    if (conn_ == nullptr) return make_error(ErrorCode::kIo, "ledger: cannot allocate a PostgreSQL connection");
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(conn_);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      return make_error(ErrorCode::kIo, "ledger: cannot connect to the PostgreSQL ledger: " + msg);
+    }
+    IDTAP_TRY(exec("SET client_min_messages = warning"));
+    IDTAP_TRY(exec(durable_ ? "SET synchronous_commit = on" : "SET synchronous_commit = off"));
+    failure_ = Failure{};
+    return ok_status();
+  }
+  // PgDb::recover: after a lost connection, reconnects (every 200 ms, for at most
+  // reconnect_timeout_ms); the last connection error when none succeeded in time.
+  Status recover() override {
+    if (!failure_.lost) return ok_status();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(reconnect_timeout_ms_);
+    while (true) {
+      Status connected = connect();
+      if (connected.ok()) {
+        ++reconnects_;
+        return connected;
+      }
+      if (std::chrono::steady_clock::now() >= deadline)
+        return make_error(ErrorCode::kIo, "the connection to the PostgreSQL ledger was lost and none of its hosts accepted "
+                                          "writes again within " + std::to_string(reconnect_timeout_ms_) + " ms (" +
+                                          connected.error().context + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  uint64_t reconnects() const override { return reconnects_; }
   Result<Stmt> prepare(const char* sql) override {
     auto it = cache_.find(sql);
     if (it != cache_.end()) return Stmt(it->second.get());
@@ -162,12 +234,12 @@ class PgDb final : public LedgerDb {
     std::string text = to_dollar_params(sql);
     PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      Error e = pg_error(r, conn_, std::string("prepare ") + sql, &retryable_);
+      Error e = pg_error(r, conn_, std::string("prepare ") + sql, &failure_);
       PQclear(r);
       return e;
     }
     PQclear(r);
-    auto owned = std::make_unique<PgStatement>(conn_, std::move(name), std::string(sql), &retryable_);
+    auto owned = std::make_unique<PgStatement>(conn_, std::move(name), std::string(sql), &failure_);
     DbStatement* raw = owned.get();
     cache_.emplace(sql, std::move(owned));
     return Stmt(raw);
@@ -176,7 +248,7 @@ class PgDb final : public LedgerDb {
     PGresult* r = PQexec(conn_, sql);
     const ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      Error e = pg_error(r, conn_, sql, &retryable_);
+      Error e = pg_error(r, conn_, sql, &failure_);
       PQclear(r);
       return e;
     }
@@ -188,11 +260,14 @@ class PgDb final : public LedgerDb {
     const std::string timeout = "SET lock_timeout = " + std::to_string(busy_timeout_ms_);
     IDTAP_TRY(exec(timeout.c_str()));
     auto begun = exec(kBeginWrite);
-    if (!begun.ok()) (void)exec("ROLLBACK");
+    if (!begun.ok() && !failure_.lost) (void)exec("ROLLBACK");
     return begun;
   }
   Status commit() override { return exec("COMMIT"); }
-  Status rollback() override { return exec("ROLLBACK"); }
+  Status rollback() override {
+    if (failure_.lost) return ok_status();  // the server ended the transaction with the connection
+    return exec("ROLLBACK");
+  }
   SqlTypes sql_types() const override { return kTypes; }
   const char* events_guard() const override { return kEventsGuard; }
   Result<bool> has_ledger_meta() override {
@@ -221,10 +296,13 @@ class PgDb final : public LedgerDb {
   }
 
  private:
-  PGconn* conn_;
+  PGconn* conn_ = nullptr;
   std::string location_;
   int busy_timeout_ms_;
-  bool retryable_ = false;
+  bool durable_;
+  int reconnect_timeout_ms_;
+  uint64_t reconnects_ = 0;
+  Failure failure_;
   std::unordered_map<const char*, std::unique_ptr<PgStatement>> cache_;
 };
 
@@ -236,16 +314,8 @@ bool is_postgres_location(const std::string& location) {
 }
 
 Result<std::unique_ptr<LedgerDb>> open_postgres_ledger_db(const std::string& location, const LedgerOptions& options) {
-  PGconn* conn = PQconnectdb(location.c_str());
-  if (conn == nullptr) return make_error(ErrorCode::kIo, "ledger: cannot allocate a PostgreSQL connection");
-  auto db = std::make_unique<PgDb>(conn, location, options.busy_timeout_ms);  // closes `conn` on every path
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return make_error(ErrorCode::kIo, "ledger: cannot connect to the PostgreSQL ledger: " + msg);
-  }
-  IDTAP_TRY(db->exec("SET client_min_messages = warning"));
-  IDTAP_TRY(db->exec(options.durable ? "SET synchronous_commit = on" : "SET synchronous_commit = off"));
+  auto db = std::make_unique<PgDb>(location, options);
+  IDTAP_TRY(db->connect());
   return std::unique_ptr<LedgerDb>(std::move(db));
 }
 

@@ -56,6 +56,16 @@ CREATE TABLE IF NOT EXISTS events(
   hash {BLOB} NOT NULL);
 )sql";
 
+// kIssuanceTable: the idempotency ids of issuances (ledger_idempotency.cpp): one row per
+// issuance, its signed bytes kept (sealed) for a replay for kIdempotencyReplaySeconds, then set NULL.
+constexpr const char* kIssuanceTable = R"sql(
+CREATE TABLE IF NOT EXISTS issuances(
+  idempotency_id TEXT PRIMARY KEY,
+  credential_id TEXT NOT NULL UNIQUE,
+  created_at {INT} NOT NULL,
+  issuer_signed {BLOB});
+)sql";
+
 constexpr const char* kOfferTables = R"sql(
 CREATE TABLE IF NOT EXISTS offers(
   id TEXT PRIMARY KEY,
@@ -83,7 +93,9 @@ std::string with_types(std::string sql, const SqlTypes& types) {
 
 }  // namespace
 
-std::string ledger_tables_sql(const SqlTypes& types, const char* guard) { return with_types(kTables, types) + guard; }
+std::string ledger_tables_sql(const SqlTypes& types, const char* guard) {
+  return with_types(kTables, types) + with_types(kIssuanceTable, types) + guard;
+}
 
 std::string offers_tables_sql(const SqlTypes& types) { return with_types(kOfferTables, types); }
 

@@ -380,6 +380,9 @@ Result<OfferCredential> PendingOffers::issue(const OfferIssue& request) {
     issue.possession = PossessionCheck::kCaller;
     issue.now = request.now;
     issue.mapping = request.mapping;
+    // One credential request, one idempotency id: a retry of this offer's issuance after a lost
+    // connection returns what the first attempt committed.
+    issue.idempotency_id = "offer:" + request.offer_id;
     bool raced = false;
     issue.before_commit = [&](const IssuedCredential& c) -> Status {
       // In the issuance's transaction: the holder record goes, the credential is kept sealed for
@@ -402,6 +405,7 @@ Result<OfferCredential> PendingOffers::issue(const OfferIssue& request) {
     out.credential_id = issued->credential_id;
     out.issuer_signed = std::move(issued->issuer_signed);
     out.revoked = std::move(issued->revoked);
+    out.repeated = issued->replayed;
     return out;
   }
   return make_error(ErrorCode::kState, "offer " + request.offer_id + " changed state twice during issuance");

@@ -73,10 +73,15 @@ Result<IssuedCredential> issue_to_file(Ledger& ledger, IssueRequest request, Iss
   request.file_path = absolute.lexically_normal().string();
   const std::string out = request.file_path;
   struct stat st;
-  if (::stat(out.c_str(), &st) == 0) return make_error(ErrorCode::kInvalidArgument, out + " already exists (not overwritten)");
+  // An existing file is refused, unless this is a retry under an idempotency id: the first
+  // attempt may have written it; only a replay of that issuance may find it there.
+  const bool file_exists = ::stat(out.c_str(), &st) == 0;
+  const Error exists = make_error(ErrorCode::kInvalidArgument, out + " already exists (not overwritten)");
+  if (file_exists && request.idempotency_id.empty()) return exists;
   std::string temp;
   bool stopped_in_commit = false;
   request.before_commit = [&](const IssuedCredential& c) -> Status {
+    if (file_exists) return exists;  // a new issuance (not a replay) never replaces a file
     // Only an empty marker before the commit: the signed bytes reach the disk after their record.
     temp = credential_temp_path(out, c.credential_id);
     IDTAP_TRY(write_new_file_durable(temp, ByteView(), 0600));
@@ -93,6 +98,18 @@ Result<IssuedCredential> issue_to_file(Ledger& ledger, IssueRequest request, Iss
     if (stopped_in_commit) return stopped;  // as killed: the marker stays for verify to find
     if (!temp.empty()) ::unlink(temp.c_str());  // the transaction rolled back: no record
     return issued.error();
+  }
+  if (issued->replayed) {
+    // The issuance was recorded by an earlier attempt: its file is there with these bytes, or
+    // (the attempt was cut off before writing it) written now.
+    auto there = read_file(out);
+    if (there.ok()) {
+      if (*there != issued->issuer_signed) return make_error(ErrorCode::kInvalidArgument, out + " already exists and holds another file");
+      return issued;
+    }
+    IDTAP_TRY(write_new_file_durable(out, issued->issuer_signed, 0600));
+    IDTAP_TRY(sync_directory(directory_of(out)));
+    return issued;
   }
   if (stop(FileIssueStep::kCommitted)) return stopped;
   if (auto filled = fill_reserved(temp, issued->issuer_signed); !filled.ok())

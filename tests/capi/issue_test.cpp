@@ -18,6 +18,7 @@
 #include "idtap/provision/pending_offers.h"
 #include "idtap/provision/proof.h"
 #include "issue/issue_fixtures.h"
+#include "provision/postgres_server.h"
 #include "install/install_support.h"
 #include "support/pcscd_fixture.h"
 #include "support/run_shell.h"
@@ -348,5 +349,51 @@ TEST_CASE("idtap_issuer_open: its errors") {
   idtap_offer_free(nullptr);
   idtap_credential_free(nullptr);
   CHECK(idtap_offer_tx_code(nullptr) == nullptr);
+  idtap_context_free(ctx);
+}
+
+TEST_CASE("idtap_issuer_open_ledger: a PostgreSQL ledger with its key file and a site, through the C API") {
+  using idtap::provision::testing::PostgresServer;
+  const std::string db_name = PostgresServer::instance().create_database();
+  const std::string location = PostgresServer::instance().conninfo(db_name);
+  test::ScratchDir dir{"capi-pg"};
+  const std::string key_file = dir.path() + "/ledger.key";
+  {
+    LedgerOptions o = issue::testing::ledger_options();
+    o.key_file = key_file;
+    REQUIRE(Ledger::create(location, o).ok());
+  }
+  idtap_context* ctx = nullptr;
+  REQUIRE(idtap_context_new(IDTAP_CONTEXT_NO_NFC, &ctx) == IDTAP_OK);
+  idtap_issuer_options options;
+  idtap_issuer_options_init(&options);
+  options.ledger = location.c_str();
+  idtap_issuer* issuer = nullptr;
+  // Without ledger options (idtap_issuer_open): no key file, so PostgreSQL is refused.
+  CHECK(idtap_issuer_open(ctx, &options, &issuer) == IDTAP_E_INVALID_ARGUMENT);
+  idtap_ledger_options ledger;
+  idtap_ledger_options_init(&ledger);
+  CHECK(ledger.struct_size == sizeof ledger);
+  ledger.key_file = key_file.c_str();
+  ledger.site = "KR-SEJONG";
+  ledger.busy_timeout_ms = 2000;
+  idtap_status st = idtap_issuer_open_ledger(ctx, &options, &ledger, &issuer);
+  REQUIRE_MESSAGE(st == IDTAP_OK, idtap_context_error(ctx));
+  // The issuer works against the shared ledger: a challenge is recorded there.
+  uint8_t challenge[64];
+  size_t challenge_len = sizeof challenge;
+  CHECK(idtap_issuer_challenge(issuer, 300, challenge, &challenge_len) == IDTAP_OK);
+  idtap_issuer_free(issuer);
+  issuer = nullptr;
+  // Bad ledger options: refused with a message, nothing opened.
+  ledger.site = "not a site!";
+  CHECK(idtap_issuer_open_ledger(ctx, &options, &ledger, &issuer) == IDTAP_E_INVALID_ARGUMENT);
+  ledger.site = nullptr;
+  ledger.busy_timeout_ms = -1;
+  CHECK(idtap_issuer_open_ledger(ctx, &options, &ledger, &issuer) == IDTAP_E_INVALID_ARGUMENT);
+  ledger.busy_timeout_ms = 0;
+  ledger.struct_size = 8;
+  CHECK(idtap_issuer_open_ledger(ctx, &options, &ledger, &issuer) == IDTAP_E_INVALID_ARGUMENT);
+  CHECK(issuer == nullptr);
   idtap_context_free(ctx);
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "cli_fixture.h"
+#include "ledger_fixture.h"
 
 using namespace idtap;
 using namespace idtap::provision;
@@ -75,4 +76,47 @@ TEST_CASE("idtap credential list --site: the credentials issued at one site; --s
   sqlite3_close(raw);
   // Not a site code: a usage error.
   CHECK(run("credential list --ledger " + db + " --site 'a b'").rc == 2);
+}
+
+TEST_CASE("--busy-timeout and --ledger-key-file: flags for what was only the environment; ledger report --by-site") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  init_ledger(db);
+  // --busy-timeout, as IDTAP_LEDGER_BUSY_TIMEOUT_MS: a held lock is busy (exit 11) after it.
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto busy = run("card report-lost --ledger " + db + " --document-number M12345678 --unknown-ok --busy-timeout 150");
+  CHECK(busy.rc == 11);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  auto bad = run("ledger verify --ledger " + db + " --busy-timeout soon");
+  CHECK(bad.rc == 2);
+  CHECK_MESSAGE(contains(bad.out, "--busy-timeout must be milliseconds"), bad.out);
+  CHECK(contains(run("ledger --help").out, "--ledger-key-file FILE"));
+
+  // --ledger-key-file names the key of a PostgreSQL ledger (without it: refused).
+  PostgresBackend pg;
+  const std::string key = pg.options().key_file;
+  auto init = run("ledger init --ledger '" + pg.location() + "' --status-uri https://status.example.kr/lists/1 --ledger-key-file " + key);
+  REQUIRE_MESSAGE(init.rc == 0, init.out);
+  CHECK(run("ledger verify --ledger '" + pg.location() + "'").rc == 2);
+  {
+    LedgerOptions o = pg.options();
+    o.site = "KR-BUSAN";
+    Ledger ledger = Ledger::open(pg.location(), o).value();
+    TestIssuer pki = make_test_issuer();
+    SoftwareIssuer signer = signer_of(pki);
+    auto phone = EcPrivateKey::generate().value();
+    VerifiedHolder holder = sample_holder();
+    REQUIRE(ledger.issue(request_for(ledger, holder, phone, fixture_now()), signer).ok());
+  }
+  auto report = run("ledger report --by-site --ledger '" + pg.location() + "' --ledger-key-file " + key + " --json");
+  REQUIRE_MESSAGE(report.rc == 0, report.out);
+  CHECK_MESSAGE(contains(report.out, "\"site\":\"KR-BUSAN\""), report.out);
+  CHECK(contains(report.out, "\"issued\":1"));
+  auto table = run("ledger report --by-site --ledger '" + pg.location() + "' --ledger-key-file " + key);
+  CHECK(table.rc == 0);
+  CHECK_MESSAGE(contains(table.out, "KR-BUSAN"), table.out);
+  CHECK(run("ledger report --ledger '" + pg.location() + "' --ledger-key-file " + key).rc == 2);  // which report?
 }

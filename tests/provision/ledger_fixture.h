@@ -80,8 +80,12 @@ struct SqliteBackend {
   }
   // raw_contents: every byte the backend stores (to show what is not in it).
   std::string raw_contents() const {
-    auto bytes = read_file(location()).value();
-    return std::string(bytes.begin(), bytes.end());
+    std::string all;
+    for (const std::string& f : {location(), location() + "-wal"}) {  // the WAL holds the latest pages
+      auto bytes = read_file(f);
+      if (bytes.ok()) all.append(bytes->begin(), bytes->end());
+    }
+    return all;
   }
   void drop_append_only_guards() const {
     run_sql("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;");
@@ -133,7 +137,7 @@ struct PostgresBackend {
   }
   std::string raw_contents() const {
     std::string all;
-    for (const char* t : {"meta", "holders", "cards", "credentials", "challenges", "events"})
+    for (const char* t : {"meta", "holders", "cards", "credentials", "challenges", "events", "issuances"})
       all += query_text(std::string("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM ") + t + " t") + "\n";
     return all;
   }

@@ -54,3 +54,41 @@ TEST_CASE_TEMPLATE("sites: recorded on events and credentials; a card lost at si
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == ErrorCode::kInvalidArgument);
 }
+
+TEST_CASE_TEMPLATE("site_report: issued, suspended and revoked per site and UTC day", B, LEDGER_BACKENDS) {
+  B backend;
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  { REQUIRE(Ledger::create(backend.location(), backend.options()).ok()); }
+  LedgerOptions at_a = backend.options(), at_b = backend.options();
+  at_a.site = "KR-SEOUL-JONGNO";
+  at_b.site = "EMB-US-LA";
+  Ledger site_a = Ledger::open(backend.location(), at_a).value();
+  Ledger site_b = Ledger::open(backend.location(), at_b).value();
+  const UnixSeconds day0 = fixture_now() - fixture_now() % 86400;
+  auto phone = EcPrivateKey::generate().value();
+  VerifiedHolder holder = sample_holder();
+  // Day 0: B issues twice to one holder (the second revokes the first, at B); A issues to another.
+  REQUIRE(site_b.issue(request_for(site_b, holder, phone, day0 + 100), signer).ok());
+  REQUIRE(site_b.issue(request_for(site_b, holder, phone, day0 + 200), signer).ok());
+  auto phone2 = EcPrivateKey::generate().value();
+  VerifiedHolder other = sample_holder("850101-2345678", Date{1985, 1, 1}, "M87654321");
+  REQUIRE(site_a.issue(request_for(site_a, other, phone2, day0 + 300), signer).ok());
+  // Day 1: A takes the loss report of B's holder's card: the suspension counts at A.
+  REQUIRE(site_a.report_card_lost(holder.card, day0 + 86400 + 5).value().size() == 1);
+
+  auto rows = site_a.site_report().value();
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].site == "EMB-US-LA");
+  CHECK(rows[0].day_start == day0);
+  CHECK(rows[0].issued == 2);
+  CHECK(rows[0].revoked == 1);
+  CHECK(rows[0].suspended == 0);
+  CHECK(rows[1].site == "KR-SEOUL-JONGNO");
+  CHECK(rows[1].day_start == day0);
+  CHECK(rows[1].issued == 1);
+  CHECK(rows[2].site == "KR-SEOUL-JONGNO");
+  CHECK(rows[2].day_start == day0 + 86400);
+  CHECK(rows[2].issued == 0);
+  CHECK(rows[2].suspended == 1);
+}

@@ -79,8 +79,9 @@ class PostgresServer {
     return name;
   }
 
- private:
-  PostgresServer() : owner_(::getpid()) {
+  // PostgresServer: a server of its own (instance() is the test binary's shared one); `fsync`
+  // on for a benchmark of durable commits (the tests run with it off).
+  explicit PostgresServer(bool fsync = false) : owner_(::getpid()) {
     const std::string bin = bindir();
     char tmpl[] = "/tmp/idtap-pg-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp for the PostgreSQL cluster failed");
@@ -103,7 +104,7 @@ class PostgresServer {
       }
       if (::chdir("/") != 0) ::_exit(126);
       exec_unprivileged({bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-h", "127.0.0.1", "-k", dir_,
-                         "-c", "fsync=off", "-c", "max_connections=60"});
+                         "-c", fsync ? "fsync=on" : "fsync=off", "-c", "max_connections=60"});
     }
     for (int i = 0; i < 300; ++i) {
       if (PQping(conninfo("postgres").c_str()) == PQPING_OK) return;
@@ -117,6 +118,9 @@ class PostgresServer {
     throw std::runtime_error("postgres did not accept connections within 30 s");
   }
 
+
+ public:
+  // The helpers the replication pair (postgres_replication.h) shares.
   // bindir: /usr/lib/postgresql/<highest version>/bin.
   static std::string bindir() {
     std::string best;
@@ -174,6 +178,7 @@ class PostgresServer {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(argv[0] + " failed");
   }
 
+ private:
   pid_t owner_;
   pid_t pid_ = 0;
   std::string dir_;

@@ -343,6 +343,30 @@ IDTAP_API void idtap_issuer_options_init(idtap_issuer_options* options);
  * now). */
 IDTAP_API idtap_status idtap_issuer_open(idtap_context* ctx, const idtap_issuer_options* options, idtap_issuer** out);
 
+/* idtap_ledger_options: how idtap_issuer_open_ledger opens the ledger. Initialise with
+ * idtap_ledger_options_init; the strings are borrowed for the call only. */
+typedef struct idtap_ledger_options {
+  size_t struct_size;           /* sizeof(idtap_ledger_options): set by _init */
+  const char* key_file;         /* the ledger key file, or NULL: "<ledger>.key" beside a SQLite
+                                 * file; required for a PostgreSQL ledger (a postgresql:// URI
+                                 * or a libpq keyword string, multi-host forms included) */
+  const char* site;             /* the center or embassy acting (1..64 of A-Z a-z 0-9 . _ -),
+                                 * stored on what this issuer records; NULL or "": none */
+  int32_t busy_timeout_ms;      /* wait for another writer this long; 0: the default, 30000 */
+  int32_t reconnect_timeout_ms; /* PostgreSQL: after a lost connection, try to reconnect this
+                                 * long; 0: the default, 30000 */
+} idtap_ledger_options;
+
+/* idtap_ledger_options_init: zeroes `options` and sets struct_size. NULL does nothing. */
+IDTAP_API void idtap_ledger_options_init(idtap_ledger_options* options);
+
+/* idtap_issuer_open_ledger: idtap_issuer_open with the ledger opened under `ledger_options`
+ * (NULL: as idtap_issuer_open). The same errors, and IDTAP_E_INVALID_ARGUMENT for an unknown
+ * struct_size, a bad site, a negative timeout or a PostgreSQL ledger without key_file;
+ * IDTAP_E_REFUSED when the key does not match the ledger's key check value. */
+IDTAP_API idtap_status idtap_issuer_open_ledger(idtap_context* ctx, const idtap_issuer_options* options,
+                                                const idtap_ledger_options* ledger_options, idtap_issuer** out);
+
 /* idtap_issuer_free: closes the ledger, wipes the issuer key and frees the handle. Offers and
  * credentials made from it must be freed first. NULL does nothing. */
 IDTAP_API void idtap_issuer_free(idtap_issuer* issuer);

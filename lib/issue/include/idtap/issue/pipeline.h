@@ -62,6 +62,7 @@ struct FileIssue {
   provision::PossessionProof proof;  // over a challenge of the ledger
   UnixSeconds now = 0;
   std::string path;                  // a new file (provision::issue_to_file)
+  std::string idempotency_id;        // IssueRequest::idempotency_id ("": one is made)
 };
 struct OfferRequest {
   const provision::VerifiedHolder* holder = nullptr;

@@ -65,6 +65,10 @@ struct LedgerOptions {
   uint64_t status_list_size = uint64_t(1) << 17;  // entries in the status list (create)
   std::string status_uri;                          // the status list URI (create: required)
   int busy_timeout_ms = 30000;                     // wait for another writer this long
+  // reconnect_timeout_ms: PostgreSQL: after a lost connection (the server gone, a failover),
+  // try to connect again (to any host of the location, libpq's multi-host form) this long
+  // before the operation fails; the interrupted transaction is then run again.
+  int reconnect_timeout_ms = 30000;
   bool durable = true;                             // synchronous=FULL: a commit survives power loss
   // allow_attested (create): clerk-attested issuance (Evidence::kClerk) is allowed. Off by
   // default; create() on an existing ledger turns it on (an event 'policy' records it), never
@@ -109,7 +113,15 @@ struct IssuedCredential {
   std::string device_thumbprint;
   std::vector<std::string> revoked; // the holder's previous credentials, revoked by this issue
   std::string file_path;
+  std::string idempotency_id;       // the request's (IssueRequest::idempotency_id, or made up)
+  // replayed: this is what an earlier call with the same idempotency id issued (its bytes,
+  // index and validity); nothing was issued or changed by this call, and `revoked` is empty.
+  bool replayed = false;
 };
+
+// kIdempotencyReplaySeconds: how long an issuance's signed bytes are kept for a replay under
+// its idempotency id (IssueRequest::idempotency_id): one day.
+constexpr int64_t kIdempotencyReplaySeconds = 86400;
 
 // PossessionCheck: who checks that the phone holds the device key's private part.
 //   kChallenge  the ledger: `proof` signs a challenge of this ledger (`idtap provision`)
@@ -126,6 +138,14 @@ struct IssueRequest {
   UnixSeconds now = 0;
   DocTypeMapping mapping = DocTypeMapping::resident_id_default();
   std::string file_path;  // where the caller puts the credential ("" when not a file)
+  // idempotency_id: names this issuance across retries (1..128 of A-Z a-z 0-9 . _ : -; ""
+  // lets issue() make a random one). A call with the id of an issuance already recorded issues
+  // nothing and returns that issuance again (IssuedCredential::replayed), when the holder and
+  // the device key are the same (else kRefused): a caller cut off by a lost connection retries
+  // with the same id and gets the one outcome, never a second credential. The signed bytes are
+  // kept for replay for kIdempotencyReplaySeconds; later the id still refuses a second issuance
+  // (kState, naming the credential).
+  std::string idempotency_id;
   // before_commit: runs inside the transaction once the credential is built and recorded;
   // an error rolls everything back. `idtap provision` writes the temp file here.
   std::function<Status(const IssuedCredential&)> before_commit;
@@ -240,6 +260,18 @@ class Ledger {
   Result<std::optional<CredentialRecord>> credential_by_file(const std::string& path, ByteView sha256);
   // Ledger::credentials_of_site: the credentials issued at `site`, oldest first.
   Result<std::vector<CredentialRecord>> credentials_of_site(const std::string& site);
+  // SiteDay: one row of site_report(): what `site` did on one UTC day (day_start: its 00:00).
+  struct SiteDay {
+    std::string site;  // "" for events recorded without a site
+    UnixSeconds day_start = 0;
+    uint64_t issued = 0, suspended = 0, revoked = 0;
+  };
+  // Ledger::site_report: per site and UTC day, from the event log: credentials issued,
+  // suspended and revoked by that site's connections (a card lost at site A counts the
+  // suspensions at A, whichever site issued them; a re-issuance's revocation of the previous
+  // credential counts at the issuing site). Ordered by site, then day; days with no event are
+  // absent.
+  Result<std::vector<SiteDay>> site_report();
   // Ledger::site: LedgerOptions::site of this connection.
   const std::string& site() const;
 
