@@ -26,7 +26,10 @@ constexpr const char* kHelp =
     "            revoked, zlib-compressed; COSE_Sign1 ES256 with the issuer chain) to --out,\n"
     "            atomically. --valid-for sets exp (default 86400 s), --ttl the caching hint\n"
     "            (default 3600 s). The encrypted key's passphrase: --issuer-key-pass-file or\n"
-    "            $IDTAP_ISSUER_KEY_PASSPHRASE.\n"
+    "            $IDTAP_ISSUER_KEY_PASSPHRASE. The list carries the head of the ledger's event\n"
+    "            chain (claim idtap_ledger_head), also appended to the ledger's anchor log\n"
+    "            (DB.anchors, or $IDTAP_LEDGER_ANCHOR_FILE): `idtap ledger verify --anchor FILE`\n"
+    "            reports a ledger older than either as rolled back.\n"
     "  show      verifies a published list against --issuer-cert and prints its claims\n";
 
 int64_t seconds_option(const Args& args, const char* name, int64_t fallback) {
@@ -117,7 +120,18 @@ int cmd_status_list(const std::vector<std::string>& argv) {
   if (!expired.ok()) return fail(expired.error());
   auto list = ledger->status_list();
   if (!list.ok()) return fail(list.error());
-  StatusListToken token{ledger->status_uri(), now, now + valid_for, static_cast<uint64_t>(ttl), std::move(list).value()};
+  StatusListToken token{ledger->status_uri(), now, now + valid_for, static_cast<uint64_t>(ttl), std::move(list).value(), std::nullopt};
+  // The ledger's head goes into the signed list and into the anchor log (before the list is
+  // published): a ledger rolled back to an older copy is older than both.
+  if (!ledger->anchor_file().empty()) {
+    auto anchored = ledger->anchor(ledger->anchor_file());
+    if (!anchored.ok()) return fail(anchored.error());
+    token.ledger_head = std::move(anchored).value();
+  } else {
+    auto head = ledger->head();
+    if (!head.ok()) return fail(head.error());
+    token.ledger_head = std::move(head).value();
+  }
   auto cwt = sign_status_list_token(token, *issuer);
   if (!cwt.ok()) return fail(cwt.error());
   auto written = write_file_atomic(*args->get("out"), *cwt, 0644);
