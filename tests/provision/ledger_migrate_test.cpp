@@ -13,6 +13,7 @@
 #include "idtap/crypto/mac.h"
 #include "idtap/provision/cbor.h"
 #include "idtap/provision/ledger.h"
+#include "cli_fixture.h"
 #include "ledger_fixture.h"
 
 using namespace idtap;
@@ -217,4 +218,29 @@ TEST_CASE("ledger migrate: every earlier SQLite schema (git history) migrates, v
 
 TEST_CASE("ledger migrate: every earlier PostgreSQL schema (git history) migrates, verifies clean and issues again") {
   migrate_every_shape<PostgresBackend>(kPostgresShapes);
+}
+
+TEST_CASE("idtap ledger migrate: other commands name it; --json says what it did; a second run does nothing") {
+  SqliteBackend backend;
+  const std::string key = backend.dir.file("ledger.db.key");  // the default key file beside the ledger
+  build_old_ledger(backend, key, kSqliteShapes[3], fixture_now());
+  const std::string db = backend.location();
+  auto verify = cli::run("ledger verify --ledger " + db);
+  CHECK(verify.rc != 0);
+  CHECK_MESSAGE(cli::contains(verify.out, "run `idtap ledger migrate --ledger " + db + "` first"), verify.out);
+  auto listed = cli::run("credential list --ledger " + db);
+  CHECK(listed.rc != 0);
+  CHECK_MESSAGE(cli::contains(listed.out, "idtap ledger migrate"), listed.out);
+  auto migrated = cli::run("ledger migrate --ledger " + db + " --json");
+  REQUIRE_MESSAGE(migrated.rc == 0, migrated.out);
+  CHECK(cli::contains(migrated.out, "\"from\":2,\"to\":3,\"steps\":[\"2 -> 3: a keyed snapshot of 2 holders, 3 cards and 3 credentials"));
+  auto again = cli::run("ledger migrate --ledger " + db);
+  CHECK(again.rc == 0);
+  CHECK_MESSAGE(cli::contains(again.out, "is at schema version 3 already: nothing to do"), again.out);
+  auto clean = cli::run("ledger verify --ledger " + db + " --json");
+  CHECK_MESSAGE(clean.rc == 0, clean.out);
+  CHECK(cli::contains(clean.out, "\"consistent\":true"));
+  auto help = cli::run("ledger --help");
+  CHECK(cli::contains(help.out, "idtap ledger migrate --ledger DB [--json]"));
+  CHECK(cli::run("ledger migrate --ledger " + db + " --anchor x").rc == 2);
 }
