@@ -132,6 +132,41 @@ const char* const kKnownKinds[] = {"issued",  "resumed",       "suspended",     
                                    "offer_expired", "offer_killed", "holder", "card_snapshot", "credential_snapshot",
                                    "migrated"};
 
+// kChallengeBatch: consumed challenges looked up per query (one round trip for a batch).
+constexpr size_t kChallengeBatch = 64;
+
+// Consumed: a challenge an 'issued' event says it consumed, and when.
+struct Consumed {
+  Bytes challenge;
+  int64_t at = 0;
+};
+
+// check_consumed: the rows of the challenges in `batch` (those not pruned yet) say used, at the
+// time of the issuance that consumed them; `batch` is emptied.
+Status check_consumed(Ledger::Impl& l, std::vector<Consumed>& batch, Findings& out) {
+  if (batch.empty()) return ok_status();
+  static const std::string sql = [] {
+    std::string q = "SELECT challenge, used_at FROM challenges WHERE challenge IN (";
+    for (size_t i = 1; i <= kChallengeBatch; ++i) q += (i > 1 ? ", ?" : "?") + std::to_string(i);
+    return q + ")";
+  }();
+  std::vector<std::pair<Bytes, std::string>> rows;
+  {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare(sql.c_str()));
+    for (size_t i = 0; i < kChallengeBatch; ++i) s.bind_blob(static_cast<int>(i + 1), i < batch.size() ? batch[i].challenge : batch[0].challenge);
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      rows.emplace_back(s.blob(0), s.is_null(1) ? "NULL" : std::to_string(s.i64(1)));
+    }
+  }
+  for (const auto& [challenge, found] : rows)
+    for (const auto& c : batch)
+      if (c.challenge == challenge) out.compare("challenges", to_hex(challenge).substr(0, 16) + "…", "used_at", std::to_string(c.at), found);
+  batch.clear();
+  return ok_status();
+}
+
 Status check_chain(Ledger::Impl& l, Findings& out) {
   PagedCursor events(l, "SELECT seq, at, kind, credential_id, card_id, detail, hash, site FROM events WHERE seq > ?1 ORDER BY seq LIMIT 512",
                      "iittitbt", {0}, Row{Cell{}});
@@ -141,6 +176,7 @@ Status check_chain(Ledger::Impl& l, Findings& out) {
   uint64_t breaks = 0;
   std::vector<int64_t> first_breaks;  // the first rows whose link fails (a wrong key fails them all)
   int64_t last_holder = 0;
+  std::vector<Consumed> consumed;  // challenges of the 'issued' events not looked up yet
   while (true) {
     IDTAP_ASSIGN_OR_RETURN(const Row* e, events.peek());
     if (e == nullptr) break;
@@ -171,13 +207,8 @@ Status check_chain(Ledger::Impl& l, Findings& out) {
       // The challenge the issuance consumed: its row (until pruned) says used, at that time.
       auto challenge = d.hex("challenge");
       if (challenge) {
-        IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare("SELECT used_at FROM challenges WHERE challenge = ?1"));
-        s.bind_blob(1, *challenge);
-        IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-        if (row) {
-          const std::string found = s.is_null(0) ? "NULL" : std::to_string(s.i64(0));
-          out.compare("challenges", to_hex(*challenge).substr(0, 16) + "…", "used_at", std::to_string(ev[1].i), found);
-        }
+        consumed.push_back({std::move(*challenge), ev[1].i});
+        if (consumed.size() == kChallengeBatch) IDTAP_TRY(check_consumed(l, consumed, out));
       }
     }
     if (kind == "holder") {
@@ -208,6 +239,7 @@ Status check_chain(Ledger::Impl& l, Findings& out) {
       holders.pop();
     }
   }
+  IDTAP_TRY(check_consumed(l, consumed, out));
   while (true) {
     IDTAP_ASSIGN_OR_RETURN(const Row* h, holders.peek());
     if (h == nullptr) break;
