@@ -2,7 +2,8 @@
 // (`idtap ledger migrate`). A step takes a ledger of version `from` to `from + 1` inside the
 // migration's one transaction; the last step's `from + 1` is the version this idtap writes.
 //
-// Adding a step (a new table, say) is one line in kSteps and its function: the version number,
+// Adding a step (a new table, say) is one line in kSteps (and its function, if it has more to
+// do than the schema text's CREATE ... IF NOT EXISTS): the version number,
 // the refusal of older ledgers by every other command and the test from every earlier version
 // (tests/provision/ledger_migrate_test.cpp walks tests/provision/schemas/) follow from the list.
 #include "idtap/base/hex.h"
@@ -124,14 +125,20 @@ Result<std::string> migrate_2_to_3(Ledger::Impl& l, UnixSeconds now) {
          std::to_string(credentials) + " credentials (verify trusts the state before it as of this migration)";
 }
 
+// MigrationStep: the step from version `from` to `from + 1`. `apply` may be nullptr: the step is
+// then only what the schema text (ledger_schema.cpp, CREATE ... IF NOT EXISTS, run before the
+// steps) adds, e.g. a new table, and `what` says so.
 struct MigrationStep {
   int from;
+  const char* what;
   Result<std::string> (*apply)(Ledger::Impl&, UnixSeconds);
 };
 
-// kSteps: in order; kSteps[i].from == kSteps[0].from + i.
+// kSteps: in order; kSteps[i].from == kSteps[0].from + i. A new table is one line, e.g.
+//   {3, "3 -> 4: the issuances' idempotency ids (a new table)", nullptr},
+// with its CREATE TABLE IF NOT EXISTS in the schema text.
 constexpr MigrationStep kSteps[] = {
-    {2, migrate_2_to_3},
+    {2, "2 -> 3", migrate_2_to_3},
 };
 
 }  // namespace
@@ -142,8 +149,12 @@ Result<std::vector<std::string>> migrate_schema(Ledger::Impl& l, int from, UnixS
   std::vector<std::string> done;
   for (const auto& step : kSteps) {
     if (step.from < from) continue;
-    IDTAP_ASSIGN_OR_RETURN(std::string what, step.apply(l, now));
-    done.push_back(std::move(what));
+    if (step.apply != nullptr) {
+      IDTAP_ASSIGN_OR_RETURN(std::string what, step.apply(l, now));
+      done.push_back(std::move(what));
+    } else {
+      done.push_back(step.what);
+    }
     IDTAP_TRY(l.set_tagged_meta("schema_version", std::to_string(step.from + 1)));
   }
   return done;

@@ -19,8 +19,13 @@
 // detail]; the first row chains from 32 zero bytes and the head (seq, last hash, and an HMAC
 // of both under the key) is kept in meta, so an edited, inserted or deleted row (even the last
 // one, with the head rewound) is found by verify() unless the editor also has the key file.
-// Format version 2; a version 1 ledger (plain SHA-256 chain) is refused (kNotSupported). verify() also replays the
-// events and compares the credential and card states they imply with the tables.
+// Schema version 3; a version 1 ledger (plain SHA-256 chain) is refused (kNotSupported), a
+// version 2 one until migrate() has run. The events carry every column of the rows they make
+// (an 'issued' event the whole credential row, a 'holder' event the holder row): verify()
+// rebuilds holders, cards, credentials and the consumed challenges from them and compares
+// every column; the settings in meta carry HMAC tags. The head is anchored outside the
+// database (anchor(), and every status list): verify() against an anchor reports a ledger that
+// was rolled back to an older copy.
 //
 // Crash consistency with a credential file (what `idtap provision --out` does, issue_to_file):
 // record first, publish after, so that no signed credential is ever on disk without its record.
