@@ -63,12 +63,16 @@ int run_show(const Args& args, const std::string& path) {
     JsonWriter j;
     j.begin_object().field("uri", t->uri).field("issued_at", format_tdate(t->issued_at))
         .field("expires_at", t->expires_at ? format_tdate(*t->expires_at) : std::string()).field("bits", t->list.bits())
-        .field("size", t->list.size()).field("not_valid", invalid).end_object();
+        .field("size", t->list.size()).field("not_valid", invalid);
+    if (t->ledger_head) j.field("ledger_head_seq", static_cast<uint64_t>(t->ledger_head->seq));
+    j.end_object();
     print_json_document(j.str());
   } else {
-    std::printf("status list %s: issued %s%s, %llu entries of %d bit, %llu not valid\n", t->uri.c_str(),
+    std::printf("status list %s: issued %s%s, %llu entries of %d bit, %llu not valid", t->uri.c_str(),
                 format_tdate(t->issued_at).c_str(), t->expires_at ? (", expires " + format_tdate(*t->expires_at)).c_str() : "",
                 static_cast<unsigned long long>(t->list.size()), t->list.bits(), static_cast<unsigned long long>(invalid));
+    if (t->ledger_head) std::printf(", ledger head at event %lld", static_cast<long long>(t->ledger_head->seq));
+    std::printf("\n");
   }
   return kExitOk;
 }
@@ -143,6 +147,7 @@ int cmd_status_list(const std::vector<std::string>& argv) {
     JsonWriter j;
     j.begin_object().field("uri", token.uri).field("file", *args->get("out")).field("size", token.list.size())
         .field("not_valid", invalid).field("bytes", static_cast<uint64_t>(cwt->size())).field("expires_at", format_tdate(now + valid_for))
+        .field("ledger_head_seq", static_cast<uint64_t>(token.ledger_head->seq)).field("anchor_file", ledger->anchor_file())
         .end_object();
     print_json_document(j.str());
   } else {

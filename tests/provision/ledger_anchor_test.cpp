@@ -155,8 +155,11 @@ TEST_CASE("idtap ledger anchor, status-list publish and ledger verify --anchor: 
   copy_ledger(db, dir.file("backup.db"));
   REQUIRE(cli::run("credential revoke " + id + " --ledger " + db).rc == 0);
   auto published = cli::run("status-list publish --ledger " + db + " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " +
-                            dir.file("issuer.pem") + " --out " + dir.file("status.cwt"));
+                            dir.file("issuer.pem") + " --out " + dir.file("status.cwt") + " --json");
   REQUIRE_MESSAGE(published.rc == 0, published.out);
+  CHECK_MESSAGE(cli::contains(published.out, "\"ledger_head_seq\":3,\"anchor_file\":\"" + db + ".anchors\""), published.out);
+  auto shown = cli::run("status-list show " + dir.file("status.cwt") + " --issuer-cert " + dir.file("issuer.pem"));
+  CHECK_MESSAGE(cli::contains(shown.out, "ledger head at event 3"), shown.out);
   auto clean = cli::run("ledger verify --ledger " + db + " --json");
   CHECK_MESSAGE(clean.rc == 0, clean.out);
   CHECK(cli::contains(clean.out, "\"anchors\":[\"" + db + ".anchors\"]"));  // its own log, checked by default
