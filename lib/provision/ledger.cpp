@@ -167,7 +167,10 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
     if (server) creating = !has_meta;
     if (!has_meta) {
       // A new ledger (only create() gets here: open() refused a database without idtap's tables).
-      if (!create) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
+      if (!create)
+        return not_a_ledger(ErrorCode::kMalformed, server ? redact_location(path) : path,
+                            server ? "a PostgreSQL database without idtap's tables: dropped or truncated? restore it from its backup"
+                                   : "a SQLite database without idtap's tables");
       IDTAP_TRY(impl->exec(impl->db->schema_sql().c_str()));
       IDTAP_TRY(impl->db->upgrade_schema());
       const std::string version = std::to_string(current_schema_version());
