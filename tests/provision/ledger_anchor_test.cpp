@@ -153,6 +153,7 @@ TEST_CASE("idtap ledger anchor, status-list publish and ledger verify --anchor: 
   CHECK(cli::contains(anchored.out, "\"seq\":2"));
   CHECK(cli::contains(anchored.out, "\"anchor_file\":\"" + db + ".anchors\""));
   copy_ledger(db, dir.file("backup.db"));
+  fs::copy_file(db + ".anchors", dir.file("old.anchors"));  // the log as it was when the copy was made
   REQUIRE(cli::run("credential revoke " + id + " --ledger " + db).rc == 0);
   auto published = cli::run("status-list publish --ledger " + db + " --issuer-key " + dir.file("issuer.key") + " --issuer-cert " +
                             dir.file("issuer.pem") + " --out " + dir.file("status.cwt") + " --json");
@@ -172,4 +173,10 @@ TEST_CASE("idtap ledger anchor, status-list publish and ledger verify --anchor: 
   auto json = cli::run("ledger verify --ledger " + db + " --json");
   CHECK(json.rc == 12);
   CHECK(cli::contains(json.out, "\"rolled_back\":true"));
+  // An edited column: exit 1, and the finding's parts in --json.
+  run_sql(db, ("UPDATE credentials SET status_idx = 7 WHERE id = '" + id + "'").c_str());
+  auto edited = cli::run("ledger verify --ledger " + db + " --json --anchor " + dir.file("old.anchors"));
+  CHECK_MESSAGE(edited.rc == 1, edited.out);
+  CHECK_MESSAGE(cli::contains(edited.out, "\"table\":\"credentials\",\"row\":\"" + id + "\",\"column\":\"status_idx\""), edited.out);
+  CHECK(cli::contains(edited.out, "\"found\":\"7\""));
 }
