@@ -377,6 +377,10 @@ Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<Ca
 }
 
 Result<StatusList> Ledger::status_list() {
+  if (!impl_->meta_authentic)
+    return make_error(ErrorCode::kRefused, "the ledger's settings (meta status_uri, status_list_size or schema_version) do not "
+                                           "match their tag: they were edited; no status list is made until `idtap ledger verify` "
+                                           "has been run and the ledger restored");
   IDTAP_ASSIGN_OR_RETURN(StatusList list, StatusList::create(impl_->status_size, 1));
   IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT status_idx FROM credentials WHERE state IN ('suspended', 'revoked')"));
   while (true) {

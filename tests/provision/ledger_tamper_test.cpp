@@ -191,6 +191,10 @@ TEST_CASE_TEMPLATE("a finding names the table, the row, the column and both valu
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == ErrorCode::kRefused);
   CHECK_MESSAGE(refused.error().context.find("were edited") != std::string::npos, refused.error().context);
+  // Nor is a status list made under the edited URI.
+  auto list = fresh.status_list();
+  REQUIRE_FALSE(list.ok());
+  CHECK(list.error().code == ErrorCode::kRefused);
 }
 
 TEST_CASE_TEMPLATE("verify reads the ledger a page at a time: more rows than a page, all compared", B, LEDGER_BACKENDS) {

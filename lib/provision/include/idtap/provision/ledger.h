@@ -276,7 +276,9 @@ class Ledger {
   // Ledger::site: LedgerOptions::site of this connection.
   const std::string& site() const;
 
-  // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials.
+  // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials;
+  // kRefused when the settings in meta were edited (their tags do not verify: the list would
+  // be published under an edited URI).
   Result<StatusList> status_list();
 
   // Ledger::verify: checks the database, the event chain, every column of the tables against
