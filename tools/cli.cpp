@@ -65,6 +65,7 @@ provision::LedgerOptions ledger_options() {
   }
   if (const char* key = std::getenv("IDTAP_LEDGER_KEY_FILE"); key != nullptr && *key != '\0') o.key_file = key;
   if (const char* site = std::getenv("IDTAP_SITE"); site != nullptr) o.site = site;
+  if (const char* anchors = std::getenv("IDTAP_LEDGER_ANCHOR_FILE"); anchors != nullptr && *anchors != '\0') o.anchor_file = anchors;
   return o;
 }
 

@@ -31,6 +31,7 @@ enum ExitCode : int {
                                // a key file readable by others
   kExitMalformed = 10,         // data that does not parse (an ATR, a credential, a key file)
   kExitBusy = 11,              // the ledger stayed locked by another process too long (ErrorCode::kBusy)
+  kExitRolledBack = 12,        // ledger verify --anchor: the ledger is older than one of its anchors
   kExitInterrupted = 130,      // SIGINT / SIGTERM (128 + SIGINT, the shells' convention)
   kExitFailure = 1,            // a negative outcome the command names, or an unexpected failure
 };

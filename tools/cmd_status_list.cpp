@@ -26,7 +26,10 @@ constexpr const char* kHelp =
     "            revoked, zlib-compressed; COSE_Sign1 ES256 with the issuer chain) to --out,\n"
     "            atomically. --valid-for sets exp (default 86400 s), --ttl the caching hint\n"
     "            (default 3600 s). The encrypted key's passphrase: --issuer-key-pass-file or\n"
-    "            $IDTAP_ISSUER_KEY_PASSPHRASE.\n"
+    "            $IDTAP_ISSUER_KEY_PASSPHRASE. The list carries the head of the ledger's event\n"
+    "            chain (claim idtap_ledger_head), also appended to the ledger's anchor log\n"
+    "            (DB.anchors, or $IDTAP_LEDGER_ANCHOR_FILE): `idtap ledger verify --anchor FILE`\n"
+    "            reports a ledger older than either as rolled back.\n"
     "  show      verifies a published list against --issuer-cert and prints its claims\n";
 
 int64_t seconds_option(const Args& args, const char* name, int64_t fallback) {
@@ -60,12 +63,16 @@ int run_show(const Args& args, const std::string& path) {
     JsonWriter j;
     j.begin_object().field("uri", t->uri).field("issued_at", format_tdate(t->issued_at))
         .field("expires_at", t->expires_at ? format_tdate(*t->expires_at) : std::string()).field("bits", t->list.bits())
-        .field("size", t->list.size()).field("not_valid", invalid).end_object();
+        .field("size", t->list.size()).field("not_valid", invalid);
+    if (t->ledger_head) j.field("ledger_head_seq", static_cast<uint64_t>(t->ledger_head->seq));
+    j.end_object();
     print_json_document(j.str());
   } else {
-    std::printf("status list %s: issued %s%s, %llu entries of %d bit, %llu not valid\n", t->uri.c_str(),
+    std::printf("status list %s: issued %s%s, %llu entries of %d bit, %llu not valid", t->uri.c_str(),
                 format_tdate(t->issued_at).c_str(), t->expires_at ? (", expires " + format_tdate(*t->expires_at)).c_str() : "",
                 static_cast<unsigned long long>(t->list.size()), t->list.bits(), static_cast<unsigned long long>(invalid));
+    if (t->ledger_head) std::printf(", ledger head at event %lld", static_cast<long long>(t->ledger_head->seq));
+    std::printf("\n");
   }
   return kExitOk;
 }
@@ -117,7 +124,18 @@ int cmd_status_list(const std::vector<std::string>& argv) {
   if (!expired.ok()) return fail(expired.error());
   auto list = ledger->status_list();
   if (!list.ok()) return fail(list.error());
-  StatusListToken token{ledger->status_uri(), now, now + valid_for, static_cast<uint64_t>(ttl), std::move(list).value()};
+  StatusListToken token{ledger->status_uri(), now, now + valid_for, static_cast<uint64_t>(ttl), std::move(list).value(), std::nullopt};
+  // The ledger's head goes into the signed list and into the anchor log (before the list is
+  // published): a ledger rolled back to an older copy is older than both.
+  if (!ledger->anchor_file().empty()) {
+    auto anchored = ledger->anchor(ledger->anchor_file());
+    if (!anchored.ok()) return fail(anchored.error());
+    token.ledger_head = std::move(anchored).value();
+  } else {
+    auto head = ledger->head();
+    if (!head.ok()) return fail(head.error());
+    token.ledger_head = std::move(head).value();
+  }
   auto cwt = sign_status_list_token(token, *issuer);
   if (!cwt.ok()) return fail(cwt.error());
   auto written = write_file_atomic(*args->get("out"), *cwt, 0644);
@@ -129,6 +147,7 @@ int cmd_status_list(const std::vector<std::string>& argv) {
     JsonWriter j;
     j.begin_object().field("uri", token.uri).field("file", *args->get("out")).field("size", token.list.size())
         .field("not_valid", invalid).field("bytes", static_cast<uint64_t>(cwt->size())).field("expires_at", format_tdate(now + valid_for))
+        .field("ledger_head_seq", static_cast<uint64_t>(token.ledger_head->seq)).field("anchor_file", ledger->anchor_file())
         .end_object();
     print_json_document(j.str());
   } else {

@@ -16,9 +16,11 @@
 namespace idtap::provision {
 namespace {
 
-// kSchemaVersion: 2 = the event chain links and the head are HMAC-SHA256 under the ledger
-// key (1 was a plain SHA-256 chain, which anyone who can write the database can recompute).
-constexpr const char* kSchemaVersion = "2";
+// The schema versions (ledger_migrate.cpp holds the steps between them): 1 was a plain SHA-256
+// chain, which anyone who can write the database can recompute (refused, not migrated); 2 = the
+// event chain links and the head are HMAC-SHA256 under the ledger key; 3 = every column a rule
+// or a publication reads is in the events or under a tag (ledger_rebuild.cpp checks them), and
+// the issuances table holds each issuance's idempotency id (made by the schema text on migration).
 // kPolicyLabel: the HMAC domain of meta 'allow_attested' = hex(HMAC(key, kPolicyLabel)): the
 // policy is on only when that tag verifies, so an edited row reads as off.
 constexpr std::string_view kPolicyLabel = "idtap ledger policy allow_attested";
@@ -121,7 +123,14 @@ bool Ledger::allow_attested() const { return impl_->allow_attested; }
 const std::string& Ledger::site() const { return impl_->site; }
 
 Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& options) {
-  return open_or_create(path, options, false);
+  return open_or_create(path, options, OpenMode::kOpen);
+}
+
+Result<LedgerMigration> Ledger::migrate(const std::string& path, const LedgerOptions& options) {
+  LedgerMigration done;
+  IDTAP_ASSIGN_OR_RETURN(Ledger ledger, open_or_create(path, options, OpenMode::kMigrate, &done));
+  (void)ledger;
+  return done;
 }
 
 Result<Ledger> Ledger::create(const std::string& path, const LedgerOptions& options) {
@@ -129,15 +138,19 @@ Result<Ledger> Ledger::create(const std::string& path, const LedgerOptions& opti
     return make_error(ErrorCode::kInvalidArgument, "ledger " + path + ": a status list URI is required to create a ledger");
   if (options.status_list_size == 0 || options.status_list_size > kMaxStatusListSize)
     return make_error(ErrorCode::kInvalidArgument, "status list size must be 1 .. 2^24");
-  return open_or_create(path, options, true);
+  return open_or_create(path, options, OpenMode::kCreate);
 }
 
-Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptions& options, bool create) {
+Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptions& options, OpenMode mode,
+                                      LedgerMigration* migration) {
+  const bool create = mode == OpenMode::kCreate;
+  int migrate_from = 0;  // the schema version found (0: a new ledger)
   if (options.site.size() > 64 || options.site.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
     return make_error(ErrorCode::kInvalidArgument, "site '" + options.site + "': 1..64 of A-Z a-z 0-9 . _ - (a center or embassy code)");
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->site = options.site;
+  impl->anchor_file = !options.anchor_file.empty() ? options.anchor_file : is_postgres_location(path) ? "" : path + ".anchors";
   const std::string key_path = options.key_file.empty() ? path + ".key" : options.key_file;
   bool creating = false;
   const bool server = is_postgres_location(path);
@@ -155,25 +168,44 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
     if (server) creating = !has_meta;
     if (!has_meta) {
       // A new ledger (only create() gets here: open() refused a database without idtap's tables).
-      if (!create) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
+      if (!create)
+        return not_a_ledger(ErrorCode::kMalformed, server ? redact_location(path) : path,
+                            server ? "a PostgreSQL database without idtap's tables: dropped or truncated? restore it from its backup"
+                                   : "a SQLite database without idtap's tables");
       IDTAP_TRY(impl->exec(impl->db->schema_sql().c_str()));
       IDTAP_TRY(impl->db->upgrade_schema());
-      IDTAP_TRY(impl->set_meta("schema_version", kSchemaVersion));
-      IDTAP_TRY(impl->set_meta("status_uri", options.status_uri));
-      IDTAP_TRY(impl->set_meta("status_list_size", std::to_string(options.status_list_size)));
-      // Only a new ledger gets a key: holder ids and the event chain are HMACs under it.
+      const std::string version = std::to_string(current_schema_version());
+      // Only a new ledger gets a key: holder ids, the event chain and the meta tags are HMACs under it.
       IDTAP_TRY(ensure_key_file(key_path));
       IDTAP_ASSIGN_OR_RETURN(impl->key, read_key_file(key_path));
+      IDTAP_TRY(impl->set_tagged_meta("schema_version", version));
+      IDTAP_TRY(impl->set_tagged_meta("status_uri", options.status_uri));
+      IDTAP_TRY(impl->set_tagged_meta("status_list_size", std::to_string(options.status_list_size)));
       IDTAP_TRY(impl->set_event_head(0, kGenesis));
       IDTAP_ASSIGN_OR_RETURN(Bytes check, crypto::hmac_sha256(impl->key, bytes_of(kKeyCheckLabel)));
       IDTAP_TRY(impl->set_meta("key_check", to_hex(check)));
     } else {
-      IDTAP_ASSIGN_OR_RETURN(std::string version, impl->meta("schema_version"));
-      if (version != kSchemaVersion)
+      IDTAP_ASSIGN_OR_RETURN(std::string version_text, impl->meta("schema_version"));
+      const int current = current_schema_version();
+      const std::string shown = server ? redact_location(path) : path;  // never a password in a message
+      auto version_number = parse_meta_number("schema_version", version_text, 1, 1000000);
+      const int version = version_number.ok() ? static_cast<int>(*version_number) : 0;
+      if (version == 1)
         return make_error(ErrorCode::kNotSupported,
-                          "ledger " + path + " has format version " + version + " (its event log is a plain SHA-256 chain); this idtap " +
-                              "needs version " + kSchemaVersion + " (an HMAC chain under the ledger key): create a new ledger with " +
-                              "`idtap ledger init`");
+                          "ledger " + shown + " has format version 1 (its event log is a plain SHA-256 chain); this idtap " +
+                              "needs version " + std::to_string(current) + " (an HMAC chain under the ledger key): create a new " +
+                              "ledger with `idtap ledger init`");
+      if (version == 0 || version > current)
+        return make_error(ErrorCode::kNotSupported, "ledger " + shown + " has schema version '" + version_text +
+                                                        "', which this idtap does not know (it writes version " +
+                                                        std::to_string(current) + "): use the idtap that made it");
+      if (version < current && mode != OpenMode::kMigrate)
+        return make_error(ErrorCode::kNotSupported,
+                          "ledger " + shown + " has schema version " + version_text + "; this idtap needs version " +
+                              std::to_string(current) + ": run `idtap ledger migrate --ledger " + shown +
+                              "` first (it keeps every row, and records a keyed snapshot so that `idtap ledger verify` covers " +
+                              "every column)");
+      migrate_from = version;
       IDTAP_TRY(impl->exec(impl->db->schema_sql().c_str()));  // idempotent: indexes and triggers a later idtap added
       IDTAP_TRY(impl->db->upgrade_schema());
       struct stat st;
@@ -195,6 +227,12 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
                                                      "site uses the same one)");
       }
     }
+    if (mode == OpenMode::kMigrate && migrate_from != 0 && migrate_from < current_schema_version()) {
+      IDTAP_ASSIGN_OR_RETURN(std::vector<std::string> steps, migrate_schema(*impl, migrate_from, now_seconds()));
+      if (migration != nullptr) *migration = LedgerMigration{migrate_from, current_schema_version(), std::move(steps)};
+    } else if (migration != nullptr) {
+      *migration = LedgerMigration{migrate_from, migrate_from, {}};
+    }
     IDTAP_ASSIGN_OR_RETURN(Bytes policy_tag, crypto::hmac_sha256(impl->key, bytes_of(kPolicyLabel)));
     {
       IDTAP_ASSIGN_OR_RETURN(Stmt s, impl->prepare("SELECT value FROM meta WHERE key = 'allow_attested'"));
@@ -212,6 +250,12 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
   IDTAP_ASSIGN_OR_RETURN(impl->status_uri, impl->meta("status_uri"));
   IDTAP_ASSIGN_OR_RETURN(std::string size, impl->meta("status_list_size"));
   IDTAP_ASSIGN_OR_RETURN(impl->status_size, parse_meta_number("status_list_size", size, 1, kMaxStatusListSize));
+  {
+    // The settings the rules and the publications read are under tags: an edited row is
+    // reported by verify and stops issuance (issue_locked), and never reaches a credential.
+    IDTAP_ASSIGN_OR_RETURN(std::vector<std::string> edited, impl->untagged_meta());
+    impl->meta_authentic = edited.empty();
+  }
   if (create && !creating) {
     // `ledger init` on an existing ledger: the same settings are fine (nothing to do), others
     // are refused rather than silently ignored (they are fixed at creation).
@@ -336,6 +380,10 @@ Result<std::vector<CredentialRecord>> Ledger::credentials(const std::optional<Ca
 }
 
 Result<StatusList> Ledger::status_list() {
+  if (!impl_->meta_authentic)
+    return make_error(ErrorCode::kRefused, "the ledger's settings (meta status_uri, status_list_size or schema_version) do not "
+                                           "match their tag: they were edited; no status list is made until `idtap ledger verify` "
+                                           "has been run and the ledger restored");
   IDTAP_ASSIGN_OR_RETURN(StatusList list, StatusList::create(impl_->status_size, 1));
   IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("SELECT status_idx FROM credentials WHERE state IN ('suspended', 'revoked')"));
   while (true) {

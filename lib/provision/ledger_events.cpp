@@ -5,6 +5,7 @@
 #include "idtap/base/hex.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/provision/cbor.h"
+#include "ledger_detail.h"
 #include "ledger_internal.h"
 
 namespace idtap::provision {
@@ -12,6 +13,8 @@ namespace {
 
 // kHeadLabel: the HMAC domain of the event head tag (the links are HMAC(prev || row)).
 constexpr std::string_view kHeadLabel = "idtap ledger event head";
+// kMetaTagLabel: the HMAC domain of the tags of the meta rows the rules read (meta_tag).
+constexpr std::string_view kMetaTagLabel = "idtap ledger meta";
 
 Result<EventHead> parse_event_head(const std::string& text) {
   auto bad = [&](const std::string& why) {
@@ -31,7 +34,104 @@ Result<EventHead> parse_event_head(const std::string& text) {
   return h;
 }
 
+std::string escape_field(std::string_view v) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(v.size());
+  for (unsigned char c : v) {
+    if (c == '%' || c == ';' || c == '=' || c < 0x20) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> unescape_field(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '%') {
+      out += v[i];
+      continue;
+    }
+    if (i + 2 >= v.size()) return std::nullopt;
+    auto byte = from_hex(v.substr(i + 1, 2));
+    if (!byte.ok() || byte->size() != 1) return std::nullopt;
+    out += static_cast<char>((*byte)[0]);
+    i += 2;
+  }
+  return out;
+}
+
 }  // namespace
+
+EventDetail EventDetail::versioned() {
+  EventDetail d;
+  d.add("v", kDetailVersion);
+  return d;
+}
+
+EventDetail& EventDetail::add(std::string_view key, std::string_view value) {
+  if (!text_.empty()) text_ += ';';
+  text_ += escape_field(key) + "=" + escape_field(value);
+  fields_.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+
+EventDetail& EventDetail::add(std::string_view key, int64_t value) { return add(key, std::to_string(value)); }
+
+EventDetail& EventDetail::add_hex(std::string_view key, ByteView value) { return add(key, to_hex(value)); }
+
+EventDetail EventDetail::parse(std::string_view detail) {
+  EventDetail d;
+  if (detail.find('=') == std::string_view::npos) return d;
+  std::vector<std::pair<std::string, std::string>> fields;
+  size_t at = 0;
+  while (at <= detail.size()) {
+    size_t end = detail.find(';', at);
+    if (end == std::string_view::npos) end = detail.size();
+    std::string_view field = detail.substr(at, end - at);
+    const size_t eq = field.find('=');
+    if (eq == std::string_view::npos) return d;
+    auto k = unescape_field(field.substr(0, eq));
+    auto v = unescape_field(field.substr(eq + 1));
+    if (!k || !v) return d;
+    fields.emplace_back(std::move(*k), std::move(*v));
+    at = end + 1;
+  }
+  d.text_ = std::string(detail);
+  d.fields_ = std::move(fields);
+  return d;
+}
+
+bool EventDetail::has_version() const { return !fields_.empty() && fields_[0].first == "v" && fields_[0].second == kDetailVersion; }
+
+std::optional<std::string> EventDetail::text(std::string_view key) const {
+  for (const auto& [k, v] : fields_)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+std::optional<int64_t> EventDetail::number(std::string_view key) const {
+  auto t = text(key);
+  if (!t) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
+  if (t->empty() || ec != std::errc() || end != t->data() + t->size()) return std::nullopt;
+  return v;
+}
+
+std::optional<Bytes> EventDetail::hex(std::string_view key) const {
+  auto t = text(key);
+  if (!t) return std::nullopt;
+  auto b = from_hex(*t);
+  if (!b.ok()) return std::nullopt;
+  return std::move(b).value();
+}
 
 const Bytes kGenesis(32, 0);
 
@@ -96,6 +196,49 @@ Status Ledger::Impl::append_event(UnixSeconds at, std::string_view kind, std::st
   IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash)
                 .bind(8, site).run());
   return set_event_head(seq, hash);
+}
+
+Status Ledger::Impl::append_holder_event(UnixSeconds at, int64_t holder_id, ByteView holder_key, UnixSeconds created_at) {
+  EventDetail d = EventDetail::versioned();
+  d.add("id", holder_id).add_hex("key", holder_key).add("created_at", created_at);
+  return append_event(at, "holder", "", 0, d.str());
+}
+
+Result<Bytes> Ledger::Impl::meta_tag(std::string_view name, std::string_view value) const {
+  Bytes data(kMetaTagLabel.begin(), kMetaTagLabel.end());
+  data.push_back(0);
+  data.insert(data.end(), name.begin(), name.end());
+  data.push_back(0);
+  data.insert(data.end(), value.begin(), value.end());
+  return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
+}
+
+Status Ledger::Impl::set_tagged_meta(const char* name, const std::string& value) {
+  IDTAP_TRY(set_meta(name, value));
+  IDTAP_ASSIGN_OR_RETURN(Bytes tag, meta_tag(name, value));
+  return set_meta((std::string("tag.") + name).c_str(), to_hex(tag));
+}
+
+Result<std::vector<std::string>> Ledger::Impl::untagged_meta() {
+  std::vector<std::string> edited;
+  for (const char* name : kTaggedMeta) {
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT key, value FROM meta WHERE key = ?1 OR key = 'tag.' || ?1"));
+    s.bind(1, name);
+    std::optional<std::string> value, tag;
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      (s.text(0) == name ? value : tag) = s.text(1);
+    }
+    bool ok = false;
+    if (value && tag) {
+      IDTAP_ASSIGN_OR_RETURN(Bytes expect, meta_tag(name, *value));
+      auto stored = from_hex(*tag);
+      ok = stored.ok() && crypto::constant_time_equal(*stored, expect);
+    }
+    if (!ok) edited.push_back(name);
+  }
+  return edited;
 }
 
 }  // namespace idtap::provision

@@ -57,6 +57,10 @@ struct EventHead {
 Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, std::string_view credential_id, int64_t card_id,
                               std::string_view detail, std::string_view site);
 
+// kTaggedMeta: the meta rows under a tag (Ledger::Impl::meta_tag): an edit is reported by
+// verify and stops issuance. (event_head and allow_attested carry tags of their own.)
+inline constexpr const char* kTaggedMeta[] = {"schema_version", "status_uri", "status_list_size"};
+
 // parse_meta_number: a meta value that must be a decimal number in [min, max]; kMalformed
 // ("ledger is corrupt: ...") otherwise, never an exception.
 Result<uint64_t> parse_meta_number(std::string_view key, std::string_view text, uint64_t min, uint64_t max);
@@ -77,7 +81,9 @@ struct Ledger::Impl {
   uint64_t status_size = 0;
   bool allow_attested = false;  // meta 'allow_attested' with a valid tag
   bool in_group = false;        // inside run_in_one_transaction: a Txn is a savepoint
+  bool meta_authentic = true;   // every row of kTaggedMeta verifies (else issue() refuses)
   std::string site;             // LedgerOptions::site
+  std::string anchor_file;      // LedgerOptions::anchor_file, or "<ledger>.anchors" for SQLite
   // The issuer chain last checked and its validity window: parsing the chain for every
   // issuance cost more than half the issuance rate (provision_bench).
   std::vector<Bytes> checked_chain;
@@ -101,6 +107,19 @@ struct Ledger::Impl {
   // append_event: the next chained row and the new head, inside the caller's transaction.
   Status append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
                       std::string_view detail);
+  // check_anchors: each anchor in `files` (anchor logs or status list tokens) against the
+  // events: a finding (and report.rolled_back) when the ledger is older than one; kIo or
+  // kMalformed for a file that cannot be read or is neither.
+  Status check_anchors(const std::vector<std::string>& files, LedgerReport& report);
+  // append_holder_event: the event 'holder' that records a holders row (id, key, created_at).
+  Status append_holder_event(UnixSeconds at, int64_t holder_id, ByteView holder_key, UnixSeconds created_at);
+  // meta_tag: HMAC(key, "idtap ledger meta" 0 name 0 value), stored as meta 'tag.NAME' beside
+  // the rows of kTaggedMeta (the settings the rules and the publications read).
+  Result<Bytes> meta_tag(std::string_view name, std::string_view value) const;
+  // set_tagged_meta: the row and its tag.
+  Status set_tagged_meta(const char* name, const std::string& value);
+  // untagged_meta: the names of kTaggedMeta whose row or tag is missing or does not verify.
+  Result<std::vector<std::string>> untagged_meta();
 
   Status set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
                               const char* event_kind);
@@ -178,6 +197,10 @@ auto retrying(Ledger::Impl& l, F&& body) -> decltype(body()) {
 Status check_idempotency_id(std::string_view id);
 // new_idempotency_id: "idt-" and 32 random hex digits.
 Result<std::string> new_idempotency_id();
+// current_schema_version / migrate_schema (ledger_migrate.cpp): the schema version this idtap
+// writes, and the migration steps from `from` up to it, run inside the caller's transaction.
+int current_schema_version();
+Result<std::vector<std::string>> migrate_schema(Ledger::Impl& l, int from, UnixSeconds now);
 
 // is_postgres_location: whether `location` names a PostgreSQL ledger: a postgresql:// (or
 // postgres://) URI or a libpq keyword string ("host=... dbname=..."); else it is a SQLite file.

@@ -5,6 +5,7 @@
 #include "idtap/crypto/hash.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
+#include "ledger_detail.h"
 #include "ledger_internal.h"
 
 namespace idtap::provision {
@@ -42,6 +43,10 @@ Result<uint64_t> Ledger::Impl::allocate_status_index() {
 
 Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {
   const VerifiedHolder& h = *r.holder;
+  if (!meta_authentic)
+    return make_error(ErrorCode::kRefused, "the ledger's settings (meta status_uri, status_list_size or schema_version) do not "
+                                           "match their tag: they were edited; nothing is issued until `idtap ledger verify` "
+                                           "has been run and the ledger restored");
   // The holder, keyed by HMAC(ledger key, resident number digits).
   IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
   IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, crypto::hmac_sha256(key, ByteView(digits.data(), digits.size())));
@@ -77,6 +82,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   if (holder_id == 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO holders(holder_key, created_at) VALUES(?1, ?2) RETURNING id"));
     IDTAP_ASSIGN_OR_RETURN(holder_id, s.bind_blob(1, holder_key).bind(2, r.now).returning_id());
+    IDTAP_TRY(append_holder_event(r.now, holder_id, holder_key, r.now));
   }
   // One phone per person: a device key that holds another holder's live (active or suspended)
   // credential is refused; that credential must be revoked first (a suspended one could be
@@ -162,8 +168,15 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
                   .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
                   .bind_blob(11, file_sha256).bind(12, h.evidence_label()).bind(13, site).run());
   }
-  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id,
-                         "device " + out.device_thumbprint + " evidence " + h.evidence_label()));
+  // Every column of the row (and the card's identity, the challenge consumed) is in the event:
+  // `ledger verify` rebuilds the tables from the events (ledger_rebuild.cpp).
+  EventDetail detail = EventDetail::versioned();
+  detail.add("holder", holder_id).add("card", card.issuing_state + " " + card.document_number)
+      .add("idx", static_cast<int64_t>(out.status_idx)).add("device", out.device_thumbprint).add("doc_type", r.mapping.doc_type)
+      .add("valid_from", out.validity.valid_from).add("valid_until", out.validity.valid_until).add_hex("sha256", file_sha256)
+      .add("evidence", h.evidence_label()).add("file", r.file_path);
+  if (r.possession == PossessionCheck::kChallenge) detail.add_hex("challenge", r.proof.challenge);
+  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, detail.str()));
   out.idempotency_id = r.idempotency_id;
   if (!out.idempotency_id.empty()) IDTAP_TRY(record_issuance(out, r.now));
   if (r.before_commit) IDTAP_TRY(r.before_commit(out));

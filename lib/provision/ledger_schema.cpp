@@ -1,4 +1,6 @@
-// The ledger's schema, once: {ID}, {INT} and {BLOB} stand for the backend's types.
+// The ledger's schema, once: {ID}, {INT} and {BLOB} stand for the backend's types. The events'
+// indexes by credential and by card are what `ledger verify` reads them back in, one credential
+// or card after another (ledger_rebuild.cpp), without holding the ledger in memory.
 #include "ledger_schema.h"
 
 #include <utility>
@@ -54,6 +56,8 @@ CREATE TABLE IF NOT EXISTS events(
   detail TEXT NOT NULL DEFAULT '',
   site TEXT NOT NULL DEFAULT '',
   hash {BLOB} NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_credential ON events(credential_id, seq) WHERE credential_id <> '';
+CREATE INDEX IF NOT EXISTS events_by_card ON events(card_id, seq) WHERE card_id <> 0;
 )sql";
 
 // kIssuanceTable: the idempotency ids of issuances (ledger_idempotency.cpp): one row per

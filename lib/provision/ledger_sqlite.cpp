@@ -171,7 +171,7 @@ Result<std::unique_ptr<LedgerDb>> open_sqlite_ledger_db(const std::string& path,
     return not_a_ledger(ErrorCode::kMalformed, path, "not a regular file");
   } else if (st.st_size == 0) {
     // SQLite would take an empty file for an empty database and make it a ledger.
-    return not_a_ledger(ErrorCode::kMalformed, path, "an empty file");
+    return not_a_ledger(ErrorCode::kMalformed, path, "the ledger file is empty: truncated? restore it from its backup");
   }
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (creating ? SQLITE_OPEN_CREATE : 0);

@@ -13,6 +13,8 @@ constexpr int64_t kClaimExp = 4;
 constexpr int64_t kClaimIat = 6;
 constexpr int64_t kClaimStatusList = 65533;
 constexpr int64_t kClaimTtl = 65534;
+// kClaimLedgerHead: a private claim (RFC 8392 §4: a text key): StatusListLedgerHead.
+constexpr const char* kClaimLedgerHead = "idtap_ledger_head";
 
 bool valid_bits(int bits) { return bits == 1 || bits == 2 || bits == 4 || bits == 8; }
 
@@ -89,6 +91,25 @@ Result<Bytes> zlib_decompress(ByteView data, size_t max_output) {
   return out;
 }
 
+namespace {
+
+// ledger_head_claim: the "idtap_ledger_head" claim of `claims`, or nullopt.
+Result<std::optional<StatusListLedgerHead>> ledger_head_claim(const cbor_item_t* claims) {
+  IDTAP_ASSIGN_OR_RETURN(const cbor_item_t* head, cbor::find_text(claims, kClaimLedgerHead));
+  if (head == nullptr) return std::optional<StatusListLedgerHead>();
+  IDTAP_ASSIGN_OR_RETURN(std::vector<const cbor_item_t*> parts, cbor::array_items(head));
+  if (parts.size() != 3) return make_error(ErrorCode::kMalformed, "status list token: idtap_ledger_head is not [seq, link, tag]");
+  StatusListLedgerHead h;
+  IDTAP_ASSIGN_OR_RETURN(h.seq, cbor::get_int(parts[0]));
+  IDTAP_ASSIGN_OR_RETURN(ByteView link, cbor::get_bytes(parts[1]));
+  IDTAP_ASSIGN_OR_RETURN(ByteView tag, cbor::get_bytes(parts[2]));
+  h.link.assign(link.begin(), link.end());
+  h.tag.assign(tag.begin(), tag.end());
+  return std::optional<StatusListLedgerHead>(std::move(h));
+}
+
+}  // namespace
+
 Result<Bytes> sign_status_list_token(const StatusListToken& token, IssuerSigner& signer) {
   IDTAP_ASSIGN_OR_RETURN(Bytes lst, zlib_compress(token.list.bytes()));
   cbor::MapBuilder sl;
@@ -99,6 +120,13 @@ Result<Bytes> sign_status_list_token(const StatusListToken& token, IssuerSigner&
   if (token.expires_at) claims.add(kClaimExp, cbor::integer(*token.expires_at));
   if (token.ttl) claims.add(kClaimTtl, cbor::uint(*token.ttl));
   claims.add(kClaimStatusList, std::move(status_list));
+  if (token.ledger_head) {
+    std::vector<cbor::Item> head;
+    head.push_back(cbor::integer(token.ledger_head->seq));
+    head.push_back(cbor::bytes(token.ledger_head->link));
+    head.push_back(cbor::bytes(token.ledger_head->tag));
+    claims.add(kClaimLedgerHead, cbor::array(std::move(head)));
+  }
   IDTAP_ASSIGN_OR_RETURN(cbor::Item claims_item, claims.build());
 
   CoseSign1 s;
@@ -161,7 +189,19 @@ Result<StatusListToken> verify_status_list_token(ByteView token, const StatusLis
   if (bits > 8) return make_error(ErrorCode::kMalformed, "status list bits must be 1, 2, 4 or 8");
   IDTAP_ASSIGN_OR_RETURN(Bytes raw, zlib_decompress(lst));
   IDTAP_ASSIGN_OR_RETURN(t.list, StatusList::from_bytes(std::move(raw), static_cast<int>(bits)));
+  IDTAP_ASSIGN_OR_RETURN(t.ledger_head, ledger_head_claim(claims.get()));
   return t;
+}
+
+Result<std::optional<StatusListLedgerHead>> status_list_ledger_head(ByteView token) {
+  ByteView body = token;
+  if (!body.empty() && body[0] == 0xD2) body = body.subspan(1);  // tag 18 (see verify_status_list_token)
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item item, cbor::decode(body));
+  IDTAP_ASSIGN_OR_RETURN(CoseSign1 s, parse_cose_sign1(item.get()));
+  if (!s.typ || *s.typ != kStatusListTyp)
+    return make_error(ErrorCode::kMalformed, "status list token: protected typ is not application/statuslist+cwt");
+  IDTAP_ASSIGN_OR_RETURN(cbor::Item claims, cbor::decode(s.payload));
+  return ledger_head_claim(claims.get());
 }
 
 }  // namespace idtap::provision

@@ -244,7 +244,7 @@ TEST_CASE("only `idtap ledger init` creates a ledger; every other command refuse
   };
   const Target targets[] = {
       {"a mistyped path", "nope.db", "is not an idtap ledger (no such file)"},
-      {"an empty file", "empty.db", "is not an idtap ledger (an empty file)"},
+      {"an empty file", "empty.db", "is not an idtap ledger (the ledger file is empty: truncated?"},
       {"another program's database", "foreign.db", "is not an idtap ledger (a SQLite database without idtap's tables)"},
   };
   const char* commands[] = {"ledger verify", "ledger verify --repair", "credential list", "credential show 00", "provision challenge",

@@ -119,7 +119,7 @@ TEST_CASE("only create makes a ledger; open refuses what is not one and leaves i
       // A mistyped path: before, a new ledger (and key) was made and reported consistent.
       {"nothing there", [](const std::string&) {}, ErrorCode::kNotFound, "(no such file)"},
       // SQLite takes an empty file for an empty database.
-      {"an empty file", [&](const std::string& p) { write_bytes(p, ""); }, ErrorCode::kMalformed, "(an empty file)"},
+      {"an empty file", [&](const std::string& p) { write_bytes(p, ""); }, ErrorCode::kMalformed, "(the ledger file is empty: truncated?"},
       // Another program's database got idtap's tables added.
       {"another program's SQLite database", foreign_db, ErrorCode::kMalformed, "(a SQLite database without idtap's tables)"},
       // A text file where the ledger should be.

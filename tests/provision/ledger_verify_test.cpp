@@ -43,7 +43,8 @@ TEST_CASE_TEMPLATE("ledger verify detects an edited, inserted or deleted row", B
   };
   SUBCASE("a credential's state edited (revoked -> active would be the attack)") {
     w.backend.run_sql("UPDATE credentials SET state = 'suspended'");
-    CHECK(findings_of().find("is 'suspended' but its events say 'active' (edited)") != std::string::npos);
+    CHECK(findings_of().find("credentials[" + c.credential_id + "].state: the events say 'active', the table has 'suspended' (edited)") !=
+          std::string::npos);
   }
   SUBCASE("an event's detail edited") {
     w.backend.run_sql("UPDATE events SET detail = 'device someone-else' WHERE seq = 1");
@@ -54,7 +55,8 @@ TEST_CASE_TEMPLATE("ledger verify detects an edited, inserted or deleted row", B
     CHECK(findings_of().find("rows 2..2 are missing (deleted)") != std::string::npos);
   }
   SUBCASE("the last event deleted") {
-    w.backend.run_sql("DELETE FROM events WHERE seq = 3");
+    // 1 the holder, 2 issued, 3 suspended, 4 resumed.
+    w.backend.run_sql("DELETE FROM events WHERE seq = 4");
     CHECK(findings_of().find("rows were removed or added") != std::string::npos);
   }
   SUBCASE("a credential row deleted") {
@@ -87,7 +89,7 @@ TEST_CASE("the event chain is keyed: truncating the log and rewinding the head i
     const std::string db = w.dir.file("ledger.db");
     // The attacker undoes the suspension: the last event goes, the credential is active again.
     run_sql(db, "DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;");
-    run_sql(db, "DELETE FROM events WHERE seq = 2; UPDATE credentials SET state = 'active', state_reason = ''");
+    run_sql(db, "DELETE FROM events WHERE seq = 3; UPDATE credentials SET state = 'active', state_reason = ''");  // 3: suspended
     run_sql(db, c.rewind);
     Ledger fresh = Ledger::open(db, fast_options()).value();
     auto report = fresh.verify().value();

@@ -89,6 +89,7 @@ const std::map<std::pair<std::string, int>, const char*> kElsewhere = {
     {{"credential", 11}, "tests/provision/ledger_cli_test.cpp: a ledger another process holds"},
     {{"card", 11}, "tests/provision/ledger_cli_test.cpp: a ledger another process holds"},
     {{"ledger", 11}, "tests/provision/ledger_cli_test.cpp: a ledger another process holds"},
+    {{"ledger", 12}, "tests/provision/ledger_anchor_test.cpp: a ledger restored from an older copy, against its anchors"},
     {{"serve", 0}, "tests/serve/serve_test.cpp: SIGTERM ends the server with 0"},
     {{"serve", 1}, "tests/serve/serve_test.cpp: a port already in use"},
     {{"serve", 8}, "tests/serve/serve_test.cpp: an expired issuer certificate"},

@@ -19,8 +19,13 @@
 // detail]; the first row chains from 32 zero bytes and the head (seq, last hash, and an HMAC
 // of both under the key) is kept in meta, so an edited, inserted or deleted row (even the last
 // one, with the head rewound) is found by verify() unless the editor also has the key file.
-// Format version 2; a version 1 ledger (plain SHA-256 chain) is refused (kNotSupported). verify() also replays the
-// events and compares the credential and card states they imply with the tables.
+// Schema version 3; a version 1 ledger (plain SHA-256 chain) is refused (kNotSupported), a
+// version 2 one until migrate() has run. The events carry every column of the rows they make
+// (an 'issued' event the whole credential row, a 'holder' event the holder row): verify()
+// rebuilds holders, cards, credentials and the consumed challenges from them and compares
+// every column; the settings in meta carry HMAC tags. The head is anchored outside the
+// database (anchor(), and every status list): verify() against an anchor reports a ledger that
+// was rolled back to an older copy.
 //
 // Crash consistency with a credential file (what `idtap provision --out` does, issue_to_file):
 // record first, publish after, so that no signed credential is ever on disk without its record.
@@ -79,6 +84,9 @@ struct LedgerOptions {
   // site: the center or embassy this connection acts for (1..64 of A-Z a-z 0-9 . _ -, or ""):
   // stored on every event it appends and every credential it issues (kInvalidArgument else).
   std::string site;
+  // anchor_file: the anchor log (ledger_anchor.cpp): "" means "<ledger>.anchors" beside a
+  // SQLite ledger, and none for a PostgreSQL one (the commands: IDTAP_LEDGER_ANCHOR_FILE).
+  std::string anchor_file;
 };
 
 enum class CredentialState { kActive, kSuspended, kRevoked, kExpired };
@@ -155,17 +163,34 @@ struct IssueRequest {
 struct LedgerVerifyOptions {
   bool repair = false;
   std::vector<std::string> scan_dirs;  // also look here for orphan temp files
+  // anchors: anchor logs or published status lists (Ledger::anchor) the ledger must not be
+  // older than; a ledger that is older is reported rolled back (LedgerReport::rolled_back).
+  std::vector<std::string> anchors;
 };
 struct LedgerFinding {
   std::string what;
   bool repaired = false;
+  // For a column that differs from what the events say: where, and the two values (a holder
+  // key shortened to 8 hex digits); empty otherwise.
+  std::string table, row, column, expected, found;
 };
 struct LedgerReport {
   uint64_t events = 0;
   uint64_t credentials = 0;
   std::vector<LedgerFinding> findings;
+  // rolled_back: an anchor shows a newer ledger than this one (restored from an older copy,
+  // truncated, or its newest events deleted).
+  bool rolled_back = false;
   // LedgerReport::consistent: no finding is left unrepaired.
   bool consistent() const;
+};
+
+// LedgerMigration: what Ledger::migrate did: the schema version found and the one reached, and
+// one line per step run.
+struct LedgerMigration {
+  int from = 0;
+  int to = 0;
+  std::vector<std::string> steps;
 };
 
 // Ledger: one connection to a ledger database. Move-only; not shared between threads (open
@@ -187,6 +212,14 @@ class Ledger {
   // one with another URI or size is kRefused (they are fixed at creation); an existing path
   // that is not an idtap ledger is refused as by open().
   static Result<Ledger> create(const std::string& path, const LedgerOptions& options);
+  // Ledger::migrate: brings the ledger at `path` from an earlier schema version to this idtap's
+  // (every other command refuses an older one, kNotSupported naming `idtap ledger migrate`):
+  // the steps of ledger_migrate.cpp, in one transaction (all or nothing). A version 2 ledger's
+  // events lack what verify needs to rebuild every column; the migration appends a keyed
+  // snapshot of every holder, card and credential and an event 'migrated': verify trusts the
+  // state before the snapshot as of the migration. Errors as open(); a ledger already current
+  // is left as is (from == to).
+  static Result<LedgerMigration> migrate(const std::string& path, const LedgerOptions& options = {});
   Ledger(Ledger&&) noexcept;
   Ledger& operator=(Ledger&&) noexcept;
   ~Ledger();
@@ -275,12 +308,25 @@ class Ledger {
   // Ledger::site: LedgerOptions::site of this connection.
   const std::string& site() const;
 
-  // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials.
+  // Ledger::status_list: the current list: 1 (INVALID) for suspended and revoked credentials;
+  // kRefused when the settings in meta were edited (their tags do not verify: the list would
+  // be published under an edited URI).
   Result<StatusList> status_list();
 
-  // Ledger::verify: checks the database, the event chain, the states the events imply and the
-  // credential files; with `repair`, completes or undoes what a crash left half done.
+  // Ledger::verify: checks the database, the event chain, every column of the tables against
+  // what the events say (ledger_rebuild.cpp), the anchors named in the options and the
+  // credential files; with `repair`, completes or undoes what a crash left half done. kIo /
+  // kMalformed for an anchor file that cannot be read or is not one.
   Result<LedgerReport> verify(const LedgerVerifyOptions& options = {});
+
+  // Ledger::head: the authenticated head of the event chain (kMalformed when it is not).
+  Result<StatusListLedgerHead> head();
+  // Ledger::anchor: appends the head to the anchor log `path` (made 0600 when missing; one
+  // line, fsynced) and returns it. kInvalidArgument for an empty path, kIo.
+  Result<StatusListLedgerHead> anchor(const std::string& path);
+  // Ledger::anchor_file: LedgerOptions::anchor_file, or "<ledger>.anchors" for a SQLite ledger
+  // ("" for a PostgreSQL ledger without one).
+  const std::string& anchor_file() const;
 
   // Ledger::Impl: the connection and its statement cache (named here only so the helpers in
   // ledger.cpp can take it).
@@ -289,7 +335,9 @@ class Ledger {
  private:
   friend class PendingOffers;  // pending_offers.h: offers live in this ledger's database
   explicit Ledger(std::unique_ptr<Impl> impl);
-  static Result<Ledger> open_or_create(const std::string& path, const LedgerOptions& options, bool create);
+  enum class OpenMode { kOpen, kCreate, kMigrate };
+  static Result<Ledger> open_or_create(const std::string& path, const LedgerOptions& options, OpenMode mode,
+                                       LedgerMigration* migration = nullptr);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -56,6 +56,17 @@ class StatusList {
 Result<Bytes> zlib_compress(ByteView data);
 Result<Bytes> zlib_decompress(ByteView data, size_t max_output = 16 * 1024 * 1024);
 
+// StatusListLedgerHead: the head of the issuing ledger's event chain when the list was made
+// (the sequence number of its last event, that event's link, and the head's HMAC tag under the
+// ledger key): an anchor outside the database, so that a ledger rolled back to an older copy is
+// found (`idtap ledger verify --anchor status.cwt`). Carried in the private claim
+// "idtap_ledger_head" = [seq, link, tag].
+struct StatusListLedgerHead {
+  int64_t seq = 0;
+  Bytes link;
+  Bytes tag;
+};
+
 // StatusListToken: the claims of a Status List Token.
 struct StatusListToken {
   std::string uri;                          // sub (2)
@@ -63,6 +74,7 @@ struct StatusListToken {
   std::optional<UnixSeconds> expires_at;    // exp (4)
   std::optional<uint64_t> ttl;              // ttl (65534)
   StatusList list;                          // status_list (65533)
+  std::optional<StatusListLedgerHead> ledger_head;  // "idtap_ledger_head" (private claim)
 };
 
 // sign_status_list_token: the Status List Token as a tagged COSE_Sign1 (tag 18) carrying the
@@ -79,5 +91,10 @@ struct StatusListVerifyOptions {
 // the signer chain to `trusted_issuers` and exp. kMalformed for a bad shape,
 // kVerificationFailed / kNoTrustAnchor otherwise.
 Result<StatusListToken> verify_status_list_token(ByteView token, const StatusListVerifyOptions& options);
+
+// status_list_ledger_head: the "idtap_ledger_head" claim of a Status List Token, read WITHOUT
+// checking its signature (the ledger checks the head's own tag under its key instead); nullopt
+// when the token has none; kMalformed when it is not a token or the claim has another shape.
+Result<std::optional<StatusListLedgerHead>> status_list_ledger_head(ByteView token);
 
 }  // namespace idtap::provision
