@@ -6,6 +6,7 @@
 // lost, resume, revoke). Every state change needs the session cookie and its CSRF token; every
 // clerk action is an event of the ledger naming the clerk (and the site, IDTAP_SITE / --site).
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>

@@ -209,6 +209,8 @@ void ReadJobs::run(std::shared_ptr<ReadJob> job, reader::ReadRequest request) {
   std::string refusal;
   if (auto h = provision::holder_from_read(*read); h.ok()) {
     result["holder"] = holder_json(*h);
+    // The name exactly as DG11 holds it ('<' is its separator), beside the split one.
+    if (read->dg11 && read->dg11->dg11.full_name) result["holder"]["full_name_card"] = *read->dg11->dg11.full_name;
     if (!v.genuine) {
       refusal = "not_genuine";
     } else if (auto st = provision::check_issuance_policy(*h, date_of(provision::now_seconds())); !st.ok()) {

@@ -17,6 +17,7 @@
 
 #include "idtap/auth/trust_store.h"
 #include "idtap/provision/holder.h"
+#include "idtap/reader/session.h"
 #include "idtap/select/watch.h"
 
 namespace idtap::cli {

@@ -62,12 +62,12 @@ long SessionStore::locked_for(const std::string& name, const std::string& addres
   return wait;
 }
 
-void SessionStore::count(Throttle& t, std::chrono::steady_clock::time_point now) {
+void SessionStore::count(Throttle& t, std::chrono::steady_clock::time_point now, int max_failures) {
   if (t.failures == 0 || now - t.first > kWindow) {
     t.failures = 0;
     t.first = now;
   }
-  if (++t.failures >= kMaxFailures) {
+  if (++t.failures >= max_failures) {
     t.locked_until = now + kLockout;
     t.failures = 0;
   }
@@ -76,8 +76,8 @@ void SessionStore::count(Throttle& t, std::chrono::steady_clock::time_point now)
 void SessionStore::failed(const std::string& name, const std::string& address) {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
-  count(by_name_[name], now);
-  count(by_address_[address], now);
+  count(by_name_[name], now, kMaxFailures);
+  count(by_address_[address], now, kMaxAddressFailures);
 }
 
 void SessionStore::succeeded(const std::string& name) {

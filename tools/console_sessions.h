@@ -23,9 +23,12 @@ struct ConsoleSession {
 // SessionStore: thread-safe sessions and login throttling.
 class SessionStore {
  public:
-  // kMaxFailures: the failures (per name, and per client address) within kWindow that lock
-  // further attempts for kLockout.
+  // kMaxFailures: the failures for one clerk name within kWindow that lock that name for
+  // kLockout; kMaxAddressFailures: the same for one client address, whatever the names (the
+  // console listens on loopback, so every desk browser is one address: a higher bound, which
+  // stops guessing across names without locking every clerk out after one clerk's typos).
   static constexpr int kMaxFailures = 5;
+  static constexpr int kMaxAddressFailures = 20;
   static constexpr std::chrono::minutes kWindow{15};
   static constexpr std::chrono::minutes kLockout{15};
 
@@ -55,7 +58,7 @@ class SessionStore {
     std::chrono::steady_clock::time_point first;
     std::chrono::steady_clock::time_point locked_until;
   };
-  void count(Throttle& t, std::chrono::steady_clock::time_point now);
+  void count(Throttle& t, std::chrono::steady_clock::time_point now, int max_failures);
   long remaining(const Throttle& t, std::chrono::steady_clock::time_point now) const;
 
   std::chrono::seconds idle_;

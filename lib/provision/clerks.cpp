@@ -19,12 +19,12 @@ CREATE TABLE IF NOT EXISTS clerks(
   created_at BIGINT NOT NULL);
 )sql";
 
-constexpr size_t kSaltBytes = 16;
-constexpr size_t kHashBytes = 32;
-constexpr size_t kMaxPasswordBytes = 1024;
+constexpr size_t kClerkSaltBytes = 16;
+constexpr size_t kClerkHashBytes = 32;
+constexpr size_t kClerkMaxPasswordBytes = 1024;
 
 Result<std::string> hash_password(std::string_view password, ByteView salt, const crypto::ScryptParams& p) {
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes h, crypto::scrypt_derive(bytes_of(password), salt, p, kHashBytes));
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes h, crypto::scrypt_derive(bytes_of(password), salt, p, kClerkHashBytes));
   return "scrypt$" + std::to_string(p.n) + "$" + std::to_string(p.r) + "$" + std::to_string(p.p) + "$" + to_hex(salt) + "$" +
          to_hex(ByteView(h.data(), h.size()));
 }
@@ -61,10 +61,10 @@ Status ClerkRegistry::ensure_schema() {
 
 Status ClerkRegistry::add(std::string_view name, std::string_view password, UnixSeconds now) {
   IDTAP_TRY(check_clerk_name(name));
-  if (password.size() < kMinClerkPasswordChars || password.size() > kMaxPasswordBytes)
+  if (password.size() < kMinClerkPasswordChars || password.size() > kClerkMaxPasswordBytes)
     return make_error(ErrorCode::kInvalidArgument, "a clerk password is " + std::to_string(kMinClerkPasswordChars) + "..1024 characters");
   IDTAP_TRY(ensure_schema());
-  IDTAP_ASSIGN_OR_RETURN(Bytes salt, crypto::random_bytes(kSaltBytes));
+  IDTAP_ASSIGN_OR_RETURN(Bytes salt, crypto::random_bytes(kClerkSaltBytes));
   IDTAP_ASSIGN_OR_RETURN(std::string hash, hash_password(password, salt, crypto::ScryptParams{}));
   Ledger::Impl& l = *ledger_.impl_;
   IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(l));
@@ -86,7 +86,7 @@ Status ClerkRegistry::check_password(std::string_view name, std::string_view pas
   IDTAP_TRY(ensure_schema());
   const Error denied = make_error(ErrorCode::kAuthFailed, "wrong clerk name or password");
   std::string stored;
-  if (check_clerk_name(name).ok() && password.size() <= kMaxPasswordBytes) {
+  if (check_clerk_name(name).ok() && password.size() <= kClerkMaxPasswordBytes) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, ledger_.impl_->prepare("SELECT password_hash FROM clerks WHERE name = ?1"));
     s.bind(1, name);
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
@@ -94,7 +94,7 @@ Status ClerkRegistry::check_password(std::string_view name, std::string_view pas
   }
   const std::vector<std::string> parts = split(stored);
   crypto::ScryptParams params;
-  Bytes salt(kSaltBytes, 0), want(kHashBytes, 0);
+  Bytes salt(kClerkSaltBytes, 0), want(kClerkHashBytes, 0);
   bool known = false;
   if (parts.size() == 6 && parts[0] == "scrypt") {
     auto s = from_hex(parts[4]);
@@ -106,16 +106,16 @@ Status ClerkRegistry::check_password(std::string_view name, std::string_view pas
     } catch (...) {
       return make_error(ErrorCode::kMalformed, "clerks: the stored hash of " + std::string(name) + " does not parse");
     }
-    if (!s.ok() || !h.ok() || h->size() != kHashBytes)
+    if (!s.ok() || !h.ok() || h->size() != kClerkHashBytes)
       return make_error(ErrorCode::kMalformed, "clerks: the stored hash of " + std::string(name) + " does not parse");
     salt = *s;
     want = *h;
     known = true;
   }
   // The same work for an unknown name as for a wrong password.
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes got, crypto::scrypt_derive(bytes_of(password.substr(0, kMaxPasswordBytes)), salt,
-                                                                params, kHashBytes));
-  const bool same = CRYPTO_memcmp(got.data(), want.data(), kHashBytes) == 0;
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes got, crypto::scrypt_derive(bytes_of(password.substr(0, kClerkMaxPasswordBytes)), salt,
+                                                                params, kClerkHashBytes));
+  const bool same = CRYPTO_memcmp(got.data(), want.data(), kClerkHashBytes) == 0;
   if (!known || !same) return denied;
   return ok_status();
 }

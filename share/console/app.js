@@ -76,6 +76,8 @@
   async function startRead(e) {
     e.preventDefault();
     $('read-error').textContent = '';
+    delete $('read-error').dataset.error;
+    delete $('verdict').dataset.genuine;
     $('holder-box').hidden = true;
     $('offer-box').hidden = true;
     const { status, json } = await api('POST', '/api/reads', { reader: $('reader-select').value, can: $('can').value });
@@ -110,6 +112,7 @@
     const h = r.holder || {};
     $('holder-box').hidden = false;
     $('h-name-ko').textContent = `${h.family_name_national || ''}${h.given_name_national || ''}`;
+    $('h-name-card').textContent = h.full_name_card || '';
     $('h-name-en').textContent = `${h.family_name || ''} ${h.given_name || ''}`;
     $('h-birth').textContent = date(h.birth_date);
     $('h-rrn').textContent = h.resident_number_masked || '';
