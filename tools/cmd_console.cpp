@@ -125,7 +125,7 @@ struct Desk {
   std::map<std::string, std::string> offer_clerk;  // offer id -> clerk (under ledger_mutex)
 
   Desk(provision::Ledger l, std::string url, std::chrono::seconds idle, const auth::TrustStore* trust)
-      : ledger(std::move(l)), issuer_url(std::move(url)), sessions(idle), reads(trust) {
+      : ledger(std::move(l)), issuer_url(std::move(url)), sessions(idle), reads(trust, &board) {
     pipeline = std::make_unique<issue::Pipeline>(ledger, nullptr);
     offers = std::make_unique<provision::PendingOffers>(ledger);
     clerks = std::make_unique<provision::ClerkRegistry>(ledger);
@@ -214,13 +214,14 @@ void route_api(httplib::Server& server, Desk& desk) {
     res.set_header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     reply(res, 200, {{"ok", true}});
   });
-  // The readers, live: one snapshot now, then one at every change (SSE, a comment every 15 s).
+  // The readers, live: one snapshot now, then one at every change (SSE, a comment every 5 s, so
+  // a stream whose browser went away frees its worker soon).
   server.Get("/api/events", [&desk](const httplib::Request& req, httplib::Response& res) {
     if (!session_of(desk, req, res, false)) return;
     no_store(res);
     res.set_chunked_content_provider("text/event-stream", [&desk, seen = uint64_t(0)](size_t, httplib::DataSink& sink) mutable {
       if (desk.board.stopped()) return false;
-      uint64_t now = desk.board.wait_change(seen, seen == 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(15000));
+      uint64_t now = desk.board.wait_change(seen, seen == 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(5000));
       if (desk.board.stopped()) return false;
       std::string chunk = now == seen ? ": keep-alive\n\n" : "event: readers\ndata: " + desk.board.snapshot().dump() + "\n\n";
       seen = now;
@@ -433,7 +434,7 @@ int cmd_console(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "idtap console: no clerk yet: add one with `idtap clerk add NAME --ledger %s`\n", args->get("ledger")->c_str());
 
   httplib::Server server;
-  server.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   server.set_payload_max_length(64 * 1024);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
@@ -452,14 +453,15 @@ int cmd_console(const std::vector<std::string>& argv) {
   if (auto path = args->get("port-file")) {
     if (auto st = write_file_atomic(*path, bytes_of(std::to_string(port) + "\n"), 0644); !st.ok()) return cmd.fail(st.error());
   }
-  desk.board.start();
   int exit_code = kExitOk;
   {
+    // First the signal watcher, then every other thread (they inherit its blocked signals).
     InterruptWatcher interrupt([&] {
       for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       desk.board.stop();  // ends the event streams
       server.stop();
     });
+    desk.board.start();
     std::printf("idtap console: http://%s:%d/ (issuer %s)\n", host.c_str(), port, desk.issuer_url.c_str());
     std::fflush(stdout);
     if (!server.listen_after_bind() && !interrupt.interrupted()) exit_code = kExitFailure;

@@ -71,6 +71,12 @@ uint64_t ReaderBoard::wait_change(uint64_t seen, std::chrono::milliseconds timeo
   return version_;
 }
 
+bool ReaderBoard::card_present(const std::string& reader) {
+  std::lock_guard lock(mutex_);
+  auto it = readers_.find(reader);
+  return it != readers_.end() && it->second;
+}
+
 void ReaderBoard::run() {
   while (!stop_) {
     select::WatchOptions options;
@@ -186,10 +192,18 @@ void ReadJobs::run(std::shared_ptr<ReadJob> job, reader::ReadRequest request) {
     job->state = e == reader::CardEvent::kLeft ? "card_left" : "reading";
   };
   auto finish_error = [&](const Error& e) {
+    std::string kind = read_error_kind(e.code);
+    // A card pulled away in the middle of an exchange can break the link (a transport error)
+    // before the reader reports the removal: if the reader shows no card within a second, the
+    // clerk is told the card left rather than a transport failure.
+    if (kind == "read_failed" && board_ != nullptr && e.code != ErrorCode::kCardStatus) {
+      for (int i = 0; i < 20 && board_->card_present(job->reader); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!board_->card_present(job->reader)) kind = "card_removed";
+    }
     std::lock_guard lock(mutex_);
     job->state = "failed";
-    job->error = read_error_kind(e.code);
-    job->error_detail = e.message();
+    job->error = kind;
+    job->error_detail = std::string(error_code_name(e.code)) + ": " + e.message();
     busy_readers_.erase(job->reader);
   };
   select::OpenOptions open;

@@ -38,6 +38,8 @@ class ReaderBoard {
   // ReaderBoard::wait_change: waits until the version passes `seen` or `timeout` passes, or
   // the board stops; the current version.
   uint64_t wait_change(uint64_t seen, std::chrono::milliseconds timeout);
+  // ReaderBoard::card_present: whether `reader` holds a card now (false for an unknown reader).
+  bool card_present(const std::string& reader);
   bool stopped() const { return stop_; }
 
  private:
@@ -71,7 +73,8 @@ struct ReadJob {
 // ReadJobs: the reads, each on its own thread. Thread-safe.
 class ReadJobs {
  public:
-  explicit ReadJobs(const auth::TrustStore* trust) : trust_(trust) {}
+  // `board` (borrowed, may be null) tells a card taken away from a broken link.
+  ReadJobs(const auth::TrustStore* trust, ReaderBoard* board) : trust_(trust), board_(board) {}
   ~ReadJobs();
   // ReadJobs::start: a read of `reader` with the CAN or MRZ in `access` ("can" or "mrz"
   // member, already checked). The job's id; kState when that reader is being read already,
@@ -86,6 +89,7 @@ class ReadJobs {
  private:
   void run(std::shared_ptr<ReadJob> job, reader::ReadRequest request);
   const auth::TrustStore* trust_;
+  ReaderBoard* board_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<ReadJob>> jobs_;
   std::map<std::string, std::string> busy_readers_;  // reader -> job id

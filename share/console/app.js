@@ -102,6 +102,7 @@
       $('read-progress').hidden = true;
       $('read-error').textContent = t(json.error);
       $('read-error').dataset.error = json.error;
+      $('read-error').title = json.error_detail || '';
       $('read-button').textContent = t('retry');
       $('read-button').focus();
       return;

@@ -63,19 +63,30 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  // Each server must end cleanly on SIGTERM (pcscd's own status is not ours to judge).
   const codes = [];
   for (const child of started.reverse()) codes.push(await child.stop());
+  if (consoleServer) assert.equal(codes[0], 0, `idtap console exit status after SIGTERM\n${consoleServer.child.log()}`);
+  if (serve) assert.equal(codes[1], 0, `idtap serve exit status after SIGTERM\n${serve.child.log()}`);
   if (process.env.IDTAP_KEEP_CONSOLE_DESK) console.log(`desk kept: ${site.dir}`);
   else site?.remove();
 });
 
-// withCard: `body()` with the card on the reader (sim serve running), removed afterwards.
-async function withCard(card, body, extra = []) {
+// slot: the page's list item of the test reader when it shows a card (`yes`) or none (`no`).
+const slot = (card) => `#readers li[data-reader="${pcscd.reader}"][data-card="${card}"]`;
+
+// withCard: `body()` with the card on the reader (sim serve running), removed afterwards. The
+// page must first show the reader empty (the previous card's removal seen), and shows it empty
+// again at the end.
+async function withCard(page, card, body, extra = []) {
+  await page.waitForSelector(slot('no'), kWait);
   const sim = tapCard(site.dir, card, pcscd.port, extra);
   try {
+    await page.waitForSelector(slot('yes'), kWait);
     return await body();
   } finally {
     await sim.stop();
+    await page.waitForSelector(slot('no'), kWait).catch(() => {});
   }
 }
 
@@ -110,7 +121,6 @@ const text = (page, selector) => page.$eval(selector, (el) => el.textContent);
 
 // readCard: the CAN typed and Read pressed; resolves when the read is over (verdict or error).
 async function readCard(page, can = '123456') {
-  await page.waitForSelector('#readers li[data-card="yes"]', kWait);
   await page.$eval('#can', (el) => { el.value = ''; });
   await page.type('#can', can);
   await page.click('#read-button');
@@ -145,8 +155,7 @@ test('log in, a tapped card appears, read with the CAN, issue: the QR on screen 
     assert.equal(await page.$eval('html', (el) => el.lang), 'ko');
     await shot(page, 'console-login-ko.png');
     await login(page);
-    await page.waitForSelector('#readers li[data-card="no"]', kWait);
-    await withCard(cards.good, async () => {
+    await withCard(page, cards.good, async () => {
       await readCard(page);
       assert.equal(await text(page, '#read-error'), '');
       assert.equal(await page.$eval('#verdict', (el) => el.dataset.genuine), 'yes');
@@ -201,7 +210,7 @@ test('a clone card is "not genuine" with no Issue button', kTestTimeout, async (
   const page = await newPage();
   try {
     await login(page);
-    await withCard(cards.clone, async () => {
+    await withCard(page, cards.clone, async () => {
       await readCard(page);
       assert.equal(await page.$eval('#verdict', (el) => el.dataset.genuine), 'no');
       assert.match(await text(page, '#verdict'), /진본 아님/);
@@ -217,7 +226,7 @@ test('a 16-year-old holder is refused with the rule\'s reason', kTestTimeout, as
   const page = await newPage();
   try {
     await login(page);
-    await withCard(cards.teen, async () => {
+    await withCard(page, cards.teen, async () => {
       await readCard(page);
       assert.equal(await page.$eval('#verdict', (el) => el.dataset.genuine), 'yes');
       assert.equal(await page.$eval('#issue', (el) => el.hidden), true);
@@ -232,16 +241,17 @@ test('a wrong CAN, and a card removed mid-read, each say so and offer a retry', 
   const page = await newPage();
   try {
     await login(page);
-    await withCard(cards.good, async () => {
+    await withCard(page, cards.good, async () => {
       await readCard(page, '654321');
       assert.equal(await page.$eval('#read-error', (el) => el.dataset.error), 'wrong_access');
       assert.match(await text(page, '#read-error'), /카드 번호\(CAN\)가 맞지 않습니다/);
       assert.equal(await text(page, '#read-button'), '다시 읽기');
     });
     // The card leaves the field after 12 APDUs and stays away longer than the read waits.
-    await withCard(cards.good, async () => {
+    await withCard(page, cards.good, async () => {
       await readCard(page);
-      assert.equal(await page.$eval('#read-error', (el) => el.dataset.error), 'card_removed');
+      assert.equal(await page.$eval('#read-error', (el) => el.dataset.error), 'card_removed',
+        `${await page.$eval('#read-error', (el) => el.title)} / readers: ${await text(page, '#readers')}`);
       assert.match(await text(page, '#read-error'), /카드가 떨어졌습니다/);
     }, ['--leave-after', '12', '--return-after', '15000']);
   } finally {
@@ -253,7 +263,7 @@ test('a DG11 name holding <img src=x onerror=alert(1)> is shown as text; no dial
   const page = await newPage();
   try {
     await login(page);
-    await withCard(cards.xss, async () => {
+    await withCard(page, cards.xss, async () => {
       await readCard(page);
       await sleep(500);
       assert.equal(await text(page, '#h-name-card'), '<img src=x onerror=alert(1)>');
@@ -275,8 +285,7 @@ test('keyboard only: log in, read and issue without a mouse', kTestTimeout, asyn
     await page.keyboard.type(kPassword);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#desk-view:not([hidden])', kWait);
-    await withCard(cards.good, async () => {
-      await page.waitForSelector('#readers li[data-card="yes"]', kWait);
+    await withCard(page, cards.good, async () => {
       // The CAN field has the focus after login; Enter submits the read.
       assert.equal(await page.evaluate(() => document.activeElement.id), 'can');
       await page.keyboard.type('123456');
@@ -300,7 +309,8 @@ test('after-care: find by document number, report the card lost: the holder\'s c
     await page.click('#find-form button[type=submit]');
     await page.waitForSelector('#creds tr[data-state="active"]', kWait);
     await page.click('#card-lost');
-    await page.waitForFunction(() => document.querySelector('#care-status').textContent.includes('정지'), kWait);
+    await page.waitForFunction(() => document.querySelector('#care-status').textContent.includes('정지'), kWait)
+      .catch(async (e) => { throw new Error(`${e.message}: care status '${await text(page, '#care-status')}', dialogs ${page.dialogs}`); });
     await page.waitForSelector('#creds tr[data-state="suspended"]', kWait);
     assert.equal(await page.$$eval('#creds tr[data-state="active"]', (r) => r.length), 0);
     assert.ok(page.dialogs.some((d) => d.startsWith('confirm: ') && d.includes('KR1234567')), 'it asked first');
