@@ -37,6 +37,8 @@
 #include "idtap/provision/clerks.h"
 #include "idtap/provision/date.h"
 #include "idtap/provision/pending_offers.h"
+#include "idtap/provision/signer.h"
+#include "idtap/provision/status_list.h"
 #include "interrupt.h"
 
 namespace idtap::cli {
@@ -45,7 +47,8 @@ namespace {
 constexpr const char* kHelp =
     "usage: idtap console --ledger DB --issuer-url URL --trust PATH... [--crl FILE]...\n"
     "                     [--listen 127.0.0.1:PORT] [--port-file FILE] [--assets DIR] [--site ID]\n"
-    "                     [--idle-minutes N]\n\n"
+    "                     [--idle-minutes N] [--status-out FILE --issuer-key FILE --issuer-cert FILE\n"
+    "                     [--issuer-key-pass-file FILE]]\n\n"
     "The clerk's desk in a web browser (http://127.0.0.1:8780/ by default): readers and cards\n"
     "live, reading a card with its CAN or MRZ, the verdict, issuing the mobile ID (the offer's QR\n"
     "code, followed until the phone has it), and after-care (card lost, phone lost, resume,\n"
@@ -61,7 +64,11 @@ constexpr const char* kHelp =
     "  --assets DIR         the web files (default: PREFIX/share/idtap/console beside the\n"
     "                       program, or share/console of the source tree)\n"
     "  --site ID            this service center (also IDTAP_SITE), on every ledger event\n"
-    "  --idle-minutes N     a session idle this long ends (default 15, 1..480)\n";
+    "  --idle-minutes N     a session idle this long ends (default 15, 1..480)\n"
+    "  --status-out FILE    where \"publish the status list\" writes the signed list (as `idtap\n"
+    "                       status-list publish --out`), signed with --issuer-key / --issuer-cert\n"
+    "                       (passphrase: --issuer-key-pass-file or $IDTAP_ISSUER_KEY_PASSPHRASE).\n"
+    "                       Without it the console does not publish\n";
 
 constexpr const char* kCookie = "idtap_console";
 constexpr const char* kCsp =
@@ -123,6 +130,8 @@ struct Desk {
   ReaderBoard board;
   ReadJobs reads;
   std::map<std::string, std::string> offer_clerk;  // offer id -> clerk (under ledger_mutex)
+  std::unique_ptr<provision::IssuerSigner> status_signer;  // --status-out: the list's signer
+  std::string status_out;
 
   Desk(provision::Ledger l, std::string url, std::chrono::seconds idle, const auth::TrustStore* trust)
       : ledger(std::move(l)), issuer_url(std::move(url)), sessions(idle), reads(trust, &board) {
@@ -202,10 +211,11 @@ void route_api(httplib::Server& server, Desk& desk) {
       desk.record("login", name, "");
     }
     res.set_header("Set-Cookie", std::string(kCookie) + "=" + s->id + "; Path=/; HttpOnly; SameSite=Strict");
-    reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}});
+    reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}, {"can_publish", desk.status_signer != nullptr}});
   });
   server.Get("/api/session", [&desk](const httplib::Request& req, httplib::Response& res) {
-    if (auto s = session_of(desk, req, res, false)) reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}});
+    if (auto s = session_of(desk, req, res, false))
+      reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}, {"can_publish", desk.status_signer != nullptr}});
   });
   server.Post("/api/logout", [&desk](const httplib::Request& req, httplib::Response& res) {
     auto s = session_of(desk, req, res, true);
@@ -348,6 +358,30 @@ void route_api(httplib::Server& server, Desk& desk) {
   });
 }
 
+// The status list, signed and written where the relying parties fetch it (--status-out).
+void route_publish(httplib::Server& server, Desk& desk) {
+  server.Post("/api/status-list/publish", [&desk](const httplib::Request& req, httplib::Response& res) {
+    auto s = session_of(desk, req, res, true);
+    if (!s) return;
+    if (!desk.status_signer) return reply_error(res, 501, "not_configured", "the console was started without --status-out");
+    const auto now = provision::now_seconds();
+    std::lock_guard lock(desk.ledger_mutex);
+    auto expired = desk.ledger.expire_due(now);
+    if (!expired.ok()) return reply_error(res, expired.error());
+    auto list = desk.ledger.status_list();
+    if (!list.ok()) return reply_error(res, list.error());
+    provision::StatusListToken token{desk.ledger.status_uri(), now, now + 86400, 3600, std::move(list).value()};
+    auto cwt = provision::sign_status_list_token(token, *desk.status_signer);
+    if (!cwt.ok()) return reply_error(res, cwt.error());
+    if (auto st = write_file_atomic(desk.status_out, *cwt, 0644); !st.ok()) return reply_error(res, st.error());
+    uint64_t invalid = 0;
+    for (uint64_t i = 0; i < token.list.size(); ++i)
+      if (token.list.get(i).value_or(0) != provision::kStatusValid) ++invalid;
+    desk.record("status_list_published", s->clerk, std::to_string(invalid) + " not valid");
+    reply(res, 200, {{"uri", token.uri}, {"not_valid", invalid}, {"expires_at", now + 86400}});
+  });
+}
+
 // assets_dir: --assets, else PREFIX/share/idtap/console beside PREFIX/bin/idtap, else the
 // source tree's share/console (the program at build/*/bin/idtap).
 std::optional<std::string> assets_dir(const std::optional<std::string>& given) {
@@ -384,7 +418,8 @@ void route_assets(httplib::Server& server, const std::string& dir) {
 int cmd_console(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {{"ledger", true}, {"issuer-url", true}, {"trust", true, true}, {"crl", true, true},
                                    {"listen", true}, {"port-file", true},  {"assets", true},      {"site", true},
-                                   {"idle-minutes", true}, {"help", false, false, 'h'}};
+                                   {"idle-minutes", true}, {"status-out", true},    {"issuer-key", true},
+                                   {"issuer-cert", true},  {"issuer-key-pass-file", true}, {"help", false, false, 'h'}};
   const CommandLine cmd("console", "console", kHelp);
   auto parsed = cmd.parse(argv, specs);
   if (!parsed.args) return parsed.exit_code;
@@ -415,6 +450,16 @@ int cmd_console(const std::vector<std::string>& argv) {
     issue::CredentialOfferParams check{*args->get("issuer-url"), {"x"}, "x"};
     if (auto uri = issue::credential_offer_uri(check); !uri.ok()) return cmd.usage("--issuer-url: " + uri.error().context);
   }
+  if (args->has("status-out") != (args->has("issuer-key") && args->has("issuer-cert")) ||
+      args->has("issuer-key") != args->has("issuer-cert"))
+    return cmd.usage("--status-out, --issuer-key and --issuer-cert go together");
+  std::unique_ptr<provision::IssuerSigner> status_signer;
+  if (args->has("status-out")) {
+    auto issuer = provision::load_issuer(provision::IssuerFiles{*args->get("issuer-key"), *args->get("issuer-cert"),
+                                                                args->get("issuer-key-pass-file").value_or("")});
+    if (!issuer.ok()) return cmd.fail(issuer.error());
+    status_signer = std::make_unique<provision::SoftwareIssuer>(std::move(issuer).value());
+  }
   auto assets = assets_dir(args->get("assets"));
   if (!assets)
     return cmd.fail(make_error(ErrorCode::kIo, args->has("assets") ? "--assets " + *args->get("assets") + ": no index.html there"
@@ -429,6 +474,8 @@ int cmd_console(const std::vector<std::string>& argv) {
     return exit_code_for_ledger_open(ledger.error().code);
   }
   Desk desk(std::move(ledger).value(), *args->get("issuer-url"), std::chrono::seconds(idle_minutes * 60), &trust);
+  desk.status_signer = std::move(status_signer);
+  desk.status_out = args->get("status-out").value_or("");
   if (auto names = desk.clerks->names(); !names.ok()) return cmd.fail(names.error());
   else if (names->empty())
     std::fprintf(stderr, "idtap console: no clerk yet: add one with `idtap clerk add NAME --ledger %s`\n", args->get("ledger")->c_str());
@@ -440,6 +487,7 @@ int cmd_console(const std::vector<std::string>& argv) {
   server.set_write_timeout(10, 0);
   route_assets(server, *assets);
   route_api(server, desk);
+  route_publish(server, desk);
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) reply_error(res, res.status, res.status == 404 ? "not_found" : "invalid");
   });

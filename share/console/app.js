@@ -40,7 +40,8 @@
     $('login-error').textContent = message || '';
     $('login-name').focus();
   }
-  function showDesk(clerk) {
+  function showDesk(clerk, canPublish) {
+    $('publish').hidden = !canPublish;
     $('login-view').hidden = true;
     $('desk-view').hidden = false;
     $('logout').hidden = false;
@@ -195,11 +196,17 @@
     if (status === 200) find();
   }
 
+  async function publish() {
+    if (!window.confirm(t('confirm_publish'))) return;
+    const { status, json } = await api('POST', '/api/status-list/publish');
+    $('care-status').textContent = status === 200 ? `${t('published')} ${json.not_valid}` : json.detail || json.error;
+    $('care-status').dataset.published = status === 200 ? 'yes' : 'no';
+  }
   async function login(e) {
     e.preventDefault();
     const { status, json } = await api('POST', '/api/login', { name: $('login-name').value, password: $('login-password').value });
     $('login-password').value = '';
-    if (status === 200) { csrf = json.csrf; showDesk(json.clerk); return; }
+    if (status === 200) { csrf = json.csrf; showDesk(json.clerk, json.can_publish); return; }
     $('login-error').textContent = status === 429 ? `${t('too_many_attempts')} ${json.detail}` : t('wrong_password');
   }
   async function logout() {
@@ -222,7 +229,8 @@
     $('issue').addEventListener('click', issue);
     $('find-form').addEventListener('submit', find);
     $('card-lost').addEventListener('click', cardLost);
+    $('publish').addEventListener('click', publish);
     const { status, json } = await api('GET', '/api/session');
-    if (status === 200) { csrf = json.csrf; showDesk(json.clerk); } else showLogin('');
+    if (status === 200) { csrf = json.csrf; showDesk(json.clerk, json.can_publish); } else showLogin('');
   });
 })();

@@ -56,7 +56,8 @@ before(async () => {
   started.push(serve.child);
   const trust = Object.values(cards).flatMap((c) => ['--trust', path.join(c, 'pki/csca_cert.pem')]);
   consoleServer = await startListening(site.dir, 'console', ['console', '--ledger', ledger, '--issuer-url', serve.baseUrl,
-    '--site', 'center-001', ...trust], pcscd.env);
+    '--site', 'center-001', '--status-out', site.file('status.cwt'), '--issuer-key', site.file('issuer.key'),
+    '--issuer-cert', site.file('issuer.pem'), ...trust], pcscd.env);
   started.push(consoleServer.child);
   browser = await launchBrowser(site.dir);
 }, kTestTimeout);
@@ -301,23 +302,46 @@ test('keyboard only: log in, read and issue without a mouse', kTestTimeout, asyn
   }
 });
 
-test('after-care: find by document number, report the card lost: the holder\'s credentials are suspended', kTestTimeout, async () => {
+test('after-care: phone lost, resume, card lost (the holder\'s credentials suspended), publish the status list, revoke; each confirmed', kTestTimeout, async () => {
   const page = await newPage();
+  const row = (state) => `#creds tr[data-state="${state}"]`;
+  const fail = (what) => async (e) => {
+    throw new Error(`${what}: ${e.message}: care status '${await text(page, '#care-status')}', dialogs ${page.dialogs}`);
+  };
   try {
     await login(page);
     await page.type('#find-doc', 'KR1234567');
     await page.click('#find-form button[type=submit]');
-    await page.waitForSelector('#creds tr[data-state="active"]', kWait);
+    await page.waitForSelector(row('active'), kWait);
+    // Phone lost: that credential only; then resumed.
+    await page.click(`${row('active')} button[data-action="phone-lost"]`);
+    await page.waitForSelector(row('suspended'), kWait).catch(fail('phone lost'));
+    assert.match(await page.$eval(row('suspended'), (tr) => tr.textContent), /phone_lost/);
+    await page.click(`${row('suspended')} button[data-action="resume"]`);
+    await page.waitForSelector(row('active'), kWait).catch(fail('resume'));
+    // Card lost: every credential of the holder suspended.
     await page.click('#card-lost');
     await page.waitForFunction(() => document.querySelector('#care-status').textContent.includes('정지'), kWait)
-      .catch(async (e) => { throw new Error(`${e.message}: care status '${await text(page, '#care-status')}', dialogs ${page.dialogs}`); });
-    await page.waitForSelector('#creds tr[data-state="suspended"]', kWait);
-    assert.equal(await page.$$eval('#creds tr[data-state="active"]', (r) => r.length), 0);
-    assert.ok(page.dialogs.some((d) => d.startsWith('confirm: ') && d.includes('KR1234567')), 'it asked first');
+      .catch(fail('card lost'));
+    await page.waitForSelector(row('suspended'), kWait);
+    assert.equal(await page.$$eval(row('active'), (r) => r.length), 0);
     await shot(page, 'console-card-lost-ko.png');
     const listed = run(idtapProgram, ['credential', 'list', '--ledger', ledger, '--document-number', 'KR1234567']);
     assert.match(listed, /suspended/);
     assert.doesNotMatch(listed, /\bactive\b/);
+    // The status list, signed and published: the suspended credential is in it.
+    assert.equal(await page.$eval('#publish', (b) => b.hidden), false);
+    await page.click('#publish');
+    await page.waitForSelector('#care-status[data-published="yes"]', kWait).catch(fail('publish'));
+    const shown = JSON.parse(run(idtapProgram, ['status-list', 'show', site.file('status.cwt'), '--issuer-cert', site.file('issuer.pem'), '--json']));
+    assert.ok(shown.not_valid >= 1, JSON.stringify(shown));
+    // Revoke, for good.
+    await page.click(`${row('suspended')} button[data-action="revoke"]`);
+    await page.waitForSelector(row('revoked'), kWait).catch(fail('revoke'));
+    // Every step asked first, saying what it would do.
+    const confirms = page.dialogs.filter((d) => d.startsWith('confirm: '));
+    assert.equal(confirms.length, 5, page.dialogs.join('\n'));
+    assert.ok(confirms.some((d) => d.includes('KR1234567') && d.includes('모든 모바일 신분증이 정지')));
   } finally {
     await page.closeAll();
   }
