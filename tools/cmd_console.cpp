@@ -31,6 +31,7 @@
 #include "exit_codes.h"
 #include "idtap/base/date.h"
 #include "idtap/base/file_io.h"
+#include "idtap/issue/attested_record.h"
 #include "idtap/issue/offer_uri.h"
 #include "idtap/issue/pipeline.h"
 #include "idtap/issue/qr.h"
@@ -48,7 +49,7 @@ constexpr const char* kHelp =
     "usage: idtap console --ledger DB --issuer-url URL --trust PATH... [--crl FILE]...\n"
     "                     [--listen 127.0.0.1:PORT] [--port-file FILE] [--assets DIR] [--site ID]\n"
     "                     [--idle-minutes N] [--status-out FILE --issuer-key FILE --issuer-cert FILE\n"
-    "                     [--issuer-key-pass-file FILE]]\n\n"
+    "                     [--issuer-key-pass-file FILE]] [--attested-dir DIR]\n\n"
     "The clerk's desk in a web browser (http://127.0.0.1:8780/ by default): readers and cards\n"
     "live, reading a card with its CAN or MRZ, the verdict, issuing the mobile ID (the offer's QR\n"
     "code, followed until the phone has it), and after-care (card lost, phone lost, resume,\n"
@@ -68,7 +69,10 @@ constexpr const char* kHelp =
     "  --status-out FILE    where \"publish the status list\" writes the signed list (as `idtap\n"
     "                       status-list publish --out`), signed with --issuer-key / --issuer-cert\n"
     "                       (passphrase: --issuer-key-pass-file or $IDTAP_ISSUER_KEY_PASSPHRASE).\n"
-    "                       Without it the console does not publish\n";
+    "                       Without it the console does not publish\n"
+    "  --attested-dir DIR   the chipless path (a clerk-attested record, `idtap provision offer\n"
+    "                       --attested`): its form is shown where the ledger allows it, the\n"
+    "                       portraits are files in DIR\n";
 
 constexpr const char* kCookie = "idtap_console";
 constexpr const char* kCsp =
@@ -132,6 +136,7 @@ struct Desk {
   std::map<std::string, std::string> offer_clerk;  // offer id -> clerk (under ledger_mutex)
   std::unique_ptr<provision::IssuerSigner> status_signer;  // --status-out: the list's signer
   std::string status_out;
+  std::string attested_dir;  // --attested-dir: the chipless path's portraits
 
   Desk(provision::Ledger l, std::string url, std::chrono::seconds idle, const auth::TrustStore* trust)
       : ledger(std::move(l)), issuer_url(std::move(url)), sessions(idle), reads(trust, &board) {
@@ -184,6 +189,31 @@ nlohmann::json credential_json(const provision::CredentialRecord& c) {
           {"issued_at", c.issued_at}, {"valid_until", c.valid_until}, {"evidence", c.evidence}, {"site", c.site}};
 }
 
+// offer_reply: the offer for `holder` (the rules, the ledger), its URI and QR code, as the
+// answer; the caller holds the ledger mutex.
+void offer_reply(Desk& desk, const provision::VerifiedHolder& holder, const std::string& clerk, httplib::Response& res) {
+  issue::OfferRequest request;
+  request.holder = &holder;
+  request.now = provision::now_seconds();
+  auto offer = desk.pipeline->create_offer(request);
+  if (!offer.ok()) return reply_error(res, offer.error());
+  issue::CredentialOfferParams params;
+  params.credential_issuer = desk.issuer_url;
+  params.credential_configuration_ids = {desk.pipeline->credential_configuration_id()};
+  params.pre_authorized_code = offer->pre_authorized_code;
+  auto uri = issue::credential_offer_uri(params);
+  if (!uri.ok()) return reply_error(res, uri.error());
+  auto qr = issue::qr_encode(*uri);
+  if (!qr.ok()) return reply_error(res, qr.error());
+  auto png = issue::render_png(*qr);
+  if (!png.ok()) return reply_error(res, png.error());
+  desk.offer_clerk[offer->offer_id] = clerk;
+  desk.record("offer", clerk, "offer " + offer->offer_id + " document " + holder.card.document_number + " evidence " +
+                                  holder.evidence_label());
+  reply(res, 201, {{"offer_id", offer->offer_id}, {"credential_offer_uri", *uri}, {"qr_png_base64", base64(*png)},
+                   {"tx_code", offer->tx_code}, {"expires_at", offer->expires_at}});
+}
+
 void route_api(httplib::Server& server, Desk& desk) {
   server.Post("/api/login", [&desk](const httplib::Request& req, httplib::Response& res) {
     auto body = json_body(req, res);
@@ -211,11 +241,13 @@ void route_api(httplib::Server& server, Desk& desk) {
       desk.record("login", name, "");
     }
     res.set_header("Set-Cookie", std::string(kCookie) + "=" + s->id + "; Path=/; HttpOnly; SameSite=Strict");
-    reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}, {"can_publish", desk.status_signer != nullptr}});
+    reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}, {"can_publish", desk.status_signer != nullptr},
+                     {"allow_attested", !desk.attested_dir.empty() && desk.ledger.allow_attested()}});
   });
   server.Get("/api/session", [&desk](const httplib::Request& req, httplib::Response& res) {
     if (auto s = session_of(desk, req, res, false))
-      reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}, {"can_publish", desk.status_signer != nullptr}});
+      reply(res, 200, {{"clerk", s->clerk}, {"csrf", s->csrf}, {"can_publish", desk.status_signer != nullptr},
+                     {"allow_attested", !desk.attested_dir.empty() && desk.ledger.allow_attested()}});
   });
   server.Post("/api/logout", [&desk](const httplib::Request& req, httplib::Response& res) {
     auto s = session_of(desk, req, res, true);
@@ -273,26 +305,28 @@ void route_api(httplib::Server& server, Desk& desk) {
     if (!s) return;
     auto holder = desk.reads.holder(req.matches[1], s->clerk);
     if (!holder.ok()) return reply_error(res, holder.error());
-    issue::OfferRequest request;
-    request.holder = &*holder;
-    request.now = provision::now_seconds();
     std::lock_guard lock(desk.ledger_mutex);
-    auto offer = desk.pipeline->create_offer(request);
-    if (!offer.ok()) return reply_error(res, offer.error());
-    issue::CredentialOfferParams params;
-    params.credential_issuer = desk.issuer_url;
-    params.credential_configuration_ids = {desk.pipeline->credential_configuration_id()};
-    params.pre_authorized_code = offer->pre_authorized_code;
-    auto uri = issue::credential_offer_uri(params);
-    if (!uri.ok()) return reply_error(res, uri.error());
-    auto qr = issue::qr_encode(*uri);
-    if (!qr.ok()) return reply_error(res, qr.error());
-    auto png = issue::render_png(*qr);
-    if (!png.ok()) return reply_error(res, png.error());
-    desk.offer_clerk[offer->offer_id] = s->clerk;
-    desk.record("offer", s->clerk, "offer " + offer->offer_id + " document " + holder->card.document_number);
-    reply(res, 201, {{"offer_id", offer->offer_id}, {"credential_offer_uri", *uri}, {"qr_png_base64", base64(*png)},
-                     {"tx_code", offer->tx_code}, {"expires_at", offer->expires_at}});
+    offer_reply(desk, *holder, s->clerk, res);
+  });
+  // The chipless path: a record the clerk checked against the registry, where the ledger's
+  // policy allows it (and the console has --attested-dir for the portraits).
+  server.Post("/api/attested", [&desk](const httplib::Request& req, httplib::Response& res) {
+    auto s = session_of(desk, req, res, true);
+    if (!s) return;
+    if (desk.attested_dir.empty() || !desk.ledger.allow_attested())
+      return reply_error(res, 403, "refused", "this ledger does not allow clerk-attested issuance");
+    auto body = json_body(req, res);
+    if (!body) return;
+    // The portrait is a file name in --attested-dir, nothing else.
+    const auto portrait = (*body)["portrait"];
+    if (!portrait.is_string() || portrait.get<std::string>().empty() || portrait.get<std::string>()[0] == '.' ||
+        portrait.get<std::string>().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+            std::string::npos)
+      return reply_error(res, 400, "invalid", "portrait: a file name in the console's --attested-dir");
+    auto holder = issue::parse_attested_holder(body->dump(), desk.attested_dir, s->clerk);
+    if (!holder.ok()) return reply_error(res, holder.error());
+    std::lock_guard lock(desk.ledger_mutex);
+    offer_reply(desk, *holder, s->clerk, res);
   });
   // An offer's state as the clerk sees it: waiting, taken (the phone redeemed the code),
   // delivered (the credential was issued), killed (five wrong codes), expired.
@@ -419,7 +453,8 @@ int cmd_console(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {{"ledger", true}, {"issuer-url", true}, {"trust", true, true}, {"crl", true, true},
                                    {"listen", true}, {"port-file", true},  {"assets", true},      {"site", true},
                                    {"idle-minutes", true}, {"status-out", true},    {"issuer-key", true},
-                                   {"issuer-cert", true},  {"issuer-key-pass-file", true}, {"help", false, false, 'h'}};
+                                   {"issuer-cert", true},  {"issuer-key-pass-file", true}, {"attested-dir", true},
+                                   {"help", false, false, 'h'}};
   const CommandLine cmd("console", "console", kHelp);
   auto parsed = cmd.parse(argv, specs);
   if (!parsed.args) return parsed.exit_code;
@@ -476,6 +511,9 @@ int cmd_console(const std::vector<std::string>& argv) {
   Desk desk(std::move(ledger).value(), *args->get("issuer-url"), std::chrono::seconds(idle_minutes * 60), &trust);
   desk.status_signer = std::move(status_signer);
   desk.status_out = args->get("status-out").value_or("");
+  desk.attested_dir = args->get("attested-dir").value_or("");
+  if (!desk.attested_dir.empty() && !std::filesystem::is_directory(desk.attested_dir))
+    return cmd.fail(make_error(ErrorCode::kIo, "--attested-dir " + desk.attested_dir + ": not a directory"));
   if (auto names = desk.clerks->names(); !names.ok()) return cmd.fail(names.error());
   else if (names->empty())
     std::fprintf(stderr, "idtap console: no clerk yet: add one with `idtap clerk add NAME --ledger %s`\n", args->get("ledger")->c_str());

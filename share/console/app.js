@@ -40,8 +40,9 @@
     $('login-error').textContent = message || '';
     $('login-name').focus();
   }
-  function showDesk(clerk, canPublish) {
+  function showDesk(clerk, canPublish, allowAttested) {
     $('publish').hidden = !canPublish;
+    $('attested-box').hidden = !allowAttested;
     $('login-view').hidden = true;
     $('desk-view').hidden = false;
     $('logout').hidden = false;
@@ -136,6 +137,17 @@
   async function issue() {
     const { status, json } = await api('POST', `/api/reads/${readId}/offer`);
     if (status !== 201) { $('refusal').textContent = `${t('refused')}: ${json.detail || json.error}`; return; }
+    showOffer(json);
+  }
+  async function issueAttested(e) {
+    e.preventDefault();
+    const record = {};
+    for (const input of $('attested-form').querySelectorAll('input')) record[input.name] = input.value.trim();
+    const { status, json } = await api('POST', '/api/attested', record);
+    $('attested-error').textContent = status === 201 ? '' : `${t('refused')}: ${json.detail || json.error}`;
+    if (status === 201) showOffer(json);
+  }
+  function showOffer(json) {
     $('offer-box').hidden = false;
     $('qr').src = `data:image/png;base64,${json.qr_png_base64}`;
     $('qr').dataset.uri = json.credential_offer_uri;
@@ -206,7 +218,7 @@
     e.preventDefault();
     const { status, json } = await api('POST', '/api/login', { name: $('login-name').value, password: $('login-password').value });
     $('login-password').value = '';
-    if (status === 200) { csrf = json.csrf; showDesk(json.clerk, json.can_publish); return; }
+    if (status === 200) { csrf = json.csrf; showDesk(json.clerk, json.can_publish, json.allow_attested); return; }
     $('login-error').textContent = status === 429 ? `${t('too_many_attempts')} ${json.detail}` : t('wrong_password');
   }
   async function logout() {
@@ -230,7 +242,8 @@
     $('find-form').addEventListener('submit', find);
     $('card-lost').addEventListener('click', cardLost);
     $('publish').addEventListener('click', publish);
+    $('attested-form').addEventListener('submit', issueAttested);
     const { status, json } = await api('GET', '/api/session');
-    if (status === 200) { csrf = json.csrf; showDesk(json.clerk, json.can_publish); } else showLogin('');
+    if (status === 200) { csrf = json.csrf; showDesk(json.clerk, json.can_publish, json.allow_attested); } else showLogin('');
   });
 })();

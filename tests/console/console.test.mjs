@@ -347,6 +347,53 @@ test('after-care: phone lost, resume, card lost (the holder\'s credentials suspe
   }
 });
 
+test('the chipless form: hidden where the ledger does not allow it; where it does, a clerk-attested record becomes an offer', kTestTimeout, async () => {
+  const page = await newPage();
+  try {
+    await login(page);
+    assert.equal(await page.$eval('#attested-box', (el) => el.hidden), true, 'this ledger does not allow attested issuance');
+  } finally {
+    await page.closeAll();
+  }
+  // A second desk on a ledger that allows it, with the portrait (the card's face JPEG) in its
+  // --attested-dir.
+  const attestedLedger = site.file('attested.db');
+  run(idtapProgram, ['ledger', 'init', '--ledger', attestedLedger, '--status-uri', 'https://status.example.kr/lists/2', '--allow-attested']);
+  run(idtapProgram, ['clerk', 'add', 'anna', '--ledger', attestedLedger, '--password-file', site.file('clerk.pass')]);
+  const portraits = site.file('portraits');
+  fs.mkdirSync(portraits);
+  const dg2 = fs.readFileSync(path.join(cards.good, 'files/dg2.bin'));
+  fs.writeFileSync(path.join(portraits, 'hong.jpg'), dg2.subarray(dg2.indexOf(Buffer.from([0xff, 0xd8, 0xff]))));
+  const desk2 = await startListening(site.dir, 'console2', ['console', '--ledger', attestedLedger, '--issuer-url', serve.baseUrl,
+    '--attested-dir', portraits, '--trust', path.join(cards.good, 'pki/csca_cert.pem')], pcscd.env);
+  const context = await browser.createBrowserContext();
+  try {
+    const page2 = await context.newPage();
+    await page2.goto(`${desk2.baseUrl}/`, { waitUntil: 'load' });
+    await login(page2);
+    await page2.waitForSelector('#attested-box:not([hidden])', kWait);
+    const record = {
+      family_name_national: '홍', given_name_national: '길동', family_name: 'HONG', given_name: 'GILDONG',
+      birth_date: '1990-01-01', resident_registration_number: '900101-1234567', document_number: 'KR7000001',
+      issue_date: '2015-06-01', expiry_date: '2035-05-31', resident_address: '서울특별시 종로구 세종대로 209', portrait: 'hong.jpg',
+    };
+    for (const [name, value] of Object.entries(record))
+      await page2.$eval(`#attested-form input[name="${name}"]`, (el, v) => { el.value = v; }, value);
+    await page2.click('#attested-form button[type=submit]');
+    await page2.waitForSelector('#offer-state[data-state="waiting"]', kWait).catch(async (e) => {
+      throw new Error(`${e.message}: ${await text(page2, '#attested-error')}`);
+    });
+    assert.match(await text(page2, '#tx-code'), /^[0-9]{6}$/);
+    // A portrait path outside the directory is refused.
+    await page2.$eval('#attested-form input[name="portrait"]', (el) => { el.value = '../card/files/dg2.bin'; });
+    await page2.click('#attested-form button[type=submit]');
+    await page2.waitForFunction(() => document.querySelector('#attested-error').textContent.includes('portrait'), kWait);
+  } finally {
+    await context.close();
+    assert.equal(await desk2.child.stop(), 0, desk2.child.log());
+  }
+});
+
 test('the API: no session is 401, no CSRF token is 403, the sixth wrong password is locked out; headers', kTestTimeout, async () => {
   const base = consoleServer.baseUrl;
   const home = await fetch(`${base}/`);
