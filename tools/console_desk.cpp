@@ -160,8 +160,16 @@ Result<std::string> ReadJobs::start(const std::string& clerk, const std::string&
     if (!access["mrz"].is_string()) return make_error(ErrorCode::kInvalidArgument, "the MRZ is text");
     IDTAP_ASSIGN_OR_RETURN(auth::MrzKey mrz, auth::MrzKey::from_mrz(access["mrz"].get<std::string>()));
     request.mrz = std::move(mrz);
+  } else if (access.contains("document") && access.contains("birth") && access.contains("expiry")) {
+    // A passport's MRZ key typed from its data page: document number, YYMMDD, YYMMDD.
+    if (!access["document"].is_string() || !access["birth"].is_string() || !access["expiry"].is_string())
+      return make_error(ErrorCode::kInvalidArgument, "document, birth and expiry are text");
+    IDTAP_ASSIGN_OR_RETURN(auth::MrzKey mrz, auth::MrzKey::from_fields(access["document"].get<std::string>(),
+                                                                       access["birth"].get<std::string>(),
+                                                                       access["expiry"].get<std::string>()));
+    request.mrz = std::move(mrz);
   } else {
-    return make_error(ErrorCode::kInvalidArgument, "give the CAN or the MRZ");
+    return make_error(ErrorCode::kInvalidArgument, "give the CAN, the MRZ, or document, birth and expiry");
   }
   IDTAP_ASSIGN_OR_RETURN(Bytes raw_id, crypto::random_bytes(16));
   auto job = std::make_shared<ReadJob>();

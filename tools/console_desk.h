@@ -76,8 +76,8 @@ class ReadJobs {
   // `board` (borrowed, may be null) tells a card taken away from a broken link.
   ReadJobs(const auth::TrustStore* trust, ReaderBoard* board) : trust_(trust), board_(board) {}
   ~ReadJobs();
-  // ReadJobs::start: a read of `reader` with the CAN or MRZ in `access` ("can" or "mrz"
-  // member, already checked). The job's id; kState when that reader is being read already,
+  // ReadJobs::start: a read of `reader` with the CAN or MRZ key in `access` ("can", "mrz", or
+  // "document" + "birth" + "expiry" as YYMMDD). The job's id; kState when that reader is being read already,
   // kInvalidArgument for a malformed CAN or MRZ.
   Result<std::string> start(const std::string& clerk, const std::string& reader, const nlohmann::json& access);
   // ReadJobs::status: the job as JSON for its clerk, or nullopt (unknown, or another clerk's).

@@ -82,7 +82,10 @@
     delete $('verdict').dataset.genuine;
     $('holder-box').hidden = true;
     $('offer-box').hidden = true;
-    const { status, json } = await api('POST', '/api/reads', { reader: $('reader-select').value, can: $('can').value });
+    const access = $('passport').open && $('p-doc').value
+      ? { document: $('p-doc').value.trim(), birth: $('p-birth').value.trim(), expiry: $('p-expiry').value.trim() }
+      : { can: $('can').value };
+    const { status, json } = await api('POST', '/api/reads', { reader: $('reader-select').value, ...access });
     if (status !== 202) { $('read-error').textContent = `${t('read_failed')} (${json.detail || json.error})`; return; }
     readId = json.id;
     $('read-progress').hidden = false;

@@ -4,7 +4,7 @@ window.IDTAP_TEXTS = {
   ko: {
     title: '모바일 신분증 발급 창구', lang: 'English', logout: '로그아웃', login: '직원 로그인', name: '이름',
     password: '비밀번호', login_button: '로그인', readers: '리더기와 카드', read: '카드 읽기', reader: '리더기',
-    can: '카드 번호(CAN, 6자리)', read_button: '읽기', holder: '카드 정보', name_ko: '이름', name_card: '카드에 기록된 이름', name_en: '영문 이름',
+    can: '카드 번호(CAN, 6자리)', read_button: '읽기', passport: '여권 (CAN 대신 MRZ 정보)', p_birth: '생년월일 (YYMMDD)', p_expiry: '만료일 (YYMMDD)', holder: '카드 정보', name_ko: '이름', name_card: '카드에 기록된 이름', name_en: '영문 이름',
     birth: '생년월일', rrn: '주민등록번호', reveal: '전체 보기', doc: '문서 번호', dates: '발급일 / 만료일',
     issue: '모바일 신분증 발급', offer: '휴대전화로 QR 코드를 찍어 주세요', code: '확인 코드', care: '사후 관리',
     attested: '칩 없는 카드: 직원 확인 발급', attested_note: '주민등록 전산 기록과 카드를 대조한 뒤에만 입력하세요.',
@@ -36,7 +36,8 @@ window.IDTAP_TEXTS = {
   en: {
     title: 'Mobile ID desk', lang: '한국어', logout: 'Log out', login: 'Clerk login', name: 'Name', password: 'Password',
     login_button: 'Log in', readers: 'Readers and cards', read: 'Read a card', reader: 'Reader',
-    can: 'Card access number (CAN, 6 digits)', read_button: 'Read', holder: 'Card holder', name_ko: 'Name (Hangul)', name_card: 'Name as on the card (DG11)',
+    can: 'Card access number (CAN, 6 digits)', read_button: 'Read', passport: 'Passport (the MRZ data instead of a CAN)', p_birth: 'Date of birth (YYMMDD)',
+    p_expiry: 'Date of expiry (YYMMDD)', holder: 'Card holder', name_ko: 'Name (Hangul)', name_card: 'Name as on the card (DG11)',
     name_en: 'Name (Latin)', birth: 'Date of birth', rrn: 'Resident registration number', reveal: 'Show all',
     doc: 'Document number', dates: 'Issued / expires', issue: 'Issue mobile ID', offer: 'Scan the QR code with the phone',
     code: 'Code', care: 'After-care', attested: 'Card without a chip: clerk-attested issuance', attested_note: 'Fill in only after checking the holder against the resident registry and the card.',

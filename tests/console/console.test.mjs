@@ -45,6 +45,7 @@ before(async () => {
     clone: personalize(site.dir, 'clone', ['--cloned', '--document-number', 'KR7654321']),
     teen: personalize(site.dir, 'teen', ['--birth', teen.iso, '--personal-number', `${teen.rrnBirth}-3123456`,
       '--document-number', 'KR1600016', '--full-name', '김<<소년']),
+    passport: personalize(site.dir, 'passport', ['--profile', 'passport', '--document-number', 'M12345678']),
     xss: personalize(site.dir, 'xss', ['--full-name', '<img src=x onerror=alert(1)>', '--document-number', 'KR5550001']),
   };
   fs.writeFileSync(site.file('clerk.pass'), `${kPassword}\n`, { mode: 0o600 });
@@ -255,6 +256,27 @@ test('a wrong CAN, and a card removed mid-read, each say so and offer a retry', 
         `${await page.$eval('#read-error', (el) => el.title)} / readers: ${await text(page, '#readers')}`);
       assert.match(await text(page, '#read-error'), /카드가 떨어졌습니다/);
     }, ['--leave-after', '12', '--return-after', '15000']);
+  } finally {
+    await page.closeAll();
+  }
+});
+
+test('a passport is read with the MRZ data of its data page (BAC)', kTestTimeout, async () => {
+  const page = await newPage();
+  try {
+    await login(page);
+    await withCard(page, cards.passport, async () => {
+      await page.click('#passport summary');
+      await page.type('#p-doc', 'M12345678');
+      await page.type('#p-birth', '900101');
+      await page.type('#p-expiry', '350114');
+      await page.click('#read-button');
+      await page.waitForFunction(() => document.querySelector('#verdict').dataset.genuine ||
+        document.querySelector('#read-error').textContent, kWait);
+      assert.equal(await text(page, '#read-error'), '');
+      assert.equal(await page.$eval('#verdict', (el) => el.dataset.genuine), 'yes');
+      assert.equal(await text(page, '#h-doc'), 'M12345678');
+    });
   } finally {
     await page.closeAll();
   }
