@@ -526,6 +526,11 @@ int cmd_console(const std::vector<std::string>& argv) {
   route_assets(server, *assets);
   route_api(server, desk);
   route_publish(server, desk);
+  // An access line per request (method, path, status: no body, no query, no cookie).
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    std::printf("%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+    std::fflush(stdout);
+  });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) reply_error(res, res.status, res.status == 404 ? "not_found" : "invalid");
   });

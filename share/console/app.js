@@ -167,6 +167,27 @@
     if (json.state === 'waiting' || json.state === 'taken') offerTimer = setTimeout(() => pollOffer(id), 500);
   }
 
+  // ask: the page's own confirmation (a modal <dialog>, keyboard-reachable, its text as text):
+  // resolves true for "yes".
+  function ask(message) {
+    return new Promise((resolve) => {
+      const dialog = $('confirm');
+      $('confirm-text').textContent = message;
+      const done = (answer) => {
+        $('confirm-yes').onclick = null;
+        $('confirm-no').onclick = null;
+        dialog.onclose = null;
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      $('confirm-yes').onclick = () => done(true);
+      $('confirm-no').onclick = () => done(false);
+      dialog.onclose = () => done(false);
+      dialog.showModal();
+      $('confirm-yes').focus();
+    });
+  }
+
   async function find(e) {
     if (e) e.preventDefault();
     const doc = $('find-doc').value.trim();
@@ -198,21 +219,21 @@
     }
   }
   async function credentialAction(id, action, key) {
-    if (!window.confirm(t(`confirm_${key}`))) return;
+    if (!(await ask(t(`confirm_${key}`)))) return;
     const { status, json } = await api('POST', `/api/credentials/${id}/${action}`);
     $('care-status').textContent = status === 200 ? `${t(json.state)}` : json.detail || json.error;
     find();
   }
   async function cardLost() {
     const doc = $('find-doc').value.trim();
-    if (!window.confirm(t('confirm_card_lost').replace('{doc}', doc))) return;
+    if (!(await ask(t('confirm_card_lost').replace('{doc}', doc)))) return;
     const { status, json } = await api('POST', '/api/card-lost', { document: doc });
     $('care-status').textContent = status === 200 ? `${t('suspended_n')} ${json.suspended.length}` : json.detail || json.error;
     if (status === 200) find();
   }
 
   async function publish() {
-    if (!window.confirm(t('confirm_publish'))) return;
+    if (!(await ask(t('confirm_publish')))) return;
     const { status, json } = await api('POST', '/api/status-list/publish');
     $('care-status').textContent = status === 200 ? `${t('published')} ${json.not_valid}` : json.detail || json.error;
     $('care-status').dataset.published = status === 200 ? 'yes' : 'no';

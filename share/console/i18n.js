@@ -2,7 +2,7 @@
 'use strict';
 window.IDTAP_TEXTS = {
   ko: {
-    title: '모바일 신분증 발급 창구', lang: 'English', logout: '로그아웃', login: '직원 로그인', name: '이름',
+    title: '모바일 신분증 발급 창구', yes: '확인', no: '취소', lang: 'English', logout: '로그아웃', login: '직원 로그인', name: '이름',
     password: '비밀번호', login_button: '로그인', readers: '리더기와 카드', read: '카드 읽기', reader: '리더기',
     can: '카드 번호(CAN, 6자리)', read_button: '읽기', passport: '여권 (CAN 대신 MRZ 정보)', p_birth: '생년월일 (YYMMDD)', p_expiry: '만료일 (YYMMDD)', holder: '카드 정보', name_ko: '이름', name_card: '카드에 기록된 이름', name_en: '영문 이름',
     birth: '생년월일', rrn: '주민등록번호', reveal: '전체 보기', doc: '문서 번호', dates: '발급일 / 만료일',
@@ -34,7 +34,7 @@ window.IDTAP_TEXTS = {
     session_over: '세션이 끝났습니다. 다시 로그인하세요', under_age: '발급 불가',
   },
   en: {
-    title: 'Mobile ID desk', lang: '한국어', logout: 'Log out', login: 'Clerk login', name: 'Name', password: 'Password',
+    title: 'Mobile ID desk', yes: 'Yes, do it', no: 'Cancel', lang: '한국어', logout: 'Log out', login: 'Clerk login', name: 'Name', password: 'Password',
     login_button: 'Log in', readers: 'Readers and cards', read: 'Read a card', reader: 'Reader',
     can: 'Card access number (CAN, 6 digits)', read_button: 'Read', passport: 'Passport (the MRZ data instead of a CAN)', p_birth: 'Date of birth (YYMMDD)',
     p_expiry: 'Date of expiry (YYMMDD)', holder: 'Card holder', name_ko: 'Name (Hangul)', name_card: 'Name as on the card (DG11)',

@@ -98,6 +98,7 @@ async function newPage() {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   page.dialogs = [];
+  page.confirms = [];
   page.on('dialog', async (d) => {
     page.dialogs.push(`${d.type()}: ${d.message()}`);
     if (d.type() === 'confirm') await d.accept();
@@ -111,8 +112,9 @@ async function newPage() {
   return page;
 }
 
+// login: once the page's script has run and found no session (the focus in the name field).
 async function login(page) {
-  await page.waitForSelector('#login-name', { visible: true, ...kWait });
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'login-name', kWait);
   await page.type('#login-name', 'anna');
   await page.type('#login-password', kPassword);
   await page.click('#login-form button[type=submit]');
@@ -120,6 +122,16 @@ async function login(page) {
 }
 
 const text = (page, selector) => page.$eval(selector, (el) => el.textContent);
+
+// clickConfirmed: clicks `selector`, then answers the page's confirmation with "yes"; its text
+// goes to page.confirms.
+async function clickConfirmed(page, selector) {
+  await page.click(selector);
+  await page.waitForSelector('#confirm[open]', kWait);
+  page.confirms.push(await text(page, '#confirm-text'));
+  await page.click('#confirm-yes');
+  await page.waitForSelector('#confirm:not([open])', kWait);
+}
 
 // readCard: the CAN typed and Read pressed; resolves when the read is over (verdict or error).
 async function readCard(page, can = '123456') {
@@ -301,8 +313,9 @@ test('a DG11 name holding <img src=x onerror=alert(1)> is shown as text; no dial
 test('keyboard only: log in, read and issue without a mouse', kTestTimeout, async () => {
   const page = await newPage();
   try {
-    await page.waitForSelector('#login-name', { visible: true, ...kWait });
-    // The login form has the focus: type, Tab, type, Enter.
+    // The page puts the focus in the login form once it knows there is no session: type, Tab,
+    // type, Enter.
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'login-name', kWait);
     await page.keyboard.type('anna');
     await page.keyboard.press('Tab');
     await page.keyboard.type(kPassword);
@@ -328,7 +341,18 @@ test('after-care: phone lost, resume, card lost (the holder\'s credentials suspe
   const page = await newPage();
   const row = (state) => `#creds tr[data-state="${state}"]`;
   const fail = (what) => async (e) => {
-    throw new Error(`${what}: ${e.message}: care status '${await text(page, '#care-status')}', dialogs ${page.dialogs}`);
+    const locks = '';
+    let probe;
+    try {
+      const r = await fetch(`${consoleServer.baseUrl}/api/session`, { signal: AbortSignal.timeout(3000) });
+      probe = `server answers ${r.status}`;
+    } catch (err) { probe = `server does not answer: ${err.message}`; }
+    const threads = fs.readdirSync(`/proc/${consoleServer.child.pid}/task`).length;
+    const port = Number(new URL(consoleServer.baseUrl).port).toString(16).toUpperCase().padStart(4, '0');
+    const conns = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => l.includes(`:${port} `));
+    const pids = `${probe}; console threads ${threads}; connections on its port ${conns.filter((l) => / 01 /.test(l)).length} open\n` +
+      `console log:\n${consoleServer.child.log().split('\n').slice(-15).join('\n')}`;
+    throw new Error(`${what}: ${e.message}: care status '${await text(page, '#care-status')}', dialogs ${page.dialogs}\n${pids}\n${locks}`);
   };
   try {
     await login(page);
@@ -336,13 +360,13 @@ test('after-care: phone lost, resume, card lost (the holder\'s credentials suspe
     await page.click('#find-form button[type=submit]');
     await page.waitForSelector(row('active'), kWait);
     // Phone lost: that credential only; then resumed.
-    await page.click(`${row('active')} button[data-action="phone-lost"]`);
+    await clickConfirmed(page, `${row('active')} button[data-action="phone-lost"]`);
     await page.waitForSelector(row('suspended'), kWait).catch(fail('phone lost'));
     assert.match(await page.$eval(row('suspended'), (tr) => tr.textContent), /phone_lost/);
-    await page.click(`${row('suspended')} button[data-action="resume"]`);
+    await clickConfirmed(page, `${row('suspended')} button[data-action="resume"]`);
     await page.waitForSelector(row('active'), kWait).catch(fail('resume'));
     // Card lost: every credential of the holder suspended.
-    await page.click('#card-lost');
+    await clickConfirmed(page, '#card-lost');
     await page.waitForFunction(() => document.querySelector('#care-status').textContent.includes('정지'), kWait)
       .catch(fail('card lost'));
     await page.waitForSelector(row('suspended'), kWait);
@@ -353,16 +377,17 @@ test('after-care: phone lost, resume, card lost (the holder\'s credentials suspe
     assert.doesNotMatch(listed, /\bactive\b/);
     // The status list, signed and published: the suspended credential is in it.
     assert.equal(await page.$eval('#publish', (b) => b.hidden), false);
-    await page.click('#publish');
+    await clickConfirmed(page, '#publish');
     await page.waitForSelector('#care-status[data-published="yes"]', kWait).catch(fail('publish'));
     const shown = JSON.parse(run(idtapProgram, ['status-list', 'show', site.file('status.cwt'), '--issuer-cert', site.file('issuer.pem'), '--json']));
     assert.ok(shown.not_valid >= 1, JSON.stringify(shown));
     // Revoke, for good.
-    await page.click(`${row('suspended')} button[data-action="revoke"]`);
+    await clickConfirmed(page, `${row('suspended')} button[data-action="revoke"]`);
     await page.waitForSelector(row('revoked'), kWait).catch(fail('revoke'));
     // Every step asked first, saying what it would do.
-    const confirms = page.dialogs.filter((d) => d.startsWith('confirm: '));
-    assert.equal(confirms.length, 5, page.dialogs.join('\n'));
+    const confirms = page.confirms;
+    assert.equal(confirms.length, 5, confirms.join('\n'));
+    assert.deepEqual(page.dialogs, [], 'no browser dialog: the page asks itself');
     assert.ok(confirms.some((d) => d.includes('KR1234567') && d.includes('모든 모바일 신분증이 정지')));
   } finally {
     await page.closeAll();
