@@ -15,6 +15,8 @@ DESTDIR    ?=
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
+# The console's web files (share/console) go to $(SHAREDIR)/idtap/console.
+SHAREDIR   ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 # udev reads /usr/lib/udev/rules.d and /etc/udev/rules.d, not $(PREFIX)/lib/udev for other prefixes.
 UDEVDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,$(SYSCONFDIR)/udev/rules.d)
@@ -325,7 +327,7 @@ $(TEST_LINKS): FORCE
 # binaries.
 NODE_DIR     := build/node
 NODE_MODULES := $(NODE_DIR)/node_modules/.package-lock.json
-NODE_TESTS   := $(sort $(wildcard tests/interop/*.test.mjs))
+NODE_TESTS   := $(sort $(wildcard tests/interop/*.test.mjs tests/console/*.test.mjs))
 $(NODE_MODULES): tests/interop/package.json tests/interop/package-lock.json
 	@mkdir -p $(NODE_DIR)
 	cp tests/interop/package.json tests/interop/package-lock.json $(NODE_DIR)/
@@ -400,7 +402,7 @@ DEB_PACKAGES := g++ make pkg-config libssl-dev libfmt-dev doctest-dev libpcsclit
                 libpng-dev libjpeg-dev zlib1g-dev clang-14 libfuzzer-14-dev util-linux \
                 bsdutils mount opensc pcsc-tools openssl nlohmann-json3-dev \
                  libcpp-httplib-dev libqrencode-dev zbar-tools nodejs npm postgresql libpq-dev \
-                 abigail-tools python3
+                 abigail-tools python3 chromium fonts-nanum
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(DEB_PACKAGES)
@@ -453,6 +455,10 @@ install: all
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|/usr/local/bin/idtap|$(BINDIR)/idtap|' tools/idtap-serve.service > $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
+	sed 's|/usr/local/bin/idtap|$(BINDIR)/idtap|' tools/idtap-console.service > $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-console.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-console.service
+	install -d $(DESTDIR)$(SHAREDIR)/idtap/console
+	install -m 0644 share/console/* $(DESTDIR)$(SHAREDIR)/idtap/console/
 	@if ls udev/*.rules >/dev/null 2>&1; then install -d $(DESTDIR)$(UDEVDIR) && install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/; fi
 	@if ls udev/*.conf >/dev/null 2>&1; then install -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d && install -m 0644 udev/*.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/; fi
 	@if [ -n "$(IFD_TARGET)" ]; then b=$(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle/Contents; \
@@ -466,7 +472,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libidtap.so $(DESTDIR)$(LIBDIR)/libidtap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libidtap.so.$(VERSION)
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/idtap
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/idtap.pc $(DESTDIR)$(BINDIR)/idtap
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/idtap-console.service
+	rm -rf $(DESTDIR)$(SHAREDIR)/idtap
 	for f in udev/*.rules; do [ -e "$$f" ] && rm -f $(DESTDIR)$(UDEVDIR)/$$(basename $$f); done; true
 	for f in udev/*.conf; do [ -e "$$f" ] && rm -f $(DESTDIR)$(SYSCONFDIR)/modprobe.d/$$(basename $$f); done; true
 	rm -rf $(DESTDIR)$(PCSC_DROPDIR)/idtap_nfc.bundle

@@ -35,5 +35,7 @@ int cmd_ledger(const std::vector<std::string>& args);
 int cmd_ledger_report(const std::vector<std::string>& args);
 int cmd_status_list(const std::vector<std::string>& args);
 int cmd_serve(const std::vector<std::string>& args);
+int cmd_console(const std::vector<std::string>& args);
+int cmd_clerk(const std::vector<std::string>& args);
 
 }  // namespace idtap::cli

@@ -107,6 +107,16 @@ const std::vector<CommandExitCodes>& all_exit_codes() {
         {8, "refused: the issuer certificate does not cover a credential issued now"},
         {9, "file error: ledger, key, certificate or token file (a token readable by others included)"},
         {10, "a TLS certificate or key that does not parse"}}},
+      {"console",
+       {{0, "stopped by SIGTERM or SIGINT"},
+        {2, "bad command line (a non-loopback --listen, options that go together given apart, an --issuer-key that does not load)"},
+        {9, "file error: the ledger, the web files, a --trust path, or the address cannot be listened on"}}},
+      {"clerk",
+       {{0, "added, or listed"},
+        {1, "the clerk exists already (nothing changed)"},
+        {2, "bad command line (a bad name, a password too short)"},
+        {9, "not an idtap ledger, or a ledger file error"},
+        {11, "the ledger is busy: another process held its lock longer than the busy timeout"}}},
   };
   return kCodes;
 }

@@ -32,6 +32,8 @@ constexpr Command kCommands[] = {
     {"ledger", "create or verify the provisioning ledger", cmd_ledger},
     {"status-list", "publish the signed token status list", cmd_status_list},
     {"serve", "the OpenID4VCI issuer: phones redeem offers over HTTPS", cmd_serve},
+    {"console", "the clerk's desk: a local web console (reading, issuing, after-care)", cmd_console},
+    {"clerk", "add or list the clerks who log in to the console", cmd_clerk},
 };
 
 constexpr const char* kUsage =

@@ -130,7 +130,7 @@ struct Findings {
 const char* const kKnownKinds[] = {"issued",  "resumed",       "suspended",      "revoked",         "expired",
                                    "card_lost", "card_found",  "policy",         "offer_created",   "offer_redeemed",
                                    "offer_expired", "offer_killed", "holder", "card_snapshot", "credential_snapshot",
-                                   "migrated"};
+                                   "migrated",  "clerk"};  // clerk: a console clerk's action (clerks.h): no table state
 
 // kChallengeBatch: consumed challenges looked up per query (one round trip for a batch).
 constexpr size_t kChallengeBatch = 64;

@@ -95,6 +95,8 @@ const std::map<std::pair<std::string, int>, const char*> kElsewhere = {
     {{"serve", 8}, "tests/serve/serve_test.cpp: an expired issuer certificate"},
     {{"status-list", 0}, "tests/provision/cli_test.cpp: status-list publish with the issuer key"},
     {{"status-list", 1}, "tests/provision/cli_test.cpp: a token from another issuer"},
+    {{"console", 0}, "tests/console/console.test.mjs: SIGTERM ends the console with 0"},
+    {{"clerk", 11}, "the ledger's busy path is tests/provision/ledger_cli_test.cpp's, shared by every ledger command"},
 };
 
 }  // namespace
@@ -233,6 +235,15 @@ TEST_CASE("every exit code in the README is provoked by a case") {
        "/ic.pem -subj /CN=issuer -days 3650 2>/dev/null && chmod 600 " + t + "/ik.pem && " + idtap + " serve --ledger " + t +
        "/demo/ledger.db --issuer-key " + t + "/ik.pem --issuer-cert " + t + "/ic.pem --listen 127.0.0.1:0 --tls-cert " + t +
        "/text.txt --tls-key " + t + "/text.txt", "", "a TLS certificate that is not one"},
+      {"console", 2, "console --ledger " + t + "/demo/ledger.db --issuer-url http://127.0.0.1:1" + trust + " --listen 0.0.0.0:8780",
+       "", "a non-loopback address"},
+      {"console", 9, "console --ledger " + t + "/nosuch.db --issuer-url http://127.0.0.1:1" + trust, "", "no ledger there"},
+      {"console", 2, "console --ledger " + t + "/demo/ledger.db --issuer-url http://127.0.0.1:1" + trust + " --status-out " + t +
+       "/status.cwt --issuer-key " + t + "/text.txt --issuer-cert " + t + "/demo/issuer-cert.pem", "", "an issuer key that is not one"},
+      {"clerk", 0, "!printf 'long-password-1\\n' | " + idtap + " clerk add kim" + ledger, "", "a new clerk"},
+      {"clerk", 1, "!printf 'long-password-1\\n' | " + idtap + " clerk add kim" + ledger, "", "the same clerk again"},
+      {"clerk", 2, "!printf 'short\\n' | " + idtap + " clerk add lee" + ledger, "", "a password too short"},
+      {"clerk", 9, "clerk list --ledger " + t + "/nosuch.db", "", "no ledger there"},
       {"status-list", 2, "status-list frob", "", "no such action"},
       {"status-list", 9, "status-list show /nonexistent --issuer-cert " + t + "/demo/issuer-cert.pem", "", "no such file"},
       {"status-list", 10, "status-list show " + t + "/text.txt --issuer-cert " + t + "/demo/issuer-cert.pem", "",
