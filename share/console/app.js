@@ -188,14 +188,16 @@
     });
   }
 
-  async function find(e) {
+  // find: the holder's credentials by document number. After an action (keepStatus) the
+  // action's own message stays: the list is refreshed under it, not in its place.
+  async function find(e, keepStatus) {
     if (e) e.preventDefault();
     const doc = $('find-doc').value.trim();
     const { status, json } = await api('GET', `/api/credentials?document=${encodeURIComponent(doc)}`);
     const body = $('creds').tBodies[0];
     body.replaceChildren();
     if (status !== 200) { $('care-status').textContent = json.detail || json.error; return; }
-    $('care-status').textContent = json.credentials.length ? '' : t('none_found');
+    if (!keepStatus || !json.credentials.length) $('care-status').textContent = json.credentials.length ? '' : t('none_found');
     for (const c of json.credentials) {
       const tr = document.createElement('tr');
       tr.dataset.id = c.id;
@@ -222,14 +224,14 @@
     if (!(await ask(t(`confirm_${key}`)))) return;
     const { status, json } = await api('POST', `/api/credentials/${id}/${action}`);
     $('care-status').textContent = status === 200 ? `${t(json.state)}` : json.detail || json.error;
-    find();
+    find(null, true);
   }
   async function cardLost() {
     const doc = $('find-doc').value.trim();
     if (!(await ask(t('confirm_card_lost').replace('{doc}', doc)))) return;
     const { status, json } = await api('POST', '/api/card-lost', { document: doc });
     $('care-status').textContent = status === 200 ? `${t('suspended_n')} ${json.suspended.length}` : json.detail || json.error;
-    if (status === 200) find();
+    if (status === 200) find(null, true);
   }
 
   async function publish() {
