@@ -48,4 +48,26 @@ class EventDetail {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+// IssuedDetail: what an 'issued' event records besides its row's columns (seq, at, kind,
+// credential id, card id, site): every other column of the credential and the card's identity.
+struct IssuedDetail {
+  int64_t holder_id = 0;
+  std::string card;  // "ISSUING_STATE DOCUMENT_NUMBER", normalized
+  int64_t status_idx = 0;
+  std::string device_thumbprint;
+  std::string doc_type;
+  int64_t valid_from = 0;
+  int64_t valid_until = 0;
+  ByteView file_sha256;
+  std::string evidence;
+  std::string file_path;
+  ByteView challenge;  // empty: none consumed (possession checked by the caller)
+};
+
+// issued_detail: the one writer of an 'issued' event's detail (Ledger::issue and the bulk load
+// of ledger_bulk.h): ledger_rebuild.cpp reads it back.
+EventDetail issued_detail(const IssuedDetail& d);
+// holder_detail: the one writer of a 'holder' event's detail (id, key, created_at).
+EventDetail holder_detail(int64_t holder_id, ByteView holder_key, int64_t created_at);
+
 }  // namespace idtap::provision

@@ -133,6 +133,21 @@ std::optional<Bytes> EventDetail::hex(std::string_view key) const {
   return std::move(b).value();
 }
 
+EventDetail issued_detail(const IssuedDetail& i) {
+  EventDetail d = EventDetail::versioned();
+  d.add("holder", i.holder_id).add("card", i.card).add("idx", i.status_idx).add("device", i.device_thumbprint)
+      .add("doc_type", i.doc_type).add("valid_from", i.valid_from).add("valid_until", i.valid_until).add_hex("sha256", i.file_sha256)
+      .add("evidence", i.evidence).add("file", i.file_path);
+  if (!i.challenge.empty()) d.add_hex("challenge", i.challenge);
+  return d;
+}
+
+EventDetail holder_detail(int64_t holder_id, ByteView holder_key, int64_t created_at) {
+  EventDetail d = EventDetail::versioned();
+  d.add("id", holder_id).add_hex("key", holder_key).add("created_at", created_at);
+  return d;
+}
+
 const Bytes kGenesis(32, 0);
 
 Result<Bytes> canonical_event(int64_t seq, int64_t at, std::string_view kind, std::string_view credential_id, int64_t card_id,
@@ -199,9 +214,7 @@ Status Ledger::Impl::append_event(UnixSeconds at, std::string_view kind, std::st
 }
 
 Status Ledger::Impl::append_holder_event(UnixSeconds at, int64_t holder_id, ByteView holder_key, UnixSeconds created_at) {
-  EventDetail d = EventDetail::versioned();
-  d.add("id", holder_id).add_hex("key", holder_key).add("created_at", created_at);
-  return append_event(at, "holder", "", 0, d.str());
+  return append_event(at, "holder", "", 0, holder_detail(holder_id, holder_key, created_at).str());
 }
 
 Result<Bytes> Ledger::Impl::meta_tag(std::string_view name, std::string_view value) const {

@@ -170,13 +170,19 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
   // Every column of the row (and the card's identity, the challenge consumed) is in the event:
   // `ledger verify` rebuilds the tables from the events (ledger_rebuild.cpp).
-  EventDetail detail = EventDetail::versioned();
-  detail.add("holder", holder_id).add("card", card.issuing_state + " " + card.document_number)
-      .add("idx", static_cast<int64_t>(out.status_idx)).add("device", out.device_thumbprint).add("doc_type", r.mapping.doc_type)
-      .add("valid_from", out.validity.valid_from).add("valid_until", out.validity.valid_until).add_hex("sha256", file_sha256)
-      .add("evidence", h.evidence_label()).add("file", r.file_path);
-  if (r.possession == PossessionCheck::kChallenge) detail.add_hex("challenge", r.proof.challenge);
-  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, detail.str()));
+  IssuedDetail detail;
+  detail.holder_id = holder_id;
+  detail.card = card.issuing_state + " " + card.document_number;
+  detail.status_idx = static_cast<int64_t>(out.status_idx);
+  detail.device_thumbprint = out.device_thumbprint;
+  detail.doc_type = r.mapping.doc_type;
+  detail.valid_from = out.validity.valid_from;
+  detail.valid_until = out.validity.valid_until;
+  detail.file_sha256 = file_sha256;
+  detail.evidence = h.evidence_label();
+  detail.file_path = r.file_path;
+  if (r.possession == PossessionCheck::kChallenge) detail.challenge = r.proof.challenge;
+  IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, issued_detail(detail).str()));
   out.idempotency_id = r.idempotency_id;
   if (!out.idempotency_id.empty()) IDTAP_TRY(record_issuance(out, r.now));
   if (r.before_commit) IDTAP_TRY(r.before_commit(out));

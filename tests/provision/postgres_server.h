@@ -80,8 +80,9 @@ class PostgresServer {
   }
 
   // PostgresServer: a server of its own (instance() is the test binary's shared one); `fsync`
-  // on for a benchmark of durable commits (the tests run with it off).
-  explicit PostgresServer(bool fsync = false) : owner_(::getpid()) {
+  // on for a benchmark of durable commits (the tests run with it off); `settings`: more
+  // "name=value" server settings (the scale benchmark's memory and WAL sizes).
+  explicit PostgresServer(bool fsync = false, const std::vector<std::string>& settings = {}) : owner_(::getpid()) {
     const std::string bin = bindir();
     char tmpl[] = "/tmp/idtap-pg-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp for the PostgreSQL cluster failed");
@@ -103,8 +104,10 @@ class PostgresServer {
         ::dup2(null, 2);
       }
       if (::chdir("/") != 0) ::_exit(126);
-      exec_unprivileged({bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-h", "127.0.0.1", "-k", dir_,
-                         "-c", fsync ? "fsync=on" : "fsync=off", "-c", "max_connections=60"});
+      std::vector<std::string> argv = {bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-h", "127.0.0.1", "-k", dir_,
+                                       "-c", fsync ? "fsync=on" : "fsync=off", "-c", "max_connections=60"};
+      for (const auto& s : settings) argv.insert(argv.end(), {"-c", s});
+      exec_unprivileged(std::move(argv));
     }
     for (int i = 0; i < 300; ++i) {
       if (PQping(conninfo("postgres").c_str()) == PQPING_OK) return;

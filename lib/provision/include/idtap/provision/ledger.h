@@ -335,6 +335,7 @@ class Ledger {
  private:
   friend class PendingOffers;  // pending_offers.h: offers live in this ledger's database
   friend class ClerkRegistry;  // clerks.h: the console's clerks and their events
+  friend class LedgerBulkLoad;  // ledger_bulk.h: rows chained under this ledger's key
   explicit Ledger(std::unique_ptr<Impl> impl);
   enum class OpenMode { kOpen, kCreate, kMigrate };
   static Result<Ledger> open_or_create(const std::string& path, const LedgerOptions& options, OpenMode mode,
