@@ -276,6 +276,7 @@ $(DEMO_WALLET): $(BUILD)/obj/tests/serve/demo_wallet_main.o $(SERVE_WALLET_OBJS)
 $(BUILD)/obj/tests/serve/%.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
 $(BUILD)/obj/tests/bench/serve_bench.o: LAYER_FLAGS := $(TEST_FLAGS) $(HTTP_CFLAGS)
 TEST_EXTRA_OBJS_serve := $(SERVE_WALLET_OBJS)
+TEST_EXTRA_OBJS_tools := $(BUILD)/obj/tools/console_sessions.o
 TEST_EXTRA_LIBS_serve := $(HTTP_LIBS)
 
 # The test directories whose tests use the drivers (pcsc, nfc, select, the pcscd driver under
