@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "idtap/base/bytes.h"
@@ -97,6 +98,15 @@ class Stmt {
 };
 
 // LedgerDb: one connection to a ledger database. Not shared between threads.
+// StatementCache: a backend's prepared statements by their SQL text (the text, not its address:
+// a caller may build the SQL in a temporary string), looked up without a copy.
+struct SqlTextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+};
+template <class Statement>
+using StatementCache = std::unordered_map<std::string, std::unique_ptr<Statement>, SqlTextHash, std::equal_to<>>;
+
 class LedgerDb {
  public:
   virtual ~LedgerDb() = default;

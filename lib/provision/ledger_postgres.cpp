@@ -228,7 +228,7 @@ class PgDb final : public LedgerDb {
   }
   uint64_t reconnects() const override { return reconnects_; }
   Result<Stmt> prepare(const char* sql) override {
-    auto it = cache_.find(sql);
+    auto it = cache_.find(std::string_view(sql));
     if (it != cache_.end()) return Stmt(it->second.get());
     std::string name = "s" + std::to_string(cache_.size() + 1);
     std::string text = to_dollar_params(sql);
@@ -303,7 +303,7 @@ class PgDb final : public LedgerDb {
   int reconnect_timeout_ms_;
   uint64_t reconnects_ = 0;
   Failure failure_;
-  std::unordered_map<const char*, std::unique_ptr<PgStatement>> cache_;
+  StatementCache<PgStatement> cache_;
 };
 
 }  // namespace

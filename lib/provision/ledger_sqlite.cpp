@@ -83,7 +83,7 @@ class SqliteDb final : public LedgerDb {
   }
   const char* backend() const override { return "sqlite"; }
   Result<Stmt> prepare(const char* sql) override {
-    auto it = cache_.find(sql);
+    auto it = cache_.find(std::string_view(sql));
     if (it != cache_.end()) return Stmt(it->second.get());
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
@@ -154,7 +154,7 @@ class SqliteDb final : public LedgerDb {
  private:
   sqlite3* db_;
   std::string path_;
-  std::unordered_map<const char*, std::unique_ptr<SqliteStatement>> cache_;
+  StatementCache<SqliteStatement> cache_;
 };
 
 }  // namespace
