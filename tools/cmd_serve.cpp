@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <httplib.h>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -372,7 +374,16 @@ issue::FormFields form_fields(const std::string& body) {
 }
 
 // Server: the HTTP or HTTPS server, routed.
-std::unique_ptr<httplib::Server> make_server(const std::optional<std::string>& tls_cert, const std::optional<std::string>& tls_key) {
+// kListenBacklog: the listening socket's queue of connections not yet accepted. cpp-httplib
+// (0.11, built into Debian's library) listens with a backlog of 5: a burst of phones (or a
+// wallet bench's 32) connecting at once overflows it, the kernel drops their SYNs and each
+// retries a second later (TCP's initial retransmission timeout): a one-second stall. The
+// listening socket is listened on again with this backlog after the bind (Linux takes a new
+// backlog on a listening socket; the kernel caps it at net.core.somaxconn).
+constexpr int kListenBacklog = 1024;
+
+std::unique_ptr<httplib::Server> make_server(const std::optional<std::string>& tls_cert, const std::optional<std::string>& tls_key,
+                                             std::shared_ptr<int> listening_fd) {
   std::unique_ptr<httplib::Server> server;
   if (tls_cert) server = std::make_unique<httplib::SSLServer>(tls_cert->c_str(), tls_key->c_str());
   else server = std::make_unique<httplib::Server>();
@@ -382,10 +393,11 @@ std::unique_ptr<httplib::Server> make_server(const std::optional<std::string>& t
   // response's header and body apart, and with Nagle's algorithm the body then waits for the
   // client's delayed ACK (40 ms a keep-alive request). Set here, before the bind: the server's
   // own set_tcp_nodelay only applies to a socket made after it.
-  server->set_socket_options([](socket_t sock) {
+  server->set_socket_options([listening_fd](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+    *listening_fd = sock;  // the last socket tried is the one bound (kListenBacklog)
   });
   return server;
 }
@@ -522,7 +534,8 @@ int cmd_serve(const std::vector<std::string>& argv) {
     return exit_code_for_ledger_open(backend.error().code);
   }
 
-  std::unique_ptr<httplib::Server> server = make_server(tls_cert, tls_key);
+  auto listening_fd = std::make_shared<int>(-1);
+  std::unique_ptr<httplib::Server> server = make_server(tls_cert, tls_key, listening_fd);
   if (!server->is_valid())
     return cmd.fail(make_error(ErrorCode::kMalformed, "--tls-cert / --tls-key: not a usable certificate and key (PEM)"));
   int port = listen->port;
@@ -534,6 +547,11 @@ int cmd_serve(const std::vector<std::string>& argv) {
   }
   if (port == 0) {
     print_error("serve", make_error(ErrorCode::kIo, "cannot listen on " + *args->get("listen") + " (in use, or not permitted)"));
+    return kExitFailure;
+  }
+  if (*listening_fd < 0 || ::listen(*listening_fd, kListenBacklog) != 0) {
+    print_error("serve", make_error(ErrorCode::kIo, "cannot set the listening queue of " + *args->get("listen") + ": " +
+                                                        std::strerror(errno)));
     return kExitFailure;
   }
   const std::string host_in_url = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;

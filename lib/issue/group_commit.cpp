@@ -25,7 +25,15 @@ Result<std::unique_ptr<GroupCommitBackend>> GroupCommitBackend::open(const std::
                                                                      UnixSeconds now, GroupCommitOptions options) {
   if (options.max_batch == 0 || options.max_batch > kMaxBatchLimit)
     return make_error(ErrorCode::kInvalidArgument, "group commit: max_batch must be 1.." + std::to_string(kMaxBatchLimit));
-  IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path, options.ledger));
+  // Pipelined sync is for SQLite: its writer commits with synchronous=NORMAL and the syncer
+  // syncs. (Whether the path is a SQLite ledger is known once it is open.)
+  provision::LedgerOptions ledger_options = options.ledger;
+  if (options.pipelined_sync) ledger_options.durable = false;
+  IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path, ledger_options));
+  if (options.pipelined_sync && std::string_view(ledger.backend()) != "sqlite") {
+    options.pipelined_sync = false;
+    IDTAP_ASSIGN_OR_RETURN(ledger, provision::Ledger::open(ledger_path, options.ledger));
+  }
   auto owned_ledger = std::make_unique<provision::Ledger>(std::move(ledger));
   IDTAP_ASSIGN_OR_RETURN(Pipeline pipeline, Pipeline::open(*owned_ledger, config, now));
   return std::unique_ptr<GroupCommitBackend>(
@@ -41,6 +49,7 @@ GroupCommitBackend::GroupCommitBackend(std::unique_ptr<provision::Ledger> ledger
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   writer_ = std::thread([this] { writer_loop(); });
+  if (options_.pipelined_sync) syncer_ = std::thread([this] { syncer_loop(); });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -54,6 +63,12 @@ void GroupCommitBackend::close() {
   }
   queued_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(mutex_);
+    writer_done_ = true;
+  }
+  committed_.notify_all();
+  if (syncer_.joinable()) syncer_.join();  // every committed batch synced and answered
   std::lock_guard lock(mutex_);
   pipeline_.reset();
   ledger_.reset();
@@ -77,9 +92,19 @@ bool GroupCommitBackend::submit(Job job) {
   return true;
 }
 
+void GroupCommitBackend::answer(std::vector<Job>& batch, const Status& outcome) {
+  for (Job& job : batch) {
+    job.finish(outcome);
+    job.done.set_value();
+  }
+}
+
 void GroupCommitBackend::writer_loop() {
+  using Clock = std::chrono::steady_clock;
+  auto us = [](Clock::duration d) { return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()); };
   for (;;) {
     std::vector<Job> batch;
+    Status failed;
     {
       std::unique_lock lock(mutex_);
       queued_.wait(lock, [&] { return closing_ || !queue_.empty(); });
@@ -89,10 +114,15 @@ void GroupCommitBackend::writer_loop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      failed = sync_failed_;
+    }
+    if (!failed.ok()) {
+      // A sync failed: what the disk holds is unknown; nothing more is written.
+      answer(batch, failed);
+      continue;
     }
     std::vector<std::function<Status()>> operations;
     operations.reserve(batch.size());
-    using Clock = std::chrono::steady_clock;
     Clock::duration in_operations{};
     for (Job& job : batch)
       operations.emplace_back([&job, &in_operations]() -> Status {
@@ -101,23 +131,55 @@ void GroupCommitBackend::writer_loop() {
         in_operations += Clock::now() - t;
         return st;
       });
-    // One transaction, one fsync; no caller hears of its operation before this returns.
+    // One transaction; durable at its commit (synchronous=FULL), or at the syncer's next sync.
     const auto t0 = Clock::now();
-    const Status committed = ledger_->run_in_one_transaction(operations);
+    Status committed = ledger_->run_in_one_transaction(operations);
     const auto total = Clock::now() - t0;
     {
       std::lock_guard lock(mutex_);
       stats_.operations += batch.size();
       stats_.commits += 1;
       stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, batch.size());
-      auto us = [](Clock::duration d) { return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()); };
       stats_.operations_us += us(in_operations);
       stats_.commit_us += us(total - in_operations);
+      if (pipelined()) {
+        // No caller hears of its operation before the syncer has synced this commit.
+        unsynced_.push_back(Committed{std::move(batch), std::move(committed)});
+      }
     }
-    for (Job& job : batch) {
-      job.finish(committed);
-      job.done.set_value();
+    if (pipelined()) {
+      committed_.notify_one();
+    } else {
+      answer(batch, committed);
     }
+  }
+}
+
+void GroupCommitBackend::syncer_loop() {
+  using Clock = std::chrono::steady_clock;
+  for (;;) {
+    std::deque<Committed> ready;
+    Status failed;
+    {
+      std::unique_lock lock(mutex_);
+      committed_.wait(lock, [&] { return writer_done_ || !unsynced_.empty(); });
+      if (unsynced_.empty()) return;  // the writer has stopped and everything is answered
+      ready.swap(unsynced_);
+      failed = sync_failed_;
+    }
+    // One sync for every batch committed since the last one.
+    Status synced = failed;
+    if (synced.ok()) {
+      const auto t0 = Clock::now();
+      synced = options_.sync ? options_.sync(*ledger_) : ledger_->sync_committed();
+      const auto took = Clock::now() - t0;
+      std::lock_guard lock(mutex_);
+      stats_.syncs += 1;
+      stats_.sync_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+      if (!synced.ok() && sync_failed_.ok())
+        sync_failed_ = synced.error().with_context("the ledger writer stopped: a sync of its committed batches failed");
+    }
+    for (Committed& c : ready) answer(c.batch, c.outcome.ok() ? synced : c.outcome);
   }
 }
 

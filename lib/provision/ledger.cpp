@@ -121,6 +121,9 @@ const std::string& Ledger::status_uri() const { return impl_->status_uri; }
 uint64_t Ledger::status_list_size() const { return impl_->status_size; }
 bool Ledger::allow_attested() const { return impl_->allow_attested; }
 const std::string& Ledger::site() const { return impl_->site; }
+uint64_t Ledger::round_trips() const { return impl_->db->round_trips(); }
+const char* Ledger::backend() const { return impl_->db->backend(); }
+Status Ledger::sync_committed() const { return impl_->db->sync_committed(); }
 
 Result<Ledger> Ledger::open(const std::string& path, const LedgerOptions& options) {
   return open_or_create(path, options, OpenMode::kOpen);

@@ -149,6 +149,9 @@ class LedgerDb {
   virtual uint64_t reconnects() const { return 0; }
   // LedgerDb::round_trips: requests sent to a server and waited for (Ledger::round_trips).
   virtual uint64_t round_trips() const { return 0; }
+  // LedgerDb::sync_committed: Ledger::sync_committed. Touches only the database's files, never
+  // the connection: safe from another thread while the connection is in use.
+  virtual Status sync_committed() const { return ok_status(); }
 };
 
 }  // namespace idtap::provision

@@ -191,6 +191,81 @@ TEST_CASE("GroupCommitBackend: concurrent redemptions and issuances, each answer
   CHECK(desk.ledger->verify().value().consistent());
 }
 
+// Pipelined sync (group_commit.h): a SQLite writer commits without waiting for the disk and a
+// second thread syncs; nobody is answered before the sync of their commit, and once a sync
+// fails the writer answers every later operation with that error and writes nothing more.
+TEST_CASE("GroupCommitBackend: answers wait for the sync of their commit; a failed sync stops the writer") {
+  Desk desk;
+  const PipelineConfig config = issuer_config(desk);
+  const UnixSeconds now = now_seconds();
+  std::vector<VerifiedHolder> holders;
+  std::vector<CreatedOffer> offers;
+  for (int i = 0; i < 4; ++i)
+    holders.push_back(sample_holder("900515-1" + std::to_string(200000 + i), Date{1990, 5, 15}, "M" + std::to_string(20000000 + i)));
+  for (const auto& h : holders) offers.push_back(desk.pipeline->create_offer({&h, now}).value());
+
+  std::atomic<int> syncs{0};
+  std::atomic<bool> disk_fails{false};
+  GroupCommitOptions options;
+  options.sync = [&](const Ledger& ledger) -> Status {
+    ++syncs;
+    if (disk_fails) return make_error(ErrorCode::kIo, "test: the disk failed to sync");
+    return ledger.sync_committed();
+  };
+  auto backend = GroupCommitBackend::open(desk.db, config, now, options);
+  REQUIRE_MESSAGE(backend.ok(), backend.error().message());
+  // One caller at a time: each answer came after a sync that covered its commit.
+  auto redeemed = (*backend)->redeem(offers[0].pre_authorized_code, offers[0].tx_code, now);
+  REQUIRE_MESSAGE(redeemed.ok(), redeemed.error().message());
+  CHECK(syncs == 1);
+  auto issued = (*backend)->issue(*redeemed, point_of(EcPrivateKey::generate().value()), now);
+  REQUIRE_MESSAGE(issued.ok(), issued.error().message());
+  CHECK(syncs == 2);
+  GroupCommitStats stats = (*backend)->stats();
+  CHECK(stats.syncs == 2);
+  CHECK(stats.commits == 2);
+
+  // The disk fails: the operation whose commit it could not sync is not answered with success,
+  // and nothing after it is written.
+  disk_fails = true;
+  auto cut = (*backend)->redeem(offers[1].pre_authorized_code, offers[1].tx_code, now);
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().code == ErrorCode::kIo);
+  CHECK(cut.error().message().find("disk failed") != std::string::npos);
+  const int syncs_at_failure = syncs;
+  const uint64_t events_at_failure = desk.ledger->verify().value().events;
+  auto after = (*backend)->redeem(offers[2].pre_authorized_code, offers[2].tx_code, now);
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.error().code == ErrorCode::kIo);
+  CHECK(after.error().message().find("writer stopped") != std::string::npos);
+  CHECK(syncs == syncs_at_failure);  // not even run: no commit, nothing to sync
+  CHECK(desk.ledger->verify().value().events == events_at_failure);
+  (*backend)->close();
+  CHECK(desk.ledger->verify().value().consistent());
+}
+
+TEST_CASE("GroupCommitBackend: without pipelined sync every commit syncs itself") {
+  Desk desk;
+  const PipelineConfig config = issuer_config(desk);
+  const UnixSeconds now = now_seconds();
+  VerifiedHolder holder = sample_holder();
+  const CreatedOffer offer = desk.pipeline->create_offer({&holder, now}).value();
+  GroupCommitOptions options;
+  options.pipelined_sync = false;
+  bool called = false;
+  options.sync = [&](const Ledger&) -> Status {
+    called = true;
+    return ok_status();
+  };
+  auto backend = GroupCommitBackend::open(desk.db, config, now, options);
+  REQUIRE(backend.ok());
+  auto redeemed = (*backend)->redeem(offer.pre_authorized_code, offer.tx_code, now);
+  REQUIRE(redeemed.ok());
+  REQUIRE((*backend)->issue(*redeemed, point_of(EcPrivateKey::generate().value()), now).ok());
+  CHECK((*backend)->stats().syncs == 0);
+  CHECK_FALSE(called);
+}
+
 TEST_CASE("GroupCommitBackend::open refuses a bad batch size and a missing issuer") {
   Desk desk;
   PipelineConfig config = issuer_config(desk);

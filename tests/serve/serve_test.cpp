@@ -3,6 +3,12 @@
 // plain HTTP and TLS. What the ledger holds afterwards is checked with `idtap ledger verify`
 // and `idtap credential list`.
 #include <doctest/doctest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -299,6 +305,63 @@ TEST_CASE("32 wallets at once, over TLS") {
   CHECK(count_in_state(list, "active") == 1);
   CHECK(count_in_state(list, "revoked") == kWallets - 1);
   expect_clean_and_count(site, kWallets);
+  CHECK(server->stop() == 0);
+}
+
+// A burst of phones connecting at once: cpp-httplib listens with a backlog of 5, and the
+// connections past it had their SYNs dropped and waited a second for TCP's retransmission
+// (idtap serve listens again with kListenBacklog). Seen with the server stopped (SIGSTOP), so
+// that it accepts nothing: the kernel must complete every handshake by itself.
+TEST_CASE("a burst of 48 connections is queued by the kernel, none dropped, while the server is busy") {
+  ScratchDir dir("serve-backlog");
+  Site site(dir.path());
+  ServeProcess* server = site.start(false);
+  REQUIRE_MESSAGE(server->port() != 0, server->log());
+  REQUIRE(::kill(server->pid(), SIGSTOP) == 0);
+  constexpr int kConnections = 48;
+  std::vector<int> fds;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < kConnections; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    CHECK((rc == 0 || errno == EINPROGRESS));
+    fds.push_back(fd);
+  }
+  // A handshake the kernel completed makes the socket writable with no error; a dropped SYN
+  // leaves it connecting (bounded wait: a loopback handshake takes microseconds, and a dropped
+  // one is not retried before one second).
+  int connected = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
+  std::vector<bool> done(kConnections, false);
+  while (connected < kConnections && std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < kConnections; ++i) {
+      if (done[static_cast<size_t>(i)]) continue;
+      pollfd p{fds[static_cast<size_t>(i)], POLLOUT, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & POLLOUT)) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == 0) {
+          done[static_cast<size_t>(i)] = true;
+          ++connected;
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(::kill(server->pid(), SIGCONT) == 0);
+  CHECK(connected == kConnections);
+  for (int fd : fds) ::close(fd);
+  // The server goes on serving after the burst.
+  AdminOffer offer = site.create_offer(*server);
+  REQUIRE(offer.reply.status == 201);
+  Wallet phone(server->base_url(), site.wallet_options());
+  auto received = phone.redeem(offer.offer, offer.tx_code);
+  CHECK_MESSAGE(received.ok(), (received.ok() ? "" : received.error().message()));
   CHECK(server->stop() == 0);
 }
 

@@ -4,6 +4,17 @@
 // its own connection and pipeline that takes every redemption and issuance queued meanwhile,
 // runs them one after another in one transaction (Ledger::run_in_one_transaction: each keeps its
 // own rules check and its own events) and answers each caller only once that commit is durable.
+//
+// Pipelined sync (SQLite): the writer's connection commits without waiting for the disk
+// (synchronous=NORMAL) and hands the committed batch to a second thread, the syncer, which
+// syncs the WAL (Ledger::sync_committed) once for every batch committed since its last sync and
+// only then answers their callers. The writer meanwhile runs the next batch: the fsync no
+// longer stops the writer, so the writer's rate is its operations' and the disk's in parallel,
+// not their sum. Batches are answered in commit order; once a sync fails, every later batch
+// is answered with that error and the writer takes no more work (what the disk holds is then
+// unknown: the server must be stopped and `idtap ledger verify` run). A process that dies
+// between a commit and its sync answered no one about it: the callers' retries (idempotency
+// ids) settle it. A PostgreSQL ledger's commits wait for their own WAL flush as before.
 #pragma once
 
 #include <condition_variable>
@@ -29,6 +40,12 @@ namespace idtap::issue {
 struct GroupCommitOptions {
   size_t max_batch = 256;
   provision::LedgerOptions ledger;
+  // pipelined_sync: on a SQLite ledger, sync beside the next batch (above); false: every commit
+  // waits for its own fsync (synchronous=FULL), as a PostgreSQL ledger always does.
+  bool pipelined_sync = true;
+  // sync: what the syncer calls to make the committed batches durable; empty: the ledger's
+  // Ledger::sync_committed. (A test gives a disk that fails.)
+  std::function<Status(const provision::Ledger&)> sync;
 };
 
 // GroupCommitStats: what the writer did so far.
@@ -41,6 +58,10 @@ struct GroupCommitStats {
   // fsync). What is left of the wall time the writer waited for work.
   uint64_t operations_us = 0;
   uint64_t commit_us = 0;
+  // Pipelined sync: the syncs made (each covers every batch committed before it) and the
+  // syncer's time in them.
+  uint64_t syncs = 0;
+  uint64_t sync_us = 0;
 };
 
 // GroupCommitBackend: a thread-safe OfferBackend (redeem and issue as LedgerOfferBackend's,
@@ -81,6 +102,10 @@ class GroupCommitBackend final : public OfferBackend {
   // submit: queues `job` and waits until its batch is committed; false once closing (not run).
   bool submit(Job job);
   void writer_loop();
+  void syncer_loop();
+  // answer: the commit's (or the sync's) outcome to each job of `batch`, and wakes its caller.
+  static void answer(std::vector<Job>& batch, const Status& outcome);
+  bool pipelined() const { return options_.pipelined_sync; }
 
   std::unique_ptr<provision::Ledger> ledger_;
   std::unique_ptr<Pipeline> pipeline_;
@@ -91,7 +116,18 @@ class GroupCommitBackend final : public OfferBackend {
   bool closing_ = false;
   bool closed_ = false;
   GroupCommitStats stats_;
+  // Pipelined sync: batches committed and not yet synced, in commit order, with their commit's
+  // outcome; `sync_failed` once a sync failed (its error answers everything after).
+  struct Committed {
+    std::vector<Job> batch;
+    Status outcome;
+  };
+  std::deque<Committed> unsynced_;
+  std::condition_variable committed_;
+  bool writer_done_ = false;
+  Status sync_failed_;
   std::thread writer_;
+  std::thread syncer_;
 };
 
 }  // namespace idtap::issue

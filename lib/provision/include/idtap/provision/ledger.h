@@ -331,6 +331,16 @@ class Ledger {
   // for (0 for SQLite, which has no server): what an issuance costs under the writers' lock
   // (ledger_sites_bench counts them per issuance).
   uint64_t round_trips() const;
+  // Ledger::backend: "sqlite" or "postgresql".
+  const char* backend() const;
+  // Ledger::sync_committed: makes every transaction committed so far on this ledger durable. A
+  // SQLite ledger opened with durable = false commits without waiting for the disk; a group-
+  // commit writer (idtap/issue/group_commit.h) calls this after the commit, off the write lock
+  // and beside the next batch, and answers its callers only when it returned ok. SQLite: an
+  // fdatasync of the WAL; kIo when the disk fails it. PostgreSQL: nothing to do (a durable
+  // connection's commits wait for their WAL flush). Touches only the files: callable from
+  // another thread while this connection is in use.
+  Status sync_committed() const;
 
   // Ledger::Impl: the connection and its statement cache (named here only so the helpers in
   // ledger.cpp can take it).
