@@ -28,7 +28,10 @@ Result<std::unique_ptr<GroupCommitBackend>> GroupCommitBackend::open(const std::
   // Pipelined sync is for SQLite: its writer commits with synchronous=NORMAL and the syncer
   // syncs. (Whether the path is a SQLite ledger is known once it is open.)
   provision::LedgerOptions ledger_options = options.ledger;
-  if (options.pipelined_sync) ledger_options.durable = false;
+  if (options.pipelined_sync) {
+    ledger_options.durable = false;
+    ledger_options.checkpoint_in_sync = true;
+  }
   IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path, ledger_options));
   if (options.pipelined_sync && std::string_view(ledger.backend()) != "sqlite") {
     options.pipelined_sync = false;
@@ -94,6 +97,7 @@ bool GroupCommitBackend::submit(Job job) {
 
 void GroupCommitBackend::answer(std::vector<Job>& batch, const Status& outcome) {
   for (Job& job : batch) {
+    if (job.answered) continue;  // its caller has gone on with what it was told
     job.finish(outcome);
     job.done.set_value();
   }
@@ -129,6 +133,11 @@ void GroupCommitBackend::writer_loop() {
         const auto t = Clock::now();
         Status st = job.run();
         in_operations += Clock::now() - t;
+        if (st.ok() && job.answer_early && job.answer_early()) {
+          job.finish(ok_status());
+          job.done.set_value();
+          job.answered = true;
+        }
         return st;
       });
     // One transaction; durable at its commit (synchronous=FULL), or at the syncer's next sync.
@@ -188,10 +197,17 @@ Result<RedeemedOffer> GroupCommitBackend::redeem(std::string_view pre_authorized
   Job job;
   job.run = [&]() -> Status {
     result = LedgerOfferBackend(*pipeline_).redeem(pre_authorized_code, tx_code, now);
-    // Kept whatever the outcome: a wrong tx_code's count is part of the answer (it must be
-    // durable before the wallet hears "invalid_grant"); redeem's other failures change nothing.
+    // A redemption that succeeded is answered at once, before its commit is durable: the
+    // access token it leads to lives only in this process's memory, so a crash that loses the
+    // redemption loses the token with it (the wallet redeems the code again, and the offer is
+    // issued once: the issuance's own transaction, under the offer's idempotency id, is the
+    // one that must be durable before its answer). A redemption whose commit then fails leaves
+    // the offer pending, and the credential request is refused. A wrong tx_code's count is
+    // kept whatever the outcome and is durable before the wallet hears "invalid_grant" (five
+    // guesses, not five per crash); redeem's other failures change nothing.
     return ok_status();
   };
+  job.answer_early = [&] { return result.has_value() && result->ok(); };
   job.finish = [&](const Status& commit) {
     if (!commit.ok()) result = commit.error().with_context("committing the redemption");
   };

@@ -32,6 +32,17 @@ class DbStatement {
   // DbStatement::step: true for a row, false when done; a database error as a ledger error
   // (kBusy when another writer held the lock too long, kState for a constraint, else kIo).
   virtual Result<bool> step() = 0;
+  // DbStatement::run_deferred: an INSERT/UPDATE/DELETE whose outcome the caller does not wait
+  // for: a server backend sends it and goes on (PostgreSQL: libpq's pipeline mode), and it
+  // travels with the next statement that needs an answer (or the commit), in one round trip.
+  // Its error, if any, is that next statement's (or the commit's) error; inside a transaction
+  // nothing of it stays. changes() is not known for it. Default: run it now.
+  virtual Status run_deferred() {
+    while (true) {
+      IDTAP_ASSIGN_OR_RETURN(bool row, step());
+      if (!row) return ok_status();
+    }
+  }
   // DbStatement::reset: ready to be bound and stepped again (called when a Stmt is dropped).
   virtual void reset() = 0;
   // DbStatement::changes: rows the last completed INSERT/UPDATE/DELETE changed.
@@ -66,6 +77,9 @@ class Stmt {
       if (!row) return ok_status();
     }
   }
+  // run_deferred: DbStatement::run_deferred (a write whose answer can wait: it goes to the
+  // server with the next statement that needs one).
+  Status run_deferred() { return s_->run_deferred(); }
   // run_changes: run(), then the number of rows it changed.
   Result<int64_t> run_changes() {
     IDTAP_TRY(run());

@@ -233,10 +233,13 @@ Status Ledger::Impl::flush_tip() {
       s.bind(p + 1, e.seq).bind(p + 2, e.at).bind(p + 3, e.kind).bind(p + 4, e.credential_id).bind(p + 5, e.card_id)
           .bind(p + 6, e.detail).bind_blob(p + 7, e.hash).bind(p + 8, site);
     }
-    IDTAP_TRY(s.run());
+    IDTAP_TRY(s.run_deferred());  // answered with the commit (a server: one round trip for all)
   }
   unwritten.clear();
-  IDTAP_TRY(set_event_head(tip->seq, tip->hash));
+  IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(tip->seq, tip->hash));
+  IDTAP_ASSIGN_OR_RETURN(Stmt head, prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) "
+                                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  IDTAP_TRY(head.bind(1, "event_head").bind(2, std::to_string(tip->seq) + ":" + to_hex(tip->hash) + ":" + to_hex(tag)).run_deferred());
   tip->dirty = false;
   return ok_status();
 }

@@ -94,7 +94,7 @@ Status Ledger::Impl::record_issuance(const IssuedCredential& issued, UnixSeconds
   IDTAP_ASSIGN_OR_RETURN(SecureBytes seal_key, replay_seal_key(*this));
   IDTAP_ASSIGN_OR_RETURN(Bytes sealed, crypto::aes256_gcm_seal(seal_key, replay_aad(issued.idempotency_id, issued.credential_id),
                                                                issued.issuer_signed));
-  return s.bind(1, issued.idempotency_id).bind(2, issued.credential_id).bind(3, now).bind_blob(4, sealed).run();
+  return s.bind(1, issued.idempotency_id).bind(2, issued.credential_id).bind(3, now).bind_blob(4, sealed).run_deferred();
 }
 
 Status Ledger::Impl::forget_replay_bytes(UnixSeconds now) {

@@ -13,7 +13,7 @@ namespace idtap::provision {
 Status Ledger::Impl::set_credential_state(const std::string& id, CredentialState state, const std::string& reason, UnixSeconds now,
                             const char* event_kind) {
   IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE credentials SET state = ?2, state_reason = ?3 WHERE id = ?1"));
-  IDTAP_TRY(s.bind(1, id).bind(2, credential_state_name(state)).bind(3, reason).run());
+  IDTAP_TRY(s.bind(1, id).bind(2, credential_state_name(state)).bind(3, reason).run_deferred());
   return append_event(now, event_kind, id, 0, reason);
 }
 
@@ -163,7 +163,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
   if (card_id != 0 && !card_has_holder) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE cards SET holder_id = ?2 WHERE id = ?1 AND holder_id IS NULL"));
-    IDTAP_TRY(s.bind(1, card_id).bind(2, holder_id).run());
+    IDTAP_TRY(s.bind(1, card_id).bind(2, holder_id).run_deferred());
   }
   if (card_id == 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO cards(issuing_state, document_number, holder_id, state) "
@@ -216,7 +216,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     IDTAP_TRY(s.bind(1, out.credential_id).bind(2, holder_id).bind(3, card_id).bind(4, out.device_thumbprint)
                   .bind(5, r.mapping.doc_type).bind(6, r.now).bind(7, out.validity.valid_from).bind(8, out.validity.valid_until)
                   .bind(9, static_cast<int64_t>(out.status_idx)).bind(10, r.file_path)
-                  .bind_blob(11, file_sha256).bind(12, h.evidence_label()).bind(13, site).run());
+                  .bind_blob(11, file_sha256).bind(12, h.evidence_label()).bind(13, site).run_deferred());
   }
   // Every column of the row (and the card's identity, the challenge consumed) is in the event:
   // `ledger verify` rebuilds the tables from the events (ledger_rebuild.cpp).

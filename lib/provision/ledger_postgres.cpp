@@ -98,36 +98,134 @@ std::string to_dollar_params(const char* sql) {
   return out;
 }
 
+// PgSession: one connection's state shared by PgDb and its statements: the libpq connection,
+// what the last failure said, the round trips, and the statements sent in pipeline mode and
+// not yet answered (DbStatement::run_deferred).
+//
+// Pipelining: a deferred write is sent in libpq's pipeline mode and the call returns. The next
+// statement that needs an answer (a query, a write whose changed-row count is wanted, COMMIT)
+// is sent behind it, then one Sync, and the answers are read in order: one round trip for all
+// of them. The first error among them is the caller's error (the server skipped what followed
+// it, PGRES_PIPELINE_ABORTED); inside a transaction the transaction is then aborted as after any
+// failed statement, and ROLLBACK (TO) undoes it. Pipeline mode is left after each Sync, so the
+// connection is in ordinary mode whenever nothing is deferred.
+struct PgSession {
+  PGconn* conn = nullptr;
+  Failure failure;
+  uint64_t round_trips = 0;
+  std::vector<std::string> deferred;  // the SQL of each statement sent and not yet answered
+
+  // lost: the error for a connection that broke while sending or reading a pipeline.
+  Error lost(const std::string& what) {
+    failure = Failure{true, true};
+    std::string msg = PQerrorMessage(conn);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (PQstatus(conn) == CONNECTION_BAD) return pg_error(nullptr, conn, what, &failure);
+    return make_error(ErrorCode::kIo, "ledger: " + what.substr(0, 60) + ": the PostgreSQL pipeline broke: " + msg);
+  }
+  Status enter_pipeline(const std::string& what) {
+    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) return ok_status();
+    if (PQenterPipelineMode(conn) != 1) return lost(what);
+    return ok_status();
+  }
+  // send_prepared / send_text: one statement into the pipeline (not yet answered).
+  Status send_prepared(const char* name, const std::string& sql, int n, const char* const* values, const int* lengths,
+                       const int* formats) {
+    IDTAP_TRY(enter_pipeline(sql));
+    if (PQsendQueryPrepared(conn, name, n, values, lengths, formats, 0) != 1) return lost(sql);
+    deferred.push_back(sql);
+    return ok_status();
+  }
+  Status send_text(const std::string& sql) {
+    IDTAP_TRY(enter_pipeline(sql));
+    if (PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) return lost(sql);
+    deferred.push_back(sql);
+    return ok_status();
+  }
+  // finish: Sync, then every answer in order. `keep_last`: the last statement sent is the
+  // caller's and its result is handed back (the caller PQclears it); otherwise nullptr. The
+  // first failed statement's error, when one failed.
+  Result<PGresult*> finish(bool keep_last) {
+    ++round_trips;
+    std::vector<std::string> sent = std::move(deferred);
+    deferred.clear();
+    if (PQpipelineSync(conn) != 1) return lost(sent.empty() ? "sync" : sent.back());
+    std::optional<Error> first;
+    PGresult* kept = nullptr;
+    for (size_t i = 0; i < sent.size(); ++i) {
+      PGresult* r = PQgetResult(conn);
+      if (r == nullptr) {
+        if (kept != nullptr) PQclear(kept);
+        return lost(sent[i]);
+      }
+      const ExecStatusType st = PQresultStatus(r);
+      const bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+      if (!ok && st != PGRES_PIPELINE_ABORTED && !first) first = pg_error(r, conn, sent[i], &failure);
+      if (ok && keep_last && i + 1 == sent.size()) {
+        kept = r;
+      } else {
+        PQclear(r);
+      }
+      // Each statement's answers end with a null result.
+      while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+    }
+    PGresult* sync = PQgetResult(conn);
+    const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    if (sync != nullptr) PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1) {
+      if (kept != nullptr) PQclear(kept);
+      return lost("sync");
+    }
+    if (first) {
+      if (kept != nullptr) PQclear(kept);
+      return *first;
+    }
+    return kept;
+  }
+  // drain: answers whatever is deferred (a round trip only when something is).
+  Status drain() {
+    if (deferred.empty()) return ok_status();
+    IDTAP_ASSIGN_OR_RETURN(PGresult * none, finish(false));
+    (void)none;
+    return ok_status();
+  }
+};
+
 class PgStatement final : public DbStatement {
  public:
-  PgStatement(PGconn* conn, std::string name, std::string sql, Failure* failure, uint64_t* round_trips)
-      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), failure_(failure), round_trips_(round_trips) {}
+  PgStatement(PgSession* session, std::string name, std::string sql)
+      : session_(session), conn_(session->conn), name_(std::move(name)), sql_(std::move(sql)) {}
   ~PgStatement() override { clear(); }
   void bind_int(int i, int64_t v) override { slot(i) = Param{std::to_string(v), false}; }
   void bind_text(int i, std::string_view v) override { slot(i) = Param{std::string(v), false}; }
   void bind_blob(int i, ByteView v) override { slot(i) = Param{std::string(v.begin(), v.end()), true}; }
   Result<bool> step() override {
     if (result_ == nullptr) {
-      std::vector<const char*> values;
-      std::vector<int> lengths, formats;
-      for (const auto& p : params_) {
-        values.push_back(p.value.data());
-        lengths.push_back(static_cast<int>(p.value.size()));
-        formats.push_back(p.binary ? 1 : 0);
-      }
-      ++*round_trips_;
-      result_ = PQexecPrepared(conn_, name_.c_str(), static_cast<int>(params_.size()), values.data(), lengths.data(),
-                               formats.data(), 0);
-      const ExecStatusType st = PQresultStatus(result_);
-      if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        Error e = pg_error(result_, conn_, sql_, failure_);
-        clear();
-        return e;
+      Values v = values();
+      if (!session_->deferred.empty()) {
+        // Behind the deferred writes, in the same round trip.
+        IDTAP_TRY(session_->send_prepared(name_.c_str(), sql_, v.n(), v.values.data(), v.lengths.data(), v.formats.data()));
+        IDTAP_ASSIGN_OR_RETURN(result_, session_->finish(true));
+      } else {
+        ++session_->round_trips;
+        result_ = PQexecPrepared(conn_, name_.c_str(), v.n(), v.values.data(), v.lengths.data(), v.formats.data(), 0);
+        const ExecStatusType st = PQresultStatus(result_);
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+          Error e = pg_error(result_, conn_, sql_, &session_->failure);
+          clear();
+          return e;
+        }
       }
       row_ = -1;
     }
     ++row_;
     return row_ < PQntuples(result_);
+  }
+  Status run_deferred() override {
+    clear();
+    last_changes_ = 0;
+    Values v = values();
+    return session_->send_prepared(name_.c_str(), sql_, v.n(), v.values.data(), v.lengths.data(), v.formats.data());
   }
   void reset() override {
     clear();
@@ -156,6 +254,20 @@ class PgStatement final : public DbStatement {
     std::string value;
     bool binary = false;
   };
+  struct Values {
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    int n() const { return static_cast<int>(values.size()); }
+  };
+  Values values() const {
+    Values v;
+    for (const auto& p : params_) {
+      v.values.push_back(p.value.data());
+      v.lengths.push_back(static_cast<int>(p.value.size()));
+      v.formats.push_back(p.binary ? 1 : 0);
+    }
+    return v;
+  }
   Param& slot(int i) {
     if (params_.size() < static_cast<size_t>(i)) params_.resize(static_cast<size_t>(i));
     return params_[static_cast<size_t>(i - 1)];
@@ -168,10 +280,9 @@ class PgStatement final : public DbStatement {
     }
     result_ = nullptr;
   }
+  PgSession* session_;
   PGconn* conn_;
   std::string name_, sql_;
-  Failure* failure_;
-  uint64_t* round_trips_;
   std::vector<Param> params_;
   PGresult* result_ = nullptr;
   int row_ = -1;
@@ -185,23 +296,24 @@ class PgDb final : public LedgerDb {
         reconnect_timeout_ms_(options.reconnect_timeout_ms) {}
   ~PgDb() override {
     cache_.clear();
-    if (conn_ != nullptr) PQfinish(conn_);
+    if (s_.conn != nullptr) PQfinish(s_.conn);
   }
   const char* backend() const override { return "postgresql"; }
   bool take_retryable() override {
-    const bool r = failure_.retryable;
-    failure_.retryable = false;
+    const bool r = s_.failure.retryable;
+    s_.failure.retryable = false;
     return r;
   }
   // PgDb::connect: a new connection to `location_` with the ledger's session settings; kIo with
   // libpq's reason. The statement cache belongs to the old connection and is dropped.
   Status connect() {
     cache_.clear();
-    if (conn_ != nullptr) PQfinish(conn_);
-    conn_ = PQconnectdb(location_.c_str());
-    if (conn_ == nullptr) return make_error(ErrorCode::kIo, "ledger: cannot allocate a PostgreSQL connection");
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(conn_);
+    s_.deferred.clear();
+    if (s_.conn != nullptr) PQfinish(s_.conn);
+    s_.conn = PQconnectdb(location_.c_str());
+    if (s_.conn == nullptr) return make_error(ErrorCode::kIo, "ledger: cannot allocate a PostgreSQL connection");
+    if (PQstatus(s_.conn) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(s_.conn);
       while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
       return make_error(ErrorCode::kIo, "ledger: cannot connect to the PostgreSQL ledger: " + msg);
     }
@@ -211,13 +323,13 @@ class PgDb final : public LedgerDb {
     // once per session, not per transaction (a round trip under load).
     const std::string timeout = "SET lock_timeout = " + std::to_string(busy_timeout_ms_);
     IDTAP_TRY(exec(timeout.c_str()));
-    failure_ = Failure{};
+    s_.failure = Failure{};
     return ok_status();
   }
   // PgDb::recover: after a lost connection, reconnects (every 200 ms, for at most
   // reconnect_timeout_ms); the last connection error when none succeeded in time.
   Status recover() override {
-    if (!failure_.lost) return ok_status();
+    if (!s_.failure.lost) return ok_status();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(reconnect_timeout_ms_);
     while (true) {
       Status connected = connect();
@@ -233,31 +345,51 @@ class PgDb final : public LedgerDb {
     }
   }
   uint64_t reconnects() const override { return reconnects_; }
-  uint64_t round_trips() const override { return round_trips_; }
+  uint64_t round_trips() const override { return s_.round_trips; }
   Result<Stmt> prepare(const char* sql) override {
     auto it = cache_.find(std::string_view(sql));
     if (it != cache_.end()) return Stmt(it->second.get());
+    IDTAP_TRY(s_.drain());  // a statement's first use: libpq prepares outside a pipeline
     std::string name = "s" + std::to_string(cache_.size() + 1);
     std::string text = to_dollar_params(sql);
-    ++round_trips_;
-    PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
+    ++s_.round_trips;
+    PGresult* r = PQprepare(s_.conn, name.c_str(), text.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      Error e = pg_error(r, conn_, std::string("prepare ") + sql, &failure_);
+      Error e = pg_error(r, s_.conn, std::string("prepare ") + sql, &s_.failure);
       PQclear(r);
       return e;
     }
     PQclear(r);
-    auto owned = std::make_unique<PgStatement>(conn_, std::move(name), std::string(sql), &failure_, &round_trips_);
+    auto owned = std::make_unique<PgStatement>(&s_, std::move(name), std::string(sql));
     DbStatement* raw = owned.get();
     cache_.emplace(sql, std::move(owned));
     return Stmt(raw);
   }
   Status exec(const char* sql) override {
-    ++round_trips_;
-    PGresult* r = PQexec(conn_, sql);
+    if (!s_.deferred.empty()) {
+      // Behind the deferred writes, in the same round trip: each statement of `sql` on its own
+      // (the extended protocol takes one at a time). SQL with a dollar-quoted body (the
+      // schema) is never sent while writes are deferred; it waits for them instead.
+      if (std::strstr(sql, "$$") != nullptr) {
+        IDTAP_TRY(s_.drain());
+      } else {
+        std::string_view rest(sql);
+        while (!rest.empty()) {
+          const size_t semi = rest.find(';');
+          std::string_view one = rest.substr(0, semi);
+          rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+          while (!one.empty() && (one.front() == ' ' || one.front() == '\n')) one.remove_prefix(1);
+          while (!one.empty() && (one.back() == ' ' || one.back() == '\n')) one.remove_suffix(1);
+          if (!one.empty()) IDTAP_TRY(s_.send_text(std::string(one)));
+        }
+        return s_.drain();
+      }
+    }
+    ++s_.round_trips;
+    PGresult* r = PQexec(s_.conn, sql);
     const ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      Error e = pg_error(r, conn_, sql, &failure_);
+      Error e = pg_error(r, s_.conn, sql, &s_.failure);
       PQclear(r);
       return e;
     }
@@ -266,27 +398,29 @@ class PgDb final : public LedgerDb {
   }
   Status begin() override {
     auto begun = exec(kBeginWrite);
-    if (!begun.ok() && !failure_.lost) (void)exec("ROLLBACK");
+    if (!begun.ok() && !s_.failure.lost) (void)exec("ROLLBACK");
     return begun;
   }
   Status commit() override { return exec("COMMIT"); }
   Status rollback() override {
-    if (failure_.lost) return ok_status();  // the server ended the transaction with the connection
+    if (s_.failure.lost) return ok_status();  // the server ended the transaction with the connection
+    if (!s_.deferred.empty()) (void)s_.drain();  // what they did is undone with the rest
     return exec("ROLLBACK");
   }
   SqlTypes sql_types() const override { return kTypes; }
   const char* events_guard() const override { return kEventsGuard; }
   Result<bool> has_ledger_meta() override {
-    PGresult* r = PQexec(conn_, "SELECT to_regclass('meta') IS NOT NULL");
+    IDTAP_TRY(s_.drain());
+    PGresult* r = PQexec(s_.conn, "SELECT to_regclass('meta') IS NOT NULL");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-      Error e = pg_error(r, conn_, "open " + location_, nullptr);
+      Error e = pg_error(r, s_.conn, "open " + location_, nullptr);
       PQclear(r);
       return e;
     }
     const bool has_table = PQntuples(r) == 1 && std::strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (!has_table) return false;
-    r = PQexec(conn_, "SELECT 1 FROM meta WHERE key = 'schema_version'");
+    r = PQexec(s_.conn, "SELECT 1 FROM meta WHERE key = 'schema_version'");
     const bool ours = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     PQclear(r);
     return ours;
@@ -302,14 +436,12 @@ class PgDb final : public LedgerDb {
   }
 
  private:
-  PGconn* conn_ = nullptr;
+  PgSession s_;
   std::string location_;
   int busy_timeout_ms_;
   bool durable_;
   int reconnect_timeout_ms_;
   uint64_t reconnects_ = 0;
-  uint64_t round_trips_ = 0;
-  Failure failure_;
   StatementCache<PgStatement> cache_;
 };
 

@@ -81,6 +81,7 @@ class SqliteDb final : public LedgerDb {
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteDb() override {
     cache_.clear();  // statements are finalized before the connection closes
+    if (checkpointer_ != nullptr) sqlite3_close(checkpointer_);
     sqlite3_close(db_);
   }
   const char* backend() const override { return "sqlite"; }
@@ -171,14 +172,44 @@ class SqliteDb final : public LedgerDb {
       fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0) return make_error(ErrorCode::kIo, "ledger " + path_ + ": cannot open " + file + " to sync it: " + std::strerror(errno));
+    struct stat st {};
+    const bool big_wal = file != path_ && ::fstat(fd, &st) == 0 && st.st_size > kCheckpointWalBytes;
     const int rc = ::fdatasync(fd);
     const int err = errno;
     ::close(fd);
     if (rc != 0)
       return make_error(ErrorCode::kIo, "ledger " + path_ + ": the disk failed to sync " + file + " (" + std::strerror(err) +
                                             "): the last commits may not be durable");
+    if (checkpoint_in_sync && big_wal) return checkpoint();
     return ok_status();
   }
+  bool checkpoint_in_sync = false;
+
+ private:
+  // kCheckpointWalBytes: SQLite's own threshold (wal_autocheckpoint 1000 pages of 4 KiB).
+  static constexpr off_t kCheckpointWalBytes = 1000 * 4096;
+  // checkpoint: a PASSIVE checkpoint on the syncer's own connection (opened on first use):
+  // it copies what no reader still needs and never waits for the writer. SQLite syncs the WAL
+  // before and the database after it (synchronous=NORMAL on that connection too).
+  Status checkpoint() const {
+    if (checkpointer_ == nullptr) {
+      if (sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        std::string msg = checkpointer_ ? sqlite3_errmsg(checkpointer_) : "out of memory";
+        sqlite3_close(checkpointer_);
+        checkpointer_ = nullptr;
+        return make_error(ErrorCode::kIo, "ledger " + path_ + ": cannot open a connection to checkpoint it: " + msg);
+      }
+      sqlite3_busy_timeout(checkpointer_, 1000);
+      sqlite3_exec(checkpointer_, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+    }
+    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      return make_error(ErrorCode::kIo, "ledger " + path_ + ": checkpoint failed: " + sqlite3_errmsg(checkpointer_));
+    return ok_status();
+  }
+  mutable sqlite3* checkpointer_ = nullptr;
+
+ public:
   StatementCache<SqliteStatement> cache_;
 };
 
@@ -214,6 +245,10 @@ Result<std::unique_ptr<LedgerDb>> open_sqlite_ledger_db(const std::string& path,
   }
   IDTAP_TRY(db->exec("PRAGMA journal_mode = WAL"));
   IDTAP_TRY(db->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  if (options.checkpoint_in_sync) {
+    IDTAP_TRY(db->exec("PRAGMA wal_autocheckpoint = 0"));
+    db->checkpoint_in_sync = true;
+  }
   IDTAP_TRY(db->exec("PRAGMA foreign_keys = ON"));
   if (created != nullptr) *created = creating;
   return std::unique_ptr<LedgerDb>(std::move(db));

@@ -6,6 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <future>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <thread>
@@ -192,9 +196,10 @@ TEST_CASE("GroupCommitBackend: concurrent redemptions and issuances, each answer
 }
 
 // Pipelined sync (group_commit.h): a SQLite writer commits without waiting for the disk and a
-// second thread syncs; nobody is answered before the sync of their commit, and once a sync
-// fails the writer answers every later operation with that error and writes nothing more.
-TEST_CASE("GroupCommitBackend: answers wait for the sync of their commit; a failed sync stops the writer") {
+// second thread syncs; an issuance (and a wrong tx_code's count) is answered only after the sync
+// of its commit, a redemption that succeeded at once (its token lives in memory only). Once a
+// sync fails the writer answers every later operation with that error and writes nothing more.
+TEST_CASE("GroupCommitBackend: what must be durable waits for its sync; a failed sync stops the writer") {
   Desk desk;
   const PipelineConfig config = issuer_config(desk);
   const UnixSeconds now = now_seconds();
@@ -204,37 +209,59 @@ TEST_CASE("GroupCommitBackend: answers wait for the sync of their commit; a fail
     holders.push_back(sample_holder("900515-1" + std::to_string(200000 + i), Date{1990, 5, 15}, "M" + std::to_string(20000000 + i)));
   for (const auto& h : holders) offers.push_back(desk.pipeline->create_offer({&h, now}).value());
 
+  // A disk the test holds: a sync waits until `open_disk` and fails once `disk_fails`.
+  std::mutex m;
+  std::condition_variable cv;
+  bool disk_open = false;
   std::atomic<int> syncs{0};
   std::atomic<bool> disk_fails{false};
   GroupCommitOptions options;
   options.sync = [&](const Ledger& ledger) -> Status {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return disk_open; });
     ++syncs;
     if (disk_fails) return make_error(ErrorCode::kIo, "test: the disk failed to sync");
     return ledger.sync_committed();
   };
+  auto open_disk = [&](bool open) {
+    std::lock_guard lock(m);
+    disk_open = open;
+    cv.notify_all();
+  };
   auto backend = GroupCommitBackend::open(desk.db, config, now, options);
   REQUIRE_MESSAGE(backend.ok(), backend.error().message());
-  // One caller at a time: each answer came after a sync that covered its commit.
+
+  // The disk is held: a redemption is answered anyway; an issuance and a wrong tx_code's count
+  // are not, until their sync.
   auto redeemed = (*backend)->redeem(offers[0].pre_authorized_code, offers[0].tx_code, now);
   REQUIRE_MESSAGE(redeemed.ok(), redeemed.error().message());
-  CHECK(syncs == 1);
-  auto issued = (*backend)->issue(*redeemed, point_of(EcPrivateKey::generate().value()), now);
-  REQUIRE_MESSAGE(issued.ok(), issued.error().message());
-  CHECK(syncs == 2);
+  const std::string wrong = offers[1].tx_code == "000000" ? "111111" : "000000";
+  auto guessed = std::async(std::launch::async, [&] { return (*backend)->redeem(offers[1].pre_authorized_code, wrong, now); });
+  auto issued = std::async(std::launch::async, [&] { return (*backend)->issue(*redeemed, point_of(EcPrivateKey::generate().value()), now); });
+  CHECK(guessed.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+  CHECK(issued.wait_for(std::chrono::milliseconds(1)) == std::future_status::timeout);
+  CHECK(syncs == 0);
+  open_disk(true);
+  CHECK(guessed.get().error().code == ErrorCode::kAuthFailed);
+  auto credential = issued.get();
+  REQUIRE_MESSAGE(credential.ok(), credential.error().message());
+  CHECK(syncs >= 1);
   GroupCommitStats stats = (*backend)->stats();
-  CHECK(stats.syncs == 2);
-  CHECK(stats.commits == 2);
+  CHECK(stats.syncs == static_cast<uint64_t>(syncs.load()));
+  CHECK(stats.syncs <= stats.commits);
 
-  // The disk fails: the operation whose commit it could not sync is not answered with success,
+  // The disk fails: the issuance whose commit it could not sync is not answered with success,
   // and nothing after it is written.
+  auto second = (*backend)->redeem(offers[2].pre_authorized_code, offers[2].tx_code, now);
+  REQUIRE_MESSAGE(second.ok(), second.error().message());
   disk_fails = true;
-  auto cut = (*backend)->redeem(offers[1].pre_authorized_code, offers[1].tx_code, now);
+  auto cut = (*backend)->issue(*second, point_of(EcPrivateKey::generate().value()), now);
   REQUIRE_FALSE(cut.ok());
   CHECK(cut.error().code == ErrorCode::kIo);
   CHECK(cut.error().message().find("disk failed") != std::string::npos);
   const int syncs_at_failure = syncs;
   const uint64_t events_at_failure = desk.ledger->verify().value().events;
-  auto after = (*backend)->redeem(offers[2].pre_authorized_code, offers[2].tx_code, now);
+  auto after = (*backend)->redeem(offers[3].pre_authorized_code, offers[3].tx_code, now);
   REQUIRE_FALSE(after.ok());
   CHECK(after.error().code == ErrorCode::kIo);
   CHECK(after.error().message().find("writer stopped") != std::string::npos);

@@ -113,3 +113,41 @@ TEST_CASE("serialization failures and deadlocks are retried inside the ledger, n
   CHECK(ledger.credential(c.credential_id)->state == CredentialState::kSuspended);
   CHECK(ledger.verify()->consistent());
 }
+
+// The writes an issuance does not wait for (DbStatement::run_deferred: the credential row, a
+// revocation, the idempotency record, the events and the head) travel with the next statement
+// that needs an answer. A failure of one is still the operation's failure, and nothing of the
+// operation stays; in a batch it is the whole batch's (the writers' lock rules out every
+// conflict these writes could meet, so one failing means the database is in trouble).
+TEST_CASE("a write sent ahead without waiting that fails is its operation's failure, and leaves nothing") {
+  PostgresBackend b;
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  Ledger ledger = Ledger::create(b.location(), b.options()).value();
+  VerifiedHolder first = sample_holder("800101-1000001", Date{1980, 1, 1}, "M10000001");
+  VerifiedHolder second = sample_holder("800101-1000002", Date{1980, 1, 1}, "M10000002");
+  auto p1 = EcPrivateKey::generate().value(), p2 = EcPrivateKey::generate().value();
+  REQUIRE(ledger.issue(request_for(ledger, first, p1, fixture_now()), signer).ok());
+  const int64_t events = b.count_rows("events");
+  b.run_sql(
+      "CREATE FUNCTION refuse_credential() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "RAISE EXCEPTION 'injected: the disk is full' USING ERRCODE = '53100'; END $$; "
+      "CREATE TRIGGER refuse_credential BEFORE INSERT ON credentials FOR EACH ROW EXECUTE FUNCTION refuse_credential();");
+  auto one = ledger.issue(request_for(ledger, second, p2, fixture_now()), signer);
+  REQUIRE_FALSE(one.ok());
+  CHECK(one.error().message().find("the disk is full") != std::string::npos);
+  std::vector<IssueRequest> batch{request_for(ledger, second, p2, fixture_now()),
+                                  request_for(ledger, first, EcPrivateKey::generate().value(), fixture_now())};
+  auto both = ledger.issue_batch(batch, signer);
+  REQUIRE_FALSE(both.ok());
+  CHECK(both.error().message().find("the disk is full") != std::string::npos);
+  CHECK(b.count_rows("credentials") == 1);
+  CHECK(b.count_rows("holders") == 1);
+  CHECK(b.count_rows("events") == events);
+  // The connection goes on once the cause is gone.
+  b.run_sql("DROP TRIGGER refuse_credential ON credentials");
+  auto later = ledger.issue(request_for(ledger, second, p2, fixture_now()), signer);
+  REQUIRE_MESSAGE(later.ok(), later.error().message());
+  CHECK(b.count_rows("credentials") == 2);
+  CHECK(ledger.verify()->consistent());
+}

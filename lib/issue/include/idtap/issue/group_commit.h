@@ -93,10 +93,15 @@ class GroupCommitBackend final : public OfferBackend {
   // Job: one operation. `run` executes on the writer thread inside the batch's transaction and
   // keeps its result (an error Status rolls its changes back); `finish` then gets the commit's
   // outcome (an error replaces the result); `done` wakes the caller.
+  // `answer_early` (optional), asked right after `run`: whether its caller may hear the outcome
+  // before the commit (a redemption that succeeded: see redeem); such a job is answered then
+  // and not touched again (`answered`).
   struct Job {
     std::function<Status()> run;
     std::function<void(const Status& commit)> finish;
     std::promise<void> done;
+    std::function<bool()> answer_early;
+    bool answered = false;
   };
   GroupCommitBackend(std::unique_ptr<provision::Ledger> ledger, std::unique_ptr<Pipeline> pipeline, GroupCommitOptions options);
   // submit: queues `job` and waits until its batch is committed; false once closing (not run).
