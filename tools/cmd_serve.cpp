@@ -43,6 +43,7 @@
 #include "idtap/select/select.h"
 #include "interrupt.h"
 #include "serve_backend.h"
+#include "serve_listener.h"
 
 namespace idtap::cli {
 namespace {
@@ -373,35 +374,7 @@ issue::FormFields form_fields(const std::string& body) {
   return issue::FormFields(params.begin(), params.end());
 }
 
-// Server: the HTTP or HTTPS server, routed.
-// kListenBacklog: the listening socket's queue of connections not yet accepted. cpp-httplib
-// (0.11, built into Debian's library) listens with a backlog of 5: a burst of phones (or a
-// wallet bench's 32) connecting at once overflows it, the kernel drops their SYNs and each
-// retries a second later (TCP's initial retransmission timeout): a one-second stall. The
-// listening socket is listened on again with this backlog after the bind (Linux takes a new
-// backlog on a listening socket; the kernel caps it at net.core.somaxconn).
-constexpr int kListenBacklog = 1024;
-
-std::unique_ptr<httplib::Server> make_server(const std::optional<std::string>& tls_cert, const std::optional<std::string>& tls_key,
-                                             std::shared_ptr<int> listening_fd) {
-  std::unique_ptr<httplib::Server> server;
-  if (tls_cert) server = std::make_unique<httplib::SSLServer>(tls_cert->c_str(), tls_key->c_str());
-  else server = std::make_unique<httplib::Server>();
-  // cpp-httplib's default sets SO_REUSEPORT too, which lets a second server bind a port in use
-  // and silently share its connections: only SO_REUSEADDR (a restart may rebind at once).
-  // TCP_NODELAY on the listening socket, which the connections inherit: cpp-httplib writes a
-  // response's header and body apart, and with Nagle's algorithm the body then waits for the
-  // client's delayed ACK (40 ms a keep-alive request). Set here, before the bind: the server's
-  // own set_tcp_nodelay only applies to a socket made after it.
-  server->set_socket_options([listening_fd](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
-    *listening_fd = sock;  // the last socket tried is the one bound (kListenBacklog)
-  });
-  return server;
-}
-
+// Server: the HTTP or HTTPS server (serve_listener.h), routed.
 void route(httplib::Server& server, issue::Oid4vciIssuer& issuer, AdminOffers* admin, size_t threads) {
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(kMaxBodyBytes);
@@ -535,25 +508,15 @@ int cmd_serve(const std::vector<std::string>& argv) {
   }
 
   auto listening_fd = std::make_shared<int>(-1);
-  std::unique_ptr<httplib::Server> server = make_server(tls_cert, tls_key, listening_fd);
+  std::unique_ptr<httplib::Server> server = make_serve_server(tls_cert, tls_key, listening_fd);
   if (!server->is_valid())
     return cmd.fail(make_error(ErrorCode::kMalformed, "--tls-cert / --tls-key: not a usable certificate and key (PEM)"));
-  int port = listen->port;
-  if (port == 0) {
-    port = server->bind_to_any_port(listen->host);
-    if (port < 0) port = 0;
-  } else if (!server->bind_to_port(listen->host, port)) {
-    port = 0;
-  }
-  if (port == 0) {
-    print_error("serve", make_error(ErrorCode::kIo, "cannot listen on " + *args->get("listen") + " (in use, or not permitted)"));
+  auto bound = bind_serve_server(*server, listen->host, listen->port, listening_fd);
+  if (!bound.ok()) {
+    print_error("serve", bound.error().with_context("cannot listen on " + *args->get("listen")));
     return kExitFailure;
   }
-  if (*listening_fd < 0 || ::listen(*listening_fd, kListenBacklog) != 0) {
-    print_error("serve", make_error(ErrorCode::kIo, "cannot set the listening queue of " + *args->get("listen") + ": " +
-                                                        std::strerror(errno)));
-    return kExitFailure;
-  }
+  const int port = *bound;
   const std::string host_in_url = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
   issue::Oid4vciConfig config;
   config.credential_issuer =
