@@ -11,6 +11,7 @@
 #include "idtap/base/hex.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
+#include "ledger_challenge.h"
 #include "ledger_internal.h"
 
 namespace idtap::provision {
@@ -288,7 +289,7 @@ Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now,
     std::vector<Bytes> out;
     out.reserve(count);
     for (size_t i = 0; i < count; ++i) {
-      IDTAP_ASSIGN_OR_RETURN(Bytes c, crypto::random_bytes(kChallengeBytes));
+      IDTAP_ASSIGN_OR_RETURN(Bytes c, make_challenge(*impl_, now, now + ttl_seconds));  // its times under its tag
       IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
       IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
       out.push_back(std::move(c));

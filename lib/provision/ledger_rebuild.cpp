@@ -12,6 +12,7 @@
 
 #include "idtap/base/hex.h"
 #include "idtap/crypto/mac.h"
+#include "ledger_challenge.h"
 #include "ledger_detail.h"
 #include "ledger_paged.h"
 #include "ledger_rebuild.h"
@@ -416,6 +417,7 @@ Status rebuild_and_compare(Ledger::Impl& l, LedgerReport& report) {
   IDTAP_TRY(check_credentials(l, out));
   IDTAP_TRY(check_cards(l, out));
   IDTAP_TRY(check_issuances(l, out));
+  if (!out.wrong_key) IDTAP_TRY(check_challenges(l, out));  // under another key no challenge's tag verifies
   IDTAP_ASSIGN_OR_RETURN(std::vector<std::string> edited, l.untagged_meta());
   if (out.wrong_key) edited.clear();  // under another key no tag verifies: the one finding says why
   for (const auto& name : edited) {
