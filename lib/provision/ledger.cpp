@@ -12,6 +12,7 @@
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
 #include "ledger_challenge.h"
+#include "ledger_connect.h"
 #include "ledger_internal.h"
 
 namespace idtap::provision {
@@ -159,7 +160,7 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
     return make_error(ErrorCode::kInvalidArgument, "a PostgreSQL ledger needs its key file named (LedgerOptions::key_file; "
                                                    "the commands: IDTAP_LEDGER_KEY_FILE): every site uses the same ledger key");
   if (server) {
-    IDTAP_ASSIGN_OR_RETURN(impl->db, open_postgres_ledger_db(path, options));
+    IDTAP_ASSIGN_OR_RETURN(impl->db, connect_postgres_ledger_db(path, options));  // waits for a server not up yet
   } else {
     IDTAP_ASSIGN_OR_RETURN(impl->db, open_sqlite_ledger_db(path, options, create, &creating));
   }
