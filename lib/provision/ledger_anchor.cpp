@@ -84,6 +84,8 @@ Result<StatusListLedgerHead> Ledger::head() {
 
 const std::string& Ledger::anchor_file() const { return impl_->anchor_file; }
 
+uint64_t Ledger::round_trips() const { return impl_->db->round_trips(); }
+
 Result<StatusListLedgerHead> Ledger::anchor(const std::string& path) {
   if (path.empty())
     return make_error(ErrorCode::kInvalidArgument, "no anchor log: a PostgreSQL ledger's is named with LedgerOptions::anchor_file "

@@ -147,6 +147,8 @@ class LedgerDb {
   virtual Status recover() { return ok_status(); }
   // LedgerDb::reconnects: how many times recover() made a new connection (tests, the bench).
   virtual uint64_t reconnects() const { return 0; }
+  // LedgerDb::round_trips: requests sent to a server and waited for (Ledger::round_trips).
+  virtual uint64_t round_trips() const { return 0; }
 };
 
 }  // namespace idtap::provision

@@ -1,5 +1,6 @@
 // lib/provision/ledger_events.cpp: the HMAC event chain: the canonical row, the links, the
 // authenticated head in meta, and appending an event (ledger.h describes the design).
+#include <algorithm>
 #include <charconv>
 
 #include "idtap/base/hex.h"
@@ -191,6 +192,10 @@ Status Ledger::Impl::set_event_head(int64_t seq, ByteView hash) {
 }
 
 Result<EventHead> Ledger::Impl::event_head() {
+  if (tip && tip->dirty) {
+    IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(tip->seq, tip->hash));
+    return EventHead{tip->seq, tip->hash, std::move(tag)};
+  }
   IDTAP_ASSIGN_OR_RETURN(std::string text, meta("event_head"));
   IDTAP_ASSIGN_OR_RETURN(EventHead head, parse_event_head(text));
   IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(head.seq, head.hash));
@@ -200,17 +205,79 @@ Result<EventHead> Ledger::Impl::event_head() {
   return head;
 }
 
+Result<Ledger::Impl::ChainTip*> Ledger::Impl::chain_tip() {
+  if (!tip) {
+    IDTAP_ASSIGN_OR_RETURN(EventHead head, event_head());
+    tip = ChainTip{head.seq, std::move(head.hash), false};
+  }
+  return &*tip;
+}
+
+Status Ledger::Impl::flush_tip() {
+  if (!tip || !tip->dirty) return ok_status();
+  // Chunks of at most kRowsPerInsert rows: a few statement shapes, prepared once each.
+  constexpr size_t kRowsPerInsert = 32;
+  for (size_t at = 0; at < unwritten.size(); at += kRowsPerInsert) {
+    const size_t n = std::min(kRowsPerInsert, unwritten.size() - at);
+    std::string sql = "INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash, site) VALUES";
+    for (size_t i = 0; i < n; ++i) {
+      const int p = static_cast<int>(i * 8);
+      sql += (i ? ", (?" : " (?") + std::to_string(p + 1);
+      for (int c = 2; c <= 8; ++c) sql += ", ?" + std::to_string(p + c);
+      sql += ")";
+    }
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare(sql.c_str()));
+    for (size_t i = 0; i < n; ++i) {
+      const UnwrittenEvent& e = unwritten[at + i];
+      const int p = static_cast<int>(i * 8);
+      s.bind(p + 1, e.seq).bind(p + 2, e.at).bind(p + 3, e.kind).bind(p + 4, e.credential_id).bind(p + 5, e.card_id)
+          .bind(p + 6, e.detail).bind_blob(p + 7, e.hash).bind(p + 8, site);
+    }
+    IDTAP_TRY(s.run());
+  }
+  unwritten.clear();
+  IDTAP_TRY(set_event_head(tip->seq, tip->hash));
+  tip->dirty = false;
+  return ok_status();
+}
+
+Status Ledger::Impl::savepoint(const char* name) {
+  IDTAP_TRY(exec((std::string("SAVEPOINT ") + name).c_str()));
+  tip_saved.push_back(SavedTip{tip, unwritten.size()});
+  return ok_status();
+}
+
+Status Ledger::Impl::rollback_to(const char* name) {
+  IDTAP_TRY(exec((std::string("ROLLBACK TO ") + name).c_str()));
+  if (!tip_saved.empty()) {
+    tip = tip_saved.back().tip;
+    unwritten.resize(std::min(unwritten.size(), tip_saved.back().unwritten));
+  }
+  return ok_status();
+}
+
+Status Ledger::Impl::release(const char* name) {
+  IDTAP_TRY(exec((std::string("RELEASE ") + name).c_str()));
+  if (!tip_saved.empty()) tip_saved.pop_back();
+  return ok_status();
+}
+
+Status Ledger::Impl::next_savepoint(const char* name) {
+  IDTAP_TRY(exec((std::string("RELEASE ") + name + "; SAVEPOINT " + name).c_str()));
+  if (!tip_saved.empty()) tip_saved.pop_back();
+  tip_saved.push_back(SavedTip{tip, unwritten.size()});
+  return ok_status();
+}
+
 Status Ledger::Impl::append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
                                   std::string_view detail) {
-  IDTAP_ASSIGN_OR_RETURN(EventHead head, event_head());
-  int64_t seq = head.seq + 1;
+  IDTAP_ASSIGN_OR_RETURN(ChainTip * t, chain_tip());
+  const int64_t seq = t->seq + 1;
   IDTAP_ASSIGN_OR_RETURN(Bytes row, canonical_event(seq, at, kind, credential_id, card_id, detail, site));
-  IDTAP_ASSIGN_OR_RETURN(Bytes hash, event_link(head.hash, row));
-  IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO events(seq, at, kind, credential_id, card_id, detail, hash, site) "
-                                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  IDTAP_TRY(s.bind(1, seq).bind(2, at).bind(3, kind).bind(4, credential_id).bind(5, card_id).bind(6, detail).bind_blob(7, hash)
-                .bind(8, site).run());
-  return set_event_head(seq, hash);
+  IDTAP_ASSIGN_OR_RETURN(Bytes hash, event_link(t->hash, row));
+  unwritten.push_back(UnwrittenEvent{seq, at, card_id, std::string(kind), std::string(credential_id), std::string(detail), hash});
+  *t = ChainTip{seq, std::move(hash), true};
+  return ok_status();
 }
 
 Status Ledger::Impl::append_holder_event(UnixSeconds at, int64_t holder_id, ByteView holder_key, UnixSeconds created_at) {

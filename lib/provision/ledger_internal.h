@@ -84,6 +84,31 @@ struct Ledger::Impl {
   bool meta_authentic = true;   // every row of kTaggedMeta verifies (else issue() refuses)
   std::string site;             // LedgerOptions::site
   std::string anchor_file;      // LedgerOptions::anchor_file, or "<ledger>.anchors" for SQLite
+  // The chain's tip as this write transaction has it: read and authenticated from meta at its
+  // first event, extended in memory by each append_event, and written back to meta once, just
+  // before the outermost commit (flush_tip), after the transaction's event rows, which wait in
+  // `unwritten` and go in multi-row INSERTs. Writing each event and meta 'event_head' per event
+  // cost three round trips an event on PostgreSQL, all under the writers' lock
+  // (ledger_sites_bench). Nothing reads the events table inside a write transaction; the rules
+  // read the tables the events describe. tip_saved holds the tip and the number of unwritten
+  // rows at each open savepoint, so ROLLBACK TO restores both with the rows.
+  struct ChainTip {
+    int64_t seq = 0;
+    Bytes hash;
+    bool dirty = false;  // extended since it was read: meta must be written before the commit
+  };
+  struct UnwrittenEvent {
+    int64_t seq = 0, at = 0, card_id = 0;
+    std::string kind, credential_id, detail;
+    Bytes hash;
+  };
+  struct SavedTip {
+    std::optional<ChainTip> tip;
+    size_t unwritten = 0;
+  };
+  std::optional<ChainTip> tip;
+  std::vector<UnwrittenEvent> unwritten;
+  std::vector<SavedTip> tip_saved;
   // The issuer chain last checked and its validity window: parsing the chain for every
   // issuance cost more than half the issuance rate (provision_bench).
   std::vector<Bytes> checked_chain;
@@ -102,8 +127,27 @@ struct Ledger::Impl {
   // head_tag: the HMAC that authenticates the head (seq, hash): see EventHead.
   Result<Bytes> head_tag(int64_t seq, ByteView hash) const;
   Status set_event_head(int64_t seq, ByteView hash);
-  // event_head: the authenticated head; kMalformed when it does not parse or its tag is wrong.
+  // event_head: the authenticated head (the transaction's tip when it has extended the chain);
+  // kMalformed when meta's does not parse or its tag is wrong.
   Result<EventHead> event_head();
+  // chain_tip: the tip append_event extends (read once per transaction; see `tip`).
+  Result<ChainTip*> chain_tip();
+  // flush_tip: the unwritten event rows, then meta 'event_head' := the tip, when the
+  // transaction extended the chain.
+  Status flush_tip();
+  // savepoint / rollback_to / release: the SQL statements of that name, keeping `tip` and
+  // `unwritten` in step; next_savepoint: RELEASE and SAVEPOINT again in one round trip (the
+  // next item of a batch). end_transaction: forgets the tip (after a commit or a rollback:
+  // another writer may extend the chain next).
+  Status savepoint(const char* name);
+  Status rollback_to(const char* name);
+  Status release(const char* name);
+  Status next_savepoint(const char* name);
+  void end_transaction() {
+    tip.reset();
+    unwritten.clear();
+    tip_saved.clear();
+  }
   // append_event: the next chained row and the new head, inside the caller's transaction.
   Status append_event(UnixSeconds at, std::string_view kind, std::string_view credential_id, int64_t card_id,
                       std::string_view detail);
@@ -148,8 +192,9 @@ class Txn {
  public:
   static Result<Txn> begin(Ledger::Impl& l) {
     if (l.in_group) {
-      IDTAP_TRY(l.exec("SAVEPOINT txn"));
+      IDTAP_TRY(l.savepoint("txn"));
     } else {
+      l.end_transaction();
       IDTAP_TRY(l.db->begin());
     }
     return Txn(l, l.in_group);
@@ -158,14 +203,21 @@ class Txn {
   ~Txn() {
     if (!open_) return;
     if (nested_) {
-      (void)l_.exec("ROLLBACK TO txn");
-      (void)l_.exec("RELEASE txn");
+      (void)l_.rollback_to("txn");
+      (void)l_.release("txn");
     } else {
       (void)l_.db->rollback();
+      l_.end_transaction();
     }
   }
   Status commit() {
-    IDTAP_TRY(nested_ ? l_.exec("RELEASE txn") : l_.db->commit());
+    if (nested_) {
+      IDTAP_TRY(l_.release("txn"));
+    } else {
+      IDTAP_TRY(l_.flush_tip());
+      IDTAP_TRY(l_.db->commit());
+      l_.end_transaction();
+    }
     open_ = false;
     return ok_status();
   }

@@ -42,6 +42,61 @@ Result<uint64_t> Ledger::Impl::allocate_status_index() {
 }
 
 
+namespace {
+
+// kIssueSnapshot: everything issue_locked reads before it writes, in one statement (one round
+// trip under the writers' lock; each was its own before, ledger_sites_bench): the holder, a
+// live credential of another holder on this phone, the card (the columns find_card reads), the
+// holder's live credential (at most one: the index one_phone_per_holder), whether the status
+// index drawn for the new credential is taken, and whether the idempotency id is recorded.
+// ?1 holder_key, ?2 device thumbprint, ?3 issuing state, ?4 document number, ?5 status index,
+// ?6 idempotency id. Portable: scalar subqueries and LEFT JOINs on a one-row table.
+constexpr const char* kIssueSnapshot =
+    "SELECT h.id, "
+    "(SELECT c.id || ' ' || c.state FROM credentials c WHERE c.device_thumbprint = ?2 AND c.holder_id <> coalesce(h.id, 0) "
+    "AND c.state IN ('active', 'suspended') LIMIT 1), "
+    "k.id, k.state, k.holder_id, "
+    "(SELECT c.id FROM credentials c WHERE c.holder_id = h.id AND c.state IN ('active', 'suspended')), "
+    "CASE WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.status_idx = ?5) THEN 1 ELSE 0 END, "
+    "CASE WHEN EXISTS (SELECT 1 FROM issuances i WHERE i.idempotency_id = ?6) THEN 1 ELSE 0 END "
+    "FROM (SELECT 1 AS one) AS one_row LEFT JOIN holders h ON h.holder_key = ?1 "
+    "LEFT JOIN cards k ON k.issuing_state = ?3 AND k.document_number = ?4";
+
+struct IssueSnapshot {
+  int64_t holder_id = 0;                // 0: a new holder
+  std::string phone_taken;              // "<credential id> <state>" of another holder's, or ""
+  std::optional<CardRow> card;
+  std::vector<std::string> live;        // the holder's live credential, if any
+  bool status_idx_taken = false;
+  bool idempotency_id_recorded = false;
+};
+
+Result<IssueSnapshot> issue_snapshot(Ledger::Impl& l, ByteView holder_key, const std::string& thumbprint, const CardIdentity& card,
+                                     uint64_t status_idx, const std::string& idempotency_id) {
+  IDTAP_ASSIGN_OR_RETURN(Stmt s, l.prepare(kIssueSnapshot));
+  s.bind_blob(1, holder_key).bind(2, thumbprint).bind(3, card.issuing_state).bind(4, card.document_number)
+      .bind(5, static_cast<int64_t>(status_idx)).bind(6, idempotency_id);
+  IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return make_error(ErrorCode::kInternal, "ledger: the issuance snapshot gave no row");
+  IssueSnapshot out;
+  out.holder_id = s.is_null(0) ? 0 : s.i64(0);
+  if (!s.is_null(1)) out.phone_taken = s.text(1);
+  if (!s.is_null(2)) {
+    CardRow c;
+    c.id = s.i64(2);
+    IDTAP_ASSIGN_OR_RETURN(c.state, parse_card_state(s.text(3)));
+    c.holder_id = s.is_null(4) ? 0 : s.i64(4);
+    out.card = c;
+  }
+  if (!s.is_null(5)) out.live.push_back(s.text(5));
+  out.status_idx_taken = s.i64(6) != 0;
+  out.idempotency_id_recorded = s.i64(7) != 0;
+  IDTAP_TRY(s.run());
+  return out;
+}
+
+}  // namespace
+
 Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, IssuerSigner& signer) {
   const VerifiedHolder& h = *r.holder;
   if (!meta_authentic)
@@ -51,9 +106,14 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   // The holder, keyed by HMAC(ledger key, resident number digits).
   IDTAP_ASSIGN_OR_RETURN(SecureBytes digits, resident_number_digits(h));
   IDTAP_ASSIGN_OR_RETURN(Bytes holder_key, crypto::hmac_sha256(key, ByteView(digits.data(), digits.size())));
+  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(h.card));
+  const std::string thumbprint = r.device_key.thumbprint();
+  IDTAP_ASSIGN_OR_RETURN(Bytes drawn, crypto::random_bytes(8));
+  const uint64_t candidate_idx = be_uint(drawn) % status_size;
+  IDTAP_ASSIGN_OR_RETURN(IssueSnapshot snap, issue_snapshot(*this, holder_key, thumbprint, card, candidate_idx, r.idempotency_id));
   // A retry of an issuance already recorded under this idempotency id returns it, first: its
   // challenge is used by then (ledger_idempotency.cpp).
-  if (!r.idempotency_id.empty()) {
+  if (!r.idempotency_id.empty() && snap.idempotency_id_recorded) {
     IDTAP_ASSIGN_OR_RETURN(std::optional<IssuedCredential> prior, replay_issuance(r, holder_key));
     if (prior) return std::move(*prior);
   }
@@ -78,13 +138,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE challenges SET used_at = ?2 WHERE challenge = ?1"));
     IDTAP_TRY(s.bind_blob(1, r.proof.challenge).bind(2, r.now).run());
   }
-  int64_t holder_id = 0;
-  {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM holders WHERE holder_key = ?1"));
-    s.bind_blob(1, holder_key);
-    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (row) holder_id = s.i64(0);
-  }
+  int64_t holder_id = snap.holder_id;
   if (holder_id == 0) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO holders(holder_key, created_at) VALUES(?1, ?2) RETURNING id"));
     IDTAP_ASSIGN_OR_RETURN(holder_id, s.bind_blob(1, holder_key).bind(2, r.now).returning_id());
@@ -92,30 +146,26 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   }
   // One phone per person: a device key that holds another holder's live (active or suspended)
   // credential is refused; that credential must be revoked first (a suspended one could be
-  // resumed, so it still binds the phone).
-  const std::string thumbprint = r.device_key.thumbprint();
-  {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id, state FROM credentials WHERE device_thumbprint = ?1 AND holder_id <> ?2 "
-                                           "AND state IN ('active', 'suspended') LIMIT 1"));
-    s.bind(1, thumbprint).bind(2, holder_id);
-    IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (row)
-      return make_error(ErrorCode::kRefused, "this phone's device key already holds another holder's mobile ID (credential " +
-                                                 s.text(0) + ", " + s.text(1) + "): a device key is bound to one holder; " +
-                                                 "that credential must be revoked before this phone can hold another person's ID");
+  // resumed, so it still binds the phone). (A new holder has no credential: any live one on
+  // this phone is another holder's, as the snapshot's coalesce(h.id, 0) reads it.)
+  if (!snap.phone_taken.empty()) {
+    const size_t space = snap.phone_taken.find(' ');
+    return make_error(ErrorCode::kRefused, "this phone's device key already holds another holder's mobile ID (credential " +
+                                               snap.phone_taken.substr(0, space) + ", " + snap.phone_taken.substr(space + 1) +
+                                               "): a device key is bound to one holder; that credential must be revoked before " +
+                                               "this phone can hold another person's ID");
   }
   // The card: refused when the ledger has it as lost or as another holder's. A card first
   // recorded without a holder (reported lost before it was ever used, then found) gets this
   // holder, so that a later loss report suspends the credential issued here.
   int64_t card_id = 0;
   bool card_has_holder = false;
-  IDTAP_ASSIGN_OR_RETURN(const CardIdentity card, normalize_card_identity(h.card));
-  IDTAP_ASSIGN_OR_RETURN(std::optional<CardRow> known, find_card(card));
-  if (known) {
-    card_id = known->id;
-    card_has_holder = known->holder_id != 0;
-    if (known->state == CardState::kLost) return make_error(ErrorCode::kRefused, "the card is reported lost");
-    if (card_has_holder && known->holder_id != holder_id) return make_error(ErrorCode::kRefused, "the card is recorded for another holder");
+  if (snap.card) {
+    const CardRow& known = *snap.card;
+    card_id = known.id;
+    card_has_holder = known.holder_id != 0;
+    if (known.state == CardState::kLost) return make_error(ErrorCode::kRefused, "the card is reported lost");
+    if (card_has_holder && known.holder_id != holder_id) return make_error(ErrorCode::kRefused, "the card is recorded for another holder");
   }
   if (card_id != 0 && !card_has_holder) {
     IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("UPDATE cards SET holder_id = ?2 WHERE id = ?1 AND holder_id IS NULL"));
@@ -134,15 +184,15 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   out.device_thumbprint = thumbprint;
 
   // One phone per holder: the previous live credential is revoked in this transaction.
-  {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT id FROM credentials WHERE holder_id = ?1 AND state IN ('active', 'suspended')"));
-    s.bind(1, holder_id);
-    IDTAP_ASSIGN_OR_RETURN(out.revoked, s.texts());
-  }
+  out.revoked = std::move(snap.live);
   for (const auto& old : out.revoked)
     IDTAP_TRY(set_credential_state(old, CredentialState::kRevoked, "replaced by " + out.credential_id, r.now, "revoked"));
 
-  IDTAP_ASSIGN_OR_RETURN(out.status_idx, allocate_status_index());
+  if (!snap.status_idx_taken) {
+    out.status_idx = candidate_idx;
+  } else {
+    IDTAP_ASSIGN_OR_RETURN(out.status_idx, allocate_status_index());
+  }
   out.validity.signed_at = r.now;
   out.validity.valid_from = r.now;
   out.validity.valid_until = credential_valid_until(r.now);
@@ -238,6 +288,9 @@ Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<cons
     std::vector<Result<IssuedCredential>> results;
     results.reserve(requests.size());
     IDTAP_ASSIGN_OR_RETURN(Txn txn, Txn::begin(*impl_));
+    // One savepoint per item, the previous one released in the same round trip; the commit
+    // releases the last.
+    bool savepoint_open = false;
     for (const auto& item : identified) {
       if (!item.ok()) {
         results.push_back(item.error());
@@ -249,10 +302,10 @@ Result<std::vector<Result<IssuedCredential>>> Ledger::issue_batch(std::span<cons
         results.push_back(checked.error());
         continue;
       }
-      IDTAP_TRY(impl_->exec("SAVEPOINT item"));
+      IDTAP_TRY(savepoint_open ? impl_->next_savepoint("item") : impl_->savepoint("item"));
+      savepoint_open = true;
       auto one = impl_->issue_locked(r, signer);
-      if (!one.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO item"));
-      IDTAP_TRY(impl_->exec("RELEASE item"));
+      if (!one.ok()) IDTAP_TRY(impl_->rollback_to("item"));
       results.push_back(std::move(one));
     }
     IDTAP_TRY(txn.commit());
@@ -268,11 +321,12 @@ Status Ledger::run_in_one_transaction(std::span<const std::function<Status()>> o
     Ledger::Impl& l;
     ~GroupEnd() { l.in_group = false; }
   } group_end{*impl_};
+  bool savepoint_open = false;
   for (const auto& operation : operations) {
-    IDTAP_TRY(impl_->exec("SAVEPOINT operation"));
+    IDTAP_TRY(savepoint_open ? impl_->next_savepoint("operation") : impl_->savepoint("operation"));
+    savepoint_open = true;
     const Status done = operation ? operation() : ok_status();
-    if (!done.ok()) IDTAP_TRY(impl_->exec("ROLLBACK TO operation"));
-    IDTAP_TRY(impl_->exec("RELEASE operation"));
+    if (!done.ok()) IDTAP_TRY(impl_->rollback_to("operation"));
   }
   impl_->in_group = false;
   return txn.commit();

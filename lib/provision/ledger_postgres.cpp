@@ -100,8 +100,8 @@ std::string to_dollar_params(const char* sql) {
 
 class PgStatement final : public DbStatement {
  public:
-  PgStatement(PGconn* conn, std::string name, std::string sql, Failure* failure)
-      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), failure_(failure) {}
+  PgStatement(PGconn* conn, std::string name, std::string sql, Failure* failure, uint64_t* round_trips)
+      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), failure_(failure), round_trips_(round_trips) {}
   ~PgStatement() override { clear(); }
   void bind_int(int i, int64_t v) override { slot(i) = Param{std::to_string(v), false}; }
   void bind_text(int i, std::string_view v) override { slot(i) = Param{std::string(v), false}; }
@@ -115,6 +115,7 @@ class PgStatement final : public DbStatement {
         lengths.push_back(static_cast<int>(p.value.size()));
         formats.push_back(p.binary ? 1 : 0);
       }
+      ++*round_trips_;
       result_ = PQexecPrepared(conn_, name_.c_str(), static_cast<int>(params_.size()), values.data(), lengths.data(),
                                formats.data(), 0);
       const ExecStatusType st = PQresultStatus(result_);
@@ -170,6 +171,7 @@ class PgStatement final : public DbStatement {
   PGconn* conn_;
   std::string name_, sql_;
   Failure* failure_;
+  uint64_t* round_trips_;
   std::vector<Param> params_;
   PGresult* result_ = nullptr;
   int row_ = -1;
@@ -205,6 +207,10 @@ class PgDb final : public LedgerDb {
     }
     IDTAP_TRY(exec("SET client_min_messages = warning"));
     IDTAP_TRY(exec(durable_ ? "SET synchronous_commit = on" : "SET synchronous_commit = off"));
+    // The busy timeout bounds the wait for the writers' lock (lock_timeout: SQLSTATE 55P03); set
+    // once per session, not per transaction (a round trip under load).
+    const std::string timeout = "SET lock_timeout = " + std::to_string(busy_timeout_ms_);
+    IDTAP_TRY(exec(timeout.c_str()));
     failure_ = Failure{};
     return ok_status();
   }
@@ -227,11 +233,13 @@ class PgDb final : public LedgerDb {
     }
   }
   uint64_t reconnects() const override { return reconnects_; }
+  uint64_t round_trips() const override { return round_trips_; }
   Result<Stmt> prepare(const char* sql) override {
     auto it = cache_.find(std::string_view(sql));
     if (it != cache_.end()) return Stmt(it->second.get());
     std::string name = "s" + std::to_string(cache_.size() + 1);
     std::string text = to_dollar_params(sql);
+    ++round_trips_;
     PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
       Error e = pg_error(r, conn_, std::string("prepare ") + sql, &failure_);
@@ -239,12 +247,13 @@ class PgDb final : public LedgerDb {
       return e;
     }
     PQclear(r);
-    auto owned = std::make_unique<PgStatement>(conn_, std::move(name), std::string(sql), &failure_);
+    auto owned = std::make_unique<PgStatement>(conn_, std::move(name), std::string(sql), &failure_, &round_trips_);
     DbStatement* raw = owned.get();
     cache_.emplace(sql, std::move(owned));
     return Stmt(raw);
   }
   Status exec(const char* sql) override {
+    ++round_trips_;
     PGresult* r = PQexec(conn_, sql);
     const ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -256,9 +265,6 @@ class PgDb final : public LedgerDb {
     return ok_status();
   }
   Status begin() override {
-    // The busy timeout bounds the wait for the writers' lock (lock_timeout: SQLSTATE 55P03).
-    const std::string timeout = "SET lock_timeout = " + std::to_string(busy_timeout_ms_);
-    IDTAP_TRY(exec(timeout.c_str()));
     auto begun = exec(kBeginWrite);
     if (!begun.ok() && !failure_.lost) (void)exec("ROLLBACK");
     return begun;
@@ -302,6 +308,7 @@ class PgDb final : public LedgerDb {
   bool durable_;
   int reconnect_timeout_ms_;
   uint64_t reconnects_ = 0;
+  uint64_t round_trips_ = 0;
   Failure failure_;
   StatementCache<PgStatement> cache_;
 };

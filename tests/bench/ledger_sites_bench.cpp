@@ -61,6 +61,7 @@ struct RunResult {
   double rate = 0;
   double lock_wait_share = 0;
   size_t issued = 0;
+  uint64_t round_trips = 0;  // requests to the server and back, all sites
   bool ok = true;
 };
 
@@ -84,6 +85,8 @@ RunResult run_sites(const std::string& location, const LedgerOptions& base, cons
     }
     ledgers.push_back(std::move(l).value());
   }
+  uint64_t round_trips_at_start = 0;
+  for (const Ledger& l : ledgers) round_trips_at_start += l.round_trips();
   const auto start = Clock::now();
   auto site = [&](int s) {
     SoftwareIssuer signer = signer_of(pki);
@@ -122,6 +125,8 @@ RunResult run_sites(const std::string& location, const LedgerOptions& base, cons
   for (int s = 0; s < sites; ++s) threads.emplace_back(site, s);
   for (auto& t : threads) t.join();
   const double wall = seconds_since(start);
+  for (const Ledger& l : ledgers) out.round_trips += l.round_trips();
+  out.round_trips -= round_trips_at_start;
   out.issued = issued;
   out.rate = issued / wall;
   double in_ledger = 0;
@@ -194,6 +199,9 @@ int main() {
               pg.issued, kBatch);
   std::printf("  %.0f durable issuances/s; %.0f%% of the sites' ledger time waiting for the writers' lock (one HMAC chain)\n",
               pg.rate, 100 * pg.lock_wait_share);
+  std::printf("  round trips to the server per issuance: %.1f in commits of %zu, %.1f one per commit (each under the lock)\n",
+              static_cast<double>(pg.round_trips) / static_cast<double>(pg.issued), kBatch,
+              static_cast<double>(pg_unbatched.round_trips) / static_cast<double>(pg_unbatched.issued));
   std::printf("  1 site on the same server: %.0f/s (8 sites / 1 site = %.2f)\n", pg_one.rate, pg.rate / pg_one.rate);
   std::printf("  one issuance per commit, %d sites: %.0f/s\n", kSites, pg_unbatched.rate);
   std::printf("  one-phone rule afterwards: %s holders with two live credentials, %s live device keys with two holders "

@@ -332,6 +332,10 @@ class Ledger {
   // Ledger::anchor_file: LedgerOptions::anchor_file, or "<ledger>.anchors" for a SQLite ledger
   // ("" for a PostgreSQL ledger without one).
   const std::string& anchor_file() const;
+  // Ledger::round_trips: the requests this connection has sent its database server and waited
+  // for (0 for SQLite, which has no server): what an issuance costs under the writers' lock
+  // (ledger_sites_bench counts them per issuance).
+  uint64_t round_trips() const;
 
   // Ledger::Impl: the connection and its statement cache (named here only so the helpers in
   // ledger.cpp can take it).
