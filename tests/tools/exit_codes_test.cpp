@@ -139,8 +139,9 @@ TEST_CASE("every exit code in the README is provoked by a case") {
   setup("echo 'not CBOR' > " + t + "/text.txt");
   // A ledger of an older schema (the demo's, copied, its schema_version set back to 2): every
   // command that opens it stops with 13 until `idtap ledger migrate`. And an issuer of our own for
-  // the commands that load one before the ledger.
-  setup("python3 -c \"import sqlite3; d = sqlite3.connect('" + t + "/old.db'); sqlite3.connect('" + t + "/demo/ledger.db').backup(d); "
+  // the commands that load one before the ledger. (Debian's python3, not whatever python3 PATH finds:
+  // tests/deps checks every program a test runs.)
+  setup("/usr/bin/python3 -c \"import sqlite3; d = sqlite3.connect('" + t + "/old.db'); sqlite3.connect('" + t + "/demo/ledger.db').backup(d); "
         "d.execute(\\\"UPDATE meta SET value = '2' WHERE key = 'schema_version'\\\"); d.commit()\" && cp " + t +
         "/demo/ledger.db.key " + t + "/old.db.key && chmod 600 " + t + "/old.db.key");
   setup("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + t + "/ik13.pem -out " + t +
