@@ -71,6 +71,7 @@ provision::LedgerOptions ledger_options() {
 
 int exit_code_for_ledger_open(ErrorCode code) {
   if (code == ErrorCode::kNotFound || code == ErrorCode::kMalformed) return kExitIo;
+  if (code == ErrorCode::kNotSupported) return kExitLedgerSchema;  // Ledger::open's only kNotSupported: the schema version
   return exit_code_for(code);
 }
 

@@ -32,6 +32,7 @@ enum ExitCode : int {
   kExitMalformed = 10,         // data that does not parse (an ATR, a credential, a key file)
   kExitBusy = 11,              // the ledger stayed locked by another process too long (ErrorCode::kBusy)
   kExitRolledBack = 12,        // ledger verify --anchor: the ledger is older than one of its anchors
+  kExitLedgerSchema = 13,      // the ledger's schema version is not this idtap's (older: `idtap ledger migrate`)
   kExitInterrupted = 130,      // SIGINT / SIGTERM (128 + SIGINT, the shells' convention)
   kExitFailure = 1,            // a negative outcome the command names, or an unexpected failure
 };
@@ -40,7 +41,9 @@ enum ExitCode : int {
 int exit_code_for(ErrorCode code);
 // exit_code_for_ledger_open: the exit code when opening the ledger failed: a path that is not
 // an idtap ledger (nothing there, empty, foreign: kNotFound, kMalformed) or a missing key file
-// is a file error (kExitIo); otherwise exit_code_for(code).
+// is a file error (kExitIo); a schema version this idtap does not open (older: it needs `idtap
+// ledger migrate`; version 1; a newer idtap's: Ledger::open's kNotSupported) is
+// kExitLedgerSchema; otherwise exit_code_for(code).
 int exit_code_for_ledger_open(ErrorCode code);
 
 // ledger_options: how the commands open the ledger: the defaults, with the busy timeout (how

@@ -1,6 +1,7 @@
 // Issuing: idtap_issuer_*, idtap_offer_*, idtap_issue_to_device, idtap_credential_*. A thin
 // binding of the one issuance pipeline (idtap/issue/pipeline.h), as `idtap provision` and
 // `idtap provision offer` use it: the holder comes from a result of idtap_read.
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -60,7 +61,9 @@ namespace {
 
 constexpr size_t kIssuerOptionsV1Size = sizeof(idtap_issuer_options);
 constexpr size_t kLedgerOptionsV1Size = sizeof(idtap_ledger_options);
-constexpr size_t kDeviceIssueV1Size = sizeof(idtap_device_issue);
+// idtap_device_issue grew at its end (ABI-additive): v1 ends before idempotency_id.
+constexpr size_t kDeviceIssueV1Size = offsetof(idtap_device_issue, idempotency_id);
+constexpr size_t kDeviceIssueV2Size = sizeof(idtap_device_issue);
 
 // holder_of: the pipeline's step 2 on a read already made: only a genuine card goes on
 // (kVerificationFailed as issue::read_holder words it), then the one conversion.
@@ -258,7 +261,7 @@ IDTAP_API idtap_status idtap_issue_to_device(idtap_issuer* issuer, const idtap_r
     if (read == nullptr || request == nullptr || out == nullptr)
       return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "read, request or out is NULL");
     *out = nullptr;
-    if (request->struct_size != kDeviceIssueV1Size)
+    if (request->struct_size != kDeviceIssueV1Size && request->struct_size != kDeviceIssueV2Size)
       return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "idtap_device_issue.struct_size " + std::to_string(request->struct_size) +
                                                      " is not this library's (call idtap_device_issue_init)");
     if (!issuer->can_sign)
@@ -267,7 +270,16 @@ IDTAP_API idtap_status idtap_issue_to_device(idtap_issuer* issuer, const idtap_r
         request->challenge_len == 0 || request->signature == nullptr || request->signature_len == 0 ||
         request->out_path == nullptr || *request->out_path == '\0')
       return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "device_key, challenge, signature and out_path are required");
-    if (auto st = provision::check_out_path(request->out_path, "out_path"); !st.ok()) return fail(ctx, st.error());
+    const char* idempotency_id = request->struct_size >= kDeviceIssueV2Size ? request->idempotency_id : nullptr;
+    if (idempotency_id != nullptr) {
+      if (auto st = provision::check_idempotency_id(idempotency_id); !st.ok()) return fail(ctx, st.error());
+    }
+    // A retry under an idempotency id may find the file its first call wrote (issue_to_file
+    // settles that: the same bytes are done, others refused); any other existing file is refused.
+    const bool retry_may_find_file = idempotency_id != nullptr && ::access(request->out_path, F_OK) == 0;
+    if (!retry_may_find_file) {
+      if (auto st = provision::check_out_path(request->out_path, "out_path"); !st.ok()) return fail(ctx, st.error());
+    }
     auto device_key = provision::EcPublicKey::load(ByteView(request->device_key, request->device_key_len));
     if (!device_key.ok()) return fail(ctx, IDTAP_E_INVALID_ARGUMENT, "device key: " + device_key.error().message());
     auto holder = holder_of(*read);
@@ -279,6 +291,7 @@ IDTAP_API idtap_status idtap_issue_to_device(idtap_issuer* issuer, const idtap_r
     file.proof.signature = Bytes(request->signature, request->signature + request->signature_len);
     file.now = provision::now_seconds();
     file.path = request->out_path;
+    if (idempotency_id != nullptr) file.idempotency_id = idempotency_id;
     auto issued = issuer->pipeline->issue_to_file(file);
     if (!issued.ok()) return fail(ctx, issued.error());
     auto credential = std::make_unique<idtap_credential>();
@@ -311,6 +324,13 @@ IDTAP_API size_t idtap_credential_revoked_count(const idtap_credential* credenti
 IDTAP_API const char* idtap_credential_revoked(const idtap_credential* credential, size_t index) {
   if (credential == nullptr || index >= credential->issued.revoked.size()) return nullptr;
   return credential->issued.revoked[index].c_str();
+}
+
+IDTAP_API const char* idtap_credential_idempotency_id(const idtap_credential* credential) {
+  return credential ? credential->issued.idempotency_id.c_str() : nullptr;
+}
+IDTAP_API int idtap_credential_replayed(const idtap_credential* credential) {
+  return credential != nullptr && credential->issued.replayed ? 1 : 0;
 }
 
 }  // extern "C"

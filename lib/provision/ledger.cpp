@@ -11,6 +11,8 @@
 #include "idtap/base/hex.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
+#include "ledger_challenge.h"
+#include "ledger_connect.h"
 #include "ledger_internal.h"
 
 namespace idtap::provision {
@@ -161,7 +163,7 @@ Result<Ledger> Ledger::open_or_create(const std::string& path, const LedgerOptio
     return make_error(ErrorCode::kInvalidArgument, "a PostgreSQL ledger needs its key file named (LedgerOptions::key_file; "
                                                    "the commands: IDTAP_LEDGER_KEY_FILE): every site uses the same ledger key");
   if (server) {
-    IDTAP_ASSIGN_OR_RETURN(impl->db, open_postgres_ledger_db(path, options));
+    IDTAP_ASSIGN_OR_RETURN(impl->db, connect_postgres_ledger_db(path, options));  // waits for a server not up yet
   } else {
     IDTAP_ASSIGN_OR_RETURN(impl->db, open_sqlite_ledger_db(path, options, create, &creating));
   }
@@ -291,7 +293,7 @@ Result<std::vector<Bytes>> Ledger::new_challenges(size_t count, UnixSeconds now,
     std::vector<Bytes> out;
     out.reserve(count);
     for (size_t i = 0; i < count; ++i) {
-      IDTAP_ASSIGN_OR_RETURN(Bytes c, crypto::random_bytes(kChallengeBytes));
+      IDTAP_ASSIGN_OR_RETURN(Bytes c, make_challenge(*impl_, now, now + ttl_seconds));  // its times under its tag
       IDTAP_ASSIGN_OR_RETURN(Stmt s, impl_->prepare("INSERT INTO challenges(challenge, created_at, expires_at) VALUES(?1, ?2, ?3)"));
       IDTAP_TRY(s.bind_blob(1, c).bind(2, now).bind(3, now + ttl_seconds).run());
       out.push_back(std::move(c));

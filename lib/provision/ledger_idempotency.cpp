@@ -18,6 +18,7 @@
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
 #include "ledger_internal.h"
+#include "ledger_rebuild.h"
 
 namespace idtap::provision {
 namespace {
@@ -34,6 +35,12 @@ Bytes replay_aad(const std::string& idempotency_id, const std::string& credentia
 }
 
 }  // namespace
+
+Result<SecureBytes> open_replay_bytes(const Ledger::Impl& l, const std::string& idempotency_id, const std::string& credential_id,
+                                      ByteView sealed) {
+  IDTAP_ASSIGN_OR_RETURN(SecureBytes seal_key, replay_seal_key(l));
+  return crypto::aes256_gcm_open(seal_key, replay_aad(idempotency_id, credential_id), sealed);
+}
 
 Status check_idempotency_id(std::string_view id) {
   if (id.empty() || id.size() > 128 ||
@@ -75,8 +82,7 @@ Result<std::optional<IssuedCredential>> Ledger::Impl::replay_issuance(const Issu
     return make_error(ErrorCode::kState, "idempotency id " + r.idempotency_id + " already issued credential " + out.credential_id +
                                              "; its signed bytes are no longer kept (older than one day): look it up with "
                                              "`idtap credential show`, or issue anew with a new id");
-  IDTAP_ASSIGN_OR_RETURN(SecureBytes seal_key, replay_seal_key(*this));
-  auto opened = crypto::aes256_gcm_open(seal_key, replay_aad(r.idempotency_id, out.credential_id), s.blob(1));
+  auto opened = open_replay_bytes(*this, r.idempotency_id, out.credential_id, s.blob(1));
   if (!opened.ok())
     return make_error(ErrorCode::kMalformed, "ledger is corrupt: the bytes kept for idempotency id " + r.idempotency_id +
                                                  " do not open (edited, or not this ledger's key): run `idtap ledger verify`");

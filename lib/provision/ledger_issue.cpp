@@ -5,6 +5,7 @@
 #include "idtap/crypto/hash.h"
 #include "idtap/crypto/mac.h"
 #include "idtap/crypto/random.h"
+#include "ledger_challenge.h"
 #include "ledger_detail.h"
 #include "ledger_internal.h"
 
@@ -121,11 +122,16 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
                                            "was set up with `idtap ledger init --allow-attested`)");
   // The proof's challenge: known, unused, unexpired; consumed by this transaction.
   if (r.possession == PossessionCheck::kChallenge) {
-    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT expires_at, used_at FROM challenges WHERE challenge = ?1"));
+    IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("SELECT expires_at, used_at, created_at FROM challenges WHERE challenge = ?1"));
     s.bind_blob(1, r.proof.challenge);
     IDTAP_ASSIGN_OR_RETURN(bool row, s.step());
     if (!row) return make_error(ErrorCode::kRefused, "bad proof of possession: unknown challenge");
     if (!s.is_null(1)) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge was already used (replayed proof)");
+    // Its times are under its own tag (ledger_challenge.cpp): an edited expiry is refused.
+    IDTAP_ASSIGN_OR_RETURN(bool authentic, challenge_authentic(*this, r.proof.challenge, s.i64(2), s.i64(0)));
+    if (!authentic)
+      return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge's times do not match its tag (edited in the "
+                                             "database, or made before an upgrade): request a new challenge");
     if (s.i64(0) <= r.now) return make_error(ErrorCode::kRefused, "bad proof of possession: the challenge expired");
   }
   if (r.possession == PossessionCheck::kChallenge) {

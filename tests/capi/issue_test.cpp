@@ -3,11 +3,13 @@
 // and which the phone redeems (the pipeline `idtap serve` runs, in process), a credential issued
 // to a device key that verifies as an mdoc, and the refusals: a 16-year-old holder, a card not
 // read as genuine, a wrong CAN (the read refuses; nothing reaches the ledger), a bad proof of
-// possession, an offer-only desk asked to sign.
+// possession, an offer-only desk asked to sign; an idempotency id: a retry gets the same
+// credential, another request under the same id is refused, an older struct_size is honoured.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -396,4 +398,87 @@ TEST_CASE("idtap_issuer_open_ledger: a PostgreSQL ledger with its key file and a
   CHECK(idtap_issuer_open_ledger(ctx, &options, &ledger, &issuer) == IDTAP_E_INVALID_ARGUMENT);
   CHECK(issuer == nullptr);
   idtap_context_free(ctx);
+}
+
+TEST_CASE("idtap_issue_to_device with an idempotency_id: a retry gets the same credential; the id is not another request's") {
+  Desk desk;
+  Card card;
+  idtap_result* result = nullptr;
+  REQUIRE(read(desk.ctx, card, "123456", &result) == IDTAP_OK);
+  auto recorded = [&] {  // credentials and events in the ledger
+    Ledger ledger = Ledger::open(desk.db, issue::testing::ledger_options()).value();
+    const LedgerReport report = ledger.verify().value();
+    CHECK(report.consistent());
+    return std::make_pair(ledger.credentials().value().size(), report.events);
+  };
+  Phone phone(desk.issuer);
+  const std::string out = desk.dir.path() + "/kiosk.cbor";
+  idtap_device_issue request = phone.request(out);
+  request.idempotency_id = "kiosk-3:2026-12-07:0001";
+  idtap_credential* first = nullptr;
+  REQUIRE_MESSAGE(idtap_issue_to_device(desk.issuer, result, &request, &first) == IDTAP_OK, idtap_context_error(desk.ctx));
+  CHECK(std::string(idtap_credential_idempotency_id(first)) == "kiosk-3:2026-12-07:0001");
+  CHECK(idtap_credential_replayed(first) == 0);
+  const std::string first_id = idtap_credential_id(first);
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  REQUIRE(idtap_credential_bytes(first, &bytes, &len) == IDTAP_OK);
+  const Bytes first_bytes(bytes, bytes + len);
+  idtap_credential_free(first);
+  const auto before = recorded();
+
+  // The same call again (the kiosk lost the answer): the same credential, nothing recorded; the
+  // file is there with these bytes.
+  idtap_credential* again = nullptr;
+  REQUIRE_MESSAGE(idtap_issue_to_device(desk.issuer, result, &request, &again) == IDTAP_OK, idtap_context_error(desk.ctx));
+  CHECK(idtap_credential_replayed(again) == 1);
+  CHECK(std::string(idtap_credential_id(again)) == first_id);
+  REQUIRE(idtap_credential_bytes(again, &bytes, &len) == IDTAP_OK);
+  CHECK(Bytes(bytes, bytes + len) == first_bytes);
+  idtap_credential_free(again);
+  CHECK(recorded() == before);
+  // Cut off before the file was written (here: removed): the retry writes the recorded bytes.
+  REQUIRE(::unlink(out.c_str()) == 0);
+  REQUIRE_MESSAGE(idtap_issue_to_device(desk.issuer, result, &request, &again) == IDTAP_OK, idtap_context_error(desk.ctx));
+  CHECK(std::string(idtap_credential_id(again)) == first_id);
+  idtap_credential_free(again);
+  CHECK(read_file(out).value() == first_bytes);
+  CHECK(recorded() == before);
+
+  // The id for another request (another phone): refused as the ledger refuses it; nothing written.
+  Phone other(desk.issuer);
+  const std::string other_out = desk.dir.path() + "/other.cbor";
+  idtap_device_issue stolen = other.request(other_out);
+  stolen.idempotency_id = request.idempotency_id;
+  idtap_credential* refused = nullptr;
+  CHECK(idtap_issue_to_device(desk.issuer, result, &stolen, &refused) == IDTAP_E_REFUSED);
+  CHECK(std::string(idtap_context_error(desk.ctx)).find("was used for another issuance") != std::string::npos);
+  CHECK(refused == nullptr);
+  CHECK(::access(other_out.c_str(), F_OK) != 0);
+  // A malformed id: refused before anything is touched, as the ledger validates it.
+  stolen.idempotency_id = "has space";
+  CHECK(idtap_issue_to_device(desk.issuer, result, &stolen, &refused) == IDTAP_E_INVALID_ARGUMENT);
+  CHECK(std::string(idtap_context_error(desk.ctx)).find("idempotency id") != std::string::npos);
+  const std::string too_long(129, 'a');
+  stolen.idempotency_id = too_long.c_str();
+  CHECK(idtap_issue_to_device(desk.issuer, result, &stolen, &refused) == IDTAP_E_INVALID_ARGUMENT);
+  CHECK(::access(other_out.c_str(), F_OK) != 0);
+  CHECK(recorded() == before);
+
+  // A caller built against the header before the field (the older struct_size): the field is not
+  // read (here it holds an id that would be refused), and the ledger makes one up.
+  stolen.struct_size = offsetof(idtap_device_issue, idempotency_id);
+  stolen.idempotency_id = "has space";
+  idtap_credential* old_caller = nullptr;
+  REQUIRE_MESSAGE(idtap_issue_to_device(desk.issuer, result, &stolen, &old_caller) == IDTAP_OK, idtap_context_error(desk.ctx));
+  CHECK(std::string(idtap_credential_idempotency_id(old_caller)).rfind("idt-", 0) == 0);
+  CHECK(idtap_credential_replayed(old_caller) == 0);
+  CHECK(std::string(idtap_credential_revoked(old_caller, 0)) == first_id);  // a new issuance for the holder
+  idtap_credential_free(old_caller);
+  // A struct_size that is neither: refused.
+  stolen.struct_size = offsetof(idtap_device_issue, idempotency_id) + 1;
+  CHECK(idtap_issue_to_device(desk.issuer, result, &stolen, &old_caller) == IDTAP_E_INVALID_ARGUMENT);
+  CHECK(idtap_credential_idempotency_id(nullptr) == nullptr);
+  CHECK(idtap_credential_replayed(nullptr) == 0);
+  idtap_result_free(result);
 }

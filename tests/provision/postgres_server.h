@@ -95,6 +95,31 @@ class PostgresServer {
     }
     port_ = free_port();
     run_to_end({bin + "/initdb", "-D", dir_ + "/data", "-U", "idtap", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"});
+    fsync_ = fsync;
+    settings_ = settings;
+    start();
+  }
+
+  // stop: a fast shutdown (SIGINT) of this server, waited for; its cluster stays, for start().
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGINT);
+    int status = 0;
+    for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (::waitpid(pid_, &status, WNOHANG) == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+    pid_ = 0;
+  }
+
+  // start: the server on its cluster and port (the constructor's; again after stop()), once it
+  // accepts connections; throws when it does not within 30 s.
+  void start() {
+    const std::string bin = bindir();
+    const bool fsync = fsync_;
+    const std::vector<std::string>& settings = settings_;
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork for postgres failed");
     if (pid_ == 0) {
@@ -184,6 +209,8 @@ class PostgresServer {
  private:
   pid_t owner_;
   pid_t pid_ = 0;
+  bool fsync_ = false;
+  std::vector<std::string> settings_;
   std::string dir_;
   int port_ = 0;
   int databases_ = 0;

@@ -137,6 +137,17 @@ TEST_CASE("every exit code in the README is provoked by a case") {
   setup(idtap + " demo --out " + t + "/demo");   // a credential, its issuer, a ledger
   setup(idtap + " demo --out " + t + "/demo2");  // one to break
   setup("echo 'not CBOR' > " + t + "/text.txt");
+  // A ledger of an older schema (the demo's, copied, its schema_version set back to 2): every
+  // command that opens it stops with 13 until `idtap ledger migrate`. And an issuer of our own for
+  // the commands that load one before the ledger. (Debian's python3, not whatever python3 PATH finds:
+  // tests/deps checks every program a test runs.)
+  setup("/usr/bin/python3 -c \"import sqlite3; d = sqlite3.connect('" + t + "/old.db'); sqlite3.connect('" + t + "/demo/ledger.db').backup(d); "
+        "d.execute(\\\"UPDATE meta SET value = '2' WHERE key = 'schema_version'\\\"); d.commit()\" && cp " + t +
+        "/demo/ledger.db.key " + t + "/old.db.key && chmod 600 " + t + "/old.db.key");
+  setup("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + t + "/ik13.pem -out " + t +
+        "/ic13.pem -subj /CN=issuer -days 3650 2>/dev/null && chmod 600 " + t + "/ik13.pem");
+  const std::string old_ledger = " --ledger " + t + "/old.db";
+  const std::string issuer13 = " --issuer-key " + t + "/ik13.pem --issuer-cert " + t + "/ic13.pem";
   const std::string card = " --reader sim:" + t + "/card";
   const std::string trust = " --trust " + t + "/card/pki/csca_cert.pem";
   const std::string ledger = " --ledger " + t + "/demo/ledger.db";
@@ -244,6 +255,15 @@ TEST_CASE("every exit code in the README is provoked by a case") {
       {"clerk", 1, "!printf 'long-password-1\\n' | " + idtap + " clerk add kim" + ledger, "", "the same clerk again"},
       {"clerk", 2, "!printf 'short\\n' | " + idtap + " clerk add lee" + ledger, "", "a password too short"},
       {"clerk", 9, "clerk list --ledger " + t + "/nosuch.db", "", "no ledger there"},
+      {"provision", 13, "provision challenge" + old_ledger, "", "a ledger of an older schema (was 1)"},
+      {"credential", 13, "credential list" + old_ledger, "", "a ledger of an older schema (was 1)"},
+      {"card", 13, "card report-lost" + old_ledger + " --document-number KR1234567", "", "a ledger of an older schema (was 1)"},
+      {"ledger", 13, "ledger verify" + old_ledger, "", "a ledger of an older schema (was 1)"},
+      {"status-list", 13, "status-list publish" + old_ledger + issuer13 + " --out " + t + "/status13.cwt", "",
+       "a ledger of an older schema (was 1)"},
+      {"serve", 13, "serve" + old_ledger + issuer13 + " --listen 127.0.0.1:0", "", "a ledger of an older schema (was 1)"},
+      {"console", 13, "console" + old_ledger + " --issuer-url http://127.0.0.1:1" + trust, "", "a ledger of an older schema (was 1)"},
+      {"clerk", 13, "clerk list" + old_ledger, "", "a ledger of an older schema (was 1)"},
       {"status-list", 2, "status-list frob", "", "no such action"},
       {"status-list", 9, "status-list show /nonexistent --issuer-cert " + t + "/demo/issuer-cert.pem", "", "no such file"},
       {"status-list", 10, "status-list show " + t + "/text.txt --issuer-cert " + t + "/demo/issuer-cert.pem", "",

@@ -419,6 +419,15 @@ typedef struct idtap_device_issue {
   const uint8_t* signature;    /* the phone's ECDSA signature over the possession message (README) */
   size_t signature_len;        /* (DER, or raw r||s of 64 bytes) */
   const char* out_path;        /* where the credential goes: a new file (mode 0600), never replaced */
+  /* Added after the first release (read only when struct_size covers it; a caller built
+   * against the older header passes the older size and gets one made up). NULL: the ledger
+   * makes one (idtap_credential_idempotency_id). Otherwise 1..128 of A-Z a-z 0-9 . _ : - naming
+   * this issuance across retries: a call cut off (a lost connection, a crash) is made again with
+   * the same id and the same request and gets the credential the first call recorded (the same
+   * id and bytes; out_path written if the first call did not get that far; nothing new recorded)
+   * or, if the first did not commit, the one issuance. The same id for another holder or phone
+   * is IDTAP_E_REFUSED; after a day (the bytes are no longer kept) IDTAP_E_STATE. */
+  const char* idempotency_id;
 } idtap_device_issue;
 
 /* idtap_device_issue_init: zeroes `request` and sets struct_size. NULL does nothing. */
@@ -432,8 +441,10 @@ typedef struct idtap_credential idtap_credential;
  * phone) and written to out_path. The credential is the caller's (idtap_credential_free).
  * IDTAP_E_VERIFICATION_FAILED (the card did not read as genuine), IDTAP_E_REFUSED (a rule; a
  * signature that does not verify; an unknown, expired or used challenge), IDTAP_E_INVALID_ARGUMENT (a missing field, a
- * device key that does not parse, out_path existing or in no directory, an offer-only issuer),
- * IDTAP_E_IO. Nothing is recorded or written on any error. */
+ * device key that does not parse, out_path existing or in no directory, an offer-only issuer, a
+ * malformed idempotency_id), IDTAP_E_STATE (an idempotency_id older than a day), IDTAP_E_IO.
+ * Nothing is recorded or written on any error. A retry with the idempotency_id of a recorded
+ * issuance returns that credential (idtap_credential_replayed). */
 IDTAP_API idtap_status idtap_issue_to_device(idtap_issuer* issuer, const idtap_result* read,
                                              const idtap_device_issue* request, idtap_credential** out);
 
@@ -450,6 +461,13 @@ IDTAP_API idtap_status idtap_credential_bytes(const idtap_credential* credential
 IDTAP_API int64_t idtap_credential_valid_until(const idtap_credential* credential);
 IDTAP_API size_t idtap_credential_revoked_count(const idtap_credential* credential);
 IDTAP_API const char* idtap_credential_revoked(const idtap_credential* credential, size_t index);
+
+/* idtap_credential_idempotency_id: the issuance's idempotency id (the request's, or the one the
+ * ledger made up): the id to retry with; borrowed. idtap_credential_replayed: 1 when this is what
+ * an earlier call with the same id issued (nothing was issued or revoked by this call), 0
+ * otherwise and for NULL. */
+IDTAP_API const char* idtap_credential_idempotency_id(const idtap_credential* credential);
+IDTAP_API int idtap_credential_replayed(const idtap_credential* credential);
 
 #ifdef __cplusplus
 }

@@ -133,6 +133,11 @@ struct IssuedCredential {
   bool replayed = false;
 };
 
+// check_idempotency_id: ok when `id` is a valid IssueRequest::idempotency_id (1..128 of A-Z a-z
+// 0-9 . _ : -), kInvalidArgument naming it otherwise: what issue() checks, for a caller (the C
+// API) that checks before it touches anything.
+Status check_idempotency_id(std::string_view id);
+
 // kIdempotencyReplaySeconds: how long an issuance's signed bytes are kept for a replay under
 // its idempotency id (IssueRequest::idempotency_id): one day.
 constexpr int64_t kIdempotencyReplaySeconds = 86400;
