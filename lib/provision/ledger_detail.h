@@ -62,6 +62,7 @@ struct IssuedDetail {
   std::string evidence;
   std::string file_path;
   ByteView challenge;  // empty: none consumed (possession checked by the caller)
+  std::string idempotency_id;  // the issuances row's id ("idem"); empty: none (a bulk load)
 };
 
 // issued_detail: the one writer of an 'issued' event's detail (Ledger::issue and the bulk load

@@ -140,6 +140,7 @@ EventDetail issued_detail(const IssuedDetail& i) {
       .add("doc_type", i.doc_type).add("valid_from", i.valid_from).add("valid_until", i.valid_until).add_hex("sha256", i.file_sha256)
       .add("evidence", i.evidence).add("file", i.file_path);
   if (!i.challenge.empty()) d.add_hex("challenge", i.challenge);
+  if (!i.idempotency_id.empty()) d.add("idem", i.idempotency_id);
   return d;
 }
 

@@ -238,6 +238,7 @@ Result<IssuedCredential> Ledger::Impl::issue_locked(const IssueRequest& r, Issue
   detail.evidence = h.evidence_label();
   detail.file_path = r.file_path;
   if (r.possession == PossessionCheck::kChallenge) detail.challenge = r.proof.challenge;
+  detail.idempotency_id = r.idempotency_id;  // verify: the issuances row must be there
   IDTAP_TRY(append_event(r.now, "issued", out.credential_id, card_id, issued_detail(detail).str()));
   out.idempotency_id = r.idempotency_id;
   if (!out.idempotency_id.empty()) IDTAP_TRY(record_issuance(out, r.now));

@@ -78,6 +78,18 @@ TEST_CASE_TEMPLATE("verify reports an issuances row that does not match the cred
                             "'desk-1:0002') WHERE idempotency_id = 'desk-1:0001'");
        },
        "issuer_signed", [](auto&) { return std::string("issuances[desk-1:0001].issuer_signed: the kept bytes do not open"); }},
+      // The row deleted: a retry under the id would issue a second credential. The 'issued'
+      // event names the id it was issued under.
+      {"a row deleted",
+       [](auto&) { return std::string("DELETE FROM issuances WHERE idempotency_id = 'desk-1:0001'"); },
+       "credential_id",
+       [](auto& w) { return "issuances[desk-1:0001].credential_id: is missing: credential '" + w.first.credential_id + "'"; }},
+      // The row's id changed: a retry under the old id would issue anew, one under the new id
+      // would be answered with this credential.
+      {"idempotency_id changed",
+       [](auto&) { return std::string("UPDATE issuances SET idempotency_id = 'desk-1:9999' WHERE idempotency_id = 'desk-1:0002'"); },
+       "idempotency_id",
+       [](auto&) { return std::string("issuances[desk-1:9999].idempotency_id: the events say 'desk-1:0002', the table has 'desk-1:9999'"); }},
       // created_at decides when the kept bytes are forgotten.
       {"created_at moved",
        [](auto&) { return std::string("UPDATE issuances SET created_at = created_at - 86400 WHERE idempotency_id = 'desk-1:0002'"); },
