@@ -44,16 +44,7 @@ class PostgresServer {
     return server;
   }
   ~PostgresServer() {
-    if (pid_ > 0 && ::getpid() == owner_) {
-      ::kill(pid_, SIGINT);  // fast shutdown
-      int status = 0;
-      for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (::waitpid(pid_, &status, WNOHANG) == 0) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-      }
-    }
+    if (::getpid() == owner_) stop();  // a forked child leaves its parent's server alone
     if (::getpid() == owner_ && !dir_.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(dir_, ec);
