@@ -95,31 +95,12 @@ class PostgresReplicaPair {
     std::vector<std::string> argv = {bin_ + "/postgres", "-D", data, "-p", std::to_string(port), "-h", "127.0.0.1", "-k", dir_,
                                      "-c", "max_connections=40"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork for postgres failed");
-    if (pid == 0) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      if (null >= 0) {
-        ::dup2(null, 1);
-        ::dup2(null, 2);
-      }
-      if (::chdir("/") != 0) ::_exit(126);
-      PostgresServer::exec_unprivileged(argv);
-    }
-    return pid;
+    return PostgresServer::spawn(std::move(argv));
   }
   std::string base(int port, const std::string& db) const {
     return "host=127.0.0.1 port=" + std::to_string(port) + " user=idtap dbname=" + db + " connect_timeout=5";
   }
-  void wait_ready(int port, pid_t pid) const {
-    for (int i = 0; i < 300; ++i) {
-      if (PQping(base(port, "postgres").c_str()) == PQPING_OK) return;
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) throw std::runtime_error("postgres exited at start-up");
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    throw std::runtime_error("postgres did not accept connections within 30 s");
-  }
+  void wait_ready(int port, pid_t pid) const { PostgresServer::wait_accepting(base(port, "postgres"), pid); }
   std::string query(int port, const std::string& db, const std::string& sql) const {
     PGconn* c = PQconnectdb(base(port, db).c_str());
     PGresult* r = PQexec(c, sql.c_str());
@@ -136,16 +117,7 @@ class PostgresReplicaPair {
     PQfinish(c);
     return ok;
   }
-  static void stop(pid_t pid) {
-    if (pid <= 0) return;
-    ::kill(pid, SIGINT);  // fast shutdown
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (::waitpid(pid, &status, WNOHANG) == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-    }
-  }
+  static void stop(pid_t pid) { PostgresServer::shut_down(pid); }
 
   pid_t owner_;
   std::string bin_, dir_;

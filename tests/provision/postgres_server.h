@@ -93,50 +93,26 @@ class PostgresServer {
 
   // stop: a fast shutdown (SIGINT) of this server, waited for; its cluster stays, for start().
   void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGINT);
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
+    shut_down(pid_);
     pid_ = 0;
   }
 
   // start: the server on its cluster and port (the constructor's; again after stop()), once it
   // accepts connections; throws when it does not within 30 s.
   void start() {
-    const std::string bin = bindir();
-    const bool fsync = fsync_;
-    const std::vector<std::string>& settings = settings_;
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork for postgres failed");
-    if (pid_ == 0) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      if (null >= 0) {
-        ::dup2(null, 1);
-        ::dup2(null, 2);
-      }
-      if (::chdir("/") != 0) ::_exit(126);
-      std::vector<std::string> argv = {bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-h", "127.0.0.1", "-k", dir_,
-                                       "-c", fsync ? "fsync=on" : "fsync=off", "-c", "max_connections=60"};
-      for (const auto& s : settings) argv.insert(argv.end(), {"-c", s});
-      exec_unprivileged(std::move(argv));
-    }
-    for (int i = 0; i < 300; ++i) {
-      if (PQping(conninfo("postgres").c_str()) == PQPING_OK) return;
+    std::vector<std::string> argv = {bindir() + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-h", "127.0.0.1",
+                                     "-k", dir_, "-c", fsync_ ? "fsync=on" : "fsync=off", "-c", "max_connections=60"};
+    for (const auto& s : settings_) argv.insert(argv.end(), {"-c", s});
+    pid_ = spawn(std::move(argv));
+    try {
+      wait_accepting(conninfo("postgres"), pid_);
+    } catch (...) {
       int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        throw std::runtime_error("postgres exited at start-up");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (::waitpid(pid_, &status, WNOHANG) == 0) shut_down(pid_);  // still running: not left behind
+      pid_ = 0;
+      throw;
     }
-    throw std::runtime_error("postgres did not accept connections within 30 s");
   }
-
 
  public:
   // The helpers the replication pair (postgres_replication.h) shares.
@@ -181,6 +157,45 @@ class PostgresServer {
     raw.push_back(nullptr);
     ::execvp(raw[0], raw.data());
     ::_exit(127);
+  }
+
+  // spawn: a postmaster (`argv`), unprivileged, its output to /dev/null; its pid.
+  static pid_t spawn(std::vector<std::string> argv) {
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork for postgres failed");
+    if (pid == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      if (null >= 0) {
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+      }
+      if (::chdir("/") != 0) ::_exit(126);
+      exec_unprivileged(std::move(argv));
+    }
+    return pid;
+  }
+  // wait_accepting: until the server at `conninfo` (the postmaster `pid`) accepts connections;
+  // throws when it exits or has not within 30 s (it is then left to the caller to stop).
+  static void wait_accepting(const std::string& conninfo, pid_t pid) {
+    for (int i = 0; i < 300; ++i) {
+      if (PQping(conninfo.c_str()) == PQPING_OK) return;
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) throw std::runtime_error("postgres exited at start-up");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    throw std::runtime_error("postgres did not accept connections within 30 s");
+  }
+  // shut_down: a fast shutdown (SIGINT) of the postmaster `pid`, waited for (10 s, then SIGKILL).
+  static void shut_down(pid_t pid) {
+    if (pid <= 0) return;
+    ::kill(pid, SIGINT);
+    int status = 0;
+    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (::waitpid(pid, &status, WNOHANG) == 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
   }
 
   static void run_to_end(const std::vector<std::string>& argv) {
