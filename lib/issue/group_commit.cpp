@@ -25,18 +25,12 @@ Result<std::unique_ptr<GroupCommitBackend>> GroupCommitBackend::open(const std::
                                                                      UnixSeconds now, GroupCommitOptions options) {
   if (options.max_batch == 0 || options.max_batch > kMaxBatchLimit)
     return make_error(ErrorCode::kInvalidArgument, "group commit: max_batch must be 1.." + std::to_string(kMaxBatchLimit));
-  // Pipelined sync is for SQLite: its writer commits with synchronous=NORMAL and the syncer
-  // syncs. (Whether the path is a SQLite ledger is known once it is open.)
+  // Pipelined sync is for SQLite (LedgerOptions::sync_by_caller; a PostgreSQL ledger ignores
+  // it and its commits wait for their WAL flush).
   provision::LedgerOptions ledger_options = options.ledger;
-  if (options.pipelined_sync) {
-    ledger_options.durable = false;
-    ledger_options.checkpoint_in_sync = true;
-  }
+  ledger_options.sync_by_caller = options.pipelined_sync;
   IDTAP_ASSIGN_OR_RETURN(provision::Ledger ledger, provision::Ledger::open(ledger_path, ledger_options));
-  if (options.pipelined_sync && std::string_view(ledger.backend()) != "sqlite") {
-    options.pipelined_sync = false;
-    IDTAP_ASSIGN_OR_RETURN(ledger, provision::Ledger::open(ledger_path, options.ledger));
-  }
+  if (std::string_view(ledger.backend()) != "sqlite") options.pipelined_sync = false;
   auto owned_ledger = std::make_unique<provision::Ledger>(std::move(ledger));
   IDTAP_ASSIGN_OR_RETURN(Pipeline pipeline, Pipeline::open(*owned_ledger, config, now));
   return std::unique_ptr<GroupCommitBackend>(

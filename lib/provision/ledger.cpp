@@ -96,10 +96,11 @@ Result<std::string> Ledger::Impl::meta(const char* key) {
   return s.text(0);
 }
 
-Status Ledger::Impl::set_meta(const char* key, const std::string& value) {
+Status Ledger::Impl::set_meta(const char* key, const std::string& value, bool ahead) {
   IDTAP_ASSIGN_OR_RETURN(Stmt s, prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) "
                                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-  return s.bind(1, key).bind(2, value).run();
+  s.bind(1, key).bind(2, value);
+  return ahead ? s.run_deferred() : s.run();
 }
 
 Result<std::optional<CardRow>> Ledger::Impl::find_card(const CardIdentity& card) {

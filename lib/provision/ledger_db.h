@@ -9,6 +9,7 @@
 // 64-bit, byte strings are blobs. The schema itself is the backend's (LedgerDb::schema_sql).
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -131,6 +132,12 @@ class LedgerDb {
   virtual Result<Stmt> prepare(const char* sql) = 0;
   // LedgerDb::exec: runs one or more statements without parameters or rows.
   virtual Status exec(const char* sql) = 0;
+  // LedgerDb::exec_each: exec of each single statement in turn, stopping at the first error; a
+  // server backend sends them together (one round trip).
+  virtual Status exec_each(std::initializer_list<const char*> statements) {
+    for (const char* sql : statements) IDTAP_TRY(exec(sql));
+    return ok_status();
+  }
   // LedgerDb::begin: starts a write transaction that holds the ledger's write lock from its
   // first statement (SQLite: BEGIN IMMEDIATE; a server: serializable). commit / rollback end it.
   virtual Status begin() = 0;

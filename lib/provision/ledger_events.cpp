@@ -187,9 +187,9 @@ Result<Bytes> Ledger::Impl::head_tag(int64_t seq, ByteView hash) const {
   return crypto::hmac_sha256(ByteView(key.data(), key.size()), data);
 }
 
-Status Ledger::Impl::set_event_head(int64_t seq, ByteView hash) {
+Status Ledger::Impl::set_event_head(int64_t seq, ByteView hash, bool ahead) {
   IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(seq, hash));
-  return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash) + ":" + to_hex(tag));
+  return set_meta("event_head", std::to_string(seq) + ":" + to_hex(hash) + ":" + to_hex(tag), ahead);
 }
 
 Result<EventHead> Ledger::Impl::event_head() {
@@ -237,10 +237,7 @@ Status Ledger::Impl::flush_tip() {
     IDTAP_TRY(s.run_deferred());  // answered with the commit (a server: one round trip for all)
   }
   unwritten.clear();
-  IDTAP_ASSIGN_OR_RETURN(Bytes tag, head_tag(tip->seq, tip->hash));
-  IDTAP_ASSIGN_OR_RETURN(Stmt head, prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) "
-                                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-  IDTAP_TRY(head.bind(1, "event_head").bind(2, std::to_string(tip->seq) + ":" + to_hex(tip->hash) + ":" + to_hex(tag)).run_deferred());
+  IDTAP_TRY(set_event_head(tip->seq, tip->hash, /*ahead=*/true));
   tip->dirty = false;
   return ok_status();
 }
@@ -267,7 +264,8 @@ Status Ledger::Impl::release(const char* name) {
 }
 
 Status Ledger::Impl::next_savepoint(const char* name) {
-  IDTAP_TRY(exec((std::string("RELEASE ") + name + "; SAVEPOINT " + name).c_str()));
+  const std::string release = std::string("RELEASE ") + name, again = std::string("SAVEPOINT ") + name;
+  IDTAP_TRY(db->exec_each({release.c_str(), again.c_str()}));
   if (!tip_saved.empty()) tip_saved.pop_back();
   tip_saved.push_back(SavedTip{tip, unwritten.size()});
   return ok_status();

@@ -117,7 +117,9 @@ struct Ledger::Impl {
   Result<Stmt> prepare(const char* sql) { return db->prepare(sql); }
   Status exec(const char* sql) { return db->exec(sql); }
   Result<std::string> meta(const char* key);
-  Status set_meta(const char* key, const std::string& value);
+  // set_meta: meta `key` := `value`; `ahead`: sent without waiting for its answer
+  // (DbStatement::run_deferred), for inside a write transaction only (its commit answers it).
+  Status set_meta(const char* key, const std::string& value, bool ahead = false);
 
   // find_card: the one card lookup: the row of `card` (already normalized), or nullopt.
   Result<std::optional<CardRow>> find_card(const CardIdentity& card);
@@ -126,7 +128,8 @@ struct Ledger::Impl {
   Result<Bytes> event_link(ByteView prev, ByteView canonical) const;
   // head_tag: the HMAC that authenticates the head (seq, hash): see EventHead.
   Result<Bytes> head_tag(int64_t seq, ByteView hash) const;
-  Status set_event_head(int64_t seq, ByteView hash);
+  // set_event_head: meta 'event_head' := "SEQ:HASH:TAG" (set_meta's `ahead`).
+  Status set_event_head(int64_t seq, ByteView hash, bool ahead = false);
   // event_head: the authenticated head (the transaction's tip when it has extended the chain);
   // kMalformed when meta's does not parse or its tag is wrong.
   Result<EventHead> event_head();

@@ -367,23 +367,13 @@ class PgDb final : public LedgerDb {
   }
   Status exec(const char* sql) override {
     if (!s_.deferred.empty()) {
-      // Behind the deferred writes, in the same round trip: each statement of `sql` on its own
-      // (the extended protocol takes one at a time). SQL with a dollar-quoted body (the
-      // schema) is never sent while writes are deferred; it waits for them instead.
-      if (std::strstr(sql, "$$") != nullptr) {
-        IDTAP_TRY(s_.drain());
-      } else {
-        std::string_view rest(sql);
-        while (!rest.empty()) {
-          const size_t semi = rest.find(';');
-          std::string_view one = rest.substr(0, semi);
-          rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-          while (!one.empty() && (one.front() == ' ' || one.front() == '\n')) one.remove_prefix(1);
-          while (!one.empty() && (one.back() == ' ' || one.back() == '\n')) one.remove_suffix(1);
-          if (!one.empty()) IDTAP_TRY(s_.send_text(std::string(one)));
-        }
+      // One statement goes behind the deferred writes, in the same round trip (COMMIT, a
+      // savepoint); several (the extended protocol takes one at a time) wait for them instead.
+      if (std::strchr(sql, ';') == nullptr) {
+        IDTAP_TRY(s_.send_text(sql));
         return s_.drain();
       }
+      IDTAP_TRY(s_.drain());
     }
     ++s_.round_trips;
     PGresult* r = PQexec(s_.conn, sql);
@@ -395,6 +385,10 @@ class PgDb final : public LedgerDb {
     }
     PQclear(r);
     return ok_status();
+  }
+  Status exec_each(std::initializer_list<const char*> statements) override {
+    for (const char* sql : statements) IDTAP_TRY(s_.send_text(sql));
+    return s_.drain();
   }
   Status begin() override {
     auto begun = exec(kBeginWrite);

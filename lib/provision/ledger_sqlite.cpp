@@ -180,10 +180,10 @@ class SqliteDb final : public LedgerDb {
     if (rc != 0)
       return make_error(ErrorCode::kIo, "ledger " + path_ + ": the disk failed to sync " + file + " (" + std::strerror(err) +
                                             "): the last commits may not be durable");
-    if (checkpoint_in_sync && big_wal) return checkpoint();
+    if (sync_by_caller && big_wal) return checkpoint();
     return ok_status();
   }
-  bool checkpoint_in_sync = false;
+  bool sync_by_caller = false;
 
  private:
   // kCheckpointWalBytes: SQLite's own threshold (wal_autocheckpoint 1000 pages of 4 KiB).
@@ -244,10 +244,11 @@ Result<std::unique_ptr<LedgerDb>> open_sqlite_ledger_db(const std::string& path,
     if (!ours) return not_a_ledger(ErrorCode::kMalformed, path, "a SQLite database without idtap's tables");
   }
   IDTAP_TRY(db->exec("PRAGMA journal_mode = WAL"));
-  IDTAP_TRY(db->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
-  if (options.checkpoint_in_sync) {
+  const bool full = options.durable && !options.sync_by_caller;
+  IDTAP_TRY(db->exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  if (options.sync_by_caller) {
     IDTAP_TRY(db->exec("PRAGMA wal_autocheckpoint = 0"));
-    db->checkpoint_in_sync = true;
+    db->sync_by_caller = true;
   }
   IDTAP_TRY(db->exec("PRAGMA foreign_keys = ON"));
   if (created != nullptr) *created = creating;

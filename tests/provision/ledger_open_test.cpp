@@ -6,6 +6,9 @@
 
 #include <fstream>
 #include <functional>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "idtap/provision/ledger.h"
 #include "ledger_fixture.h"
@@ -227,4 +230,47 @@ TEST_CASE("a key file that is not the ledger's is one finding that says so, not 
   CHECK(report->findings[0].what.find("the key file does not belong to this ledger") != std::string::npos);
   CHECK(report->findings[0].what.find("run `idtap ledger verify`") == std::string::npos);  // verify is what runs
   CHECK_FALSE(report->consistent());
+}
+
+// LedgerOptions::sync_by_caller (a group-commit writer's connection): its commits neither wait
+// for the disk nor checkpoint the WAL into the database; sync_committed syncs, and checkpoints
+// once the WAL has passed SQLite's usual threshold (4 MB).
+TEST_CASE("sync_by_caller: commits leave the WAL alone; sync_committed checkpoints a large one") {
+  TempDir dir;
+  const std::string db = dir.file("ledger.db");
+  TestIssuer pki = make_test_issuer();
+  SoftwareIssuer signer = signer_of(pki);
+  LedgerOptions options = fast_options();
+  options.sync_by_caller = true;
+  { REQUIRE(Ledger::create(db, fast_options()).ok()); }
+  Ledger ledger = Ledger::open(db, options).value();
+  auto size_of = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+  };
+  const int64_t db_before = size_of(db);
+  // Issue until the WAL is past 4 MB (bounded: 4,000 issuances at most).
+  std::vector<VerifiedHolder> holders;
+  holders.reserve(4000);
+  for (int round = 0; round < 160 && size_of(db + "-wal") <= 4 * 1024 * 1024; ++round) {
+    std::vector<IssueRequest> batch;
+    for (int i = 0; i < 25; ++i) {
+      const int n = round * 25 + i;
+      holders.push_back(sample_holder(fmt::format("800101-1{:06d}", n), Date{1980, 1, 1}, fmt::format("M3{:07d}", n)));
+      IssueRequest r;
+      r.holder = &holders.back();
+      r.device_key = EcPrivateKey::generate().value().public_key();
+      r.possession = PossessionCheck::kCaller;
+      r.now = fixture_now();
+      batch.push_back(std::move(r));
+    }
+    auto results = ledger.issue_batch(batch, signer);
+    REQUIRE(results.ok());
+    for (const auto& result : *results) REQUIRE(result.ok());
+  }
+  REQUIRE(size_of(db + "-wal") > 4 * 1024 * 1024);
+  CHECK(size_of(db) == db_before);  // no checkpoint at a commit
+  REQUIRE(ledger.sync_committed().ok());
+  CHECK(size_of(db) > db_before + 1024 * 1024);  // the WAL's pages copied into the database
+  CHECK(ledger.verify()->consistent());
 }

@@ -75,12 +75,12 @@ struct LedgerOptions {
   // before the operation fails; the interrupted transaction is then run again.
   int reconnect_timeout_ms = 30000;
   bool durable = true;                             // synchronous=FULL: a commit survives power loss
-  // checkpoint_in_sync: SQLite: this connection's commits do not checkpoint the WAL (SQLite's
-  // automatic checkpoint copies the WAL into the database and syncs both inside a commit, a
-  // few milliseconds every thousand pages); sync_committed does, beside the writer (a group-
-  // commit writer's syncer thread; see Ledger::sync_committed). Only for a connection whose
-  // owner calls sync_committed.
-  bool checkpoint_in_sync = false;
+  // sync_by_caller: SQLite: this connection's commits wait for neither the disk (as if
+  // durable were false) nor a checkpoint (SQLite's automatic one copies the WAL into the
+  // database and syncs both inside a commit, a few milliseconds every thousand pages); its
+  // owner makes them durable with sync_committed, which also checkpoints (a group-commit
+  // writer's syncer thread, beside the next batch). PostgreSQL: no effect (`durable` decides).
+  bool sync_by_caller = false;
   // allow_attested (create): clerk-attested issuance (Evidence::kClerk) is allowed. Off by
   // default; create() on an existing ledger turns it on (an event 'policy' records it), never
   // off. Kept in meta under an HMAC of the ledger key, so an edited row reads as off.
@@ -345,10 +345,10 @@ class Ledger {
   // Ledger::backend: "sqlite" or "postgresql".
   const char* backend() const;
   // Ledger::sync_committed: makes every transaction committed so far on this ledger durable. A
-  // SQLite ledger opened with durable = false commits without waiting for the disk; a group-
+  // SQLite ledger opened with sync_by_caller commits without waiting for the disk; a group-
   // commit writer (idtap/issue/group_commit.h) calls this after the commit, off the write lock
   // and beside the next batch, and answers its callers only when it returned ok. SQLite: an
-  // fdatasync of the WAL; kIo when the disk fails it. With checkpoint_in_sync, then a passive
+  // fdatasync of the WAL; kIo when the disk fails it. With sync_by_caller, then a passive
   // checkpoint when the WAL has grown past SQLite's usual threshold (on a connection of its
   // own: it does not stop the writer). PostgreSQL: nothing to do (a durable
   // connection's commits wait for their WAL flush). Touches only the files: callable from
